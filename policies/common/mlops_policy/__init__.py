@@ -1,0 +1,47 @@
+"""Shared library for the mlops-platform CrossGuard packs (AWS, Azure, GCP, Kubernetes).
+
+Declare a rule once with its metadata and a check function, get a pulumi_policy Policy:
+
+    RULE = ResourceRule(
+        name="aws-s3-bucket-enable-kms-encryption", description="...", severity="high",
+        remediation="...", frameworks=CIS_AWS("2.1.1") + SOC2("CC6.1"), enforcement="mandatory",
+        resource_types=("aws:s3/bucket:Bucket",), check=check)
+
+A check gets a ``Resource`` (or a ``Stack`` for StackRule) with plain props in which unknowns
+are the engine's sentinel strings (``is_unknown``), plus the rule's config, and yields violation
+messages (str / ``violation()``) or ``cannot_check(...)`` for an unknown that decides the outcome.
+See rule.py for how unknowns become ADVISORY "cannot check during preview" reports.
+"""
+from .iam import PolicyDocumentError, Statement, action_matches, parse_policy_document
+from .loader import load_rules, policies
+from .rule import (
+    CIS_AWS,
+    CIS_AZURE,
+    CIS_EKS,
+    CIS_GCP,
+    CIS_KUBERNETES,
+    ISO27001,
+    PCI_DSS,
+    SOC2,
+    CannotCheckDuringPreview,
+    Control,
+    Finding,
+    Framework,
+    Resource,
+    ResourceRule,
+    Rule,
+    Stack,
+    StackRule,
+    cannot_check,
+    is_framework_tag,
+    violation,
+)
+from .values import UNKNOWN, as_list, get, is_set, is_unknown, plain, truthy
+
+__all__ = [
+    "CIS_AWS", "CIS_AZURE", "CIS_EKS", "CIS_GCP", "CIS_KUBERNETES", "ISO27001", "PCI_DSS", "SOC2",
+    "CannotCheckDuringPreview", "Control", "Finding", "Framework", "PolicyDocumentError", "Resource",
+    "ResourceRule", "Rule", "Stack", "StackRule", "Statement", "UNKNOWN", "action_matches", "as_list",
+    "cannot_check", "get", "is_framework_tag", "is_set", "is_unknown", "load_rules", "parse_policy_document",
+    "plain", "policies", "truthy", "violation",
+]
