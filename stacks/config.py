@@ -1,0 +1,334 @@
+"""The typed stack configuration: every `mlops:*` key, its defaults and its rules.
+
+One model serves `pulumi up` (the real CLI passes config in PULUMI_CONFIG) and the offline preview
+(which sets the same values through the SDK). A bad stack file never reaches resource registration:
+`load_config` collects every problem, one line each, naming the stack file, the key path, the value
+and what is allowed, and raises `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import re
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from stacks.regions import regions_for
+
+NAMESPACE = "mlops"
+
+# Instance families with NVIDIA GPUs, per cloud; a GPU pool must use one of them.
+GPU_INSTANCE_PATTERNS = {
+    "aws": re.compile(r"^(g4dn|g5|g6|g6e|gr6|p3|p3dn|p4d|p4de|p5|p5e|p5en|p6-b200)\."),
+    "azure": re.compile(r"^Standard_N", re.IGNORECASE),
+    "gcp": re.compile(r"^(a2|a3|a4|g2)-"),
+}
+
+
+class ConfigError(Exception):
+    """Raised with every problem found in a stack's config, one line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Model(BaseModel):
+    """camelCase keys as in the stack files; unknown keys are errors (they are usually typos)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+class NetworkConfig(_Model):
+    cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.40.0.0/16")
+    # None means "the environment's default": 2 zones in dev, 3 in staging/prod.
+    az_count: Optional[int] = Field(default=None, ge=2, le=6)
+    # None means "the environment's default": one NAT in dev, one per zone in staging/prod.
+    nat_gateway_per_az: Optional[bool] = None
+
+    @field_validator("cidr")
+    @classmethod
+    def _private_and_large_enough(cls, value: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if not value.is_private:
+            raise ValueError("must be a private (RFC 1918) range")
+        if value.prefixlen > 20:
+            raise ValueError("must be /20 or larger (the platform carves public, private and data subnets per zone)")
+        return value
+
+
+class ClusterConfig(_Model):
+    version: str = Field(default="1.33", pattern=r"^1\.\d{2}$")
+    # Public API endpoint CIDRs; only dev may open the endpoint, never to the whole internet.
+    public_access_cidrs: list[ipaddress.IPv4Network] = Field(default_factory=list)
+    system_node_instance_type: str = "m6i.large"
+    system_node_count: int = Field(default=2, ge=1, le=10)
+
+
+class TrackingConfig(_Model):
+    db_instance_class: str = "db.t4g.medium"
+    db_allocated_storage_gb: int = Field(default=20, ge=20, le=16384)
+    db_engine_version: str = Field(default="16.6", pattern=r"^\d+(\.\d+)?$")
+    # None means "the environment's default": single-AZ in dev, multi-AZ in staging/prod.
+    multi_az: Optional[bool] = None
+    backup_retention_days: Optional[int] = Field(default=None, ge=1, le=35)
+    mlflow_image: str = Field(default="ghcr.io/mlflow/mlflow:v2.22.1", pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+
+    @field_validator("mlflow_image")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        if value.endswith(":latest"):
+            raise ValueError("must pin a version or digest, not :latest")
+        return value
+
+
+class FeaturesConfig(_Model):
+    feast_image: str = Field(default="feastdev/feature-server:0.49.0", pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+    online_store_ttl_days: Optional[int] = Field(default=None, ge=1, le=3650)
+
+
+class TrainingPool(_Model):
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    accelerator: Literal["none", "nvidia-gpu"] = "none"
+    instance_types: list[str] = Field(min_length=1)
+    min_nodes: int = Field(default=0, ge=0)
+    max_nodes: int = Field(ge=1, le=1000)
+    spot: bool = True
+
+
+class MonitoringConfig(_Model):
+    alert_emails: list[str] = Field(default_factory=list)
+    monthly_budget_usd: float = Field(default=500, gt=0)
+    metrics_retention_days: int = Field(default=15, ge=1, le=400)
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+                raise ValueError(f"{email!r} is not an email address")
+        return value
+
+
+class DrConfig(_Model):
+    enabled: bool = False
+    replica_region: Optional[str] = None
+    rpo_minutes: int = Field(default=15, ge=1, le=1440)
+    rto_minutes: int = Field(default=60, ge=1, le=2880)
+
+
+class Waiver(_Model):
+    policy: str = Field(min_length=1)
+    resource: str = Field(min_length=1, description="resource name, or a URN pattern with * wildcards")
+    reason: str = Field(min_length=10)
+    owner: str = Field(min_length=1)
+    expires: dt.date
+
+
+class PlatformConfig(_Model):
+    cloud: Literal["aws", "azure", "gcp"]
+    region: str
+    environment: Literal["dev", "staging", "prod"] = "dev"
+    owner: str = Field(default="ml-platform", pattern=r"^[A-Za-z0-9._@-]{1,64}$")
+    tags: dict[str, str] = Field(default_factory=dict)
+    deletion_protection: bool = False
+    network: NetworkConfig = NetworkConfig()
+    cluster: ClusterConfig = ClusterConfig()
+    tracking: TrackingConfig = TrackingConfig()
+    features: FeaturesConfig = FeaturesConfig()
+    training_pools: list[TrainingPool] = Field(default_factory=list)
+    monitoring: MonitoringConfig = MonitoringConfig()
+    dr: DrConfig = DrConfig()
+    waivers: list[Waiver] = Field(default_factory=list)
+
+    # Environment-resolved settings, so components never re-derive "is this prod?".
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def az_count(self) -> int:
+        return self.network.az_count or (2 if self.environment == "dev" else 3)
+
+    @property
+    def nat_gateway_per_az(self) -> bool:
+        value = self.network.nat_gateway_per_az
+        return self.environment != "dev" if value is None else value
+
+    @property
+    def multi_az_database(self) -> bool:
+        value = self.tracking.multi_az
+        return self.environment != "dev" if value is None else value
+
+    @property
+    def backup_retention_days(self) -> int:
+        return self.tracking.backup_retention_days or (7 if self.environment == "dev" else 14)
+
+    @property
+    def cost_tags(self) -> dict[str, str]:
+        """Cost-allocation tags every taggable resource carries (user tags cannot override them)."""
+        return {**self.tags, "environment": self.environment, "owner": self.owner, "managed-by": "pulumi"}
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    path = f"{NAMESPACE}:"
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if index else "") + str(part)
+    return path
+
+
+def _value_at(raw: dict[str, Any], loc: tuple[Any, ...]) -> Any:
+    value: Any = raw
+    for part in loc:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def _show(value: Any) -> str:
+    return "(missing)" if value is None else json.dumps(value, default=str)
+
+
+def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list[tuple[tuple[Any, ...], Any, str]]:
+    """Rules that need more than one key; each item is (key path, value, what is allowed).
+
+    With `cloud_known` false (the cloud key itself is bad) the checks that depend on the cloud are
+    skipped, so the user still hears about every other problem in the same run.
+    """
+    problems: list[tuple[tuple[Any, ...], Any, str]] = []
+    regions = regions_for(cfg.cloud)
+    if cloud_known and cfg.region not in regions:
+        problems.append((("region",), cfg.region, f"must be a {cfg.cloud} region, e.g. {', '.join(sorted(regions)[:4])}, ..."))
+
+    if cfg.dr.enabled:
+        replica = cfg.dr.replica_region
+        if replica is None:
+            problems.append((("dr", "replicaRegion"), None, "is required when dr.enabled is true"))
+        elif replica == cfg.region:
+            problems.append((("dr", "replicaRegion"), replica, f"must differ from the primary region {cfg.region}"))
+        elif cloud_known and replica not in regions:
+            problems.append((("dr", "replicaRegion"), replica, f"must be a {cfg.cloud} region"))
+    if cfg.dr.rto_minutes < cfg.dr.rpo_minutes:
+        problems.append((("dr", "rtoMinutes"), cfg.dr.rto_minutes, f"must be >= rpoMinutes ({cfg.dr.rpo_minutes})"))
+
+    if cfg.is_prod:
+        if not cfg.dr.enabled:
+            problems.append((("dr", "enabled"), cfg.dr.enabled, "must be true in prod (prod keeps replicas in a second region)"))
+        if not cfg.deletion_protection:
+            problems.append((("deletionProtection",), cfg.deletion_protection, "must be true in prod"))
+        if cfg.tracking.multi_az is False:
+            problems.append((("tracking", "multiAz"), False, "must be true in prod (the tracking database is highly available)"))
+        if cfg.network.az_count is not None and cfg.network.az_count < 3:
+            problems.append((("network", "azCount"), cfg.network.az_count, "must be >= 3 in prod"))
+        if cfg.network.nat_gateway_per_az is False:
+            problems.append((("network", "natGatewayPerAz"), False, "must be true in prod (no single NAT point of failure)"))
+
+    for index, cidr in enumerate(cfg.cluster.public_access_cidrs):
+        loc = ("cluster", "publicAccessCidrs", index)
+        if cfg.environment != "dev":
+            problems.append((loc, str(cidr), "public API access is allowed in dev only; remove it (the endpoint is private)"))
+        elif cidr.prefixlen < 8:
+            problems.append((loc, str(cidr), "must be a specific range (/8 or narrower), never the whole internet"))
+
+    seen: dict[str, int] = {}
+    gpu_pattern = GPU_INSTANCE_PATTERNS[cfg.cloud]
+    for index, pool in enumerate(cfg.training_pools):
+        if pool.name in seen:
+            problems.append((("trainingPools", index, "name"), pool.name, f"must be unique (also used by trainingPools[{seen[pool.name]}])"))
+        seen.setdefault(pool.name, index)
+        if pool.min_nodes > pool.max_nodes:
+            problems.append((("trainingPools", index, "maxNodes"), pool.max_nodes, f"must be >= minNodes ({pool.min_nodes})"))
+        if pool.spot and len(pool.instance_types) < 2:
+            problems.append((("trainingPools", index, "instanceTypes"), pool.instance_types,
+                             "a spot pool needs at least 2 instance types, so an interruption in one spot market does not stop training"))
+        for type_index, instance_type in enumerate(pool.instance_types if cloud_known else []):
+            is_gpu = bool(gpu_pattern.match(instance_type))
+            if pool.accelerator == "nvidia-gpu" and not is_gpu:
+                problems.append((("trainingPools", index, "instanceTypes", type_index), instance_type,
+                                 f"must be an NVIDIA GPU instance type on {cfg.cloud} (accelerator is nvidia-gpu)"))
+            if pool.accelerator == "none" and is_gpu:
+                problems.append((("trainingPools", index, "instanceTypes", type_index), instance_type,
+                                 "is a GPU instance type; set accelerator: nvidia-gpu for this pool"))
+
+    waiver_keys: dict[tuple[str, str], int] = {}
+    for index, waiver in enumerate(cfg.waivers):
+        key = (waiver.policy, waiver.resource)
+        if key in waiver_keys:
+            problems.append((("waivers", index), f"{waiver.policy} / {waiver.resource}", f"duplicates waivers[{waiver_keys[key]}]"))
+        waiver_keys.setdefault(key, index)
+    return problems
+
+
+def parse_raw_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Take `mlops:*` entries from Pulumi config (scalars arrive as strings, objects as JSON)."""
+    raw: dict[str, Any] = {}
+    prefix = f"{NAMESPACE}:"
+    for key, value in config.items():
+        if not key.startswith(prefix):
+            continue
+        if isinstance(value, str) and value[:1] in "[{":
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                pass  # left as a string: the model reports the type error with the key's name
+        raw[key[len(prefix):]] = value
+    return raw
+
+
+def load_config(stack: str, config: dict[str, Any]) -> PlatformConfig:
+    """Validate a stack's `mlops:*` config; raise ConfigError listing every problem."""
+    stack_file = f"Pulumi.{stack}.yaml"
+    raw = parse_raw_config(config)
+    lines: list[str] = []
+    try:
+        cfg = PlatformConfig.model_validate(raw)
+        cloud_known = True
+    except ValidationError as exc:
+        failing = {error["loc"][0] for error in exc.errors() if error["loc"]}
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            # pydantic appends the failing union/literal member to loc for some types; keep key parts.
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key (check its spelling against the README's config reference)"
+            elif error["type"] == "missing":
+                message = "is required"
+            lines.append(f"{stack_file}: {_key_path(loc)} = {_show(_value_at(raw, loc))}: {message}")
+        cfg, cloud_known = _partial_config(raw, failing)
+        if cfg is None:
+            raise ConfigError(lines) from None
+    for loc, value, allowed in _cross_field_problems(cfg, cloud_known):
+        lines.append(f"{stack_file}: {_key_path(loc)} = {_show(value)}: {allowed}")
+    if lines:
+        raise ConfigError(lines)
+    return cfg
+
+
+def _partial_config(raw: dict[str, Any], failing: set[Any]) -> tuple[Optional[PlatformConfig], bool]:
+    """The config without its failing top-level keys, so cross-field rules can still be checked."""
+    partial = {key: value for key, value in raw.items() if key not in failing}
+    cloud_known = "cloud" not in failing
+    if not cloud_known:
+        partial["cloud"] = "aws"  # stand-in; cloud-dependent checks are skipped
+    partial.setdefault("region", "")
+    try:
+        return PlatformConfig.model_validate(partial), cloud_known and "region" not in failing
+    except ValidationError:
+        return None, False
+
+
+def load_from_pulumi() -> PlatformConfig:
+    """The stack's config as the running Pulumi program sees it (real CLI or offline preview)."""
+    import pulumi
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    config = {**get_config_env(), **CONFIG.get()}
+    return load_config(pulumi.get_stack(), config)
