@@ -1,0 +1,151 @@
+"""Shared plumbing for the AWS operations commands (backend bootstrap, DR runbook).
+
+Why a module of its own: both commands must log every step with a timestamp to stderr,
+reach any AWS-compatible endpoint, and turn every failure into one clear line and a
+non-zero exit instead of a traceback. Doing that once keeps the two commands honest.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any, Callable, Optional, Sequence
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the operation ran and found a problem (unhealthy, precondition not met)
+EXIT_USAGE = 2  # bad input: arguments, outputs file, missing tools
+
+
+class OpsError(Exception):
+    """A failure the user can act on; its message is the one line they will see."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class UsageError(OpsError):
+    """Bad input (arguments, outputs file): exit code 2."""
+
+    def __init__(self, message: str):
+        super().__init__(message, EXIT_USAGE)
+
+
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at emit time (redirections and test capture included)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D401
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def configure_logging(name: str) -> logging.Logger:
+    """Timestamped step log on stderr; stdout stays free for the report a user may pipe."""
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    handler = _CurrentStderrHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S%z"))
+    logger.addHandler(handler)
+    return logger
+
+
+def check_region(region: str, what: str = "region") -> str:
+    if not region or not REGION_PATTERN.match(region):
+        raise UsageError(f"{what} {region!r} is not an AWS region name (e.g. us-east-1)")
+    return region
+
+
+class Clients:
+    """boto3 clients per (service, region), all pointed at the same endpoint when one is given.
+
+    An explicit endpoint means an AWS-compatible service (moto, LocalStack, a proxy): S3 then
+    needs path-style addressing because bucket names cannot become host names of an IP address.
+    """
+
+    def __init__(self, endpoint_url: Optional[str] = None):
+        self.endpoint_url = endpoint_url
+        self._cache: dict[tuple[str, str], Any] = {}
+        self._session = boto3.session.Session()
+
+    def __call__(self, service: str, region: str) -> Any:
+        key = (service, region)
+        if key not in self._cache:
+            config = Config(
+                retries={"max_attempts": 5, "mode": "standard"},
+                s3={"addressing_style": "path"} if self.endpoint_url else None,
+            )
+            self._cache[key] = self._session.client(
+                service, region_name=region, endpoint_url=self.endpoint_url, config=config
+            )
+        return self._cache[key]
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line for any AWS/SDK failure, naming the operation and what the service said."""
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        operation = getattr(error, "operation_name", "request")
+        return f"AWS {operation} failed: {info.get('Code', 'Error')}: {info.get('Message', '').strip()}"
+    if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
+        return "no usable AWS credentials: configure a profile, environment variables or OIDC role"
+    if isinstance(error, NoRegionError):
+        return "no AWS region given"
+    if isinstance(error, EndpointConnectionError):
+        return f"cannot reach the AWS endpoint: {error}"
+    return f"AWS SDK error: {error}"
+
+
+def run_main(logger: logging.Logger, body: Callable[[], int]) -> int:
+    """Run a command body; every expected failure becomes one line on stderr and an exit code."""
+    try:
+        return body()
+    except OpsError as error:
+        logger.error("%s", error)
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except (ClientError, BotoCoreError) as error:
+        message = describe_failure(error)
+        logger.error("%s", message)
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("error: interrupted; re-run the same command to continue (every step is idempotent)", file=sys.stderr)
+        return 130
+
+
+def parse_args(parser: Any, argv: Optional[Sequence[str]]) -> Any:
+    """argparse prints its one-line usage error and exits 2; return that code instead of raising."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exit_request:
+        code = exit_request.code
+        return code if isinstance(code, int) else EXIT_USAGE
