@@ -265,9 +265,13 @@ def load_stack_config(root: Path, stack: str, overrides: Iterable[str] = ()) -> 
     return project, StackConfig(values, sorted(secret_keys))
 
 
-def preview_stack(root: Path, stack: str, overrides: Iterable[str] = ()) -> PreviewResult:
-    """Preview the project at `root` (its __main__.py) for one stack, offline."""
-    project, config = load_stack_config(root, stack, overrides)
+def preview_stack(root: Path, stack: str, overrides: Iterable[str] = (),
+                  loaded: Optional[tuple[str, StackConfig]] = None) -> PreviewResult:
+    """Preview the project at `root` (its __main__.py) for one stack, offline.
+
+    `loaded` is the (project, config) pair from `load_stack_config` when the caller already has it.
+    """
+    project, config = loaded or load_stack_config(root, stack, overrides)
     main = root / "__main__.py"
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))

@@ -1,0 +1,72 @@
+# mlops-platform: offline preview, policy packs, plan diff, tests and operations.
+# Every target sets up .venv from requirements.txt first (again whenever requirements.txt changes).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+STACK  ?= dev
+FORMAT ?= text
+BASE   ?=
+CONFIG ?=
+REGION ?=
+ARGS   ?=
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.requirements-installed
+export PYTHONPATH := $(CURDIR):$(CURDIR)/policies/common
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv preview preview-all diff manifests test bench lint-workflows \
+        bootstrap-backend dr-status dr-failover dr-failback clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@echo "installing requirements.txt into $(VENV) (first run takes a few minutes)"
+	@$(PY) -m pip install --quiet --requirement requirements.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	@touch $@
+
+venv: $(STAMP) ## create or refresh .venv from requirements.txt
+
+preview: $(STAMP) ## offline preview of STACK (default dev) with the policy packs; writes build/plan/$(STACK).json
+	$(PY) -m mlops_tools preview --stack $(STACK) --format $(FORMAT) $(foreach c,$(CONFIG),--config '$(c)')
+
+preview-all: $(STAMP) ## offline preview of every Pulumi.<stack>.yaml
+	$(PY) -m mlops_tools preview-all --format $(FORMAT)
+
+diff: $(STAMP) ## Markdown plan diff between BASE (default origin/main or main) and the working tree
+	$(PY) -m mlops_tools diff $(if $(BASE),--base $(BASE))
+
+manifests: $(STAMP) ## render and validate every Kubernetes manifest of STACK into build/manifests/$(STACK)/
+	$(PY) -m mlops_tools preview --stack $(STACK) --quiet --no-policy
+	$(PY) -m mlops_tools.manifests --stack $(STACK)
+
+test: $(STAMP) ## the whole test suite, then every stack previewed with its policy packs
+	$(PY) -m pytest -n 2
+	$(PY) -m mlops_tools preview-all --quiet
+	@for s in $$(ls Pulumi.*.yaml | sed 's/Pulumi\.\(.*\)\.yaml/\1/'); do $(PY) -m mlops_tools.manifests --stack $$s || exit 1; done
+
+bench: $(STAMP) ## preview seconds and peak memory per stack and per resource
+	$(PY) -m mlops_tools.bench
+
+lint-workflows: $(STAMP) ## validate .github/workflows against the GitHub workflow schema and our rules
+	$(PY) -m mlops_tools.lint_workflows
+
+bootstrap-backend: $(STAMP) ## create the S3 state bucket and KMS key for self-managed state (REGION=...)
+	@test -n "$(REGION)" || { echo "usage: make bootstrap-backend REGION=<aws region> [ARGS=...]" >&2; exit 2; }
+	$(PY) -m mlops_tools.bootstrap --region $(REGION) $(ARGS)
+
+dr-status: $(STAMP) ## replication health of STACK against its RPO
+	$(PY) -m mlops_tools.dr status --stack $(STACK) $(ARGS)
+
+dr-failover: $(STAMP) ## promote the DR replicas of STACK and repoint the tracking database (asks first)
+	$(PY) -m mlops_tools.dr failover --stack $(STACK) $(ARGS)
+
+dr-failback: $(STAMP) ## return STACK to its primary region after a failover (asks first)
+	$(PY) -m mlops_tools.dr failback --stack $(STACK) $(ARGS)
+
+clean: ## remove build outputs
+	rm -rf build

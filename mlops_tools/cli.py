@@ -1,0 +1,188 @@
+"""`python -m mlops_tools`: offline preview with policy packs, and the plan diff for pull requests.
+
+    preview --stack dev [--config KEY=VALUE ...] [--format text|json|sarif|junit]
+    preview-all [--format ...]
+    diff [--base REF] [--stack S ...]          previews the stacks at REF and in the working tree
+    diff OLD.json NEW.json                     compares two plan files
+
+Exit codes: 0 clean; 1 an unwaived mandatory violation or an expired waiver; 2 the program or its
+config could not be previewed (one message, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT_EXTENSIONS = {"json": "json", "sarif": "sarif", "junit": "xml"}
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+def stacks_in(root: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def _policy_config(path: Optional[str]) -> Optional[dict[str, Any]]:
+    if not path:
+        return None
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CliError(f"--policy-config {path}: {exc}") from None
+
+
+def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool = True,
+                policy_config: Optional[dict[str, Any]] = None, today: Optional[dt.date] = None,
+                out_dir: Optional[Path] = None, report_format: str = "text", quiet: bool = False) -> int:
+    """Preview one stack, run the packs, apply waivers, write the plan (and report); return the exit code."""
+    from mlops_tools.plan import build_plan, summarize, write_plan
+    from mlops_tools.preview import PreviewError, load_stack_config, preview_stack
+    from mlops_tools.waivers import apply_waivers
+    from stacks.config import ConfigError, load_config
+
+    try:
+        loaded = load_stack_config(root, stack, overrides)
+        cfg = load_config(stack, loaded[1].values)
+    except ConfigError as error:
+        raise CliError(f"invalid stack configuration:\n{error}") from None
+    except PreviewError as error:
+        raise CliError(str(error)) from None
+    try:
+        result = preview_stack(root, stack, loaded=loaded)
+    except PreviewError as error:
+        raise CliError(f"{stack}: {error}") from None
+
+    packs_info: list[Any] = []
+    pack_dicts: list[dict[str, Any]] = []
+    violations: list[dict[str, Any]] = []
+    if policies:
+        from mlops_tools.policy_runner import PolicyPackError, discover_packs, run_policy_packs
+        try:
+            packs_info, found = run_policy_packs(result.resources, discover_packs(root / "policies"), policy_config)
+        except PolicyPackError as error:
+            raise CliError(str(error)) from None
+        pack_dicts = [{"name": p.name, "version": p.version, "policies": len(p.policies)} for p in packs_info]
+        violations = [v.to_dict() for v in found]
+    outcome = apply_waivers(violations, cfg.waivers, today or dt.date.today())
+    plan = build_plan(result, cfg.cloud, pack_dicts, outcome.active, outcome.waived)
+    out_dir = out_dir or root / "build" / "plan"
+    write_plan(plan, out_dir / f"{stack}.json")
+
+    if not quiet:
+        print(summarize(plan))
+    if policies:
+        from mlops_tools.reports import render
+        if report_format == "text":
+            if not quiet:
+                print("\n" + render("text", plan, packs_info))
+        else:
+            report_path = out_dir.parent / "reports" / f"{stack}.{REPORT_EXTENSIONS[report_format]}"
+            report_path.parent.mkdir(parents=True, exist_ok=True)
+            report_path.write_text(render(report_format, plan, packs_info))
+            if not quiet:
+                print(f"\n{report_format} policy report: {report_path.relative_to(root) if report_path.is_relative_to(root) else report_path}")
+    for message in outcome.unused:
+        print(f"warning: {message}", file=sys.stderr)
+    for message in outcome.expired:
+        print(f"error: {message}", file=sys.stderr)
+    mandatory = [v for v in outcome.active if v["enforcement"] == "mandatory"]
+    if not quiet:
+        print(f"\nPlan written to {(out_dir / f'{stack}.json')}")
+    if mandatory or outcome.expired:
+        print(f"{stack}: {len(mandatory)} unwaived mandatory violation(s), {len(outcome.expired)} expired waiver(s)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_preview(args: argparse.Namespace) -> int:
+    return run_preview(ROOT, args.stack, args.config, policies=not args.no_policy,
+                       policy_config=_policy_config(args.policy_config),
+                       today=args.today, out_dir=Path(args.out) if args.out else None,
+                       report_format=args.format, quiet=args.quiet)
+
+
+def _cmd_preview_all(args: argparse.Namespace) -> int:
+    worst = 0
+    for stack in stacks_in(ROOT):
+        print(f"=== {stack} ===")
+        try:
+            code = run_preview(ROOT, stack, [], policy_config=_policy_config(args.policy_config),
+                               today=args.today, report_format=args.format, quiet=args.quiet)
+        except CliError as error:
+            print(f"error: {error}", file=sys.stderr)
+            code = 2
+        worst = max(worst, code)
+    return worst
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from mlops_tools.diff import diff_against_ref, diff_plan_files
+
+    if args.plans:
+        if len(args.plans) != 2:
+            raise CliError("diff takes two plan files (OLD.json NEW.json) or --base REF")
+        report = diff_plan_files(Path(args.plans[0]), Path(args.plans[1]))
+    else:
+        report = diff_against_ref(ROOT, args.base, args.stack or stacks_in(ROOT))
+    out = ROOT / "build" / "diff.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    print(report)
+    return 0
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m mlops_tools", description=__doc__.split("\n\n")[0])
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--format", choices=["text", "json", "sarif", "junit"], default="text",
+                       help="policy report format (non-text reports go to build/reports/<stack>.<ext>)")
+        p.add_argument("--policy-config", help="JSON policy-pack config, the same file `pulumi preview --policy-pack-config` takes")
+        p.add_argument("--today", type=_date, help="evaluate waiver expiry as of this date (default: today)")
+        p.add_argument("--quiet", action="store_true", help="print only problems")
+
+    preview = sub.add_parser("preview", help="preview one stack offline and run the policy packs")
+    preview.add_argument("--stack", default="dev")
+    preview.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="config override, repeatable")
+    preview.add_argument("--no-policy", action="store_true", help="skip the policy packs")
+    preview.add_argument("--out", help="plan directory (default build/plan)")
+    common(preview)
+    preview.set_defaults(func=_cmd_preview)
+
+    preview_all = sub.add_parser("preview-all", help="preview every Pulumi.<stack>.yaml")
+    common(preview_all)
+    preview_all.set_defaults(func=_cmd_preview_all)
+
+    diff = sub.add_parser("diff", help="Markdown plan diff for a pull request")
+    diff.add_argument("plans", nargs="*", help="OLD.json NEW.json (instead of --base)")
+    diff.add_argument("--base", default=None, help="git ref to compare against (default origin/main, else main)")
+    diff.add_argument("--stack", action="append", help="limit to these stacks (repeatable)")
+    diff.set_defaults(func=_cmd_diff)
+    return top
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,164 @@
+"""The stack config model: every rule, with a good and a bad value, and the one-line messages."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stacks.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cfg(**overrides):
+    base = {"mlops:cloud": "aws", "mlops:region": "us-east-1"}
+    base.update({f"mlops:{k}": (json.dumps(v) if isinstance(v, (dict, list)) else str(v)) for k, v in overrides.items()})
+    return base
+
+
+def problems(stack="dev", **overrides):
+    with pytest.raises(ConfigError) as caught:
+        load_config(stack, cfg(**overrides))
+    return caught.value.problems
+
+
+def pool(**kw):
+    return {"name": "cpu", "instanceTypes": ["m6i.large", "m6a.large"], "minNodes": 0, "maxNodes": 2, **kw}
+
+
+PROD_OK = dict(environment="prod", deletionProtection="true", dr={"enabled": True, "replicaRegion": "us-west-2"})
+
+
+def test_minimal_dev_config_gets_environment_defaults():
+    c = load_config("dev", cfg())
+    assert (c.environment, c.az_count, c.nat_gateway_per_az, c.multi_az_database) == ("dev", 2, False, False)
+    assert c.cost_tags == {"environment": "dev", "owner": "ml-platform", "managed-by": "pulumi"}
+
+
+def test_prod_defaults_are_highly_available():
+    c = load_config("prod", cfg(**PROD_OK))
+    assert (c.az_count, c.nat_gateway_per_az, c.multi_az_database, c.backup_retention_days) == (3, True, True, 14)
+
+
+def test_unknown_cloud_is_one_line_naming_file_key_value_and_allowed():
+    [line] = problems(cloud="awz")
+    assert line == "Pulumi.dev.yaml: mlops:cloud = \"awz\": Input should be 'aws', 'azure' or 'gcp'"
+
+
+def test_inverted_pool_range_names_the_indexed_key():
+    [line] = problems(trainingPools=[pool(), pool(name="big", minNodes=5, maxNodes=3)])
+    assert line == "Pulumi.dev.yaml: mlops:trainingPools[1].maxNodes = 3: must be >= minNodes (5)"
+
+
+def test_dr_region_equal_to_primary_is_rejected():
+    [line] = problems(dr={"enabled": True, "replicaRegion": "us-east-1"})
+    assert "mlops:dr.replicaRegion = \"us-east-1\": must differ from the primary region us-east-1" in line
+
+
+def test_all_problems_reported_together_even_when_cloud_is_bad():
+    lines = problems(cloud="awz", dr={"enabled": True, "replicaRegion": "us-east-1"},
+                     trainingPools=[pool(minNodes=3, maxNodes=1)])
+    assert len(lines) == 3
+    assert [line.split(" = ")[0] for line in lines] == [
+        "Pulumi.dev.yaml: mlops:cloud", "Pulumi.dev.yaml: mlops:dr.replicaRegion", "Pulumi.dev.yaml: mlops:trainingPools[0].maxNodes"]
+
+
+@pytest.mark.parametrize("cloud,region,ok", [
+    ("aws", "eu-west-1", True), ("aws", "westeurope", False),
+    ("azure", "westeurope", True), ("azure", "us-east-1", False),
+    ("gcp", "europe-west4", True), ("gcp", "eu-west-1", False),
+])
+def test_region_must_belong_to_the_cloud(cloud, region, ok):
+    values = {"mlops:cloud": cloud, "mlops:region": region}
+    if ok:
+        assert load_config("dev", values).region == region
+    else:
+        with pytest.raises(ConfigError, match=f"mlops:region = \"{region}\": must be a {cloud} region"):
+            load_config("dev", values)
+
+
+def test_dr_replica_region_must_be_valid_for_the_cloud():
+    [line] = problems(dr={"enabled": True, "replicaRegion": "westus2"})
+    assert "mlops:dr.replicaRegion = \"westus2\": must be a aws region" in line
+
+
+def test_dr_enabled_needs_a_replica_region():
+    [line] = problems(dr={"enabled": True})
+    assert "mlops:dr.replicaRegion = (missing): is required when dr.enabled is true" in line
+
+
+def test_rto_shorter_than_rpo_is_rejected():
+    [line] = problems(dr={"rpoMinutes": 30, "rtoMinutes": 10})
+    assert "mlops:dr.rtoMinutes = 10: must be >= rpoMinutes (30)" in line
+
+
+def test_prod_requires_dr_and_deletion_protection():
+    lines = problems("prod", environment="prod")
+    assert any("mlops:dr.enabled = false: must be true in prod" in l for l in lines)
+    assert any("mlops:deletionProtection = false: must be true in prod" in l for l in lines)
+    assert all(l.startswith("Pulumi.prod.yaml: ") for l in lines)
+
+
+def test_prod_rejects_explicitly_weakened_ha():
+    lines = problems("prod", **PROD_OK, tracking={"multiAz": False}, network={"azCount": 2, "natGatewayPerAz": False})
+    keys = sorted(l.split(" = ")[0].split(": ")[1] for l in lines)
+    assert keys == ["mlops:network.azCount", "mlops:network.natGatewayPerAz", "mlops:tracking.multiAz"]
+
+
+def test_public_endpoint_only_in_dev_and_never_to_the_internet():
+    assert problems(cluster={"publicAccessCidrs": ["0.0.0.0/0"]}) == [
+        "Pulumi.dev.yaml: mlops:cluster.publicAccessCidrs[0] = \"0.0.0.0/0\": must be a specific range (/8 or narrower), never the whole internet"]
+    assert load_config("dev", cfg(cluster={"publicAccessCidrs": ["203.0.113.0/24"]})).cluster.public_access_cidrs
+    lines = problems("staging", environment="staging", cluster={"publicAccessCidrs": ["203.0.113.0/24"]})
+    assert "public API access is allowed in dev only" in lines[0]
+
+
+def test_pool_rules():
+    assert "must be unique" in problems(trainingPools=[pool(), pool()])[0]
+    assert "at least 2 instance types" in problems(trainingPools=[pool(instanceTypes=["m6i.large"])])[0]
+    assert load_config("dev", cfg(trainingPools=[pool(instanceTypes=["m6i.large"], spot=False)])).training_pools[0].spot is False
+    assert "must be an NVIDIA GPU instance type on aws" in problems(trainingPools=[pool(accelerator="nvidia-gpu")])[0]
+    assert "set accelerator: nvidia-gpu" in problems(trainingPools=[pool(instanceTypes=["g5.xlarge", "g6.xlarge"])])[0]
+    assert "String should match pattern" in problems(trainingPools=[pool(name="CPU_pool")])[0]
+
+
+def test_scalars_arrive_as_strings_like_the_cli_passes_them():
+    c = load_config("dev", cfg(deletionProtection="true", trainingPools=[pool(maxNodes="7")]))
+    assert c.deletion_protection is True and c.training_pools[0].max_nodes == 7
+
+
+def test_unknown_key_is_reported_as_probable_typo():
+    [line] = problems(trainingPool=[pool()])
+    assert line.startswith("Pulumi.dev.yaml: mlops:trainingPool = ") and "unknown key" in line
+
+
+def test_nested_type_errors_name_the_nested_key():
+    [line] = problems(network={"cidr": "8.8.0.0/16"})
+    assert line == "Pulumi.dev.yaml: mlops:network.cidr = \"8.8.0.0/16\": must be a private (RFC 1918) range"
+
+
+def test_waivers_need_every_field_and_a_date():
+    lines = problems(waivers=[{"policy": "p", "resource": "r", "reason": "because it is needed", "owner": "me", "expires": "soon"}])
+    assert "mlops:waivers[0].expires = \"soon\"" in lines[0]
+    lines = problems(waivers=[{"policy": "p", "resource": "r"}])
+    assert sorted(l.split(" = ")[0].rsplit(".", 1)[1] for l in lines) == ["expires", "owner", "reason"]
+
+
+def test_unpinned_images_are_rejected():
+    assert "must pin a version" in problems(tracking={"mlflowImage": "ghcr.io/mlflow/mlflow:latest"})[0]
+
+
+@pytest.mark.parametrize("stack_file", sorted(ROOT.glob("Pulumi.*.yaml")), ids=lambda p: p.name)
+def test_every_stack_file_in_the_repo_is_valid(stack_file):
+    from mlops_tools.preview import load_stack_config
+    stack = stack_file.name[len("Pulumi."):-len(".yaml")]
+    _, config = load_stack_config(ROOT, stack)
+    assert load_config(stack, config.values).cloud in ("aws", "azure", "gcp")
+
+
+def test_project_file_declares_every_config_key_of_the_model():
+    from stacks.config import PlatformConfig
+    declared = set(yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"])
+    expected = {f"mlops:{field.alias or name}" for name, field in PlatformConfig.model_fields.items()}
+    assert declared == expected
