@@ -1,0 +1,86 @@
+"""PostgreSQL servers must each have a require_secure_transport=ON configuration in the stack."""
+import pytest
+
+from azure_rules import dbforpostgresql_server_require_secure_transport as secure_transport
+from tests.policies.cloud_policy_harness import UNKNOWN, Res, check_stack
+
+SERVER = "azure-native:dbforpostgresql:Server"
+CONFIGURATION = "azure-native:dbforpostgresql:Configuration"
+RULE = secure_transport.RULE
+
+
+def server(name, **props):
+    return Res(SERVER, name, {"resourceGroupName": "mlops-prod", **props})
+
+
+def tls_config(name, server_name, value="ON", deps=(), prop_deps=None, parameter="require_secure_transport"):
+    return Res(CONFIGURATION, name, {"resourceGroupName": "mlops-prod", "serverName": server_name,
+                                     "configurationName": parameter, "value": value, "source": "user-override"},
+               deps=list(deps), prop_deps=prop_deps or {})
+
+
+def test_server_with_secure_transport_on_passes():
+    assert check_stack(RULE, [server("tracking", serverName="mlops-tracking"), tls_config("tls", "mlops-tracking")]).passed
+
+
+def test_server_without_the_configuration_fails_on_the_server():
+    tracking = server("tracking", serverName="mlops-tracking")
+    outcome = check_stack(RULE, [tracking, tls_config("log", "mlops-tracking", parameter="log_connections")])
+    assert outcome.violations == [(outcome.messages[0], tracking.urn)]
+    assert "has no require_secure_transport=ON configuration" in outcome.messages[0]
+
+
+@pytest.mark.parametrize("value", ["OFF", "off", "false", "0"])
+def test_configuration_switching_tls_off_fails(value):
+    outcome = check_stack(RULE, [server("tracking", serverName="mlops-tracking"), tls_config("tls", "MLOPS-TRACKING", value)])
+    assert len(outcome.violations) == 1 and "clients may connect without TLS" in outcome.messages[0]
+
+
+@pytest.mark.parametrize("value", ["on", "On", "true", "1"])
+def test_every_postgres_spelling_of_on_passes(value):
+    assert check_stack(RULE, [server("tracking", serverName="mlops-tracking"), tls_config("tls", "mlops-tracking", value)]).passed
+
+
+def test_configuration_of_another_server_does_not_count():
+    a, b = server("a", serverName="pg-a"), server("b", serverName="pg-b")
+    outcome = check_stack(RULE, [a, b, tls_config("tls-a", "pg-a")])
+    assert [urn for _, urn in outcome.violations] == [b.urn]
+
+
+def test_same_server_name_in_another_resource_group_does_not_count():
+    a = server("a", serverName="pg")
+    other_group = Res(CONFIGURATION, "tls", {"resourceGroupName": "elsewhere", "serverName": "pg",
+                                             "configurationName": "require_secure_transport", "value": "ON"})
+    assert len(check_stack(RULE, [a, other_group]).violations) == 1
+
+
+def test_autonamed_server_correlates_through_dependencies():
+    """In a preview the server's name is unknown; the configuration still depends on the server."""
+    tracking = server("tracking")
+    assert check_stack(RULE, [tracking, tls_config("tls", UNKNOWN, deps=["tracking"])]).passed
+
+
+def test_property_dependencies_from_the_cli_are_used():
+    a, b = server("a"), server("b")
+    outcome = check_stack(RULE, [a, b, tls_config("tls", UNKNOWN, deps=["a", "b"], prop_deps={"serverName": ["b"]})])
+    assert [urn for _, urn in outcome.violations] == [a.urn]
+
+
+def test_unknown_link_is_cannot_check_not_a_violation():
+    a, b = server("a"), server("b")
+    outcome = check_stack(RULE, [a, b, tls_config("tls", UNKNOWN, deps=["a", "b"])])
+    assert outcome.violations == [] and "cannot check during preview" in outcome.cannot_check
+
+
+def test_unknown_value_is_cannot_check():
+    outcome = check_stack(RULE, [server("tracking", serverName="pg"), tls_config("tls", "pg", value=UNKNOWN)])
+    assert outcome.violations == [] and outcome.cannot_check
+
+
+def test_stack_without_postgres_passes():
+    assert check_stack(RULE, [Res("azure-native:storage:StorageAccount", "sa", {})]).passed
+
+
+def test_exclude_for_applies_to_the_reported_server():
+    outcome = check_stack(RULE, [server("legacy-pg", serverName="old")], config={"excludeFor": ["legacy-*"]})
+    assert outcome.passed

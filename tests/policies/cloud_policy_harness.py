@@ -1,0 +1,93 @@
+"""Run one rule through the public pulumi_policy API, the way the Analyzer server calls it.
+
+Used by the Azure and GCP pack tests: props go through the SDK's unknown-checking proxy,
+``UnknownValueError`` becomes the advisory "cannot check during preview" outcome.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+
+UNKNOWN = UNKNOWN_STRING_VALUE
+
+
+@dataclass
+class Outcome:
+    violations: list = field(default_factory=list)   # [(message, urn or None)]
+    cannot_check: Optional[str] = None                # the advisory message, when raised
+
+    @property
+    def messages(self) -> list:
+        return [m for m, _ in self.violations]
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations and self.cannot_check is None
+
+
+def _opts() -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
+def urn_of(resource_type: str, name: str) -> str:
+    return f"urn:pulumi:test::mlops::{resource_type}::{name}"
+
+
+def check_resource(rule, resource_type: str, props: dict, name: str = "res", config: Optional[dict] = None,
+                   provider_props: Optional[dict] = None) -> Outcome:
+    policy = rule.policy
+    provider = None
+    if provider_props is not None:
+        package = resource_type.split(":")[0]
+        provider = PolicyProviderResource(f"pulumi:providers:{package}", provider_props,
+                                          urn_of(f"pulumi:providers:{package}", "default"), "default")
+    args = ResourceValidationArgs(resource_type, unknown_checking_proxy(props), urn_of(resource_type, name), name,
+                                  _opts(), provider, config or {})
+    outcome = Outcome()
+    try:
+        policy.validate(args, lambda message, urn=None: outcome.violations.append((message, urn)))
+    except UnknownValueError as error:
+        outcome.cannot_check = error.message
+    return outcome
+
+
+@dataclass
+class Res:
+    """A resource of a test stack; ``deps`` / ``prop_deps`` name other Res by their name."""
+
+    type: str
+    name: str
+    props: dict
+    deps: list = field(default_factory=list)
+    prop_deps: dict = field(default_factory=dict)
+
+    @property
+    def urn(self) -> str:
+        return urn_of(self.type, self.name)
+
+
+def check_stack(rule, resources: list, config: Optional[dict] = None) -> Outcome:
+    built: dict = {}
+    for r in resources:
+        built[r.name] = PolicyResource(r.type, unknown_checking_proxy(r.props), r.urn, r.name, _opts(), None,
+                                       None, [], {})
+    for r in resources:
+        built[r.name].dependencies = [built[d] for d in r.deps]
+        built[r.name].property_dependencies = {k: [built[d] for d in v] for k, v in r.prop_deps.items()}
+    outcome = Outcome()
+    args = StackValidationArgs([built[r.name] for r in resources], config or {})
+    try:
+        rule.policy.validate(args, lambda message, urn=None: outcome.violations.append((message, urn)))
+    except UnknownValueError as error:
+        outcome.cannot_check = error.message
+    return outcome
