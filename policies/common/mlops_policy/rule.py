@@ -104,7 +104,7 @@ class CannotCheckDuringPreview(UnknownValueError):
 # --- the resource view handed to checks ----------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class Resource:
     """Plain-data view of one resource (props are engine camelCase names)."""
 
@@ -118,7 +118,7 @@ class Resource:
     property_dependencies: dict = field(default_factory=dict)  # prop -> list[Resource]
 
 
-@dataclass
+@dataclass(eq=False)
 class Stack:
     resources: list  # list[Resource]
 

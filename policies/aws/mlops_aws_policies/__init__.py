@@ -1,0 +1,1 @@
+"""AWS rules, one module per rule, grouped by service. Each module defines RULE."""

@@ -1,0 +1,126 @@
+"""Helpers shared by the AWS rules: key references, resource correlation, policy documents."""
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Optional
+
+from mlops_policy import (
+    PolicyDocumentError, Resource, Stack, cannot_check, is_unknown, parse_policy_document, violation,
+)
+
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+
+
+def is_customer_managed_key(value) -> bool:
+    """A KMS key reference that is customer managed.
+
+    Unknown counts as customer managed: AWS-managed keys are always written as literals
+    (``alias/aws/<service>``), an unknown value is a key created or looked up by the program.
+    """
+    if value is None or value == "":
+        return False
+    if is_unknown(value):
+        return True
+    return "alias/aws/" not in str(value)
+
+
+def key_problem(value, what: str = "a customer-managed KMS key") -> Optional[str]:
+    """None when ``value`` names a customer-managed key, else why not."""
+    if value is None or value == "":
+        return f"no KMS key is set; set {what}"
+    if not is_customer_managed_key(value):
+        return f"uses the AWS-managed key {value}; use {what}"
+    return None
+
+
+def region_of(resource: Resource) -> Optional[str]:
+    """Effective region: the resource's own ``region`` input (pulumi-aws v7), else its provider's."""
+    region = resource.props.get("region") or resource.provider_props.get("region")
+    return None if is_unknown(region) else region
+
+
+def linked(stack: Stack, source: Resource, prop: str, target_types: Iterable[str],
+           target_keys: Iterable[str] = ("bucket",)) -> list:
+    """The resources of ``target_types`` that ``source.props[prop]`` refers to.
+
+    Real previews leave ids of new resources unknown, so values alone cannot correlate.
+    In order: the property's own dependencies; a literal value equal to a target's name
+    input (``target_keys``); the single dependency of a target type.
+    """
+    target_types = tuple(target_types)
+    by_prop = [r for r in source.property_dependencies.get(prop, []) if r.type in target_types]
+    if by_prop:
+        return by_prop
+    value = source.props.get(prop)
+    candidates = stack.of_type(*target_types)
+    if isinstance(value, str) and not is_unknown(value):
+        matches = [r for r in candidates
+                   if any(r.props.get(k) == value for k in target_keys)
+                   or value.endswith(f":::{r.props.get('bucket')}")]
+        if matches:
+            return matches
+    deps = [r for r in source.dependencies if r.type in target_types]
+    return deps if len(deps) == 1 else []
+
+
+def documents(resource: Resource, props: Iterable[str] = ("policy",), inline: bool = True) -> Iterator[tuple]:
+    """(label, document) for each policy document the resource carries, incl. Role.inlinePolicies."""
+    for prop in props:
+        if prop in resource.props and resource.props[prop] not in (None, ""):
+            yield prop, resource.props[prop]
+    if not inline:
+        return
+    policies = resource.props.get("inlinePolicies")
+    if is_unknown(policies):
+        yield "inlinePolicies", policies
+    elif isinstance(policies, list):
+        for i, item in enumerate(policies):
+            if is_unknown(item):
+                yield f"inlinePolicies[{i}]", item
+            elif isinstance(item, dict) and item.get("policy") not in (None, ""):
+                yield f"inlinePolicies[{i}] ({item.get('name', '')})", item["policy"]
+
+
+def policy_statements(resource: Resource, props: Iterable[str] = ("policy",), inline: bool = True) -> tuple:
+    """([(label, statements)], [findings]) for the resource's documents.
+
+    An unknown document gives a cannot-check finding; a malformed one a violation (AWS would
+    reject it, and a rule must not pass what it cannot read).
+    """
+    usable, findings = [], []
+    for label, document in documents(resource, props, inline):
+        try:
+            parsed = parse_policy_document(document)
+        except PolicyDocumentError as exc:
+            findings.append(violation(f"{label}: {exc}", resource))
+            continue
+        if parsed is None:
+            findings.append(cannot_check(f"{label} (policy document)", resource))
+        else:
+            usable.append((label, parsed))
+    return usable, findings
+
+
+# Condition keys that restrict WHO a "*" principal can be (aws:PrincipalOrgID, etc.).
+PRINCIPAL_SCOPING_CONDITION_KEYS = frozenset(k.lower() for k in (
+    "aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths",
+    "aws:PrincipalServiceName", "aws:PrincipalServiceNamesList", "aws:SourceAccount", "aws:SourceArn",
+    "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:SourceOwner", "aws:SourceVpc", "aws:SourceVpce",
+    "aws:userid", "aws:username", "kms:CallerAccount",
+))
+
+
+def public_principal_statements(statements) -> list:
+    """(index, statement) of Allow statements open to anyone, with no condition pinning the caller down."""
+    return [(i, s) for i, s in enumerate(statements)
+            if s.allows and s.principal_is_anyone() and not (s.condition_keys() & PRINCIPAL_SCOPING_CONDITION_KEYS)]
+
+
+def describe(statement, index: int) -> str:
+    return f"statement {statement.sid!r}" if statement.sid else f"statement #{index + 1}"
+
+
+def require_key(resource: Resource, prop: str, what: str) -> Iterator:
+    """Findings for a data store whose ``prop`` must name a customer-managed KMS key."""
+    problem = key_problem(resource.props.get(prop), f"{prop} to a customer-managed KMS key")
+    if problem:
+        yield f"{what} {problem}."
