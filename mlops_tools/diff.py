@@ -94,8 +94,9 @@ def diff_plans(old: dict[str, Any], new: dict[str, Any]) -> str:
     removed = [old_by_urn[u] for u in sorted(set(old_by_urn) - set(new_by_urn))]
     renamed_pairs = []
     for resource in list(added):
-        twin = next((r for r in removed if r["type"] == resource["type"] and r["parent"] == resource["parent"]
-                     and r["inputs"] == resource["inputs"]), None)
+        # A rename keeps type, parent and inputs; resources with no inputs give no evidence either way.
+        twin = next((r for r in removed if resource["inputs"] and r["type"] == resource["type"]
+                     and r["parent"] == resource["parent"] and r["inputs"] == resource["inputs"]), None)
         if twin is not None:
             renamed_pairs.append((twin, resource))
             added.remove(resource)
