@@ -1,0 +1,1 @@
+"""Kubernetes rules, one module per rule. Each module defines RULE."""

@@ -1,0 +1,1 @@
+"""Pod security rules for every workload kind (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ...)."""
