@@ -1,0 +1,259 @@
+"""In-cluster workloads that turn a bare cluster into the platform, written once for every cloud.
+
+Nothing here imports a cloud SDK. A cloud's stack builder passes a ``pulumi_kubernetes.Provider``
+(``opts=ResourceOptions(provider=cluster.k8s_provider)``) and cloud-neutral inputs: workload-identity
+annotations for service accounts, object-store URIs, and references to Kubernetes Secrets it fills
+itself (on AWS: External Secrets Operator from Secrets Manager).
+
+Contract (names the cloud layers rely on; renaming any of them breaks IAM trust policies):
+
+================  ===========================  ===================================================
+namespace         service account              what runs there
+================  ===========================  ===================================================
+``mlops``         ``mlflow``                   MLflow tracking server, Service ``mlflow`` port 5000
+``mlops``         ``feast``                    Feast feature server, Service ``feast`` port 6566
+``monitoring``    ``alertmanager``             Alertmanager (annotate for SNS / cloud notifications)
+``monitoring``    (chart-managed)              Prometheus, Grafana, operator, kube-state-metrics
+``training``      ``trainer``                  training jobs (PriorityClass ``training-preemptible``)
+``serving``       (teams' own)                 model servers (PriorityClass ``serving-critical``)
+``gpu-system``    ``nvidia-device-plugin``,    node agents on GPU nodes only
+                  ``dcgm-exporter``
+================  ===========================  ===================================================
+
+- Tracking URL (in-cluster): ``http://mlflow.mlops.svc.cluster.local:5000`` (``TRACKING_URL``).
+- Feature server URL: ``http://feast.mlops.svc.cluster.local:6566`` (``FEATURE_SERVER_URL``).
+- MLflow database: a Secret in namespace ``mlops`` holding the SQLAlchemy URI
+  (``postgresql://user:pass@host:5432/mlflow?sslmode=require``); default reference
+  ``MLFLOW_DATABASE_SECRET`` = Secret ``mlflow-database``, key ``uri``. The cloud layer creates it
+  (create it after ``ClusterBaseline``, whose ``namespaces["mlops"]`` you can depend on).
+  The server also sets ``PGSSLMODE=require``, so a URI without ``sslmode`` still uses TLS.
+- MLflow authentication: MLflow's ``basic-auth`` app. The admin credential is generated
+  (``pulumi_random``) into Secret ``mlflow-admin`` (keys ``username``, ``password``) in ``mlops``;
+  users read it with ``kubectl -n mlops get secret mlflow-admin``. Auth data lives in the same
+  database (MLflow >= 3.6 keeps its own ``alembic_version_auth`` table), so the image must be
+  MLflow >= 3.6 with the ``db``/``auth`` extras and the object-store client, e.g. the ``-full`` image.
+- Node labels/taints the cloud layer puts on node pools (Karpenter NodePools on AWS):
+  ``mlops.dev/pool=<pool name>``, ``mlops.dev/capacity-type=spot|on-demand``,
+  ``mlops.dev/accelerator=nvidia-gpu`` on GPU nodes, taint ``nvidia.com/gpu=true:NoSchedule`` on GPU
+  nodes. GPU agents select ``mlops.dev/accelerator=nvidia-gpu`` and tolerate every NoSchedule taint.
+
+Components (type tokens ``mlops:k8s:<Name>``), each in its own module, Args defined here:
+
+- ``ClusterBaseline`` (baseline.py): namespaces with Pod Security labels, PriorityClasses,
+  ResourceQuotas, LimitRanges, default-deny NetworkPolicies and the allows the platform needs.
+- ``MlflowServer`` (mlflow.py), ``FeatureServer`` (feast.py), ``MonitoringStack`` (monitoring.py),
+  ``GpuNodeAgents`` (gpu.py), and ``PlatformWorkloads`` (platform.py) that builds all of them from
+  one ``PlatformWorkloadsArgs`` — what a stack builder normally uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Sequence
+
+import pulumi
+
+# --- Names (the contract) --------------------------------------------------------------------
+
+PLATFORM_NAMESPACE = "mlops"
+MONITORING_NAMESPACE = "monitoring"
+TRAINING_NAMESPACE = "training"
+SERVING_NAMESPACE = "serving"
+GPU_NAMESPACE = "gpu-system"
+NAMESPACES = (PLATFORM_NAMESPACE, MONITORING_NAMESPACE, TRAINING_NAMESPACE, SERVING_NAMESPACE, GPU_NAMESPACE)
+
+MLFLOW_NAME = "mlflow"  # Deployment, Service and ServiceAccount name
+MLFLOW_PORT = 5000
+MLFLOW_SERVICE_ACCOUNT = MLFLOW_NAME
+MLFLOW_ADMIN_SECRET = "mlflow-admin"
+TRACKING_URL = f"http://{MLFLOW_NAME}.{PLATFORM_NAMESPACE}.svc.cluster.local:{MLFLOW_PORT}"
+
+FEAST_NAME = "feast"
+FEAST_PORT = 6566
+FEAST_METRICS_PORT = 8000
+FEAST_SERVICE_ACCOUNT = FEAST_NAME
+FEATURE_SERVER_URL = f"http://{FEAST_NAME}.{PLATFORM_NAMESPACE}.svc.cluster.local:{FEAST_PORT}"
+
+ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+TRAINING_SERVICE_ACCOUNT = "trainer"
+
+PRIORITY_TRAINING = "training-preemptible"
+PRIORITY_SERVING = "serving-critical"
+
+POOL_LABEL = "mlops.dev/pool"
+CAPACITY_TYPE_LABEL = "mlops.dev/capacity-type"
+ACCELERATOR_LABEL = "mlops.dev/accelerator"
+GPU_ACCELERATOR = "nvidia-gpu"
+GPU_TAINT_KEY = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class SecretKeyRef:
+    """One key of a Kubernetes Secret in the consuming workload's namespace.
+
+    Workloads read it with ``valueFrom.secretKeyRef``; the value never passes through Pulumi.
+    """
+
+    name: str
+    key: str
+
+
+MLFLOW_DATABASE_SECRET = SecretKeyRef(name="mlflow-database", key="uri")
+
+
+@dataclass(frozen=True)
+class ResourceBudget:
+    """Requests/limits of one container (Kubernetes quantities)."""
+
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class NamespaceQuota:
+    """ResourceQuota hard limits for one namespace (Kubernetes quantities)."""
+
+    requests_cpu: str
+    requests_memory: str
+    limits_cpu: str
+    limits_memory: str
+    pods: int
+    gpus: int = 0  # requests.nvidia.com/gpu
+
+
+# --- Args ------------------------------------------------------------------------------------
+
+@dataclass
+class ClusterBaselineArgs:
+    environment: str  # dev | staging | prod
+    # Private address ranges of the cluster's network (VPC/VNet CIDRs): nodes, databases, the API
+    # server's endpoints and internal load balancer clients live there.
+    private_network_cidrs: Sequence[str]
+    # Workload identity for training jobs (e.g. {"eks.amazonaws.com/role-arn": role.arn}).
+    training_service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # None = the environment's defaults (see baseline.py).
+    quotas: Optional[Mapping[str, NamespaceQuota]] = None
+
+
+@dataclass
+class MlflowServerArgs:
+    environment: str
+    image: str  # pinned tag or digest; MLflow >= 3.6 with db, auth and object-store extras
+    artifacts_destination: pulumi.Input[str]  # s3://bucket/prefix, gs://..., wasbs://...
+    database_secret: SecretKeyRef = MLFLOW_DATABASE_SECRET
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Pod labels some clouds need for workload identity (Azure: azure.workload.identity/use=true).
+    workload_identity_pod_labels: Mapping[str, str] = field(default_factory=dict)
+    # Non-secret environment the object store client needs (e.g. AWS_REGION); credentials are refused.
+    extra_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    namespace: pulumi.Input[str] = PLATFORM_NAMESPACE
+    replicas: Optional[int] = None  # None: 1 in dev, 2 in staging/prod (prod refuses fewer than 2)
+    resources: Optional[ResourceBudget] = None
+    # Annotations of an internal LoadBalancer Service (cloud-specific; must mark it internal).
+    # None = ClusterIP only (reach it in cluster or through kubectl port-forward).
+    internal_load_balancer_annotations: Optional[Mapping[str, str]] = None
+    load_balancer_source_ranges: Sequence[str] = ()
+    extra_allowed_hosts: Sequence[str] = ()  # e.g. the internal DNS name of the load balancer
+    default_permission: str = "READ"  # basic-auth permission of a new user: READ | EDIT | MANAGE | NO_PERMISSIONS
+    admin_username: str = "admin"
+
+
+@dataclass
+class FeatureServerArgs:
+    environment: str
+    image: str  # pinned feastdev/feature-server tag or digest
+    project: str  # Feast project name
+    registry_path: pulumi.Input[str]  # s3://bucket/registry.db, gs://..., az://...
+    provider: str  # Feast provider: aws | gcp | azure | local
+    online_store: Mapping[str, Any]  # rendered as feature_store.yaml's online_store, e.g. {"type": "dynamodb", "region": "..."}
+    offline_store: Optional[Mapping[str, Any]] = None
+    # Secrets the config refers to as ${NAME} (Feast expands environment variables in its config).
+    secret_env: Mapping[str, SecretKeyRef] = field(default_factory=dict)
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    workload_identity_pod_labels: Mapping[str, str] = field(default_factory=dict)
+    extra_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    namespace: pulumi.Input[str] = PLATFORM_NAMESPACE
+    replicas: Optional[int] = None
+    resources: Optional[ResourceBudget] = None
+    registry_cache_ttl_seconds: int = 60
+    # TCP ports the server reaches outside the cluster (object store/online store API, STS).
+    egress_ports: Sequence[int] = (443,)
+
+
+@dataclass(frozen=True)
+class AlertReceiver:
+    """An Alertmanager receiver: ``config`` is its body without ``name`` (e.g. {"sns_configs": [...]})."""
+
+    name: str
+    config: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class AlertRoute:
+    """A child route of Alertmanager's tree: alerts matching ``matchers`` go to ``receiver``."""
+
+    receiver: str
+    matchers: Sequence[str]  # e.g. ['severity="critical"']
+    group_by: Sequence[str] = ("alertname", "namespace")
+    repeat_interval: str = "4h"
+    continue_matching: bool = False
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """A Service Prometheus scrapes through a ServiceMonitor."""
+
+    name: str
+    namespace: str
+    service_labels: Mapping[str, str]
+    port: str  # the Service port name
+    path: str = "/metrics"
+    interval: str = "30s"
+
+
+@dataclass(frozen=True)
+class DashboardQuery:
+    """A cloud-specific PromQL series for a dashboard panel (e.g. the interruption consumer's counters)."""
+
+    title: str
+    expr: str
+    legend: str = ""
+
+
+@dataclass
+class MonitoringStackArgs:
+    environment: str
+    metrics_retention_days: int
+    storage_class_name: Optional[str] = None  # None = the cluster default class
+    prometheus_storage_gb: Optional[int] = None  # None: derived from retention
+    alert_receivers: Sequence[AlertReceiver] = ()
+    alert_routes: Sequence[AlertRoute] = ()
+    alertmanager_service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    scrape_targets: Sequence[ScrapeTarget] = ()
+    # Series for the "spot interruptions" dashboard from the cloud's interruption consumer
+    # (Karpenter on AWS); the neutral panels (spot nodes, evicted training pods) are always there.
+    interruption_queries: Sequence[DashboardQuery] = ()
+    namespace: pulumi.Input[str] = MONITORING_NAMESPACE
+    gpu_metrics: bool = True  # dashboards include DCGM panels
+
+
+@dataclass
+class GpuNodeAgentsArgs:
+    # False where the node image or the cloud runs its own device plugin (GKE, Bottlerocket NVIDIA).
+    device_plugin: bool = True
+    dcgm_exporter: bool = True
+    namespace: pulumi.Input[str] = GPU_NAMESPACE
+
+
+@dataclass
+class PlatformWorkloadsArgs:
+    """Everything a stack builder passes to get the whole in-cluster platform."""
+
+    baseline: ClusterBaselineArgs
+    mlflow: MlflowServerArgs
+    feast: FeatureServerArgs
+    monitoring: MonitoringStackArgs
+    gpu: Optional[GpuNodeAgentsArgs] = None  # None when no training pool has GPUs
