@@ -363,6 +363,18 @@ def _availability_zones(region: str) -> dict[str, Any]:
             "id": region, "state": "available"}
 
 
+# Default EKS add-on versions in the shape AWS answers (offline stand-ins; the real CLI asks EKS).
+EKS_ADDON_VERSIONS = {"vpc-cni": "v1.19.5-eksbuild.1", "coredns": "v1.12.1-eksbuild.2",
+                      "aws-ebs-csi-driver": "v1.44.0-eksbuild.1"}
+
+
+def _eks_addon_version(args: dict[str, Any]) -> dict[str, Any]:
+    addon, kubernetes = str(args.get("addonName")), str(args.get("kubernetesVersion"))
+    version = EKS_ADDON_VERSIONS.get(addon) or (f"v{kubernetes}.0-eksbuild.1" if addon == "kube-proxy" else "v1.0.0-eksbuild.1")
+    return {"addonName": addon, "kubernetesVersion": kubernetes, "mostRecent": bool(args.get("mostRecent")),
+            "version": version, "id": addon}
+
+
 class PlatformMocks(pulumi.runtime.Mocks):
     """Answers RegisterResource and Invoke in the clouds' real shapes.
 
@@ -406,7 +418,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
             physical_id, extra = f"{args.name}-{ctx.hex(7)}", {}
         return physical_id, {**args.inputs, **extra}
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        # The SDK's MockMonitor iterates the failures of a tuple answer; a plain dict means "no failures".
+        answer, failures = self._answer(args)
+        return answer if failures is None else (answer, failures)  # type: ignore[return-value]
+
+    def _answer(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
         region, _ = self._region(args.provider, args.token.split(":")[0])
         token = args.token
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -421,6 +438,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return _availability_zones(region), None
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             return _render_policy_document(args.args), None
+        if token == "aws:eks/getAddonVersion:getAddonVersion":
+            return _eks_addon_version(args.args), None
         if token == "azure-native:authorization:getClientConfig":
             return {"clientId": stable_uuid("client"), "objectId": stable_uuid("object"),
                     "subscriptionId": AZURE_SUBSCRIPTION_ID, "tenantId": AZURE_TENANT_ID}, None
