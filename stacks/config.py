@@ -88,6 +88,28 @@ class TrackingConfig(_Model):
 class FeaturesConfig(_Model):
     feast_image: str = Field(default="feastdev/feature-server:0.49.0", pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
     online_store_ttl_days: Optional[int] = Field(default=None, ge=1, le=3650)
+    # Feast project; the deployed project is "<project>_<environment>" so stacks sharing an account never collide.
+    project: str = Field(default="mlops", pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    # Feature views served online. Each gets its own platform-managed online table (CMK, PITR,
+    # DR replica) named as Feast expects ("<project>.<view>"); Feast cannot create tables itself.
+    online_feature_views: list[str] = Field(default_factory=lambda: ["default"], min_length=1)
+
+    @field_validator("online_feature_views")
+    @classmethod
+    def _view_names(cls, value: list[str]) -> list[str]:
+        for view in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", view):
+                raise ValueError(f"{view!r} is not a feature view name (lowercase letters, digits, _; starts with a letter)")
+        if len(set(value)) != len(value):
+            raise ValueError("feature view names must be unique")
+        return value
+
+
+class RegistryConfig(_Model):
+    # Untagged images (superseded builds, failed pushes) are deleted after this many days.
+    untagged_image_expiry_days: int = Field(default=14, ge=1, le=365)
+    # A SageMaker model package group for teams that deploy on SageMaker (off by default).
+    sagemaker_model_package_group: bool = False
 
 
 class TrainingPool(_Model):
@@ -139,6 +161,7 @@ class PlatformConfig(_Model):
     cluster: ClusterConfig = ClusterConfig()
     tracking: TrackingConfig = TrackingConfig()
     features: FeaturesConfig = FeaturesConfig()
+    registry: RegistryConfig = RegistryConfig()
     training_pools: list[TrainingPool] = Field(default_factory=list)
     monitoring: MonitoringConfig = MonitoringConfig()
     dr: DrConfig = DrConfig()
@@ -226,6 +249,9 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
             problems.append((("deletionProtection",), cfg.deletion_protection, "must be true in prod"))
         if cfg.tracking.multi_az is False:
             problems.append((("tracking", "multiAz"), False, "must be true in prod (the tracking database is highly available)"))
+        if cfg.tracking.backup_retention_days is not None and cfg.tracking.backup_retention_days < 14:
+            problems.append((("tracking", "backupRetentionDays"), cfg.tracking.backup_retention_days,
+                             "must be >= 14 in prod (two weeks of point-in-time recovery)"))
         if cfg.network.az_count is not None and cfg.network.az_count < 3:
             problems.append((("network", "azCount"), cfg.network.az_count, "must be >= 3 in prod"))
         if cfg.network.nat_gateway_per_az is False:
