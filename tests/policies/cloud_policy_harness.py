@@ -77,6 +77,7 @@ class Res:
 
 
 def check_stack(rule, resources: list, config: Optional[dict] = None) -> Outcome:
+    assert len({r.name for r in resources}) == len(resources), "test stack resources need distinct names"
     built: dict = {}
     for r in resources:
         built[r.name] = PolicyResource(r.type, unknown_checking_proxy(r.props), r.urn, r.name, _opts(), None,

@@ -1,0 +1,1 @@
+"""Rules of the mlops-platform GCP pack: one module per rule, each defining ``RULE``."""
