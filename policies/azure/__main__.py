@@ -1,11 +1,15 @@
-"""Azure policy pack entry point: builds the pack from the rule modules in azure_rules/, nothing else."""
+"""The mlops-platform Azure policy pack: only builds the PolicyPack (rules live in mlops_azure_policies)."""
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-import azure_rules
 from mlops_policy import policies
+
+import mlops_azure_policies
 
 PolicyPack(
     name="mlops-azure",
+    description="Azure rules for the mlops-platform: customer-managed keys, no public exposure, TLS, "
+                "Entra ID and least-privilege RBAC.",
     enforcement_level=EnforcementLevel.ADVISORY,  # each rule sets its own level; this is only the fallback
-    policies=policies(azure_rules),
+    policies=policies(mlops_azure_policies),
+    provider="azure-native",
 )

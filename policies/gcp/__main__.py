@@ -1,11 +1,15 @@
-"""GCP policy pack entry point: builds the pack from the rule modules in gcp_rules/, nothing else."""
+"""The mlops-platform GCP policy pack: only builds the PolicyPack (rules live in mlops_gcp_policies)."""
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-import gcp_rules
 from mlops_policy import policies
+
+import mlops_gcp_policies
 
 PolicyPack(
     name="mlops-gcp",
+    description="GCP rules for the mlops-platform: CMEK with rotation, no public exposure, TLS, GKE hardening "
+                "and least-privilege IAM.",
     enforcement_level=EnforcementLevel.ADVISORY,  # each rule sets its own level; this is only the fallback
-    policies=policies(gcp_rules),
+    policies=policies(mlops_gcp_policies),
+    provider="gcp",
 )

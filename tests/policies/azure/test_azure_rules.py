@@ -3,25 +3,23 @@ import copy
 
 import pytest
 
-from azure_rules import (
-    authorization_roleassignment_disallow_privileged_roles as role_assignment,
-    containerservice_managedcluster_disable_local_accounts as aks_local_accounts,
-    containerservice_managedcluster_enable_rbac as aks_rbac,
-    containerservice_managedcluster_require_private_api_server as aks_private,
-    containerservice_managedcluster_use_disk_encryption_set as aks_des,
-    dbforpostgresql_server_disallow_public_access as pg_public,
-    dbforpostgresql_server_use_customer_managed_key as pg_cmk,
-    keyvault_vault_enable_purge_protection as kv_purge,
-    keyvault_vault_enable_rbac_authorization as kv_rbac,
-    machinelearningservices_workspace_disallow_public_access as ml_public,
-    machinelearningservices_workspace_use_customer_managed_key as ml_cmk,
-    storage_account_disable_shared_key_access as sa_shared_key,
-    storage_account_disallow_public_blob_access as sa_public,
-    storage_account_require_https_only as sa_https,
-    storage_account_require_tls12 as sa_tls,
-    storage_account_use_customer_managed_key as sa_cmk,
-    storage_encryptionscope_use_customer_managed_key as scope_cmk,
-)
+from mlops_azure_policies.authorization import role_assignment_privileged_roles as role_assignment
+from mlops_azure_policies.containerservice import managed_cluster_disk_encryption_set as aks_des
+from mlops_azure_policies.containerservice import managed_cluster_local_accounts as aks_local_accounts
+from mlops_azure_policies.containerservice import managed_cluster_private_api_server as aks_private
+from mlops_azure_policies.containerservice import managed_cluster_rbac as aks_rbac
+from mlops_azure_policies.dbforpostgresql import server_cmk_encryption as pg_cmk
+from mlops_azure_policies.dbforpostgresql import server_public_access as pg_public
+from mlops_azure_policies.keyvault import vault_purge_protection as kv_purge
+from mlops_azure_policies.keyvault import vault_rbac_authorization as kv_rbac
+from mlops_azure_policies.machinelearningservices import workspace_cmk_encryption as ml_cmk
+from mlops_azure_policies.machinelearningservices import workspace_public_access as ml_public
+from mlops_azure_policies.storage import account_cmk_encryption as sa_cmk
+from mlops_azure_policies.storage import account_https_only as sa_https
+from mlops_azure_policies.storage import account_min_tls_version as sa_tls
+from mlops_azure_policies.storage import account_public_blob_access as sa_public
+from mlops_azure_policies.storage import account_shared_key_access as sa_shared_key
+from mlops_azure_policies.storage import encryption_scope_cmk_encryption as scope_cmk
 from tests.policies.cloud_policy_harness import UNKNOWN, check_resource
 
 SUB = "00000000-0000-4000-8000-000000000000"

@@ -1,7 +1,7 @@
 """PostgreSQL servers must each have a require_secure_transport=ON configuration in the stack."""
 import pytest
 
-from azure_rules import dbforpostgresql_server_require_secure_transport as secure_transport
+from mlops_azure_policies.dbforpostgresql import server_secure_transport as secure_transport
 from tests.policies.cloud_policy_harness import UNKNOWN, Res, check_stack
 
 SERVER = "azure-native:dbforpostgresql:Server"

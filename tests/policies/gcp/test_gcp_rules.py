@@ -4,24 +4,22 @@ import json
 
 import pytest
 
-from gcp_rules import (
-    container_cluster_disable_legacy_abac as gke_abac,
-    container_cluster_enable_private_nodes as gke_private,
-    container_cluster_enable_shielded_nodes as gke_shielded,
-    container_cluster_enable_workload_identity as gke_wi,
-    container_cluster_encrypt_secrets as gke_secrets,
-    container_nodepool_enable_secure_boot as gke_secure_boot,
-    iam_binding_disallow_primitive_roles as primitive,
-    iam_binding_disallow_project_service_account_roles as sa_roles,
-    kms_cryptokey_enable_rotation as rotation,
-    sql_databaseinstance_disallow_open_authorized_networks as sql_open,
-    sql_databaseinstance_disallow_public_ip as sql_public,
-    sql_databaseinstance_require_ssl as sql_ssl,
-    sql_databaseinstance_use_customer_managed_key as sql_cmek,
-    storage_bucket_enable_uniform_access as bucket_uniform,
-    storage_bucket_enforce_public_access_prevention as bucket_pap,
-    storage_bucket_use_customer_managed_key as bucket_cmek,
-)
+from mlops_gcp_policies.container import cluster_legacy_abac as gke_abac
+from mlops_gcp_policies.container import cluster_private_nodes as gke_private
+from mlops_gcp_policies.container import cluster_secrets_encryption as gke_secrets
+from mlops_gcp_policies.container import cluster_shielded_nodes as gke_shielded
+from mlops_gcp_policies.container import cluster_workload_identity as gke_wi
+from mlops_gcp_policies.container import node_pool_secure_boot as gke_secure_boot
+from mlops_gcp_policies.iam import primitive_roles as primitive
+from mlops_gcp_policies.iam import project_service_account_roles as sa_roles
+from mlops_gcp_policies.kms import crypto_key_rotation as rotation
+from mlops_gcp_policies.sql import database_instance_cmek_encryption as sql_cmek
+from mlops_gcp_policies.sql import database_instance_open_networks as sql_open
+from mlops_gcp_policies.sql import database_instance_public_ip as sql_public
+from mlops_gcp_policies.sql import database_instance_ssl as sql_ssl
+from mlops_gcp_policies.storage import bucket_cmek_encryption as bucket_cmek
+from mlops_gcp_policies.storage import bucket_public_access_prevention as bucket_pap
+from mlops_gcp_policies.storage import bucket_uniform_access as bucket_uniform
 from tests.policies.cloud_policy_harness import UNKNOWN, check_resource
 
 PROJECT = "mlops-prod-4711"

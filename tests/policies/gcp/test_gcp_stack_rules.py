@@ -1,5 +1,5 @@
 """Data stores using a CMEK from the stack must use a key that rotates."""
-from gcp_rules import kms_cmek_require_rotating_key as rotating
+from mlops_gcp_policies.kms import cmek_key_rotation as rotating
 from tests.policies.cloud_policy_harness import UNKNOWN, Res, check_stack
 
 RULE = rotating.RULE

@@ -1,0 +1,40 @@
+"""Azure ML workspaces must be reachable through private endpoints only.
+
+Workspaces of kind ``Project`` inherit networking from their hub, so the rule checks the hub.
+"""
+from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown, truthy
+
+from .._azure import azure_types, lower
+
+
+def check(resource, config):
+    kind = resource.props.get("kind")
+    if is_unknown(kind):
+        yield cannot_check("kind")
+        return
+    if lower(kind) == "project":
+        return
+    access = resource.props.get("publicNetworkAccess")
+    behind_vnet = resource.props.get("allowPublicAccessWhenBehindVnet")
+    if is_unknown(access):
+        yield cannot_check("publicNetworkAccess")
+    elif lower(access) != "disabled":
+        yield (f"publicNetworkAccess is {access or 'not set (Enabled)'}: the workspace API, studio and its "
+               "compute are reachable from the internet.")
+    if is_unknown(behind_vnet):
+        yield cannot_check("allowPublicAccessWhenBehindVnet")
+    elif behind_vnet is not None and truthy(behind_vnet):
+        yield "allowPublicAccessWhenBehindVnet is true: public access stays open next to the private endpoint."
+
+
+RULE = ResourceRule(
+    name="azure-machinelearningservices-workspace-disallow-public-access",
+    description="Azure Machine Learning workspaces disable public network access.",
+    severity="high",
+    remediation="Set publicNetworkAccess='Disabled' (and leave allowPublicAccessWhenBehindVnet unset) and reach "
+                "the workspace through a private endpoint or its managed network.",
+    frameworks=SOC2("CC6.6") + ISO27001("8.20") + PCI_DSS("1.4.1"),
+    enforcement="mandatory",
+    resource_types=azure_types("azure-native:machinelearningservices:Workspace"),
+    check=check,
+)

@@ -1,1 +1,0 @@
-"""Rules of the mlops-platform GCP pack: one module per rule, each defining ``RULE``."""

@@ -1,0 +1,1 @@
+"""GCP iam rules."""
