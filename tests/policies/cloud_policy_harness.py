@@ -92,3 +92,26 @@ def check_stack(rule, resources: list, config: Optional[dict] = None) -> Outcome
     except UnknownValueError as error:
         outcome.cannot_check = error.message
     return outcome
+
+
+def rules_of(package) -> dict:
+    """name -> rule for every rule module of a pack's rule package."""
+    from mlops_policy import load_rules
+
+    return {rule.name: rule for rule in load_rules(package)}
+
+
+def assert_pack_describes_every_rule(pack, package) -> None:
+    """GetAnalyzerInfo (as the CLI sees it) lists each rule with its severity, description and level."""
+    rules = rules_of(package)
+    assert {p.name for p in pack.policies} == set(rules)
+    for info in pack.policies:
+        rule = rules[info.name]
+        assert (info.severity, info.description, info.enforcement_level) == (rule.severity, rule.description, rule.enforcement)
+        assert info.remediation == rule.remediation and info.frameworks == rule.framework_tags
+
+
+def resource(type_: str, name: str, inputs: dict, dependencies: tuple = ()) -> dict:
+    """A resource the way preview_program() reports it, for run_policy_packs."""
+    return {"urn": urn_of(type_, name), "type": type_, "name": name, "custom": True, "parent": None, "provider": None,
+            "inputs": inputs, "dependencies": list(dependencies), "protect": False}

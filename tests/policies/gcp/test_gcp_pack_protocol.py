@@ -1,0 +1,28 @@
+"""The GCP pack boots the way the CLI starts it and answers over the Analyzer protocol."""
+from pathlib import Path
+
+import mlops_gcp_policies
+from mlops_tools.policy_runner import run_policy_packs
+from tests.policies.cloud_policy_harness import UNKNOWN, assert_pack_describes_every_rule, resource
+
+PACK = Path(__file__).resolve().parents[3] / "policies" / "gcp"
+RING = "projects/p/locations/europe-west4/keyRings/mlops"
+
+
+def test_pack_boots_describes_every_rule_and_reports_through_the_protocol():
+    key = resource("gcp:kms/cryptoKey:CryptoKey", "data", {"keyRing": RING, "name": "data"})
+    bucket = resource("gcp:storage/bucket:Bucket", "artifacts", {
+        "uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced",
+        "encryption": {"defaultKmsKeyName": f"{RING}/cryptoKeys/data"}}, dependencies=(key["urn"],))
+    grant = resource("gcp:projects/iAMPolicy:IAMPolicy", "project-policy", {"project": "p", "policyData": UNKNOWN})
+    packs, violations = run_policy_packs([key, bucket, grant], [PACK], policy_config={
+        "gcp-kms-cryptokey-enable-key-rotation": {"maxRotationDays": 30}})
+
+    assert [p.name for p in packs] == ["mlops-gcp"]
+    assert_pack_describes_every_rule(packs[0], mlops_gcp_policies)
+    assert {(v.policy, v.urn, v.enforcement) for v in violations} == {
+        ("gcp-kms-cryptokey-enable-key-rotation", key["urn"], "mandatory"),
+        ("gcp-kms-cmek-require-rotating-key", bucket["urn"], "mandatory"),        # stack rule, on the bucket
+        ("gcp-iam-binding-disallow-primitive-roles", grant["urn"], "advisory"),   # policyData unknown
+        ("gcp-iam-binding-disallow-project-service-account-roles", grant["urn"], "advisory"),
+    }
