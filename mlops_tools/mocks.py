@@ -294,6 +294,16 @@ for _child in ("BucketServerSideEncryptionConfiguration", "BucketVersioning", "B
 
 # --- Azure and GCP ---------------------------------------------------------------------------
 
+# Resource-provider namespaces and collections whose spelling the generic rule below cannot guess.
+AZURE_NAMESPACES = {"keyvault": "Microsoft.KeyVault", "dbforpostgresql": "Microsoft.DBforPostgreSQL",
+                    "containerservice": "Microsoft.ContainerService", "managedidentity": "Microsoft.ManagedIdentity",
+                    "machinelearningservices": "Microsoft.MachineLearningServices",
+                    "operationalinsights": "Microsoft.OperationalInsights", "containerregistry": "Microsoft.ContainerRegistry"}
+AZURE_COLLECTIONS = {"dbforpostgresql:Server": "flexibleServers",
+                     "managedidentity:UserAssignedIdentity": "userAssignedIdentities",
+                     "compute:DiskEncryptionSet": "diskEncryptionSets"}
+
+
 def _azure_resource(ctx: MockContext) -> Outputs:
     """azure-native ids: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.<Module>/<kind>s/<name>."""
     module, kind = ctx.type.split(":")[1:3]
@@ -304,10 +314,59 @@ def _azure_resource(ctx: MockContext) -> Outputs:
         name = str(ctx.inputs.get("resourceGroupName") or name)
         return f"/subscriptions/{AZURE_SUBSCRIPTION_ID}/resourceGroups/{name}", {"name": name, "location": ctx.region}
     group = ctx.inputs.get("resourceGroupName", "rg")
-    namespace = "Microsoft." + module[0].upper() + module[1:]
-    collection = kind[0].lower() + kind[1:] + "s"
+    namespace = AZURE_NAMESPACES.get(module, "Microsoft." + module[0].upper() + module[1:])
+    collection = AZURE_COLLECTIONS.get(f"{module}:{kind}", kind[0].lower() + kind[1:] + "s")
     resource_id = f"/subscriptions/{AZURE_SUBSCRIPTION_ID}/resourceGroups/{group}/providers/{namespace}/{collection}/{name}"
     return resource_id, {"name": name, "location": ctx.inputs.get("location", ctx.region)}
+
+
+def _azure_child(parent_module: str, parent_kind: str, parent_key: str, collection: str, name_key: str):
+    """Sub-resources (a vault's keys, a server's configurations): <parent id>/<collection>/<name>."""
+    def outputs(ctx: MockContext) -> Outputs:
+        parent_id, _ = _azure_resource(MockContext(f"azure-native:{parent_module}:{parent_kind}", ctx.name, ctx.urn,
+                                                   {"resourceGroupName": ctx.inputs.get("resourceGroupName", "rg"),
+                                                    parent_key: ctx.inputs.get(parent_key, "parent")},
+                                                   ctx.region, ctx.provider_inputs))
+        name = str(ctx.inputs.get(name_key) or f"{ctx.name}{ctx.hex(8)}")
+        return f"{parent_id}/{collection}/{name}", {"name": name}
+    return outputs
+
+
+def _key_vault(ctx: MockContext) -> Outputs:
+    resource_id, extra = _azure_resource(ctx)
+    properties = dict(ctx.inputs.get("properties") or {})
+    properties["vaultUri"] = f"https://{extra['name']}.vault.azure.net/"
+    return resource_id, {**extra, "properties": properties}
+
+
+def _key_vault_key(ctx: MockContext) -> Outputs:
+    resource_id, extra = _azure_child("keyvault", "Vault", "vaultName", "keys", "keyName")(ctx)
+    uri = f"https://{ctx.inputs.get('vaultName', 'vault')}.vault.azure.net/keys/{extra['name']}"
+    return resource_id, {**extra, "keyUri": uri, "keyUriWithVersion": f"{uri}/{ctx.hex(32)}"}
+
+
+def _user_assigned_identity(ctx: MockContext) -> Outputs:
+    resource_id, extra = _azure_resource(ctx)
+    return resource_id, {**extra, "principalId": stable_uuid(ctx.urn + "principal"),
+                         "clientId": stable_uuid(ctx.urn + "client"), "tenantId": AZURE_TENANT_ID}
+
+
+def _role_assignment(ctx: MockContext) -> Outputs:
+    name = str(ctx.inputs.get("roleAssignmentName") or stable_uuid(ctx.urn))
+    scope = str(ctx.inputs.get("scope") or f"/subscriptions/{AZURE_SUBSCRIPTION_ID}")
+    return f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}", {"name": name}
+
+
+AZURE_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
+    "azure-native:keyvault:Vault": _key_vault,
+    "azure-native:keyvault:Key": _key_vault_key,
+    "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
+    "azure-native:authorization:RoleAssignment": _role_assignment,
+    "azure-native:dbforpostgresql:Configuration": _azure_child("dbforpostgresql", "Server", "serverName",
+                                                               "configurations", "configurationName"),
+    "azure-native:storage:EncryptionScope": _azure_child("storage", "StorageAccount", "accountName",
+                                                         "encryptionScopes", "encryptionScopeName"),
+}
 
 
 def _gcp_resource(ctx: MockContext) -> Outputs:
@@ -318,11 +377,80 @@ def _gcp_resource(ctx: MockContext) -> Outputs:
     return path, {"name": name, "project": project, "selfLink": f"https://www.googleapis.com/{module}/v1/{path}"}
 
 
+def _gcp_project(ctx: MockContext) -> str:
+    return str(ctx.inputs.get("project") or ctx.provider_inputs.get("project") or GCP_PROJECT)
+
+
+def _gcp_key_ring(ctx: MockContext) -> Outputs:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    key_ring = f"projects/{_gcp_project(ctx)}/locations/{ctx.inputs.get('location', ctx.region)}/keyRings/{name}"
+    return key_ring, {"name": name, "project": _gcp_project(ctx)}
+
+
+def _gcp_crypto_key(ctx: MockContext) -> Outputs:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    return f"{ctx.inputs.get('keyRing', 'projects/p/locations/l/keyRings/r')}/cryptoKeys/{name}", {"name": name}
+
+
+def _gcs_bucket(ctx: MockContext) -> Outputs:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    return name, {"name": name, "project": _gcp_project(ctx), "url": f"gs://{name}",
+                  "selfLink": f"https://www.googleapis.com/storage/v1/b/{name}"}
+
+
+def _cloud_sql_instance(ctx: MockContext) -> Outputs:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    project, region = _gcp_project(ctx), ctx.inputs.get("region", ctx.region)
+    return name, {"name": name, "project": project, "connectionName": f"{project}:{region}:{name}",
+                  "privateIpAddress": f"10.{int(ctx.hex(2), 16)}.0.3",
+                  "selfLink": f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{project}/instances/{name}"}
+
+
+def _gke_cluster(ctx: MockContext) -> Outputs:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    project, location = _gcp_project(ctx), ctx.inputs.get("location", ctx.region)
+    return f"projects/{project}/locations/{location}/clusters/{name}", {
+        "name": name, "project": project, "endpoint": f"10.{int(ctx.hex(2), 16)}.0.2",
+        "selfLink": f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}"}
+
+
+def _gcp_service_account(ctx: MockContext) -> Outputs:
+    project = _gcp_project(ctx)
+    email = f"{ctx.inputs.get('accountId') or ctx.name}@{project}.iam.gserviceaccount.com"
+    name = f"projects/{project}/serviceAccounts/{email}"
+    return name, {"name": name, "email": email, "member": f"serviceAccount:{email}", "project": project,
+                  "uniqueId": str(int(ctx.hex(15), 16))}
+
+
+def _gcp_iam_grant(ctx: MockContext) -> Outputs:
+    return f"{ctx.name}-{ctx.hex(7)}", {"etag": "BwY" + ctx.hex(9)}
+
+
+GCP_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
+    "gcp:kms/keyRing:KeyRing": _gcp_key_ring,
+    "gcp:kms/cryptoKey:CryptoKey": _gcp_crypto_key,
+    "gcp:storage/bucket:Bucket": _gcs_bucket,
+    "gcp:sql/databaseInstance:DatabaseInstance": _cloud_sql_instance,
+    "gcp:container/cluster:Cluster": _gke_cluster,
+    "gcp:serviceaccount/account:Account": _gcp_service_account,
+}
+for _scope in ("projects", "folder", "organizations"):
+    for _shape in ("Member", "Binding", "Policy"):
+        GCP_OUTPUTS[f"gcp:{_scope}/iAM{_shape}:IAM{_shape}"] = _gcp_iam_grant
+
+
 def _kubernetes_resource(ctx: MockContext) -> Outputs:
     metadata = dict(ctx.inputs.get("metadata") or {})
     metadata.setdefault("name", f"{ctx.name}-{ctx.hex(8)}")
     namespace = metadata.get("namespace")
     return (f"{namespace}/{metadata['name']}" if namespace else metadata["name"]), {"metadata": metadata}
+
+
+def _random_resource(ctx: MockContext) -> Outputs:
+    """pulumi_random: a stable value of the requested length (RandomPassword.result stays secret)."""
+    length = int(ctx.inputs.get("length") or 16)
+    value = (ctx.hex(64, "random") * (length // 64 + 1))[:length]
+    return ctx.hex(12), {"result": value}
 
 
 # --- Invokes ---------------------------------------------------------------------------------
@@ -409,11 +537,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if package == "aws":
             physical_id, extra = AWS_OUTPUTS.get(args.typ, _generic_aws)(ctx)
         elif package == "azure-native":
-            physical_id, extra = _azure_resource(ctx)
+            physical_id, extra = AZURE_OUTPUTS.get(args.typ, _azure_resource)(ctx)
         elif package == "gcp":
-            physical_id, extra = _gcp_resource(ctx)
+            physical_id, extra = GCP_OUTPUTS.get(args.typ, _gcp_resource)(ctx)
         elif package == "kubernetes":
             physical_id, extra = _kubernetes_resource(ctx)
+        elif package == "random":
+            physical_id, extra = _random_resource(ctx)
         else:
             physical_id, extra = f"{args.name}-{ctx.hex(7)}", {}
         return physical_id, {**args.inputs, **extra}
