@@ -29,6 +29,10 @@ GPU_INSTANCE_PATTERNS = {
 }
 
 
+# EC2 instance types whose vCPU count follows from the size name (AWS training pools need it).
+AWS_SIZED_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge)$")
+
+
 class ConfigError(Exception):
     """Raised with every problem found in a stack's config, one line each."""
 
@@ -283,6 +287,14 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
             if pool.accelerator == "none" and is_gpu:
                 problems.append((("trainingPools", index, "instanceTypes", type_index), instance_type,
                                  "is a GPU instance type; set accelerator: nvidia-gpu for this pool"))
+            if cfg.cloud == "aws" and not AWS_SIZED_INSTANCE_TYPE.match(instance_type):
+                problems.append((("trainingPools", index, "instanceTypes", type_index), instance_type,
+                                 "must be <family>.<size> with a virtualised size (e.g. m6i.2xlarge); metal and unknown "
+                                 "sizes have no fixed vCPU count to derive the pool's Karpenter cpu limit from"))
+        if cloud_known and cfg.cloud == "aws" and 0 < pool.min_nodes <= pool.max_nodes:  # an inverted range is reported above
+            problems.append((("trainingPools", index, "minNodes"), pool.min_nodes,
+                             "must be 0 on aws: Karpenter pools scale from zero, and its fixed-size (static capacity) "
+                             "NodePools are alpha and cannot also scale; keep always-on capacity in the system node group"))
 
     waiver_keys: dict[tuple[str, str], int] = {}
     for index, waiver in enumerate(cfg.waivers):

@@ -26,11 +26,12 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster import ClusterArgs
+from components.k8s import CAPACITY_TYPE_LABEL, POOL_LABEL
 from components.keys.aws import account_context
 
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 STORAGE_CLASS = "gp3-encrypted"
-SYSTEM_NODE_LABEL = "mlops.platform/node-role"
+SYSTEM_POOL = "system"  # value of the pool label on the on-demand system nodes
 
 
 def aws_managed_policy(partition: pulumi.Input[str], name: str) -> pulumi.Output[str]:
@@ -236,7 +237,7 @@ class Cluster(pulumi.ComponentResource):
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=launch_template.id, version=launch_template.latest_version.apply(str)),
-            labels={SYSTEM_NODE_LABEL: "system"},
+            labels={POOL_LABEL: SYSTEM_POOL, CAPACITY_TYPE_LABEL: "on-demand"},
             tags=self._tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*attachments, *self._early_addons],
                                         ignore_changes=["scalingConfig.desiredSize"]),
