@@ -16,9 +16,14 @@ namespace         service account              what runs there
 ``monitoring``    (chart-managed)              Prometheus, Grafana, operator, kube-state-metrics
 ``training``      ``trainer``                  training jobs (PriorityClass ``training-preemptible``)
 ``serving``       (teams' own)                 model servers (PriorityClass ``serving-critical``)
-``gpu-system``    ``nvidia-device-plugin``,    node agents on GPU nodes only
-                  ``dcgm-exporter``
+``node-agents``   ``nvidia-device-plugin``,    agents that touch the node (privileged Pod Security
+                  ``dcgm-exporter``,           level, nothing else runs there): NVIDIA device
+                  (chart) node-exporter        plugin and DCGM exporter on GPU nodes, node-exporter
 ================  ===========================  ===================================================
+
+Pod Security admission: ``mlops``, ``training``, ``serving`` enforce ``restricted``; ``monitoring``
+enforces ``baseline`` and warns/audits ``restricted`` (third-party chart pods); ``node-agents``
+is ``privileged`` because the device plugin needs the kubelet's device-plugin directory.
 
 - Tracking URL (in-cluster): ``http://mlflow.mlops.svc.cluster.local:5000`` (``TRACKING_URL``).
 - Feature server URL: ``http://feast.mlops.svc.cluster.local:6566`` (``FEATURE_SERVER_URL``).
@@ -35,7 +40,7 @@ namespace         service account              what runs there
 - Node labels/taints the cloud layer puts on node pools (Karpenter NodePools on AWS):
   ``mlops.dev/pool=<pool name>``, ``mlops.dev/capacity-type=spot|on-demand``,
   ``mlops.dev/accelerator=nvidia-gpu`` on GPU nodes, taint ``nvidia.com/gpu=true:NoSchedule`` on GPU
-  nodes. GPU agents select ``mlops.dev/accelerator=nvidia-gpu`` and tolerate every NoSchedule taint.
+  nodes. GPU agents select ``mlops.dev/accelerator=nvidia-gpu`` and tolerate every taint.
 
 Components (type tokens ``mlops:k8s:<Name>``), each in its own module, Args defined here:
 
@@ -59,8 +64,8 @@ PLATFORM_NAMESPACE = "mlops"
 MONITORING_NAMESPACE = "monitoring"
 TRAINING_NAMESPACE = "training"
 SERVING_NAMESPACE = "serving"
-GPU_NAMESPACE = "gpu-system"
-NAMESPACES = (PLATFORM_NAMESPACE, MONITORING_NAMESPACE, TRAINING_NAMESPACE, SERVING_NAMESPACE, GPU_NAMESPACE)
+NODE_AGENTS_NAMESPACE = "node-agents"
+NAMESPACES = (PLATFORM_NAMESPACE, MONITORING_NAMESPACE, TRAINING_NAMESPACE, SERVING_NAMESPACE, NODE_AGENTS_NAMESPACE)
 
 MLFLOW_NAME = "mlflow"  # Deployment, Service and ServiceAccount name
 MLFLOW_PORT = 5000
@@ -78,8 +83,13 @@ ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 TRAINING_SERVICE_ACCOUNT = "trainer"
 
+DEVICE_PLUGIN_NAME = "nvidia-device-plugin"
+DCGM_EXPORTER_NAME = "dcgm-exporter"
+DCGM_EXPORTER_PORT = 9400
+
 PRIORITY_TRAINING = "training-preemptible"
 PRIORITY_SERVING = "serving-critical"
+PRIORITY_NODE_AGENT = "system-node-critical"  # built in; node agents must outlive the pods they serve
 
 POOL_LABEL = "mlops.dev/pool"
 CAPACITY_TYPE_LABEL = "mlops.dev/capacity-type"
@@ -129,13 +139,17 @@ class NamespaceQuota:
 @dataclass
 class ClusterBaselineArgs:
     environment: str  # dev | staging | prod
-    # Private address ranges of the cluster's network (VPC/VNet CIDRs): nodes, databases, the API
-    # server's endpoints and internal load balancer clients live there.
+    # Private address ranges of the cluster's network (VPC/VNet CIDRs, plus a private control-plane
+    # range where the cloud has one): nodes, databases, API server endpoints, internal LB clients.
     private_network_cidrs: Sequence[str]
+    # Most nodes the cluster can have (system nodes + every pool's maxNodes) and how many of them
+    # can be GPU nodes: node-agent quotas scale with them (one agent pod per node).
+    max_nodes: int
+    max_gpu_nodes: int = 0
     # Workload identity for training jobs (e.g. {"eks.amazonaws.com/role-arn": role.arn}).
     training_service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    # None = the environment's defaults (see baseline.py).
-    quotas: Optional[Mapping[str, NamespaceQuota]] = None
+    # Per-namespace ResourceQuota overrides; the rest keep the environment's defaults (baseline.py).
+    quotas: Mapping[str, NamespaceQuota] = field(default_factory=dict)
 
 
 @dataclass
@@ -143,20 +157,23 @@ class MlflowServerArgs:
     environment: str
     image: str  # pinned tag or digest; MLflow >= 3.6 with db, auth and object-store extras
     artifacts_destination: pulumi.Input[str]  # s3://bucket/prefix, gs://..., wasbs://...
+    # Where the database lives (egress on 5432 is allowed to these ranges only).
+    database_cidrs: Sequence[str]
     database_secret: SecretKeyRef = MLFLOW_DATABASE_SECRET
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # Pod labels some clouds need for workload identity (Azure: azure.workload.identity/use=true).
     workload_identity_pod_labels: Mapping[str, str] = field(default_factory=dict)
-    # Non-secret environment the object store client needs (e.g. AWS_REGION); credentials are refused.
+    # Non-secret environment the object-store client needs (e.g. AWS_REGION); credentials are refused.
     extra_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    namespace: pulumi.Input[str] = PLATFORM_NAMESPACE
     replicas: Optional[int] = None  # None: 1 in dev, 2 in staging/prod (prod refuses fewer than 2)
     resources: Optional[ResourceBudget] = None
-    # Annotations of an internal LoadBalancer Service (cloud-specific; must mark it internal).
+    # Namespaces whose pods may call the tracking server (monitoring may always scrape it).
+    client_namespaces: Sequence[str] = (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, SERVING_NAMESPACE)
+    # Annotations of an internal LoadBalancer Service (cloud-specific; they must make it internal).
     # None = ClusterIP only (reach it in cluster or through kubectl port-forward).
     internal_load_balancer_annotations: Optional[Mapping[str, str]] = None
-    load_balancer_source_ranges: Sequence[str] = ()
-    extra_allowed_hosts: Sequence[str] = ()  # e.g. the internal DNS name of the load balancer
+    load_balancer_source_ranges: Sequence[str] = ()  # private ranges allowed through the LB
+    extra_allowed_hosts: Sequence[str] = ()  # Host headers to accept besides the Service names (LB DNS name)
     default_permission: str = "READ"  # basic-auth permission of a new user: READ | EDIT | MANAGE | NO_PERMISSIONS
     admin_username: str = "admin"
 
@@ -168,24 +185,30 @@ class FeatureServerArgs:
     project: str  # Feast project name
     registry_path: pulumi.Input[str]  # s3://bucket/registry.db, gs://..., az://...
     provider: str  # Feast provider: aws | gcp | azure | local
-    online_store: Mapping[str, Any]  # rendered as feature_store.yaml's online_store, e.g. {"type": "dynamodb", "region": "..."}
+    # feature_store.yaml's online_store, e.g. {"type": "dynamodb", "region": "eu-west-1"}; values may be Outputs.
+    online_store: Mapping[str, Any]
     offline_store: Optional[Mapping[str, Any]] = None
     # Secrets the config refers to as ${NAME} (Feast expands environment variables in its config).
     secret_env: Mapping[str, SecretKeyRef] = field(default_factory=dict)
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     workload_identity_pod_labels: Mapping[str, str] = field(default_factory=dict)
     extra_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    namespace: pulumi.Input[str] = PLATFORM_NAMESPACE
     replicas: Optional[int] = None
     resources: Optional[ResourceBudget] = None
     registry_cache_ttl_seconds: int = 60
-    # TCP ports the server reaches outside the cluster (object store/online store API, STS).
+    client_namespaces: Sequence[str] = (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, SERVING_NAMESPACE)
+    # TCP ports the server opens outside the cluster (object store / online store APIs, STS): 443,
+    # plus e.g. 6380 for Azure Cache for Redis.
     egress_ports: Sequence[int] = (443,)
 
 
 @dataclass(frozen=True)
 class AlertReceiver:
-    """An Alertmanager receiver: ``config`` is its body without ``name`` (e.g. {"sns_configs": [...]})."""
+    """An Alertmanager receiver: ``config`` is its body without ``name`` (e.g. {"sns_configs": [...]}).
+
+    Credential fields (``auth_password``, ``api_url`` of Slack, ...) are refused: use their ``*_file``
+    variants or a receiver that authenticates with workload identity (SNS with sigv4).
+    """
 
     name: str
     config: Mapping[str, Any]
@@ -196,7 +219,7 @@ class AlertRoute:
     """A child route of Alertmanager's tree: alerts matching ``matchers`` go to ``receiver``."""
 
     receiver: str
-    matchers: Sequence[str]  # e.g. ['severity="critical"']
+    matchers: Sequence[str]  # e.g. ('severity="critical"',)
     group_by: Sequence[str] = ("alertname", "namespace")
     repeat_interval: str = "4h"
     continue_matching: bool = False
@@ -204,7 +227,7 @@ class AlertRoute:
 
 @dataclass(frozen=True)
 class ScrapeTarget:
-    """A Service Prometheus scrapes through a ServiceMonitor."""
+    """A Service Prometheus scrapes through a ServiceMonitor (MlflowServer/FeatureServer expose one)."""
 
     name: str
     namespace: str
@@ -227,17 +250,17 @@ class DashboardQuery:
 class MonitoringStackArgs:
     environment: str
     metrics_retention_days: int
-    storage_class_name: Optional[str] = None  # None = the cluster default class
+    storage_class_name: Optional[str] = None  # None = the cluster's default class
     prometheus_storage_gb: Optional[int] = None  # None: derived from retention
     alert_receivers: Sequence[AlertReceiver] = ()
     alert_routes: Sequence[AlertRoute] = ()
     alertmanager_service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     scrape_targets: Sequence[ScrapeTarget] = ()
     # Series for the "spot interruptions" dashboard from the cloud's interruption consumer
-    # (Karpenter on AWS); the neutral panels (spot nodes, evicted training pods) are always there.
+    # (Karpenter on AWS); the neutral panels (spot nodes, cordoned spot nodes, evicted training
+    # pods) are always there.
     interruption_queries: Sequence[DashboardQuery] = ()
-    namespace: pulumi.Input[str] = MONITORING_NAMESPACE
-    gpu_metrics: bool = True  # dashboards include DCGM panels
+    gpu_metrics: bool = True  # scrape DCGM exporter, GPU panels on dashboards
 
 
 @dataclass
@@ -245,7 +268,6 @@ class GpuNodeAgentsArgs:
     # False where the node image or the cloud runs its own device plugin (GKE, Bottlerocket NVIDIA).
     device_plugin: bool = True
     dcgm_exporter: bool = True
-    namespace: pulumi.Input[str] = GPU_NAMESPACE
 
 
 @dataclass

@@ -1,0 +1,268 @@
+"""MlflowServer: the MLflow tracking server (and model registry) as a hardened Deployment.
+
+Decisions:
+- Authentication is MLflow's own ``basic-auth`` app: no extra proxy to run, and permissions are per
+  experiment/model. The admin password is generated here and kept in a Secret (and in Pulumi state
+  as a secret), never in a manifest. Users get their own accounts from the admin.
+- The auth config file (it holds the admin password and the database URI) is written at pod start
+  by an init container into a memory-backed volume, so neither appears in the Deployment.
+- Artifacts are proxied (``--serve-artifacts``): clients never hold object-store credentials; only
+  the server's service account (workload identity) can reach the bucket.
+- Reached in cluster through Service ``mlflow``; an internal load balancer is optional and must be
+  internal. Health endpoint ``/health`` drives the probes; ``/metrics`` feeds Prometheus.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.k8s import (
+    MLFLOW_ADMIN_SECRET,
+    MLFLOW_NAME,
+    MLFLOW_PORT,
+    MLFLOW_SERVICE_ACCOUNT,
+    MONITORING_NAMESPACE,
+    PLATFORM_NAMESPACE,
+    PRIORITY_SERVING,
+    TRACKING_URL,
+    MlflowServerArgs,
+    ResourceBudget,
+    ScrapeTarget,
+    SecretKeyRef,
+)
+from components.k8s._common import (
+    InvalidInput,
+    app_labels,
+    check_no_literal_credentials,
+    container_security_context,
+    from_cidrs,
+    from_namespaces,
+    http_probe,
+    literal_env,
+    metadata,
+    pod_security_context,
+    replicas_for,
+    require_cidrs,
+    require_environment,
+    require_pinned_image,
+    resources,
+    secret_env,
+    selector_labels,
+    spread_across_zones,
+    tcp_ports,
+    writable_dir,
+)
+
+SESSION_KEY_SECRET = "mlflow-session-key"
+AUTH_CONFIG_DIR = "/etc/mlflow-auth"
+AUTH_CONFIG_PATH = f"{AUTH_CONFIG_DIR}/basic_auth.ini"
+METRICS_DIR = "/tmp/prometheus-metrics"
+DEFAULT_RESOURCES = ResourceBudget(cpu_request="500m", memory_request="1Gi", cpu_limit="2", memory_limit="2Gi")
+PERMISSIONS = ("READ", "EDIT", "MANAGE", "NO_PERMISSIONS")
+
+# Annotations that make a LoadBalancer Service internal on each cloud (value compared case-insensitively).
+INTERNAL_LB_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+    "networking.gke.io/load-balancer-type": "internal",
+    "cloud.google.com/load-balancer-type": "internal",
+}
+
+# Writes the basic-auth ini from environment variables. configparser's reader interpolates '%',
+# and URL-encoded passwords contain it, so every value is written with '%' doubled.
+_WRITE_AUTH_CONFIG = f"""
+import configparser, os
+values = {{
+    "default_permission": os.environ["MLFLOW_AUTH_DEFAULT_PERMISSION"],
+    "database_uri": os.environ["MLFLOW_BACKEND_STORE_URI"],
+    "admin_username": os.environ["MLFLOW_AUTH_ADMIN_USERNAME"],
+    "admin_password": os.environ["MLFLOW_AUTH_ADMIN_PASSWORD"],
+}}
+config = configparser.ConfigParser(interpolation=None)
+config["mlflow"] = {{key: value.replace("%", "%%") for key, value in values.items()}}
+fd = os.open("{AUTH_CONFIG_PATH}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o400)
+with os.fdopen(fd, "w") as handle:
+    config.write(handle)
+""".strip()
+
+
+def allowed_hosts(extra: tuple[str, ...] | list[str]) -> list[str]:
+    """Host headers the server accepts (MLflow rejects others to stop DNS rebinding).
+
+    The Service's names with and without the port, loopback for port-forwarding, and private IPs
+    (Prometheus scrapes pods by IP), which is also MLflow's own default set.
+    """
+    names = [MLFLOW_NAME, f"{MLFLOW_NAME}.{PLATFORM_NAMESPACE}", f"{MLFLOW_NAME}.{PLATFORM_NAMESPACE}.svc",
+             f"{MLFLOW_NAME}.{PLATFORM_NAMESPACE}.svc.cluster.local", *extra]
+    hosts = [host for name in names for host in (name, f"{name}:{MLFLOW_PORT}")]
+    hosts += ["localhost", "localhost:*", "127.0.0.1", "127.0.0.1:*", "10.*", "192.168.*"]
+    hosts += [f"172.{octet}.*" for octet in range(16, 32)]
+    return list(dict.fromkeys(hosts))
+
+
+class MlflowServer(pulumi.ComponentResource):
+    """MLflow tracking server: Deployment, Service, PDB, NetworkPolicy, admin credential."""
+
+    tracking_url: str
+    namespace: str
+    service_name: str
+    admin_secret_name: str
+    scrape_target: ScrapeTarget
+    deployment: k8s.apps.v1.Deployment
+    service: k8s.core.v1.Service
+    internal_load_balancer: Optional[k8s.core.v1.Service]
+
+    def __init__(self, name: str, args: MlflowServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlops:k8s:MlflowServer", name, None, opts)
+        environment = require_environment(args.environment)
+        image = require_pinned_image(args.image, "MLflow")
+        replicas = replicas_for(environment, args.replicas, "MLflow")
+        database_cidrs = require_cidrs(args.database_cidrs, "MlflowServerArgs.database_cidrs")
+        check_no_literal_credentials(args.extra_env, "MlflowServerArgs.extra_env")
+        if args.default_permission not in PERMISSIONS:
+            raise InvalidInput(f"MlflowServerArgs.default_permission {args.default_permission!r} must be one of "
+                               f"{', '.join(PERMISSIONS)}")
+        lb_annotations = _check_internal_lb(args)
+        namespace = PLATFORM_NAMESPACE
+        labels = app_labels(MLFLOW_NAME, "tracking-server")
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa", metadata=metadata(MLFLOW_SERVICE_ACCOUNT, namespace, labels, args.service_account_annotations),
+            automount_service_account_token=False, opts=child)
+
+        admin_password = random.RandomPassword(f"{name}-admin-password", length=32, special=False, opts=child)
+        session_key = random.RandomPassword(f"{name}-session-key", length=48, special=False, opts=child)
+        self.admin_secret = k8s.core.v1.Secret(
+            f"{name}-admin", metadata=metadata(MLFLOW_ADMIN_SECRET, namespace, labels), type="Opaque",
+            string_data={"username": args.admin_username, "password": admin_password.result}, opts=child)
+        self.session_secret = k8s.core.v1.Secret(
+            f"{name}-session-key", metadata=metadata(SESSION_KEY_SECRET, namespace, labels), type="Opaque",
+            string_data={"key": session_key.result}, opts=child)
+
+        self.deployment = k8s.apps.v1.Deployment(
+            name, metadata=metadata(MLFLOW_NAME, namespace, labels),
+            spec=self._deployment_spec(args, image, replicas, labels), opts=child)
+
+        ports = [{"name": "http", "port": MLFLOW_PORT, "targetPort": "http", "protocol": "TCP"}]
+        self.service = k8s.core.v1.Service(
+            f"{name}-service", metadata=metadata(MLFLOW_NAME, namespace, labels),
+            spec={"type": "ClusterIP", "selector": selector_labels(MLFLOW_NAME), "ports": ports}, opts=child)
+        self.internal_load_balancer = None
+        if lb_annotations is not None:
+            self.internal_load_balancer = k8s.core.v1.Service(
+                f"{name}-internal-lb", metadata=metadata(f"{MLFLOW_NAME}-internal", namespace, labels, lb_annotations),
+                spec={"type": "LoadBalancer", "selector": selector_labels(MLFLOW_NAME), "ports": ports,
+                      "loadBalancerSourceRanges": sorted(args.load_balancer_source_ranges)}, opts=child)
+
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb", metadata=metadata(MLFLOW_NAME, namespace, labels),
+            spec={"maxUnavailable": 1, "selector": {"matchLabels": selector_labels(MLFLOW_NAME)}}, opts=child)
+
+        callers = [{"from": from_namespaces([*args.client_namespaces, MONITORING_NAMESPACE]), "ports": tcp_ports(["http"])}]
+        if lb_annotations is not None:
+            callers.append({"from": from_cidrs(args.load_balancer_source_ranges), "ports": tcp_ports(["http"])})
+        k8s.networking.v1.NetworkPolicy(f"{name}-netpol", metadata=metadata(MLFLOW_NAME, namespace, labels), spec={
+            "podSelector": {"matchLabels": selector_labels(MLFLOW_NAME)}, "policyTypes": ["Ingress", "Egress"],
+            "ingress": callers,
+            "egress": [
+                {"to": from_cidrs(database_cidrs), "ports": tcp_ports([5432])},
+                # Object store, KMS and the cloud's token endpoint are HTTPS APIs.
+                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": tcp_ports([443])},
+            ],
+        }, opts=child)
+
+        self.tracking_url = TRACKING_URL
+        self.namespace = namespace
+        self.service_name = MLFLOW_NAME
+        self.admin_secret_name = MLFLOW_ADMIN_SECRET
+        self.scrape_target = ScrapeTarget(name=MLFLOW_NAME, namespace=namespace,
+                                          service_labels=selector_labels(MLFLOW_NAME), port="http")
+        self.register_outputs({"trackingUrl": self.tracking_url, "adminSecret": self.admin_secret_name,
+                               "serviceAccount": MLFLOW_SERVICE_ACCOUNT})
+
+    @staticmethod
+    def _deployment_spec(args: MlflowServerArgs, image: str, replicas: int, labels: dict[str, str]) -> dict[str, Any]:
+        database = secret_env("MLFLOW_BACKEND_STORE_URI", args.database_secret)
+        auth_init = {
+            "name": "auth-config", "image": image, "command": ["python", "-c", _WRITE_AUTH_CONFIG],
+            "env": [
+                database,
+                {"name": "MLFLOW_AUTH_DEFAULT_PERMISSION", "value": args.default_permission},
+                secret_env("MLFLOW_AUTH_ADMIN_USERNAME", SecretKeyRef(MLFLOW_ADMIN_SECRET, "username")),
+                secret_env("MLFLOW_AUTH_ADMIN_PASSWORD", SecretKeyRef(MLFLOW_ADMIN_SECRET, "password")),
+            ],
+            "resources": resources(ResourceBudget("50m", "64Mi", "200m", "128Mi")),
+            "securityContext": container_security_context(),
+            "volumeMounts": [{"name": "auth-config", "mountPath": AUTH_CONFIG_DIR}],
+        }
+        command = [
+            "mlflow", "server", "--host", "0.0.0.0", "--port", str(MLFLOW_PORT), "--workers", "2",
+            "--app-name", "basic-auth", "--serve-artifacts", "--artifacts-destination", args.artifacts_destination,
+            "--expose-prometheus", METRICS_DIR, "--allowed-hosts", ",".join(allowed_hosts(list(args.extra_allowed_hosts))),
+        ]
+        env = [
+            database,
+            secret_env("MLFLOW_FLASK_SERVER_SECRET_KEY", SecretKeyRef(SESSION_KEY_SECRET, "key")),
+            {"name": "MLFLOW_AUTH_CONFIG_PATH", "value": AUTH_CONFIG_PATH},
+            # libpq uses TLS even when the URI in the Secret forgot sslmode.
+            {"name": "PGSSLMODE", "value": "require"},
+            {"name": "HOME", "value": "/tmp"},
+            {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+            *literal_env(args.extra_env),
+        ]
+        server = {
+            "name": MLFLOW_NAME, "image": image, "command": command, "env": env,
+            "ports": [{"name": "http", "containerPort": MLFLOW_PORT, "protocol": "TCP"}],
+            "resources": resources(args.resources or DEFAULT_RESOURCES),
+            "securityContext": container_security_context(),
+            # Startup runs database migrations: give it up to 5 minutes before liveness applies.
+            "startupProbe": http_probe("/health", "http", period=10, failures=30),
+            "readinessProbe": http_probe("/health", "http", period=10, failures=3),
+            "livenessProbe": http_probe("/health", "http", period=20, failures=3),
+            "volumeMounts": [
+                {"name": "tmp", "mountPath": "/tmp"},
+                {"name": "auth-config", "mountPath": AUTH_CONFIG_DIR, "readOnly": True},
+            ],
+        }
+        pod_labels = {**labels, **args.workload_identity_pod_labels}
+        return {
+            "replicas": replicas,
+            "selector": {"matchLabels": selector_labels(MLFLOW_NAME)},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "template": {
+                "metadata": {"labels": pod_labels},
+                "spec": {
+                    "serviceAccountName": MLFLOW_SERVICE_ACCOUNT,
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "priorityClassName": PRIORITY_SERVING,
+                    "securityContext": pod_security_context(),
+                    "topologySpreadConstraints": spread_across_zones(selector_labels(MLFLOW_NAME)),
+                    "terminationGracePeriodSeconds": 30,
+                    "initContainers": [auth_init],
+                    "containers": [server],
+                    "volumes": [writable_dir("tmp", "1Gi"), writable_dir("auth-config", "1Mi", memory=True)],
+                },
+            },
+        }
+
+
+def _check_internal_lb(args: MlflowServerArgs) -> Optional[dict[str, str]]:
+    annotations = args.internal_load_balancer_annotations
+    if annotations is None:
+        return None
+    internal = any(str(annotations.get(key, "")).lower() == value for key, value in INTERNAL_LB_ANNOTATIONS.items())
+    if not internal:
+        raise InvalidInput("MlflowServerArgs.internal_load_balancer_annotations must make the load balancer internal "
+                           f"(one of: {', '.join(f'{k}={v}' for k, v in INTERNAL_LB_ANNOTATIONS.items())})")
+    if not args.load_balancer_source_ranges:
+        raise InvalidInput("MlflowServerArgs.load_balancer_source_ranges must list the private ranges allowed through "
+                           "the internal load balancer (include the nodes' range: the load balancer may SNAT)")
+    require_cidrs(args.load_balancer_source_ranges, "MlflowServerArgs.load_balancer_source_ranges")
+    return dict(annotations)
