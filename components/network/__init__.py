@@ -34,6 +34,9 @@ class NetworkArgs:
     az_count: int  # zones to spread subnets over (2 in dev, 3+ in prod)
     nat_gateway_per_az: bool  # one NAT per zone (no single point of egress failure) or one shared
     flow_log_retention_days: int = 30
+    # DR flavour: only the VPC, its data subnets (no internet route) and flow logs; no public or
+    # private subnets, NAT or endpoints. Where replicas of the data stores wait for a failover.
+    data_only: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

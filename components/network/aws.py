@@ -62,12 +62,16 @@ class Network(pulumi.ComponentResource):
         aws.ec2.DefaultSecurityGroup(f"{name}-default-sg-closed", vpc_id=vpc.id, ingress=[], egress=[],
                                      tags=named("default-closed"), opts=child)
 
+        data_rt = aws.ec2.RouteTable(f"{name}-data", vpc_id=vpc.id, routes=[], tags=named("data"), opts=child)
+        self.data_route_table_id = data_rt.id
+        if args.data_only:
+            self._data_only(name, args, aws_inputs, vpc, data_rt, zones, subnets, named)
+            return
         igw = aws.ec2.InternetGateway(name, vpc_id=vpc.id, tags=named("igw"), opts=child)
         public_rt = aws.ec2.RouteTable(
             f"{name}-public", vpc_id=vpc.id,
             routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
             tags=named("public"), opts=child)
-        data_rt = aws.ec2.RouteTable(f"{name}-data", vpc_id=vpc.id, routes=[], tags=named("data"), opts=child)
 
         public_ids, private_ids, data_ids = [], [], []
         private_rts: list[aws.ec2.RouteTable] = []
@@ -100,18 +104,13 @@ class Network(pulumi.ComponentResource):
                 opts=child)
             aws.ec2.RouteTableAssociation(f"{name}-private-{zone}", subnet_id=private.id, route_table_id=private_rt.id, opts=child)
             private_ids.append(private.id)
-            data = aws.ec2.Subnet(
-                f"{name}-data-{zone}", vpc_id=vpc.id, cidr_block=subnets.data[index], availability_zone=zone,
-                map_public_ip_on_launch=False, tags=named(f"data-{zone}", tier="data"), opts=child)
-            aws.ec2.RouteTableAssociation(f"{name}-data-{zone}", subnet_id=data.id, route_table_id=data_rt.id, opts=child)
-            data_ids.append(data.id)
+            data_ids.append(self._data_subnet(name, vpc, data_rt, zone, subnets.data[index], named))
 
         self.public_subnet_ids = public_ids
         self.private_subnet_ids = private_ids
         self.data_subnet_ids = data_ids
         self.nat_gateways = nat_gateways
         self.private_route_table_ids = [rt.id for rt in private_rts]
-        self.data_route_table_id = data_rt.id
 
         # Gateway endpoints: free, and S3/DynamoDB traffic from nodes and data subnets stays in AWS.
         self.endpoints: dict[str, aws.ec2.VpcEndpoint] = {}
@@ -139,6 +138,25 @@ class Network(pulumi.ComponentResource):
             "vpcId": self.vpc_id, "vpcCidr": self.vpc_cidr, "availabilityZones": zones,
             "privateSubnetIds": private_ids, "dataSubnetIds": data_ids, "publicSubnetIds": public_ids,
         })
+
+    def _data_subnet(self, name: str, vpc: aws.ec2.Vpc, data_rt: aws.ec2.RouteTable, zone: str, cidr: str, named):
+        child = pulumi.ResourceOptions(parent=self)
+        data = aws.ec2.Subnet(
+            f"{name}-data-{zone}", vpc_id=vpc.id, cidr_block=cidr, availability_zone=zone,
+            map_public_ip_on_launch=False, tags=named(f"data-{zone}", tier="data"), opts=child)
+        aws.ec2.RouteTableAssociation(f"{name}-data-{zone}", subnet_id=data.id, route_table_id=data_rt.id, opts=child)
+        return data.id
+
+    def _data_only(self, name: str, args: NetworkArgs, aws_inputs: AwsNetworkInputs, vpc: aws.ec2.Vpc,
+                   data_rt: aws.ec2.RouteTable, zones: list[str], subnets, named) -> None:
+        """The DR flavour: data subnets and flow logs only (nothing here can reach the internet)."""
+        self.data_subnet_ids = [self._data_subnet(name, vpc, data_rt, zone, subnets.data[index], named)
+                                for index, zone in enumerate(zones)]
+        self.public_subnet_ids, self.private_subnet_ids, self.nat_gateways = [], [], []
+        self.private_route_table_ids, self.endpoints = [], {}
+        self._flow_logs(name, args, aws_inputs, vpc, named)
+        self.register_outputs({"vpcId": self.vpc_id, "vpcCidr": self.vpc_cidr, "availabilityZones": zones,
+                               "privateSubnetIds": [], "dataSubnetIds": self.data_subnet_ids, "publicSubnetIds": []})
 
     def _flow_logs(self, name: str, args: NetworkArgs, aws_inputs: AwsNetworkInputs, vpc: aws.ec2.Vpc, named) -> None:
         child = pulumi.ResourceOptions(parent=self)
