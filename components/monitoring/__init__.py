@@ -1,0 +1,62 @@
+"""Cloud-side monitoring: an encrypted alert channel, alarms on what can break the platform, a
+dashboard, and a budget. (In-cluster Prometheus/Grafana are ``components/k8s``' MonitoringStack;
+its Alertmanager can publish into the same channel.)
+
+Contract (every cloud's implementation exposes these outputs as attributes):
+
+- ``alert_topic``: the notification channel's id (AWS: SNS topic ARN).
+- ``dr_alert_topic``: the DR region's channel when DR is on (alarms on DR-region metrics must
+  live in that region), else None.
+- ``alarm_names``: every alarm created, by purpose (``db-cpu``, ``db-free-storage``, ...).
+- ``dashboard_name``: the platform dashboard.
+- ``budget_name``: the monthly cost budget (filtered by the ``environment`` cost-allocation tag).
+- ``alert_receiver``: an Alertmanager receiver body that publishes into the channel, and
+  ``alertmanager_role`` the identity it needs (None when no workload identity was provided).
+
+What is alarmed, and why these signals:
+
+- database CPU, free storage, connections: the tracking server stops when any saturates;
+- DR replica lag above half the RPO: the replica is falling behind what the runbook promises;
+- object replication latency / failures: same promise for artifacts and the feature store;
+- interruption queue depth and age: the spot-interruption consumer is not draining warnings;
+- system node status checks and unschedulable pods: the cluster cannot run platform pods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    """What every cloud needs for alerts, dashboard and budget."""
+
+    name: str  # resource-name prefix, e.g. "mlops-dev"
+    environment: str  # the value of the `environment` cost-allocation tag the budget filters on
+    alert_emails: tuple[str, ...]
+    monthly_budget_usd: float
+    # Budget notifications, as a percentage of the monthly budget.
+    budget_actual_percents: tuple[int, ...] = (80, 100)
+    budget_forecast_percents: tuple[int, ...] = (100,)
+    db_cpu_percent: int = 80
+    db_free_storage_ratio: float = 0.10  # alarm below 10% of allocated storage
+    db_connections_ratio: float = 0.80  # alarm above 80% of the instance's max_connections
+    interruption_queue_depth: int = 100
+    interruption_queue_age_seconds: int = 300  # an interruption warning gives 120 s; 5 min means nobody is reading
+    unschedulable_pods_minutes: int = 15
+    rpo_minutes: Optional[int] = None  # DR replication alarms derive from it
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.monthly_budget_usd <= 0:
+            raise ValueError("monthly_budget_usd must be > 0")
+        for percent in (*self.budget_actual_percents, *self.budget_forecast_percents):
+            if not 0 < percent <= 1000:
+                raise ValueError(f"budget threshold {percent}% is out of range")
+
+    @classmethod
+    def from_config(cls, cfg, name: str, tags: Mapping[str, str]) -> "MonitoringArgs":
+        return cls(name=name, environment=cfg.environment, alert_emails=tuple(cfg.monitoring.alert_emails),
+                   monthly_budget_usd=cfg.monitoring.monthly_budget_usd,
+                   rpo_minutes=cfg.dr.rpo_minutes if cfg.dr.enabled else None, tags=dict(tags))
