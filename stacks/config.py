@@ -144,6 +144,15 @@ class DrConfig(_Model):
     replica_region: Optional[str] = None
     rpo_minutes: int = Field(default=15, ge=1, le=1440)
     rto_minutes: int = Field(default=60, ge=1, le=2880)
+    # Address range of the DR region's (data-only) network; None = the range right after network.cidr.
+    network_cidr: Optional[ipaddress.IPv4Network] = None
+
+    @field_validator("network_cidr")
+    @classmethod
+    def _dr_private(cls, value: Optional[ipaddress.IPv4Network]) -> Optional[ipaddress.IPv4Network]:
+        if value is not None and (not value.is_private or value.prefixlen > 24):
+            raise ValueError("must be a private (RFC 1918) range of /24 or larger")
+        return value
 
 
 class Waiver(_Model):
@@ -193,6 +202,14 @@ class PlatformConfig(_Model):
     @property
     def backup_retention_days(self) -> int:
         return self.tracking.backup_retention_days or (7 if self.environment == "dev" else 14)
+
+    @property
+    def dr_network_cidr(self) -> ipaddress.IPv4Network:
+        """The DR network's range: configured, or the block of the same size right after network.cidr."""
+        if self.dr.network_cidr is not None:
+            return self.dr.network_cidr
+        primary = self.network.cidr
+        return ipaddress.IPv4Network((int(primary.network_address) + primary.num_addresses, primary.prefixlen))
 
     @property
     def cost_tags(self) -> dict[str, str]:
@@ -245,6 +262,14 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
             problems.append((("dr", "replicaRegion"), replica, f"must be a {cfg.cloud} region"))
     if cfg.dr.rto_minutes < cfg.dr.rpo_minutes:
         problems.append((("dr", "rtoMinutes"), cfg.dr.rto_minutes, f"must be >= rpoMinutes ({cfg.dr.rpo_minutes})"))
+    if cfg.dr.enabled and cloud_known and cfg.cloud == "aws" and cfg.dr.rpo_minutes < 15:
+        problems.append((("dr", "rpoMinutes"), cfg.dr.rpo_minutes,
+                         "must be >= 15 on aws (S3 Replication Time Control replicates objects within 15 minutes)"))
+    if cfg.dr.enabled and cfg.dr.network_cidr is None and not cfg.dr_network_cidr.is_private:
+        problems.append((("dr", "networkCidr"), None,
+                         f"is required: the range after network.cidr ({cfg.dr_network_cidr}) is not private"))
+    if cfg.dr.network_cidr is not None and cfg.dr.network_cidr.overlaps(cfg.network.cidr):
+        problems.append((("dr", "networkCidr"), str(cfg.dr.network_cidr), f"must not overlap network.cidr ({cfg.network.cidr})"))
 
     if cfg.is_prod:
         if not cfg.dr.enabled:
