@@ -357,6 +357,16 @@ def _role_assignment(ctx: MockContext) -> Outputs:
     return f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}", {"name": name}
 
 
+def _azure_identity(ctx: MockContext) -> dict[str, Any]:
+    """A managed identity block as Azure returns it: user-assigned ids given as a list come back as a map."""
+    identity = ctx.inputs.get("identity")
+    if not isinstance(identity, dict) or not isinstance(identity.get("userAssignedIdentities"), list):
+        return {}
+    assigned = {str(i): {"principalId": stable_uuid(f"{i}principal"), "clientId": stable_uuid(f"{i}client")}
+                for i in identity["userAssignedIdentities"]}
+    return {"identity": {**identity, "userAssignedIdentities": assigned}}
+
+
 AZURE_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
     "azure-native:keyvault:Vault": _key_vault,
     "azure-native:keyvault:Key": _key_vault_key,
@@ -538,6 +548,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
             physical_id, extra = AWS_OUTPUTS.get(args.typ, _generic_aws)(ctx)
         elif package == "azure-native":
             physical_id, extra = AZURE_OUTPUTS.get(args.typ, _azure_resource)(ctx)
+            extra = {**_azure_identity(ctx), **extra}
         elif package == "gcp":
             physical_id, extra = GCP_OUTPUTS.get(args.typ, _gcp_resource)(ctx)
         elif package == "kubernetes":

@@ -1,0 +1,109 @@
+"""A Pulumi program built with the real pulumi-gcp SDK, previewed offline and checked by the GCP pack.
+
+Each rule meets one hardened and one insecure resource; the pack must report EXACTLY the
+insecure ones (no misses, no noise), correlating data stores with their CMEK keys as a real preview would.
+"""
+import json
+from pathlib import Path
+
+import pulumi_gcp as gcp
+
+from mlops_tools.policy_runner import run_policy_packs
+from mlops_tools.preview import preview_program
+
+PACK = Path(__file__).resolve().parents[3] / "policies" / "gcp"
+PROJECT = "mlops-prod-4711"
+REGION = "europe-west4"
+SHIELDED = {"enable_secure_boot": True, "enable_integrity_monitoring": True}
+
+
+def program():
+    ring = gcp.kms.KeyRing("keys", location=REGION, project=PROJECT)
+    rotating = gcp.kms.CryptoKey("data-key", key_ring=ring.id, rotation_period="7776000s")
+    static = gcp.kms.CryptoKey("static-key", key_ring=ring.id)
+    gcp.kms.CryptoKey("signing-key", key_ring=ring.id, purpose="ASYMMETRIC_SIGN",
+                      version_template={"algorithm": "EC_SIGN_P256_SHA256"})  # cannot rotate automatically: no finding
+
+    hardened_bucket = {"location": REGION, "uniform_bucket_level_access": True, "public_access_prevention": "enforced"}
+    gcp.storage.Bucket("artifacts-hardened", encryption={"default_kms_key_name": rotating.id}, **hardened_bucket)
+    gcp.storage.Bucket("artifacts-insecure", location=REGION)
+    gcp.storage.Bucket("reports", encryption={"default_kms_key_name": static.id}, **hardened_bucket)
+
+    gcp.sql.DatabaseInstance(
+        "tracking-db-hardened", region=REGION, database_version="POSTGRES_16", encryption_key_name=rotating.id,
+        settings={"tier": "db-custom-2-7680", "ip_configuration": {
+            "ipv4_enabled": False, "private_network": f"projects/{PROJECT}/global/networks/mlops",
+            "ssl_mode": "ENCRYPTED_ONLY"}})
+    gcp.sql.DatabaseInstance(
+        "tracking-db-insecure", region=REGION, database_version="POSTGRES_16",
+        settings={"tier": "db-custom-2-7680", "ip_configuration": {
+            "authorized_networks": [{"name": "anywhere", "value": "0.0.0.0/0"}]}})
+
+    cluster = gcp.container.Cluster(
+        "gke-hardened", location=REGION, remove_default_node_pool=True, initial_node_count=1,
+        workload_identity_config={"workload_pool": f"{PROJECT}.svc.id.goog"},
+        database_encryption={"state": "ENCRYPTED", "key_name": rotating.id},
+        private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": True,
+                                "master_ipv4_cidr_block": "172.16.0.0/28"})
+    gcp.container.Cluster(
+        "gke-insecure", location=REGION, initial_node_count=1, enable_shielded_nodes=False, enable_legacy_abac=True,
+        node_config={"machine_type": "e2-standard-4"})
+    gcp.container.NodePool("cpu-hardened", cluster=cluster.name, location=REGION, node_config={
+        "machine_type": "e2-standard-8", "shielded_instance_config": SHIELDED,
+        "workload_metadata_config": {"mode": "GKE_METADATA"}})
+    gcp.container.NodePool("gpu-insecure", cluster=cluster.name, location=REGION,
+                           network_config={"enable_private_nodes": False},
+                           node_config={"machine_type": "g2-standard-8",
+                                        "workload_metadata_config": {"mode": "GCE_METADATA"}})
+
+    trainer = gcp.serviceaccount.Account("trainer", account_id="trainer", project=PROJECT)
+    gcp.projects.IAMMember("trainer-reads-artifacts", project=PROJECT, role="roles/storage.objectViewer",
+                           member=trainer.member)
+    gcp.projects.IAMMember("ada-owner", project=PROJECT, role="roles/owner", member="user:ada@example.com")
+    gcp.folder.IAMPolicy("platform-folder", folder="folders/1234", policy_data=json.dumps({"bindings": [
+        {"role": "roles/viewer", "members": ["group:ml@example.com"]},
+        {"role": "roles/editor", "members": ["group:ml@example.com"]}]}))
+    gcp.serviceaccount.IAMMember("ci-acts-as-trainer", service_account_id=trainer.name,
+                                 role="roles/iam.serviceAccountUser", member="serviceAccount:ci@example.iam.gserviceaccount.com")
+    gcp.projects.IAMBinding("ci-acts-as-anyone", project=PROJECT, role="roles/iam.serviceAccountUser",
+                            members=["serviceAccount:ci@example.iam.gserviceaccount.com"])
+
+
+EXPECTED = {
+    ("gcp-kms-cryptokey-enable-key-rotation", "static-key", "mandatory"),
+    ("gcp-kms-cmek-require-rotating-key", "reports", "mandatory"),
+    ("gcp-storage-bucket-enable-uniform-access", "artifacts-insecure", "mandatory"),
+    ("gcp-storage-bucket-enforce-public-access-prevention", "artifacts-insecure", "mandatory"),
+    ("gcp-storage-bucket-enable-cmek-encryption", "artifacts-insecure", "mandatory"),
+    ("gcp-sql-databaseinstance-disallow-public-ip", "tracking-db-insecure", "mandatory"),
+    ("gcp-sql-databaseinstance-disallow-open-authorized-networks", "tracking-db-insecure", "mandatory"),
+    ("gcp-sql-databaseinstance-require-ssl", "tracking-db-insecure", "mandatory"),
+    ("gcp-sql-databaseinstance-enable-cmek-encryption", "tracking-db-insecure", "mandatory"),
+    ("gcp-container-cluster-enable-workload-identity", "gke-insecure", "mandatory"),
+    ("gcp-container-cluster-enable-shielded-nodes", "gke-insecure", "mandatory"),
+    ("gcp-container-cluster-enable-secrets-encryption", "gke-insecure", "mandatory"),
+    ("gcp-container-cluster-enable-private-nodes", "gke-insecure", "mandatory"),
+    ("gcp-container-cluster-disable-legacy-abac", "gke-insecure", "mandatory"),
+    ("gcp-container-nodepool-enable-secure-boot", "gke-insecure", "advisory"),
+    ("gcp-container-nodepool-enable-secure-boot", "gpu-insecure", "advisory"),
+    ("gcp-container-cluster-enable-workload-identity", "gpu-insecure", "mandatory"),
+    ("gcp-container-cluster-enable-private-nodes", "gpu-insecure", "mandatory"),
+    ("gcp-iam-binding-disallow-primitive-roles", "ada-owner", "mandatory"),
+    ("gcp-iam-binding-disallow-primitive-roles", "platform-folder", "mandatory"),
+    ("gcp-iam-binding-disallow-project-service-account-roles", "ci-acts-as-anyone", "mandatory"),
+}
+
+
+def test_pack_reports_exactly_the_insecure_resources():
+    result = preview_program(program, project="mlops-platform", stack="gcp-prod",
+                             config={"mlops:cloud": "gcp", "mlops:region": REGION, "gcp:project": PROJECT})
+    packs, violations = run_policy_packs(result.resources, [PACK])
+
+    names = {r["urn"]: r["name"] for r in result.resources}
+    found = {(v.policy, names.get(v.urn), v.enforcement) for v in violations}
+    assert found == EXPECTED
+    assert len(violations) == len(EXPECTED)  # one finding per rule and resource, no duplicates
+    every_rule = {p.name for p in packs[0].policies}
+    assert every_rule == {policy for policy, _, _ in EXPECTED}  # each rule met an insecure resource
+    reports = next(v for v in violations if v.policy == "gcp-kms-cmek-require-rotating-key")
+    assert "CryptoKey static-key" in reports.message
