@@ -44,3 +44,12 @@ class ClusterArgs:
     system_node_disk_gb: int = 50
     deletion_protection: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, cfg, name: str, tags: Mapping[str, str]) -> "ClusterArgs":
+        return cls(name=name, version=cfg.cluster.version,
+                   system_node_instance_type=cfg.cluster.system_node_instance_type,
+                   system_node_count=cfg.cluster.system_node_count,
+                   public_access_cidrs=tuple(str(cidr) for cidr in cfg.cluster.public_access_cidrs),
+                   log_retention_days=30 if cfg.environment == "dev" else 365,
+                   deletion_protection=cfg.deletion_protection, tags=dict(tags))

@@ -135,6 +135,8 @@ class Cluster(pulumi.ComponentResource):
         self._addons_before_nodes(name)
         node_group = self._system_nodes(name, args, aws_inputs, ctx)
         self._addons_after_nodes(name, node_group)
+        self.system_node_group = node_group
+        self.system_node_group_asg_name = node_group.resources.apply(lambda groups: groups[0].autoscaling_groups[0].name)
 
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.json_dumps(self._kubeconfig(cluster)))
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig,

@@ -41,3 +41,8 @@ class KeysArgs:
     # Days a deleted key stays recoverable (7-30 on AWS); prod keeps the maximum.
     deletion_window_days: int = 30
     protect: bool = False  # Pulumi `protect` on every key (prod: cfg.deletion_protection)
+
+    @classmethod
+    def from_config(cls, cfg, name: str, tags: Mapping[str, str]) -> "KeysArgs":
+        return cls(name=name, tags=dict(tags), dr_enabled=cfg.dr.enabled,
+                   deletion_window_days=7 if cfg.environment == "dev" else 30, protect=cfg.deletion_protection)

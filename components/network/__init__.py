@@ -39,6 +39,12 @@ class NetworkArgs:
     data_only: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_config(cls, cfg, name: str, tags: Mapping[str, str]) -> "NetworkArgs":
+        return cls(name=name, cidr=str(cfg.network.cidr), az_count=cfg.az_count,
+                   nat_gateway_per_az=cfg.nat_gateway_per_az, flow_log_retention_days=30 if cfg.environment == "dev" else 365,
+                   tags=dict(tags))
+
 
 @dataclass(frozen=True)
 class SubnetPlan:

@@ -62,6 +62,12 @@ class TrainingPoolArgs:
     def root_volume_gb(self) -> int:
         return self.disk_gb or (200 if self.is_gpu else 100)
 
+    @classmethod
+    def from_config(cls, pool, tags: Mapping[str, str]) -> "TrainingPoolArgs":
+        """From one `mlops:trainingPools` entry (stacks.config.TrainingPool)."""
+        return cls(name=pool.name, instance_types=tuple(pool.instance_types), max_nodes=pool.max_nodes,
+                   accelerator=pool.accelerator, spot=pool.spot, min_nodes=pool.min_nodes, tags=dict(tags))
+
 
 def node_labels(args: TrainingPoolArgs) -> dict[str, str]:
     labels = {POOL_LABEL: args.name, CAPACITY_TYPE_LABEL: "spot" if args.spot else "on-demand"}

@@ -1,0 +1,131 @@
+"""The AWS platform: providers, then each capability's component in dependency order, then the outputs.
+
+Thin on purpose: every decision lives in a component (components/<capability>/aws.py) or in the
+config model; this file only says which outputs feed which inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components.cluster import ClusterArgs
+from components.cluster.aws import AwsClusterInputs, Cluster
+from components.features import FeaturesArgs
+from components.features.aws import AwsFeaturesInputs, FeatureStore
+from components.k8s import ClusterBaselineArgs
+from components.k8s.baseline import ClusterBaseline
+from components.keys import KeysArgs
+from components.keys.aws import AwsKeysInputs, Keys
+from components.monitoring import MonitoringArgs
+from components.monitoring.aws import AwsMonitoringInputs, Monitoring
+from components.network import NetworkArgs
+from components.network.aws import AwsNetworkInputs, Network
+from components.registry import RegistryArgs
+from components.registry.aws import AwsRegistryInputs, ModelRegistry
+from components.tracking import TrackingArgs
+from components.tracking.aws import AwsTrackingInputs, TrackingServer
+from components.training import TrainingPoolArgs
+from components.training.aws import (DISCOVERY_TAG, AwsTrainingPoolInputs, Karpenter, KarpenterArgs,
+                                     SpotInterruptionArgs, SpotInterruptionHandling, TrainingPool)
+from stacks.config import PlatformConfig
+
+
+def platform_name() -> str:
+    """`mlops-<stack>`: unique per stack, so two stacks can share an account and region."""
+    return "mlops-" + re.sub(r"[^a-z0-9-]+", "-", pulumi.get_stack().lower()).strip("-")
+
+
+def build(cfg: PlatformConfig) -> dict[str, Any]:
+    """Create the whole AWS platform for `cfg`; return the stack outputs (fixed names, see DESIGN.md)."""
+    name = platform_name()
+    tags = cfg.cost_tags
+
+    primary = aws.Provider("primary", region=cfg.region,
+                           default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
+    dr_provider: Optional[aws.Provider] = None
+    if cfg.dr.enabled:
+        dr_provider = aws.Provider("dr", region=cfg.dr.replica_region,
+                                   default_tags=aws.ProviderDefaultTagsArgs(tags={**tags, "dr-replica-of": cfg.region}))
+    on_primary = pulumi.ResourceOptions(providers={"aws": primary})
+
+    keys = Keys("keys", KeysArgs.from_config(cfg, name, tags),
+                AwsKeysInputs(region=cfg.region, dr_region=cfg.dr.replica_region if cfg.dr.enabled else None,
+                              dr_provider=dr_provider),
+                opts=on_primary)
+    network = Network("network", NetworkArgs.from_config(cfg, name, tags),
+                      AwsNetworkInputs(region=cfg.region, logs_key_arn=keys.notifications.arn,
+                                       node_subnet_tags={DISCOVERY_TAG: name}),
+                      opts=on_primary)
+    cluster = Cluster("cluster", ClusterArgs.from_config(cfg, name, tags),
+                      AwsClusterInputs(region=cfg.region, vpc_id=network.vpc_id,
+                                       private_subnet_ids=network.private_subnet_ids,
+                                       cluster_key_arn=keys.cluster.arn, logs_key_arn=keys.notifications.arn),
+                      opts=on_primary)
+
+    interruptions = SpotInterruptionHandling(
+        "spot-interruptions", SpotInterruptionArgs(name=name, queue_key_arn=keys.notifications.arn, tags=tags),
+        opts=on_primary)
+    karpenter = Karpenter("karpenter", KarpenterArgs(
+        cluster=cluster, cluster_name=name, region=cfg.region, interruption=interruptions,
+        node_subnet_ids=network.private_subnet_ids, cluster_key_arn=keys.cluster.arn,
+        replicas=min(2, cfg.cluster.system_node_count), tags=tags), opts=on_primary)
+    for pool in cfg.training_pools:
+        TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, tags),
+                     AwsTrainingPoolInputs(karpenter=karpenter, cluster_name=name, cluster_key_arn=keys.cluster.arn,
+                                           k8s_provider=cluster.k8s_provider),
+                     opts=on_primary)
+
+    baseline = ClusterBaseline("platform-baseline", ClusterBaselineArgs(
+        environment=cfg.environment, private_network_cidrs=[network.vpc_cidr],
+        max_nodes=cfg.cluster.system_node_count + 1 + sum(pool.max_nodes for pool in cfg.training_pools),
+        max_gpu_nodes=sum(pool.max_nodes for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu")),
+        opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
+
+    registry = ModelRegistry("registry", RegistryArgs.from_config(cfg, name, tags),
+                             AwsRegistryInputs(images_key_arn=keys.artifacts.arn), opts=on_primary)
+    tracking = TrackingServer("tracking", TrackingArgs.from_config(cfg, name, tags), AwsTrackingInputs(
+        vpc_id=network.vpc_id, data_subnet_ids=network.data_subnet_ids,
+        cluster_security_group_id=cluster.cluster_security_group_id,
+        artifacts_key_arn=keys.artifacts.arn, database_key_arn=keys.database.arn, logs_key_arn=keys.notifications.arn,
+        irsa_role=cluster.irsa_role, k8s_provider=cluster.k8s_provider,
+        mlflow_namespace=baseline.namespace_names["mlops"]), opts=on_primary)
+    features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, tags), AwsFeaturesInputs(
+        region=cfg.region, features_key_arn=keys.features.arn, irsa_role=cluster.irsa_role), opts=on_primary)
+    monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, tags), AwsMonitoringInputs(
+        region=cfg.region, notifications_key_arn=keys.notifications.arn,
+        db_instance_id=tracking.db_instance_id, db_instance_class=cfg.tracking.db_instance_class,
+        db_allocated_storage_gb=cfg.tracking.db_allocated_storage_gb,
+        interruption_queue_name=interruptions.queue_name, cluster_name=cluster.name,
+        system_node_group_asg_name=cluster.system_node_group_asg_name,
+        online_table_names=list(features.online_tables.values()), irsa_role=cluster.irsa_role), opts=on_primary)
+
+    return {
+        "cloud": "aws",
+        "environment": cfg.environment,
+        "region": cfg.region,
+        "trackingUrl": tracking.tracking_url,
+        "artifactBucket": tracking.artifact_bucket,
+        "modelImageRepositoryUrl": registry.model_image_repository_url,
+        "trainingImageRepositoryUrl": registry.training_image_repository_url,
+        "featureRegistryPath": features.registry_path,
+        "featureOfflineStorePath": features.offline_store_path,
+        "onlineStoreTable": features.online_store_table,
+        "clusterName": cluster.name,
+        "kubeconfig": cluster.kubeconfig,
+        "alertTopicArn": monitoring.alert_topic,
+        "trackingDbInstanceId": tracking.db_instance_id,
+        "trackingDbEndpointRecord": {"zoneId": tracking.db_endpoint_record["zone_id"],
+                                     "name": tracking.db_endpoint_record["name"]},
+        "dr": {
+            "enabled": cfg.dr.enabled,
+            "region": cfg.dr.replica_region if cfg.dr.enabled else None,
+            "rpoMinutes": cfg.dr.rpo_minutes,
+            "rtoMinutes": cfg.dr.rto_minutes,
+            "dbReplicaId": None, "dbReplicaArn": None, "artifactReplicaBucket": None, "featureReplicaBucket": None,
+            "onlineStoreReplicaRegion": None, "imageReplicaRegion": None,
+        },
+    }
