@@ -5,8 +5,9 @@ Used by the Azure and GCP pack tests: props go through the SDK's unknown-checkin
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -115,3 +116,18 @@ def resource(type_: str, name: str, inputs: dict, dependencies: tuple = ()) -> d
     """A resource the way preview_program() reports it, for run_policy_packs."""
     return {"urn": urn_of(type_, name), "type": type_, "name": name, "custom": True, "parent": None, "provider": None,
             "inputs": inputs, "dependencies": list(dependencies), "protect": False}
+
+
+def variant(base: dict, **changes) -> dict:
+    """A deep copy of ``base`` with ``a__b`` path changes; a value of ``...`` deletes the key."""
+    props = copy.deepcopy(base)
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split("__")
+        target = props
+        for key in parents:
+            target = target.setdefault(key, {})
+        if value is ...:
+            target.pop(leaf, None)
+        else:
+            target[leaf] = value
+    return props

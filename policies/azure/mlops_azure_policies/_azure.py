@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping, Optional
 
-from mlops_policy import Resource, is_unknown
+from mlops_policy import Resource, cannot_check, is_unknown
 
 _VERSIONED = re.compile(r"^azure-native:(?P<module>[A-Za-z0-9]+)(?:/v[0-9a-z]+)?:(?P<kind>[A-Za-z0-9]+)$")
 
@@ -123,3 +123,14 @@ def _same_group(candidate: Resource, group: Any) -> bool:
     if not isinstance(group, str) or not isinstance(theirs, str) or is_unknown(group) or is_unknown(theirs):
         return True
     return group.lower() == theirs.lower()
+
+
+def except_project_workspaces(check_settings):
+    """Wrap an Azure ML workspace check: ``Project`` workspaces inherit networking and encryption from their hub."""
+    def check(resource: Resource, config: Mapping[str, Any]):
+        kind = resource.props.get("kind")
+        if is_unknown(kind):
+            yield cannot_check("kind")
+        elif lower(kind) != "project":
+            yield from check_settings(resource, config)
+    return check

@@ -1,5 +1,4 @@
 """Every Azure rule: a hardened resource passes, each insecure spelling fails, unknowns are advisory."""
-import copy
 
 import pytest
 
@@ -20,7 +19,7 @@ from mlops_azure_policies.storage import account_min_tls_version as sa_tls
 from mlops_azure_policies.storage import account_public_blob_access as sa_public
 from mlops_azure_policies.storage import account_shared_key_access as sa_shared_key
 from mlops_azure_policies.storage import encryption_scope_cmk_encryption as scope_cmk
-from tests.policies.cloud_policy_harness import UNKNOWN, check_resource
+from tests.policies.cloud_policy_harness import UNKNOWN, check_resource, variant
 
 SUB = "00000000-0000-4000-8000-000000000000"
 RG_ID = f"/subscriptions/{SUB}/resourceGroups/mlops-prod"
@@ -62,19 +61,6 @@ HARDENED_WORKSPACE = {
 }
 
 
-def variant(base, **changes):
-    """A deep copy of ``base`` with dotted-path changes; a value of ``...`` deletes the key."""
-    props = copy.deepcopy(base)
-    for path, value in changes.items():
-        *parents, leaf = path.split("__")
-        target = props
-        for key in parents:
-            target = target.setdefault(key, {})
-        if value is ...:
-            target.pop(leaf, None)
-        else:
-            target[leaf] = value
-    return props
 
 
 CASES = [

@@ -1,5 +1,4 @@
 """Every GCP rule: a hardened resource passes, each insecure spelling fails, unknowns are advisory."""
-import copy
 import json
 
 import pytest
@@ -20,7 +19,7 @@ from mlops_gcp_policies.sql import database_instance_ssl as sql_ssl
 from mlops_gcp_policies.storage import bucket_cmek_encryption as bucket_cmek
 from mlops_gcp_policies.storage import bucket_public_access_prevention as bucket_pap
 from mlops_gcp_policies.storage import bucket_uniform_access as bucket_uniform
-from tests.policies.cloud_policy_harness import UNKNOWN, check_resource
+from tests.policies.cloud_policy_harness import UNKNOWN, check_resource, variant
 
 PROJECT = "mlops-prod-4711"
 KEY_RING = f"projects/{PROJECT}/locations/europe-west4/keyRings/mlops"
@@ -52,19 +51,6 @@ HARDENED_POOL = {"cluster": "mlops", "nodeConfig": {"shieldedInstanceConfig": di
 HARDENED_KEY = {"keyRing": KEY_RING, "name": "data", "rotationPeriod": "7776000s", "purpose": "ENCRYPT_DECRYPT"}
 
 
-def variant(base, **changes):
-    """A deep copy of ``base`` with ``a__b`` path changes; a value of ``...`` deletes the key."""
-    props = copy.deepcopy(base)
-    for dotted, value in changes.items():
-        *parents, leaf = dotted.split("__")
-        target = props
-        for key in parents:
-            target = target.setdefault(key, {})
-        if value is ...:
-            target.pop(leaf, None)
-        else:
-            target[leaf] = value
-    return props
 
 
 CASES = [

@@ -4,16 +4,11 @@ Workspaces of kind ``Project`` use their hub's encryption, so the rule checks th
 """
 from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, get, is_set, is_unknown
 
-from .._azure import azure_types, lower
+from .._azure import azure_types, except_project_workspaces, lower
 
 
+@except_project_workspaces
 def check(resource, config):
-    kind = resource.props.get("kind")
-    if is_unknown(kind):
-        yield cannot_check("kind")
-        return
-    if lower(kind) == "project":
-        return
     encryption = resource.props.get("encryption")
     if is_unknown(encryption):
         yield cannot_check("encryption")

@@ -4,16 +4,11 @@ Workspaces of kind ``Project`` inherit networking from their hub, so the rule ch
 """
 from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown, truthy
 
-from .._azure import azure_types, lower
+from .._azure import azure_types, except_project_workspaces, lower
 
 
+@except_project_workspaces
 def check(resource, config):
-    kind = resource.props.get("kind")
-    if is_unknown(kind):
-        yield cannot_check("kind")
-        return
-    if lower(kind) == "project":
-        return
     access = resource.props.get("publicNetworkAccess")
     behind_vnet = resource.props.get("allowPublicAccessWhenBehindVnet")
     if is_unknown(access):
