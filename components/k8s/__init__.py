@@ -250,8 +250,13 @@ class DashboardQuery:
 class MonitoringStackArgs:
     environment: str
     metrics_retention_days: int
+    # The cluster network's private ranges: Prometheus scrapes kubelets and node-exporter on node
+    # IPs there, and the API server calls the operator's admission webhook from there.
+    private_network_cidrs: Sequence[str]
     storage_class_name: Optional[str] = None  # None = the cluster's default class
     prometheus_storage_gb: Optional[int] = None  # None: derived from retention
+    # The first receiver is the default route (alerts no child route matches still reach someone);
+    # with none, alerts are only visible in Alertmanager/Grafana.
     alert_receivers: Sequence[AlertReceiver] = ()
     alert_routes: Sequence[AlertRoute] = ()
     alertmanager_service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)

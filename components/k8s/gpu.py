@@ -1,0 +1,145 @@
+"""GpuNodeAgents: the NVIDIA device plugin and the DCGM exporter on GPU nodes only.
+
+- The device plugin advertises ``nvidia.com/gpu`` to the kubelet. It must create a socket in the
+  kubelet's ``/var/lib/kubelet/device-plugins`` directory (root-owned), so it runs as UID 0 with a
+  hostPath mount: the one container in the platform that needs either. Everything else is still
+  dropped: no capabilities, no privilege escalation, read-only root filesystem, RuntimeDefault
+  seccomp, not privileged. The two advisory policy findings this produces are expected.
+- The DCGM exporter reads GPU telemetry through NVML (device nodes are world-readable), so it runs
+  as non-root with nothing from the host. Profiling (DCP) metrics would need SYS_ADMIN and are off;
+  utilisation, memory, power, temperature and XID errors are exported.
+Both select ``mlops.dev/accelerator=nvidia-gpu`` nodes and tolerate every taint (GPU and spot
+taints, and the drain taint, so the agents leave last).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.k8s import (
+    ACCELERATOR_LABEL,
+    DCGM_EXPORTER_NAME,
+    DCGM_EXPORTER_PORT,
+    DEVICE_PLUGIN_NAME,
+    GPU_ACCELERATOR,
+    MONITORING_NAMESPACE,
+    NODE_AGENTS_NAMESPACE,
+    PRIORITY_NODE_AGENT,
+    GpuNodeAgentsArgs,
+    ResourceBudget,
+)
+from components.k8s._common import (
+    app_labels,
+    container_security_context,
+    from_namespaces,
+    http_probe,
+    metadata,
+    pod_security_context,
+    resources,
+    selector_labels,
+    tcp_ports,
+    writable_dir,
+)
+
+DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
+DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.4.1-4.6.0-ubuntu22.04"
+DEVICE_PLUGIN_DIR = "/var/lib/kubelet/device-plugins"
+DCGM_EXPORTER_UID = 65534  # nobody
+
+DEVICE_PLUGIN_RESOURCES = ResourceBudget("50m", "64Mi", "200m", "256Mi")
+DCGM_EXPORTER_RESOURCES = ResourceBudget("100m", "256Mi", "500m", "1Gi")
+
+
+def _gpu_node_pod_spec(service_account: str) -> dict[str, Any]:
+    return {
+        "serviceAccountName": service_account,
+        "automountServiceAccountToken": False,  # neither agent calls the Kubernetes API
+        "enableServiceLinks": False,
+        "priorityClassName": PRIORITY_NODE_AGENT,
+        "nodeSelector": {ACCELERATOR_LABEL: GPU_ACCELERATOR},
+        "tolerations": [{"operator": "Exists"}],
+    }
+
+
+class GpuNodeAgents(pulumi.ComponentResource):
+    """NVIDIA device plugin and DCGM exporter DaemonSets in the node-agents namespace."""
+
+    device_plugin: Optional[k8s.apps.v1.DaemonSet]
+    dcgm_exporter: Optional[k8s.apps.v1.DaemonSet]
+
+    def __init__(self, name: str, args: GpuNodeAgentsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlops:k8s:GpuNodeAgents", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.device_plugin = self._device_plugin(name, child) if args.device_plugin else None
+        self.dcgm_exporter = self._dcgm_exporter(name, child) if args.dcgm_exporter else None
+        self.register_outputs({"devicePluginImage": DEVICE_PLUGIN_IMAGE if args.device_plugin else None,
+                               "dcgmExporterImage": DCGM_EXPORTER_IMAGE if args.dcgm_exporter else None})
+
+    @staticmethod
+    def _device_plugin(name: str, child: pulumi.ResourceOptions) -> k8s.apps.v1.DaemonSet:
+        namespace = NODE_AGENTS_NAMESPACE
+        labels = app_labels(DEVICE_PLUGIN_NAME, "gpu-device-plugin")
+        k8s.core.v1.ServiceAccount(f"{name}-device-plugin-sa", metadata=metadata(DEVICE_PLUGIN_NAME, namespace, labels),
+                                   automount_service_account_token=False, opts=child)
+        container = {
+            "name": DEVICE_PLUGIN_NAME, "image": DEVICE_PLUGIN_IMAGE,
+            "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "false"}, {"name": "MIG_STRATEGY", "value": "none"}],
+            "resources": resources(DEVICE_PLUGIN_RESOURCES),
+            # Root is needed for the kubelet's socket directory; nothing else is granted.
+            "securityContext": container_security_context(uid=0),
+            "volumeMounts": [{"name": "device-plugin", "mountPath": DEVICE_PLUGIN_DIR}],
+        }
+        spec = {**_gpu_node_pod_spec(DEVICE_PLUGIN_NAME),
+                "securityContext": {"runAsUser": 0, "runAsNonRoot": False, "seccompProfile": {"type": "RuntimeDefault"}},
+                "containers": [container],
+                "volumes": [{"name": "device-plugin", "hostPath": {"path": DEVICE_PLUGIN_DIR, "type": "Directory"}}]}
+        return k8s.apps.v1.DaemonSet(f"{name}-device-plugin", metadata=metadata(DEVICE_PLUGIN_NAME, namespace, labels), spec={
+            "selector": {"matchLabels": selector_labels(DEVICE_PLUGIN_NAME)},
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+            "template": {"metadata": {"labels": labels}, "spec": spec},
+        }, opts=child)
+
+    @staticmethod
+    def _dcgm_exporter(name: str, child: pulumi.ResourceOptions) -> k8s.apps.v1.DaemonSet:
+        namespace = NODE_AGENTS_NAMESPACE
+        labels = app_labels(DCGM_EXPORTER_NAME, "gpu-metrics")
+        k8s.core.v1.ServiceAccount(f"{name}-dcgm-exporter-sa", metadata=metadata(DCGM_EXPORTER_NAME, namespace, labels),
+                                   automount_service_account_token=False, opts=child)
+        container = {
+            "name": DCGM_EXPORTER_NAME, "image": DCGM_EXPORTER_IMAGE,
+            "env": [
+                {"name": "DCGM_EXPORTER_LISTEN", "value": f":{DCGM_EXPORTER_PORT}"},
+                # Per-pod attribution needs the kubelet's root-only pod-resources socket; pool-level
+                # views join on the node instead.
+                {"name": "DCGM_EXPORTER_KUBERNETES", "value": "false"},
+                {"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
+                {"name": "NVIDIA_DRIVER_CAPABILITIES", "value": "utility"},
+                {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+            ],
+            "ports": [{"name": "metrics", "containerPort": DCGM_EXPORTER_PORT, "protocol": "TCP"}],
+            "resources": resources(DCGM_EXPORTER_RESOURCES),
+            "securityContext": container_security_context(uid=DCGM_EXPORTER_UID),
+            "startupProbe": http_probe("/health", "metrics", period=5, failures=24),
+            "readinessProbe": http_probe("/health", "metrics", period=15, failures=3),
+            "livenessProbe": http_probe("/health", "metrics", period=30, failures=3),
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        }
+        spec = {**_gpu_node_pod_spec(DCGM_EXPORTER_NAME), "securityContext": pod_security_context(DCGM_EXPORTER_UID),
+                "containers": [container], "volumes": [writable_dir("tmp", "64Mi")]}
+        daemonset = k8s.apps.v1.DaemonSet(f"{name}-dcgm-exporter", metadata=metadata(DCGM_EXPORTER_NAME, namespace, labels), spec={
+            "selector": {"matchLabels": selector_labels(DCGM_EXPORTER_NAME)},
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+            "template": {"metadata": {"labels": labels}, "spec": spec},
+        }, opts=child)
+        k8s.core.v1.Service(f"{name}-dcgm-exporter-service", metadata=metadata(DCGM_EXPORTER_NAME, namespace, labels), spec={
+            "type": "ClusterIP", "selector": selector_labels(DCGM_EXPORTER_NAME),
+            "ports": [{"name": "metrics", "port": DCGM_EXPORTER_PORT, "targetPort": "metrics", "protocol": "TCP"}],
+        }, opts=child)
+        k8s.networking.v1.NetworkPolicy(f"{name}-dcgm-exporter-netpol", metadata=metadata(DCGM_EXPORTER_NAME, namespace, labels), spec={
+            "podSelector": {"matchLabels": selector_labels(DCGM_EXPORTER_NAME)}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": from_namespaces([MONITORING_NAMESPACE]), "ports": tcp_ports(["metrics"])}],
+        }, opts=child)
+        return daemonset
