@@ -190,6 +190,14 @@ def _dynamodb_table(ctx: MockContext) -> Outputs:
                   "streamLabel": "2026-01-01T00:00:00.000"}
 
 
+def _dynamodb_table_replica(ctx: MockContext) -> Outputs:
+    """A global-table replica: the same table name, in the replica's (provider's) region."""
+    global_arn = str(ctx.inputs.get("globalTableArn", ""))
+    table = global_arn.rsplit("table/", 1)[-1] or ctx.name
+    main_region = global_arn.split(":")[3] if global_arn.count(":") >= 5 else ctx.region
+    return f"{table}:{main_region}", {"arn": ctx.arn("dynamodb", f"table/{table}")}
+
+
 def _sqs_queue(ctx: MockContext) -> Outputs:
     name = ctx.autoname(max_length=80)
     if ctx.inputs.get("fifoQueue") and not name.endswith(".fifo"):
@@ -271,6 +279,7 @@ AWS_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
     "aws:rds/subnetGroup:SubnetGroup": _named_arn("rds", "subgrp:{name}"),
     "aws:rds/parameterGroup:ParameterGroup": _named_arn("rds", "pg:{name}"),
     "aws:dynamodb/table:Table": _dynamodb_table,
+    "aws:dynamodb/tableReplica:TableReplica": _dynamodb_table_replica,
     "aws:sqs/queue:Queue": _sqs_queue,
     "aws:sns/topic:Topic": _sns_topic,
     "aws:sns/topicSubscription:TopicSubscription": _sns_subscription,

@@ -14,6 +14,8 @@ import pulumi_aws as aws
 
 from components.cluster import ClusterArgs
 from components.cluster.aws import AwsClusterInputs, Cluster
+from components.dr import DrArgs, dr_outputs
+from components.dr.aws import AwsDrInputs, DisasterRecovery
 from components.features import FeaturesArgs
 from components.features.aws import AwsFeaturesInputs, FeatureStore
 from components.k8s import ClusterBaselineArgs
@@ -95,13 +97,19 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         mlflow_namespace=baseline.namespace_names["mlops"]), opts=on_primary)
     features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, tags), AwsFeaturesInputs(
         region=cfg.region, features_key_arn=keys.features.arn, irsa_role=cluster.irsa_role), opts=on_primary)
+    dr = None
+    if cfg.dr.enabled:
+        dr = DisasterRecovery("dr", DrArgs.from_config(cfg, name, tags), AwsDrInputs(
+            dr_provider=dr_provider, tracking=tracking, features=features, registry=registry,
+            dr_key_arns=keys.dr_key_arns), opts=on_primary)
     monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, tags), AwsMonitoringInputs(
         region=cfg.region, notifications_key_arn=keys.notifications.arn,
         db_instance_id=tracking.db_instance_id, db_instance_class=cfg.tracking.db_instance_class,
         db_allocated_storage_gb=cfg.tracking.db_allocated_storage_gb,
         interruption_queue_name=interruptions.queue_name, cluster_name=cluster.name,
         system_node_group_asg_name=cluster.system_node_group_asg_name,
-        online_table_names=list(features.online_tables.values()), irsa_role=cluster.irsa_role), opts=on_primary)
+        online_table_names=list(features.online_tables.values()), irsa_role=cluster.irsa_role,
+        dr=dr.monitoring_inputs if dr else None), opts=on_primary)
 
     return {
         "cloud": "aws",
@@ -120,12 +128,5 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "trackingDbInstanceId": tracking.db_instance_id,
         "trackingDbEndpointRecord": {"zoneId": tracking.db_endpoint_record["zone_id"],
                                      "name": tracking.db_endpoint_record["name"]},
-        "dr": {
-            "enabled": cfg.dr.enabled,
-            "region": cfg.dr.replica_region if cfg.dr.enabled else None,
-            "rpoMinutes": cfg.dr.rpo_minutes,
-            "rtoMinutes": cfg.dr.rto_minutes,
-            "dbReplicaId": None, "dbReplicaArn": None, "artifactReplicaBucket": None, "featureReplicaBucket": None,
-            "onlineStoreReplicaRegion": None, "imageReplicaRegion": None,
-        },
+        "dr": dr_outputs(cfg, dr),
     }

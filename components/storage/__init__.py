@@ -25,6 +25,8 @@ from typing import Mapping, Optional
 # Cheapest infrequent-access class has a 30-day minimum storage duration on S3; transitioning
 # earlier is rejected by the API, so the contract refuses it up front.
 MIN_INFREQUENT_ACCESS_DAYS = 30
+# S3 bucket-name prefixes are limited to 37 characters (the provider appends a unique suffix); one goes to "-".
+MAX_NAME_LENGTH = 36
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class BucketArgs:
     protect: bool = False
 
     def __post_init__(self) -> None:
+        if not 3 <= len(self.name) <= MAX_NAME_LENGTH:
+            raise ValueError(f"bucket name prefix {self.name!r} must be 3-{MAX_NAME_LENGTH} characters")
         if self.noncurrent_version_expiry_days < 1:
             raise ValueError(f"{self.name}: noncurrent_version_expiry_days must be >= 1")
         ia, archive = self.infrequent_access_after_days, self.archive_after_days

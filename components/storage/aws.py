@@ -91,6 +91,8 @@ class SecureBucket(pulumi.ComponentResource):
 
         self.bucket = aws.s3.Bucket(
             name,
+            # Globally unique names that still say whose bucket it is: "<platform>-<purpose>-<random>".
+            bucket_prefix=f"{args.name}-",
             force_destroy=args.force_destroy,
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
