@@ -80,29 +80,35 @@ def check_region(region: str, what: str = "region") -> str:
     return region
 
 
+_SESSION: Optional[boto3.session.Session] = None
+_CLIENTS: dict[tuple[Optional[str], str, str], Any] = {}
+
+
 class Clients:
     """boto3 clients per (service, region), all pointed at the same endpoint when one is given.
 
     An explicit endpoint means an AWS-compatible service (moto, LocalStack, a proxy): S3 then
     needs path-style addressing because bucket names cannot become host names of an IP address.
+    Clients are shared per process: building one parses its service model (tens of ms each).
     """
 
     def __init__(self, endpoint_url: Optional[str] = None):
         self.endpoint_url = endpoint_url
-        self._cache: dict[tuple[str, str], Any] = {}
-        self._session = boto3.session.Session()
 
     def __call__(self, service: str, region: str) -> Any:
-        key = (service, region)
-        if key not in self._cache:
+        global _SESSION
+        key = (self.endpoint_url, service, region)
+        if key not in _CLIENTS:
+            if _SESSION is None:
+                _SESSION = boto3.session.Session()
             config = Config(
                 retries={"max_attempts": 5, "mode": "standard"},
                 s3={"addressing_style": "path"} if self.endpoint_url else None,
             )
-            self._cache[key] = self._session.client(
+            _CLIENTS[key] = _SESSION.client(
                 service, region_name=region, endpoint_url=self.endpoint_url, config=config
             )
-        return self._cache[key]
+        return _CLIENTS[key]
 
 
 def error_code(error: ClientError) -> str:
