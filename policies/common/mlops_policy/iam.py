@@ -137,9 +137,3 @@ def parse_policy_document(document: Any) -> Optional[list]:
         return None
     return [_statement(s) for s in statements]
 
-
-def action_matches(pattern: str, action: str) -> bool:
-    """IAM action matching: case-insensitive, ``*`` and ``?`` wildcards."""
-    import fnmatch
-
-    return fnmatch.fnmatchcase(action.lower(), pattern.lower())

@@ -64,11 +64,6 @@ ISO27001 = Framework("iso27001-2022", "ISO/IEC 27001:2022 Annex A", "2022")
 PCI_DSS = Framework("pci-dss-v4.0", "PCI DSS", "4.0")
 
 
-def is_framework_tag(tag: str) -> bool:
-    """Framework tags look like "<framework id>:<control id>"; other tags are plain labels."""
-    return ":" in tag
-
-
 # --- findings ------------------------------------------------------------------------------
 
 

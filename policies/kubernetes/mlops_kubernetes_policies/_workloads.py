@@ -81,3 +81,15 @@ class Workload:
         """Container securityContext overrides the pod's (runAsUser, runAsNonRoot, ...)."""
         value = self.container_security(container, field)
         return self.pod_security(field) if value is None else value
+
+
+def check_container_setting(resource: Resource, field: str, violates, message: str):
+    """Findings for a per-container securityContext ``field``: ``violates(value)`` -> "<container> <message>"."""
+    workload = Workload(resource)
+    yield from workload.findings
+    for label, container in workload.containers:
+        value = workload.container_security(container, field)
+        if is_unknown(value):
+            yield cannot_check(f"{label} securityContext.{field}")
+        elif violates(value):
+            yield f"{label} {message}"

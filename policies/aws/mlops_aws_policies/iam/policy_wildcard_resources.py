@@ -8,7 +8,7 @@ the resources (tags, resource account/org, iam:PassedToService, ec2:CreateAction
 """
 from __future__ import annotations
 
-from mlops_policy import CIS_AWS, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
+from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
 
 from .._aws import describe, policy_statements
 from ._actions import is_read_only, needs_no_resource

@@ -7,7 +7,7 @@ JSON string or an object. A qualifying statement: Effect Deny, any principal, al
 """
 from __future__ import annotations
 
-from mlops_policy import CIS_AWS, ISO27001, PCI_DSS, SOC2, StackRule, cannot_check, violation
+from mlops_policy import CIS_AWS, ISO27001, PCI_DSS, SOC2, StackRule, violation
 
 from .._aws import BUCKET_TYPES, linked, policy_statements
 

@@ -1,20 +1,14 @@
 """Containers set allowPrivilegeEscalation=false (Kubernetes defaults it to true)."""
 from __future__ import annotations
 
-from mlops_policy import CIS_KUBERNETES, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
+from mlops_policy import CIS_KUBERNETES, ISO27001, PCI_DSS, SOC2, ResourceRule
 
-from .._workloads import WORKLOAD_TYPES, Workload
+from .._workloads import WORKLOAD_TYPES, check_container_setting
 
 
 def check(resource, config):
-    workload = Workload(resource)
-    yield from workload.findings
-    for label, container in workload.containers:
-        allowed = workload.container_security(container, "allowPrivilegeEscalation")
-        if is_unknown(allowed):
-            yield cannot_check(f"{label} securityContext.allowPrivilegeEscalation")
-        elif allowed is not False:
-            yield f"{label} does not set securityContext.allowPrivilegeEscalation=false (setuid binaries can gain root)."
+    return check_container_setting(resource, "allowPrivilegeEscalation", lambda value: value is not False,
+                                   "does not set securityContext.allowPrivilegeEscalation=false (setuid binaries can gain root).")
 
 
 RULE = ResourceRule(

@@ -1,20 +1,14 @@
 """No privileged containers (a privileged container is root on the node)."""
 from __future__ import annotations
 
-from mlops_policy import CIS_KUBERNETES, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
+from mlops_policy import CIS_KUBERNETES, ISO27001, PCI_DSS, SOC2, ResourceRule
 
-from .._workloads import WORKLOAD_TYPES, Workload
+from .._workloads import WORKLOAD_TYPES, check_container_setting
 
 
 def check(resource, config):
-    workload = Workload(resource)
-    yield from workload.findings
-    for label, container in workload.containers:
-        privileged = workload.container_security(container, "privileged")
-        if is_unknown(privileged):
-            yield cannot_check(f"{label} securityContext.privileged")
-        elif privileged is True:
-            yield f"{label} runs privileged."
+    return check_container_setting(resource, "privileged", lambda value: value is True,
+                                   "runs privileged.")
 
 
 RULE = ResourceRule(

@@ -1,20 +1,14 @@
 """Containers mount their root filesystem read-only (writable paths go to emptyDir volumes)."""
 from __future__ import annotations
 
-from mlops_policy import CIS_KUBERNETES, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
+from mlops_policy import CIS_KUBERNETES, ISO27001, PCI_DSS, SOC2, ResourceRule
 
-from .._workloads import WORKLOAD_TYPES, Workload
+from .._workloads import WORKLOAD_TYPES, check_container_setting
 
 
 def check(resource, config):
-    workload = Workload(resource)
-    yield from workload.findings
-    for label, container in workload.containers:
-        read_only = workload.container_security(container, "readOnlyRootFilesystem")
-        if is_unknown(read_only):
-            yield cannot_check(f"{label} securityContext.readOnlyRootFilesystem")
-        elif read_only is not True:
-            yield f"{label} has a writable root filesystem."
+    return check_container_setting(resource, "readOnlyRootFilesystem", lambda value: value is not True,
+                                   "has a writable root filesystem.")
 
 
 RULE = ResourceRule(
