@@ -26,8 +26,12 @@ def program():
         "enable_purge_protection": True, "enable_rbac_authorization": True})
     azure.keyvault.Vault("vault-insecure", resource_group_name=RG, vault_name="mlops-legacy-kv", properties={
         "tenant_id": "11111111-1111-4111-8111-111111111111", "sku": {"family": "A", "name": "standard"}})
-    key = azure.keyvault.Key("data-key", resource_group_name=RG, vault_name=vault.name, key_name="data",
-                             properties={"kty": "RSA", "key_size": 3072})
+    key = azure.keyvault.Key("data-key", resource_group_name=RG, vault_name=vault.name, key_name="data", properties={
+        "kty": "RSA", "key_size": 3072, "rotation_policy": {
+            "lifetime_actions": [{"action": {"type": "rotate"}, "trigger": {"time_after_create": "P90D"}}],
+            "attributes": {"expiry_time": "P1Y"}}})
+    legacy_key = azure.keyvault.Key("legacy-key", resource_group_name=RG, vault_name=vault.name, key_name="legacy",
+                                    properties={"kty": "RSA", "key_size": 2048})
     cmk = {"key_source": "Microsoft.Keyvault",
            "key_vault_properties": {"key_name": key.name, "key_vault_uri": vault.properties.vault_uri},
            "encryption_identity": {"encryption_user_assigned_identity": identity.id}}
@@ -43,6 +47,8 @@ def program():
                                   source="Microsoft.KeyVault", key_vault_properties={"key_uri": key.key_uri})
     azure.storage.EncryptionScope("scope-insecure", resource_group_name=RG, account_name="mlopsartifacts",
                                   source="Microsoft.Storage")
+    azure.storage.EncryptionScope("scope-legacy-key", resource_group_name=RG, account_name="mlopsartifacts",
+                                  source="Microsoft.KeyVault", key_vault_properties={"key_uri": legacy_key.key_uri})
 
     pg_cmk = {"type": "AzureKeyVault", "primary_key_uri": key.key_uri_with_version,
               "primary_user_assigned_identity_id": identity.id}
@@ -86,6 +92,7 @@ def program():
 EXPECTED = {
     ("azure-keyvault-vault-enable-purge-protection", "vault-insecure"),
     ("azure-keyvault-vault-enable-rbac-authorization", "vault-insecure"),
+    ("azure-keyvault-key-enable-key-rotation", "legacy-key"),
     ("azure-storage-account-require-https-only", "account-insecure"),
     ("azure-storage-account-require-tls12", "account-insecure"),
     ("azure-storage-account-disallow-public-blob-access", "account-insecure"),
@@ -117,3 +124,5 @@ def test_pack_reports_exactly_the_insecure_resources():
     assert {v.enforcement for v in violations} == {"mandatory"}  # every value is known: nothing "cannot check"
     every_rule = {p.name for p in packs[0].policies}
     assert every_rule == {policy for policy, _ in EXPECTED}  # each rule met an insecure resource
+    rotation = next(v for v in violations if v.policy == "azure-keyvault-key-enable-key-rotation")
+    assert rotation.message.startswith("key legacy-key (protects scope-legacy-key) ")  # correlated across the stack

@@ -84,3 +84,64 @@ def test_stack_without_postgres_passes():
 def test_exclude_for_applies_to_the_reported_server():
     outcome = check_stack(RULE, [server("legacy-pg", serverName="old")], config={"excludeFor": ["legacy-*"]})
     assert outcome.passed
+
+
+# --- Key Vault key rotation: one finding per key, naming what it protects ------------------------
+
+from mlops_azure_policies.keyvault import key_rotation  # noqa: E402
+
+KEY = "azure-native:keyvault:Key"
+ROTATE_90_DAYS = {"lifetimeActions": [{"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P90D"}},
+                                      {"action": {"type": "notify"}, "trigger": {"timeBeforeExpiry": "P30D"}}],
+                  "attributes": {"expiryTime": "P1Y"}}
+
+
+def vault_key(name, rotation_policy=None, key_name="data"):
+    properties = {"kty": "RSA", "keySize": 3072}
+    if rotation_policy is not None:
+        properties["rotationPolicy"] = rotation_policy
+    return Res(KEY, name, {"resourceGroupName": "mlops-prod", "vaultName": "mlops-kv", "keyName": key_name,
+                           "properties": properties})
+
+
+def test_key_with_rotation_policy_passes():
+    assert check_stack(key_rotation.RULE, [vault_key("data", ROTATE_90_DAYS)]).passed
+
+
+@pytest.mark.parametrize("policy,fragment", [
+    (None, "no rotation policy with a 'rotate' action"),
+    ({"lifetimeActions": [{"action": {"type": "notify"}, "trigger": {"timeBeforeExpiry": "P30D"}}]}, "no rotation policy"),
+    ({"lifetimeActions": [{"action": {"type": "Rotate"}, "trigger": {"timeAfterCreate": "P2Y"}}]}, "730 days"),
+    ({"lifetimeActions": [{"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "90 days"}}]}, "not an ISO 8601"),
+])
+def test_key_without_fitting_rotation_fails_on_the_key(policy, fragment):
+    k = vault_key("data", policy)
+    outcome = check_stack(key_rotation.RULE, [k])
+    assert outcome.violations == [(outcome.messages[0], k.urn)] and fragment in outcome.messages[0]
+
+
+def test_rotation_before_expiry_counts_from_the_expiry_time():
+    before_expiry = {"lifetimeActions": [{"action": {"type": "rotate"}, "trigger": {"timeBeforeExpiry": "P30D"}}],
+                     "attributes": {"expiryTime": "P1Y"}}
+    assert check_stack(key_rotation.RULE, [vault_key("data", before_expiry)]).passed
+    outcome = check_stack(key_rotation.RULE, [vault_key("data", before_expiry)], config={"maxRotationDays": 90})
+    assert "rotates every 335 days" in outcome.messages[0]
+
+
+def test_finding_names_the_data_stores_the_key_protects():
+    k = vault_key("data-key")
+    account = Res("azure-native:storage:StorageAccount", "artifacts", {"encryption": {
+        "keySource": "Microsoft.Keyvault", "keyVaultProperties": {"keyName": "data", "keyVaultUri": "https://mlops-kv.vault.azure.net/"}}})
+    tracking = server("tracking", dataEncryption={"type": "AzureKeyVault",
+                                                "primaryKeyURI": "https://MLOPS-KV.vault.azure.net/keys/data/0123abcd"})
+    by_dependency = Res("azure-native:machinelearningservices:Workspace", "aml", {"encryption": {"status": "Enabled"}},
+                        deps=["data-key"])
+    other_key = Res("azure-native:storage:EncryptionScope", "scope", {"keyVaultProperties": {"keyUri": "https://mlops-kv.vault.azure.net/keys/database"}})
+    outcome = check_stack(key_rotation.RULE, [k, account, tracking, by_dependency, other_key])
+    assert outcome.messages == ["key data-key (protects aml, artifacts, tracking) has no rotation policy with a 'rotate' "
+                                "action: the key material never rotates."]
+
+
+def test_unknown_rotation_policy_is_cannot_check():
+    outcome = check_stack(key_rotation.RULE, [vault_key("data", UNKNOWN)])
+    assert outcome.violations == [] and "rotationPolicy" in outcome.cannot_check

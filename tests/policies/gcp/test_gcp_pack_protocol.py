@@ -17,12 +17,13 @@ def test_pack_boots_describes_every_rule_and_reports_through_the_protocol():
     grant = resource("gcp:projects/iAMPolicy:IAMPolicy", "project-policy", {"project": "p", "policyData": UNKNOWN})
     packs, violations = run_policy_packs([key, bucket, grant], [PACK], policy_config={
         "gcp-kms-cryptokey-enable-key-rotation": {"maxRotationDays": 30}})
+    rotation = next(v for v in violations if v.policy == "gcp-kms-cryptokey-enable-key-rotation")
+    assert rotation.message.startswith("key data (encrypts artifacts): rotationPeriod is not set")
 
     assert [p.name for p in packs] == ["mlops-gcp"]
     assert_pack_describes_every_rule(packs[0], mlops_gcp_policies)
     assert {(v.policy, v.urn, v.enforcement) for v in violations} == {
-        ("gcp-kms-cryptokey-enable-key-rotation", key["urn"], "mandatory"),
-        ("gcp-kms-cmek-require-rotating-key", bucket["urn"], "mandatory"),        # stack rule, on the bucket
+        ("gcp-kms-cryptokey-enable-key-rotation", key["urn"], "mandatory"),        # stack rule, names the bucket
         ("gcp-iam-binding-disallow-primitive-roles", grant["urn"], "advisory"),   # policyData unknown
         ("gcp-iam-binding-disallow-project-service-account-roles", grant["urn"], "advisory"),
     }

@@ -71,7 +71,6 @@ def program():
 
 EXPECTED = {
     ("gcp-kms-cryptokey-enable-key-rotation", "static-key", "mandatory"),
-    ("gcp-kms-cmek-require-rotating-key", "reports", "mandatory"),
     ("gcp-storage-bucket-enable-uniform-access", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enforce-public-access-prevention", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enable-cmek-encryption", "artifacts-insecure", "mandatory"),
@@ -105,5 +104,5 @@ def test_pack_reports_exactly_the_insecure_resources():
     assert len(violations) == len(EXPECTED)  # one finding per rule and resource, no duplicates
     every_rule = {p.name for p in packs[0].policies}
     assert every_rule == {policy for policy, _, _ in EXPECTED}  # each rule met an insecure resource
-    reports = next(v for v in violations if v.policy == "gcp-kms-cmek-require-rotating-key")
-    assert "CryptoKey static-key" in reports.message
+    rotation = next(v for v in violations if v.policy == "gcp-kms-cryptokey-enable-key-rotation")
+    assert rotation.message.startswith("key static-key (encrypts reports): ")  # the stack correlates key and bucket

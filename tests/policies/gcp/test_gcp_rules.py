@@ -11,7 +11,6 @@ from mlops_gcp_policies.container import cluster_workload_identity as gke_wi
 from mlops_gcp_policies.container import node_pool_secure_boot as gke_secure_boot
 from mlops_gcp_policies.iam import primitive_roles as primitive
 from mlops_gcp_policies.iam import project_service_account_roles as sa_roles
-from mlops_gcp_policies.kms import crypto_key_rotation as rotation
 from mlops_gcp_policies.sql import database_instance_cmek_encryption as sql_cmek
 from mlops_gcp_policies.sql import database_instance_open_networks as sql_open
 from mlops_gcp_policies.sql import database_instance_public_ip as sql_public
@@ -28,7 +27,6 @@ BUCKET = "gcp:storage/bucket:Bucket"
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
-CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 
 HARDENED_BUCKET = {"location": "EUROPE-WEST4", "uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced",
                    "encryption": {"defaultKmsKeyName": KEY}, "versioning": {"enabled": True}}
@@ -48,7 +46,6 @@ HARDENED_CLUSTER = {
 }
 HARDENED_POOL = {"cluster": "mlops", "nodeConfig": {"shieldedInstanceConfig": dict(SHIELDED),
                                                     "workloadMetadataConfig": {"mode": "GKE_METADATA"}}}
-HARDENED_KEY = {"keyRing": KEY_RING, "name": "data", "rotationPeriod": "7776000s", "purpose": "ENCRYPT_DECRYPT"}
 
 
 
@@ -94,11 +91,6 @@ CASES = [
     (gke_secrets, CLUSTER, HARDENED_CLUSTER, {"databaseEncryption": {"state": "DECRYPTED"}}, "DECRYPTED"),
     (gke_secrets, CLUSTER, HARDENED_CLUSTER, {"databaseEncryption__keyName": ...}, "keyName is not set"),
     (gke_abac, CLUSTER, HARDENED_CLUSTER, {"enableLegacyAbac": True}, "outside Kubernetes RBAC"),
-    (rotation, CRYPTO_KEY, HARDENED_KEY, {"rotationPeriod": ...}, "never rotates"),
-    (rotation, CRYPTO_KEY, HARDENED_KEY, {"rotationPeriod": "31536000s"}, "365 days"),
-    (rotation, CRYPTO_KEY, HARDENED_KEY, {"rotationPeriod": "7776000.5s"}, "longer than the 90-day"),
-    (rotation, CRYPTO_KEY, HARDENED_KEY, {"rotationPeriod": "90d"}, "not a duration"),
-    (rotation, CRYPTO_KEY, HARDENED_KEY, {"purpose": ...}, None),
 ]
 
 
@@ -107,9 +99,6 @@ CASES = [
 def test_hardened_passes_and_insecure_variant_fails(module, type_, base, changes, expected):
     assert check_resource(module.RULE, type_, base).passed
     outcome = check_resource(module.RULE, type_, variant(base, **changes))
-    if expected is None:  # the change is harmless: the default is the secure value
-        assert outcome.passed
-        return
     assert len(outcome.violations) == 1, outcome
     assert expected in outcome.messages[0]
 
@@ -150,26 +139,12 @@ class TestAutopilot:
         assert not check_resource(gke_private.RULE, CLUSTER, variant(self.autopilot, privateClusterConfig=...)).passed
 
 
-class TestKeyRotationScope:
-    @pytest.mark.parametrize("changes", [
-        {"purpose": "ASYMMETRIC_SIGN"}, {"purpose": "MAC"},
-        {"versionTemplate": {"algorithm": "EXTERNAL_SYMMETRIC_ENCRYPTION", "protectionLevel": "EXTERNAL"}},
-    ])
-    def test_keys_without_automatic_rotation_are_out_of_scope(self, changes):
-        assert check_resource(rotation.RULE, CRYPTO_KEY, variant(HARDENED_KEY, rotationPeriod=..., **changes)).passed
-
-    def test_max_rotation_days_is_configurable(self):
-        outcome = check_resource(rotation.RULE, CRYPTO_KEY, HARDENED_KEY, config={"maxRotationDays": 30})
-        assert "longer than the 30-day maximum" in outcome.messages[0]
-
-
 @pytest.mark.parametrize("module,type_,base,path,fragment", [
     (bucket_pap, BUCKET, HARDENED_BUCKET, "publicAccessPrevention", "publicAccessPrevention"),
     (sql_public, SQL, HARDENED_SQL, "settings__ipConfiguration__ipv4Enabled", "ipv4Enabled"),
     (sql_ssl, SQL, HARDENED_SQL, "settings__ipConfiguration__sslMode", "sslMode"),
     (gke_secrets, CLUSTER, HARDENED_CLUSTER, "databaseEncryption__state", "databaseEncryption.state"),
     (gke_wi, CLUSTER, HARDENED_CLUSTER, "enableAutopilot", "enableAutopilot"),
-    (rotation, CRYPTO_KEY, HARDENED_KEY, "rotationPeriod", "rotationPeriod"),
 ])
 def test_unknown_deciding_value_is_reported_as_cannot_check(module, type_, base, path, fragment):
     outcome = check_resource(module.RULE, type_, variant(base, **{path: UNKNOWN}))

@@ -42,8 +42,9 @@ RULE = ResourceRule(
     severity="critical",
     remediation="Assign a narrower built-in or custom role at resource-group or resource scope; keep privileged "
                 "roles eligible through Privileged Identity Management instead of standing assignments.",
-    frameworks=SOC2("CC6.3") + ISO27001("8.2") + PCI_DSS("7.2.2"),
+    frameworks=SOC2("CC6.3") + ISO27001("A.8.2") + PCI_DSS("7.2.2"),
     enforcement="mandatory",
+    tags=("rbac", "identity"),
     resource_types=azure_types("azure-native:authorization:RoleAssignment"),
     check=check,
 )

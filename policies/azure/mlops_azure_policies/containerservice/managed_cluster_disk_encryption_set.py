@@ -17,8 +17,9 @@ RULE = ResourceRule(
     severity="medium",
     remediation="Create an azure_native.compute.DiskEncryptionSet backed by a Key Vault key and set "
                 "diskEncryptionSetID on the managed cluster.",
-    frameworks=CIS_AKS("5.3.1") + SOC2("CC6.1") + ISO27001("8.24") + PCI_DSS("3.6.1"),
+    frameworks=CIS_AKS("5.3.1") + SOC2("CC6.1") + ISO27001("A.8.24") + PCI_DSS("3.6.1"),
     enforcement="mandatory",
+    tags=("aks", "encryption"),
     resource_types=azure_types("azure-native:containerservice:ManagedCluster"),
     check=check,
 )

@@ -20,8 +20,9 @@ RULE = ResourceRule(
     severity="high",
     remediation="Set disableLocalAccounts=True together with aadProfile={'managed': True, 'enableAzureRBAC': True, "
                 "'adminGroupObjectIDs': [...]}.",
-    frameworks=CIS_AKS("5.5.1") + SOC2("CC6.1") + ISO27001("8.5") + PCI_DSS("8.2.2"),
+    frameworks=CIS_AKS("5.5.1") + SOC2("CC6.1") + ISO27001("A.8.5") + PCI_DSS("8.2.2"),
     enforcement="mandatory",
+    tags=("aks", "identity"),
     resource_types=azure_types("azure-native:containerservice:ManagedCluster"),
     check=check,
 )

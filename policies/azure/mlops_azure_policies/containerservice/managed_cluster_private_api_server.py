@@ -37,8 +37,9 @@ RULE = ResourceRule(
     severity="high",
     remediation="Set apiServerAccessProfile={'enablePrivateCluster': True} (and privateDNSZone) on production "
                 "clusters; reach the API through the VNet, a jump host or 'az aks command invoke'.",
-    frameworks=CIS_AKS("5.4.2") + SOC2("CC6.6") + ISO27001("8.20") + PCI_DSS("1.4.1"),
+    frameworks=CIS_AKS("5.4.2") + SOC2("CC6.6") + ISO27001("A.8.20") + PCI_DSS("1.4.1"),
     enforcement="mandatory",
+    tags=("aks", "public-exposure"),
     config={
         "prodEnvironments": {
             "type": "array", "items": {"type": "string"}, "default": DEFAULT_PROD_ENVIRONMENTS,

@@ -20,8 +20,9 @@ RULE = ResourceRule(
     description="AKS clusters have Kubernetes role-based access control enabled.",
     severity="high",
     remediation="Set enableRBAC=True on the managed cluster (it can only be chosen at creation).",
-    frameworks=CIS_AKS("5.5.1") + SOC2("CC6.3") + ISO27001("5.15") + PCI_DSS("7.2.1"),
+    frameworks=CIS_AKS("5.5.1") + SOC2("CC6.3") + ISO27001("A.5.15") + PCI_DSS("7.2.1"),
     enforcement="mandatory",
+    tags=("aks", "identity"),
     resource_types=azure_types("azure-native:containerservice:ManagedCluster"),
     check=check,
 )

@@ -29,8 +29,9 @@ RULE = ResourceRule(
     severity="medium",
     remediation="Set dataEncryption={'type': 'AzureKeyVault', 'primaryKeyURI': <key URI>, "
                 "'primaryUserAssignedIdentityId': <identity id>} and attach that user-assigned identity to the server.",
-    frameworks=SOC2("CC6.1") + ISO27001("8.24") + PCI_DSS("3.6.1"),
+    frameworks=SOC2("CC6.1") + ISO27001("A.8.24") + PCI_DSS("3.6.1"),
     enforcement="mandatory",
+    tags=("postgresql", "encryption"),
     resource_types=azure_types("azure-native:dbforpostgresql:Server"),
     check=check,
 )

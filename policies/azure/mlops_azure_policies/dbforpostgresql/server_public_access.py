@@ -29,8 +29,9 @@ RULE = ResourceRule(
     severity="high",
     remediation="Integrate the server in a delegated subnet (network.delegatedSubnetResourceId + "
                 "privateDnsZoneArmResourceId) or set network.publicNetworkAccess='Disabled' and use a private endpoint.",
-    frameworks=CIS_AZURE("4.3.7") + SOC2("CC6.6") + ISO27001("8.20") + PCI_DSS("1.4.1"),
+    frameworks=CIS_AZURE("4.3.7") + SOC2("CC6.6") + ISO27001("A.8.20") + PCI_DSS("1.4.1"),
     enforcement="mandatory",
+    tags=("postgresql", "public-exposure"),
     resource_types=azure_types("azure-native:dbforpostgresql:Server"),
     check=check,
 )

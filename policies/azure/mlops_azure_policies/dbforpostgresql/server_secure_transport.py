@@ -55,7 +55,8 @@ RULE = StackRule(
     severity="high",
     remediation="Add azure_native.dbforpostgresql.Configuration(server_name=server.name, "
                 "configuration_name='require_secure_transport', value='ON', source='user-override') per server.",
-    frameworks=CIS_AZURE("4.3.1") + SOC2("CC6.7") + ISO27001("8.24") + PCI_DSS("4.2.1"),
+    frameworks=CIS_AZURE("4.3.1") + SOC2("CC6.7") + ISO27001("A.8.24") + PCI_DSS("4.2.1"),
     enforcement="mandatory",
+    tags=("postgresql", "encryption-in-transit"),
     check=check,
 )

@@ -18,8 +18,9 @@ RULE = ResourceRule(
     description="Key vaults and managed HSMs have purge protection enabled.",
     severity="high",
     remediation="Set properties.enablePurgeProtection=True (irreversible by design) on the vault or managed HSM.",
-    frameworks=CIS_AZURE("8.5") + SOC2("CC6.1") + ISO27001("8.24") + PCI_DSS("3.6.1"),
+    frameworks=CIS_AZURE("8.5") + SOC2("CC6.1") + ISO27001("A.8.24") + PCI_DSS("3.6.1"),
     enforcement="mandatory",
+    tags=("keyvault", "key-management"),
     resource_types=azure_types("azure-native:keyvault:Vault", "azure-native:keyvault:ManagedHsm"),
     check=check,
 )

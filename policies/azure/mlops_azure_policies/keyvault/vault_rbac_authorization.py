@@ -21,8 +21,9 @@ RULE = ResourceRule(
     severity="medium",
     remediation="Set properties.enableRbacAuthorization=True and replace accessPolicies with role assignments "
                 "(e.g. Key Vault Crypto Service Encryption User) scoped to the vault or key.",
-    frameworks=CIS_AZURE("8.6") + SOC2("CC6.3") + ISO27001("5.15") + PCI_DSS("7.2.1"),
+    frameworks=CIS_AZURE("8.6") + SOC2("CC6.3") + ISO27001("A.5.15") + PCI_DSS("7.2.1"),
     enforcement="mandatory",
+    tags=("keyvault", "identity"),
     resource_types=azure_types("azure-native:keyvault:Vault"),
     check=check,
 )

@@ -28,8 +28,9 @@ RULE = ResourceRule(
     severity="medium",
     remediation="Set encryption={'status': 'Enabled', 'keyVaultProperties': {'keyIdentifier': <key URI>, "
                 "'keyVaultArmId': <vault id>}} when creating the workspace (it cannot be added later).",
-    frameworks=SOC2("CC6.1") + ISO27001("8.24") + PCI_DSS("3.6.1"),
+    frameworks=SOC2("CC6.1") + ISO27001("A.8.24") + PCI_DSS("3.6.1"),
     enforcement="mandatory",
+    tags=("machine-learning", "encryption"),
     resource_types=azure_types("azure-native:machinelearningservices:Workspace"),
     check=check,
 )

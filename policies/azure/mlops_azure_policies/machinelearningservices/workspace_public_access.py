@@ -28,8 +28,9 @@ RULE = ResourceRule(
     severity="high",
     remediation="Set publicNetworkAccess='Disabled' (and leave allowPublicAccessWhenBehindVnet unset) and reach "
                 "the workspace through a private endpoint or its managed network.",
-    frameworks=SOC2("CC6.6") + ISO27001("8.20") + PCI_DSS("1.4.1"),
+    frameworks=SOC2("CC6.6") + ISO27001("A.8.20") + PCI_DSS("1.4.1"),
     enforcement="mandatory",
+    tags=("machine-learning", "public-exposure"),
     resource_types=azure_types("azure-native:machinelearningservices:Workspace"),
     check=check,
 )

@@ -33,8 +33,9 @@ RULE = ResourceRule(
     remediation="Set encryption={'keySource': 'Microsoft.Keyvault', 'keyVaultProperties': {'keyName': ..., "
                 "'keyVaultUri': ...}, 'encryptionIdentity': {...}} with an identity that holds "
                 "'Key Vault Crypto Service Encryption User' on the key.",
-    frameworks=CIS_AZURE("3.12") + SOC2("CC6.1") + ISO27001("8.24") + PCI_DSS("3.6.1"),
+    frameworks=CIS_AZURE("3.12") + SOC2("CC6.1") + ISO27001("A.8.24") + PCI_DSS("3.6.1"),
     enforcement="mandatory",
+    tags=("storage", "encryption"),
     resource_types=azure_types("azure-native:storage:StorageAccount"),
     check=check,
 )

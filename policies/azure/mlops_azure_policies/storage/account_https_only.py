@@ -18,8 +18,9 @@ RULE = ResourceRule(
     description="Storage accounts accept HTTPS requests only (secure transfer required).",
     severity="high",
     remediation="Remove enableHttpsTrafficOnly=False (the default is true) or set it to True.",
-    frameworks=CIS_AZURE("3.1") + SOC2("CC6.7") + ISO27001("8.24") + PCI_DSS("4.2.1"),
+    frameworks=CIS_AZURE("3.1") + SOC2("CC6.7") + ISO27001("A.8.24") + PCI_DSS("4.2.1"),
     enforcement="mandatory",
+    tags=("storage", "encryption-in-transit"),
     resource_types=azure_types("azure-native:storage:StorageAccount"),
     check=check,
 )

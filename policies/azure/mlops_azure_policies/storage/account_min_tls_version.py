@@ -21,8 +21,9 @@ RULE = ResourceRule(
     description="Storage accounts require TLS 1.2 or newer from clients.",
     severity="medium",
     remediation="Set minimumTlsVersion='TLS1_2' on the storage account.",
-    frameworks=CIS_AZURE("3.15") + SOC2("CC6.7") + ISO27001("8.24") + PCI_DSS("4.2.1"),
+    frameworks=CIS_AZURE("3.15") + SOC2("CC6.7") + ISO27001("A.8.24") + PCI_DSS("4.2.1"),
     enforcement="mandatory",
+    tags=("storage", "encryption-in-transit"),
     resource_types=azure_types("azure-native:storage:StorageAccount"),
     check=check,
 )

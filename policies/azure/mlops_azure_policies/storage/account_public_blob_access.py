@@ -18,8 +18,9 @@ RULE = ResourceRule(
     description="Storage accounts do not allow anonymous public access to blobs or containers.",
     severity="high",
     remediation="Set allowBlobPublicAccess=False on the storage account (containers then cannot be made public).",
-    frameworks=CIS_AZURE("3.17") + SOC2("CC6.1") + ISO27001("8.3") + PCI_DSS("1.4.1"),
+    frameworks=CIS_AZURE("3.17") + SOC2("CC6.1") + ISO27001("A.8.3") + PCI_DSS("1.4.1"),
     enforcement="mandatory",
+    tags=("storage", "public-exposure"),
     resource_types=azure_types("azure-native:storage:StorageAccount"),
     check=check,
 )

@@ -20,8 +20,9 @@ RULE = ResourceRule(
     severity="medium",
     remediation="Set allowSharedKeyAccess=False and grant workloads data-plane roles "
                 "(e.g. Storage Blob Data Contributor) through their managed identities.",
-    frameworks=SOC2("CC6.1") + ISO27001("8.5") + PCI_DSS("8.2.2"),
+    frameworks=SOC2("CC6.1") + ISO27001("A.8.5") + PCI_DSS("8.2.2"),
     enforcement="mandatory",
+    tags=("storage", "identity"),
     resource_types=azure_types("azure-native:storage:StorageAccount"),
     check=check,
 )

@@ -24,8 +24,9 @@ RULE = ResourceRule(
     severity="medium",
     remediation="Set source='Microsoft.KeyVault' and keyVaultProperties={'keyUri': <Key Vault key URI>} "
                 "on the encryption scope.",
-    frameworks=CIS_AZURE("3.12") + SOC2("CC6.1") + ISO27001("8.24") + PCI_DSS("3.6.1"),
+    frameworks=CIS_AZURE("3.12") + SOC2("CC6.1") + ISO27001("A.8.24") + PCI_DSS("3.6.1"),
     enforcement="mandatory",
+    tags=("storage", "encryption"),
     resource_types=azure_types("azure-native:storage:EncryptionScope"),
     check=check,
 )

@@ -17,8 +17,9 @@ RULE = ResourceRule(
     description="GKE clusters have legacy attribute-based access control (ABAC) disabled.",
     severity="high",
     remediation="Remove enable_legacy_abac=True (the default is false) and grant access with Kubernetes RBAC.",
-    frameworks=CIS_GKE("5.8.4") + SOC2("CC6.3") + ISO27001("5.15") + PCI_DSS("7.2.1"),
+    frameworks=CIS_GKE("5.8.4") + SOC2("CC6.3") + ISO27001("A.5.15") + PCI_DSS("7.2.1"),
     enforcement="mandatory",
+    tags=("gke", "identity"),
     resource_types=("gcp:container/cluster:Cluster",),
     check=check,
 )

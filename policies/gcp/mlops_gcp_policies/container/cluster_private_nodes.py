@@ -39,8 +39,9 @@ RULE = ResourceRule(
     severity="high",
     remediation="Set private_cluster_config={'enable_private_nodes': True, 'master_ipv4_cidr_block': ...} and give "
                 "nodes egress through Cloud NAT; do not set network_config.enable_private_nodes=False on node pools.",
-    frameworks=CIS_GKE("5.6.5") + SOC2("CC6.6") + ISO27001("8.22") + PCI_DSS("1.4.1"),
+    frameworks=CIS_GKE("5.6.5") + SOC2("CC6.6") + ISO27001("A.8.22") + PCI_DSS("1.4.1"),
     enforcement="mandatory",
+    tags=("gke", "public-exposure"),
     resource_types=("gcp:container/cluster:Cluster", NODE_POOL),
     check=check,
 )

@@ -23,8 +23,9 @@ RULE = ResourceRule(
     severity="high",
     remediation="Set database_encryption={'state': 'ENCRYPTED', 'key_name': key.id} with a key in the cluster's "
                 "region, and grant the GKE service agent roles/cloudkms.cryptoKeyEncrypterDecrypter on it.",
-    frameworks=CIS_GKE("5.3.1") + SOC2("CC6.1") + ISO27001("8.24") + PCI_DSS("3.5.1"),
+    frameworks=CIS_GKE("5.3.1") + SOC2("CC6.1") + ISO27001("A.8.24") + PCI_DSS("3.5.1"),
     enforcement="mandatory",
+    tags=("gke", "encryption"),
     resource_types=("gcp:container/cluster:Cluster",),
     check=check,
 )

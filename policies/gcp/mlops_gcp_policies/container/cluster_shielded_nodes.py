@@ -18,8 +18,9 @@ RULE = ResourceRule(
     description="GKE clusters keep Shielded GKE Nodes enabled.",
     severity="medium",
     remediation="Remove enable_shielded_nodes=False (the default is true) or set it to True.",
-    frameworks=CIS_GKE("5.5.5") + SOC2("CC6.8") + ISO27001("8.9"),
+    frameworks=CIS_GKE("5.5.5") + SOC2("CC6.8") + ISO27001("A.8.9"),
     enforcement="mandatory",
+    tags=("gke", "node-integrity"),
     resource_types=("gcp:container/cluster:Cluster",),
     check=check,
 )

@@ -47,8 +47,9 @@ RULE = ResourceRule(
     severity="high",
     remediation="Set workload_identity_config={'workload_pool': f'{project}.svc.id.goog'} on the cluster and leave "
                 "node_config.workload_metadata_config.mode at GKE_METADATA on every node pool.",
-    frameworks=CIS_GKE("5.2.2", "5.4.2") + SOC2("CC6.1") + ISO27001("8.2") + PCI_DSS("7.2.2"),
+    frameworks=CIS_GKE("5.2.2", "5.4.2") + SOC2("CC6.1") + ISO27001("A.8.2") + PCI_DSS("7.2.2"),
     enforcement="mandatory",
+    tags=("gke", "identity"),
     resource_types=(CLUSTER, NODE_POOL),
     check=check,
 )

@@ -55,8 +55,9 @@ RULE = ResourceRule(
     severity="medium",
     remediation="Set node_config.shielded_instance_config={'enable_secure_boot': True, 'enable_integrity_monitoring': "
                 "True} on every node pool (and on cluster_autoscaling.auto_provisioning_defaults when auto-provisioning).",
-    frameworks=CIS_GKE("5.5.7", "5.5.6") + SOC2("CC6.8") + ISO27001("8.9"),
+    frameworks=CIS_GKE("5.5.7", "5.5.6") + SOC2("CC6.8") + ISO27001("A.8.9"),
     enforcement="advisory",  # CIS GKE Level 2: GPU drivers and custom kernel modules must be signed
+    tags=("gke", "node-integrity"),
     resource_types=("gcp:container/cluster:Cluster", NODE_POOL),
     check=check,
 )

@@ -24,8 +24,9 @@ RULE = ResourceRule(
     severity="critical",
     remediation="Grant predefined or custom roles that name the permissions the principal needs "
                 "(e.g. roles/storage.objectAdmin on one bucket) instead of roles/owner or roles/editor.",
-    frameworks=CIS_GCP("1.5") + SOC2("CC6.3") + ISO27001("8.2") + PCI_DSS("7.2.2"),
+    frameworks=CIS_GCP("1.5") + SOC2("CC6.3") + ISO27001("A.8.2") + PCI_DSS("7.2.2"),
     enforcement="mandatory",
+    tags=("iam", "identity"),
     resource_types=IAM_GRANT_TYPES,
     check=check,
 )

@@ -25,8 +25,9 @@ RULE = ResourceRule(
     severity="high",
     remediation="Grant the role on the specific service account with gcp.serviceaccount.IAMMember "
                 "(service_account_id=sa.name) instead of on the project, folder or organization.",
-    frameworks=CIS_GCP("1.6") + SOC2("CC6.3") + ISO27001("8.2") + PCI_DSS("7.2.2"),
+    frameworks=CIS_GCP("1.6") + SOC2("CC6.3") + ISO27001("A.8.2") + PCI_DSS("7.2.2"),
     enforcement="mandatory",
+    tags=("iam", "identity"),
     resource_types=LEVEL_IAM_GRANT_TYPES,
     check=check,
 )

@@ -1,49 +1,111 @@
 """Symmetric Cloud KMS keys must rotate automatically, at least every 90 days.
 
-Only ENCRYPT_DECRYPT keys support automatic rotation; asymmetric and MAC keys, and keys whose
-material lives outside Google (EXTERNAL / EXTERNAL_VPC protection levels), are rotated by other
-means and are not this rule's business.
+A stack rule so that one finding per key also says what the key protects: the data stores of
+the stack whose CMEK setting names it (bucket, Cloud SQL, GKE secrets, registry, ...). Only
+ENCRYPT_DECRYPT keys support automatic rotation; asymmetric and MAC keys, and keys whose
+material lives outside Google (EXTERNAL / EXTERNAL_VPC protection levels), are out of scope.
 """
-from mlops_policy import CIS_GCP, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, get, is_unknown
+from mlops_policy import CIS_GCP, ISO27001, PCI_DSS, SOC2, StackRule, cannot_check, get, is_unknown, violation
 
-from .._gcp import DAY_SECONDS, duration_seconds
+from .._gcp import DAY_SECONDS, crypto_key_name, duration_seconds, key_name, path
 
+CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 DEFAULT_MAX_DAYS = 90
 NOT_AUTO_ROTATED = {"EXTERNAL", "EXTERNAL_VPC"}
+# Data stores and where they name their CMEK: type -> (top-level property, path; "[]" walks a list of blocks)
+KEY_REFERENCES = {
+    "gcp:storage/bucket:Bucket": ("encryption", "encryption.defaultKmsKeyName"),
+    "gcp:sql/databaseInstance:DatabaseInstance": ("encryptionKeyName", "encryptionKeyName"),
+    "gcp:container/cluster:Cluster": ("databaseEncryption", "databaseEncryption.keyName"),
+    "gcp:artifactregistry/repository:Repository": ("kmsKeyName", "kmsKeyName"),
+    "gcp:redis/instance:Instance": ("customerManagedKey", "customerManagedKey"),
+    "gcp:pubsub/topic:Topic": ("kmsKeyName", "kmsKeyName"),
+    "gcp:bigquery/dataset:Dataset": ("defaultEncryptionConfiguration", "defaultEncryptionConfiguration.kmsKeyName"),
+    "gcp:bigtable/instance:Instance": ("clusters", "clusters[].kmsKeyName"),
+}
 
 
-def check(resource, config):
-    purpose = resource.props.get("purpose") or "ENCRYPT_DECRYPT"
-    protection = get(resource.props, "versionTemplate.protectionLevel")
-    if is_unknown(purpose) or is_unknown(protection):
-        yield cannot_check("purpose" if is_unknown(purpose) else "versionTemplate.protectionLevel")
-        return
+def rotation_problem(props, max_days):
+    """(what is unknown, None) / (None, why the key fails) / (None, None) for a CryptoKey's inputs."""
+    purpose = props.get("purpose") or "ENCRYPT_DECRYPT"
+    protection = get(props, "versionTemplate.protectionLevel")
+    for what, value in (("purpose", purpose), ("versionTemplate.protectionLevel", protection)):
+        if is_unknown(value):
+            return what, None
     if str(purpose).upper() != "ENCRYPT_DECRYPT" or str(protection or "").upper() in NOT_AUTO_ROTATED:
-        return
-    max_days = config.get("maxRotationDays", DEFAULT_MAX_DAYS)
-    period = resource.props.get("rotationPeriod")
+        return None, None
+    period = props.get("rotationPeriod")
     if is_unknown(period):
-        yield cannot_check("rotationPeriod")
-    elif not period:
-        yield "rotationPeriod is not set: the key material never rotates."
-    else:
-        seconds = duration_seconds(str(period))
-        if seconds is None:
-            yield f"rotationPeriod {period!r} is not a duration in seconds such as '7776000s'."
-        elif seconds > max_days * DAY_SECONDS:
-            yield (f"rotationPeriod is {period} ({seconds / DAY_SECONDS:g} days): longer than the "
-                   f"{max_days}-day maximum.")
+        return "rotationPeriod", None
+    if not period:
+        return None, "rotationPeriod is not set: the key material never rotates."
+    seconds = duration_seconds(str(period))
+    if seconds is None:
+        return None, f"rotationPeriod {period!r} is not a duration in seconds such as '7776000s'."
+    if seconds > max_days * DAY_SECONDS:
+        return None, f"rotationPeriod is {period} ({seconds / DAY_SECONDS:g} days): longer than the {max_days}-day maximum."
+    return None, None
 
 
-RULE = ResourceRule(
+def _references(resource, dotted):
+    if "[]." not in dotted:
+        value = path(resource.props, dotted)
+        return [value] if value else []
+    head, tail = dotted.split("[].", 1)
+    items = resource.props.get(head)
+    if is_unknown(items):
+        return [items]
+    return [v for v in (path(item, tail) for item in items or []) if v]
+
+
+def _keys_named(resource, prop, value, keys):
+    """The stack's CryptoKeys a data store's key reference names (by value, else by its one key dependency)."""
+    if isinstance(value, str) and not is_unknown(value):
+        named = [k for k in keys if crypto_key_name(k) == key_name(value)]
+        if named:
+            return named
+    linked = {d.urn: d for d in resource.property_dependencies.get(prop, []) if d.type == CRYPTO_KEY} or \
+        {d.urn: d for d in resource.dependencies if d.type == CRYPTO_KEY}
+    return list(linked.values()) if len(linked) == 1 else []
+
+
+def protected_by(stack, keys):
+    """key urn -> names of the data stores encrypted with it."""
+    users = {k.urn: [] for k in keys}
+    for resource in stack.resources:
+        reference = KEY_REFERENCES.get(resource.type)
+        if reference is None:
+            continue
+        prop, dotted = reference
+        for value in _references(resource, dotted):
+            for key in _keys_named(resource, prop, value, keys):
+                if resource.name not in users[key.urn]:
+                    users[key.urn].append(resource.name)
+    return users
+
+
+def check(stack, config):
+    keys = stack.of_type(CRYPTO_KEY)
+    max_days = config.get("maxRotationDays", DEFAULT_MAX_DAYS)
+    users = protected_by(stack, keys)
+    for key in keys:
+        unknown, problem = rotation_problem(key.props, max_days)
+        if unknown:
+            yield cannot_check(unknown, key)
+        elif problem:
+            protects = f" (encrypts {', '.join(sorted(users[key.urn]))})" if users[key.urn] else ""
+            yield violation(f"key {key.name}{protects}: {problem}", key)
+
+
+RULE = StackRule(
     name="gcp-kms-cryptokey-enable-key-rotation",
     description="Symmetric Cloud KMS keys rotate automatically at least every 90 days.",
     severity="medium",
     remediation="Set rotation_period='7776000s' (90 days) or shorter on the crypto key.",
-    frameworks=CIS_GCP("1.10") + SOC2("CC6.1") + ISO27001("8.24") + PCI_DSS("3.7.4"),
+    frameworks=CIS_GCP("1.10") + SOC2("CC6.1") + ISO27001("A.8.24") + PCI_DSS("3.7.4"),
     enforcement="mandatory",
+    tags=("kms", "key-management"),
     config={"maxRotationDays": {"type": "integer", "minimum": 1, "default": DEFAULT_MAX_DAYS,
                                 "description": "Longest rotation period allowed, in days."}},
-    resource_types=("gcp:kms/cryptoKey:CryptoKey",),
     check=check,
 )

@@ -14,8 +14,9 @@ RULE = ResourceRule(
     severity="medium",
     remediation="Set encryption_key_name=key.id (a key in the instance's region) and grant the Cloud SQL service "
                 "agent roles/cloudkms.cryptoKeyEncrypterDecrypter on it; CMEK can only be chosen at creation.",
-    frameworks=SOC2("CC6.1") + ISO27001("8.24") + PCI_DSS("3.6.1"),
+    frameworks=SOC2("CC6.1") + ISO27001("A.8.24") + PCI_DSS("3.6.1"),
     enforcement="mandatory",
+    tags=("cloudsql", "encryption"),
     resource_types=("gcp:sql/databaseInstance:DatabaseInstance",),
     check=check,
 )

@@ -33,8 +33,9 @@ RULE = ResourceRule(
     severity="critical",
     remediation="Remove the /0 entry from settings.ip_configuration.authorized_networks; connect through private IP "
                 "or the Cloud SQL Auth Proxy instead.",
-    frameworks=CIS_GCP("6.5") + SOC2("CC6.6") + ISO27001("8.20") + PCI_DSS("1.3.1"),
+    frameworks=CIS_GCP("6.5") + SOC2("CC6.6") + ISO27001("A.8.20") + PCI_DSS("1.3.1"),
     enforcement="mandatory",
+    tags=("cloudsql", "public-exposure"),
     resource_types=("gcp:sql/databaseInstance:DatabaseInstance",),
     check=check,
 )

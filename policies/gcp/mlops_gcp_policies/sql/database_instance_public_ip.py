@@ -20,8 +20,9 @@ RULE = ResourceRule(
     severity="high",
     remediation="Set settings.ip_configuration={'ipv4_enabled': False, 'private_network': <VPC self link>} "
                 "(after a private services access connection) or use psc_configs.",
-    frameworks=CIS_GCP("6.6") + SOC2("CC6.6") + ISO27001("8.20") + PCI_DSS("1.4.1"),
+    frameworks=CIS_GCP("6.6") + SOC2("CC6.6") + ISO27001("A.8.20") + PCI_DSS("1.4.1"),
     enforcement="mandatory",
+    tags=("cloudsql", "public-exposure"),
     resource_types=("gcp:sql/databaseInstance:DatabaseInstance",),
     check=check,
 )

@@ -35,8 +35,9 @@ RULE = ResourceRule(
     severity="high",
     remediation="Set settings.ip_configuration.ssl_mode='ENCRYPTED_ONLY' (or 'TRUSTED_CLIENT_CERTIFICATE_REQUIRED' "
                 "when clients present certificates).",
-    frameworks=CIS_GCP("6.4") + SOC2("CC6.7") + ISO27001("8.24") + PCI_DSS("4.2.1"),
+    frameworks=CIS_GCP("6.4") + SOC2("CC6.7") + ISO27001("A.8.24") + PCI_DSS("4.2.1"),
     enforcement="mandatory",
+    tags=("cloudsql", "encryption-in-transit"),
     resource_types=("gcp:sql/databaseInstance:DatabaseInstance",),
     check=check,
 )

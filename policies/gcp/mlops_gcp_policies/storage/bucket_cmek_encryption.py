@@ -18,8 +18,9 @@ RULE = ResourceRule(
     severity="medium",
     remediation="Set encryption={'default_kms_key_name': key.id} and grant the Cloud Storage service agent "
                 "roles/cloudkms.cryptoKeyEncrypterDecrypter on that key.",
-    frameworks=SOC2("CC6.1") + ISO27001("8.24") + PCI_DSS("3.6.1"),
+    frameworks=SOC2("CC6.1") + ISO27001("A.8.24") + PCI_DSS("3.6.1"),
     enforcement="mandatory",
+    tags=("gcs", "encryption"),
     resource_types=("gcp:storage/bucket:Bucket",),
     check=check,
 )

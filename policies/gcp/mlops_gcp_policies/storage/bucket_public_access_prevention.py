@@ -16,8 +16,9 @@ RULE = ResourceRule(
     description="Cloud Storage buckets enforce public access prevention.",
     severity="high",
     remediation="Set public_access_prevention='enforced' on the bucket.",
-    frameworks=CIS_GCP("5.1") + SOC2("CC6.1") + ISO27001("8.3") + PCI_DSS("1.4.1"),
+    frameworks=CIS_GCP("5.1") + SOC2("CC6.1") + ISO27001("A.8.3") + PCI_DSS("1.4.1"),
     enforcement="mandatory",
+    tags=("gcs", "public-exposure"),
     resource_types=("gcp:storage/bucket:Bucket",),
     check=check,
 )

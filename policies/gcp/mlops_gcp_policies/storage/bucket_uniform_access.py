@@ -16,8 +16,9 @@ RULE = ResourceRule(
     description="Cloud Storage buckets use uniform bucket-level access (IAM only, no object ACLs).",
     severity="medium",
     remediation="Set uniform_bucket_level_access=True on the bucket and grant access with bucket IAM bindings.",
-    frameworks=CIS_GCP("5.2") + SOC2("CC6.1") + ISO27001("5.15") + PCI_DSS("7.2.1"),
+    frameworks=CIS_GCP("5.2") + SOC2("CC6.1") + ISO27001("A.5.15") + PCI_DSS("7.2.1"),
     enforcement="mandatory",
+    tags=("gcs", "identity"),
     resource_types=("gcp:storage/bucket:Bucket",),
     check=check,
 )
