@@ -176,3 +176,9 @@ def test_analyze_requests_carry_the_explicit_provider_and_options(tmp_path):
     assert packs[0].version == "2.3.4"
     assert [(v.urn.rsplit("::", 1)[-1], v.message) for v in violations] == [
         ("dr-scratch", f"provider dr region=eu-central-1 parent={STACK}")]
+
+
+def test_docs_list_every_aws_and_kubernetes_rule():
+    catalogue = (ROOT / "docs" / "policies.md").read_text()
+    for rule in load_rules(mlops_aws_policies) + load_rules(mlops_kubernetes_policies):
+        assert f"| `{rule.name}` |" in catalogue, f"docs/policies.md does not list {rule.name}"
