@@ -3,7 +3,7 @@ from pathlib import Path
 
 import mlops_azure_policies
 from mlops_tools.policy_runner import run_policy_packs
-from tests.policies.cloud_policy_harness import UNKNOWN, assert_pack_describes_every_rule, resource
+from tests.policies.cloud_policy_harness import UNKNOWN, assert_pack_describes_every_rule, resource, rules_of
 
 PACK = Path(__file__).resolve().parents[3] / "policies" / "azure"
 
@@ -29,3 +29,8 @@ def test_pack_boots_describes_every_rule_and_reports_through_the_protocol():
     }
     unknown = next(v for v in violations if v.policy == "azure-storage-account-enable-cmk-encryption")
     assert "cannot check during preview" in unknown.message and "encryption.keySource" in unknown.message
+
+
+def test_every_rule_is_documented():
+    doc = (PACK.parents[1] / "docs" / "policies-azure-gcp.md").read_text()
+    assert [name for name in rules_of(mlops_azure_policies) if f"`{name}`" not in doc] == []

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import mlops_gcp_policies
 from mlops_tools.policy_runner import run_policy_packs
-from tests.policies.cloud_policy_harness import UNKNOWN, assert_pack_describes_every_rule, resource
+from tests.policies.cloud_policy_harness import UNKNOWN, assert_pack_describes_every_rule, resource, rules_of
 
 PACK = Path(__file__).resolve().parents[3] / "policies" / "gcp"
 RING = "projects/p/locations/europe-west4/keyRings/mlops"
@@ -27,3 +27,8 @@ def test_pack_boots_describes_every_rule_and_reports_through_the_protocol():
         ("gcp-iam-binding-disallow-primitive-roles", grant["urn"], "advisory"),   # policyData unknown
         ("gcp-iam-binding-disallow-project-service-account-roles", grant["urn"], "advisory"),
     }
+
+
+def test_every_rule_is_documented():
+    doc = (PACK.parents[1] / "docs" / "policies-azure-gcp.md").read_text()
+    assert [name for name in rules_of(mlops_gcp_policies) if f"`{name}`" not in doc] == []
