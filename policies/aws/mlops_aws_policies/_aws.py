@@ -55,7 +55,7 @@ def linked(stack: Stack, source: Resource, prop: str, target_types: Iterable[str
     if isinstance(value, str) and not is_unknown(value):
         matches = [r for r in candidates
                    if any(r.props.get(k) == value for k in target_keys)
-                   or value.endswith(f":::{r.props.get('bucket')}")]
+                   or (isinstance(r.props.get("bucket"), str) and value == f"arn:aws:s3:::{r.props['bucket']}")]
         if matches:
             return matches
     deps = [r for r in source.dependencies if r.type in target_types]

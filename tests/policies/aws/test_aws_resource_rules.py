@@ -32,6 +32,8 @@ CASES = [
     (rds_cmk, "aws:rds/instance:Instance", {"storageEncrypted": True, "kmsKeyId": "alias/aws/rds"}, "AWS-managed key"),
     (rds_cmk, "aws:rds/instance:Instance", {"replicateSourceDb": "arn:aws:rds:eu-west-1:1:db:src"}, None),
     (rds_cmk, "aws:rds/instance:Instance", {"storageEncrypted": UNKNOWN}, "unknown"),
+    (rds_cmk, "aws:rds/cluster:Cluster", {"engine": "aurora-mysql", "engineMode": "serverless", "kmsKeyId": KEY_ARN}, None),
+    (rds_cmk, "aws:rds/cluster:Cluster", {"engine": "aurora-mysql", "engineMode": "serverless"}, "no KMS key"),
     # RDS public access
     (rds_public, "aws:rds/instance:Instance", {"publiclyAccessible": False}, None),
     (rds_public, "aws:rds/instance:Instance", {}, None),

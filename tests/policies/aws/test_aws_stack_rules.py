@@ -39,11 +39,16 @@ def test_bucket_encrypted_by_separate_resource_via_dependency(sse_type):
     assert outcome.passed
 
 
-def test_bucket_encrypted_by_separate_resource_via_literal_name_or_property_dependency():
+def test_configuration_resources_find_their_bucket_by_name_arn_or_property_dependency():
     by_name = [Res(BUCKET, "data", {"bucket": "acme-data"}), Res(BUCKET, "logs", {"bucket": "acme-logs"}),
                Res(SSE, "data-sse", {"bucket": "acme-data", "rules": KMS_RULES}),
                Res(SSE, "logs-sse", {"bucket": "acme-logs", "rules": KMS_RULES}, deps=["data", "logs"],
                    prop_deps={"bucket": ["logs"]})]
+    by_arn = [Res(BUCKET, "data", {"bucket": "acme-data"}), Res(BUCKET, "logs", {"bucket": "acme-logs"}),
+              Res(PAB, "logs-pab", {"bucket": "arn:aws:s3:::acme-logs", **ALL_FLAGS}),
+              Res(PAB, "data-pab", {"bucket": "acme-data", **ALL_FLAGS})]
+    assert check_stack(s3_pab.RULE, by_arn).passed
+    assert [u.rsplit("::", 1)[-1] for _, u in check_stack(s3_pab.RULE, by_arn[:3]).violations] == ["data"]
     assert check_stack(s3_kms.RULE, by_name).passed
 
 

@@ -12,6 +12,8 @@ CLUSTER = "aws:rds/cluster:Cluster"
 def check(resource, config):
     props = resource.props
     encrypted = props.get("storageEncrypted")
+    if encrypted is None and props.get("engineMode") == "serverless":
+        encrypted = True  # Aurora Serverless v1 storage is always encrypted
     replica = props.get("replicateSourceDb") not in (None, "")
     if is_unknown(encrypted):
         yield cannot_check("storageEncrypted")

@@ -1,0 +1,95 @@
+"""The shared rule library: policy-document normalisation, plain values, rule declaration."""
+import pytest
+from pulumi_policy import StackValidationPolicy
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+from mlops_policy import (
+    SOC2,
+    UNKNOWN,
+    CannotCheckDuringPreview,
+    PolicyDocumentError,
+    ResourceRule,
+    StackRule,
+    load_rules,
+    parse_policy_document,
+    plain,
+)
+
+
+def test_documents_normalise_every_spelling():
+    [statement] = parse_policy_document({
+        "statement": {"effect": "Deny", "notaction": "iam:*", "NotResource": ["arn:aws:s3:::a"],
+                      "NotPrincipal": {"AWS": "arn:aws:iam::1:root"},
+                      "Condition": {"StringEquals": {"aws:PrincipalOrgID": ["o-1", "o-2"], "aws:SourceVpc": "vpc-1"}}}})
+    assert statement.effect == "Deny" and not statement.allows
+    assert statement.actions is None and statement.not_actions == ("iam:*",)
+    assert statement.not_resources == ("arn:aws:s3:::a",)
+    assert statement.not_principals == {"AWS": ("arn:aws:iam::1:root",)}
+    assert statement.conditions == {"StringEquals": {"aws:PrincipalOrgID": ("o-1", "o-2"), "aws:SourceVpc": ("vpc-1",)}}
+    assert statement.condition_keys() == {"aws:principalorgid", "aws:sourcevpc"}
+
+
+@pytest.mark.parametrize("principal, anyone", [
+    ("*", True), ({"AWS": "*"}, True), ({"AWS": ["arn:aws:iam::1:root", "*"]}, True),
+    ({"Service": "*"}, False), ("arn:aws:iam::1:root", False), ({"Federated": "cognito-identity.amazonaws.com"}, False),
+])
+def test_principal_is_anyone(principal, anyone):
+    [statement] = parse_policy_document({"Statement": [{"Effect": "Allow", "Principal": principal, "Action": "x:Y"}]})
+    assert statement.principal_is_anyone() is anyone
+
+
+def test_unknown_empty_and_malformed_documents():
+    assert parse_policy_document(UNKNOWN) is None
+    assert parse_policy_document({"Statement": [UNKNOWN]}) is None
+    assert parse_policy_document("") == [] and parse_policy_document(None) == []
+    for bad in ("[1, 2]", "{oops", {"Statement": "text"}, {"Statement": [{"Effect": "Allow", "Condition": "x"}]}):
+        with pytest.raises(PolicyDocumentError):
+            parse_policy_document(bad)
+
+
+def test_plain_unwraps_the_sdk_proxy_and_keeps_unknowns():
+    proxied = unknown_checking_proxy({"a": {"b": [1, UNKNOWN]}, "c": UNKNOWN})
+    with pytest.raises(UnknownValueError):
+        proxied["c"]  # the SDK's own proxy raises on access ...
+    assert plain(proxied) == {"a": {"b": [1, UNKNOWN]}, "c": UNKNOWN}  # ... the rule sees the sentinel
+
+
+def _rule(**overrides):
+    fields = dict(name="aws-test-thing-enable-check", description="Test rule.", severity="low", remediation="fix",
+                  frameworks=SOC2("CC6.1"), resource_types=("aws:s3/bucket:Bucket",), check=lambda r, c: ())
+    return ResourceRule(**{**fields, **overrides})
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"name": "bucket-encryption"}, "must read <cloud>-<service>-<resource>-<verb>-<thing>"),
+    ({"description": "no full stop"}, "one sentence"),
+    ({"frameworks": ()}, "framework"),
+    ({"resource_types": ()}, "resource_types"),
+])
+def test_rule_declarations_are_validated(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        _rule(**overrides)
+
+
+def test_cannot_check_is_the_sdks_unknown_value_error():
+    error = CannotCheckDuringPreview(["db: publiclyAccessible"])
+    assert isinstance(error, UnknownValueError)
+    assert error.message == "cannot check during preview: db: publiclyAccessible (unknown until the update runs)"
+
+
+def test_stack_rules_become_stack_policies_and_duplicate_names_are_refused(tmp_path, monkeypatch):
+    stack_rule = StackRule(name="aws-test-stack-enable-check", description="Test rule.", severity="low",
+                           remediation="fix", frameworks=SOC2("CC6.1"), check=lambda s, c: ())
+    assert isinstance(stack_rule.policy, StackValidationPolicy)
+    package = tmp_path / "dup_rules"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    body = ("from mlops_policy import SOC2, ResourceRule\n"
+            "RULE = ResourceRule(name='aws-test-thing-enable-check', description='T.', severity='low', remediation='r',"
+            " frameworks=SOC2('CC6.1'), resource_types=('x',), check=lambda r, c: ())\n")
+    (package / "one.py").write_text(body)
+    (package / "two.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import dup_rules
+    with pytest.raises(ValueError, match="duplicate rule names"):
+        load_rules(dup_rules)
