@@ -384,6 +384,10 @@ def run_policy_packs(resources: list, pack_dirs: Iterable[Path],
     """
     if policy_config is not None and not isinstance(policy_config, Mapping):
         raise PolicyPackError("policy config must be an object mapping policy names to levels or settings")
+    for key, entry in (policy_config or {}).items():  # fail before starting anything
+        level = entry.get("enforcementLevel") if isinstance(entry, Mapping) else entry
+        if level is not None or not isinstance(entry, Mapping):
+            _level(level, key)
     resources = list(resources)
     by_urn = {r["urn"]: r for r in resources}
     analyzed = [r for r in resources if not r["type"].startswith("pulumi:providers:")]
