@@ -131,3 +131,16 @@ def variant(base: dict, **changes) -> dict:
         else:
             target[leaf] = value
     return props
+
+
+def case_ids(cases: list) -> list:
+    """pytest ids for (rule module, type, base props, changes, expected) cases."""
+    return [f"{case[0].RULE.name}-{i}" for i, case in enumerate(cases)]
+
+
+def assert_hardened_passes_and_variant_fails(module, resource_type: str, base: dict, changes: dict, expected: str) -> None:
+    """The hardened props pass the module's rule; the changed ones give exactly one violation saying ``expected``."""
+    assert check_resource(module.RULE, resource_type, base).passed
+    outcome = check_resource(module.RULE, resource_type, variant(base, **changes))
+    assert len(outcome.violations) == 1, outcome
+    assert expected in outcome.messages[0]

@@ -19,7 +19,9 @@ from mlops_azure_policies.storage import account_min_tls_version as sa_tls
 from mlops_azure_policies.storage import account_public_blob_access as sa_public
 from mlops_azure_policies.storage import account_shared_key_access as sa_shared_key
 from mlops_azure_policies.storage import encryption_scope_cmk_encryption as scope_cmk
-from tests.policies.cloud_policy_harness import UNKNOWN, check_resource, variant
+from tests.policies.cloud_policy_harness import (
+    UNKNOWN, assert_hardened_passes_and_variant_fails, case_ids, check_resource, variant,
+)
 
 SUB = "00000000-0000-4000-8000-000000000000"
 RG_ID = f"/subscriptions/{SUB}/resourceGroups/mlops-prod"
@@ -113,13 +115,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("module,type_,base,changes,expected", CASES,
-                         ids=[f"{c[0].RULE.name}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize("module,type_,base,changes,expected", CASES, ids=case_ids(CASES))
 def test_hardened_passes_and_insecure_variant_fails(module, type_, base, changes, expected):
-    assert check_resource(module.RULE, type_, base).passed
-    outcome = check_resource(module.RULE, type_, variant(base, **changes))
-    assert len(outcome.violations) == 1, outcome
-    assert expected in outcome.messages[0]
+    assert_hardened_passes_and_variant_fails(module, type_, base, changes, expected)
 
 
 def test_rule_ignores_other_resource_types():

@@ -18,7 +18,9 @@ from mlops_gcp_policies.sql import database_instance_ssl as sql_ssl
 from mlops_gcp_policies.storage import bucket_cmek_encryption as bucket_cmek
 from mlops_gcp_policies.storage import bucket_public_access_prevention as bucket_pap
 from mlops_gcp_policies.storage import bucket_uniform_access as bucket_uniform
-from tests.policies.cloud_policy_harness import UNKNOWN, check_resource, variant
+from tests.policies.cloud_policy_harness import (
+    UNKNOWN, assert_hardened_passes_and_variant_fails, case_ids, check_resource, variant,
+)
 
 PROJECT = "mlops-prod-4711"
 KEY_RING = f"projects/{PROJECT}/locations/europe-west4/keyRings/mlops"
@@ -94,13 +96,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("module,type_,base,changes,expected", CASES,
-                         ids=[f"{c[0].RULE.name}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize("module,type_,base,changes,expected", CASES, ids=case_ids(CASES))
 def test_hardened_passes_and_insecure_variant_fails(module, type_, base, changes, expected):
-    assert check_resource(module.RULE, type_, base).passed
-    outcome = check_resource(module.RULE, type_, variant(base, **changes))
-    assert len(outcome.violations) == 1, outcome
-    assert expected in outcome.messages[0]
+    assert_hardened_passes_and_variant_fails(module, type_, base, changes, expected)
 
 
 def test_secure_defaults_pass_when_left_out():
