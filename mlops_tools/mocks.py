@@ -504,6 +504,22 @@ def _render_policy_document(args: dict[str, Any]) -> dict[str, Any]:
     return {"json": json.dumps(document, indent=2), "minifiedJson": json.dumps(document, separators=(",", ":")), "id": stable_hex(json.dumps(document), 10)}
 
 
+def _render_gcp_iam_policy(args: dict[str, Any]) -> dict[str, Any]:
+    """gcp.organizations.getIAMPolicy: policyData as the provider renders it (bindings by role, members sorted)."""
+    bindings = []
+    for binding in args.get("bindings") or []:
+        rendered: dict[str, Any] = {"role": binding["role"], "members": sorted(binding.get("members") or [])}
+        if binding.get("condition"):
+            rendered["condition"] = binding["condition"]
+        bindings.append(rendered)
+    policy: dict[str, Any] = {"bindings": sorted(bindings, key=lambda b: b["role"])}
+    if args.get("auditConfigs"):
+        policy["auditConfigs"] = args["auditConfigs"]
+    data = json.dumps(policy, separators=(",", ":"))
+    return {"policyData": data, "id": stable_hex(data, 10), "bindings": args.get("bindings") or [],
+            "auditConfigs": args.get("auditConfigs") or []}
+
+
 def _availability_zones(region: str) -> dict[str, Any]:
     letters = "abcdef"
     return {"names": [f"{region}{letter}" for letter in letters], "zoneIds": [f"use1-az{i + 1}" for i in range(6)],
@@ -595,6 +611,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
                     "subscriptionId": AZURE_SUBSCRIPTION_ID, "tenantId": AZURE_TENANT_ID}, None
         if token == "gcp:organizations/getProject:getProject":
             return {"projectId": GCP_PROJECT, "number": "123456789012", "name": GCP_PROJECT}, None
+        if token == "gcp:organizations/getIAMPolicy:getIAMPolicy":
+            return _render_gcp_iam_policy(args.args), None
         raise NotImplementedError(f"offline preview has no answer for invoke {token}; add one in mlops_tools/mocks.py")
 
 

@@ -60,9 +60,11 @@ def program():
     gcp.projects.IAMMember("trainer-reads-artifacts", project=PROJECT, role="roles/storage.objectViewer",
                            member=trainer.member)
     gcp.projects.IAMMember("ada-owner", project=PROJECT, role="roles/owner", member="user:ada@example.com")
-    gcp.folder.IAMPolicy("platform-folder", folder="folders/1234", policy_data=json.dumps({"bindings": [
+    gcp.folder.IAMPolicy("platform-folder", folder="folders/1234", policy_data=gcp.organizations.get_iam_policy(bindings=[
         {"role": "roles/viewer", "members": ["group:ml@example.com"]},
-        {"role": "roles/editor", "members": ["group:ml@example.com"]}]}))
+        {"role": "roles/editor", "members": ["group:ml@example.com"]}]).policy_data)
+    gcp.projects.IAMPolicy("project-policy", project=PROJECT, policy_data=json.dumps({"bindings": [
+        {"role": "roles/storage.objectViewer", "members": ["group:ml@example.com"]}]}))
     gcp.serviceaccount.IAMMember("ci-acts-as-trainer", service_account_id=trainer.name,
                                  role="roles/iam.serviceAccountUser", member="serviceAccount:ci@example.iam.gserviceaccount.com")
     gcp.projects.IAMBinding("ci-acts-as-anyone", project=PROJECT, role="roles/iam.serviceAccountUser",
