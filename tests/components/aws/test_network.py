@@ -6,6 +6,9 @@ import pytest
 
 from components.network import pick_zones, plan_subnets
 
+from components.network import NetworkArgs
+from components.network.aws import AwsNetworkInputs, Network
+
 from .foundation import NAME, PRIMARY, bound_to, foundation, policy, preview, provider_urn, statements
 
 
@@ -146,3 +149,17 @@ def test_too_few_zones_is_a_clear_error():
     assert pick_zones(["us-east-1c", "us-east-1a", "us-east-1b"], 2) == ["us-east-1a", "us-east-1b"]
     with pytest.raises(ValueError, match="offers 2 availability zones .* 3 requested"):
         pick_zones(["a", "b"], 3)
+
+
+def test_data_only_network_has_no_way_to_the_internet():
+    def program():
+        built = foundation(network=False, cluster=False)
+        Network("dr-network", NetworkArgs(name=f"{NAME}-dr", cidr="10.41.0.0/16", az_count=2, nat_gateway_per_az=False,
+                                          data_only=True), AwsNetworkInputs(PRIMARY, built.keys.notifications.arn),
+                opts=built.opts)
+    result = preview(program)
+    assert [s["inputs"]["tags"]["tier"] for s in result.by_type("aws:ec2/subnet:Subnet")] == ["data", "data"]
+    for kind in ("internetGateway:InternetGateway", "natGateway:NatGateway", "eip:Eip", "vpcEndpoint:VpcEndpoint"):
+        assert result.by_type(f"aws:ec2/{kind}") == []
+    assert [rt["inputs"]["routes"] for rt in result.by_type("aws:ec2/routeTable:RouteTable")] == [[]]
+    assert result.one("aws:ec2/flowLog:FlowLog")["inputs"]["trafficType"] == "ALL"

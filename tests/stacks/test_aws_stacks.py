@@ -1,0 +1,116 @@
+"""The real AWS stack files preview to the complete platform, pass every policy pack, and export the fixed outputs."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from mlops_tools.policy_runner import discover_packs, run_policy_packs
+from mlops_tools.preview import load_stack_config, preview_stack
+from mlops_tools.waivers import apply_waivers
+from stacks.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUTS = {"cloud", "environment", "region", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
+           "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreTable",
+           "clusterName", "kubeconfig", "alertTopicArn", "trackingDbInstanceId", "trackingDbEndpointRecord", "dr"}
+DR_OUTPUTS = {"enabled", "region", "rpoMinutes", "rtoMinutes", "dbReplicaId", "dbReplicaArn", "artifactReplicaBucket",
+              "featureReplicaBucket", "onlineStoreReplicaRegion", "imageReplicaRegion"}
+CAPABILITIES = ["mlops:keys:Keys", "mlops:network:Network", "mlops:cluster:Cluster", "mlops:training:SpotInterruptionHandling",
+                "mlops:training:Karpenter", "mlops:tracking:TrackingServer", "mlops:registry:ModelRegistry",
+                "mlops:features:FeatureStore", "mlops:monitoring:Monitoring"]
+STATEFUL = ["aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey", "aws:rds/instance:Instance", "aws:dynamodb/table:Table",
+            "aws:ecr/repository:Repository", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]
+
+
+class Stack:
+    def __init__(self, name: str):
+        self.cfg = load_config(name, load_stack_config(ROOT, name)[1].values)
+        self.result = preview_stack(ROOT, name)
+        self.packs, found = run_policy_packs(self.result.resources, discover_packs(ROOT / "policies"))
+        self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def stack(request):
+    return Stack(request.param)
+
+
+def test_every_capability_is_a_component_with_children(stack):
+    expected = CAPABILITIES + (["mlops:dr:DisasterRecovery"] if stack.cfg.dr.enabled else [])
+    root = stack.result.one("pulumi:pulumi:Stack")["urn"]
+    for token in expected:
+        [component] = [c for c in stack.result.by_type(token) if c["parent"] == root]
+        assert stack.result.children(component["urn"]), f"{token} has no children"
+    pools = stack.result.by_type("mlops:training:TrainingPool")
+    assert sorted(p["name"] for p in pools) == sorted(f"training-{p.name}" for p in stack.cfg.training_pools)
+    assert all(len(stack.result.children(p["urn"])) == 2 for p in pools)  # EC2NodeClass + NodePool
+
+
+def test_zero_unwaived_mandatory_violations_from_every_pack(stack):
+    assert {p.name for p in stack.packs} >= {"mlops-aws", "mlops-kubernetes"}
+    mandatory = [f"{v['pack']}/{v['policy']}: {v['urn'].rsplit('::', 1)[1]}: {v['message']}"
+                 for v in stack.policy.active if v["enforcement"] == "mandatory"]
+    assert mandatory == []
+    assert stack.policy.expired == []
+
+
+def test_fixed_outputs(stack):
+    outputs = stack.result.outputs
+    assert set(outputs) == OUTPUTS and set(outputs["dr"]) == DR_OUTPUTS
+    assert outputs["cloud"] == "aws" and outputs["region"] == stack.cfg.region
+    assert outputs["environment"] == stack.cfg.environment
+    assert outputs["clusterName"] == f"mlops-{stack.cfg.environment}"
+    assert stack.result.masked_outputs()["kubeconfig"] == "[secret]"
+    assert set(outputs["trackingDbEndpointRecord"]) == {"zoneId", "name"}
+    dr = outputs["dr"]
+    assert dr["enabled"] is stack.cfg.dr.enabled
+    assert (dr["rpoMinutes"], dr["rtoMinutes"]) == (stack.cfg.dr.rpo_minutes, stack.cfg.dr.rto_minutes)
+    replicas = [dr[k] for k in DR_OUTPUTS - {"enabled", "region", "rpoMinutes", "rtoMinutes"}]
+    if stack.cfg.dr.enabled:
+        assert dr["region"] == stack.cfg.dr.replica_region and all(replicas)
+    else:
+        assert dr["region"] is None and not any(replicas)
+
+
+def test_every_cloud_resource_uses_an_explicit_provider(stack):
+    providers = {r["urn"]: r for r in stack.result.by_type("pulumi:providers:aws")}
+    kubernetes = stack.result.one("pulumi:providers:kubernetes")["urn"]
+    assert stack.result.one("pulumi:providers:aws", "primary")["inputs"]["region"] == stack.cfg.region
+    for resource in stack.result.resources:
+        if not resource["custom"] or resource["type"].startswith("pulumi:"):
+            continue
+        reference = (resource["provider"] or "").rsplit("::", 1)[0]
+        if resource["type"].startswith("aws:"):
+            assert reference in providers, f"{resource['name']} uses the default aws provider"
+        elif resource["type"].startswith("kubernetes:"):
+            assert reference == kubernetes, f"{resource['name']} is not bound to the cluster's kubernetes provider"
+
+
+def test_dr_region_resources_are_bound_to_the_dr_provider(stack):
+    if not stack.cfg.dr.enabled:
+        assert not any(r["name"] == "dr" for r in stack.result.by_type("pulumi:providers:aws"))
+        return
+    dr = stack.result.one("pulumi:providers:aws", "dr")
+    assert dr["inputs"]["region"] == stack.cfg.dr.replica_region
+    replicas = stack.result.by_type("aws:kms/replicaKey:ReplicaKey")
+    assert len(replicas) == 5 and all(r["provider"].startswith(dr["urn"] + "::") for r in replicas)
+
+
+def test_taggable_resources_carry_the_cost_allocation_tags(stack):
+    missing, checked = [], 0
+    for resource in stack.result.resources:
+        tags = resource["inputs"].get("tags")
+        if resource["type"].startswith("aws:") and isinstance(tags, dict):
+            checked += 1
+            absent = {"environment", "owner", "component"} - set(tags)
+            if absent:
+                missing.append(f"{resource['type']} {resource['name']}: {sorted(absent)}")
+    assert checked > 50 and missing == []
+
+
+def test_stateful_resources_are_protected_in_prod(stack):
+    stateful = [r for token in STATEFUL for r in stack.result.by_type(token)]
+    assert stateful
+    unprotected = sorted(r["name"] for r in stateful if not r["protect"])
+    assert unprotected == ([] if stack.cfg.deletion_protection else sorted(r["name"] for r in stateful))
