@@ -10,16 +10,18 @@ from typing import Any, Iterable, Mapping, Optional
 
 from mlops_policy import Resource, cannot_check, is_unknown
 
-_VERSIONED = re.compile(r"^azure-native:(?P<module>[A-Za-z0-9]+)(?:/v[0-9a-z]+)?:(?P<kind>[A-Za-z0-9]+)$")
+_VERSIONED = re.compile(
+    r"^azure-native(?:_[a-z0-9]+_v[0-9a-z]+)?:(?P<module>[A-Za-z0-9]+)(?:/v[0-9a-z]+)?:(?P<kind>[A-Za-z0-9]+)$")
 
 
 class AzureTypes(tuple):
     """The default type tokens, matching the API-versioned tokens of the same resources too.
 
-    azure-native v3 ships one API version per resource, but ``pulumi package add azure-native
-    <module> <version>`` generates local SDKs whose tokens carry it
-    (``azure-native:storage/v20230101:StorageAccount``). A rule about the storage account must
-    see those as well, so membership compares module and kind, ignoring the version segment.
+    azure-native v3 ships one API version per resource; ``pulumi package add azure-native <module>
+    <version>`` generates a parameterized local SDK whose tokens carry the version
+    (``azure-native_storage_v20240101:storage/v20240101:StorageAccount``), and v2 programs used
+    ``azure-native:storage/v20230101:StorageAccount``. A rule about the storage account must see
+    those as well, so membership compares module and kind, ignoring the version parts.
     """
 
     def __contains__(self, token: object) -> bool:  # type: ignore[override]

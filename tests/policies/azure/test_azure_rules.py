@@ -124,8 +124,11 @@ def test_rule_ignores_other_resource_types():
     assert check_resource(sa_https.RULE, PG, {"enableHttpsTrafficOnly": False}).passed
 
 
-def test_api_versioned_type_tokens_are_checked_too():
-    token = "azure-native:storage/v20230101:StorageAccount"
+@pytest.mark.parametrize("token", [
+    "azure-native:storage/v20230101:StorageAccount",                       # v2 explicit API version module
+    "azure-native_storage_v20240101:storage/v20240101:StorageAccount",     # v3 `pulumi package add` local SDK
+])
+def test_api_versioned_type_tokens_are_checked_too(token):
     outcome = check_resource(sa_tls.RULE, token, variant(HARDENED_ACCOUNT, minimumTlsVersion="TLS1_0"))
     assert outcome.messages and "older than 1.2" in outcome.messages[0]
 
