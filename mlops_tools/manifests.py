@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import re
 import shutil
 import sys
@@ -32,9 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+import jsonschema
 import kubernetes_validate
 import kubernetes_validate.utils as kv_utils
 import yaml
+from referencing import Registry, Resource
 
 from mlops_tools.preview import SECRET_MASK, UNKNOWN
 
@@ -122,6 +125,36 @@ def _set_at(document: Any, path: list[Any], value: Any) -> None:
     document[path[-1]] = value
 
 
+def _schema_dir(minor: str) -> str:
+    full = max((v for v in kv_utils.all_versions() if kv_utils.major_minor(v) == minor),
+               key=lambda v: tuple(int(p) for p in v.split(".")))
+    return f"kubernetes-json-schema/v{full}-local-strict"
+
+
+@functools.lru_cache(maxsize=None)
+def _definitions(version: str) -> Registry:
+    """The shared definitions of one version's strict schemas (1.5 MB: load them once, not per object)."""
+    contents = kv_utils.schema_contents(f"{_schema_dir(version)}/_definitions.json", version)
+    return Resource.from_contents(contents) @ Registry()
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(version: str, kind: str, api_version: str) -> Optional[jsonschema.Validator]:
+    """kubernetes-validate's strict schema for a kind, as a reusable validator; None for custom resources.
+
+    The same files, naming and $ref resolution `kubernetes_validate.validate(..., strict=True)` uses,
+    kept per kind so a stack's fifty objects do not each reload the schema documents.
+    """
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = kv_utils.schema_contents(
+            f"{_schema_dir(version)}/{kind.lower()}-{group_version}.json", version)
+    except FileNotFoundError:
+        return None
+    registry = Resource.from_contents(schema) @ _definitions(version)
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry)
+
+
 def validate_manifest(manifest: dict[str, Any], version: str) -> tuple[dict[str, Any], list[str], list[str], bool]:
     """Validate one object; return the document as checked, errors, notes, and whether a schema exists.
 
@@ -129,24 +162,22 @@ def validate_manifest(manifest: dict[str, Any], version: str) -> tuple[dict[str,
     checked. Where the schema wants another type there, a typed placeholder takes its place in the
     checked document and a note says so; everything around it is still validated.
     """
-    notes: list[str] = []
+    validator = _validator(version, str(manifest["kind"]), str(manifest["apiVersion"]))
     document = copy.deepcopy(manifest)
-    for _ in range(200):  # each round replaces one hidden value; a real error ends the loop
-        try:
-            kubernetes_validate.validate(document, version, strict=True)
-            return document, [], notes, True
-        except kubernetes_validate.SchemaNotFoundError:
-            return document, [], notes, False
-        except kubernetes_validate.ValidationError as error:
-            path = list(error.absolute_path)
-            if error.instance in (UNKNOWN, SECRET_MASK) and error.validator == "type" and path:
-                wanted = error.validator_value if isinstance(error.validator_value, str) else error.validator_value[0]
-                why = "unknown until apply" if error.instance == UNKNOWN else "a secret (masked in the plan)"
-                notes.append(f"{_path_text(path)} is {why}: not checked")
-                _set_at(document, path, copy.deepcopy(_PLACEHOLDERS.get(wanted)))
-                continue
-            return document, [f"{_path_text(path)}: {error.message}"], notes, True
-    return document, ["too many hidden values to validate"], notes, True
+    if validator is None:
+        return document, [], [], False
+    notes: list[str] = []
+    errors: list[str] = []
+    for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
+        path = list(error.absolute_path)
+        if error.instance in (UNKNOWN, SECRET_MASK) and error.validator == "type" and path:
+            wanted = error.validator_value if isinstance(error.validator_value, str) else error.validator_value[0]
+            why = "unknown until apply" if error.instance == UNKNOWN else "a secret (masked in the plan)"
+            notes.append(f"{_path_text(path)} is {why}: not checked")
+            _set_at(document, path, copy.deepcopy(_PLACEHOLDERS.get(wanted)))
+        else:
+            errors.append(f"{_path_text(path)}: {error.message}")
+    return document, errors, notes, True
 
 
 def _helm_values_document(resource: dict[str, Any]) -> tuple[str, list[str]]:
@@ -196,7 +227,8 @@ def render(plan: dict[str, Any], kubernetes_version: str, target: Path) -> Repor
             report.invalid.append(f"{filename}: apiVersion and kind are required")
         else:
             manifest, errors, notes, has_schema = validate_manifest(manifest, schema_version)
-            report.invalid += [f"{filename}: {error}" for error in errors]
+            if errors:
+                report.invalid.append(f"{filename}: {'; '.join(errors)}")
             report.notes += [f"{filename}: {note_text}" for note_text in notes]
             (report.validated if has_schema else report.without_schema).append(filename)
             header = "".join(f"# placeholder: {note_text}\n" for note_text in notes)

@@ -90,8 +90,8 @@ def _check(args: FeatureServerArgs) -> None:
     for name in args.secret_env:
         if not _ENV_NAME.match(name):
             raise InvalidInput(f"FeatureServerArgs.secret_env: {name!r} is not an environment variable name")
-    missing = sorted(_placeholders(dict(args.online_store)) | _placeholders(dict(args.offline_store or {}))
-                     - set(args.secret_env) - set(args.extra_env))
+    referenced = _placeholders(dict(args.online_store)) | _placeholders(dict(args.offline_store or {}))
+    missing = sorted(referenced - set(args.secret_env) - set(args.extra_env))
     if missing:
         raise InvalidInput(f"FeatureServerArgs: the store config refers to ${{{missing[0]}}} but neither secret_env nor "
                            "extra_env defines it")
