@@ -10,8 +10,9 @@ Contract (every cloud's implementation exposes these outputs as attributes):
 - ``alarm_names``: every alarm created, by purpose (``db-cpu``, ``db-free-storage``, ...).
 - ``dashboard_name``: the platform dashboard.
 - ``budget_name``: the monthly cost budget (filtered by the ``environment`` cost-allocation tag).
-- ``alert_receiver``: an Alertmanager receiver body that publishes into the channel, and
-  ``alertmanager_role`` the identity it needs (None when no workload identity was provided).
+- ``alert_receiver``: a ``components.k8s.AlertReceiver`` that publishes into the channel, and
+  ``alertmanager_role`` the identity Alertmanager's service account needs (both None when no
+  workload identity was provided).
 
 What is alarmed, and why these signals:
 
