@@ -35,8 +35,9 @@ is ``privileged`` because the device plugin needs the kubelet's device-plugin di
 - MLflow authentication: MLflow's ``basic-auth`` app. The admin credential is generated
   (``pulumi_random``) into Secret ``mlflow-admin`` (keys ``username``, ``password``) in ``mlops``;
   users read it with ``kubectl -n mlops get secret mlflow-admin``. Auth data lives in the same
-  database (MLflow >= 3.6 keeps its own ``alembic_version_auth`` table), so the image must be
-  MLflow >= 3.6 with the ``db``/``auth`` extras and the object-store client, e.g. the ``-full`` image.
+  database (MLflow >= 3.6 keeps its own ``alembic_version_auth`` table). The image must carry the
+  Postgres driver, the object-store client and the auth extra: the official image is accepted as
+  ``ghcr.io/mlflow/mlflow:v3.9+-full`` (e.g. ``v3.10.1-full``); custom builds are not checked.
 - Node labels/taints the cloud layer puts on node pools (Karpenter NodePools on AWS):
   ``mlops.dev/pool=<pool name>``, ``mlops.dev/capacity-type=spot|on-demand``,
   ``mlops.dev/accelerator=nvidia-gpu`` on GPU nodes, taint ``nvidia.com/gpu=true:NoSchedule`` on GPU
@@ -155,7 +156,7 @@ class ClusterBaselineArgs:
 @dataclass
 class MlflowServerArgs:
     environment: str
-    image: str  # pinned tag or digest; MLflow >= 3.6 with db, auth and object-store extras
+    image: str  # pinned tag or digest; official images: ghcr.io/mlflow/mlflow:v3.9+-full
     artifacts_destination: pulumi.Input[str]  # s3://bucket/prefix, gs://..., wasbs://...
     # Where the database lives (egress on 5432 is allowed to these ranges only).
     database_cidrs: Sequence[str]

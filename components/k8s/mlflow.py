@@ -14,6 +14,7 @@ Decisions:
 
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 import pulumi
@@ -63,6 +64,8 @@ AUTH_CONFIG_PATH = f"{AUTH_CONFIG_DIR}/basic_auth.ini"
 METRICS_DIR = "/tmp/prometheus-metrics"
 DEFAULT_RESOURCES = ResourceBudget(cpu_request="500m", memory_request="1Gi", cpu_limit="2", memory_limit="2Gi")
 PERMISSIONS = ("READ", "EDIT", "MANAGE", "NO_PERMISSIONS")
+OFFICIAL_IMAGE = re.compile(r"^ghcr\.io/mlflow/mlflow:v(\d+)\.(\d+)\.(\d+)(-full)?$")
+MINIMUM_OFFICIAL_VERSION = (3, 9, 0)  # first release with a -full image; auth has its own alembic table since 3.6
 
 # Annotations that make a LoadBalancer Service internal on each cloud (value compared case-insensitively).
 INTERNAL_LB_ANNOTATIONS = {
@@ -120,7 +123,7 @@ class MlflowServer(pulumi.ComponentResource):
     def __init__(self, name: str, args: MlflowServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("mlops:k8s:MlflowServer", name, None, opts)
         environment = require_environment(args.environment)
-        image = require_pinned_image(args.image, "MLflow")
+        image = check_mlflow_image(require_pinned_image(args.image, "MLflow"))
         replicas = replicas_for(environment, args.replicas, "MLflow")
         database_cidrs = require_cidrs(args.database_cidrs, "MlflowServerArgs.database_cidrs")
         check_no_literal_credentials(args.extra_env, "MlflowServerArgs.extra_env")
@@ -251,6 +254,22 @@ class MlflowServer(pulumi.ComponentResource):
                 },
             },
         }
+
+
+def check_mlflow_image(image: str) -> str:
+    """The official image must be a release this Deployment can run: it needs the Postgres driver,
+    the object-store clients and the auth extra (the ``-full`` variant), the ``--allowed-hosts``
+    flag, and auth tables that can share the tracking database (MLflow >= 3.6). Custom builds and
+    digests are the builder's responsibility.
+    """
+    match = OFFICIAL_IMAGE.match(image)
+    if match is None:
+        return image
+    version = tuple(int(part) for part in match.groups()[:3])
+    if version < MINIMUM_OFFICIAL_VERSION or not match.group(4):
+        raise InvalidInput(f"MLflow image {image!r} cannot run this server: use the official '-full' image of MLflow "
+                           ">= 3.9 (Postgres driver, object-store clients, basic-auth), e.g. ghcr.io/mlflow/mlflow:v3.10.1-full")
+    return image
 
 
 def _check_internal_lb(args: MlflowServerArgs) -> Optional[dict[str, str]]:

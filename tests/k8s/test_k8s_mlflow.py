@@ -103,6 +103,8 @@ def test_allowed_hosts_cover_service_names_and_extra_names():
 @pytest.mark.parametrize("overrides, message", [
     ({"environment": "prod", "replicas": 1}, "replicas must be >= 2 in prod"),
     ({"image": "ghcr.io/mlflow/mlflow:latest"}, "must be pinned"),
+    ({"image": "ghcr.io/mlflow/mlflow:v2.22.1"}, "use the official '-full' image of MLflow >= 3.9"),
+    ({"image": "ghcr.io/mlflow/mlflow:v3.10.1"}, "use the official '-full' image of MLflow >= 3.9"),
     ({"extra_env": {"AWS_SECRET_ACCESS_KEY": "abc"}}, "looks like a credential"),
     ({"internal_load_balancer_annotations": {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"},
       "load_balancer_source_ranges": [VPC]}, "must make the load balancer internal"),
