@@ -754,11 +754,12 @@ class Runbook:
         self.repoint(address)
         self.verify(target.dr_region, target.replica_db_id)
         elapsed = self.elapsed()
-        rpo_text = "unknown (promotion was requested by an earlier run)" if lag is None and source is None else (
-            "unknown (no ReplicaLag data)" if lag is None else f"{lag:g} s"
-        )
-        if lag is None and TAG_LAG_AT_PROMOTION in tags:
+        if lag is not None:
+            rpo_text = f"{lag:g} s"
+        elif TAG_LAG_AT_PROMOTION in tags:
             rpo_text = f"{tags[TAG_LAG_AT_PROMOTION]} s (measured when promotion was requested)"
+        else:
+            rpo_text = "unknown (no ReplicaLag data)"
         print(f"failover complete for stack {target.stack}: the tracking database is now "
               f"{target.replica_db_id} in {target.dr_region} ({address})")
         print(f"  measured RPO (replica lag at promotion): {rpo_text}; target {target.rpo_seconds} s")
@@ -915,7 +916,7 @@ class Runbook:
                   f"re-run `make dr-failback STACK={target.stack}` later")
             return EXIT_OK
         print("manual step before the switch: stop writes to the tracking server, e.g. "
-              "`kubectl -n mlflow scale deployment/mlflow --replicas=0`, so that nothing written after this "
+              "`kubectl -n mlops scale deployment/mlflow --replicas=0`, so that nothing written after this "
               "point is lost", file=sys.stderr)
         confirm(f"switch the tracking database of stack {target.stack} back to {target.primary_db_id} in "
                 f"{target.region} (writes are stopped)", target.stack, self.assume_yes)
@@ -930,7 +931,7 @@ class Runbook:
         self.verify(target.region, target.primary_db_id)
         print(f"switched back: {target.primary_db_id} in {target.region} serves the tracking server again "
               f"({self.elapsed():.1f} s). Manual step: start the tracking server again "
-              "(`kubectl -n mlflow scale deployment/mlflow --replicas=<n>`).")
+              "(`kubectl -n mlops scale deployment/mlflow --replicas=<n>`).")
         fresh_dr = self.aws.db(target.dr_region, target.replica_db_id)
         return self._reprotect(promoted, fresh_dr, target.replica_db_id + RETIRED_SUFFIX)
 

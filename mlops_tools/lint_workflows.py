@@ -84,7 +84,7 @@ def builtin_schema(name: str) -> dict[str, Any]:
     return json.loads(location.read_text(encoding="utf-8"))
 
 
-def schema_findings(document: Any, schema: dict[str, Any], path: str) -> list[Finding]:
+def schema_findings(document: Any, schema: dict[str, Any]) -> list[Finding]:
     validator_class = jsonschema.validators.validator_for(schema)
     validator = validator_class(schema)
     findings = []
@@ -93,7 +93,7 @@ def schema_findings(document: Any, schema: dict[str, Any], path: str) -> list[Fi
         while error.context:
             error = max(error.context, key=lambda sub: (len(sub.absolute_path), sub.validator != "required"))
         location = "/".join(str(part) for part in error.absolute_path) or "(top)"
-        findings.append(Finding(path, f"schema at {location}", error.message[:300]))
+        findings.append(Finding("", f"schema at {location}", error.message[:300]))
     return findings
 
 
@@ -286,25 +286,29 @@ class Linter:
                 if secret != "GITHUB_TOKEN":
                     self.add(path, "secrets", f"secrets.{secret}: no long-lived secrets; use OIDC and vars.*")
 
-    def lint_workflow(self, path: Path, schema: dict[str, Any]) -> None:
+    def load_checked(self, path: Path, schema: dict[str, Any]) -> tuple[Any, str]:
+        """Parse a file and apply the checks every workflow and action file gets (schema, secrets)."""
         text = path.read_text(encoding="utf-8")
         try:
             document = load_yaml(path)
         except yaml.YAMLError as error:
             self.add(path, "yaml", str(error).splitlines()[0])
-            return
-        self.findings.extend(
-            Finding(str(path.relative_to(self.root)), f.where, f.message) for f in schema_findings(document, schema, "")
-        )
+            return None, text
+        for finding in schema_findings(document, schema):
+            self.add(path, finding.where, finding.message)
+        self.check_secrets(path, text)
+        return document, text
+
+    def lint_workflow(self, path: Path, schema: dict[str, Any]) -> None:
+        document, text = self.load_checked(path, schema)
         if not isinstance(document, dict):
             return
         raw_lines = text.splitlines()
         triggers = document.get("on")
-        trigger_names = set(triggers) if isinstance(triggers, dict) else set(triggers or []) if isinstance(triggers, list) else {triggers}
+        trigger_names = set(triggers) if isinstance(triggers, (dict, list)) else {triggers}
         for trigger in sorted(FORBIDDEN_TRIGGERS & trigger_names):
             self.add(path, "on", f"{trigger} runs with a write token on untrusted code; use pull_request")
         self.check_permissions(path, document)
-        self.check_secrets(path, text)
         self.check_credentials(path, "env", document.get("env"))
         for job_id, job in (document.get("jobs") or {}).items():
             if not isinstance(job, dict):
@@ -316,17 +320,10 @@ class Linter:
                 self.check_step(path, f"job {job_id} {step_label(index, step)}", step, raw_lines)
 
     def lint_action(self, path: Path, schema: dict[str, Any]) -> None:
-        text = path.read_text(encoding="utf-8")
-        try:
-            document = load_yaml(path)
-        except yaml.YAMLError as error:
-            self.add(path, "yaml", str(error).splitlines()[0])
+        document, text = self.load_checked(path, schema)
+        if not isinstance(document, dict):
             return
-        self.findings.extend(
-            Finding(str(path.relative_to(self.root)), f.where, f.message) for f in schema_findings(document, schema, "")
-        )
-        self.check_secrets(path, text)
-        steps = ((document or {}).get("runs") or {}).get("steps") or []
+        steps = (document.get("runs") or {}).get("steps") or []
         for index, step in enumerate(steps):
             if isinstance(step, dict):
                 self.check_step(path, step_label(index, step), step, text.splitlines())

@@ -132,7 +132,6 @@ def seed_prod_stack(clients: Clients, *, replica: bool = True, lag_seconds: floa
         "ResourceRecordSet": {"Name": RECORD_NAME, "Type": "CNAME", "TTL": 30,
                               "ResourceRecords": [{"Value": primary["Endpoint"]["Address"]}]},
     }]})
-    replica_arn = f"arn:aws:rds:{DR_REGION}:{ACCOUNT}:db:{REPLICA_DB}"
     if replica:
         clients("rds", DR_REGION).create_db_instance_read_replica(
             DBInstanceIdentifier=REPLICA_DB, SourceDBInstanceIdentifier=primary["DBInstanceArn"],

@@ -7,7 +7,6 @@ import os
 import stat
 from pathlib import Path
 
-import boto3
 import pytest
 from moto import mock_aws
 
