@@ -29,6 +29,7 @@ from mlops_tools.mocks import PlatformMocks
 UNKNOWN = rpc.UNKNOWN
 SECRET_MASK = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
+PLAN_RESOURCE_KEYS = ("urn", "type", "name", "custom", "parent", "provider", "inputs", "dependencies", "protect")
 
 
 class PreviewError(Exception):
@@ -109,6 +110,7 @@ class RecordingMonitor(MockMonitor):
                 "dependencies": sorted(set(request.dependencies)),
                 "protect": bool(request.protect),
                 "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+                "propertyDependencies": {prop: sorted(set(deps.urns)) for prop, deps in sorted(request.propertyDependencies.items())},
             }
             if request.type.startswith("pulumi:providers:"):
                 self.platform_mocks.providers[urn] = reveal(inputs)
@@ -133,7 +135,7 @@ class PreviewResult:
 
     @property
     def resources(self) -> list[dict[str, Any]]:
-        """Resources with real values (secrets revealed), the way policy packs see them."""
+        """Resources with real values (secrets revealed) and property dependencies, as policy packs see them."""
         return [{**{k: v for k, v in r.items() if k != "additionalSecretOutputs"}, "inputs": reveal(r["inputs"])}
                 for r in self.records]
 
@@ -142,7 +144,8 @@ class PreviewResult:
         return reveal(self.raw_outputs)
 
     def masked_resources(self) -> list[dict[str, Any]]:
-        return [{**{k: v for k, v in r.items() if k != "additionalSecretOutputs"}, "inputs": mask(r["inputs"])}
+        """Resources in the plan-file shape: secrets masked, only the keys of the plan contract."""
+        return [{**{k: v for k, v in r.items() if k in PLAN_RESOURCE_KEYS}, "inputs": mask(r["inputs"])}
                 for r in self.records]
 
     def masked_outputs(self) -> dict[str, Any]:
