@@ -181,3 +181,50 @@ def require_cidrs(cidrs: Sequence[str], what: str) -> list[str]:
     if not result:
         raise InvalidInput(f"{what} must name at least one private CIDR range (the cluster's VPC/VNet)")
     return result
+
+
+def health_probes(port: str, path: str = "/health", startup_seconds: int = 180) -> dict[str, Any]:
+    """Startup (a budget for slow first starts), readiness and liveness on one health endpoint."""
+    return {"startupProbe": http_probe(path, port, period=10, failures=max(1, startup_seconds // 10)),
+            "readinessProbe": http_probe(path, port, period=10, failures=3),
+            "livenessProbe": http_probe(path, port, period=20, failures=3)}
+
+
+def service_account(resource_name: str, name: str, namespace: str, labels: Mapping[str, str],
+                    annotations: Optional[Mapping[str, Any]], opts: pulumi.ResourceOptions) -> Any:
+    """A workload's own ServiceAccount: workload identity annotations, no API token mounted by default."""
+    import pulumi_kubernetes as k8s
+
+    return k8s.core.v1.ServiceAccount(resource_name, metadata=metadata(name, namespace, labels, annotations),
+                                      automount_service_account_token=False, opts=opts)
+
+
+def replicated_deployment_spec(name: str, replicas: int, pod_labels: Mapping[str, str], pod_spec: Mapping[str, Any],
+                               priority_class: str, pod_annotations: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """A Deployment that keeps serving while it rolls, spread over zones, with the restricted pod context."""
+    template_metadata: dict[str, Any] = {"labels": dict(pod_labels)}
+    if pod_annotations:
+        template_metadata["annotations"] = dict(pod_annotations)
+    return {
+        "replicas": replicas,
+        "selector": {"matchLabels": selector_labels(name)},
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+        "template": {"metadata": template_metadata, "spec": {
+            "serviceAccountName": name,
+            "automountServiceAccountToken": False,  # the servers never call the Kubernetes API
+            "enableServiceLinks": False,
+            "priorityClassName": priority_class,
+            "securityContext": pod_security_context(),
+            "topologySpreadConstraints": spread_across_zones(selector_labels(name)),
+            **pod_spec,
+        }},
+    }
+
+
+def disruption_budget(resource_name: str, name: str, namespace: str, labels: Mapping[str, str],
+                      opts: pulumi.ResourceOptions) -> Any:
+    """At most one replica down for voluntary disruptions (drains, spot-free consolidation)."""
+    import pulumi_kubernetes as k8s
+
+    return k8s.policy.v1.PodDisruptionBudget(resource_name, metadata=metadata(name, namespace, labels), spec={
+        "maxUnavailable": 1, "selector": {"matchLabels": selector_labels(name)}}, opts=opts)

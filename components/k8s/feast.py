@@ -34,19 +34,20 @@ from components.k8s._common import (
     app_labels,
     check_no_literal_credentials,
     container_security_context,
+    disruption_budget,
     find_credential_keys,
     from_namespaces,
-    http_probe,
+    health_probes,
     literal_env,
     metadata,
-    pod_security_context,
     replicas_for,
+    replicated_deployment_spec,
     require_environment,
     require_pinned_image,
     resources,
     secret_env,
     selector_labels,
-    spread_across_zones,
+    service_account,
     tcp_ports,
     writable_dir,
 )
@@ -135,9 +136,8 @@ class FeatureServer(pulumi.ComponentResource):
             store_config["offline_store"] = dict(args.offline_store)
         feature_store_yaml = pulumi.Output.from_input(store_config).apply(render_feature_store_yaml)
 
-        self.service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-sa", metadata=metadata(FEAST_SERVICE_ACCOUNT, namespace, labels, args.service_account_annotations),
-            automount_service_account_token=False, opts=child)
+        self.service_account = service_account(f"{name}-sa", FEAST_SERVICE_ACCOUNT, namespace, labels,
+                                               args.service_account_annotations, child)
         self.config_map = k8s.core.v1.ConfigMap(
             f"{name}-config", metadata=metadata(f"{FEAST_NAME}-config", namespace, labels),
             data={"feature_store.yaml": feature_store_yaml}, opts=child)
@@ -158,42 +158,25 @@ class FeatureServer(pulumi.ComponentResource):
             "resources": resources(args.resources or DEFAULT_RESOURCES),
             "securityContext": container_security_context(),
             # The first registry load from the object store can take a while on a cold start.
-            "startupProbe": http_probe("/health", "http", period=5, failures=36),
-            "readinessProbe": http_probe("/health", "http", period=10, failures=3),
-            "livenessProbe": http_probe("/health", "http", period=20, failures=3),
+            **health_probes("http", startup_seconds=180),
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
                              {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}],
         }
-        self.deployment = k8s.apps.v1.Deployment(name, metadata=metadata(FEAST_NAME, namespace, labels), spec={
-            "replicas": replicas,
-            "selector": {"matchLabels": selector_labels(FEAST_NAME)},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-            "template": {
-                # A config change rolls the pods (a mounted ConfigMap alone would not restart the server).
-                "metadata": {"labels": {**labels, **args.workload_identity_pod_labels},
-                             "annotations": {"mlops.dev/config-hash": feature_store_yaml.apply(_short_hash)}},
-                "spec": {
-                    "serviceAccountName": FEAST_SERVICE_ACCOUNT,
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "priorityClassName": PRIORITY_SERVING,
-                    "securityContext": pod_security_context(),
-                    "topologySpreadConstraints": spread_across_zones(selector_labels(FEAST_NAME)),
-                    "containers": [container],
-                    "volumes": [writable_dir("tmp", "512Mi"),
-                                {"name": "config", "configMap": {"name": f"{FEAST_NAME}-config"}}],
-                },
-            },
-        }, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config_map]))
+        spec = replicated_deployment_spec(FEAST_NAME, replicas, {**labels, **args.workload_identity_pod_labels}, {
+            "containers": [container],
+            "volumes": [writable_dir("tmp", "512Mi"), {"name": "config", "configMap": {"name": f"{FEAST_NAME}-config"}}],
+        }, PRIORITY_SERVING,
+            # A config change rolls the pods (a mounted ConfigMap alone would not restart the server).
+            pod_annotations={"mlops.dev/config-hash": feature_store_yaml.apply(_short_hash)})
+        self.deployment = k8s.apps.v1.Deployment(name, metadata=metadata(FEAST_NAME, namespace, labels), spec=spec,
+                                                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config_map]))
 
         self.service = k8s.core.v1.Service(f"{name}-service", metadata=metadata(FEAST_NAME, namespace, labels), spec={
             "type": "ClusterIP", "selector": selector_labels(FEAST_NAME),
             "ports": [{"name": "http", "port": FEAST_PORT, "targetPort": "http", "protocol": "TCP"},
                       {"name": "metrics", "port": FEAST_METRICS_PORT, "targetPort": "metrics", "protocol": "TCP"}],
         }, opts=child)
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb", metadata=metadata(FEAST_NAME, namespace, labels),
-            spec={"maxUnavailable": 1, "selector": {"matchLabels": selector_labels(FEAST_NAME)}}, opts=child)
+        disruption_budget(f"{name}-pdb", FEAST_NAME, namespace, labels, child)
         k8s.networking.v1.NetworkPolicy(f"{name}-netpol", metadata=metadata(FEAST_NAME, namespace, labels), spec={
             "podSelector": {"matchLabels": selector_labels(FEAST_NAME)}, "policyTypes": ["Ingress", "Egress"],
             "ingress": [

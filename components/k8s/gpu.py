@@ -35,11 +35,12 @@ from components.k8s._common import (
     app_labels,
     container_security_context,
     from_namespaces,
-    http_probe,
+    health_probes,
     metadata,
     pod_security_context,
     resources,
     selector_labels,
+    service_account,
     tcp_ports,
     writable_dir,
 )
@@ -53,15 +54,26 @@ DEVICE_PLUGIN_RESOURCES = ResourceBudget("50m", "64Mi", "200m", "256Mi")
 DCGM_EXPORTER_RESOURCES = ResourceBudget("100m", "256Mi", "500m", "1Gi")
 
 
-def _gpu_node_pod_spec(service_account: str) -> dict[str, Any]:
-    return {
-        "serviceAccountName": service_account,
+def _node_agent(resource_name: str, name: str, component: str, pod: dict[str, Any],
+                child: pulumi.ResourceOptions) -> k8s.apps.v1.DaemonSet:
+    """A DaemonSet (and its ServiceAccount) on every GPU node, staying through taints and drains."""
+    namespace = NODE_AGENTS_NAMESPACE
+    labels = app_labels(name, component)
+    service_account(f"{resource_name}-sa", name, namespace, labels, None, child)
+    spec = {
+        "serviceAccountName": name,
         "automountServiceAccountToken": False,  # neither agent calls the Kubernetes API
         "enableServiceLinks": False,
         "priorityClassName": PRIORITY_NODE_AGENT,
         "nodeSelector": {ACCELERATOR_LABEL: GPU_ACCELERATOR},
         "tolerations": [{"operator": "Exists"}],
+        **pod,
     }
+    return k8s.apps.v1.DaemonSet(resource_name, metadata=metadata(name, namespace, labels), spec={
+        "selector": {"matchLabels": selector_labels(name)},
+        "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+        "template": {"metadata": {"labels": labels}, "spec": spec},
+    }, opts=child)
 
 
 class GpuNodeAgents(pulumi.ComponentResource):
@@ -80,10 +92,6 @@ class GpuNodeAgents(pulumi.ComponentResource):
 
     @staticmethod
     def _device_plugin(name: str, child: pulumi.ResourceOptions) -> k8s.apps.v1.DaemonSet:
-        namespace = NODE_AGENTS_NAMESPACE
-        labels = app_labels(DEVICE_PLUGIN_NAME, "gpu-device-plugin")
-        k8s.core.v1.ServiceAccount(f"{name}-device-plugin-sa", metadata=metadata(DEVICE_PLUGIN_NAME, namespace, labels),
-                                   automount_service_account_token=False, opts=child)
         container = {
             "name": DEVICE_PLUGIN_NAME, "image": DEVICE_PLUGIN_IMAGE,
             "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "false"}, {"name": "MIG_STRATEGY", "value": "none"}],
@@ -92,22 +100,16 @@ class GpuNodeAgents(pulumi.ComponentResource):
             "securityContext": container_security_context(uid=0),
             "volumeMounts": [{"name": "device-plugin", "mountPath": DEVICE_PLUGIN_DIR}],
         }
-        spec = {**_gpu_node_pod_spec(DEVICE_PLUGIN_NAME),
-                "securityContext": {"runAsUser": 0, "runAsNonRoot": False, "seccompProfile": {"type": "RuntimeDefault"}},
-                "containers": [container],
-                "volumes": [{"name": "device-plugin", "hostPath": {"path": DEVICE_PLUGIN_DIR, "type": "Directory"}}]}
-        return k8s.apps.v1.DaemonSet(f"{name}-device-plugin", metadata=metadata(DEVICE_PLUGIN_NAME, namespace, labels), spec={
-            "selector": {"matchLabels": selector_labels(DEVICE_PLUGIN_NAME)},
-            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
-            "template": {"metadata": {"labels": labels}, "spec": spec},
-        }, opts=child)
+        return _node_agent(f"{name}-device-plugin", DEVICE_PLUGIN_NAME, "gpu-device-plugin", {
+            "securityContext": {"runAsUser": 0, "runAsNonRoot": False, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [container],
+            "volumes": [{"name": "device-plugin", "hostPath": {"path": DEVICE_PLUGIN_DIR, "type": "Directory"}}],
+        }, child)
 
     @staticmethod
     def _dcgm_exporter(name: str, child: pulumi.ResourceOptions) -> k8s.apps.v1.DaemonSet:
         namespace = NODE_AGENTS_NAMESPACE
         labels = app_labels(DCGM_EXPORTER_NAME, "gpu-metrics")
-        k8s.core.v1.ServiceAccount(f"{name}-dcgm-exporter-sa", metadata=metadata(DCGM_EXPORTER_NAME, namespace, labels),
-                                   automount_service_account_token=False, opts=child)
         container = {
             "name": DCGM_EXPORTER_NAME, "image": DCGM_EXPORTER_IMAGE,
             "env": [
@@ -122,18 +124,13 @@ class GpuNodeAgents(pulumi.ComponentResource):
             "ports": [{"name": "metrics", "containerPort": DCGM_EXPORTER_PORT, "protocol": "TCP"}],
             "resources": resources(DCGM_EXPORTER_RESOURCES),
             "securityContext": container_security_context(uid=DCGM_EXPORTER_UID),
-            "startupProbe": http_probe("/health", "metrics", period=5, failures=24),
-            "readinessProbe": http_probe("/health", "metrics", period=15, failures=3),
-            "livenessProbe": http_probe("/health", "metrics", period=30, failures=3),
+            **health_probes("metrics", startup_seconds=120),
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
         }
-        spec = {**_gpu_node_pod_spec(DCGM_EXPORTER_NAME), "securityContext": pod_security_context(DCGM_EXPORTER_UID),
-                "containers": [container], "volumes": [writable_dir("tmp", "64Mi")]}
-        daemonset = k8s.apps.v1.DaemonSet(f"{name}-dcgm-exporter", metadata=metadata(DCGM_EXPORTER_NAME, namespace, labels), spec={
-            "selector": {"matchLabels": selector_labels(DCGM_EXPORTER_NAME)},
-            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
-            "template": {"metadata": {"labels": labels}, "spec": spec},
-        }, opts=child)
+        daemonset = _node_agent(f"{name}-dcgm-exporter", DCGM_EXPORTER_NAME, "gpu-metrics", {
+            "securityContext": pod_security_context(DCGM_EXPORTER_UID),
+            "containers": [container], "volumes": [writable_dir("tmp", "64Mi")],
+        }, child)
         k8s.core.v1.Service(f"{name}-dcgm-exporter-service", metadata=metadata(DCGM_EXPORTER_NAME, namespace, labels), spec={
             "type": "ClusterIP", "selector": selector_labels(DCGM_EXPORTER_NAME),
             "ports": [{"name": "metrics", "port": DCGM_EXPORTER_PORT, "targetPort": "metrics", "protocol": "TCP"}],

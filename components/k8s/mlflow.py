@@ -41,19 +41,20 @@ from components.k8s._common import (
     check_no_literal_credentials,
     container_security_context,
     from_cidrs,
+    disruption_budget,
     from_namespaces,
-    http_probe,
+    health_probes,
     literal_env,
     metadata,
-    pod_security_context,
     replicas_for,
+    replicated_deployment_spec,
     require_cidrs,
     require_environment,
     require_pinned_image,
     resources,
     secret_env,
     selector_labels,
-    spread_across_zones,
+    service_account,
     tcp_ports,
     writable_dir,
 )
@@ -135,9 +136,8 @@ class MlflowServer(pulumi.ComponentResource):
         labels = app_labels(MLFLOW_NAME, "tracking-server")
         child = pulumi.ResourceOptions(parent=self)
 
-        self.service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-sa", metadata=metadata(MLFLOW_SERVICE_ACCOUNT, namespace, labels, args.service_account_annotations),
-            automount_service_account_token=False, opts=child)
+        self.service_account = service_account(f"{name}-sa", MLFLOW_SERVICE_ACCOUNT, namespace, labels,
+                                               args.service_account_annotations, child)
 
         admin_password = random.RandomPassword(f"{name}-admin-password", length=32, special=False, opts=child)
         session_key = random.RandomPassword(f"{name}-session-key", length=48, special=False, opts=child)
@@ -163,9 +163,7 @@ class MlflowServer(pulumi.ComponentResource):
                 spec={"type": "LoadBalancer", "selector": selector_labels(MLFLOW_NAME), "ports": ports,
                       "loadBalancerSourceRanges": sorted(args.load_balancer_source_ranges)}, opts=child)
 
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb", metadata=metadata(MLFLOW_NAME, namespace, labels),
-            spec={"maxUnavailable": 1, "selector": {"matchLabels": selector_labels(MLFLOW_NAME)}}, opts=child)
+        disruption_budget(f"{name}-pdb", MLFLOW_NAME, namespace, labels, child)
 
         callers = [{"from": from_namespaces([*args.client_namespaces, MONITORING_NAMESPACE]), "ports": tcp_ports(["http"])}]
         if lb_annotations is not None:
@@ -225,35 +223,18 @@ class MlflowServer(pulumi.ComponentResource):
             "resources": resources(args.resources or DEFAULT_RESOURCES),
             "securityContext": container_security_context(),
             # Startup runs database migrations: give it up to 5 minutes before liveness applies.
-            "startupProbe": http_probe("/health", "http", period=10, failures=30),
-            "readinessProbe": http_probe("/health", "http", period=10, failures=3),
-            "livenessProbe": http_probe("/health", "http", period=20, failures=3),
+            **health_probes("http", startup_seconds=300),
             "volumeMounts": [
                 {"name": "tmp", "mountPath": "/tmp"},
                 {"name": "auth-config", "mountPath": AUTH_CONFIG_DIR, "readOnly": True},
             ],
         }
-        pod_labels = {**labels, **args.workload_identity_pod_labels}
-        return {
-            "replicas": replicas,
-            "selector": {"matchLabels": selector_labels(MLFLOW_NAME)},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-            "template": {
-                "metadata": {"labels": pod_labels},
-                "spec": {
-                    "serviceAccountName": MLFLOW_SERVICE_ACCOUNT,
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "priorityClassName": PRIORITY_SERVING,
-                    "securityContext": pod_security_context(),
-                    "topologySpreadConstraints": spread_across_zones(selector_labels(MLFLOW_NAME)),
-                    "terminationGracePeriodSeconds": 30,
-                    "initContainers": [auth_init],
-                    "containers": [server],
-                    "volumes": [writable_dir("tmp", "1Gi"), writable_dir("auth-config", "1Mi", memory=True)],
-                },
-            },
-        }
+        return replicated_deployment_spec(MLFLOW_NAME, replicas, {**labels, **args.workload_identity_pod_labels}, {
+            "terminationGracePeriodSeconds": 30,
+            "initContainers": [auth_init],
+            "containers": [server],
+            "volumes": [writable_dir("tmp", "1Gi"), writable_dir("auth-config", "1Mi", memory=True)],
+        }, PRIORITY_SERVING)
 
 
 def check_mlflow_image(image: str) -> str:
