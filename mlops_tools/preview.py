@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import runpy
 import sys
 import traceback
@@ -183,8 +184,36 @@ def _program_error(exc: BaseException) -> PreviewError:
     return PreviewError(f"program failed: {type(exc).__name__}: {exc}{where}")
 
 
+def _stalled_registrations() -> list[str]:
+    """Resources whose registration is still waiting on inputs (read from the SDK's pending tasks)."""
+    stalled = []
+    for task in asyncio.all_tasks():
+        for frame in task.get_stack():
+            if frame.f_code.co_name == "do_register" and "ty" in frame.f_locals and "name" in frame.f_locals:
+                stalled.append(f"{frame.f_locals['ty']} {frame.f_locals['name']!r}")
+    return sorted(stalled)
+
+
+async def _run_with_deadline(program: Callable[[], Any], seconds: float) -> None:
+    """Run the program; a program whose Outputs never resolve fails with the stuck resources named."""
+    run = asyncio.ensure_future(run_pulumi_func(lambda: run_in_stack(program)))
+    done, _ = await asyncio.wait([run], timeout=seconds)
+    if not done:
+        stalled = _stalled_registrations()
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=1)
+        raise PreviewError(
+            f"program did not finish within {seconds:.0f} s: "
+            + (f"{', '.join(stalled)} wait on values that never resolve" if stalled else "an Output never resolves")
+            + " (a dependency cycle between resources, or an exception inside an apply)")
+    run.result()
+
+
 def preview_program(program: Callable[[], Any], *, project: str = "mlops-platform", stack: str = "dev",
-                    config: Optional[dict[str, str]] = None, secret_keys: Iterable[str] = ()) -> PreviewResult:
+                    config: Optional[dict[str, str]] = None, secret_keys: Iterable[str] = (),
+                    deadline_seconds: float = float(os.environ.get("MLOPS_PREVIEW_DEADLINE", "120"))) -> PreviewResult:
     """Run `program` as `pulumi preview` would, against realistic mocks; return what it registered."""
     config = dict(config or {})
     mocks = PlatformMocks(config)
@@ -196,7 +225,7 @@ def preview_program(program: Callable[[], Any], *, project: str = "mlops-platfor
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
         # set_mocks registers an empty root stack; start a fresh one that collects pulumi.export calls.
         settings.ROOT.set(None)
-        loop.run_until_complete(run_pulumi_func(lambda: run_in_stack(program)))
+        loop.run_until_complete(_run_with_deadline(program, deadline_seconds))
     except PreviewError:
         raise
     except BaseException as exc:  # noqa: BLE001 - every program failure becomes one readable line

@@ -1,5 +1,6 @@
 """The offline preview: what it records, what it masks, how it fails, and that it is deterministic."""
 
+import asyncio
 import json
 
 import pulumi
@@ -128,3 +129,12 @@ def test_missing_stack_file_lists_the_stacks(project):
 def test_preview_stack_runs_the_projects_main(project):
     result = preview_stack(project, "dev")
     assert {r["type"] for r in result.resources} >= {"aws:s3/bucket:Bucket", "aws:kms/key:Key", "pulumi:providers:aws"}
+
+
+def test_a_program_that_never_resolves_names_the_stuck_resources():
+    def cycle():
+        never = pulumi.Output(set(), asyncio.get_event_loop().create_future(), asyncio.get_event_loop().create_future())
+        aws.s3.Bucket("stuck", bucket=never)
+
+    with pytest.raises(PreviewError, match=r"did not finish within 1 s: aws:s3/bucket:Bucket 'stuck' wait on values that never resolve"):
+        preview_program(cycle, deadline_seconds=1)
