@@ -10,7 +10,8 @@ Contract (every cloud's implementation exposes these outputs as attributes):
 - ``alarm_names``: every alarm created, by purpose (``db-cpu``, ``db-free-storage``, ...).
 - ``dashboard_name``: the platform dashboard.
 - ``budget_name``: the monthly cost budget (filtered by the ``environment`` cost-allocation tag).
-- ``alert_receiver``: a ``components.k8s.AlertReceiver`` that publishes into the channel, and
+- ``alert_receiver``: the body (``config``) of a ``components.k8s.AlertReceiver`` that publishes
+  into the channel, and
   ``alertmanager_role`` the identity Alertmanager's service account needs (both None when no
   workload identity was provided).
 

@@ -24,7 +24,7 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.k8s import ALERTMANAGER_SERVICE_ACCOUNT, MONITORING_NAMESPACE, AlertReceiver
+from components.k8s import ALERTMANAGER_SERVICE_ACCOUNT, MONITORING_NAMESPACE
 from components.monitoring import MonitoringArgs
 from components.tracking.aws import IrsaRoleFactory, arn_part
 
@@ -35,7 +35,6 @@ FALLBACK_CONNECTION_ALARM = 100
 _BURSTABLE_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
 _GIB_PER_VCPU = {"m": 4, "r": 8, "x": 16}
 SERVICE_PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com")
-ALERT_RECEIVER = "platform-alerts"
 
 
 def instance_memory_gib(instance_class: str) -> Optional[float]:
@@ -214,11 +213,11 @@ class Monitoring(pulumi.ComponentResource):
         self.alertmanager_role = aws_inputs.irsa_role(
             f"{name}-alertmanager", MONITORING_NAMESPACE, ALERTMANAGER_SERVICE_ACCOUNT, policy,
             pulumi.ResourceOptions(parent=self), tags=self._tags)
-        # For components/k8s MonitoringStackArgs.alert_receivers (+ the role on Alertmanager's service account).
-        self.alert_receiver = AlertReceiver(name=ALERT_RECEIVER, config={"sns_configs": [{
+        # The body of a components.k8s.AlertReceiver (Alertmanager's service account gets the role).
+        self.alert_receiver = {"sns_configs": [{
             "topic_arn": self.topic.arn, "sigv4": {"region": aws_inputs.region}, "send_resolved": True,
             "subject": f"[{self.args.environment}] {{{{ .CommonLabels.alertname }}}}",
-        }]})
+        }]}
 
     def _dr_topic(self, name: str, args: MonitoringArgs, dr: DrMonitoringInputs, tags: dict) -> None:
         """Alarms on DR-region metrics (replica lag) notify through a topic in that region."""
