@@ -6,6 +6,7 @@ the plan, what the policy pack checks and what `mlops_tools.manifests` validates
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
@@ -158,24 +159,33 @@ def from_namespaces(names: Iterable[str]) -> list[dict[str, Any]]:
     return [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}} for name in sorted(set(names))]
 
 
-def from_cidrs(cidrs: Iterable[str]) -> list[dict[str, Any]]:
-    return [{"ipBlock": {"cidr": cidr}} for cidr in sorted(set(cidrs))]
+def from_cidrs(cidrs: Iterable[pulumi.Input[str]]) -> list[dict[str, Any]]:
+    """ipBlock peers; known ranges sorted and de-duplicated (stable plans), Outputs kept in order after them."""
+    known = sorted({cidr for cidr in cidrs if isinstance(cidr, str)})
+    pending = [cidr for cidr in cidrs if not isinstance(cidr, str)]
+    return [{"ipBlock": {"cidr": cidr}} for cidr in [*known, *pending]]
 
 
 def tcp_ports(ports: Iterable[Any]) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": port} for port in ports]
 
 
-def require_cidrs(cidrs: Sequence[str], what: str) -> list[str]:
-    import ipaddress
+_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598, used for pod ranges
 
-    result = []
+
+def require_cidrs(cidrs: Sequence[pulumi.Input[str]], what: str) -> list[pulumi.Input[str]]:
+    """Private CIDR ranges (RFC 1918/6598/4193); values still unknown at preview pass through unchecked."""
+    result: list[pulumi.Input[str]] = []
     for cidr in cidrs:
+        if not isinstance(cidr, str):
+            result.append(cidr)
+            continue
         try:
             network = ipaddress.ip_network(cidr)
         except ValueError:
             raise InvalidInput(f"{what}: {cidr!r} is not a CIDR range") from None
-        if not network.is_private:
+        shared = network.version == 4 and network.subnet_of(_SHARED_ADDRESS_SPACE)
+        if not (network.is_private or shared) or network.prefixlen == 0:
             raise InvalidInput(f"{what}: {cidr!r} is not a private range")
         result.append(str(network))
     if not result:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Optional
 
 import pulumi
@@ -86,6 +87,9 @@ def alertmanager_config(args: MonitoringStackArgs) -> dict[str, Any]:
         raise InvalidInput(f"MonitoringStackArgs.alert_receivers: names must be unique and not {NULL_RECEIVER!r} "
                            f"(got {names})")
     for receiver in args.alert_receivers:
+        if not isinstance(receiver.config, Mapping):
+            raise InvalidInput(f"alert receiver {receiver.name!r}: config must be the receiver's body as a mapping "
+                               f"(e.g. {{'sns_configs': [...]}}), got {type(receiver.config).__name__}")
         leaked = find_credential_keys(receiver.config)
         if leaked:
             raise InvalidInput(f"alert receiver {receiver.name!r}: {', '.join(leaked)} would put a credential in the "

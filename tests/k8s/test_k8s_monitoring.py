@@ -63,6 +63,7 @@ def test_alert_routes_and_receivers_come_from_config(release):
     ([AlertReceiver("slack", {"slack_configs": [{"api_url": "https://hooks.slack.com/services/T/B/X"}]})], [], "would put a credential"),
     ([AlertReceiver("sns", {})], [AlertRoute("pager", ['severity="critical"'])], "no such receiver"),
     ([AlertReceiver("null", {})], [], "must be unique and not 'null'"),
+    ([AlertReceiver("nested", AlertReceiver("sns", {}))], [], "config must be the receiver's body as a mapping"),
 ])
 def test_alert_config_refuses_credentials_and_dangling_routes(receivers, routes, message):
     with pytest.raises(InvalidInput, match=message):
