@@ -18,8 +18,9 @@ from components.dr import DrArgs, dr_outputs
 from components.dr.aws import AwsDrInputs, DisasterRecovery
 from components.features import FeaturesArgs
 from components.features.aws import AwsFeaturesInputs, FeatureStore
-from components.k8s import ClusterBaselineArgs
-from components.k8s.baseline import ClusterBaseline
+from components.k8s import (PLATFORM_NAMESPACE, AlertReceiver, ClusterBaselineArgs, FeatureServerArgs,
+                            GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs, PlatformWorkloadsArgs)
+from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.aws import AwsKeysInputs, Keys
 from components.monitoring import MonitoringArgs
@@ -31,8 +32,9 @@ from components.registry.aws import AwsRegistryInputs, ModelRegistry
 from components.tracking import TrackingArgs
 from components.tracking.aws import AwsTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
-from components.training.aws import (DISCOVERY_TAG, AwsTrainingPoolInputs, Karpenter, KarpenterArgs,
-                                     SpotInterruptionArgs, SpotInterruptionHandling, TrainingPool)
+from components.training.aws import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERIES, KARPENTER_SCRAPE_TARGET,
+                                     AwsTrainingPoolInputs, Karpenter, KarpenterArgs, SpotInterruptionArgs,
+                                     SpotInterruptionHandling, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool)
 from stacks.config import PlatformConfig
 
 
@@ -81,11 +83,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                            k8s_provider=cluster.k8s_provider),
                      opts=on_primary)
 
-    baseline = ClusterBaseline("platform-baseline", ClusterBaselineArgs(
-        environment=cfg.environment, private_network_cidrs=[network.vpc_cidr],
-        max_nodes=cfg.cluster.system_node_count + 1 + sum(pool.max_nodes for pool in cfg.training_pools),
-        max_gpu_nodes=sum(pool.max_nodes for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu")),
-        opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
+    # The MLflow namespace comes from the in-cluster workloads, which are built last (they need the
+    # tracking, feature and monitoring outputs); the DB-URI ExternalSecret waits for it.
+    mlflow_namespace, resolve_mlflow_namespace = pulumi.deferred_output()
 
     registry = ModelRegistry("registry", RegistryArgs.from_config(cfg, name, tags),
                              AwsRegistryInputs(images_key_arn=keys.artifacts.arn), opts=on_primary)
@@ -94,7 +94,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         cluster_security_group_id=cluster.cluster_security_group_id,
         artifacts_key_arn=keys.artifacts.arn, database_key_arn=keys.database.arn, logs_key_arn=keys.notifications.arn,
         irsa_role=cluster.irsa_role, k8s_provider=cluster.k8s_provider,
-        mlflow_namespace=baseline.namespace_names["mlops"]), opts=on_primary)
+        mlflow_namespace=mlflow_namespace), opts=on_primary)
     features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, tags), AwsFeaturesInputs(
         region=cfg.region, features_key_arn=keys.features.arn, irsa_role=cluster.irsa_role), opts=on_primary)
     dr = None
@@ -110,6 +110,18 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         system_node_group_asg_name=cluster.system_node_group_asg_name,
         online_table_names=list(features.online_tables.values()), irsa_role=cluster.irsa_role,
         dr=dr.monitoring_inputs if dr else None), opts=on_primary)
+    trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
+        cluster=cluster, region=cfg.region, features_bucket_arn=features.store.bucket_arn,
+        features_key_arn=keys.features.arn, tags=tags), opts=on_primary)
+
+    workloads: Optional[PlatformWorkloads] = None
+    try:
+        workloads = platform_workloads(cfg, network, cluster, karpenter, tracking, features, monitoring, trainer)
+    finally:
+        # Never leave the deferred namespace pending: a failing component must surface as its error,
+        # not as a program that waits forever for the ExternalSecret's namespace.
+        resolve_mlflow_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
+                                 else pulumi.Output.from_input(PLATFORM_NAMESPACE))
 
     return {
         "cloud": "aws",
@@ -130,3 +142,34 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                      "name": tracking.db_endpoint_record["name"]},
         "dr": dr_outputs(cfg, dr),
     }
+
+
+def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, karpenter: Karpenter,
+                       tracking: TrackingServer, features: FeatureStore, monitoring: Monitoring,
+                       trainer: TrainingJobIdentity) -> PlatformWorkloads:
+    """The in-cluster platform (components/k8s), fed with the AWS side's identities and addresses."""
+    irsa = "eks.amazonaws.com/role-arn"
+    gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
+    return PlatformWorkloads("platform", PlatformWorkloadsArgs(
+        baseline=ClusterBaselineArgs(
+            environment=cfg.environment, private_network_cidrs=[network.vpc_cidr],
+            max_nodes=cfg.cluster.system_node_count + 1 + sum(pool.max_nodes for pool in cfg.training_pools),
+            max_gpu_nodes=sum(pool.max_nodes for pool in gpu_pools),
+            training_service_account_annotations=trainer.service_account_annotations),
+        mlflow=MlflowServerArgs(
+            environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
+            database_cidrs=network.data_subnet_cidrs, service_account_annotations={irsa: tracking.service_account_role},
+            extra_env={"AWS_REGION": cfg.region}),
+        feast=FeatureServerArgs(
+            environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,
+            registry_path=features.registry_path, provider="aws", online_store=features.online_store,
+            offline_store=features.offline_store, service_account_annotations={irsa: features.service_account_role},
+            extra_env={"AWS_REGION": cfg.region}),
+        monitoring=MonitoringStackArgs(
+            environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
+            private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class,
+            alert_receivers=[AlertReceiver("platform-alerts", monitoring.alert_receiver)],
+            alertmanager_service_account_annotations={irsa: monitoring.alertmanager_role.arn},
+            scrape_targets=[KARPENTER_SCRAPE_TARGET], interruption_queries=KARPENTER_INTERRUPTION_QUERIES),
+        gpu=GpuNodeAgentsArgs() if gpu_pools else None),
+        opts=pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=[karpenter]))

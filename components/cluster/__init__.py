@@ -16,6 +16,7 @@ Workload identity (AWS: IRSA) outputs:
 - ``oidc_issuer``: issuer host/path WITHOUT ``https://`` (the prefix of IAM condition keys,
   e.g. ``oidc.eks.us-east-1.amazonaws.com/id/ABC...``).
 - ``node_role_arn``: the system node group's role.
+- AWS only: ``system_node_group_asg_name`` (the system node group's Auto Scaling group, for alarms).
 - ``irsa_role(name, namespace, service_account, policy_json, opts)``: creates an IAM role that only
   ``system:serviceaccount:<namespace>:<service_account>`` can assume through the cluster's OIDC
   provider (``StringEquals`` on ``<issuer>:sub`` and ``<issuer>:aud`` = ``sts.amazonaws.com``),

@@ -7,7 +7,7 @@ Contract (every cloud's implementation exposes these outputs as attributes):
 - ``availability_zones``: the zones used, in subnet order (list[str]).
 - ``private_subnet_ids``: one per zone, for cluster nodes and pods (no public IPs, egress via NAT).
 - ``data_subnet_ids``: one per zone, for managed data stores (databases, caches); no route to
-  the internet at all.
+  the internet at all. ``data_subnet_cidrs``: their ranges (list[str], known at preview).
 - ``public_subnet_ids``: one per zone, only for internet-facing load balancers and NAT gateways.
 
 Subnet sizing (the range is carved deterministically, so plans are stable): the first 3/4 of the

@@ -54,6 +54,7 @@ class Network(pulumi.ComponentResource):
         subnets = plan_subnets(args.cidr, len(zones))
         self.availability_zones = zones
         self.vpc_cidr = args.cidr
+        self.data_subnet_cidrs = list(subnets.data)  # known at preview: egress rules of database clients use them
 
         vpc = aws.ec2.Vpc(name, cidr_block=args.cidr, enable_dns_support=True, enable_dns_hostnames=True,
                           tags=named("vpc"), opts=child)

@@ -31,7 +31,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster.aws import SYSTEM_POOL, Cluster, aws_managed_policy, is_arm_instance_type, service_trust_policy
-from components.k8s import POOL_LABEL
+from components.k8s import (POOL_LABEL, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, DashboardQuery,
+                            ScrapeTarget)
 from components.keys.aws import AccountContext, account_context
 from components.training import TrainingPoolArgs, node_labels, node_taints
 
@@ -283,6 +284,59 @@ class Karpenter(pulumi.ComponentResource):
         )
         self.register_outputs({"nodeRoleName": node_role.name, "controllerRoleArn": controller_role.arn,
                                "chartVersion": args.chart_version})
+
+
+# What Prometheus scrapes from the controller (the chart's metrics Service) and the dashboard
+# series for the spot-interruption panel.
+KARPENTER_SCRAPE_TARGET = ScrapeTarget(
+    name="karpenter", namespace=KARPENTER_NAMESPACE, port="http-metrics",
+    service_labels={"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"})
+KARPENTER_INTERRUPTION_QUERIES = (
+    DashboardQuery("Interruption messages received", "sum by (message_type) (increase(karpenter_interruption_received_messages_total[1h]))",
+                   "{{message_type}}"),
+    DashboardQuery("Interruption messages handled", "sum(increase(karpenter_interruption_deleted_messages_total[1h]))", "deleted"),
+    DashboardQuery("Interruption queue delay (p95)",
+                   "histogram_quantile(0.95, sum by (le) (rate(karpenter_interruption_message_queue_duration_seconds_bucket[10m])))",
+                   "p95 seconds"),
+)
+
+
+# --- Training job identity ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrainingJobIdentityArgs:
+    cluster: Cluster
+    region: str
+    features_bucket_arn: pulumi.Input[str]
+    features_key_arn: pulumi.Input[str]
+    # Prefixes of the Feast bucket training jobs read (offline store and registry); read-only.
+    read_prefixes: Sequence[str] = ("offline", "registry")
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class TrainingJobIdentity(pulumi.ComponentResource):
+    """The IRSA role of training jobs (`training/trainer`): read the Feast offline store and registry.
+
+    MLflow artifacts go through the tracking server (it proxies the artifact store), images come
+    through the node role, so this is all a training pod needs from AWS.
+    """
+
+    def __init__(self, name: str, args: TrainingJobIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlops:training:TrainingJobIdentity", name, None, opts)
+        tags = {**args.tags, "component": "training"}
+        objects = [pulumi.Output.format("{0}/{1}/*", args.features_bucket_arn, prefix) for prefix in args.read_prefixes]
+        policy_json = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "ReadFeatureData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": objects},
+            {"Sid": "ListFeatureData", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": args.features_bucket_arn,
+             "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*" for prefix in args.read_prefixes]}}},
+            {"Sid": "DecryptFeatureDataThroughS3", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": args.features_key_arn,
+             "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}}},
+        ]})
+        self.role = args.cluster.irsa_role(f"{name}-trainer", TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT,
+                                           policy_json=policy_json, opts=pulumi.ResourceOptions(parent=self), tags=tags)
+        self.role_arn = self.role.arn
+        self.service_account_annotations = {"eks.amazonaws.com/role-arn": self.role.arn}
+        self.register_outputs({"roleArn": self.role.arn})
 
 
 # --- Pools ------------------------------------------------------------------------------------
