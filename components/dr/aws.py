@@ -112,6 +112,15 @@ class DisasterRecovery(pulumi.ComponentResource):
             "artifactReplicaBucket": self.artifact_replica_bucket, "featureReplicaBucket": self.feature_replica_bucket,
         })
 
+    def _service_role(self, name: str, service: str, description: str) -> aws.iam.Role:
+        """A role only `service` acting for this account can assume (no confused deputy)."""
+        return aws.iam.Role(
+            name, description=description,
+            assume_role_policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [{
+                "Sid": "ServiceOfThisAccount", "Effect": "Allow", "Principal": {"Service": f"{service}.amazonaws.com"},
+                "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": self._account}}}]}),
+            tags=self._tags, opts=pulumi.ResourceOptions(parent=self))
+
     # --- database ------------------------------------------------------------------------------
 
     def _database_replica(self, name: str, args: DrArgs, tracking: TrackingServer) -> None:
@@ -185,12 +194,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 kms_key_arn=dr_key, opts=pulumi.ResourceOptions(parent=self, providers=[self._dr.provider]))
             pairs.append(ReplicatedBucketPair(f"{kind}-to-{args.replica_region}", source, replica))
 
-        role = aws.iam.Role(
-            f"{name}-replication", description=f"{args.name}: S3 replication into {args.replica_region}",
-            assume_role_policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [{
-                "Sid": "S3OfThisAccount", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
-                "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": self._account}}}]}),
-            tags=self._tags, opts=pulumi.ResourceOptions(parent=self))
+        role = self._service_role(f"{name}-replication", "s3", f"{args.name}: S3 replication into {args.replica_region}")
         policy = aws.iam.RolePolicy(f"{name}-replication", role=role.id, policy=replication_policy(
             pairs, args.primary_region, args.replica_region), opts=pulumi.ResourceOptions(parent=self))
         self.replication_role = role
@@ -224,12 +228,8 @@ class DisasterRecovery(pulumi.ComponentResource):
         prefix = registry.repository_prefix
         dr_key = self._dr_keys["artifacts"]
         repositories = pulumi.Output.format("arn:aws:ecr:{0}:{1}:repository/{2}/*", args.replica_region, self._account, prefix)
-        creation_role = aws.iam.Role(
-            f"{name}-ecr-creation", description=f"{args.name}: ECR creates replicated repositories in {args.replica_region}",
-            assume_role_policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [{
-                "Sid": "EcrOfThisAccount", "Effect": "Allow", "Principal": {"Service": "ecr.amazonaws.com"},
-                "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": self._account}}}]}),
-            tags=self._tags, opts=pulumi.ResourceOptions(parent=self))
+        creation_role = self._service_role(
+            f"{name}-ecr-creation", "ecr", f"{args.name}: ECR creates replicated repositories in {args.replica_region}")
         creation_policy = aws.iam.RolePolicy(
             f"{name}-ecr-creation", role=creation_role.id, policy=pulumi.Output.json_dumps({
                 "Version": "2012-10-17", "Statement": [

@@ -34,44 +34,23 @@ def _lifecycle_rules(args: BucketArgs) -> list[dict]:
     return rules
 
 
+def _deny(sid: str, action: str, resource, condition: dict) -> dict:
+    return {"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": action, "Resource": resource, "Condition": condition}
+
+
 def _bucket_policy(bucket_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str]) -> pulumi.Output[str]:
     """Deny anything not over TLS 1.2+, and uploads that ask for another key or no KMS at all."""
     objects = pulumi.Output.concat(bucket_arn, "/*")
+    everything = [bucket_arn, objects]
     return pulumi.Output.json_dumps({
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, objects],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-            {
-                "Sid": "DenyOutdatedTls",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, objects],
-                "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-            },
-            {
-                "Sid": "DenyNonKmsEncryption",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-            },
-            {
-                "Sid": "DenyOtherKmsKeys",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn}},
-            },
+            _deny("DenyInsecureTransport", "s3:*", everything, {"Bool": {"aws:SecureTransport": "false"}}),
+            _deny("DenyOutdatedTls", "s3:*", everything, {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
+            _deny("DenyNonKmsEncryption", "s3:PutObject", objects,
+                  {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}),
+            _deny("DenyOtherKmsKeys", "s3:PutObject", objects,
+                  {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn}}),
         ],
     })
 
