@@ -1,6 +1,8 @@
 """The real AWS stack files preview to the complete platform, pass every policy pack, and export the fixed outputs."""
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,9 @@ OUTPUTS = {"cloud", "environment", "region", "trackingUrl", "artifactBucket", "m
 DR_OUTPUTS = {"enabled", "region", "rpoMinutes", "rtoMinutes", "dbReplicaId", "dbReplicaArn", "artifactReplicaBucket",
               "featureReplicaBucket", "onlineStoreReplicaRegion", "imageReplicaRegion"}
 CAPABILITIES = ["mlops:keys:Keys", "mlops:network:Network", "mlops:cluster:Cluster", "mlops:training:SpotInterruptionHandling",
-                "mlops:training:Karpenter", "mlops:tracking:TrackingServer", "mlops:registry:ModelRegistry",
-                "mlops:features:FeatureStore", "mlops:monitoring:Monitoring"]
+                "mlops:training:Karpenter", "mlops:training:TrainingJobIdentity", "mlops:tracking:TrackingServer",
+                "mlops:registry:ModelRegistry", "mlops:features:FeatureStore", "mlops:monitoring:Monitoring",
+                "mlops:k8s:PlatformWorkloads"]
 STATEFUL = ["aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey", "aws:rds/instance:Instance", "aws:dynamodb/table:Table",
             "aws:ecr/repository:Repository", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]
 
@@ -114,3 +117,34 @@ def test_stateful_resources_are_protected_in_prod(stack):
     assert stateful
     unprotected = sorted(r["name"] for r in stateful if not r["protect"])
     assert unprotected == ([] if stack.cfg.deletion_protection else sorted(r["name"] for r in stateful))
+
+
+def test_mlflow_database_secret_waits_for_the_platform_namespace(stack):
+    secret = stack.result.one("kubernetes:external-secrets.io/v1:ExternalSecret")
+    namespace = [n for n in stack.result.by_type("kubernetes:core/v1:Namespace") if n["inputs"]["metadata"]["name"] == "mlops"]
+    assert secret["inputs"]["metadata"]["namespace"] == "mlops" and namespace
+    assert namespace[0]["urn"] in secret["dependencies"]
+
+
+def test_in_cluster_workloads_get_the_aws_identities(stack):
+    accounts = {(a["inputs"]["metadata"]["namespace"], a["inputs"]["metadata"]["name"]): a["inputs"]["metadata"].get("annotations", {})
+                for a in stack.result.by_type("kubernetes:core/v1:ServiceAccount")}
+    roles = {r["name"]: r for r in stack.result.by_type("aws:iam/role:Role")}
+    expected = {("mlops", "mlflow"): "tracking-mlflow", ("mlops", "feast"): "features-feature-server",
+                ("training", "trainer"): "training-jobs-trainer"}
+    for account, role in expected.items():
+        arn = accounts[account]["eks.amazonaws.com/role-arn"]
+        assert arn.startswith("arn:aws:iam::123456789012:role/" + role + "-"), account
+        assert role in roles
+
+
+def test_a_failing_component_is_reported_not_waited_for():
+    """The deferred MLflow namespace is resolved even when a later component raises."""
+    code = ("from pathlib import Path\n"
+            "from mlops_tools.preview import PreviewError, preview_stack\n"
+            "try:\n"
+            "    preview_stack(Path('.'), 'dev', ['mlops:tracking={\"mlflowImage\": \"ghcr.io/mlflow/mlflow:v2.22.1\"}'])\n"
+            "except PreviewError as error:\n"
+            "    print(error)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "MLflow image 'ghcr.io/mlflow/mlflow:v2.22.1' cannot run this server" in done.stdout, done.stderr[-2000:]

@@ -7,8 +7,8 @@ import pytest
 
 from components.training import TrainingPoolArgs
 from components.training.aws import (AMI_ALIAS, INTERRUPTION_EVENTS, KARPENTER_VERSION, AwsTrainingPoolInputs, Karpenter,
-                                     KarpenterArgs, SpotInterruptionArgs, SpotInterruptionHandling, TrainingPool, aws_vcpus,
-                                     cpu_limit)
+                                     KarpenterArgs, SpotInterruptionArgs, SpotInterruptionHandling, TrainingJobIdentity,
+                                     TrainingJobIdentityArgs, TrainingPool, aws_vcpus, cpu_limit)
 from stacks.config import ConfigError, load_config
 
 from .foundation import NAME, PRIMARY, as_list, foundation, policy, preview, statements
@@ -18,6 +18,8 @@ POOLS = [
     TrainingPoolArgs("gpu-spot", ("g5.xlarge", "g6.xlarge"), max_nodes=2, accelerator="nvidia-gpu"),
     TrainingPoolArgs("arm-on-demand", ("m7g.xlarge",), max_nodes=3, spot=False),
 ]
+
+FEATURES_BUCKET_ARN = "arn:aws:s3:::mlops-test-features"
 
 
 def program():
@@ -29,6 +31,8 @@ def program():
     for pool in POOLS:
         TrainingPool(f"training-{pool.name}", pool,
                      AwsTrainingPoolInputs(karpenter, NAME, keys.cluster.arn, cluster.k8s_provider), opts=built.opts)
+    TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(cluster, PRIMARY, FEATURES_BUCKET_ARN, keys.features.arn),
+                        opts=built.opts)
     pulumi.export("queueArn", queue.queue_arn)
     pulumi.export("queueName", queue.queue_name)
     pulumi.export("karpenterNodeRoleArn", karpenter.node_role.arn)
@@ -225,3 +229,17 @@ def test_config_rejects_a_floor_and_metal_sizes_on_aws_with_the_key_named():
         "node group",
     ]
     assert load_config("dev", pool_config()).training_pools[0].min_nodes == 0
+
+
+def test_training_jobs_read_only_the_feast_offline_store_and_registry(result):
+    role = result.one("aws:iam/role:Role", "training-jobs-trainer")
+    [trust] = policy(role, "assumeRolePolicy")["Statement"]
+    assert trust["Condition"]["StringEquals"][result.outputs["oidcIssuer"] + ":sub"] == "system:serviceaccount:training:trainer"
+    document = statements(policy(result.one("aws:iam/rolePolicy:RolePolicy", "training-jobs-trainer")))
+    assert document["ReadFeatureData"] == {"Sid": "ReadFeatureData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": [
+        f"{FEATURES_BUCKET_ARN}/offline/*", f"{FEATURES_BUCKET_ARN}/registry/*"]}
+    assert document["ListFeatureData"]["Resource"] == FEATURES_BUCKET_ARN
+    assert document["ListFeatureData"]["Condition"] == {"StringLike": {"s3:prefix": ["offline/*", "registry/*"]}}
+    decrypt = document["DecryptFeatureDataThroughS3"]
+    assert decrypt["Action"] == "kms:Decrypt" and decrypt["Resource"] == result.outputs["key:features"]
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{PRIMARY}.amazonaws.com"}}
