@@ -230,6 +230,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         repositories = pulumi.Output.format("arn:aws:ecr:{0}:{1}:repository/{2}/*", args.replica_region, self._account, prefix)
         creation_role = self._service_role(
             f"{name}-ecr-creation", "ecr", f"{args.name}: ECR creates replicated repositories in {args.replica_region}")
+        self.image_creation_role = creation_role
         creation_policy = aws.iam.RolePolicy(
             f"{name}-ecr-creation", role=creation_role.id, policy=pulumi.Output.json_dumps({
                 "Version": "2012-10-17", "Statement": [

@@ -62,6 +62,7 @@ def data_platform(*, prod: bool, dr: bool) -> DataPlatform:
         pulumi.export("artifactReplicaBucket", recovery.artifact_replica_bucket)
         pulumi.export("featureReplicaBucket", recovery.feature_replica_bucket)
         pulumi.export("replicationRoleArn", recovery.replication_role.arn)
+        pulumi.export("imageCreationRoleArn", recovery.image_creation_role.arn)
     pulumi.export("dbArn", tracking.db_instance_arn)
     pulumi.export("dbId", tracking.db_instance_id)
     pulumi.export("artifactBucket", tracking.artifact_bucket)

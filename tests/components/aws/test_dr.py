@@ -165,7 +165,7 @@ def test_images_replicate_into_immutable_repositories_encrypted_with_the_dr_arti
     [trust] = policy(prod.one("aws:iam/role:Role", "dr-ecr-creation"), "assumeRolePolicy")["Statement"]
     assert trust["Principal"] == {"Service": "ecr.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
-    assert inputs["customRoleArn"].endswith(":role/" + inputs["customRoleArn"].split("/")[-1])
+    assert inputs["customRoleArn"] == prod.outputs["imageCreationRoleArn"]
     by_sid = statements(policy(prod.one("aws:iam/rolePolicy:RolePolicy", "dr-ecr-creation")))
     assert by_sid["CreateReplicatedRepositories"]["Resource"] == f"arn:aws:ecr:{DR}:{ACCOUNT}:repository/{NAME}/*"
     assert by_sid["EncryptWithDrArtifactsKey"]["Resource"] == prod.outputs["replica:artifacts"]
