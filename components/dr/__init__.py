@@ -42,7 +42,6 @@ class DrArgs:
     network_cidr: str  # the DR region's (data-only) network; must not overlap the primary network
     az_count: int = 2  # the database replica's subnet group spans this many zones
     db_instance_class: Optional[str] = None  # None = same class as the primary
-    backup_retention_days: int = 14  # the replica keeps backups so a promoted database has them from day one
     performance_insights: bool = False
     deletion_protection: bool = False
     log_retention_days: int = 30
@@ -59,7 +58,7 @@ class DrArgs:
     def from_config(cls, cfg, name: str, tags: Mapping[str, str]) -> "DrArgs":
         return cls(name=name, primary_region=cfg.region, replica_region=cfg.dr.replica_region,
                    rpo_minutes=cfg.dr.rpo_minutes, rto_minutes=cfg.dr.rto_minutes,
-                   network_cidr=str(cfg.dr_network_cidr), backup_retention_days=cfg.backup_retention_days,
+                   network_cidr=str(cfg.dr_network_cidr),
                    performance_insights=cfg.is_prod, deletion_protection=cfg.deletion_protection,
                    untagged_image_expiry_days=cfg.registry.untagged_image_expiry_days, tags=dict(tags))
 

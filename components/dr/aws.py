@@ -7,8 +7,9 @@ with the DR-region twin of its domain's key (multi-Region replica keys from the 
   flow logs), just enough for the database replica's subnet group.
 - Database: a cross-region read replica of the tracking database (``replicate_source_db`` = the
   primary's ARN), in a security group with no rules: nothing runs in the DR region until a
-  failover, and the runbook opens it to whatever it brings up. Read replicas cannot take a final
-  snapshot, so none is requested; deletion protection still applies.
+  failover, and the runbook opens it to whatever it brings up. PostgreSQL read replicas have no
+  automated backups and cannot take a final snapshot (RDS refuses both), so neither is requested;
+  the runbook turns backups on right after promotion. Deletion protection still applies.
 - Buckets: replicas of the artifact and feature buckets from the shared hardened-bucket helper.
   Replication replicates SSE-KMS objects (re-encrypted with the DR key) and delete markers, with
   Replication Time Control (15-minute SLA) and metrics, which the monitoring component alarms on.
@@ -164,7 +165,6 @@ class DisasterRecovery(pulumi.ComponentResource):
             publicly_accessible=False,
             multi_az=False,  # a standby of a standby; the runbook makes the promoted instance multi-AZ
             ca_cert_identifier="rds-ca-rsa2048-g1",
-            backup_retention_period=args.backup_retention_days,
             copy_tags_to_snapshot=True,
             deletion_protection=args.deletion_protection,
             skip_final_snapshot=True,  # RDS refuses final snapshots of read replicas
