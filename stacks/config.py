@@ -79,7 +79,7 @@ class TrackingConfig(_Model):
     # None means "the environment's default": single-AZ in dev, multi-AZ in staging/prod.
     multi_az: Optional[bool] = None
     backup_retention_days: Optional[int] = Field(default=None, ge=1, le=35)
-    mlflow_image: str = Field(default="ghcr.io/mlflow/mlflow:v2.22.1", pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+    mlflow_image: str = Field(default="ghcr.io/mlflow/mlflow:v3.10.1-full", pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
 
     @field_validator("mlflow_image")
     @classmethod
