@@ -51,6 +51,23 @@ def is_arm_instance_type(instance_type: str) -> bool:
     return bool(digits) and "g" in family[digits[0] + 1:]
 
 
+# What every node (system or Karpenter-launched) needs: join the cluster, pull images, be reachable
+# through SSM Session Manager instead of SSH. Pod networking and volumes have their own IRSA roles.
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore")
+
+
+def node_role_with_policies(resource_name: str, description: str, partition: pulumi.Input[str], tags: dict[str, str],
+              parent: pulumi.Resource) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+    """An EC2 node role with exactly NODE_POLICIES attached (attachments returned for depends_on)."""
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(resource_name, description=description,
+                        assume_role_policy=service_trust_policy("ec2.amazonaws.com"), tags=tags, opts=child)
+    attachments = [aws.iam.RolePolicyAttachment(f"{resource_name}-{policy}", role=role.name,
+                                                policy_arn=aws_managed_policy(partition, policy), opts=child)
+                   for policy in NODE_POLICIES]
+    return role, attachments
+
+
 @dataclass(frozen=True)
 class AwsClusterInputs:
     """AWS-only inputs: where the cluster lives and which keys protect it."""
@@ -199,14 +216,8 @@ class Cluster(pulumi.ComponentResource):
 
     def _system_nodes(self, name: str, args: ClusterArgs, aws_inputs: AwsClusterInputs, ctx) -> aws.eks.NodeGroup:
         child = pulumi.ResourceOptions(parent=self)
-        node_role = aws.iam.Role(
-            f"{name}-system-nodes", description=f"EKS system nodes of {args.name}",
-            assume_role_policy=service_trust_policy("ec2.amazonaws.com"), tags=self._tags, opts=child)
-        attachments = [
-            aws.iam.RolePolicyAttachment(f"{name}-system-nodes-{policy}", role=node_role.name,
-                                         policy_arn=aws_managed_policy(ctx.partition, policy), opts=child)
-            for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore")
-        ]
+        node_role, attachments = node_role_with_policies(
+            f"{name}-system-nodes", f"EKS system nodes of {args.name}", ctx.partition, self._tags, self)
         self.node_role = node_role
         self.node_role_arn = node_role.arn
         launch_template = aws.ec2.LaunchTemplate(

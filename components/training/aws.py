@@ -30,7 +30,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster.aws import SYSTEM_POOL, Cluster, aws_managed_policy, is_arm_instance_type, service_trust_policy
+from components.cluster.aws import SYSTEM_POOL, Cluster, is_arm_instance_type, node_role_with_policies
 from components.k8s import (POOL_LABEL, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, DashboardQuery,
                             ScrapeTarget)
 from components.keys.aws import AccountContext, account_context
@@ -238,14 +238,8 @@ class Karpenter(pulumi.ComponentResource):
         ctx = account_context(self)
         cluster = args.cluster
 
-        node_role = aws.iam.Role(
-            f"{name}-nodes", description=f"Karpenter-launched training nodes of {args.cluster_name}",
-            assume_role_policy=service_trust_policy("ec2.amazonaws.com"), tags=tags, opts=child)
-        attachments = [
-            aws.iam.RolePolicyAttachment(f"{name}-nodes-{policy}", role=node_role.name,
-                                         policy_arn=aws_managed_policy(ctx.partition, policy), opts=child)
-            for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore")
-        ]
+        node_role, attachments = node_role_with_policies(
+            f"{name}-nodes", f"Karpenter-launched training nodes of {args.cluster_name}", ctx.partition, tags, self)
         access = aws.eks.AccessEntry(f"{name}-nodes", cluster_name=cluster.name, principal_arn=node_role.arn,
                                      type="EC2_LINUX", tags=tags, opts=child)
         self.node_role = node_role
