@@ -11,9 +11,13 @@ How other components get to use a key (no key-policy edit needed when they add a
    policy already lets that statement take effect for calls made through the domain's services.
 3. Services that act as their own principal are named as service principals with a
    source-account/context condition: CloudWatch Logs, EventBridge, CloudWatch alarms and AWS
-   Budgets on the notifications key (they publish into encrypted log groups, queues and topics),
-   and the EC2 Auto Scaling service-linked role on the cluster key (managed node groups launch
-   encrypted root volumes through it).
+   Budgets on the notifications key (they publish into encrypted log groups, queues and topics).
+4. The cluster key encrypts EBS volumes, which EC2 creates on behalf of service-linked roles
+   (EC2 Auto Scaling for managed node groups, EC2 Spot/Fleet for Karpenter) that carry no KMS
+   permission of their own. Like the AWS-managed ``aws/ebs`` key, the cluster key therefore lets
+   any principal *of this account* (``kms:CallerAccount``) use it *through EC2 only*
+   (``kms:ViaService`` = ``ec2.<region>``). No role outside the account, and no direct call,
+   can use it; and no service-linked role has to exist before the key does.
 
 Keys are multi-Region primaries even when DR is off: the property cannot be changed after
 creation, and turning DR on later must not replace every key (and re-encrypt every data store).
@@ -134,14 +138,13 @@ def _service_statements(domain: str, region: str, account_id: str, partition: st
              "Resource": "*", "Condition": source_account},
         ]
     if domain == "cluster":
-        autoscaling = (f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
-                       "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")
+        through_ec2 = {"kms:CallerAccount": account_id, "kms:ViaService": f"ec2.{region}.{dns_suffix}"}
         return [
-            {"Sid": "AutoScalingLaunchesEncryptedNodeVolumes", "Effect": "Allow",
-             "Principal": {"AWS": autoscaling}, "Action": CRYPTO_ACTIONS, "Resource": "*"},
-            {"Sid": "AutoScalingAttachesEncryptedNodeVolumes", "Effect": "Allow",
-             "Principal": {"AWS": autoscaling}, "Action": ["kms:CreateGrant"], "Resource": "*",
-             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+            {"Sid": "AccountPrincipalsEncryptVolumesThroughEc2", "Effect": "Allow", "Principal": {"AWS": "*"},
+             "Action": CRYPTO_ACTIONS, "Resource": "*", "Condition": {"StringEquals": through_ec2}},
+            {"Sid": "AccountPrincipalsAttachVolumesThroughEc2", "Effect": "Allow", "Principal": {"AWS": "*"},
+             "Action": ["kms:CreateGrant"], "Resource": "*",
+             "Condition": {"StringEquals": through_ec2, "Bool": {"kms:GrantIsForAWSResource": "true"}}},
         ]
     return []
 

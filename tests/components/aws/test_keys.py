@@ -57,11 +57,14 @@ def test_account_administers_but_uses_only_through_the_domain_services(with_dr, 
     assert grants["Condition"]["StringEquals"]["kms:ViaService"] == condition["kms:ViaService"]
 
 
-def test_no_statement_grants_everyone(with_dr):
+def test_a_wildcard_principal_is_always_pinned_to_this_account_and_a_service(with_dr):
     for key in with_dr.by_type("aws:kms/key:Key") + with_dr.by_type("aws:kms/replicaKey:ReplicaKey"):
         for statement in policy(key)["Statement"]:
-            assert statement["Principal"] != "*" and statement["Principal"].get("AWS") != "*", key["name"]
             assert all(not a.endswith(":*") for a in as_list(statement["Action"])), key["name"]
+            if statement["Principal"] == "*" or statement["Principal"].get("AWS") == "*":
+                condition = statement["Condition"]["StringEquals"]
+                assert condition["kms:CallerAccount"] == "123456789012", key["name"]
+                assert condition["kms:ViaService"].startswith("ec2."), key["name"]
 
 
 def test_notifications_key_names_the_services_that_publish_into_encrypted_channels(with_dr):
@@ -79,12 +82,19 @@ def test_notifications_key_names_the_services_that_publish_into_encrypted_channe
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
-def test_cluster_key_lets_auto_scaling_launch_encrypted_node_volumes(with_dr):
+def test_cluster_key_encrypts_volumes_for_this_accounts_principals_through_ec2_only(with_dr):
+    """Auto Scaling and EC2 Fleet launch node volumes through service-linked roles; like aws/ebs."""
     document = statements(policy(key_of(with_dr, "cluster")))
-    slr = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-    assert document["AutoScalingLaunchesEncryptedNodeVolumes"]["Principal"] == {"AWS": slr}
-    grant = document["AutoScalingAttachesEncryptedNodeVolumes"]
-    assert grant["Action"] == ["kms:CreateGrant"] and grant["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    through_ec2 = {"kms:CallerAccount": "123456789012", "kms:ViaService": f"ec2.{PRIMARY}.amazonaws.com"}
+    use = document["AccountPrincipalsEncryptVolumesThroughEc2"]
+    assert use["Principal"] == {"AWS": "*"} and set(use["Action"]) == set(CRYPTO_ACTIONS)
+    assert use["Condition"] == {"StringEquals": through_ec2}
+    grant = document["AccountPrincipalsAttachVolumesThroughEc2"]
+    assert grant["Action"] == ["kms:CreateGrant"]
+    assert grant["Condition"] == {"StringEquals": through_ec2, "Bool": {"kms:GrantIsForAWSResource": "true"}}
+    replica = statements(policy(with_dr.one("aws:kms/replicaKey:ReplicaKey", "keys-cluster-dr")))
+    assert replica["AccountPrincipalsEncryptVolumesThroughEc2"]["Condition"]["StringEquals"]["kms:ViaService"] \
+        == f"ec2.{DR}.amazonaws.com"
 
 
 def test_data_keys_name_no_service_principal(with_dr):
