@@ -344,7 +344,7 @@ class AwsTrainingPoolInputs:
     ami_alias: str = AMI_ALIAS
     # Voluntary disruption: a training pod runs for hours, so only empty nodes are consolidated.
     consolidate_after: str = "5m"
-    expire_after: str = "720h"  # nodes are replaced monthly (patched AMI) once empty
+    expire_after: str = "720h"  # nodes older than 30 days are replaced (patched AMI); jobs get the grace period below
     termination_grace_period: str = "2h"  # a job gets this long to checkpoint before forced termination
 
 
