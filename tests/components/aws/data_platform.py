@@ -31,7 +31,7 @@ class DataPlatform:
     dr: Optional[DisasterRecovery]
 
 
-def data_platform(*, prod: bool, dr: bool) -> DataPlatform:
+def data_platform(*, prod: bool, dr: bool, in_cluster: bool = False) -> DataPlatform:
     base = foundation(dr=dr, protect=prod)
     environment = "prod" if prod else "dev"
     tags = {"environment": environment}
@@ -42,7 +42,8 @@ def data_platform(*, prod: bool, dr: bool) -> DataPlatform:
         AwsTrackingInputs(vpc_id=base.network.vpc_id, data_subnet_ids=base.network.data_subnet_ids,
                           cluster_security_group_id=base.cluster.cluster_security_group_id,
                           artifacts_key_arn=base.keys.artifacts.arn, database_key_arn=base.keys.database.arn,
-                          logs_key_arn=base.keys.notifications.arn, irsa_role=base.cluster.irsa_role),
+                          logs_key_arn=base.keys.notifications.arn, irsa_role=base.cluster.irsa_role,
+                          k8s_provider=base.cluster.k8s_provider if in_cluster else None),
         opts=base.opts)
     registry = ModelRegistry("registry", RegistryArgs(name=NAME, protect=prod, tags=tags),
                              AwsRegistryInputs(images_key_arn=base.keys.artifacts.arn), opts=base.opts)
@@ -65,7 +66,17 @@ def data_platform(*, prod: bool, dr: bool) -> DataPlatform:
         pulumi.export("imageCreationRoleArn", recovery.image_creation_role.arn)
     pulumi.export("dbArn", tracking.db_instance_arn)
     pulumi.export("dbId", tracking.db_instance_id)
+    pulumi.export("dbAddress", tracking.db.address)
+    pulumi.export("dbResourceId", tracking.db.resource_id)
+    pulumi.export("dbSecretArn", tracking.db_master_secret_arn)
+    pulumi.export("dbSecurityGroupId", tracking.db_security_group.id)
+    pulumi.export("dataSubnetIds", base.network.data_subnet_ids)
     pulumi.export("artifactBucket", tracking.artifact_bucket)
+    pulumi.export("artifactRoot", tracking.artifact_root)
+    pulumi.export("trackingUrl", tracking.tracking_url)
+    pulumi.export("record", tracking.db_endpoint_record)
+    if in_cluster:
+        pulumi.export("esoRoleArn", tracking.external_secrets_role.arn)
     pulumi.export("featureBucket", features.bucket_name)
     pulumi.export("tableArns", features.online_table_arns)
     return DataPlatform(base, tracking, registry, features, recovery)

@@ -1,48 +1,20 @@
 """Tracking: RDS backend (CMK, managed secret, IAM auth, TLS, private), hardened artifact bucket,
 private DNS record, IRSA scoped to the prefix and the DB user, ESO syncing the DB URI."""
 
-import pulumi
 import pytest
 
 from components.storage import BucketArgs
-from components.tracking import TrackingArgs, postgres_major, tracking_url
-from components.tracking.aws import ESO_CHART_VERSION, AwsTrackingInputs, TrackingServer
+from components.tracking import postgres_major, tracking_url
+from components.tracking.aws import ESO_CHART_VERSION
 
-from .foundation import NAME, PRIMARY, as_list, foundation, policy, preview, statements
+from .data_platform import data_platform
+from .foundation import NAME, PRIMARY, as_list, policy, preview, statements
 
 ACCOUNT = "123456789012"
 
 
-def tracking_args(prod: bool) -> TrackingArgs:
-    return TrackingArgs(
-        name=NAME, environment="prod" if prod else "dev", db_instance_class="db.r7g.large" if prod else "db.t4g.medium",
-        db_allocated_storage_gb=100 if prod else 20, db_engine_version="16.6", multi_az=prod,
-        backup_retention_days=14 if prod else 7, deletion_protection=prod, performance_insights=prod,
-        tags={"environment": "prod" if prod else "dev"})
-
-
 def program(prod: bool, in_cluster: bool):
-    def run():
-        built = foundation(protect=prod)
-        tracking = TrackingServer("tracking", tracking_args(prod), AwsTrackingInputs(
-            vpc_id=built.network.vpc_id, data_subnet_ids=built.network.data_subnet_ids,
-            cluster_security_group_id=built.cluster.cluster_security_group_id,
-            artifacts_key_arn=built.keys.artifacts.arn, database_key_arn=built.keys.database.arn,
-            logs_key_arn=built.keys.notifications.arn, irsa_role=built.cluster.irsa_role,
-            k8s_provider=built.cluster.k8s_provider if in_cluster else None), opts=built.opts)
-        pulumi.export("dataSubnetIds", built.network.data_subnet_ids)
-        pulumi.export("dbArn", tracking.db_instance_arn)
-        pulumi.export("dbAddress", tracking.db.address)
-        pulumi.export("dbResourceId", tracking.db.resource_id)
-        pulumi.export("dbSecretArn", tracking.db_master_secret_arn)
-        pulumi.export("artifactBucket", tracking.artifact_bucket)
-        pulumi.export("artifactRoot", tracking.artifact_root)
-        pulumi.export("trackingUrl", tracking.tracking_url)
-        pulumi.export("record", tracking.db_endpoint_record)
-        pulumi.export("dbSecurityGroupId", tracking.db_security_group.id)
-        if in_cluster:
-            pulumi.export("esoRoleArn", tracking.external_secrets_role.arn)
-    return run
+    return lambda: data_platform(prod=prod, dr=False, in_cluster=in_cluster)
 
 
 @pytest.fixture(scope="module")
