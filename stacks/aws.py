@@ -116,7 +116,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
     workloads: Optional[PlatformWorkloads] = None
     try:
-        workloads = platform_workloads(cfg, network, cluster, karpenter, tracking, features, monitoring, trainer)
+        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error,
         # not as a program that waits forever for the ExternalSecret's namespace.
@@ -144,9 +144,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     }
 
 
-def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, karpenter: Karpenter,
-                       tracking: TrackingServer, features: FeatureStore, monitoring: Monitoring,
-                       trainer: TrainingJobIdentity) -> PlatformWorkloads:
+def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
+                       features: FeatureStore, monitoring: Monitoring, trainer: TrainingJobIdentity) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the AWS side's identities and addresses."""
     irsa = "eks.amazonaws.com/role-arn"
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
@@ -172,4 +171,4 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             alertmanager_service_account_annotations={irsa: monitoring.alertmanager_role.arn},
             scrape_targets=[KARPENTER_SCRAPE_TARGET], interruption_queries=KARPENTER_INTERRUPTION_QUERIES),
         gpu=GpuNodeAgentsArgs() if gpu_pools else None),
-        opts=pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=[karpenter]))
+        opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
