@@ -87,35 +87,36 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     # tracking, feature and monitoring outputs); the DB-URI ExternalSecret waits for it.
     mlflow_namespace, resolve_mlflow_namespace = pulumi.deferred_output()
 
-    registry = ModelRegistry("registry", RegistryArgs.from_config(cfg, name, tags),
-                             AwsRegistryInputs(images_key_arn=keys.artifacts.arn), opts=on_primary)
-    tracking = TrackingServer("tracking", TrackingArgs.from_config(cfg, name, tags), AwsTrackingInputs(
-        vpc_id=network.vpc_id, data_subnet_ids=network.data_subnet_ids,
-        cluster_security_group_id=cluster.cluster_security_group_id,
-        artifacts_key_arn=keys.artifacts.arn, database_key_arn=keys.database.arn, logs_key_arn=keys.notifications.arn,
-        irsa_role=cluster.irsa_role, k8s_provider=cluster.k8s_provider,
-        mlflow_namespace=mlflow_namespace), opts=on_primary)
-    features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, tags), AwsFeaturesInputs(
-        region=cfg.region, features_key_arn=keys.features.arn, irsa_role=cluster.irsa_role), opts=on_primary)
-    dr = None
-    if cfg.dr.enabled:
-        dr = DisasterRecovery("dr", DrArgs.from_config(cfg, name, tags), AwsDrInputs(
-            dr_provider=dr_provider, tracking=tracking, features=features, registry=registry,
-            dr_key_arns=keys.dr_key_arns), opts=on_primary)
-    monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, tags), AwsMonitoringInputs(
-        region=cfg.region, notifications_key_arn=keys.notifications.arn,
-        db_instance_id=tracking.db_instance_id, db_instance_class=cfg.tracking.db_instance_class,
-        db_allocated_storage_gb=cfg.tracking.db_allocated_storage_gb,
-        interruption_queue_name=interruptions.queue_name, cluster_name=cluster.name,
-        system_node_group_asg_name=cluster.system_node_group_asg_name,
-        online_table_names=list(features.online_tables.values()), irsa_role=cluster.irsa_role,
-        dr=dr.monitoring_inputs if dr else None), opts=on_primary)
-    trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
-        cluster=cluster, region=cfg.region, features_bucket_arn=features.store.bucket_arn,
-        features_key_arn=keys.features.arn, tags=tags), opts=on_primary)
-
     workloads: Optional[PlatformWorkloads] = None
     try:
+        registry = ModelRegistry("registry", RegistryArgs.from_config(cfg, name, tags),
+                                 AwsRegistryInputs(images_key_arn=keys.artifacts.arn), opts=on_primary)
+        tracking = TrackingServer("tracking", TrackingArgs.from_config(cfg, name, tags), AwsTrackingInputs(
+            vpc_id=network.vpc_id, data_subnet_ids=network.data_subnet_ids,
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            artifacts_key_arn=keys.artifacts.arn, database_key_arn=keys.database.arn,
+            logs_key_arn=keys.notifications.arn,
+            irsa_role=cluster.irsa_role, k8s_provider=cluster.k8s_provider,
+            mlflow_namespace=mlflow_namespace), opts=on_primary)
+        features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, tags), AwsFeaturesInputs(
+            region=cfg.region, features_key_arn=keys.features.arn, irsa_role=cluster.irsa_role), opts=on_primary)
+        dr = None
+        if cfg.dr.enabled:
+            dr = DisasterRecovery("dr", DrArgs.from_config(cfg, name, tags), AwsDrInputs(
+                dr_provider=dr_provider, tracking=tracking, features=features, registry=registry,
+                dr_key_arns=keys.dr_key_arns), opts=on_primary)
+        monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, tags), AwsMonitoringInputs(
+            region=cfg.region, notifications_key_arn=keys.notifications.arn,
+            db_instance_id=tracking.db_instance_id, db_instance_class=cfg.tracking.db_instance_class,
+            db_allocated_storage_gb=cfg.tracking.db_allocated_storage_gb,
+            interruption_queue_name=interruptions.queue_name, cluster_name=cluster.name,
+            system_node_group_asg_name=cluster.system_node_group_asg_name,
+            online_table_names=list(features.online_tables.values()), irsa_role=cluster.irsa_role,
+            dr=dr.monitoring_inputs if dr else None), opts=on_primary)
+        trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
+            cluster=cluster, region=cfg.region, features_bucket_arn=features.store.bucket_arn,
+            features_key_arn=keys.features.arn, tags=tags), opts=on_primary)
+
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error,
