@@ -65,7 +65,7 @@ class NetworkConfig(_Model):
 
 
 class ClusterConfig(_Model):
-    version: str = Field(default="1.33", pattern=r"^1\.\d{2}$")
+    version: str = Field(default="1.35", pattern=r"^1\.\d{2}$")
     # Public API endpoint CIDRs; only dev may open the endpoint, never to the whole internet.
     public_access_cidrs: list[ipaddress.IPv4Network] = Field(default_factory=list)
     system_node_instance_type: str = "m6i.large"
