@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional, Protocol, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -27,7 +27,7 @@ import pulumi_kubernetes as k8s
 
 from components.cluster import ClusterArgs
 from components.k8s import CAPACITY_TYPE_LABEL, POOL_LABEL
-from components.keys.aws import account_context
+from components.aws_account import account_context
 
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 STORAGE_CLASS = "gp3-encrypted"
@@ -66,6 +66,13 @@ def node_role_with_policies(resource_name: str, description: str, partition: pul
                                                 policy_arn=aws_managed_policy(partition, policy), opts=child)
                    for policy in NODE_POLICIES]
     return role, attachments
+
+
+class IrsaRoleFactory(Protocol):
+    """The cluster's `irsa_role` helper (Cluster.irsa_role); components take it as an input."""
+
+    def __call__(self, name: str, namespace: str, service_account: str, policy_json: pulumi.Input[str],
+                 opts: pulumi.ResourceOptions, *, tags: dict[str, str]) -> aws.iam.Role: ...
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ from components.network.aws import AwsNetworkInputs, Network
 from components.registry.aws import ModelRegistry, untagged_expiry_policy
 from components.storage import BucketArgs
 from components.storage.aws import SecureBucket
-from components.tracking.aws import POSTGRES_PORT, TrackingServer, arn_part, tracking_db_parameters
+from components.aws_account import arn_part
+from components.tracking.aws import POSTGRES_PORT, TrackingServer, tracking_db_parameters
 
 # S3 Replication Time Control's only (and maximum) threshold.
 S3_RTC_MINUTES = 15

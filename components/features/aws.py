@@ -21,7 +21,7 @@ import pulumi_aws as aws
 from components.features import OFFLINE_PREFIX, REGISTRY_OBJECT, REGISTRY_PREFIX, FeaturesArgs
 from components.storage import BucketArgs
 from components.storage.aws import SecureBucket
-from components.tracking.aws import IrsaRoleFactory
+from components.cluster.aws import IrsaRoleFactory
 
 # What serving (reads) and materialization (batch writes) need; no table-level writes.
 ONLINE_ITEM_ACTIONS = [

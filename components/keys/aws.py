@@ -31,6 +31,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_account import AccountContext, account_context
 from components.keys import DOMAINS, KeysArgs
 
 # The services that store each domain's data, i.e. the kms:ViaService values its key accepts.
@@ -74,23 +75,6 @@ class AwsKeysInputs:
     region: str
     dr_region: Optional[str] = None
     dr_provider: Optional[aws.Provider] = None
-
-
-@dataclass(frozen=True)
-class AccountContext:
-    """Account id and partition facts for ARNs and service principals (from invokes, no hard-coding)."""
-
-    account_id: pulumi.Output[str]
-    partition: pulumi.Output[str]
-    dns_suffix: pulumi.Output[str]
-
-
-def account_context(parent: pulumi.Resource) -> AccountContext:
-    """The caller's account and partition, via the parent's provider."""
-    opts = pulumi.InvokeOutputOptions(parent=parent)
-    identity = aws.get_caller_identity_output(opts=opts)
-    partition = aws.get_partition_output(opts=opts)
-    return AccountContext(identity.account_id, partition.partition, partition.dns_suffix)
 
 
 def key_policy(domain: str, region: str, ctx: AccountContext) -> pulumi.Output[str]:

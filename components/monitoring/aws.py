@@ -26,7 +26,8 @@ import pulumi_aws as aws
 
 from components.k8s import ALERTMANAGER_SERVICE_ACCOUNT, MONITORING_NAMESPACE
 from components.monitoring import MonitoringArgs
-from components.tracking.aws import IrsaRoleFactory, arn_part
+from components.aws_account import arn_part
+from components.cluster.aws import IrsaRoleFactory
 
 GIB = 1024 ** 3
 # RDS for PostgreSQL default: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000).

@@ -17,7 +17,7 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.keys.aws import account_context
+from components.aws_account import account_context
 from components.network import NetworkArgs, pick_zones, plan_subnets
 
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs")

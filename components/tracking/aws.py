@@ -15,13 +15,15 @@ Why this shape:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Protocol, Sequence
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.storage import BucketArgs
+from components.aws_account import arn_part
+from components.cluster.aws import IrsaRoleFactory
 from components.storage.aws import SecureBucket
 from components.tracking import MLFLOW_DB_SECRET, MLFLOW_DB_SECRET_KEY, TrackingArgs, postgres_major, tracking_url
 
@@ -32,13 +34,6 @@ ESO_REPOSITORY = "https://charts.external-secrets.io"
 ESO_NAMESPACE = "external-secrets"
 ESO_SERVICE_ACCOUNT = "external-secrets"
 
-
-
-class IrsaRoleFactory(Protocol):
-    """The cluster's `irsa_role` helper (components.cluster.aws.Cluster.irsa_role)."""
-
-    def __call__(self, name: str, namespace: str, service_account: str, policy_json: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions, *, tags: dict[str, str]) -> aws.iam.Role: ...
 
 
 @dataclass(frozen=True)
@@ -56,11 +51,6 @@ class AwsTrackingInputs:
     k8s_provider: Optional[k8s.Provider] = None
     # The MLflow namespace as created by the k8s layer (an Output, so the ExternalSecret waits for it).
     mlflow_namespace: Optional[pulumi.Input[str]] = None
-
-
-def arn_part(arn: pulumi.Input[str], index: int) -> pulumi.Output[str]:
-    """Field `index` of an ARN (3 = region, 4 = account), read from a resource's own ARN."""
-    return pulumi.Output.from_input(arn).apply(lambda value: value.split(":")[index])
 
 
 class TrackingServer(pulumi.ComponentResource):

@@ -33,7 +33,7 @@ import pulumi_kubernetes as k8s
 from components.cluster.aws import SYSTEM_POOL, Cluster, is_arm_instance_type, node_role_with_policies
 from components.k8s import (POOL_LABEL, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, DashboardQuery,
                             ScrapeTarget)
-from components.keys.aws import AccountContext, account_context
+from components.aws_account import AccountContext, account_context
 from components.training import TrainingPoolArgs, node_labels, node_taints
 
 # Pinned versions (bump deliberately: a new AMI alias rolls every Karpenter node through drift).
