@@ -1,4 +1,4 @@
-"""The shared rule library: policy-document normalisation, plain values, rule declaration."""
+"""The shared rule library: policy-document normalisation, plain values, rule declaration, correlation."""
 import pytest
 from pulumi_policy import StackValidationPolicy
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
@@ -8,8 +8,10 @@ from mlops_policy import (
     UNKNOWN,
     CannotCheckDuringPreview,
     PolicyDocumentError,
+    Resource,
     ResourceRule,
     StackRule,
+    correlate,
     load_rules,
     parse_policy_document,
     plain,
@@ -93,3 +95,48 @@ def test_stack_rules_become_stack_policies_and_duplicate_names_are_refused(tmp_p
     import dup_rules
     with pytest.raises(ValueError, match="duplicate rule names"):
         load_rules(dup_rules)
+
+
+# --- correlate: which candidate a child's property refers to ----------------------------------
+
+def _res(name, props=None, deps=(), prop_deps=None):
+    return Resource("test:x:X", name, f"urn:test::{name}", props or {}, dependencies=list(deps),
+                    property_dependencies=prop_deps or {})
+
+
+def _by_name(candidate, value):
+    return candidate.props.get("name") == value
+
+
+A, B = _res("a", {"name": "alpha"}), _res("b", {"name": "beta"})
+
+
+@pytest.mark.parametrize("child, value, expected", [
+    (_res("c", {"parent": UNKNOWN}, prop_deps={"parent": [A, B]}), None, [A, B]),    # the engine's property deps
+    (_res("c", {"parent": "alpha"}, prop_deps={"parent": [B]}), None, [B]),          # ... outrank the value
+    (_res("c", {"parent": "beta"}), None, [B]),                                      # a literal the matcher accepts
+    (_res("c", {"parent": {"key": "alpha"}}), "alpha", [A]),                         # a reference deeper in the prop
+    (_res("c", {"parent": UNKNOWN}, deps=[A, _res("other")]), None, [A]),            # the one candidate depended on
+])
+def test_correlate_finds_the_referenced_candidate(child, value, expected):
+    kwargs = {} if value is None else {"value": value}
+    assert correlate(child, "parent", [A, B], _by_name, **kwargs) == (expected, True)
+
+
+@pytest.mark.parametrize("child", [
+    _res("c", {"parent": "gamma"}),                                                  # names no candidate
+    _res("c", {"parent": "gamma"}, deps=[_res("other")]),                            # ... nor do the deps
+    _res("c", {}, prop_deps={"parent": [_res("other")]}),                            # depends on a non-candidate
+])
+def test_correlate_decides_that_nothing_is_referenced(child):
+    assert correlate(child, "parent", [A, B], _by_name) == ([], True)
+
+
+@pytest.mark.parametrize("child", [
+    _res("c", {"parent": UNKNOWN}),                                                  # unknown, no dependency
+    _res("c", {"parent": UNKNOWN}, deps=[A, B]),                                     # unknown, two candidates
+    _res("c", {"parent": "gamma"}, deps=[A, B]),                                     # names none, two candidates
+])
+def test_correlate_is_undecidable_during_preview(child):
+    result = correlate(child, "parent", [A, B], _by_name)
+    assert result.matches == [] and not result.decided

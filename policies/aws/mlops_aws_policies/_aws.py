@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator, Optional
 
 from mlops_policy import (
-    PolicyDocumentError, Resource, Stack, cannot_check, is_unknown, parse_policy_document, violation,
+    PolicyDocumentError, Resource, Stack, cannot_check, correlate, is_unknown, parse_policy_document, violation,
 )
 
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -40,26 +40,18 @@ def region_of(resource: Resource) -> Optional[str]:
 
 def linked(stack: Stack, source: Resource, prop: str, target_types: Iterable[str],
            target_keys: Iterable[str] = ("bucket",)) -> list:
-    """The resources of ``target_types`` that ``source.props[prop]`` refers to.
+    """The resources of ``target_types`` that ``source.props[prop]`` refers to (see ``correlate``).
 
-    Real previews leave ids of new resources unknown, so values alone cannot correlate.
-    In order: the property's own dependencies; a literal value equal to a target's name
-    input (``target_keys``); the single dependency of a target type.
+    A literal names a target when it equals one of its ``target_keys`` inputs or its bucket ARN.
     """
-    target_types = tuple(target_types)
-    by_prop = [r for r in source.property_dependencies.get(prop, []) if r.type in target_types]
-    if by_prop:
-        return by_prop
-    value = source.props.get(prop)
-    candidates = stack.of_type(*target_types)
-    if isinstance(value, str) and not is_unknown(value):
-        matches = [r for r in candidates
-                   if any(r.props.get(k) == value for k in target_keys)
-                   or (isinstance(r.props.get("bucket"), str) and value == f"arn:aws:s3:::{r.props['bucket']}")]
-        if matches:
-            return matches
-    deps = [r for r in source.dependencies if r.type in target_types]
-    return deps if len(deps) == 1 else []
+    target_keys = tuple(target_keys)
+
+    def names(target: Resource, value: str) -> bool:
+        bucket = target.props.get("bucket")
+        return any(target.props.get(k) == value for k in target_keys) or \
+            (isinstance(bucket, str) and value == f"arn:aws:s3:::{bucket}")
+
+    return correlate(source, prop, stack.of_type(*target_types), names).matches
 
 
 def documents(resource: Resource, props: Iterable[str] = ("policy",), inline: bool = True) -> Iterator[tuple]:

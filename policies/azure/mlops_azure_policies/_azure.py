@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping, Optional
 
-from mlops_policy import Resource, cannot_check, is_unknown
+from mlops_policy import Correlation, Resource, cannot_check, correlate, is_unknown
 
 _VERSIONED = re.compile(
     r"^azure-native(?:_[a-z0-9]+_v[0-9a-z]+)?:(?P<module>[A-Za-z0-9]+)(?:/v[0-9a-z]+)?:(?P<kind>[A-Za-z0-9]+)$")
@@ -88,32 +88,14 @@ def scope_level(scope: str) -> str:
 
 # --- correlating a child resource with its parent server / account ---------------------------
 
-def linked(child: Resource, prop: str, candidates: list, name_of) -> tuple[list, bool]:
-    """The candidates ``child.props[prop]`` points at, and whether that could be decided.
+def linked(child: Resource, prop: str, candidates: list, name_of) -> Correlation:
+    """The candidates ``child.props[prop]`` points at, and whether that could be decided (see ``correlate``).
 
-    Tried in order: the engine's property dependencies (the CLI sends them), the value itself
-    (a name known at preview), then the child's plain dependencies (what the offline preview
-    records) when exactly one candidate is among them. ``name_of`` gives a candidate's name
-    as the child would hold it, or None when that name is not known at preview.
+    ``name_of`` gives a candidate's name as the child would hold it, or None when not known at
+    preview; names compare case-insensitively and only within the child's resource group.
     """
-    deps = child.property_dependencies.get(prop)
-    if deps:
-        hits = [c for c in candidates if any(d.urn == c.urn for d in deps)]
-        if hits:
-            return hits, True
-    value = child.props.get(prop)
     group = child.props.get("resourceGroupName")
-    if isinstance(value, str) and not is_unknown(value):
-        hits = [c for c in candidates if _same(name_of(c), value) and _same_group(c, group)]
-        if hits:
-            return hits, True
-    dependency_urns = {d.urn for d in child.dependencies}
-    among = [c for c in candidates if c.urn in dependency_urns]
-    if len(among) == 1:
-        return among, True
-    if is_unknown(value) or len(among) > 1:
-        return [], False
-    return [], True
+    return correlate(child, prop, candidates, lambda c, value: _same(name_of(c), value) and _same_group(c, group))
 
 
 def _same(a: Any, b: Any) -> bool:

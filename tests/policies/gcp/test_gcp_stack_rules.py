@@ -77,3 +77,13 @@ def test_max_rotation_days_config_applies():
 
 def test_exclude_for_skips_the_named_key():
     assert check_stack(RULE, [key("imported-k", None)], config={"excludeFor": ["imported-*"]}).passed
+
+
+def test_data_store_using_two_new_keys_is_named_on_both():
+    """A Bigtable instance with a cluster per region: in a first preview both key names are unknown."""
+    clusters = [{"clusterId": "a", "kmsKeyName": UNKNOWN}, {"clusterId": "b", "kmsKeyName": UNKNOWN}]
+    outcome = check_stack(RULE, [Res(CRYPTO_KEY, "ka", {"keyRing": RING}), Res(CRYPTO_KEY, "kb", {"keyRing": RING}),
+                                 Res("gcp:bigtable/instance:Instance", "features", {"clusters": clusters},
+                                     deps=["ka", "kb"], prop_deps={"clusters": ["ka", "kb"]})])
+    assert sorted(outcome.messages) == [f"key {k} (encrypts features): rotationPeriod is not set: the key material "
+                                        "never rotates." for k in ("ka", "kb")]

@@ -5,7 +5,9 @@ the stack whose CMEK setting names it (bucket, Cloud SQL, GKE secrets, registry,
 ENCRYPT_DECRYPT keys support automatic rotation; asymmetric and MAC keys, and keys whose
 material lives outside Google (EXTERNAL / EXTERNAL_VPC protection levels), are out of scope.
 """
-from mlops_policy import CIS_GCP, ISO27001, PCI_DSS, SOC2, StackRule, cannot_check, get, is_unknown, violation
+from mlops_policy import (
+    CIS_GCP, ISO27001, PCI_DSS, SOC2, StackRule, cannot_check, correlate, get, is_unknown, violation,
+)
 
 from .._gcp import DAY_SECONDS, crypto_key_name, duration_seconds, key_name, path
 
@@ -58,15 +60,8 @@ def _references(resource, dotted):
     return [v for v in (path(item, tail) for item in items or []) if v]
 
 
-def _keys_named(resource, prop, value, keys):
-    """The stack's CryptoKeys a data store's key reference names (by value, else by its one key dependency)."""
-    if isinstance(value, str) and not is_unknown(value):
-        named = [k for k in keys if crypto_key_name(k) == key_name(value)]
-        if named:
-            return named
-    linked = {d.urn: d for d in resource.property_dependencies.get(prop, []) if d.type == CRYPTO_KEY} or \
-        {d.urn: d for d in resource.dependencies if d.type == CRYPTO_KEY}
-    return list(linked.values()) if len(linked) == 1 else []
+def _names_key(key, value):
+    return crypto_key_name(key) == key_name(value)
 
 
 def protected_by(stack, keys):
@@ -78,7 +73,7 @@ def protected_by(stack, keys):
             continue
         prop, dotted = reference
         for value in _references(resource, dotted):
-            for key in _keys_named(resource, prop, value, keys):
+            for key in correlate(resource, prop, keys, _names_key, value=value).matches:
                 if resource.name not in users[key.urn]:
                     users[key.urn].append(resource.name)
     return users
