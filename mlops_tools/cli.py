@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -186,3 +187,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # noqa: BLE001 - a bug here still gets one line; MLOPS_DEBUG=1 shows the traceback
+        if os.environ.get("MLOPS_DEBUG"):
+            raise
+        print(f"error: internal error in mlops_tools: {type(error).__name__}: {error} (MLOPS_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 3

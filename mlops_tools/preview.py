@@ -9,6 +9,7 @@ mask them while the policy packs still see real values, as they do under the CLI
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import runpy
@@ -254,7 +255,9 @@ def _config_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return json.dumps(value)
+        return json.dumps(value, default=str)  # YAML dates (waiver expiry) stay ISO strings, as the CLI passes them
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(value)
 
 

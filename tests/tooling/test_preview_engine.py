@@ -138,3 +138,13 @@ def test_a_program_that_never_resolves_names_the_stuck_resources():
 
     with pytest.raises(PreviewError, match=r"did not finish within 1 s: aws:s3/bucket:Bucket 'stuck' wait on values that never resolve"):
         preview_program(cycle, deadline_seconds=1)
+
+
+def test_yaml_dates_in_stack_files_reach_the_program_as_iso_strings(project):
+    from mlops_tools.preview import load_stack_config
+    (project / "Pulumi.dev.yaml").write_text(
+        "config:\n  mlops:cloud: aws\n  mlops:region: us-east-1\n  mlops:waivers:\n"
+        "    - {policy: p, resource: r, reason: reviewed by the team, owner: me, expires: 2027-05-31}\n")
+    _, config = load_stack_config(project, "dev")
+    assert json.loads(config.values["mlops:waivers"])[0]["expires"] == "2027-05-31"
+    assert run_preview(project, "dev", [], policies=False, quiet=True) == 0
