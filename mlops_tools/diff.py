@@ -36,8 +36,27 @@ REPLACING_BY_TYPE = {
 }
 
 
+def _embedded_json(value: str) -> Any:
+    """A JSON document held in a string property (IAM policies, dashboards), or None."""
+    if value[:1] not in "{[":
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested inputs as {"a.b[0].c": leaf} so changes can be reported by property path."""
+    """Nested inputs as {"a.b[0].c": leaf} so changes can be reported by property path.
+
+    JSON documents inside string properties are opened too, so a policy change reads as the
+    statement that changed rather than two long strings.
+    """
+    if isinstance(value, str):
+        document = _embedded_json(value)
+        if isinstance(document, (dict, list)) and document:
+            return flatten(document, prefix)
+        return {prefix: value}
     if isinstance(value, dict):
         if not value:
             return {prefix: {}} if prefix else {}

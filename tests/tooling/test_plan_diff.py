@@ -80,3 +80,11 @@ def test_diff_of_a_missing_plan_file_is_one_line(tmp_path):
     run = subprocess.run([sys.executable, "-m", "mlops_tools", "diff", str(tmp_path / "nope.json"), str(tmp_path / "nope.json")],
                          cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 2 and run.stderr.strip() == f"error: no plan file at {tmp_path / 'nope.json'}"
+
+
+def test_json_documents_in_string_properties_diff_by_statement():
+    doc = lambda actions: json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "arn:aws:s3:::b/*"}]})
+    old = plan(res("p", "aws:iam/rolePolicy:RolePolicy", {"policy": doc(["s3:GetObject"])}))
+    new = plan(res("p", "aws:iam/rolePolicy:RolePolicy", {"policy": doc(["s3:GetObject", "s3:PutObject"])}))
+    report = diff_plans(old, new)
+    assert "  - `policy.Statement[0].Action[1]`: `null` → `s3:PutObject`" in report
