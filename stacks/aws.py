@@ -107,7 +107,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 dr_key_arns=keys.dr_key_arns), opts=on_primary)
         monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, tags), AwsMonitoringInputs(
             region=cfg.region, notifications_key_arn=keys.notifications.arn,
-            db_instance_id=tracking.db_instance_id, db_instance_class=cfg.tracking.db_instance_class,
+            db_instance_id=tracking.db_instance_id, db_instance_class=cfg.db_instance_class,
             db_allocated_storage_gb=cfg.tracking.db_allocated_storage_gb,
             interruption_queue_name=interruptions.queue_name, cluster_name=cluster.name,
             system_node_group_asg_name=cluster.system_node_group_asg_name,

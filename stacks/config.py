@@ -33,6 +33,14 @@ GPU_INSTANCE_PATTERNS = {
 AWS_SIZED_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge)$")
 
 
+# Sizes whose names differ per cloud; the stack file may set any of them explicitly.
+CLOUD_DEFAULTS = {
+    "aws": {"system_node_instance_type": "m6i.large", "db_instance_class": "db.t4g.medium"},
+    "azure": {"system_node_instance_type": "Standard_D4s_v5", "db_instance_class": "Standard_D2ds_v5"},
+    "gcp": {"system_node_instance_type": "e2-standard-4", "db_instance_class": "db-custom-2-7680"},
+}
+
+
 class ConfigError(Exception):
     """Raised with every problem found in a stack's config, one line each."""
 
@@ -68,12 +76,13 @@ class ClusterConfig(_Model):
     version: str = Field(default="1.35", pattern=r"^1\.\d{2}$")
     # Public API endpoint CIDRs; only dev may open the endpoint, never to the whole internet.
     public_access_cidrs: list[ipaddress.IPv4Network] = Field(default_factory=list)
-    system_node_instance_type: str = "m6i.large"
+    # None = the cloud's default (CLOUD_DEFAULTS): instance type names differ per cloud.
+    system_node_instance_type: Optional[str] = None
     system_node_count: int = Field(default=2, ge=1, le=10)
 
 
 class TrackingConfig(_Model):
-    db_instance_class: str = "db.t4g.medium"
+    db_instance_class: Optional[str] = None  # None = the cloud's default (CLOUD_DEFAULTS)
     db_allocated_storage_gb: int = Field(default=20, ge=20, le=16384)
     db_engine_version: str = Field(default="16.6", pattern=r"^\d+(\.\d+)?$")
     # None means "the environment's default": single-AZ in dev, multi-AZ in staging/prod.
@@ -184,6 +193,14 @@ class PlatformConfig(_Model):
     @property
     def is_prod(self) -> bool:
         return self.environment == "prod"
+
+    @property
+    def system_node_instance_type(self) -> str:
+        return self.cluster.system_node_instance_type or CLOUD_DEFAULTS[self.cloud]["system_node_instance_type"]
+
+    @property
+    def db_instance_class(self) -> str:
+        return self.tracking.db_instance_class or CLOUD_DEFAULTS[self.cloud]["db_instance_class"]
 
     @property
     def az_count(self) -> int:

@@ -49,7 +49,7 @@ class ClusterArgs:
     @classmethod
     def from_config(cls, cfg, name: str, tags: Mapping[str, str]) -> "ClusterArgs":
         return cls(name=name, version=cfg.cluster.version,
-                   system_node_instance_type=cfg.cluster.system_node_instance_type,
+                   system_node_instance_type=cfg.system_node_instance_type,
                    system_node_count=cfg.cluster.system_node_count,
                    public_access_cidrs=tuple(str(cidr) for cidr in cfg.cluster.public_access_cidrs),
                    log_retention_days=30 if cfg.environment == "dev" else 365,

@@ -91,7 +91,7 @@ class TrackingArgs:
         """The args a stack builder passes, resolved from the platform config."""
         return cls(
             name=name, environment=cfg.environment,
-            db_instance_class=cfg.tracking.db_instance_class,
+            db_instance_class=cfg.db_instance_class,
             db_allocated_storage_gb=cfg.tracking.db_allocated_storage_gb,
             db_engine_version=cfg.tracking.db_engine_version,
             multi_az=cfg.multi_az_database,

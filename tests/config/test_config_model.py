@@ -162,3 +162,15 @@ def test_project_file_declares_every_config_key_of_the_model():
     declared = set(yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"])
     expected = {f"mlops:{field.alias or name}" for name, field in PlatformConfig.model_fields.items()}
     assert declared == expected
+
+
+@pytest.mark.parametrize("cloud,region,node,db", [
+    ("aws", "us-east-1", "m6i.large", "db.t4g.medium"),
+    ("azure", "westeurope", "Standard_D4s_v5", "Standard_D2ds_v5"),
+    ("gcp", "europe-west4", "e2-standard-4", "db-custom-2-7680"),
+])
+def test_sizes_default_per_cloud_and_can_be_set(cloud, region, node, db):
+    c = load_config("dev", {"mlops:cloud": cloud, "mlops:region": region})
+    assert (c.system_node_instance_type, c.db_instance_class) == (node, db)
+    c = load_config("dev", {"mlops:cloud": cloud, "mlops:region": region, "mlops:tracking": '{"dbInstanceClass": "x-large"}'})
+    assert c.db_instance_class == "x-large"
