@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -111,17 +112,35 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 
 
 def _cmd_preview_all(args: argparse.Namespace) -> int:
-    worst = 0
-    for stack in stacks_in(ROOT):
+    """Every stack, each in its own process (the SDK's runtime state is per process), two at a time."""
+    stacks = stacks_in(ROOT)
+    extra = ["--format", args.format] + (["--quiet"] if args.quiet else [])
+    extra += (["--policy-config", args.policy_config] if args.policy_config else [])
+    extra += (["--today", args.today.isoformat()] if args.today else [])
+    workers = max(1, min(len(stacks), os.cpu_count() or 1, 4))
+    running: list[tuple[str, subprocess.Popen]] = []
+    results: dict[str, tuple[int, str, str]] = {}
+
+    def finish(stack: str, child: subprocess.Popen) -> None:
+        out, err = child.communicate()
+        results[stack] = (child.returncode, out, err)
+
+    for stack in stacks:
+        if len(running) >= workers:
+            finish(*running.pop(0))
+        child = subprocess.Popen([sys.executable, "-m", "mlops_tools", "preview", "--stack", stack, *extra],
+                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        running.append((stack, child))
+    for stack, child in running:
+        finish(stack, child)
+    for stack in stacks:
+        code, out, err = results[stack]
         print(f"=== {stack} ===")
-        try:
-            code = run_preview(ROOT, stack, [], policy_config=_policy_config(args.policy_config),
-                               today=args.today, report_format=args.format, quiet=args.quiet)
-        except CliError as error:
-            print(f"error: {error}", file=sys.stderr)
-            code = 2
-        worst = max(worst, code)
-    return worst
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return max((code for code, _, _ in results.values()), default=0)
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
