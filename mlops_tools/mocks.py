@@ -307,10 +307,12 @@ for _child in ("BucketServerSideEncryptionConfiguration", "BucketVersioning", "B
 AZURE_NAMESPACES = {"keyvault": "Microsoft.KeyVault", "dbforpostgresql": "Microsoft.DBforPostgreSQL",
                     "containerservice": "Microsoft.ContainerService", "managedidentity": "Microsoft.ManagedIdentity",
                     "machinelearningservices": "Microsoft.MachineLearningServices",
-                    "operationalinsights": "Microsoft.OperationalInsights", "containerregistry": "Microsoft.ContainerRegistry"}
+                    "operationalinsights": "Microsoft.OperationalInsights", "containerregistry": "Microsoft.ContainerRegistry",
+                    "privatedns": "Microsoft.Network"}
 AZURE_COLLECTIONS = {"dbforpostgresql:Server": "flexibleServers",
                      "managedidentity:UserAssignedIdentity": "userAssignedIdentities",
-                     "compute:DiskEncryptionSet": "diskEncryptionSets"}
+                     "compute:DiskEncryptionSet": "diskEncryptionSets",
+                     "network:PublicIPAddress": "publicIPAddresses", "privatedns:PrivateZone": "privateDnsZones"}
 
 
 def _azure_resource(ctx: MockContext) -> Outputs:
@@ -385,6 +387,16 @@ AZURE_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
                                                                "configurations", "configurationName"),
     "azure-native:storage:EncryptionScope": _azure_child("storage", "StorageAccount", "accountName",
                                                          "encryptionScopes", "encryptionScopeName"),
+    "azure-native:network:Subnet": _azure_child("network", "VirtualNetwork", "virtualNetworkName", "subnets", "subnetName"),
+    "azure-native:network:PrivateDnsZoneGroup": _azure_child("network", "PrivateEndpoint", "privateEndpointName",
+                                                             "privateDnsZoneGroups", "privateDnsZoneGroupName"),
+    "azure-native:privatedns:VirtualNetworkLink": _azure_child("privatedns", "PrivateZone", "privateZoneName",
+                                                               "virtualNetworkLinks", "virtualNetworkLinkName"),
+    "azure-native:containerservice:AgentPool": _azure_child("containerservice", "ManagedCluster", "resourceName",
+                                                            "agentPools", "agentPoolName"),
+    "azure-native:managedidentity:FederatedIdentityCredential": _azure_child(
+        "managedidentity", "UserAssignedIdentity", "resourceName", "federatedIdentityCredentials",
+        "federatedIdentityCredentialResourceName"),
 }
 
 
