@@ -308,10 +308,12 @@ AZURE_NAMESPACES = {"keyvault": "Microsoft.KeyVault", "dbforpostgresql": "Micros
                     "containerservice": "Microsoft.ContainerService", "managedidentity": "Microsoft.ManagedIdentity",
                     "machinelearningservices": "Microsoft.MachineLearningServices",
                     "operationalinsights": "Microsoft.OperationalInsights", "containerregistry": "Microsoft.ContainerRegistry",
+                    "redisenterprise": "Microsoft.Cache", "insights": "Microsoft.Insights", "monitor": "Microsoft.Insights",
                     "privatedns": "Microsoft.Network"}
 AZURE_COLLECTIONS = {"dbforpostgresql:Server": "flexibleServers",
                      "managedidentity:UserAssignedIdentity": "userAssignedIdentities",
                      "compute:DiskEncryptionSet": "diskEncryptionSets",
+                     "redisenterprise:RedisEnterprise": "redisEnterprise",
                      "network:PublicIPAddress": "publicIPAddresses", "privatedns:PrivateZone": "privateDnsZones"}
 
 
@@ -378,6 +380,20 @@ def _azure_identity(ctx: MockContext) -> dict[str, Any]:
     return {"identity": {**identity, "userAssignedIdentities": assigned}}
 
 
+def _azure_named(name_key: str, **fields: str):
+    """A top-level resource named by `name_key`, with outputs derived from its name and location
+    (templates use {name} and {location}), e.g. a PostgreSQL server's FQDN."""
+    def outputs(ctx: MockContext) -> Outputs:
+        resource_id, extra = _azure_resource(ctx)
+        given = ctx.inputs.get(name_key)
+        if given:
+            resource_id = resource_id.rsplit("/", 1)[0] + f"/{given}"
+            extra["name"] = str(given)
+        values = {"name": extra["name"], "location": str(extra.get("location") or ctx.region).replace(" ", "").lower()}
+        return resource_id, {**extra, **{k: v.format(**values) for k, v in fields.items()}}
+    return outputs
+
+
 AZURE_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
     "azure-native:keyvault:Vault": _key_vault,
     "azure-native:keyvault:Key": _key_vault_key,
@@ -397,6 +413,20 @@ AZURE_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
     "azure-native:managedidentity:FederatedIdentityCredential": _azure_child(
         "managedidentity", "UserAssignedIdentity", "resourceName", "federatedIdentityCredentials",
         "federatedIdentityCredentialResourceName"),
+    "azure-native:storage:StorageAccount": _azure_named("accountName"),
+    "azure-native:storage:BlobContainer": _azure_child("storage", "StorageAccount", "accountName",
+                                                       "blobServices/default/containers", "containerName"),
+    "azure-native:dbforpostgresql:Server": _azure_named("serverName",
+                                                        fullyQualifiedDomainName="{name}.postgres.database.azure.com"),
+    "azure-native:dbforpostgresql:Database": _azure_child("dbforpostgresql", "Server", "serverName",
+                                                          "databases", "databaseName"),
+    "azure-native:containerregistry:Registry": _azure_named("registryName", loginServer="{name}.azurecr.io"),
+    "azure-native:containerregistry:Replication": _azure_child("containerregistry", "Registry", "registryName",
+                                                               "replications", "replicationName"),
+    "azure-native:redisenterprise:RedisEnterprise": _azure_named("clusterName",
+                                                                 hostName="{name}.{location}.redis.azure.net"),
+    "azure-native:redisenterprise:Database": _azure_child("redisenterprise", "RedisEnterprise", "clusterName",
+                                                          "databases", "databaseName"),
 }
 
 
@@ -442,6 +472,8 @@ def _gke_cluster(ctx: MockContext) -> Outputs:
     project, location = _gcp_project(ctx), ctx.inputs.get("location", ctx.region)
     return f"projects/{project}/locations/{location}/clusters/{name}", {
         "name": name, "project": project, "endpoint": f"10.{int(ctx.hex(2), 16)}.0.2",
+        "masterAuth": {**(ctx.inputs.get("masterAuth") or {}),
+                       "clusterCaCertificate": base64.b64encode(f"ca of {name}".encode()).decode()},
         "selfLink": f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}"}
 
 
