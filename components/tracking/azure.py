@@ -174,7 +174,7 @@ class TrackingServer(pulumi.ComponentResource):
             data_encryption=encryption,
             auth_config={"active_directory_auth": "Enabled", "password_auth": "Enabled", "tenant_id": inputs.tenant_id},
             administrator_login=args.db_username,
-            administrator_login_password=self.admin_password.result,
+            administrator_login_password=pulumi.Output.secret(self.admin_password.result),
             maintenance_window={"custom_window": "Enabled", "day_of_week": 0, "start_hour": 4, "start_minute": 30},
             create_mode="Create",
             tags=tags,
