@@ -1,0 +1,113 @@
+"""Azure registry: one Premium Azure Container Registry for every image kind of the platform.
+
+- Premium because it is the tier with customer-managed keys, private endpoints, zone redundancy,
+  geo-replication (the DR component adds the DR-region replica) and the untagged-manifest
+  retention policy.
+- Encrypted with the registry Key Vault key (versionless URI: ACR follows the key's rotation)
+  through a user-assigned identity; admin user and anonymous pull off, public network access
+  disabled, reachable through a private endpoint (``privatelink.azurecr.io``); the ARM-audience
+  token policy is off, so only ACR-scoped Entra tokens work.
+- Repositories are namespaces inside the registry (``<name>/model-serving``, ``<name>/training``),
+  created on first push; untagged manifests expire after ``untagged_image_expiry_days``.
+- The cluster's kubelet identity gets AcrPull on this registry only.
+
+Not set here, and why: ACR has no registry-wide immutable-tag switch in ARM (tags are locked per
+image with ``az acr repository update --write-enabled false`` in the release pipeline), and image
+scanning is Microsoft Defender for Containers, a subscription-level plan, not a registry property.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_azure_native as azure
+import pulumi_random as random
+
+from components.registry import IMAGE_KINDS, MODEL_SERVING, TRAINING, RegistryArgs
+from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget, grant, private_endpoint
+
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"  # built-in AcrPull: pull images, nothing else
+REGISTRY_NAME_MAX = 50
+SUFFIX_LENGTH = 6
+
+
+def registry_name_prefix(name: str) -> str:
+    """'mlops-dev' -> 'mlopsdev' (registry names are 5-50 letters and digits, globally unique)."""
+    squeezed = re.sub(r"[^a-z0-9]", "", name.lower())
+    if len(squeezed) + SUFFIX_LENGTH < 5 or not squeezed[:1].isalpha():
+        raise ValueError(f"registry name prefix {name!r} must start with a letter")
+    return squeezed[: REGISTRY_NAME_MAX - SUFFIX_LENGTH]
+
+
+@dataclass(frozen=True)
+class AzureRegistryInputs:
+    """Azure-only inputs: where the registry lives, its key, and who pulls from it."""
+
+    resource_group_name: pulumi.Input[str]
+    location: str
+    registry_key: CustomerManagedKey
+    private_endpoints: PrivateEndpointTarget  # subnet + privatelink.azurecr.io zone
+    kubelet_principal_id: Optional[pulumi.Input[str]] = None  # the AKS kubelet identity's object id
+    zone_redundant: bool = False  # prod
+
+
+class ModelRegistry(pulumi.ComponentResource):
+    """A private, CMK-encrypted Premium ACR with untagged-manifest retention (see module docstring)."""
+
+    def __init__(self, name: str, args: RegistryArgs, azure_inputs: AzureRegistryInputs,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlops:registry:ModelRegistry", name, None, opts)
+        if args.sagemaker_model_package_group:
+            raise ValueError("mlops:registry.sagemakerModelPackageGroup is an AWS option; turn it off on Azure")
+        tags = {**args.tags, "component": "registry"}
+        self.args = args
+        child = pulumi.ResourceOptions(parent=self)
+        inputs = azure_inputs
+        key = inputs.registry_key
+        suffix = random.RandomString(f"{name}-suffix", length=SUFFIX_LENGTH, upper=False, special=False,
+                                     numeric=True, lower=True, opts=child)
+        self.registry = azure.containerregistry.Registry(
+            name,
+            registry_name=pulumi.Output.concat(registry_name_prefix(args.name), suffix.result),
+            resource_group_name=inputs.resource_group_name,
+            location=inputs.location,
+            sku={"name": "Premium"},
+            identity=pulumi.Output.from_input(key.identity_id).apply(
+                lambda i: {"type": "UserAssigned", "user_assigned_identities": {i: {}}}),
+            encryption={"status": "enabled",
+                        "key_vault_properties": {"key_identifier": key.key_uri, "identity": key.identity_client_id}},
+            admin_user_enabled=False,
+            anonymous_pull_enabled=False,
+            public_network_access="Disabled",
+            network_rule_bypass_options="None",
+            zone_redundancy="Enabled" if inputs.zone_redundant else "Disabled",
+            policies={
+                "retention_policy": {"status": "enabled", "days": args.untagged_image_expiry_days},
+                "azure_ad_authentication_as_arm_policy": {"status": "disabled"},
+                "export_policy": {"status": "disabled"},  # images leave only through pulls by identities
+            },
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+        self.registry_name = self.registry.name
+        self.registry_id = self.registry.id
+        self.login_server = self.registry.login_server
+        self.private_endpoint = private_endpoint(
+            name, resource_group_name=inputs.resource_group_name, location=inputs.location,
+            service_id=self.registry.id, group_id="registry", target=inputs.private_endpoints, tags=tags, opts=child)
+        self.kubelet_pull = None
+        if inputs.kubelet_principal_id is not None:
+            self.kubelet_pull = grant(f"{name}-kubelet-pull", scope=self.registry.id, role_guid=ACR_PULL,
+                                      principal_id=inputs.kubelet_principal_id, opts=child,
+                                      description=f"{args.name}: cluster nodes pull platform images")
+
+        self.repository_prefix = args.repository_prefix
+        self.repository_urls = {kind: pulumi.Output.format("{0}/{1}", self.login_server, args.repository_name(kind))
+                                for kind in IMAGE_KINDS}
+        self.model_image_repository_url = self.repository_urls[MODEL_SERVING]
+        self.training_image_repository_url = self.repository_urls[TRAINING]
+        self.model_package_group_name = None
+        self.register_outputs({"repositoryUrls": self.repository_urls, "repositoryPrefix": self.repository_prefix,
+                               "registryId": self.registry_id, "loginServer": self.login_server})
