@@ -453,6 +453,18 @@ def _gcp_crypto_key(ctx: MockContext) -> Outputs:
     return f"{ctx.inputs.get('keyRing', 'projects/p/locations/l/keyRings/r')}/cryptoKeys/{name}", {"name": name}
 
 
+def _gcp_network(ctx: MockContext) -> Outputs:
+    name, project = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}"), _gcp_project(ctx)
+    path = f"projects/{project}/global/networks/{name}"
+    return path, {"name": name, "project": project, "selfLink": f"https://www.googleapis.com/compute/v1/{path}"}
+
+
+def _gcp_subnetwork(ctx: MockContext) -> Outputs:
+    name, project = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}"), _gcp_project(ctx)
+    path = f"projects/{project}/regions/{ctx.inputs.get('region') or ctx.region}/subnetworks/{name}"
+    return path, {"name": name, "project": project, "selfLink": f"https://www.googleapis.com/compute/v1/{path}"}
+
+
 def _gcs_bucket(ctx: MockContext) -> Outputs:
     name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
     return name, {"name": name, "project": _gcp_project(ctx), "url": f"gs://{name}",
@@ -493,6 +505,8 @@ GCP_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
     "gcp:kms/keyRing:KeyRing": _gcp_key_ring,
     "gcp:kms/cryptoKey:CryptoKey": _gcp_crypto_key,
     "gcp:storage/bucket:Bucket": _gcs_bucket,
+    "gcp:compute/network:Network": _gcp_network,
+    "gcp:compute/subnetwork:Subnetwork": _gcp_subnetwork,
     "gcp:sql/databaseInstance:DatabaseInstance": _cloud_sql_instance,
     "gcp:container/cluster:Cluster": _gke_cluster,
     "gcp:serviceaccount/account:Account": _gcp_service_account,
@@ -655,6 +669,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
                     "subscriptionId": AZURE_SUBSCRIPTION_ID, "tenantId": AZURE_TENANT_ID}, None
         if token == "gcp:organizations/getProject:getProject":
             return {"projectId": GCP_PROJECT, "number": "123456789012", "name": GCP_PROJECT}, None
+        if token == "gcp:compute/getZones:getZones":  # three zones a, b, c (most regions; some start at b)
+            zone_region = args.args.get("region") or region
+            return {"names": [f"{zone_region}-{letter}" for letter in "abc"], "region": zone_region,
+                    "project": args.args.get("project") or GCP_PROJECT, "id": zone_region}, None
         if token == "gcp:organizations/getIAMPolicy:getIAMPolicy":
             return _render_gcp_iam_policy(args.args), None
         raise NotImplementedError(f"offline preview has no answer for invoke {token}; add one in mlops_tools/mocks.py")
