@@ -340,6 +340,8 @@ def _azure_child(parent_module: str, parent_kind: str, parent_key: str, collecti
                                                    {"resourceGroupName": ctx.inputs.get("resourceGroupName", "rg"),
                                                     parent_key: ctx.inputs.get(parent_key, "parent")},
                                                    ctx.region, ctx.provider_inputs))
+        if ctx.inputs.get(parent_key):  # the parent's name as given, whatever its name property is called
+            parent_id = parent_id.rsplit("/", 1)[0] + f"/{ctx.inputs[parent_key]}"
         name = str(ctx.inputs.get(name_key) or f"{ctx.name}{ctx.hex(8)}")
         return f"{parent_id}/{collection}/{name}", {"name": name}
     return outputs
@@ -394,7 +396,42 @@ def _azure_named(name_key: str, **fields: str):
     return outputs
 
 
+def _managed_cluster(ctx: MockContext) -> Outputs:
+    """AKS: public and private FQDNs, the OIDC issuer URL and the node resource group, as Azure returns them."""
+    resource_id, extra = _azure_resource(ctx)
+    location = str(ctx.inputs.get("location") or ctx.region)
+    prefix = ctx.inputs.get("dnsPrefix") or extra["name"]
+    oidc = dict(ctx.inputs.get("oidcIssuerProfile") or {})
+    if oidc.get("enabled"):
+        oidc["issuerUrl"] = f"https://{location}.oic.prod-aks.azure.com/{AZURE_TENANT_ID}/{stable_uuid(ctx.urn + 'oidc')}/"
+    return resource_id, {**extra, "fqdn": f"{prefix}-{ctx.hex(8)}.hcp.{location}.azmk8s.io",
+                         "privateFqdn": f"{prefix}-{ctx.hex(8)}.{stable_uuid(ctx.urn + 'dns')}.privatelink.{location}.azmk8s.io",
+                         "oidcIssuerProfile": oidc,
+                         "nodeResourceGroup": ctx.inputs.get("nodeResourceGroup") or f"MC_{extra['name']}_{location}"}
+
+
+def _public_ip(ctx: MockContext) -> Outputs:
+    resource_id, extra = _azure_resource(ctx)
+    digest = bytes.fromhex(ctx.hex(6))
+    return resource_id, {**extra, "ipAddress": f"20.{digest[0]}.{digest[1]}.{digest[2] or 1}"}
+
+
+def _aks_user_kubeconfig(args: dict[str, Any]) -> dict[str, Any]:
+    """listManagedClusterUserCredentials(format=exec): a kubeconfig that signs in through kubelogin."""
+    name = str(args.get("resourceName") or "aks")
+    server = f"https://{name}.hcp.westeurope.azmk8s.io:443"
+    config = (f"apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {server}\n"
+              f"    certificate-authority-data: {base64.b64encode(b'offline-ca').decode()}\n"
+              f"contexts:\n- name: {name}\n  context: {{cluster: {name}, user: clusterUser_{name}}}\n"
+              f"current-context: {name}\nusers:\n- name: clusterUser_{name}\n  user:\n    exec:\n"
+              f"      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubelogin\n"
+              f"      args: [get-token, --login, azurecli, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]\n")
+    return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(config.encode()).decode()}]}
+
+
 AZURE_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
+    "azure-native:containerservice:ManagedCluster": _managed_cluster,
+    "azure-native:network:PublicIPAddress": _public_ip,
     "azure-native:keyvault:Vault": _key_vault,
     "azure-native:keyvault:Key": _key_vault_key,
     "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
@@ -664,9 +701,14 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return _render_policy_document(args.args), None
         if token == "aws:eks/getAddonVersion:getAddonVersion":
             return _eks_addon_version(args.args), None
+        if token == "azure-native:containerservice:listManagedClusterUserCredentials":
+            return _aks_user_kubeconfig(args.args), None
         if token == "azure-native:authorization:getClientConfig":
             return {"clientId": stable_uuid("client"), "objectId": stable_uuid("object"),
                     "subscriptionId": AZURE_SUBSCRIPTION_ID, "tenantId": AZURE_TENANT_ID}, None
+        if token == "azure-native:redisenterprise:listDatabaseKeys":
+            seed = f"{args.args.get('resourceGroupName')}/{args.args.get('clusterName')}/{args.args.get('databaseName')}"
+            return {"primaryKey": stable_hex(seed + "primary", 44), "secondaryKey": stable_hex(seed + "secondary", 44)}, None
         if token == "gcp:organizations/getProject:getProject":
             return {"projectId": GCP_PROJECT, "number": "123456789012", "name": GCP_PROJECT}, None
         if token == "gcp:compute/getZones:getZones":  # three zones a, b, c (most regions; some start at b)
