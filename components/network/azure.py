@@ -20,7 +20,8 @@ Secure defaults and why:
 
 Extra Azure outputs: ``resource_group_name``, ``vnet_name``, ``node_subnet_id``,
 ``postgres_subnet_id``, ``endpoint_subnet_id``, ``private_dns_zone_ids[kind]`` and
-``private_dns_zone_names[kind]`` for kind in ``PRIVATE_DNS_ZONE_KINDS``, ``nat_gateway_id``.
+``private_dns_zone_names[kind]`` for kind in ``PRIVATE_DNS_ZONE_KINDS``, ``nat_gateway_id``,
+``egress_ip_address`` (the NAT's public IP: what an allow-list on the internet sees from the nodes).
 
 Limitation (stated, not hidden): a subnet takes ONE NAT gateway and the Standard NAT gateway is
 zonal, so ``nat_gateway_per_az`` cannot give per-zone egress on Azure; the NAT is left zone-less
@@ -93,6 +94,7 @@ class Network(pulumi.ComponentResource):
         self.vnet_name = vnet.name
 
         self.nat_gateway_id: Optional[pulumi.Output[str]] = None
+        self.egress_ip_address: Optional[pulumi.Output[str]] = None
         nat_gateway = None
         if not args.data_only:
             egress_ip = azure.network.PublicIPAddress(
@@ -105,6 +107,7 @@ class Network(pulumi.ComponentResource):
                 sku=azure.network.NatGatewaySkuArgs(name="Standard"), idle_timeout_in_minutes=10,
                 public_ip_addresses=[azure.network.SubResourceArgs(id=egress_ip.id)], tags=tags, opts=child)
             self.nat_gateway_id = nat_gateway.id
+            self.egress_ip_address = egress_ip.ip_address  # nodes' source address on the internet
 
         postgres_nsg = azure.network.NetworkSecurityGroup(
             f"{name}-postgres", resource_group_name=group, location=location,

@@ -1,0 +1,218 @@
+"""Azure cluster: AKS with Entra ID + Azure RBAC only, CMK everywhere, workload identity.
+
+Secure defaults and why:
+- identities come from Entra ID only: managed AAD integration with Azure RBAC for Kubernetes
+  authorization, local accounts disabled (no static admin kubeconfig exists at all);
+- the API server is private (private cluster) unless the dev stack lists
+  ``cluster.publicAccessCidrs``; then it is public but limited to those ranges plus the NAT's
+  egress address (which the nodes reach it from); staging and prod are always private;
+- node OS disks and persistent volumes are encrypted with the cluster key through a disk encryption
+  set (storage class ``STORAGE_CLASS``), Kubernetes secrets with the same key through the Azure Key
+  Vault KMS plugin, reaching the private vault from the cluster's VNet;
+- workload identity: OIDC issuer on; ``workload_identity(...)`` gives one service account its own
+  user-assigned identity through a federated credential (no secrets in the cluster);
+- Azure CNI overlay with Cilium network policy; egress only through the network's NAT gateway;
+- the system pool is on-demand, spread over the network's zones, Azure Linux, node image
+  auto-upgrade; the platform's in-cluster workloads run on it.
+
+Identities (each holds only what it needs, at the narrowest scope):
+- control plane (user-assigned): Network Contributor on the node subnet (join nodes, manage the
+  internal load balancer), Key Vault Crypto User on the cluster key (KMS), Key Vault Contributor on
+  the vault (the KMS plugin manages its private link to a private vault), Reader on the disk
+  encryption set, Managed Identity Operator on the kubelet identity;
+- kubelet (user-assigned, ``kubelet_identity``): pulls images; the registry grants it AcrPull;
+- the disk encryption set uses the keys component's ``cluster`` identity (wrap/unwrap on that key).
+
+Outputs (contract in components.cluster, Azure spelling): ``name``, ``endpoint``, ``kubeconfig``
+(secret; Entra ID exec auth through kubelogin), ``k8s_provider``, ``storage_class``,
+``oidc_issuer`` (without ``https://``) and ``oidc_issuer_url``, ``kubelet_identity``,
+``disk_encryption_set_id``, ``cluster_id``, ``node_resource_group``, ``node_security_group_id``
+(None: AKS filters with NSGs it owns; data stores admit the node subnet's range instead),
+``workload_identity(name, namespace, service_account, opts)``.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_azure_native as azure
+import pulumi_kubernetes as k8s
+
+from components.azure_account import (KEY_VAULT_CONTRIBUTOR, KEY_VAULT_CRYPTO_USER, NETWORK_CONTRIBUTOR, assign_role,
+                                      tenant_id)
+from components.cluster import ClusterArgs
+from components.k8s import CAPACITY_TYPE_LABEL, POOL_LABEL
+
+STORAGE_CLASS = "managed-csi-cmk"
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"  # read the disk encryption set
+MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"  # assign the kubelet identity to nodes
+WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
+CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+# Overlay address ranges: pods and services never take VNet addresses and must not overlap it.
+POD_CIDR, SERVICE_CIDR, DNS_SERVICE_IP = "192.168.0.0/16", "172.16.0.0/16", "172.16.0.10"
+
+
+@dataclass(frozen=True)
+class AzureClusterInputs:
+    """Azure-only inputs (from the network and keys components)."""
+
+    location: str
+    resource_group_name: pulumi.Input[str]
+    node_subnet_id: pulumi.Input[str]
+    availability_zones: Sequence[str]
+    egress_ip_address: Optional[pulumi.Input[str]]  # added to the API allow-list when it is public
+    vault_id: pulumi.Input[str]
+    cluster_key_id: pulumi.Input[str]  # ARM id (role scope)
+    cluster_key_uri: pulumi.Input[str]  # versionless URI (disk encryption set follows rotations)
+    cluster_key_versioned_uri: pulumi.Input[str]  # the KMS plugin needs a version
+    cluster_key_identity_id: pulumi.Input[str]  # keys.identities["cluster"].id (wraps with the cluster key)
+    environment: str = "dev"
+
+
+class Cluster(pulumi.ComponentResource):
+    """AKS cluster, disk encryption set, identities, Kubernetes provider (outputs: see module doc)."""
+
+    def __init__(self, name: str, args: ClusterArgs, azure_inputs: AzureClusterInputs,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlops:cluster:Cluster", name, None, opts)
+        self._tags = {**args.tags, "component": "cluster"}
+        self._group = azure_inputs.resource_group_name
+        self._location = azure_inputs.location
+        child = pulumi.ResourceOptions(parent=self)
+        ai = azure_inputs
+
+        des = azure.compute.DiskEncryptionSet(
+            name, resource_group_name=ai.resource_group_name, location=ai.location,
+            disk_encryption_set_name=f"{args.name}-disks", encryption_type="EncryptionAtRestWithCustomerKey",
+            active_key=azure.compute.KeyForDiskEncryptionSetArgs(
+                key_url=ai.cluster_key_uri, source_vault=azure.compute.SourceVaultArgs(id=ai.vault_id)),
+            rotation_to_latest_key_version_enabled=True,
+            identity=azure.compute.EncryptionSetIdentityArgs(type="UserAssigned",
+                                                             user_assigned_identities=[ai.cluster_key_identity_id]),
+            tags=self._tags, opts=child)
+        self.disk_encryption_set_id = des.id
+
+        control_plane = azure.managedidentity.UserAssignedIdentity(
+            f"{name}-control-plane", resource_group_name=ai.resource_group_name, location=ai.location,
+            resource_name_=f"{args.name}-control-plane", tags=self._tags, opts=child)
+        kubelet = azure.managedidentity.UserAssignedIdentity(
+            f"{name}-kubelet", resource_group_name=ai.resource_group_name, location=ai.location,
+            resource_name_=f"{args.name}-kubelet", tags=self._tags, opts=child)
+        self.control_plane_identity, self.kubelet_identity = control_plane, kubelet
+        grants = [
+            assign_role(f"{name}-subnet", NETWORK_CONTRIBUTOR, ai.node_subnet_id, control_plane.principal_id, child,
+                        f"{args.name}: AKS joins nodes and internal load balancers to the node subnet"),
+            assign_role(f"{name}-kms-key", KEY_VAULT_CRYPTO_USER, ai.cluster_key_id, control_plane.principal_id, child,
+                        f"{args.name}: KMS plugin encrypts Kubernetes secrets with the cluster key"),
+            assign_role(f"{name}-kms-vault", KEY_VAULT_CONTRIBUTOR, ai.vault_id, control_plane.principal_id, child,
+                        f"{args.name}: KMS plugin reaches the private vault through its own private link"),
+            assign_role(f"{name}-des", READER, des.id, control_plane.principal_id, child,
+                        f"{args.name}: AKS reads the disk encryption set of its node and volume disks"),
+            assign_role(f"{name}-kubelet", MANAGED_IDENTITY_OPERATOR, kubelet.id, control_plane.principal_id, child,
+                        f"{args.name}: AKS assigns the kubelet identity to its nodes"),
+        ]
+
+        private = not args.public_access_cidrs or ai.environment != "dev"
+        if private:
+            api_access = azure.containerservice.ManagedClusterAPIServerAccessProfileArgs(
+                enable_private_cluster=True, private_dns_zone="system", enable_private_cluster_public_fqdn=False)
+        else:
+            ranges = [*args.public_access_cidrs]
+            api_access = azure.containerservice.ManagedClusterAPIServerAccessProfileArgs(
+                enable_private_cluster=False,
+                authorized_ip_ranges=pulumi.Output.from_input(ai.egress_ip_address).apply(
+                    lambda ip: sorted({*ranges, f"{ip}/32"}) if ip else sorted(ranges)))
+        self.private_api = private
+
+        cluster = azure.containerservice.ManagedCluster(
+            name, resource_group_name=ai.resource_group_name, location=ai.location, resource_name_=args.name,
+            dns_prefix=args.name, kubernetes_version=args.version, node_resource_group=f"{args.name}-nodes",
+            sku=azure.containerservice.ManagedClusterSKUArgs(name="Base", tier="Free" if ai.environment == "dev" else "Standard"),
+            identity=azure.containerservice.ManagedClusterIdentityArgs(type="UserAssigned",
+                                                                       user_assigned_identities=[control_plane.id]),
+            identity_profile={"kubeletidentity": azure.containerservice.UserAssignedIdentityArgs(
+                resource_id=kubelet.id, client_id=kubelet.client_id, object_id=kubelet.principal_id)},
+            enable_rbac=True, disable_local_accounts=True,
+            aad_profile=azure.containerservice.ManagedClusterAADProfileArgs(managed=True, enable_azure_rbac=True,
+                                                                            tenant_id=tenant_id()),
+            api_server_access_profile=api_access,
+            oidc_issuer_profile=azure.containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=azure.containerservice.ManagedClusterSecurityProfileArgs(
+                workload_identity=azure.containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+                azure_key_vault_kms=azure.containerservice.AzureKeyVaultKmsArgs(
+                    enabled=True, key_id=ai.cluster_key_versioned_uri, key_vault_network_access="Private",
+                    key_vault_resource_id=ai.vault_id),
+                image_cleaner=azure.containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
+                    enabled=True, interval_hours=168)),
+            disk_encryption_set_id=des.id,
+            network_profile=azure.containerservice.ContainerServiceNetworkProfileArgs(
+                network_plugin="azure", network_plugin_mode="overlay", network_dataplane="cilium",
+                network_policy="cilium", outbound_type="userAssignedNATGateway", load_balancer_sku="standard",
+                pod_cidr=POD_CIDR, service_cidr=SERVICE_CIDR, dns_service_ip=DNS_SERVICE_IP),
+            auto_upgrade_profile=azure.containerservice.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel="patch", node_os_upgrade_channel="NodeImage"),
+            storage_profile=azure.containerservice.ManagedClusterStorageProfileArgs(
+                disk_csi_driver=azure.containerservice.ManagedClusterStorageProfileDiskCSIDriverArgs(enabled=True),
+                snapshot_controller=azure.containerservice.ManagedClusterStorageProfileSnapshotControllerArgs(enabled=True)),
+            agent_pool_profiles=[azure.containerservice.ManagedClusterAgentPoolProfileArgs(
+                name="system", mode="System", type="VirtualMachineScaleSets", vm_size=args.system_node_instance_type,
+                count=args.system_node_count, enable_auto_scaling=False,
+                availability_zones=list(ai.availability_zones), vnet_subnet_id=ai.node_subnet_id,
+                os_type="Linux", os_sku="AzureLinux", os_disk_type="Managed", os_disk_size_gb=args.system_node_disk_gb,
+                max_pods=110, enable_node_public_ip=False,
+                node_labels={POOL_LABEL: "system", CAPACITY_TYPE_LABEL: "on-demand"},
+                upgrade_settings=azure.containerservice.AgentPoolUpgradeSettingsArgs(max_surge="33%"))],
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=grants, protect=args.deletion_protection,
+                                        # Training pools are separate AgentPool resources, not this list.
+                                        ignore_changes=["agentPoolProfiles[0].count"]))
+        self.aks_cluster = cluster
+        self.cluster_id = cluster.id
+        self.name = cluster.name
+        self.version = args.version
+        self.node_resource_group = cluster.node_resource_group
+        self.endpoint = pulumi.Output.all(cluster.private_fqdn, cluster.fqdn).apply(
+            lambda fqdns: f"https://{fqdns[0] if private else fqdns[1]}:443")
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None)
+        self.oidc_issuer = self.oidc_issuer_url.apply(lambda url: url.removeprefix("https://") if url else None)
+        self.node_security_group_id = None
+        self.cluster_security_group_id = None
+
+        credentials = azure.containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=ai.resource_group_name, resource_name=cluster.name, format="exec",
+            opts=pulumi.InvokeOutputOptions(parent=self))
+        self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs.apply(
+            lambda configs: base64.b64decode(configs[0].value).decode()))
+        self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig,
+                                         enable_server_side_apply=True, opts=child)
+        self.storage_class = STORAGE_CLASS
+        k8s.storage.v1.StorageClass(
+            f"{name}-cmk", metadata=k8s.meta.v1.ObjectMetaArgs(name=STORAGE_CLASS),
+            provisioner="disk.csi.azure.com", reclaim_policy="Delete", volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            parameters={"skuName": "Premium_ZRS", "diskEncryptionSetID": des.id,
+                        "diskEncryptionType": "EncryptionAtRestWithCustomerKey"},
+            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider))
+        self.register_outputs({"name": self.name, "endpoint": self.endpoint, "kubeconfig": self.kubeconfig,
+                               "oidc_issuer_url": self.oidc_issuer_url})
+
+    def workload_identity(self, name: str, namespace: str, service_account: str,
+                          opts: Optional[pulumi.ResourceOptions] = None) -> azure.managedidentity.UserAssignedIdentity:
+        """A user-assigned identity only ``system:serviceaccount:<namespace>:<service_account>`` can use.
+
+        Annotate the ServiceAccount with ``azure.workload.identity/client-id: <identity.client_id>``
+        (``CLIENT_ID_ANNOTATION``) and label its pods ``azure.workload.identity/use: "true"``; grant
+        roles to ``identity.principal_id`` at the narrowest scope. Pass ``opts`` with your component as parent.
+        """
+        opts = opts or pulumi.ResourceOptions(parent=self)
+        identity = azure.managedidentity.UserAssignedIdentity(
+            name, resource_group_name=self._group, location=self._location, tags=self._tags, opts=opts)
+        azure.managedidentity.FederatedIdentityCredential(
+            name, resource_group_name=self._group, resource_name_=identity.name,
+            federated_identity_credential_resource_name=f"{namespace}-{service_account}",
+            issuer=self.oidc_issuer_url, subject=f"system:serviceaccount:{namespace}:{service_account}",
+            audiences=[WORKLOAD_IDENTITY_AUDIENCE], opts=pulumi.ResourceOptions(parent=identity))
+        return identity
