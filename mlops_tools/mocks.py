@@ -340,6 +340,8 @@ def _azure_child(parent_module: str, parent_kind: str, parent_key: str, collecti
                                                    {"resourceGroupName": ctx.inputs.get("resourceGroupName", "rg"),
                                                     parent_key: ctx.inputs.get(parent_key, "parent")},
                                                    ctx.region, ctx.provider_inputs))
+        if ctx.inputs.get(parent_key):  # the parent's name as given, whatever its name property is called
+            parent_id = parent_id.rsplit("/", 1)[0] + f"/{ctx.inputs[parent_key]}"
         name = str(ctx.inputs.get(name_key) or f"{ctx.name}{ctx.hex(8)}")
         return f"{parent_id}/{collection}/{name}", {"name": name}
     return outputs
@@ -488,6 +490,18 @@ def _gcp_crypto_key(ctx: MockContext) -> Outputs:
     return f"{ctx.inputs.get('keyRing', 'projects/p/locations/l/keyRings/r')}/cryptoKeys/{name}", {"name": name}
 
 
+def _gcp_network(ctx: MockContext) -> Outputs:
+    name, project = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}"), _gcp_project(ctx)
+    path = f"projects/{project}/global/networks/{name}"
+    return path, {"name": name, "project": project, "selfLink": f"https://www.googleapis.com/compute/v1/{path}"}
+
+
+def _gcp_subnetwork(ctx: MockContext) -> Outputs:
+    name, project = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}"), _gcp_project(ctx)
+    path = f"projects/{project}/regions/{ctx.inputs.get('region') or ctx.region}/subnetworks/{name}"
+    return path, {"name": name, "project": project, "selfLink": f"https://www.googleapis.com/compute/v1/{path}"}
+
+
 def _gcs_bucket(ctx: MockContext) -> Outputs:
     name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
     return name, {"name": name, "project": _gcp_project(ctx), "url": f"gs://{name}",
@@ -528,6 +542,8 @@ GCP_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
     "gcp:kms/keyRing:KeyRing": _gcp_key_ring,
     "gcp:kms/cryptoKey:CryptoKey": _gcp_crypto_key,
     "gcp:storage/bucket:Bucket": _gcs_bucket,
+    "gcp:compute/network:Network": _gcp_network,
+    "gcp:compute/subnetwork:Subnetwork": _gcp_subnetwork,
     "gcp:sql/databaseInstance:DatabaseInstance": _cloud_sql_instance,
     "gcp:container/cluster:Cluster": _gke_cluster,
     "gcp:serviceaccount/account:Account": _gcp_service_account,
@@ -690,8 +706,15 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if token == "azure-native:authorization:getClientConfig":
             return {"clientId": stable_uuid("client"), "objectId": stable_uuid("object"),
                     "subscriptionId": AZURE_SUBSCRIPTION_ID, "tenantId": AZURE_TENANT_ID}, None
+        if token == "azure-native:redisenterprise:listDatabaseKeys":
+            seed = f"{args.args.get('resourceGroupName')}/{args.args.get('clusterName')}/{args.args.get('databaseName')}"
+            return {"primaryKey": stable_hex(seed + "primary", 44), "secondaryKey": stable_hex(seed + "secondary", 44)}, None
         if token == "gcp:organizations/getProject:getProject":
             return {"projectId": GCP_PROJECT, "number": "123456789012", "name": GCP_PROJECT}, None
+        if token == "gcp:compute/getZones:getZones":  # three zones a, b, c (most regions; some start at b)
+            zone_region = args.args.get("region") or region
+            return {"names": [f"{zone_region}-{letter}" for letter in "abc"], "region": zone_region,
+                    "project": args.args.get("project") or GCP_PROJECT, "id": zone_region}, None
         if token == "gcp:organizations/getIAMPolicy:getIAMPolicy":
             return _render_gcp_iam_policy(args.args), None
         raise NotImplementedError(f"offline preview has no answer for invoke {token}; add one in mlops_tools/mocks.py")
