@@ -76,7 +76,7 @@ class GcpClusterInputs:
 
     project: str
     region: str
-    zones: Sequence[str]
+    zones: pulumi.Input[Sequence[str]]
     network_id: pulumi.Input[str]
     subnet_id: pulumi.Input[str]
     pods_range_name: str
@@ -121,7 +121,7 @@ class Cluster(pulumi.ComponentResource):
             {"cidr_block": cidr, "display_name": f"public access {index}"} for index, cidr in enumerate(public)]
         cluster = gcp.container.Cluster(
             f"{name}-gke", name=args.name, project=gcp_inputs.project, location=gcp_inputs.region,
-            node_locations=list(gcp_inputs.zones), description=f"mlops platform cluster {args.name}",
+            node_locations=gcp_inputs.zones, description=f"mlops platform cluster {args.name}",
             network=gcp_inputs.network_id, subnetwork=gcp_inputs.subnet_id, networking_mode="VPC_NATIVE",
             ip_allocation_policy={"cluster_secondary_range_name": gcp_inputs.pods_range_name,
                                   "services_secondary_range_name": gcp_inputs.services_range_name},
@@ -186,11 +186,11 @@ class Cluster(pulumi.ComponentResource):
 
     def node_config(self, service_account: pulumi.Input[str], machine_type: str, disk_gb: int, *,
                     labels: dict[str, str], spot: bool = False, taints: Sequence[dict] = (),
-                    guest_accelerators: Sequence[dict] = ()) -> dict:
+                    guest_accelerators: Sequence[dict] = (), disk_type: str = "pd-balanced") -> dict:
         """Settings every node pool of the platform shares: own SA, CMEK boot disk, shielded, GKE metadata server."""
         config = {
             "machine_type": machine_type, "service_account": service_account, "oauth_scopes": [CLOUD_PLATFORM_SCOPE],
-            "disk_type": "pd-balanced", "disk_size_gb": disk_gb, "boot_disk_kms_key": self.cluster_key_id,
+            "disk_type": disk_type, "disk_size_gb": disk_gb, "boot_disk_kms_key": self.cluster_key_id,
             "image_type": "COS_CONTAINERD", "shielded_instance_config": shielded_node_config(),
             "workload_metadata_config": {"mode": "GKE_METADATA"}, "metadata": {"disable-legacy-endpoints": "true"},
             "labels": labels, "resource_labels": self._labels, "tags": self._node_tags, "spot": spot,

@@ -32,7 +32,6 @@ SERVICE_AGENT_DOMAINS: dict[str, str] = {
     "artifact-registry": "gcp-sa-artifactregistry.iam.gserviceaccount.com",
     "gke": "container-engine-robot.iam.gserviceaccount.com",
     "compute": "compute-system.iam.gserviceaccount.com",
-    "memorystore": "cloud-redis.iam.gserviceaccount.com",
     "pubsub": "gcp-sa-pubsub.iam.gserviceaccount.com",
 }
 
@@ -41,7 +40,6 @@ SERVICE_AGENT_DOMAINS: dict[str, str] = {
 LAZY_AGENT_SERVICES: dict[str, str] = {
     "cloud-sql": "sqladmin.googleapis.com",
     "artifact-registry": "artifactregistry.googleapis.com",
-    "memorystore": "redis.googleapis.com",
     "pubsub": "pubsub.googleapis.com",
 }
 
@@ -50,7 +48,9 @@ DOMAIN_AGENTS: dict[str, tuple[str, ...]] = {
     "artifacts": ("storage", "artifact-registry"),  # artifact bucket, container images
     "database": ("cloud-sql",),  # tracking database
     "cluster": ("gke", "compute"),  # Secrets (application-layer encryption), node boot and persistent disks
-    "features": ("storage", "memorystore"),  # Feast bucket, online store
+    # Feast bucket; the Bigtable online store grants its own agent on the key of each of its clusters
+    # regions (components/features/gcp.py), DR region included.
+    "features": ("storage",),
     "notifications": ("pubsub",),  # alert topic
 }
 

@@ -69,7 +69,7 @@ class GcpNetworkInputs:
 
     project: pulumi.Input[str]
     region: str
-    zones: tuple[str, ...]  # the zones the cluster uses (regional subnet; recorded as availability_zones)
+    zones: pulumi.Input[Sequence[str]]  # the zones the cluster uses (regional subnet; kept as availability_zones)
     apis: Sequence[pulumi.Resource] = ()  # enabled APIs (compute, servicenetworking) the VPC waits for
 
 
@@ -140,7 +140,7 @@ class Network(pulumi.ComponentResource):
         self.network_self_link = vpc.self_link
         self.network_name = vpc.name
         self.vpc_cidr = args.cidr
-        self.availability_zones = list(gcp_inputs.zones)
+        self.availability_zones = gcp_inputs.zones
         self.private_subnet_ids = [subnet.id]
         self.subnet_name = subnet.name
         self.data_subnet_ids: list[pulumi.Output[str]] = []  # no subnet: Google's producer network, see data_subnet_cidrs

@@ -1,0 +1,134 @@
+"""GKE training pools: Spot VMs that scale to zero, CPU and GPU, one GKE node pool per machine type.
+
+Several ``instanceTypes`` per pool: a GKE node pool has exactly one machine type, so each
+``mlops:trainingPools`` entry becomes one node pool per machine type, all with the pool's labels
+and taints. A job selecting ``mlops.dev/pool=<name>`` fits any of them; when one spot market has
+no capacity the cluster autoscaler backs that node pool off and scales another. Each node pool
+autoscales 0..``maxNodes`` (``minNodes`` is kept on the first machine type only), so a pool can
+use its full size from whichever market has capacity; what a pool can cost is bounded by the
+``training`` namespace ResourceQuota (CPU, memory, GPUs), not by node counts. Node
+auto-provisioning was not used: its limits are cluster-wide and it creates pools from pending
+pods, so the per-pool labels, taints, spot-only and CMEK disks would not be the plan's.
+
+GPU pools attach the accelerators the machine type comes with (``GPU_MACHINE_FAMILIES``) and
+let GKE install the NVIDIA driver (``gpu_driver_version: DEFAULT``, the version tested with the
+node's GKE version); GKE runs its own device plugin, so the platform's GpuNodeAgents deploy only
+the DCGM exporter there.
+
+Interruptions: GKE gives a preempted Spot VM's pods graceful node shutdown (about 25 s of the
+30 s notice, then the node is deleted and the autoscaler replaces it). The platform does not add
+a handler on top; it relies on what is already there: training pods run with the
+``training-preemptible`` PriorityClass (the baseline), so they are the ones evicted under
+pressure and never block system pods; jobs checkpoint to the artifact bucket and finish
+writing within ``terminationGracePeriodSeconds`` <= 25; Kubernetes Jobs retry pods that fail
+with the ``DisruptionTarget`` condition (``podFailurePolicy``) without using their backoff;
+PodDisruptionBudgets protect serving and platform pods from autoscaler scale-down and upgrades
+(they cannot stop a preemption). The "spot interruptions" dashboard counts pods stopped by node
+shutdown (``GKE_INTERRUPTION_QUERIES``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.k8s import DashboardQuery
+from components.training import TrainingPoolArgs, node_labels, node_taints
+
+# GPU machine families: machine-type pattern -> (accelerator type, GPUs for the size in group 1).
+GPU_MACHINE_FAMILIES: tuple[tuple[re.Pattern[str], str, Optional[dict[str, int]]], ...] = (
+    (re.compile(r"^g2-standard-(\d+)$"), "nvidia-l4", {"4": 1, "8": 1, "12": 1, "16": 1, "32": 1, "24": 2, "48": 4, "96": 8}),
+    (re.compile(r"^a2-highgpu-(\d+)g$"), "nvidia-tesla-a100", None),
+    (re.compile(r"^a2-megagpu-(\d+)g$"), "nvidia-tesla-a100", None),
+    (re.compile(r"^a2-ultragpu-(\d+)g$"), "nvidia-a100-80gb", None),
+    (re.compile(r"^a3-(?:highgpu|edgegpu)-(\d+)g$"), "nvidia-h100-80gb", None),
+    (re.compile(r"^a3-megagpu-(\d+)g$"), "nvidia-h100-mega-80gb", None),
+    (re.compile(r"^a3-ultragpu-(\d+)g$"), "nvidia-h200-141gb", None),
+    (re.compile(r"^a4-highgpu-(\d+)g$"), "nvidia-b200", None),
+)
+
+# Machine series whose boot disk must be Hyperdisk (no Persistent Disk support).
+HYPERDISK_ONLY = re.compile(r"^(a4-|a3-ultragpu-)")
+
+TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+
+GKE_INTERRUPTION_QUERIES = (
+    DashboardQuery("Training pods stopped by node shutdown (spot preemption)",
+                   'sum by (namespace) (kube_pod_status_reason{reason="Shutdown"})', "{{namespace}}"),
+)
+
+
+def gpu_accelerator(machine_type: str) -> tuple[str, int]:
+    """(accelerator type, count) attached to a GPU machine type; ValueError naming what is supported."""
+    for pattern, accelerator, sizes in GPU_MACHINE_FAMILIES:
+        match = pattern.match(machine_type)
+        if not match:
+            continue
+        if sizes is None:
+            return accelerator, int(match.group(1))
+        if match.group(1) in sizes:
+            return accelerator, sizes[match.group(1)]
+    raise ValueError(f"{machine_type} is not a GCP GPU machine type the platform knows (g2-standard-N, "
+                     "a2-highgpu/megagpu/ultragpu-Ng, a3-highgpu/edgegpu/megagpu/ultragpu-Ng, a4-highgpu-Ng)")
+
+
+def node_pool_name(pool: str, machine_type: str) -> str:
+    """`<pool>-<machine type>`, at most 40 characters (GKE's limit), shortened with a hash if needed."""
+    name = f"{pool}-{machine_type}"
+    if len(name) <= 40:
+        return name
+    return f"{name[:35].rstrip('-')}-{hashlib.sha256(name.encode()).hexdigest()[:4]}"
+
+
+@dataclass(frozen=True)
+class GcpTrainingPoolInputs:
+    """GCP-only inputs: the cluster the pools join (``components.cluster.gcp.Cluster``)."""
+
+    cluster: "pulumi.Resource"  # components.cluster.gcp.Cluster (node_config(), name, project, location)
+    node_service_account: pulumi.Input[str]
+
+
+class TrainingPool(pulumi.ComponentResource):
+    """One ``mlops:trainingPools`` entry on GKE (outputs: see components.training).
+
+    GCP extras: ``node_pools`` (machine type -> gcp.container.NodePool), ``accelerators`` (machine type ->
+    (accelerator, count)) for GPU pools.
+    """
+
+    def __init__(self, name: str, args: TrainingPoolArgs, gcp_inputs: GcpTrainingPoolInputs,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlops:training:TrainingPool", name, None, opts)
+        cluster = gcp_inputs.cluster
+        self.name = args.name
+        self.node_labels = node_labels(args)
+        self.taints = node_taints(args)
+        gke_taints = [{"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]} for t in self.taints]
+        self.accelerators = {machine: gpu_accelerator(machine) for machine in args.instance_types} if args.is_gpu else {}
+        self.node_pools: dict[str, gcp.container.NodePool] = {}
+        for index, machine_type in enumerate(args.instance_types):
+            accelerators = []
+            if args.is_gpu:
+                kind, count = self.accelerators[machine_type]
+                accelerators = [{"type": kind, "count": count,
+                                 "gpu_driver_installation_config": {"gpu_driver_version": "DEFAULT"}}]
+            self.node_pools[machine_type] = gcp.container.NodePool(
+                f"{name}-{machine_type}", name=node_pool_name(args.name, machine_type), project=cluster.project,
+                location=cluster.location, cluster=cluster.name, initial_node_count=0,
+                autoscaling={"total_min_node_count": args.min_nodes if index == 0 else 0,
+                             "total_max_node_count": args.max_nodes,
+                             # Spot: any zone with capacity; on-demand: spread evenly.
+                             "location_policy": "ANY" if args.spot else "BALANCED"},
+                management={"auto_repair": True, "auto_upgrade": True},
+                upgrade_settings={"strategy": "SURGE", "max_surge": 1, "max_unavailable": 0},
+                node_config=cluster.node_config(
+                    gcp_inputs.node_service_account, machine_type, args.root_volume_gb,
+                    labels=self.node_labels, spot=args.spot, taints=gke_taints, guest_accelerators=accelerators,
+                    disk_type="hyperdisk-balanced" if HYPERDISK_ONLY.match(machine_type) else "pd-balanced"),
+                opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({"name": self.name, "node_labels": self.node_labels,
+                               "node_pools": {machine: pool.name for machine, pool in self.node_pools.items()}})
