@@ -20,8 +20,11 @@ Outputs (contract in components.keys, Azure spelling):
   ``key_ids[domain]``: the key's ARM id (role-assignment scope); ``key_versioned_uris[domain]``.
 - ``identities[domain]`` (``managedidentity.UserAssignedIdentity``): ``.id``, ``.client_id``, ``.principal_id``.
 - ``vault``, ``vault_id``, ``vault_uri``, ``vault_name``.
-- DR (``dr_enabled``): ``dr_vault``, ``dr_replicas[domain]``, ``dr_key_arns[domain]`` (URIs), ``dr_key_ids``;
-  the same per-domain identities hold the same role on the DR twins.
+- DR (``dr_enabled``): ``dr_vault``, ``dr_replicas[domain]``, ``dr_key_arns[domain]`` (URIs), ``dr_key_ids``,
+  ``dr_identities[domain]``: identities in the DR region holding the same role on the DR twins (Azure
+  wants the identity of a geo-redundant backup or a DR-region store in that region).
+- ``cmk(domain)`` / ``dr_cmk(domain)``: a ``components.storage.azure.CustomerManagedKey`` (vault URI,
+  key name and URIs, identity id and client id) for the data-store components.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import pulumi_random as random
 
 from components.azure_account import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, assign_role, tenant_id
 from components.keys import DOMAINS, KeysArgs
-from components.network.azure import private_endpoint
+from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget, private_endpoint
 
 ROTATE_AFTER = "P90D"
 NOTIFY_BEFORE_EXPIRY = "P30D"
@@ -90,6 +93,7 @@ class Keys(pulumi.ComponentResource):
 
         self.dr_vault: Optional[azure.keyvault.Vault] = None
         self.dr_replicas: dict[str, azure.keyvault.Key] = {}
+        self.dr_identities: dict[str, azure.managedidentity.UserAssignedIdentity] = {}
         if args.dr_enabled:
             if not azure_inputs.dr_location or azure_inputs.dr_resource_group_name is None:
                 raise ValueError("keys: dr_enabled needs dr_location and dr_resource_group_name")
@@ -99,8 +103,14 @@ class Keys(pulumi.ComponentResource):
             for domain in DOMAINS:
                 twin = self._key(f"{name}-dr-{domain}", domain, self.dr_vault, azure_inputs.dr_resource_group_name)
                 self.dr_replicas[domain] = twin
+                # Services in the DR region (and geo-redundant backups) need an identity in that region.
+                identity = azure.managedidentity.UserAssignedIdentity(
+                    f"{name}-dr-{domain}", resource_group_name=azure_inputs.dr_resource_group_name,
+                    location=azure_inputs.dr_location, resource_name_=f"{args.name}-{domain}-cmk-dr",
+                    tags=self._tags, opts=child)
+                self.dr_identities[domain] = identity
                 assign_role(f"{name}-dr-{domain}-crypto", KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, twin.id,
-                            self.identities[domain].principal_id, opts=child,
+                            identity.principal_id, opts=child,
                             description=f"{args.name}: use the {domain} key's DR twin (CMK)")
 
         self.key_arns = {domain: key.key_uri for domain, key in self.keys.items()}
@@ -128,8 +138,8 @@ class Keys(pulumi.ComponentResource):
                 enabled_for_disk_encryption=False, enabled_for_deployment=False, enabled_for_template_deployment=False),
             tags=self._tags, opts=pulumi.ResourceOptions(parent=self, protect=self._protect))
         if endpoint_subnet_id is not None:
-            private_endpoint(name, resource_group_name=group, location=location, subnet_id=endpoint_subnet_id,
-                             target_id=vault.id, group_id="vault", dns_zone_id=dns_zone_id, tags=self._tags,
+            private_endpoint(name, resource_group_name=group, location=location, service_id=vault.id, group_id="vault",
+                             target=PrivateEndpointTarget(endpoint_subnet_id, dns_zone_id), tags=self._tags,
                              opts=pulumi.ResourceOptions(parent=self))
         return vault
 
@@ -141,6 +151,21 @@ class Keys(pulumi.ComponentResource):
                 attributes=azure.keyvault.KeyAttributesArgs(enabled=True), rotation_policy=rotation_policy()),
             tags={**self._tags, "data-domain": domain},
             opts=pulumi.ResourceOptions(parent=self, protect=self._protect))
+
+    def cmk(self, domain: str) -> CustomerManagedKey:
+        """The `domain` key and the identity that may use it, as the data-store components take them."""
+        return self._cmk(self.vault, self.keys[domain], self.identities[domain])
+
+    def dr_cmk(self, domain: str) -> CustomerManagedKey:
+        """The DR twin of the `domain` key and its DR-region identity (DR on only)."""
+        return self._cmk(self.dr_vault, self.dr_replicas[domain], self.dr_identities[domain])
+
+    @staticmethod
+    def _cmk(vault: azure.keyvault.Vault, key: azure.keyvault.Key,
+             identity: azure.managedidentity.UserAssignedIdentity) -> CustomerManagedKey:
+        return CustomerManagedKey(vault_uri=vault.properties.apply(lambda p: p.vault_uri), key_name=key.name,
+                                  key_uri=key.key_uri, key_uri_with_version=key.key_uri_with_version,
+                                  identity_id=identity.id, identity_client_id=identity.client_id)
 
     @property
     def artifacts(self) -> azure.keyvault.Key:

@@ -21,6 +21,7 @@ Secure defaults and why:
 Extra Azure outputs: ``resource_group_name``, ``vnet_name``, ``node_subnet_id``,
 ``postgres_subnet_id``, ``endpoint_subnet_id``, ``private_dns_zone_ids[kind]`` and
 ``private_dns_zone_names[kind]`` for kind in ``PRIVATE_DNS_ZONE_KINDS``, ``nat_gateway_id``,
+``endpoint_target(kind)``,
 ``egress_ip_address`` (the NAT's public IP: what an allow-list on the internet sees from the nodes).
 
 Limitation (stated, not hidden): a subnet takes ONE NAT gateway and the Standard NAT gateway is
@@ -37,6 +38,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.network import NetworkArgs, plan_subnets
+from components.storage.azure import PrivateEndpointTarget
 
 PRIVATE_DNS_ZONE_KINDS = ("postgres", "blob", "acr", "keyvault", "redis")
 # Private Link zone names (learn.microsoft.com/azure/private-link/private-endpoint-dns). Postgres
@@ -45,7 +47,7 @@ PRIVATE_DNS_ZONES = {
     "blob": "privatelink.blob.core.windows.net",
     "acr": "privatelink.azurecr.io",
     "keyvault": "privatelink.vaultcore.azure.net",
-    "redis": "privatelink.redis.cache.windows.net",
+    "redis": "privatelink.redis.azure.net",  # Azure Managed Redis
 }
 POSTGRES_PORTS = ["5432", "6432"]
 AZURE_ZONES = ("1", "2", "3")
@@ -163,6 +165,10 @@ class Network(pulumi.ComponentResource):
                                "data_subnet_ids": self.data_subnet_ids, "endpoint_subnet_id": self.endpoint_subnet_id,
                                "private_dns_zone_ids": self.private_dns_zone_ids})
 
+    def endpoint_target(self, kind: str) -> PrivateEndpointTarget:
+        """Where a `kind` service's private endpoint goes (the endpoint subnet, its private DNS zone)."""
+        return PrivateEndpointTarget(self.endpoint_subnet_id, self.private_dns_zone_ids[kind])
+
     def _link(self, name: str, kind: str, group: pulumi.Input[str], zone_name: pulumi.Input[str],
               vnet: azure.network.VirtualNetwork, tags: Mapping[str, str]) -> None:
         azure.privatedns.VirtualNetworkLink(
@@ -182,24 +188,3 @@ class Network(pulumi.ComponentResource):
                 rule("allow-within-subnet", 110, "Allow", postgres_cidr, [], "*"),
                 rule("deny-rest-of-vnet", 4000, "Deny", "VirtualNetwork", [], "*")]
 
-
-def private_endpoint(resource_name: str, *, resource_group_name: pulumi.Input[str], location: str,
-                     subnet_id: pulumi.Input[str], target_id: pulumi.Input[str], group_id: str,
-                     dns_zone_id: Optional[pulumi.Input[str]], tags: Mapping[str, str],
-                     opts: Optional[pulumi.ResourceOptions] = None) -> azure.network.PrivateEndpoint:
-    """A private endpoint for `target_id`'s sub-resource `group_id` ("vault", "blob", "registry",
-    "redisCache", ...) in the endpoint subnet, registered in the service's private DNS zone so the
-    service's public name resolves to the private address inside the VNet."""
-    endpoint = azure.network.PrivateEndpoint(
-        resource_name, resource_group_name=resource_group_name, location=location,
-        subnet=azure.network.SubnetArgs(id=subnet_id),
-        private_link_service_connections=[azure.network.PrivateLinkServiceConnectionArgs(
-            name=resource_name, private_link_service_id=target_id, group_ids=[group_id])],
-        tags=dict(tags), opts=opts)
-    if dns_zone_id is not None:
-        azure.network.PrivateDnsZoneGroup(
-            resource_name, resource_group_name=resource_group_name, private_endpoint_name=endpoint.name,
-            private_dns_zone_group_name="default",
-            private_dns_zone_configs=[azure.network.PrivateDnsZoneConfigArgs(name=group_id, private_dns_zone_id=dns_zone_id)],
-            opts=pulumi.ResourceOptions(parent=endpoint))
-    return endpoint
