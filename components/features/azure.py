@@ -50,11 +50,22 @@ def redis_database_id(resource_group_id: str, cluster_name: str) -> str:
 
 @dataclass(frozen=True)
 class GeoReplicationGroup:
-    """Active geo-replication: the group's nickname and the Managed Redis clusters (by name) in it."""
+    """Active geo-replication: the group's nickname and its Managed Redis clusters.
+
+    ``members`` are (resource group id, cluster name), primary first; every member is created with
+    the same list, because Azure links databases only when they are created.
+    """
 
     nickname: str
-    resource_group_id: pulumi.Input[str]
-    cluster_names: tuple[str, ...]  # primary first; every member is created with the same list
+    members: tuple[tuple[pulumi.Input[str], str], ...]
+
+    def __post_init__(self) -> None:
+        if len(self.members) < 2:
+            raise ValueError("a geo-replication group needs the primary and at least one replica")
+
+    def linked_databases(self) -> list[dict]:
+        return [{"id": pulumi.Output.from_input(group_id).apply(lambda gid, c=cluster: redis_database_id(gid, c))}
+                for group_id, cluster in self.members]
 
 
 @dataclass(frozen=True)
@@ -138,7 +149,7 @@ class FeatureStore(pulumi.ComponentResource):
     def _redis(self, name: str, args: FeaturesArgs, inputs: AzureFeaturesInputs, tags: dict) -> None:
         rg, key = inputs.resource_group_name, inputs.features_key
         geo = inputs.geo_replication
-        self.redis_cluster_name = geo.cluster_names[0] if geo else f"{args.name}-features"
+        self.redis_cluster_name = geo.members[0][1] if geo else f"{args.name}-features"
         self.redis = azure.redisenterprise.RedisEnterprise(
             f"{name}-online",
             cluster_name=self.redis_cluster_name,
@@ -157,10 +168,8 @@ class FeatureStore(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection))
         database_args: dict = {}
         if geo is not None:
-            database_args["geo_replication"] = {
-                "group_nickname": geo.nickname,
-                "linked_databases": [{"id": pulumi.Output.from_input(geo.resource_group_id).apply(
-                    lambda rg_id, cluster=cluster: redis_database_id(rg_id, cluster))} for cluster in geo.cluster_names]}
+            database_args["geo_replication"] = {"group_nickname": geo.nickname,
+                                                "linked_databases": geo.linked_databases()}
         self.redis_database = azure.redisenterprise.Database(
             f"{name}-online-db",
             cluster_name=self.redis.name,

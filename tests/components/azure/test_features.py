@@ -10,12 +10,15 @@ from components.storage.azure import STORAGE_BLOB_DATA_CONTRIBUTOR
 
 from .service_inputs import NAME, PRIMARY, preview, role_guid, services
 
+DR_GROUP = "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/mlops-test-dr"
+
 
 def program(geo: bool, sku: str = "Balanced_B3"):
     def run():
         built = services()
-        group = GeoReplicationGroup(nickname=f"{NAME}-features", resource_group_id=built.resource_group.id,
-                                    cluster_names=(f"{NAME}-features", f"{NAME}-features-dr")) if geo else None
+        group = GeoReplicationGroup(nickname=f"{NAME}-features",
+                                    members=((built.resource_group.id, f"{NAME}-features"),
+                                             (DR_GROUP, f"{NAME}-features-dr"))) if geo else None
         features = FeatureStore("features", FeaturesArgs(name=NAME, feast_project="mlops_test",
                                                          online_feature_views=("default", "users"),
                                                          tags={"environment": "test"}),
@@ -105,7 +108,7 @@ def test_dr_links_the_database_into_a_geo_replication_group(geo):
     assert group["groupNickname"] == f"{NAME}-features"
     assert [d["id"] for d in group["linkedDatabases"]] == [
         f"{rg}/providers/Microsoft.Cache/redisEnterprise/{NAME}-features/databases/default",
-        f"{rg}/providers/Microsoft.Cache/redisEnterprise/{NAME}-features-dr/databases/default"]
+        f"{DR_GROUP}/providers/Microsoft.Cache/redisEnterprise/{NAME}-features-dr/databases/default"]
 
 
 def test_geo_replication_on_a_sku_without_it_is_refused():
