@@ -48,7 +48,7 @@ DOMAIN_AGENTS: dict[str, tuple[str, ...]] = {
     "artifacts": ("storage", "artifact-registry"),  # artifact bucket, container images
     "database": ("cloud-sql",),  # tracking database
     "cluster": ("gke", "compute"),  # Secrets (application-layer encryption), node boot and persistent disks
-    # Feast bucket; the Bigtable online store grants its own agent on the key of each of its clusters
+    # Feast bucket; the Bigtable online store grants its own agent on the key in each of its clusters'
     # regions (components/features/gcp.py), DR region included.
     "features": ("storage",),
     "notifications": ("pubsub",),  # alert topic
