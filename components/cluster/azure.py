@@ -4,11 +4,12 @@ Secure defaults and why:
 - identities come from Entra ID only: managed AAD integration with Azure RBAC for Kubernetes
   authorization, local accounts disabled (no static admin kubeconfig exists at all);
 - the API server is private (private cluster) unless the dev stack lists
-  ``cluster.publicAccessCidrs``; then it is public but limited to those ranges plus the NAT's
-  egress address (which the nodes reach it from); staging and prod are always private;
+  ``cluster.publicAccessCidrs``; then it is public but limited to those ranges (nodes reach it
+  inside the VNet either way); staging and prod are always private;
 - node OS disks and persistent volumes are encrypted with the cluster key through a disk encryption
   set (storage class ``STORAGE_CLASS``), Kubernetes secrets with the same key through the Azure Key
-  Vault KMS plugin, reaching the private vault from the cluster's VNet;
+  Vault KMS plugin; with a private vault AKS requires API server VNet integration (Konnectivity is
+  not supported), so the API server always gets its own delegated subnet;
 - workload identity: OIDC issuer on; ``workload_identity(...)`` gives one service account its own
   user-assigned identity through a federated credential (no secrets in the cluster);
 - Azure CNI overlay with Cilium network policy; egress only through the network's NAT gateway;
@@ -41,14 +42,13 @@ import pulumi
 import pulumi_azure_native as azure
 import pulumi_kubernetes as k8s
 
-from components.azure_account import (KEY_VAULT_CONTRIBUTOR, KEY_VAULT_CRYPTO_USER, NETWORK_CONTRIBUTOR, assign_role,
-                                      tenant_id)
+from components.azure_account import (KEY_VAULT_CONTRIBUTOR, KEY_VAULT_CRYPTO_USER, MANAGED_IDENTITY_OPERATOR,
+                                      NETWORK_CONTRIBUTOR, READER, tenant_id)
 from components.cluster import ClusterArgs
 from components.k8s import CAPACITY_TYPE_LABEL, POOL_LABEL
+from components.storage.azure import grant
 
 STORAGE_CLASS = "managed-csi-cmk"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"  # read the disk encryption set
-MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"  # assign the kubelet identity to nodes
 WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 # Overlay address ranges: pods and services never take VNet addresses and must not overlap it.
@@ -62,8 +62,8 @@ class AzureClusterInputs:
     location: str
     resource_group_name: pulumi.Input[str]
     node_subnet_id: pulumi.Input[str]
+    apiserver_subnet_id: pulumi.Input[str]  # delegated to Microsoft.ContainerService/managedClusters
     availability_zones: Sequence[str]
-    egress_ip_address: Optional[pulumi.Input[str]]  # added to the API allow-list when it is public
     vault_id: pulumi.Input[str]
     cluster_key_id: pulumi.Input[str]  # ARM id (role scope)
     cluster_key_uri: pulumi.Input[str]  # versionless URI (disk encryption set follows rotations)
@@ -102,29 +102,27 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-kubelet", resource_group_name=ai.resource_group_name, location=ai.location,
             resource_name_=f"{args.name}-kubelet", tags=self._tags, opts=child)
         self.control_plane_identity, self.kubelet_identity = control_plane, kubelet
-        grants = [
-            assign_role(f"{name}-subnet", NETWORK_CONTRIBUTOR, ai.node_subnet_id, control_plane.principal_id, child,
-                        f"{args.name}: AKS joins nodes and internal load balancers to the node subnet"),
-            assign_role(f"{name}-kms-key", KEY_VAULT_CRYPTO_USER, ai.cluster_key_id, control_plane.principal_id, child,
-                        f"{args.name}: KMS plugin encrypts Kubernetes secrets with the cluster key"),
-            assign_role(f"{name}-kms-vault", KEY_VAULT_CONTRIBUTOR, ai.vault_id, control_plane.principal_id, child,
-                        f"{args.name}: KMS plugin reaches the private vault through its own private link"),
-            assign_role(f"{name}-des", READER, des.id, control_plane.principal_id, child,
-                        f"{args.name}: AKS reads the disk encryption set of its node and volume disks"),
-            assign_role(f"{name}-kubelet", MANAGED_IDENTITY_OPERATOR, kubelet.id, control_plane.principal_id, child,
-                        f"{args.name}: AKS assigns the kubelet identity to its nodes"),
+        principal = control_plane.principal_id
+        roles = [  # (resource-name suffix, scope, role, why)
+            ("subnet", ai.node_subnet_id, NETWORK_CONTRIBUTOR, "AKS joins nodes and internal load balancers to the node subnet"),
+            ("apiserver-subnet", ai.apiserver_subnet_id, NETWORK_CONTRIBUTOR, "AKS puts the API server into its subnet"),
+            ("kms-key", ai.cluster_key_id, KEY_VAULT_CRYPTO_USER, "the KMS plugin encrypts Kubernetes secrets with the cluster key"),
+            ("kms-vault", ai.vault_id, KEY_VAULT_CONTRIBUTOR, "the KMS plugin reaches the private vault through its own private link"),
+            ("des", des.id, READER, "AKS reads the disk encryption set of its node and volume disks"),
+            ("kubelet", kubelet.id, MANAGED_IDENTITY_OPERATOR, "AKS assigns the kubelet identity to its nodes"),
         ]
+        grants = [grant(f"{name}-{suffix}", scope=scope, role_guid=role, principal_id=principal, opts=child,
+                        description=f"{args.name}: {why}") for suffix, scope, role, why in roles]
 
         private = not args.public_access_cidrs or ai.environment != "dev"
         if private:
             api_access = azure.containerservice.ManagedClusterAPIServerAccessProfileArgs(
-                enable_private_cluster=True, private_dns_zone="system", enable_private_cluster_public_fqdn=False)
+                enable_private_cluster=True, private_dns_zone="system", enable_private_cluster_public_fqdn=False,
+                enable_vnet_integration=True, subnet_id=ai.apiserver_subnet_id)
         else:
-            ranges = [*args.public_access_cidrs]
             api_access = azure.containerservice.ManagedClusterAPIServerAccessProfileArgs(
-                enable_private_cluster=False,
-                authorized_ip_ranges=pulumi.Output.from_input(ai.egress_ip_address).apply(
-                    lambda ip: sorted({*ranges, f"{ip}/32"}) if ip else sorted(ranges)))
+                enable_private_cluster=False, enable_vnet_integration=True, subnet_id=ai.apiserver_subnet_id,
+                authorized_ip_ranges=sorted(args.public_access_cidrs))
         self.private_api = private
 
         cluster = azure.containerservice.ManagedCluster(

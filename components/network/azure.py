@@ -7,7 +7,7 @@ spreading happens in the node pools and the zone-redundant services instead.
 
 Ranges (deterministic, from ``components.network.plan_subnets``): nodes get the first private block
 (a /19 of a /16: with Azure CNI overlay only nodes take VNet addresses), Postgres the first data
-block and private endpoints the second one.
+block, private endpoints the second and the AKS API server (VNet integration) the third.
 
 Secure defaults and why:
 - no subnet has default outbound access (Azure's implicit internet egress is being retired and
@@ -19,7 +19,8 @@ Secure defaults and why:
   ACR, Key Vault and Redis.
 
 Extra Azure outputs: ``resource_group_name``, ``vnet_name``, ``node_subnet_id``,
-``postgres_subnet_id``, ``endpoint_subnet_id``, ``private_dns_zone_ids[kind]`` and
+``postgres_subnet_id``, ``endpoint_subnet_id``,
+``apiserver_subnet_id``, ``private_dns_zone_ids[kind]`` and
 ``private_dns_zone_names[kind]`` for kind in ``PRIVATE_DNS_ZONE_KINDS``, ``nat_gateway_id``,
 ``endpoint_target(kind)``,
 ``egress_ip_address`` (the NAT's public IP: what an allow-list on the internet sees from the nodes).
@@ -79,8 +80,9 @@ class Network(pulumi.ComponentResource):
         tags = {**args.tags, "component": "network"}
         group = azure_inputs.resource_group_name
         location = azure_inputs.location
-        plan = plan_subnets(args.cidr, max(args.az_count, 2))
+        plan = plan_subnets(args.cidr, max(args.az_count, 3))
         nodes_cidr, postgres_cidr, endpoints_cidr = plan.private[0], plan.data[0], plan.data[1]
+        apiserver_cidr = plan.data[2] if len(plan.data) > 2 else plan.public[0]
 
         self.resource_group_name = group
         self.availability_zones = list(AZURE_ZONES[:args.az_count])
@@ -141,8 +143,18 @@ class Network(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoints]))
             self.node_subnet_id = nodes.id
             self.private_subnet_ids = [nodes.id]
+            # API server VNet integration: the control plane's own addresses in this VNet, so the KMS
+            # plugin reaches the private vault and nodes reach the API server without a tunnel.
+            apiserver = azure.network.Subnet(
+                f"{name}-apiserver", resource_group_name=group, virtual_network_name=vnet.name,
+                subnet_name="apiserver", address_prefix=apiserver_cidr, default_outbound_access=False,
+                delegations=[azure.network.DelegationArgs(name="aks-apiserver",
+                                                          service_name="Microsoft.ContainerService/managedClusters")],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes]))
+            self.apiserver_subnet_id = apiserver.id
         else:
             self.node_subnet_id = None
+            self.apiserver_subnet_id = None
             self.private_subnet_ids = []
         self.public_subnet_ids: list = []  # NAT gateways and internal load balancers need no public subnet
 
