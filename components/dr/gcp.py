@@ -77,12 +77,12 @@ class DisasterRecovery(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DrArgs, gcp_inputs: GcpDrInputs,
                  opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("mlops:dr:DisasterRecovery", name, None, opts)
         missing = [domain for domain in DR_KEY_DOMAINS if domain not in gcp_inputs.dr_key_ids]
         if missing:
             raise ValueError(f"DisasterRecovery: no DR-region key for {', '.join(missing)} (is dr_enabled set on the keys?)")
         if "dr" not in gcp_inputs.features.online_store_clusters:
             raise ValueError("DisasterRecovery: the feature store has no DR cluster (pass dr_replica to the feature store)")
+        super().__init__("mlops:dr:DisasterRecovery", name, None, opts)
         self.args = args
         self._inputs = gcp_inputs
         tags = {**args.tags, "component": "dr", "dr-region": args.replica_region}

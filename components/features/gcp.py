@@ -80,9 +80,9 @@ class FeatureStore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FeaturesArgs, gcp_inputs: GcpFeaturesInputs,
                  opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("mlops:features:FeatureStore", name, None, opts)
         if gcp_inputs.high_availability and len(gcp_inputs.zones) < 2:
             raise ValueError("FeatureStore: high availability needs two zones")
+        super().__init__("mlops:features:FeatureStore", name, None, opts)
         self.args = args
         tags = {**args.tags, "component": "features"}
         child = pulumi.ResourceOptions(parent=self)

@@ -82,9 +82,9 @@ class Monitoring(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MonitoringArgs, gcp_inputs: GcpMonitoringInputs,
                  opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("mlops:monitoring:Monitoring", name, None, opts)
         if gcp_inputs.db_replica_id is not None and args.rpo_minutes is None:
             raise ValueError("Monitoring: a DR replica needs args.rpo_minutes (the lag alarm derives from it)")
+        super().__init__("mlops:monitoring:Monitoring", name, None, opts)
         self.args = args
         self._project = gcp_inputs.project
         self._labels = gcp_labels({**args.tags, "component": "monitoring"})

@@ -85,7 +85,7 @@ class ModelRegistry(pulumi.ComponentResource):
             if gcp_inputs.node_service_account is not None:
                 gcp.artifactregistry.RepositoryIamMember(
                     f"{name}-{kind}-node-pull", project=gcp_inputs.project, location=gcp_inputs.region,
-                    repository=repository.name, role="roles/artifactregistry.reader",
+                    repository=repository.repository_id, role="roles/artifactregistry.reader",
                     member=pulumi.Output.concat("serviceAccount:", gcp_inputs.node_service_account),
                     opts=pulumi.ResourceOptions(parent=self))
             self.repositories[kind] = repository

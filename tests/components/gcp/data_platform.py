@@ -151,6 +151,7 @@ def data_platform(*, prod: bool, dr: bool, billing_account: Optional[str] = "0X0
     pulumi.export("feastSa", features.service_account_role)
     pulumi.export("alertChannels", monitoring.alert_topic)
     pulumi.export("budgetName", monitoring.budget_name)
+    pulumi.export("budgetSkippedReason", monitoring.budget_skipped_reason)
     return {"tracking": tracking, "registry": registry, "features": features, "dr": recovery, "monitoring": monitoring}
 
 
