@@ -429,6 +429,20 @@ def _aks_user_kubeconfig(args: dict[str, Any]) -> dict[str, Any]:
     return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(config.encode()).decode()}]}
 
 
+def _object_replication_policy(ctx: MockContext) -> Outputs:
+    """Azure assigns the policy id and rule ids on the destination account ("default" asks for new ones);
+    the source account's policy repeats them."""
+    given = str(ctx.inputs.get("objectReplicationPolicyId") or "default")
+    policy_id = stable_uuid(ctx.urn + "policy") if given == "default" else given
+    resource_id, _ = _azure_child("storage", "StorageAccount", "accountName", "objectReplicationPolicies",
+                                  "objectReplicationPolicyId")(MockContext(
+                                      ctx.type, ctx.name, ctx.urn, {**ctx.inputs, "objectReplicationPolicyId": policy_id},
+                                      ctx.region, ctx.provider_inputs))
+    rules = [{**rule, "ruleId": rule.get("ruleId") or stable_uuid(f"{ctx.urn}rule{index}")}
+             for index, rule in enumerate(ctx.inputs.get("rules") or [])]
+    return resource_id, {"name": policy_id, "policyId": policy_id, "rules": rules}
+
+
 AZURE_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
     "azure-native:containerservice:ManagedCluster": _managed_cluster,
     "azure-native:network:PublicIPAddress": _public_ip,
@@ -451,6 +465,7 @@ AZURE_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
         "managedidentity", "UserAssignedIdentity", "resourceName", "federatedIdentityCredentials",
         "federatedIdentityCredentialResourceName"),
     "azure-native:storage:StorageAccount": _azure_named("accountName"),
+    "azure-native:storage:ObjectReplicationPolicy": _object_replication_policy,
     "azure-native:storage:BlobContainer": _azure_child("storage", "StorageAccount", "accountName",
                                                        "blobServices/default/containers", "containerName"),
     "azure-native:dbforpostgresql:Server": _azure_named("serverName",

@@ -1,0 +1,206 @@
+"""Azure disaster recovery: every stateful store copied into the DR location (``mlops:dr.replicaRegion``).
+
+| store | replica here |
+| --- | --- |
+| tracking database | cross-region read replica of the flexible server, in the DR network's delegated subnet, promoted on failover |
+| MLflow artifacts, Feast registry/offline store | object replication into hardened DR storage accounts (DR keys, private endpoints) |
+| container images | ACR geo-replication (a registry replica in the DR location, same login server) |
+| online store | Managed Redis active geo-replication (the DR cluster joins the primary's group) |
+
+Why object replication and not GZRS/RA-GZRS: geo-redundant storage copies only to the region
+Azure pairs with the primary, which need not be the configured ``replicaRegion``; its secondary
+is read-only until an account failover that also drops the account to LRS; and the copy shares the
+primary's key and network settings. Object replication writes into an account we own in the DR
+location, encrypted with the DR twin of the domain key, private from day one, writable the moment
+we fail over. It is asynchronous without a service-level objective, which is why the drill checks
+the newest artifact on both sides.
+
+The replica server uses the DR twin of the database key through a DR-region identity (Azure
+requires both in the replica's region) and declares ``require_secure_transport=ON`` like the
+primary. Replicas keep no backups of their own; the failover turns them on after promotion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_azure_native as azure
+
+from components.dr import DrArgs
+from components.features import OFFLINE_PREFIX
+from components.features.azure import FEAST_CONTAINER, REDIS_DATABASE, REDIS_PORT, FeatureStore, GeoReplicationGroup
+from components.registry.azure import ModelRegistry
+from components.storage import BucketArgs
+from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget, SecureStorageAccount, private_endpoint
+from components.tracking.azure import TrackingServer, sku_tier, storage_size_gb
+
+
+@dataclass(frozen=True)
+class AzureDrInputs:
+    """Azure-only inputs: the DR location's group and network, the DR keys, and what to replicate."""
+
+    resource_group_name: pulumi.Input[str]  # the DR resource group
+    location: str
+    postgres_subnet_id: pulumi.Input[str]  # DR network's subnet delegated to flexible servers
+    postgres_dns_zone_id: pulumi.Input[str]  # the primary's Postgres private zone, linked to the DR network too
+    blob_endpoints: PrivateEndpointTarget  # DR endpoint subnet + blob zone
+    redis_endpoints: PrivateEndpointTarget  # DR endpoint subnet + Managed Redis zone
+    database_key: CustomerManagedKey  # DR twins with DR-region identities
+    artifacts_key: CustomerManagedKey
+    features_key: CustomerManagedKey
+    tracking: TrackingServer
+    features: FeatureStore
+    registry: ModelRegistry
+    redis_geo_group: GeoReplicationGroup  # the group the primary online store was created in
+    redis_sku: str
+    zone_redundant: bool = True
+
+
+def redis_geo_group(nickname: str, primary: tuple[pulumi.Input[str], str],
+                    replica: tuple[pulumi.Input[str], str]) -> GeoReplicationGroup:
+    """The online store's geo-replication group: the primary cluster, then the DR cluster."""
+    return GeoReplicationGroup(nickname=nickname, members=(primary, replica))
+
+
+class DisasterRecovery(pulumi.ComponentResource):
+    """Database replica, replicated storage accounts, registry replica and Redis geo-replica (see docstring)."""
+
+    def __init__(self, name: str, args: DrArgs, azure_inputs: AzureDrInputs,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlops:dr:DisasterRecovery", name, None, opts)
+        if azure_inputs.location != args.replica_region:
+            raise ValueError(f"DR inputs are for {azure_inputs.location}, the DR region is {args.replica_region}")
+        self.args = args
+        tags = {**args.tags, "component": "dr", "dr-replica-of": args.primary_region}
+        self._tags = tags
+        inputs = azure_inputs
+        self.region = args.replica_region
+        self.rpo_minutes, self.rto_minutes = args.rpo_minutes, args.rto_minutes
+
+        self._database(name, args, inputs, tags)
+        self.artifact_replica = self._replicated_account(
+            f"{name}-artifacts", f"{args.name}-artifacts-dr", inputs.tracking.artifacts, inputs.artifacts_key,
+            [inputs.tracking.args.artifact_prefix], inputs)
+        self.feature_replica = self._replicated_account(
+            f"{name}-features", f"{args.name}-features-dr", inputs.features.store, inputs.features_key,
+            [FEAST_CONTAINER], inputs, tier_down_prefix=f"{OFFLINE_PREFIX}/")
+        self.artifact_replica_bucket = self.artifact_replica.account_name
+        self.feature_replica_bucket = self.feature_replica.account_name
+
+        self.registry_replica = azure.containerregistry.Replication(
+            f"{name}-registry", resource_group_name=self._registry_group(inputs),
+            registry_name=inputs.registry.registry_name, replication_name=args.replica_region.replace("-", ""),
+            location=args.replica_region, region_endpoint_enabled=True,
+            zone_redundancy="Enabled" if inputs.zone_redundant else "Disabled", tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection))
+        self.image_replica_region = args.replica_region
+
+        self._online_store(name, args, inputs, tags)
+        self.online_store_replica_region = args.replica_region
+
+        self.register_outputs({
+            "region": self.region, "dbReplicaId": self.db_replica_id, "dbReplicaArn": self.db_replica_arn,
+            "artifactReplicaBucket": self.artifact_replica_bucket, "featureReplicaBucket": self.feature_replica_bucket,
+            "onlineStoreReplicaHost": self.online_store_replica_host, "imageReplicaRegion": self.image_replica_region,
+        })
+
+    @staticmethod
+    def _registry_group(inputs: AzureDrInputs) -> pulumi.Output[str]:
+        """Replications live under the registry, so in the registry's resource group."""
+        return inputs.registry.registry_id.apply(lambda rid: rid.split("/")[4])
+
+    def _database(self, name: str, args: DrArgs, inputs: AzureDrInputs, tags: dict) -> None:
+        primary = inputs.tracking
+        key = inputs.database_key
+        sku_name = args.db_instance_class or primary.args.db_instance_class
+        self.db_replica = azure.dbforpostgresql.Server(
+            f"{name}-db",
+            server_name=f"{args.name}-tracking-dr",
+            resource_group_name=inputs.resource_group_name,
+            location=args.replica_region,
+            create_mode="Replica",
+            source_server_resource_id=primary.db.id,
+            sku={"name": sku_name, "tier": sku_tier(sku_name)},
+            storage={"storage_size_gb": storage_size_gb(primary.args.db_allocated_storage_gb), "auto_grow": "Enabled"},
+            network={"delegated_subnet_resource_id": inputs.postgres_subnet_id,
+                     "private_dns_zone_arm_resource_id": inputs.postgres_dns_zone_id,
+                     "public_network_access": "Disabled"},
+            identity=pulumi.Output.from_input(key.identity_id).apply(
+                lambda i: {"type": "UserAssigned", "user_assigned_identities": {i: {}}}),
+            data_encryption={"type": "AzureKeyVault", "primary_key_uri": key.key_uri,
+                             "primary_user_assigned_identity_id": key.identity_id},
+            tags=tags,
+            # Promotion (the failover) changes createMode and replication role outside the program.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection,
+                                        ignore_changes=["createMode", "sourceServerResourceId", "replicationRole"]))
+        self.db_replica_tls = azure.dbforpostgresql.Configuration(
+            f"{name}-db-require-tls", resource_group_name=inputs.resource_group_name, server_name=self.db_replica.name,
+            configuration_name="require_secure_transport", value="ON", source="user-override",
+            opts=pulumi.ResourceOptions(parent=self))
+        self.db_replica_id = self.db_replica.name
+        self.db_replica_arn = self.db_replica.id
+        self.db_replica_fqdn = self.db_replica.fully_qualified_domain_name
+
+    def _replicated_account(self, name: str, account: str, source: SecureStorageAccount, key: CustomerManagedKey,
+                            containers: list[str], inputs: AzureDrInputs,
+                            tier_down_prefix: str = "") -> SecureStorageAccount:
+        """A hardened account in the DR location and object replication of `containers` into it."""
+        replica = SecureStorageAccount(
+            name, BucketArgs(name=account, tags=self._tags, tier_down_prefix=tier_down_prefix,
+                             protect=self.args.deletion_protection),
+            resource_group_name=inputs.resource_group_name, location=self.args.replica_region, key=key,
+            containers=containers, private_endpoint_target=inputs.blob_endpoints,
+            zone_redundant=inputs.zone_redundant, opts=pulumi.ResourceOptions(parent=self))
+        rules = [{"source_container": c, "destination_container": c} for c in containers]
+        # Azure creates the policy on the destination first and assigns the policy and rule ids;
+        # the source account's policy must repeat them.
+        destination_policy = azure.storage.ObjectReplicationPolicy(
+            f"{name}-replication-in", resource_group_name=inputs.resource_group_name,
+            account_name=replica.account_name, object_replication_policy_id="default",
+            source_account=source.account_id, destination_account=replica.account_id, rules=rules,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[replica.blob_service, source.blob_service,
+                                                                 *replica.containers.values(),
+                                                                 *source.containers.values()]))
+        source_group = source.account_id.apply(lambda rid: rid.split("/")[4])
+        azure.storage.ObjectReplicationPolicy(
+            f"{name}-replication-out", resource_group_name=source_group, account_name=source.account_name,
+            object_replication_policy_id=destination_policy.policy_id,
+            source_account=source.account_id, destination_account=replica.account_id,
+            rules=destination_policy.rules.apply(lambda assigned: [
+                {"rule_id": r["rule_id"] if isinstance(r, dict) else r.rule_id,
+                 "source_container": r["source_container"] if isinstance(r, dict) else r.source_container,
+                 "destination_container": r["destination_container"] if isinstance(r, dict) else r.destination_container}
+                for r in assigned or []]),
+            opts=pulumi.ResourceOptions(parent=self))
+        return replica
+
+    def _online_store(self, name: str, args: DrArgs, inputs: AzureDrInputs, tags: dict) -> None:
+        key = inputs.features_key
+        if key.key_uri_with_version is None:
+            raise ValueError("the DR features key needs key_uri_with_version (Managed Redis takes versioned keys only)")
+        group = inputs.redis_geo_group
+        cluster_name = group.members[-1][1]
+        self.online_replica = azure.redisenterprise.RedisEnterprise(
+            f"{name}-online", cluster_name=cluster_name, resource_group_name=inputs.resource_group_name,
+            location=args.replica_region, sku={"name": inputs.redis_sku}, high_availability="Enabled",
+            minimum_tls_version="1.2", public_network_access="Disabled",
+            identity={"type": "UserAssigned", "user_assigned_identities": [key.identity_id]},
+            encryption={"customer_managed_key_encryption": {
+                "key_encryption_key_url": key.key_uri_with_version,
+                "key_encryption_key_identity": {"identity_type": "userAssignedIdentity",
+                                                "user_assigned_identity_resource_id": key.identity_id}}},
+            tags=tags, opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection))
+        self.online_replica_database = azure.redisenterprise.Database(
+            f"{name}-online-db", cluster_name=self.online_replica.name, resource_group_name=inputs.resource_group_name,
+            database_name=REDIS_DATABASE, client_protocol="Encrypted", clustering_policy="EnterpriseCluster",
+            eviction_policy="NoEviction", access_keys_authentication="Enabled", port=REDIS_PORT,
+            geo_replication={"group_nickname": group.nickname, "linked_databases": group.linked_databases()},
+            # Joining the group needs the primary database to exist.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection,
+                                        depends_on=[inputs.features.redis_database]))
+        private_endpoint(f"{name}-online", resource_group_name=inputs.resource_group_name, location=args.replica_region,
+                         service_id=self.online_replica.id, group_id="redisEnterprise", target=inputs.redis_endpoints,
+                         tags=tags, opts=pulumi.ResourceOptions(parent=self))
+        self.online_store_replica_host = self.online_replica.host_name
