@@ -36,9 +36,9 @@ import pulumi
 import pulumi_azure_native as azure
 import pulumi_random as random
 
-from components.azure_account import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, assign_role, tenant_id
+from components.azure_account import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, tenant_id
 from components.keys import DOMAINS, KeysArgs
-from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget, private_endpoint
+from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget, grant, private_endpoint
 
 ROTATE_AFTER = "P90D"
 NOTIFY_BEFORE_EXPIRY = "P30D"
@@ -88,8 +88,8 @@ class Keys(pulumi.ComponentResource):
                 f"{name}-{domain}", resource_group_name=azure_inputs.resource_group_name,
                 location=azure_inputs.location, resource_name_=f"{args.name}-{domain}-cmk", tags=self._tags, opts=child)
             self.identities[domain] = identity
-            assign_role(f"{name}-{domain}-crypto", KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, self.keys[domain].id,
-                        identity.principal_id, opts=child, description=f"{args.name}: use the {domain} key (CMK)")
+            grant(f"{name}-{domain}-crypto", scope=self.keys[domain].id, role_guid=KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+                  principal_id=identity.principal_id, opts=child, description=f"{args.name}: use the {domain} key (CMK)")
 
         self.dr_vault: Optional[azure.keyvault.Vault] = None
         self.dr_replicas: dict[str, azure.keyvault.Key] = {}
@@ -109,9 +109,9 @@ class Keys(pulumi.ComponentResource):
                     location=azure_inputs.dr_location, resource_name_=f"{args.name}-{domain}-cmk-dr",
                     tags=self._tags, opts=child)
                 self.dr_identities[domain] = identity
-                assign_role(f"{name}-dr-{domain}-crypto", KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, twin.id,
-                            identity.principal_id, opts=child,
-                            description=f"{args.name}: use the {domain} key's DR twin (CMK)")
+                grant(f"{name}-dr-{domain}-crypto", scope=twin.id, role_guid=KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+                      principal_id=identity.principal_id, opts=child,
+                      description=f"{args.name}: use the {domain} key's DR twin (CMK)")
 
         self.key_arns = {domain: key.key_uri for domain, key in self.keys.items()}
         self.key_ids = {domain: key.id for domain, key in self.keys.items()}
