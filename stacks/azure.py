@@ -1,0 +1,185 @@
+"""The Azure platform: resource groups, then each capability's component in dependency order, then the outputs.
+
+Thin like stacks/aws.py: decisions live in components/<capability>/azure.py and the config model.
+The location comes from ``mlops:region``; every resource names its location and resource group
+explicitly, so the azure-native provider's own ``location`` setting does not matter.
+
+One resource group per stack (``<platform>-rg``) holds everything in the primary location; with DR
+on, ``<platform>-dr-rg`` in ``mlops:dr.replicaRegion`` holds the DR network, the key twins and the
+replicas. AKS puts its VMs into its own node resource group (``<platform>-nodes``).
+
+Output differences from AWS (same names where the meaning is the same):
+- ``artifactBucket``: the artifact storage account's name (MLflow writes to its ``wasbs://`` root);
+- ``onlineStoreTable``: the Managed Redis database's resource id; ``onlineStoreHost`` its host name;
+- ``alertActionGroupId`` replaces ``alertTopicArn`` (Azure Monitor action group);
+- ``trackingDbEndpointRecord``: the Postgres private DNS zone id and the server's FQDN;
+- ``resourceGroup``: the stack's resource group.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+import pulumi
+import pulumi_azure_native as azure
+
+from components.cluster import ClusterArgs
+from components.azure_account import tenant_id
+from components.cluster.azure import CLIENT_ID_ANNOTATION, AzureClusterInputs, Cluster
+from components.dr import dr_outputs
+from components.features import FeaturesArgs
+from components.features.azure import FEAST_CONTAINER, AzureFeaturesInputs, FeatureStore
+from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, ClusterBaselineArgs,
+                            FeatureServerArgs, GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs,
+                            PlatformWorkloadsArgs)
+from components.k8s.platform import PlatformWorkloads
+from components.keys import KeysArgs
+from components.keys.azure import AzureKeysInputs, Keys
+from components.monitoring import MonitoringArgs
+from components.monitoring.azure import AzureMonitoringInputs, Monitoring
+from components.network import NetworkArgs
+from components.network.azure import AzureNetworkInputs, Network
+from components.registry import RegistryArgs
+from components.registry.azure import AzureRegistryInputs, ModelRegistry
+from components.storage.azure import STORAGE_BLOB_DATA_READER, grant
+from components.tracking import TrackingArgs
+from components.tracking.azure import AzureTrackingInputs, TrackingServer
+from components.training import TrainingPoolArgs
+from components.training.azure import AzureTrainingPoolInputs, TrainingPool
+from stacks.config import PlatformConfig
+
+WORKLOAD_IDENTITY_POD_LABELS = {"azure.workload.identity/use": "true"}
+
+
+def platform_name() -> str:
+    """`mlops-<stack>`: unique per stack, so two stacks can share a subscription."""
+    return "mlops-" + re.sub(r"[^a-z0-9-]+", "-", pulumi.get_stack().lower()).strip("-")
+
+
+def build(cfg: PlatformConfig) -> dict[str, Any]:
+    """Create the whole Azure platform for `cfg`; return the stack outputs (fixed names, see module doc)."""
+    if cfg.dr.enabled:
+        raise ValueError("mlops:dr.enabled = true: Azure disaster recovery is not wired into stacks/azure.py yet; "
+                         "set it to false for Azure stacks")
+    name = platform_name()
+    tags = cfg.cost_tags
+    location = cfg.region
+    protect = pulumi.ResourceOptions(protect=cfg.deletion_protection)
+
+    group = azure.resources.ResourceGroup("resource-group", resource_group_name=f"{name}-rg", location=location,
+                                          tags=tags, opts=protect)
+    network = Network("network", NetworkArgs.from_config(cfg, name, tags),
+                      AzureNetworkInputs(location=location, resource_group_name=group.name))
+    keys = Keys("keys", KeysArgs.from_config(cfg, name, tags), AzureKeysInputs(
+        location=location, resource_group_name=group.name, endpoint_subnet_id=network.endpoint_subnet_id,
+        keyvault_dns_zone_id=network.private_dns_zone_ids["keyvault"]))
+    cluster = Cluster("cluster", ClusterArgs.from_config(cfg, name, tags), AzureClusterInputs(
+        location=location, resource_group_name=group.name, node_subnet_id=network.node_subnet_id,
+        apiserver_subnet_id=network.apiserver_subnet_id, availability_zones=network.availability_zones,
+        vault_id=keys.vault_id, cluster_key_id=keys.key_ids["cluster"], cluster_key_uri=keys.key_arns["cluster"],
+        cluster_key_versioned_uri=keys.key_versioned_uris["cluster"],
+        cluster_key_identity_id=keys.identities["cluster"].id, environment=cfg.environment))
+
+    # AKS runs one operation per cluster at a time: training pools are added one after the other.
+    previous: Optional[pulumi.Resource] = None
+    for pool in cfg.training_pools:
+        previous = TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, tags), AzureTrainingPoolInputs(
+            resource_group_name=group.name, cluster_name=cluster.name, node_subnet_id=network.node_subnet_id,
+            availability_zones=network.availability_zones, kubernetes_version=cfg.cluster.version),
+            opts=pulumi.ResourceOptions(depends_on=[previous or cluster.aks_cluster]))
+
+    # The platform namespace comes from the in-cluster workloads, which are built last (they need the
+    # tracking and feature outputs); the DB-URI and online-store Secrets wait for it.
+    platform_namespace, resolve_platform_namespace = pulumi.deferred_output()
+    workloads: Optional[PlatformWorkloads] = None
+    try:
+        registry = ModelRegistry("registry", RegistryArgs.from_config(cfg, name, tags), AzureRegistryInputs(
+            resource_group_name=group.name, location=location, registry_key=keys.cmk("artifacts"),
+            private_endpoints=network.endpoint_target("acr"), kubelet_principal_id=cluster.kubelet_identity.principal_id,
+            zone_redundant=cfg.is_prod))
+        tracking = TrackingServer("tracking", TrackingArgs.from_config(cfg, name, tags), AzureTrackingInputs(
+            resource_group_name=group.name, location=location, postgres_subnet_id=network.postgres_subnet_id,
+            postgres_dns_zone_id=network.private_dns_zone_ids["postgres"],
+            private_endpoints=network.endpoint_target("blob"), database_key=keys.cmk("database"),
+            artifacts_key=keys.cmk("artifacts"), workload_identity=cluster.workload_identity,
+            tenant_id=tenant_id(), zone_redundant_storage=cfg.is_prod, k8s_provider=cluster.k8s_provider,
+            mlflow_namespace=platform_namespace))
+        features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, tags), AzureFeaturesInputs(
+            resource_group_name=group.name, location=location, features_key=keys.cmk("features"),
+            blob_endpoints=network.endpoint_target("blob"), redis_endpoints=network.endpoint_target("redis"),
+            workload_identity=cluster.workload_identity, zone_redundant=cfg.is_prod,
+            k8s_provider=cluster.k8s_provider, namespace=platform_namespace))
+        monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, tags), AzureMonitoringInputs(
+            resource_group_name=group.name, resource_group_id=group.id, location=location,
+            postgres_server_id=tracking.db_instance_arn, postgres_sku=cfg.db_instance_class,
+            key_vault_id=keys.vault_id, cluster_id=cluster.cluster_id,
+            log_retention_days=30 if cfg.environment == "dev" else 365))
+        trainer = training_job_identity(cluster, features)
+        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer)
+    finally:
+        # Never leave the deferred namespace pending: a failing component must surface as its error.
+        resolve_platform_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
+                                   else pulumi.Output.from_input(PLATFORM_NAMESPACE))
+
+    return {
+        "cloud": "azure",
+        "environment": cfg.environment,
+        "region": cfg.region,
+        "resourceGroup": group.name,
+        "trackingUrl": tracking.tracking_url,
+        "artifactBucket": tracking.artifact_bucket,
+        "modelImageRepositoryUrl": registry.model_image_repository_url,
+        "trainingImageRepositoryUrl": registry.training_image_repository_url,
+        "featureRegistryPath": features.registry_path,
+        "featureOfflineStorePath": features.offline_store_path,
+        "onlineStoreTable": features.online_store_table,
+        "onlineStoreHost": features.online_store_host,
+        "clusterName": cluster.name,
+        "kubeconfig": cluster.kubeconfig,
+        "alertActionGroupId": monitoring.alert_topic,
+        "trackingDbInstanceId": tracking.db_instance_id,
+        "trackingDbEndpointRecord": {"zoneId": tracking.db_endpoint_record["zone_id"],
+                                     "name": tracking.db_endpoint_record["name"]},
+        "dr": dr_outputs(cfg, None),
+    }
+
+
+def training_job_identity(cluster: Cluster, features: FeatureStore) -> azure.managedidentity.UserAssignedIdentity:
+    """The identity of training jobs (``training/trainer``): reads the Feast container, writes nothing.
+    Training jobs log runs and artifacts through the MLflow server, not to storage directly."""
+    identity = cluster.workload_identity("training-jobs", TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT)
+    grant("training-jobs-features", scope=features.store.container_ids[FEAST_CONTAINER], role_guid=STORAGE_BLOB_DATA_READER,
+          principal_id=identity.principal_id, opts=pulumi.ResourceOptions(parent=identity),
+          description="training jobs read feature data (offline store, registry)")
+    return identity
+
+
+def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
+                       features: FeatureStore, monitoring: Monitoring,
+                       trainer: azure.managedidentity.UserAssignedIdentity) -> PlatformWorkloads:
+    """The in-cluster platform (components/k8s), fed with the Azure side's identities and addresses."""
+    gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
+    return PlatformWorkloads("platform", PlatformWorkloadsArgs(
+        baseline=ClusterBaselineArgs(
+            environment=cfg.environment, private_network_cidrs=[network.vpc_cidr],
+            max_nodes=cfg.cluster.system_node_count + sum(pool.max_nodes for pool in cfg.training_pools),
+            max_gpu_nodes=sum(pool.max_nodes for pool in gpu_pools),
+            training_service_account_annotations={CLIENT_ID_ANNOTATION: trainer.client_id}),
+        mlflow=MlflowServerArgs(
+            environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
+            database_cidrs=network.data_subnet_cidrs,
+            service_account_annotations={CLIENT_ID_ANNOTATION: tracking.service_account_role},
+            workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS),
+        feast=FeatureServerArgs(
+            environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,
+            registry_path=features.registry_path, provider="azure", online_store=features.online_store,
+            offline_store=features.offline_store, secret_env=features.online_store_secret_env,
+            service_account_annotations={CLIENT_ID_ANNOTATION: features.service_account_role},
+            workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
+            egress_ports=(443, features.online_store_port)),
+        monitoring=MonitoringStackArgs(
+            environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
+            private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class),
+        gpu=GpuNodeAgentsArgs() if gpu_pools else None),
+        opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
