@@ -399,6 +399,9 @@ def _azure_named(name_key: str, **fields: str):
 def _managed_cluster(ctx: MockContext) -> Outputs:
     """AKS: public and private FQDNs, the OIDC issuer URL and the node resource group, as Azure returns them."""
     resource_id, extra = _azure_resource(ctx)
+    if ctx.inputs.get("resourceName"):  # the cluster's name property
+        extra["name"] = str(ctx.inputs["resourceName"])
+        resource_id = resource_id.rsplit("/", 1)[0] + "/" + extra["name"]
     location = str(ctx.inputs.get("location") or ctx.region)
     prefix = ctx.inputs.get("dnsPrefix") or extra["name"]
     oidc = dict(ctx.inputs.get("oidcIssuerProfile") or {})
