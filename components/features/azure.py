@@ -193,4 +193,4 @@ class FeatureStore(pulumi.ComponentResource):
             cluster_name=self.redis.name, database_name=self.redis_database.name, resource_group_name=rg,
             opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[self.redis_database]))
         self.connection_string = pulumi.Output.secret(pulumi.Output.format(
-            "{0}:{1},ssl=True,password={2}", self.redis.host_name, REDIS_PORT, keys.primary_key))
+            "{0}:{1},ssl=true,password={2}", self.redis.host_name, REDIS_PORT, keys.primary_key))

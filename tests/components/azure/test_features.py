@@ -80,7 +80,7 @@ def test_feast_reads_redis_through_a_secret_connection_string(plain):
     (secret,) = plain.by_type("kubernetes:core/v1:Secret")
     assert secret["inputs"]["metadata"] == {"name": "feast-online-store", "namespace": "mlops"}
     value = secret["inputs"]["stringData"]["connection_string"]
-    assert value.startswith(f"{plain.outputs['host']}:10000,ssl=True,password=")
+    assert value.startswith(f"{plain.outputs['host']}:10000,ssl=true,password=")
     (masked,) = [r for r in plain.masked_resources() if r["type"] == "kubernetes:core/v1:Secret"]
     assert masked["inputs"]["stringData"] in ("[secret]", {"connection_string": "[secret]"})
 
