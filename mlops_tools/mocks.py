@@ -735,6 +735,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
                     "project": args.args.get("project") or GCP_PROJECT, "id": zone_region}, None
         if token == "gcp:organizations/getIAMPolicy:getIAMPolicy":
             return _render_gcp_iam_policy(args.args), None
+        if token == "gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount":
+            email = "project-123456789012@storage-transfer-service.iam.gserviceaccount.com"
+            return {"email": email, "member": f"serviceAccount:{email}", "subjectId": "108234567890123456789",
+                    "project": args.args.get("project") or GCP_PROJECT, "id": email}, None
         raise NotImplementedError(f"offline preview has no answer for invoke {token}; add one in mlops_tools/mocks.py")
 
 

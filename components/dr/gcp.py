@@ -42,12 +42,16 @@ from components.storage.gcp import SecureBucket, gcp_labels
 from components.tracking.gcp import EDITION, TrackingServer, ip_configuration, tracking_db_flags
 
 DR_KEY_DOMAINS = ("artifacts", "database", "features")
-TRANSFER_AGENT_DOMAIN = "storage-transfer-service.iam.gserviceaccount.com"
 
 
-def transfer_agent(project_number: pulumi.Input[str]) -> pulumi.Output[str]:
-    """The project's Storage Transfer Service agent (it runs replication jobs)."""
-    return pulumi.Output.concat("serviceAccount:project-", project_number, "@", TRANSFER_AGENT_DOMAIN)
+def transfer_agent(project: str, provider: Optional[gcp.Provider]) -> pulumi.Output[str]:
+    """The project's Storage Transfer Service agent (it runs replication jobs), as an IAM member.
+
+    Asked for through the API on purpose: Google creates the agent on that first request, so the
+    bucket grants below never name an agent that does not exist yet.
+    """
+    return gcp.storage.get_transfer_project_service_account_output(
+        project=project, opts=pulumi.InvokeOptions(provider=provider)).member
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,6 @@ class GcpDrInputs:
     """The DR provider, the primary-side components to replicate, and the DR-region keys."""
 
     project: str
-    project_number: pulumi.Input[str]
     dr_provider: gcp.Provider
     tracking: TrackingServer
     features: FeatureStore
@@ -120,7 +123,6 @@ class DisasterRecovery(pulumi.ComponentResource):
             region=args.replica_region,
             database_version=tracking.database_version,
             master_instance_name=tracking.db_instance_id,
-            replica_configuration={"failover_target": False},
             encryption_key_name=self._inputs.dr_key_ids["database"],
             deletion_protection=args.deletion_protection,
             settings={
@@ -133,8 +135,6 @@ class DisasterRecovery(pulumi.ComponentResource):
                 "deletion_protection_enabled": args.deletion_protection,
                 "ip_configuration": ip_configuration(tracking.network_id),
                 "backup_configuration": {"enabled": False},  # read replicas cannot take backups
-                "insights_config": {"query_insights_enabled": True, "record_application_tags": True,
-                                    "record_client_address": False, "query_string_length": 1024},
                 "database_flags": tracking_db_flags(),
                 "user_labels": self._labels,
             },
@@ -147,7 +147,7 @@ class DisasterRecovery(pulumi.ComponentResource):
     # --- buckets -------------------------------------------------------------------------------
 
     def _bucket_replication(self, name: str, args: DrArgs, gcp_inputs: GcpDrInputs) -> list[ReplicatedBucketPair]:
-        agent = transfer_agent(gcp_inputs.project_number)
+        agent = transfer_agent(gcp_inputs.project, gcp_inputs.dr_provider)
         pairs = []
         for kind, source, domain in (("artifacts", gcp_inputs.tracking.artifacts, "artifacts"),
                                      ("features", gcp_inputs.features.store, "features")):

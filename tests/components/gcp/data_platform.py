@@ -124,7 +124,7 @@ def data_platform(*, prod: bool, dr: bool, billing_account: Optional[str] = "0X0
         recovery = DisasterRecovery("dr", DrArgs(
             name=NAME, primary_region=PRIMARY, replica_region=DR, rpo_minutes=15, rto_minutes=60,
             network_cidr="10.41.0.0/16", deletion_protection=prod, tags=tags),
-            GcpDrInputs(project=PROJECT, project_number=PROJECT_NUMBER, dr_provider=base.dr, tracking=tracking,
+            GcpDrInputs(project=PROJECT, dr_provider=base.dr, tracking=tracking,
                         features=features, registry=registry,
                         dr_key_ids={domain: key.id for domain, key in base.dr_keys.items()}), opts=base.opts)
         pulumi.export("dr", {"dbReplicaId": recovery.db_replica_id, "artifactReplicaBucket": recovery.artifact_replica_bucket,

@@ -82,7 +82,7 @@ def test_dr_without_the_feature_store_dr_cluster_is_refused_in_one_line():
     with pytest.raises(ValueError, match="feature store has no DR cluster"):
         DisasterRecovery("dr", DrArgs(name=NAME, primary_region="europe-west1", replica_region=DR, rpo_minutes=15,
                                       rto_minutes=60, network_cidr="10.41.0.0/16"),
-                         GcpDrInputs(project=PROJECT, project_number=PROJECT_NUMBER, dr_provider=None, tracking=None,
+                         GcpDrInputs(project=PROJECT, dr_provider=None, tracking=None,
                                      features=Features(), registry=None,
                                      dr_key_ids={"artifacts": "a", "database": "d", "features": "f"}))
 
@@ -91,5 +91,5 @@ def test_dr_without_dr_keys_is_refused_in_one_line():
     with pytest.raises(ValueError, match="no DR-region key for database, features"):
         DisasterRecovery("dr", DrArgs(name=NAME, primary_region="europe-west1", replica_region=DR, rpo_minutes=15,
                                       rto_minutes=60, network_cidr="10.41.0.0/16"),
-                         GcpDrInputs(project=PROJECT, project_number=PROJECT_NUMBER, dr_provider=None, tracking=None,
+                         GcpDrInputs(project=PROJECT, dr_provider=None, tracking=None,
                                      features=None, registry=None, dr_key_ids={"artifacts": "a"}))
