@@ -52,9 +52,7 @@ class AzureDrInputs:
     features_key: CustomerManagedKey
     tracking: TrackingServer
     features: FeatureStore
-    registry: ModelRegistry
-    redis_geo_group: GeoReplicationGroup  # the group the primary online store was created in
-    redis_sku: str
+    registry: ModelRegistry  # (the online store's geo-replication group comes from `features`)
     zone_redundant: bool = True
 
 
@@ -180,11 +178,14 @@ class DisasterRecovery(pulumi.ComponentResource):
         key = inputs.features_key
         if key.key_uri_with_version is None:
             raise ValueError("the DR features key needs key_uri_with_version (Managed Redis takes versioned keys only)")
-        group = inputs.redis_geo_group
+        group = inputs.features.geo_replication
+        if group is None:
+            raise ValueError("the feature store was created without a geo-replication group; Managed Redis "
+                             "databases join one only at creation, so DR needs it from the start")
         cluster_name = group.members[-1][1]
         self.online_replica = azure.redisenterprise.RedisEnterprise(
             f"{name}-online", cluster_name=cluster_name, resource_group_name=inputs.resource_group_name,
-            location=args.replica_region, sku={"name": inputs.redis_sku}, high_availability="Enabled",
+            location=args.replica_region, sku={"name": inputs.features.redis_sku}, high_availability="Enabled",
             minimum_tls_version="1.2", public_network_access="Disabled",
             identity={"type": "UserAssigned", "user_assigned_identities": [key.identity_id]},
             encryption={"customer_managed_key_encryption": {

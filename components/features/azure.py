@@ -41,6 +41,19 @@ REDIS_DATABASE = "default"  # the only database name Managed Redis accepts
 ONLINE_STORE_SECRET = SecretKeyRef(name="feast-online-store", key="connection_string")
 # Active geo-replication is not offered on Balanced_B0/B1.
 NO_GEO_REPLICATION_SKUS = ("Balanced_B0", "Balanced_B1")
+# Defaults: the smallest size, or the smallest that can join a geo-replication group (DR on).
+DEFAULT_REDIS_SKU = "Balanced_B0"
+DEFAULT_GEO_REDIS_SKU = "Balanced_B3"
+
+
+def redis_sku(requested: Optional[str], geo_replicated: bool) -> str:
+    """The Managed Redis size: the requested one, else the smallest that fits (geo-replication needs B3+)."""
+    if requested is None:
+        return DEFAULT_GEO_REDIS_SKU if geo_replicated else DEFAULT_REDIS_SKU
+    if geo_replicated and requested in NO_GEO_REPLICATION_SKUS:
+        raise ValueError(f"Managed Redis {requested} has no active geo-replication; "
+                         f"use {DEFAULT_GEO_REDIS_SKU} or larger when DR is on")
+    return requested
 
 
 def redis_database_id(resource_group_id: str, cluster_name: str) -> str:
@@ -78,7 +91,7 @@ class AzureFeaturesInputs:
     blob_endpoints: PrivateEndpointTarget
     redis_endpoints: PrivateEndpointTarget  # subnet + privatelink.redis.azure.net zone
     workload_identity: WorkloadIdentityFactory
-    redis_sku: str = "Balanced_B0"
+    redis_sku: Optional[str] = None  # None: redis_sku() picks by whether DR geo-replicates it
     zone_redundant: bool = False  # prod: ZRS account, zone-redundant Redis
     geo_replication: Optional[GeoReplicationGroup] = None  # set when DR is on (fixed at creation)
     k8s_provider: Optional[k8s.Provider] = None
@@ -94,9 +107,8 @@ class FeatureStore(pulumi.ComponentResource):
         inputs = azure_inputs
         if inputs.features_key.key_uri_with_version is None:
             raise ValueError("the features key needs key_uri_with_version: Managed Redis accepts versioned key URIs only")
-        if inputs.geo_replication is not None and inputs.redis_sku in NO_GEO_REPLICATION_SKUS:
-            raise ValueError(f"Managed Redis {inputs.redis_sku} has no active geo-replication; "
-                             "use Balanced_B3 or larger when DR is on")
+        self.redis_sku = redis_sku(inputs.redis_sku, inputs.geo_replication is not None)
+        self.geo_replication = inputs.geo_replication  # the DR component creates the other members
         tags = {**args.tags, "component": "features"}
         child = pulumi.ResourceOptions(parent=self)
         rg = inputs.resource_group_name
@@ -155,7 +167,7 @@ class FeatureStore(pulumi.ComponentResource):
             cluster_name=self.redis_cluster_name,
             resource_group_name=rg,
             location=inputs.location,
-            sku={"name": inputs.redis_sku},
+            sku={"name": self.redis_sku},
             high_availability="Enabled",
             minimum_tls_version="1.2",
             public_network_access="Disabled",

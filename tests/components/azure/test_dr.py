@@ -54,7 +54,7 @@ def program():
                                                                                   built.redis_endpoints.dns_zone_id),
                                             database_key=built.keys["dr"], artifacts_key=built.keys["dr"],
                                             features_key=built.keys["dr"], tracking=tracking, features=features,
-                                            registry=registry, redis_geo_group=group, redis_sku=SKU))
+                                            registry=registry))
         pulumi.export("primaryServerId", tracking.db_instance_arn)
         pulumi.export("drSubnet", dr_subnet)
         pulumi.export("artifactAccountId", tracking.artifacts.account_id)

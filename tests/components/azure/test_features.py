@@ -5,7 +5,7 @@ import pulumi
 import pytest
 
 from components.features import FeaturesArgs
-from components.features.azure import AzureFeaturesInputs, FeatureStore, GeoReplicationGroup
+from components.features.azure import AzureFeaturesInputs, FeatureStore, GeoReplicationGroup, redis_sku
 from components.storage.azure import STORAGE_BLOB_DATA_CONTRIBUTOR
 
 from .service_inputs import NAME, PRIMARY, preview, role_guid, services
@@ -111,6 +111,8 @@ def test_dr_links_the_database_into_a_geo_replication_group(geo):
         f"{DR_GROUP}/providers/Microsoft.Cache/redisEnterprise/{NAME}-features-dr/databases/default"]
 
 
-def test_geo_replication_on_a_sku_without_it_is_refused():
-    with pytest.raises(Exception, match="has no active geo-replication"):
-        preview(program(geo=True, sku="Balanced_B0"))
+def test_redis_size_defaults_to_the_smallest_that_can_geo_replicate():
+    assert (redis_sku(None, False), redis_sku(None, True), redis_sku("Balanced_B5", True)) == \
+        ("Balanced_B0", "Balanced_B3", "Balanced_B5")
+    with pytest.raises(ValueError, match="has no active geo-replication"):
+        redis_sku("Balanced_B1", True)
