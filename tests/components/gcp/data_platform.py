@@ -14,6 +14,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
+import pytest
 
 from components.dr import DrArgs
 from components.features import FeaturesArgs
@@ -170,6 +171,18 @@ def prod_with_dr() -> PreviewResult:
 def dev_without_billing() -> PreviewResult:
     """Dev shape, no DR, and no billing account configured."""
     return preview(prod=False, dr=False, billing_account=None)
+
+
+@pytest.fixture(scope="module")
+def prod() -> PreviewResult:
+    """Fixture: the prod-with-DR preview (test modules import it)."""
+    return prod_with_dr()
+
+
+@pytest.fixture(scope="module")
+def dev() -> PreviewResult:
+    """Fixture: the dev preview without a billing account (test modules import it)."""
+    return dev_without_billing()
 
 
 def inputs(result: PreviewResult, type_token: str, name: str) -> dict[str, Any]:

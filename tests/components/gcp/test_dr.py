@@ -7,17 +7,12 @@ import pytest
 from components.dr import DrArgs
 from components.dr.gcp import DisasterRecovery, GcpDrInputs
 
-from .data_platform import DR, NAME, PROJECT, PROJECT_NUMBER, inputs, prod_with_dr, provider_of
+from .data_platform import DR, NAME, PROJECT, PROJECT_NUMBER, inputs, prod, provider_of
 
 INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 BUCKET = "gcp:storage/bucket:Bucket"
 JOB = "gcp:storage/transferJob:TransferJob"
 AGENT = f"serviceAccount:project-{PROJECT_NUMBER}@storage-transfer-service.iam.gserviceaccount.com"
-
-
-@pytest.fixture(scope="module")
-def prod():
-    return prod_with_dr()
 
 
 def test_database_replica_follows_the_primary_in_the_dr_region_with_the_dr_key(prod):

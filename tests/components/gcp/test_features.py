@@ -7,21 +7,11 @@ import pytest
 from components.features import FeaturesArgs
 from components.features.gcp import FeatureStore, GcpFeaturesInputs
 
-from .data_platform import NAME, PROJECT, PROJECT_NUMBER, dev_without_billing, inputs, prod_with_dr, urn_of, workload_identity
+from .data_platform import NAME, PROJECT, PROJECT_NUMBER, dev, inputs, prod, urn_of, workload_identity
 
 INSTANCE = "gcp:bigtable/instance:Instance"
 KEY_GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
 BIGTABLE_AGENT = f"serviceAccount:service-{PROJECT_NUMBER}@gcp-sa-bigtable.iam.gserviceaccount.com"
-
-
-@pytest.fixture(scope="module")
-def prod():
-    return prod_with_dr()
-
-
-@pytest.fixture(scope="module")
-def dev():
-    return dev_without_billing()
 
 
 def test_feast_bucket_is_the_hardened_bucket_with_the_features_key(dev):

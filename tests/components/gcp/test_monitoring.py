@@ -6,21 +6,11 @@ import pytest
 from components.monitoring import MonitoringArgs
 from components.monitoring.gcp import GcpMonitoringInputs, Monitoring, db_connection_alarm_threshold
 
-from .data_platform import EMAILS, NAME, PROJECT, PROJECT_NUMBER, dev_without_billing, inputs, prod_with_dr
+from .data_platform import EMAILS, NAME, PROJECT, PROJECT_NUMBER, dev, inputs, prod
 
 POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 BUDGET = "gcp:billing/budget:Budget"
-
-
-@pytest.fixture(scope="module")
-def prod():
-    return prod_with_dr()
-
-
-@pytest.fixture(scope="module")
-def dev():
-    return dev_without_billing()
 
 
 def policies(result):

@@ -5,21 +5,11 @@ import pytest
 
 from components.registry.gcp import cleanup_policies
 
-from .data_platform import NAME, PROJECT, dev_without_billing, inputs, prod_with_dr
+from .data_platform import NAME, PROJECT, dev, inputs, prod
 
 REPOSITORY = "gcp:artifactregistry/repository:Repository"
 PULL = "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"
 KINDS = ("model-serving", "training")
-
-
-@pytest.fixture(scope="module")
-def prod():
-    return prod_with_dr()
-
-
-@pytest.fixture(scope="module")
-def dev():
-    return dev_without_billing()
 
 
 def test_one_immutable_docker_repository_per_image_kind_in_the_region(dev):

@@ -8,20 +8,10 @@ from components.storage import BucketArgs
 from components.storage.gcp import bucket_name, lifecycle_rules
 from components.tracking import TrackingArgs
 
-from .data_platform import NAME, PROJECT, dev_without_billing, inputs, prod_with_dr, urn_of
+from .data_platform import NAME, PROJECT, dev, inputs, prod, urn_of
 
 INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 BUCKET = "gcp:storage/bucket:Bucket"
-
-
-@pytest.fixture(scope="module")
-def prod():
-    return prod_with_dr()
-
-
-@pytest.fixture(scope="module")
-def dev():
-    return dev_without_billing()
 
 
 def db(result):
