@@ -138,6 +138,8 @@ class MonitoringConfig(_Model):
     alert_emails: list[str] = Field(default_factory=list)
     monthly_budget_usd: float = Field(default=500, gt=0)
     metrics_retention_days: int = Field(default=15, ge=1, le=400)
+    # GCP only: budgets belong to a Cloud Billing account, not to the project (none: no budget).
+    billing_account: Optional[str] = Field(default=None, pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
 
     @field_validator("alert_emails")
     @classmethod

@@ -1,0 +1,215 @@
+"""The GCP platform: providers and APIs, then each capability's component in dependency order, then the outputs.
+
+Thin like stacks/aws.py: decisions live in components/<capability>/gcp.py and the config model.
+The project comes from the provider's own config key ``gcp:project`` (the GCP provider reads it
+too); its number, which names Google's service agents, from ``gcp.organizations.getProject``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.cluster import ClusterArgs
+from components.cluster.gcp import Cluster, GcpClusterInputs
+from components.dr import DrArgs, dr_outputs
+from components.dr.gcp import DisasterRecovery, GcpDrInputs
+from components.features import FeaturesArgs
+from components.features.gcp import FeatureStore, GcpFeaturesInputs, OnlineReplica
+from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, ClusterBaselineArgs,
+                            FeatureServerArgs, GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs,
+                            PlatformWorkloadsArgs)
+from components.k8s.platform import PlatformWorkloads
+from components.keys import KeysArgs
+from components.keys.gcp import GcpKeysInputs, Keys
+from components.monitoring import MonitoringArgs
+from components.monitoring.gcp import GcpMonitoringInputs, Monitoring
+from components.network import NetworkArgs, pick_zones
+from components.network.gcp import GcpNetworkInputs, Network, node_tag
+from components.registry import RegistryArgs
+from components.registry.gcp import GcpRegistryInputs, ModelRegistry
+from components.storage.gcp import gcp_labels
+from components.tracking import TrackingArgs
+from components.tracking.gcp import GcpTrackingInputs, TrackingServer
+from components.training import TrainingPoolArgs
+from components.training.gcp import GKE_INTERRUPTION_QUERIES, GcpTrainingPoolInputs, TrainingPool, gpu_accelerator
+from stacks.config import PlatformConfig
+
+# APIs the platform calls; enabled here so a fresh project works with one `pulumi up`. Never
+# disabled on destroy: other workloads of the project may use them.
+PROJECT_APIS = ("compute", "container", "cloudkms", "servicenetworking", "sqladmin", "artifactregistry",
+                "bigtableadmin", "pubsub", "monitoring", "logging", "iam", "iamcredentials", "storage")
+
+
+def platform_name() -> str:
+    """`mlops-<stack>`: unique per stack, so two stacks can share a project and region."""
+    return "mlops-" + re.sub(r"[^a-z0-9-]+", "-", pulumi.get_stack().lower()).strip("-")
+
+
+def project_id() -> str:
+    """`gcp:project` from the stack file; its absence stops the run with one line."""
+    project = pulumi.Config("gcp").get("project")
+    if not project:
+        raise pulumi.RunError(f"Pulumi.{pulumi.get_stack()}.yaml: gcp:project is required for gcp stacks "
+                              "(the project id to deploy into, e.g. acme-ml-dev)")
+    return project
+
+
+def check_gpu_machine_types(cfg: PlatformConfig) -> None:
+    """Every GPU pool's machine type must map to a known accelerator; one line per problem otherwise."""
+    problems = []
+    for index, pool in enumerate(cfg.training_pools):
+        for type_index, machine_type in enumerate(pool.instance_types if pool.accelerator == "nvidia-gpu" else []):
+            try:
+                gpu_accelerator(machine_type)
+            except ValueError as error:
+                problems.append(f"Pulumi.{pulumi.get_stack()}.yaml: mlops:trainingPools[{index}].instanceTypes"
+                                f"[{type_index}] = \"{machine_type}\": {error}")
+    if problems:
+        raise pulumi.RunError("invalid stack configuration:\n" + "\n".join(problems))
+
+
+def region_zones(project: str, region: str, count: int, provider: gcp.Provider) -> list[str]:
+    """The first `count` zones of `region` that are up (name order, stable across runs)."""
+    names = gcp.compute.get_zones(project=project, region=region, status="UP",
+                                  opts=pulumi.InvokeOptions(provider=provider)).names
+    try:
+        return pick_zones(names, count)
+    except ValueError as error:
+        raise pulumi.RunError(f"Pulumi.{pulumi.get_stack()}.yaml: mlops:region = \"{region}\": {error}") from None
+
+
+def build(cfg: PlatformConfig) -> dict[str, Any]:
+    """Create the whole GCP platform for `cfg`; return the stack outputs (AWS names where the meaning is the same)."""
+    project = project_id()
+    check_gpu_machine_types(cfg)
+    name = platform_name()
+    labels = gcp_labels(cfg.cost_tags)
+
+    primary = gcp.Provider("primary", project=project, region=cfg.region, default_labels=labels)
+    dr_provider: Optional[gcp.Provider] = None
+    if cfg.dr.enabled:
+        dr_provider = gcp.Provider("dr", project=project, region=cfg.dr.replica_region,
+                                   default_labels={**labels, "dr-replica-of": cfg.region})
+    on_primary = pulumi.ResourceOptions(providers={"gcp": primary})
+
+    apis = [gcp.projects.Service(f"api-{api}", project=project, service=f"{api}.googleapis.com",
+                                 disable_on_destroy=False, opts=on_primary) for api in PROJECT_APIS]
+    project_number = gcp.organizations.get_project_output(project_id=project, opts=pulumi.InvokeOptions(provider=primary)).number
+    zones = region_zones(project, cfg.region, cfg.az_count, primary)
+
+    keys = Keys("keys", KeysArgs.from_config(cfg, name, labels), GcpKeysInputs(
+        project=project, project_number=project_number, region=cfg.region,
+        dr_region=cfg.dr.replica_region if cfg.dr.enabled else None, dr_provider=dr_provider, apis=apis),
+        opts=on_primary)
+    network = Network("network", NetworkArgs.from_config(cfg, name, labels),
+                      GcpNetworkInputs(project=project, region=cfg.region, zones=tuple(zones), apis=apis),
+                      opts=on_primary)
+    cluster = Cluster("cluster", ClusterArgs.from_config(cfg, name, labels), GcpClusterInputs(
+        project=project, region=cfg.region, zones=zones, network_id=network.vpc_id,
+        subnet_id=network.private_subnet_ids[0], pods_range_name=network.pods_range_name,
+        services_range_name=network.services_range_name, control_plane_cidr=network.control_plane_cidr,
+        vpc_cidr=network.vpc_cidr, cluster_key_id=keys.key_arns["cluster"], node_tags=[node_tag(name)],
+        key_grants=keys.grants["cluster"]), opts=on_primary)
+    for pool in cfg.training_pools:
+        TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, labels),
+                     GcpTrainingPoolInputs(cluster=cluster, node_service_account=cluster.node_service_account),
+                     opts=on_primary)
+
+    # The MLflow namespace comes from the in-cluster workloads, built last; the DB secret waits for it.
+    mlflow_namespace, resolve_mlflow_namespace = pulumi.deferred_output()
+    workloads: Optional[PlatformWorkloads] = None
+    try:
+        registry = ModelRegistry("registry", RegistryArgs.from_config(cfg, name, labels), GcpRegistryInputs(
+            project=project, region=cfg.region, images_key_id=keys.key_arns["artifacts"],
+            node_service_account=cluster.node_service_account, key_grants=keys.grants["artifacts"]), opts=on_primary)
+        tracking = TrackingServer("tracking", TrackingArgs.from_config(cfg, name, labels), GcpTrackingInputs(
+            project=project, region=cfg.region, network_id=network.vpc_id,
+            private_services_connection=network.private_services_connection,
+            artifacts_key_id=keys.key_arns["artifacts"], database_key_id=keys.key_arns["database"],
+            workload_identity=cluster.workload_identity,
+            key_grants=[*keys.grants["artifacts"], *keys.grants["database"]],
+            k8s_provider=cluster.k8s_provider, mlflow_namespace=mlflow_namespace), opts=on_primary)
+        online_replica = None
+        if dr_provider is not None:
+            # The DR region's Bigtable cluster, in its first zone, encrypted with the DR twin of the features key.
+            online_replica = OnlineReplica("dr", region_zones(project, cfg.dr.replica_region, 1, dr_provider)[0],
+                                           keys.dr_key_arns["features"], pulumi.ResourceOptions(provider=dr_provider))
+        features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, labels), GcpFeaturesInputs(
+            project=project, project_number=project_number, region=cfg.region, zones=zones,
+            features_key_id=keys.key_arns["features"], workload_identity=cluster.workload_identity,
+            high_availability=cfg.is_prod, key_grants=keys.grants["features"], dr_replica=online_replica),
+            opts=on_primary)
+        dr = None
+        if dr_provider is not None:
+            dr = DisasterRecovery("dr", DrArgs.from_config(cfg, name, labels), GcpDrInputs(
+                project=project, project_number=project_number, dr_provider=dr_provider, tracking=tracking,
+                features=features, registry=registry, dr_key_ids=keys.dr_key_arns,
+                dr_key_grants=[grant for grants in keys.dr_grants.values() for grant in grants]), opts=on_primary)
+        monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, labels), GcpMonitoringInputs(
+            project=project, project_number=project_number, billing_account=cfg.monitoring.billing_account,
+            db_instance_id=tracking.db_instance_id, db_instance_tier=cfg.db_instance_class,
+            cluster_name=cluster.name, db_replica_id=dr.db_replica_id if dr else None), opts=on_primary)
+        trainer = cluster.workload_identity("training-jobs", TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT,
+                                            pulumi.ResourceOptions(parent=cluster), account="trainer")
+        # Training jobs read features (Feast offline store and registry); they log to MLflow over HTTP.
+        gcp.storage.BucketIAMMember("training-jobs-features-read", bucket=features.bucket_name,
+                                    role="roles/storage.objectViewer", member=trainer.member,
+                                    opts=pulumi.ResourceOptions(parent=cluster))
+        workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.annotations)
+    finally:
+        # Never leave the deferred namespace pending: a failing component must surface as its error.
+        resolve_mlflow_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
+                                 else pulumi.Output.from_input(PLATFORM_NAMESPACE))
+
+    return {
+        "cloud": "gcp",
+        "environment": cfg.environment,
+        "region": cfg.region,
+        "project": project,
+        "trackingUrl": tracking.tracking_url,
+        "artifactBucket": tracking.artifact_bucket,
+        "modelImageRepositoryUrl": registry.model_image_repository_url,
+        "trainingImageRepositoryUrl": registry.training_image_repository_url,
+        "featureRegistryPath": features.registry_path,
+        "featureOfflineStorePath": features.offline_store_path,
+        "onlineStoreInstance": features.online_store_table,  # the Bigtable instance (Feast: one table per view inside)
+        "clusterName": cluster.name,
+        "kubeconfig": cluster.kubeconfig,
+        "alertNotificationChannels": monitoring.alert_topic,  # Cloud Monitoring channel ids
+        "trackingDbInstanceId": tracking.db_instance_id,
+        "trackingDbConnectionName": tracking.db_connection_name,
+        "dr": dr_outputs(cfg, dr),
+    }
+
+
+def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
+                       features: FeatureStore, trainer_annotations) -> PlatformWorkloads:
+    """The in-cluster platform (components/k8s), fed with GKE Workload Identity and the GCP addresses."""
+    gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
+    # One GKE node pool per machine type, each up to maxNodes: node agents need a pod per node.
+    pool_nodes = sum(pool.max_nodes * len(pool.instance_types) for pool in cfg.training_pools)
+    gpu_nodes = sum(pool.max_nodes * len(pool.instance_types) for pool in gpu_pools)
+    private_cidrs = [network.vpc_cidr]
+    return PlatformWorkloads("platform", PlatformWorkloadsArgs(
+        baseline=ClusterBaselineArgs(
+            environment=cfg.environment, private_network_cidrs=private_cidrs,
+            max_nodes=cfg.cluster.system_node_count + 1 + pool_nodes, max_gpu_nodes=gpu_nodes,
+            training_service_account_annotations=trainer_annotations),
+        mlflow=MlflowServerArgs(
+            environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
+            database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations),
+        feast=FeatureServerArgs(
+            environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,
+            registry_path=features.registry_path, provider="gcp", online_store=features.online_store,
+            offline_store=features.offline_store, service_account_annotations=features.service_account_annotations),
+        monitoring=MonitoringStackArgs(
+            environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
+            private_network_cidrs=private_cidrs, storage_class_name=cluster.storage_class,
+            interruption_queries=GKE_INTERRUPTION_QUERIES),
+        # GKE installs the NVIDIA driver and runs its own device plugin; only the DCGM exporter is ours.
+        gpu=GpuNodeAgentsArgs(device_plugin=False) if gpu_pools else None),
+        opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))

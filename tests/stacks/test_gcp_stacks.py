@@ -1,0 +1,148 @@
+"""The GCP stack files preview to the complete platform, pass every policy pack, and export the fixed outputs."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from mlops_tools.policy_runner import discover_packs, run_policy_packs
+from mlops_tools.preview import PreviewError, load_stack_config, preview_program, preview_stack
+from mlops_tools.waivers import apply_waivers
+from stacks.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUTS = {"cloud", "environment", "region", "project", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
+           "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreInstance",
+           "clusterName", "kubeconfig", "alertNotificationChannels", "trackingDbInstanceId",
+           "trackingDbConnectionName", "dr"}
+DR_OUTPUTS = {"enabled", "region", "rpoMinutes", "rtoMinutes", "dbReplicaId", "dbReplicaArn", "artifactReplicaBucket",
+              "featureReplicaBucket", "onlineStoreReplicaRegion", "imageReplicaRegion"}
+CAPABILITIES = ["mlops:keys:Keys", "mlops:network:Network", "mlops:cluster:Cluster", "mlops:tracking:TrackingServer",
+                "mlops:registry:ModelRegistry", "mlops:features:FeatureStore", "mlops:monitoring:Monitoring",
+                "mlops:k8s:PlatformWorkloads"]
+STATEFUL = ["gcp:kms/cryptoKey:CryptoKey", "gcp:kms/keyRing:KeyRing", "gcp:sql/databaseInstance:DatabaseInstance",
+            "gcp:storage/bucket:Bucket", "gcp:artifactregistry/repository:Repository", "gcp:bigtable/instance:Instance",
+            "gcp:container/cluster:Cluster"]
+
+
+class Stack:
+    def __init__(self, name: str):
+        self.cfg = load_config(name, load_stack_config(ROOT, name)[1].values)
+        self.result = preview_stack(ROOT, name)
+        self.packs, found = run_policy_packs(self.result.resources, discover_packs(ROOT / "policies"))
+        self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
+
+
+@pytest.fixture(scope="module", params=["gcp-dev", "gcp-prod"])
+def stack(request):
+    return Stack(request.param)
+
+
+def test_every_capability_is_a_component_with_children(stack):
+    expected = CAPABILITIES + (["mlops:dr:DisasterRecovery"] if stack.cfg.dr.enabled else [])
+    root = stack.result.one("pulumi:pulumi:Stack")["urn"]
+    for token in expected:
+        [component] = [c for c in stack.result.by_type(token) if c["parent"] == root]
+        assert stack.result.children(component["urn"]), f"{token} has no children"
+    pools = {p["name"]: p for p in stack.result.by_type("mlops:training:TrainingPool")}
+    assert sorted(pools) == sorted(f"training-{p.name}" for p in stack.cfg.training_pools)
+    for pool in stack.cfg.training_pools:  # one GKE node pool per machine type
+        children = stack.result.children(pools[f"training-{pool.name}"]["urn"])
+        assert sorted(c["inputs"]["nodeConfig"]["machineType"] for c in children) == sorted(pool.instance_types)
+
+
+def test_zero_unwaived_mandatory_violations_from_every_pack(stack):
+    assert {p.name for p in stack.packs} >= {"mlops-gcp", "mlops-kubernetes"}
+    mandatory = [f"{v['pack']}/{v['policy']}: {v['urn'].rsplit('::', 1)[1]}: {v['message']}"
+                 for v in stack.policy.active if v["enforcement"] == "mandatory"]
+    assert mandatory == []
+
+
+def test_fixed_outputs(stack):
+    outputs = stack.result.outputs
+    assert set(outputs) == OUTPUTS and set(outputs["dr"]) == DR_OUTPUTS
+    assert outputs["cloud"] == "gcp" and outputs["region"] == stack.cfg.region
+    assert outputs["clusterName"] == f"mlops-{stack.result.stack}"
+    assert stack.result.masked_outputs()["kubeconfig"] == "[secret]"
+    dr = outputs["dr"]
+    replicas = [dr[k] for k in DR_OUTPUTS - {"enabled", "region", "rpoMinutes", "rtoMinutes"}]
+    if stack.cfg.dr.enabled:
+        assert dr["region"] == stack.cfg.dr.replica_region and all(replicas)
+    else:
+        assert dr["region"] is None and not any(replicas)
+
+
+def test_every_cloud_resource_uses_an_explicit_provider_in_the_configured_project(stack):
+    providers = {r["urn"]: r for r in stack.result.by_type("pulumi:providers:gcp")}
+    primary = stack.result.one("pulumi:providers:gcp", "primary")["inputs"]
+    assert primary["region"] == stack.cfg.region and primary["project"] == stack.result.outputs["project"]
+    kubernetes = stack.result.one("pulumi:providers:kubernetes")["urn"]
+    for resource in stack.result.resources:
+        if not resource["custom"] or resource["type"].startswith("pulumi:"):
+            continue
+        reference = (resource["provider"] or "").rsplit("::", 1)[0]
+        if resource["type"].startswith("gcp:"):
+            assert reference in providers, f"{resource['name']} uses the default gcp provider"
+        elif resource["type"].startswith("kubernetes:"):
+            assert reference == kubernetes, f"{resource['name']} is not bound to the cluster's kubernetes provider"
+
+
+def test_dr_keys_and_replicas_are_bound_to_the_dr_provider(stack):
+    if not stack.cfg.dr.enabled:
+        assert not any(r["name"] == "dr" for r in stack.result.by_type("pulumi:providers:gcp"))
+        return
+    dr = stack.result.one("pulumi:providers:gcp", "dr")
+    assert dr["inputs"]["region"] == stack.cfg.dr.replica_region
+    twins = [k for k in stack.result.by_type("gcp:kms/cryptoKey:CryptoKey")
+             if f"/locations/{stack.cfg.dr.replica_region}/" in k["inputs"]["keyRing"]]
+    assert len(twins) == 5 and all(k["provider"].startswith(dr["urn"] + "::") for k in twins)
+    replica = stack.result.one("gcp:sql/databaseInstance:DatabaseInstance", "dr-db")
+    assert replica["provider"].startswith(dr["urn"] + "::")
+
+
+def test_resources_carry_the_cost_allocation_labels_through_the_provider(stack):
+    labels = stack.result.one("pulumi:providers:gcp", "primary")["inputs"]["defaultLabels"]
+    labels = json.loads(labels) if isinstance(labels, str) else labels
+    assert {"environment": stack.cfg.environment, "owner": "ml-platform", "managed-by": "pulumi"}.items() <= labels.items()
+
+
+def test_stateful_resources_are_protected_in_prod(stack):
+    stateful = [r for token in STATEFUL for r in stack.result.by_type(token)]
+    unprotected = sorted(r["name"] for r in stateful if not r["protect"])
+    assert unprotected == ([] if stack.cfg.deletion_protection else sorted(r["name"] for r in stateful))
+
+
+def test_in_cluster_workloads_get_their_google_service_accounts(stack):
+    accounts = {(a["inputs"]["metadata"]["namespace"], a["inputs"]["metadata"]["name"]):
+                a["inputs"]["metadata"].get("annotations", {}) for a in stack.result.by_type("kubernetes:core/v1:ServiceAccount")}
+    bindings = {b["inputs"]["member"] for b in stack.result.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+                if b["inputs"]["role"] == "roles/iam.workloadIdentityUser"}
+    project = stack.result.outputs["project"]
+    for namespace, name in [("mlops", "mlflow"), ("mlops", "feast"), ("training", "trainer")]:
+        assert accounts[(namespace, name)]["iam.gke.io/gcp-service-account"].endswith(f"@{project}.iam.gserviceaccount.com")
+        assert f"serviceAccount:{project}.svc.id.goog[{namespace}/{name}]" in bindings
+
+
+def test_gke_runs_the_device_plugin_so_the_platform_does_not(stack):
+    daemonsets = {d["inputs"]["metadata"]["name"] for d in stack.result.by_type("kubernetes:apps/v1:DaemonSet")}
+    assert "nvidia-device-plugin" not in daemonsets
+
+
+def test_a_stack_without_gcp_project_stops_with_one_line():
+    from stacks.gcp import project_id
+
+    with pytest.raises(PreviewError) as error:
+        preview_program(project_id, stack="gcp-dev", config={"mlops:cloud": "gcp", "mlops:region": "europe-west4"})
+    assert "Pulumi.gcp-dev.yaml: gcp:project is required for gcp stacks" in str(error.value)
+    assert "Traceback" not in str(error.value)
+
+
+def test_an_unknown_gpu_machine_type_stops_with_one_line():
+    pools = ('mlops:trainingPools=[{"name": "gpu", "accelerator": "nvidia-gpu", '
+             '"instanceTypes": ["g2-standard-7", "g2-standard-8"], "maxNodes": 1}]')
+    with pytest.raises(PreviewError) as error:
+        preview_stack(ROOT, "gcp-dev", [pools])
+    assert ('Pulumi.gcp-dev.yaml: mlops:trainingPools[0].instanceTypes[0] = "g2-standard-7": '
+            'g2-standard-7 is not a GCP GPU machine type') in str(error.value)
+    assert "Traceback" not in str(error.value)
