@@ -5,8 +5,8 @@ The location comes from ``mlops:region``; every resource names its location and 
 explicitly, so the azure-native provider's own ``location`` setting does not matter.
 
 One resource group per stack (``<platform>-rg``) holds everything in the primary location; with DR
-on, ``<platform>-dr-rg`` in ``mlops:dr.replicaRegion`` holds the DR network, the key twins and the
-replicas. AKS puts its VMs into its own node resource group (``<platform>-nodes``).
+on, ``<platform>-dr-rg`` in ``mlops:dr.replicaRegion`` holds the data-only DR network (linked to the
+primary's private DNS zones), the key twins with their DR identities and the replicas. AKS puts its VMs into its own node resource group (``<platform>-nodes``).
 
 Output differences from AWS (same names where the meaning is the same):
 - ``artifactBucket``: the artifact storage account's name (MLflow writes to its ``wasbs://`` root);
@@ -19,6 +19,7 @@ Output differences from AWS (same names where the meaning is the same):
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any, Optional
 
 import pulumi
@@ -27,9 +28,10 @@ import pulumi_azure_native as azure
 from components.cluster import ClusterArgs
 from components.azure_account import tenant_id
 from components.cluster.azure import CLIENT_ID_ANNOTATION, AzureClusterInputs, Cluster
-from components.dr import dr_outputs
+from components.dr import DrArgs, dr_outputs
+from components.dr.azure import AzureDrInputs, DisasterRecovery, redis_geo_group
 from components.features import FeaturesArgs
-from components.features.azure import FEAST_CONTAINER, AzureFeaturesInputs, FeatureStore
+from components.features.azure import FEAST_CONTAINER, AzureFeaturesInputs, FeatureStore, GeoReplicationGroup
 from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, ClusterBaselineArgs,
                             FeatureServerArgs, GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs,
                             PlatformWorkloadsArgs)
@@ -42,7 +44,7 @@ from components.network import NetworkArgs
 from components.network.azure import AzureNetworkInputs, Network
 from components.registry import RegistryArgs
 from components.registry.azure import AzureRegistryInputs, ModelRegistry
-from components.storage.azure import STORAGE_BLOB_DATA_READER, grant
+from components.storage.azure import STORAGE_BLOB_DATA_READER, PrivateEndpointTarget, grant
 from components.tracking import TrackingArgs
 from components.tracking.azure import AzureTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
@@ -50,6 +52,13 @@ from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from stacks.config import PlatformConfig
 
 WORKLOAD_IDENTITY_POD_LABELS = {"azure.workload.identity/use": "true"}
+# Azure region pairs (learn.microsoft.com/azure/reliability/cross-region-replication-azure), both ways:
+# geo-redundant backups of the tracking database go to the primary's pair.
+_PAIRS = (("westeurope", "northeurope"), ("eastus", "westus"), ("eastus2", "centralus"), ("uksouth", "ukwest"),
+          ("francecentral", "francesouth"), ("germanywestcentral", "germanynorth"), ("swedencentral", "swedensouth"),
+          ("northcentralus", "southcentralus"), ("westus2", "westcentralus"), ("japaneast", "japanwest"),
+          ("australiaeast", "australiasoutheast"), ("canadacentral", "canadaeast"))
+PAIRED_REGIONS = {**dict(_PAIRS), **{b: a for a, b in _PAIRS}}
 
 
 def platform_name() -> str:
@@ -59,9 +68,6 @@ def platform_name() -> str:
 
 def build(cfg: PlatformConfig) -> dict[str, Any]:
     """Create the whole Azure platform for `cfg`; return the stack outputs (fixed names, see module doc)."""
-    if cfg.dr.enabled:
-        raise ValueError("mlops:dr.enabled = true: Azure disaster recovery is not wired into stacks/azure.py yet; "
-                         "set it to false for Azure stacks")
     name = platform_name()
     tags = cfg.cost_tags
     location = cfg.region
@@ -71,9 +77,12 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                           tags=tags, opts=protect)
     network = Network("network", NetworkArgs.from_config(cfg, name, tags),
                       AzureNetworkInputs(location=location, resource_group_name=group.name))
+    dr_group, dr_network = dr_foundation(cfg, name, tags, group, network) if cfg.dr.enabled else (None, None)
     keys = Keys("keys", KeysArgs.from_config(cfg, name, tags), AzureKeysInputs(
         location=location, resource_group_name=group.name, endpoint_subnet_id=network.endpoint_subnet_id,
-        keyvault_dns_zone_id=network.private_dns_zone_ids["keyvault"]))
+        keyvault_dns_zone_id=network.private_dns_zone_ids["keyvault"],
+        dr_location=cfg.dr.replica_region if dr_group else None, dr_resource_group_name=dr_group.name if dr_group else None,
+        dr_endpoint_subnet_id=dr_network.endpoint_subnet_id if dr_network else None))
     cluster = Cluster("cluster", ClusterArgs.from_config(cfg, name, tags), AzureClusterInputs(
         location=location, resource_group_name=group.name, node_subnet_id=network.node_subnet_id,
         apiserver_subnet_id=network.apiserver_subnet_id, availability_zones=network.availability_zones,
@@ -104,16 +113,32 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             private_endpoints=network.endpoint_target("blob"), database_key=keys.cmk("database"),
             artifacts_key=keys.cmk("artifacts"), workload_identity=cluster.workload_identity,
             tenant_id=tenant_id(), zone_redundant_storage=cfg.is_prod, k8s_provider=cluster.k8s_provider,
+            # Geo-redundant backups (prod) are encrypted with a key in the DR region (the region pair).
+            geo_backup_key=keys.dr_cmk("database") if cfg.is_prod and dr_group else None,
             mlflow_namespace=platform_namespace))
         features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, tags), AzureFeaturesInputs(
             resource_group_name=group.name, location=location, features_key=keys.cmk("features"),
             blob_endpoints=network.endpoint_target("blob"), redis_endpoints=network.endpoint_target("redis"),
             workload_identity=cluster.workload_identity, zone_redundant=cfg.is_prod,
+            geo_replication=redis_geo_group(f"{name}-features", (group.id, f"{name}-features"),
+                                            (dr_group.id, f"{name}-features-dr")) if dr_group else None,
             k8s_provider=cluster.k8s_provider, namespace=platform_namespace))
+        dr = None
+        if dr_group is not None:
+            dr = DisasterRecovery("dr", DrArgs.from_config(cfg, name, tags), AzureDrInputs(
+                resource_group_name=dr_group.name, location=cfg.dr.replica_region,
+                postgres_subnet_id=dr_network.postgres_subnet_id,
+                postgres_dns_zone_id=network.private_dns_zone_ids["postgres"],
+                blob_endpoints=PrivateEndpointTarget(dr_network.endpoint_subnet_id, network.private_dns_zone_ids["blob"]),
+                redis_endpoints=PrivateEndpointTarget(dr_network.endpoint_subnet_id, network.private_dns_zone_ids["redis"]),
+                database_key=keys.dr_cmk("database"), artifacts_key=keys.dr_cmk("artifacts"),
+                features_key=keys.dr_cmk("features"), tracking=tracking, features=features, registry=registry,
+                zone_redundant=cfg.is_prod))
         monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, tags), AzureMonitoringInputs(
             resource_group_name=group.name, resource_group_id=group.id, location=location,
             postgres_server_id=tracking.db_instance_arn, postgres_sku=cfg.db_instance_class,
             key_vault_id=keys.vault_id, cluster_id=cluster.cluster_id,
+            dr_postgres_replica_id=dr.db_replica_arn if dr else None,
             log_retention_days=30 if cfg.environment == "dev" else 365))
         trainer = training_job_identity(cluster, features)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer)
@@ -141,8 +166,23 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "trackingDbInstanceId": tracking.db_instance_id,
         "trackingDbEndpointRecord": {"zoneId": tracking.db_endpoint_record["zone_id"],
                                      "name": tracking.db_endpoint_record["name"]},
-        "dr": dr_outputs(cfg, None),
+        "dr": dr_outputs(cfg, dr),
     }
+
+
+def dr_foundation(cfg: PlatformConfig, name: str, tags: dict, group: azure.resources.ResourceGroup,
+                  network: Network) -> tuple[azure.resources.ResourceGroup, Network]:
+    """The DR location's resource group and data-only network (replicas wait there for a failover); it
+    resolves through the primary's private DNS zones, so both networks see the same private endpoints."""
+    dr_group = azure.resources.ResourceGroup(
+        "dr-resource-group", resource_group_name=f"{name}-dr-rg", location=cfg.dr.replica_region,
+        tags={**tags, "dr-replica-of": cfg.region}, opts=pulumi.ResourceOptions(protect=cfg.deletion_protection))
+    dr_network = Network("dr-network", NetworkArgs(
+        name=f"{name}-dr", cidr=str(cfg.dr_network_cidr), az_count=cfg.az_count, nat_gateway_per_az=False,
+        data_only=True, tags=tags), AzureNetworkInputs(
+        location=cfg.dr.replica_region, resource_group_name=dr_group.name,
+        shared_dns_zones=network.private_dns_zone_names, dns_zone_resource_group=group.name))
+    return dr_group, dr_network
 
 
 def training_job_identity(cluster: Cluster, features: FeatureStore) -> azure.managedidentity.UserAssignedIdentity:
