@@ -146,7 +146,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         dr = None
         if dr_provider is not None:
             dr = DisasterRecovery("dr", DrArgs.from_config(cfg, name, labels), GcpDrInputs(
-                project=project, project_number=project_number, dr_provider=dr_provider, tracking=tracking,
+                project=project, dr_provider=dr_provider, tracking=tracking,
                 features=features, registry=registry, dr_key_ids=keys.dr_key_arns,
                 dr_key_grants=[grant for grants in keys.dr_grants.values() for grant in grants]), opts=on_primary)
         monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, labels), GcpMonitoringInputs(
