@@ -41,7 +41,8 @@ from stacks.config import PlatformConfig
 # APIs the platform calls; enabled here so a fresh project works with one `pulumi up`. Never
 # disabled on destroy: other workloads of the project may use them.
 PROJECT_APIS = ("compute", "container", "cloudkms", "servicenetworking", "sqladmin", "artifactregistry",
-                "bigtableadmin", "pubsub", "monitoring", "logging", "iam", "iamcredentials", "storage")
+                "bigtableadmin", "pubsub", "monitoring", "logging", "iam", "iamcredentials", "storage",
+                "storagetransfer", "billingbudgets")  # DR bucket replication; the monitoring budget
 
 
 def platform_name() -> str:

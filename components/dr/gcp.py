@@ -15,7 +15,7 @@ of its domain (the keys component's DR key ring; its service-agent grants come i
   versioning, lifecycle) within minutes, event-driven; deletions are not replicated (a deleted
   artifact survives in DR), and objects older than the job need a one-time transfer (runbook).
   Google states no RPO for it, so the DR drill measures it. The Storage Transfer service agent
-  may read exactly the two source buckets and write exactly the two replicas.
+  gets roles on exactly the two source buckets and the two replicas, nothing project-wide.
 - Images: a standard Artifact Registry repository per image kind in the DR region (immutable,
   DR artifacts key, same cleanup). Artifact Registry has no cross-region replication, and a remote
   (pull-through) repository would only hold what was already pulled through it, and needs the
@@ -159,13 +159,13 @@ class DisasterRecovery(pulumi.ComponentResource):
                 depends_on=self._after_grants,
                 opts=pulumi.ResourceOptions(parent=self, providers=[gcp_inputs.dr_provider]))
             child = pulumi.ResourceOptions(parent=self)
+            # The grants Google's own replication setup gives the agent: bucket owner on the source (it adds
+            # the Pub/Sub change notification there) plus object reads, bucket writer on the replica.
             grants = [
-                # Read the source: bucket metadata and objects.
                 gcp.storage.BucketIAMMember(f"{name}-{kind}-source-bucket", bucket=source.bucket_name,
-                                            role="roles/storage.legacyBucketReader", member=agent, opts=child),
+                                            role="roles/storage.legacyBucketOwner", member=agent, opts=child),
                 gcp.storage.BucketIAMMember(f"{name}-{kind}-source-objects", bucket=source.bucket_name,
                                             role="roles/storage.objectViewer", member=agent, opts=child),
-                # Write the replica: bucket metadata, create/overwrite/list objects.
                 gcp.storage.BucketIAMMember(f"{name}-{kind}-replica-writer", bucket=replica.bucket_name,
                                             role="roles/storage.legacyBucketWriter", member=agent, opts=child),
             ]
@@ -178,7 +178,8 @@ class DisasterRecovery(pulumi.ComponentResource):
                     "gcs_data_sink": {"bucket_name": replica.bucket_name},
                     "transfer_options": {"delete_objects_from_source_after_transfer": False,
                                          "delete_objects_unique_in_sink": False,
-                                         "overwrite_when": "DIFFERENT"},
+                                         # a change event means the source is newer (and no reads of the replica needed)
+                                         "overwrite_when": "ALWAYS"},
                 },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=grants))
             pairs.append(ReplicatedBucketPair(kind, source, replica, job))

@@ -52,11 +52,11 @@ def test_cross_bucket_replication_copies_each_primary_bucket_into_its_replica(pr
         assert options["deleteObjectsFromSourceAfterTransfer"] is False and options["deleteObjectsUniqueInSink"] is False
 
 
-def test_transfer_agent_reads_only_the_sources_and_writes_only_the_replicas(prod):
+def test_transfer_agent_has_roles_on_the_sources_and_replicas_only(prod):
     grants = {(r["inputs"]["bucket"], r["inputs"]["role"]) for r in prod.resources if r["inputs"].get("member") == AGENT}
     sources = (prod.outputs["artifactBucket"], prod.outputs["featureBucket"])
     replicas = (prod.outputs["dr"]["artifactReplicaBucket"], prod.outputs["dr"]["featureReplicaBucket"])
-    assert grants == {*((b, r) for b in sources for r in ("roles/storage.legacyBucketReader", "roles/storage.objectViewer")),
+    assert grants == {*((b, r) for b in sources for r in ("roles/storage.legacyBucketOwner", "roles/storage.objectViewer")),
                       *((b, "roles/storage.legacyBucketWriter") for b in replicas)}
 
 
