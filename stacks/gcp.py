@@ -183,7 +183,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "alertNotificationChannels": monitoring.alert_topic,  # Cloud Monitoring channel ids
         "trackingDbInstanceId": tracking.db_instance_id,
         "trackingDbConnectionName": tracking.db_connection_name,
-        "dr": dr_outputs(cfg, dr),
+        "dr": {**dr_outputs(cfg, dr), **(dr.runbook_outputs if dr else {})},
     }
 
 

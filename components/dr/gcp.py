@@ -106,6 +106,14 @@ class DisasterRecovery(pulumi.ComponentResource):
         self.online_store_replica_region = args.replica_region
         self.online_store_replica_zone = gcp_inputs.features.online_store_clusters["dr"]
         self.image_replica_region = args.replica_region
+        # GCP extras of the stack's `dr` output (added to components.dr.dr_outputs by the stack builder):
+        # where the release pipeline pushes images, and what the failover runbook repoints MLflow to.
+        self.runbook_outputs = {
+            "imageRepositoryUrls": self.image_repository_urls,
+            "dbReplicaPrivateIp": self.db_replica_private_ip,
+            "onlineStoreReplicaZone": self.online_store_replica_zone,
+            "transferJobs": self.transfer_jobs,
+        }
         self.register_outputs({
             "region": self.region, "rpoMinutes": self.rpo_minutes, "rtoMinutes": self.rto_minutes,
             "dbReplicaId": self.db_replica_id, "artifactReplicaBucket": self.artifact_replica_bucket,

@@ -129,7 +129,7 @@ def data_platform(*, prod: bool, dr: bool, billing_account: Optional[str] = "0X0
                         features=features, registry=registry,
                         dr_key_ids={domain: key.id for domain, key in base.dr_keys.items()}), opts=base.opts)
         pulumi.export("dr", {"dbReplicaId": recovery.db_replica_id, "artifactReplicaBucket": recovery.artifact_replica_bucket,
-                             "featureReplicaBucket": recovery.feature_replica_bucket})
+                             "featureReplicaBucket": recovery.feature_replica_bucket, **recovery.runbook_outputs})
     from components.monitoring.gcp import GcpMonitoringInputs, Monitoring
     monitoring = Monitoring("monitoring", MonitoringArgs(
         name=NAME, environment=environment, alert_emails=emails, monthly_budget_usd=750,

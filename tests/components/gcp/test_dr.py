@@ -88,3 +88,12 @@ def test_dr_without_dr_keys_is_refused_in_one_line():
                                       rto_minutes=60, network_cidr="10.41.0.0/16"),
                          GcpDrInputs(project=PROJECT, dr_provider=None, tracking=None,
                                      features=None, registry=None, dr_key_ids={"artifacts": "a"}))
+
+
+def test_runbook_outputs_name_the_dr_images_replica_address_and_online_cluster(prod):
+    dr = prod.outputs["dr"]
+    assert dr["imageRepositoryUrls"] == {kind: f"{DR}-docker.pkg.dev/{PROJECT}/{NAME}-{kind}"
+                                         for kind in ("model-serving", "training")}
+    assert dr["dbReplicaPrivateIp"].startswith("10.")
+    assert dr["onlineStoreReplicaZone"] == f"{DR}-b"
+    assert set(dr["transferJobs"]) == {"artifacts", "features"}
