@@ -20,8 +20,7 @@ from components.dr.gcp import DisasterRecovery, GcpDrInputs
 from components.features import FeaturesArgs
 from components.features.gcp import FeatureStore, GcpFeaturesInputs, OnlineReplica
 from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, ClusterBaselineArgs,
-                            FeatureServerArgs, GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs,
-                            PlatformWorkloadsArgs)
+                            FeatureServerArgs, MlflowServerArgs, MonitoringStackArgs, PlatformWorkloadsArgs)
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.gcp import GcpKeysInputs, Keys
@@ -114,7 +113,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         subnet_id=network.private_subnet_ids[0], pods_range_name=network.pods_range_name,
         services_range_name=network.services_range_name, control_plane_cidr=network.control_plane_cidr,
         vpc_cidr=network.vpc_cidr, cluster_key_id=keys.key_arns["cluster"], node_tags=[node_tag(name)],
-        key_grants=keys.grants["cluster"]), opts=on_primary)
+        key_grants=keys.grants["cluster"],
+        gpu_metrics=any(pool.accelerator == "nvidia-gpu" for pool in cfg.training_pools)), opts=on_primary)
     for pool in cfg.training_pools:
         TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, labels),
                      GcpTrainingPoolInputs(cluster=cluster, node_service_account=cluster.node_service_account),
@@ -190,15 +190,14 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, trainer_annotations) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with GKE Workload Identity and the GCP addresses."""
-    gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
     # One GKE node pool per machine type, each up to maxNodes: node agents need a pod per node.
     pool_nodes = sum(pool.max_nodes * len(pool.instance_types) for pool in cfg.training_pools)
-    gpu_nodes = sum(pool.max_nodes * len(pool.instance_types) for pool in gpu_pools)
     private_cidrs = [network.vpc_cidr]
     return PlatformWorkloads("platform", PlatformWorkloadsArgs(
         baseline=ClusterBaselineArgs(
             environment=cfg.environment, private_network_cidrs=private_cidrs,
-            max_nodes=cfg.cluster.system_node_count + 1 + pool_nodes, max_gpu_nodes=gpu_nodes,
+            # No platform GPU agents on GKE (see gpu below), so no GPU-node share of the agents' quota.
+            max_nodes=cfg.cluster.system_node_count + 1 + pool_nodes, max_gpu_nodes=0,
             training_service_account_annotations=trainer_annotations),
         mlflow=MlflowServerArgs(
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
@@ -211,6 +210,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
             private_network_cidrs=private_cidrs, storage_class_name=cluster.storage_class,
             interruption_queries=GKE_INTERRUPTION_QUERIES),
-        # GKE installs the NVIDIA driver and runs its own device plugin; only the DCGM exporter is ours.
-        gpu=GpuNodeAgentsArgs(device_plugin=False) if gpu_pools else None),
+        # GKE installs the NVIDIA driver, runs its own device plugin and collects DCGM metrics (cluster
+        # monitoring); the platform's agents would duplicate the plugin and cannot reach GKE's NVIDIA libraries.
+        gpu=None),
         opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))

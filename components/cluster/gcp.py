@@ -21,7 +21,9 @@ Decisions and why:
   nodes with Secure Boot; REGULAR release channel (auto-upgrades within the minor version set by
   ``mlops:cluster.version``).
 - Logs: system, workload and API-server logs go to Cloud Logging; metrics to Cloud Monitoring for
-  system components only (the platform runs its own Prometheus, so Managed Prometheus stays off).
+  system components only (the platform runs its own Prometheus). With GPU pools, GKE's managed
+  DCGM package adds GPU metrics (it needs Managed Prometheus on): the stock DCGM exporter cannot
+  reach the NVIDIA libraries GKE installs under /home/kubernetes/bin/nvidia without host mounts.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class GcpClusterInputs:
     cluster_key_id: pulumi.Input[str]  # Secrets encryption, boot disks, persistent disks
     node_tags: Sequence[str] = ()  # network tags on every node (firewall targets)
     key_grants: Sequence[pulumi.Resource] = ()  # the GKE/Compute agents' grants on the cluster key
+    gpu_metrics: bool = False  # GKE-managed DCGM metrics (set when there are GPU pools)
 
 
 class Cluster(pulumi.ComponentResource):
@@ -143,7 +146,8 @@ class Cluster(pulumi.ComponentResource):
             addons_config={"http_load_balancing": {"disabled": False},
                            "gce_persistent_disk_csi_driver_config": {"enabled": True}},
             logging_config={"enable_components": ["SYSTEM_COMPONENTS", "WORKLOADS", "APISERVER"]},
-            monitoring_config={"enable_components": ["SYSTEM_COMPONENTS"], "managed_prometheus": {"enabled": False}},
+            monitoring_config={"enable_components": ["SYSTEM_COMPONENTS"] + (["DCGM"] if gcp_inputs.gpu_metrics else []),
+                               "managed_prometheus": {"enabled": gcp_inputs.gpu_metrics}},
             cost_management_config={"enabled": True},
             resource_labels=self._labels, deletion_protection=args.deletion_protection,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(gcp_inputs.key_grants) + node_roles,

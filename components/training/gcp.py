@@ -12,8 +12,8 @@ pods, so the per-pool labels, taints, spot-only and CMEK disks would not be the 
 
 GPU pools attach the accelerators the machine type comes with (``GPU_MACHINE_FAMILIES``) and
 let GKE install the NVIDIA driver (``gpu_driver_version: DEFAULT``, the version tested with the
-node's GKE version); GKE runs its own device plugin, so the platform's GpuNodeAgents deploy only
-the DCGM exporter there.
+node's GKE version); GKE runs its own device plugin, and GPU metrics come from GKE's managed DCGM
+package (``GcpClusterInputs.gpu_metrics``), so the platform's GpuNodeAgents are not deployed on GKE.
 
 Interruptions: GKE gives a preempted Spot VM's pods graceful node shutdown (about 25 s of the
 30 s notice, then the node is deleted and the autoscaler replaces it). The platform does not add

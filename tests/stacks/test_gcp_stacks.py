@@ -124,9 +124,12 @@ def test_in_cluster_workloads_get_their_google_service_accounts(stack):
         assert f"serviceAccount:{project}.svc.id.goog[{namespace}/{name}]" in bindings
 
 
-def test_gke_runs_the_device_plugin_so_the_platform_does_not(stack):
-    daemonsets = {d["inputs"]["metadata"]["name"] for d in stack.result.by_type("kubernetes:apps/v1:DaemonSet")}
-    assert "nvidia-device-plugin" not in daemonsets
+def test_gpu_pools_get_gke_managed_gpu_metrics_instead_of_platform_gpu_agents(stack):
+    assert not stack.result.by_type("mlops:k8s:GpuNodeAgents")  # GKE runs the device plugin and DCGM itself
+    monitoring = stack.result.one("gcp:container/cluster:Cluster")["inputs"]["monitoringConfig"]
+    has_gpus = any(pool.accelerator == "nvidia-gpu" for pool in stack.cfg.training_pools)
+    assert ("DCGM" in monitoring["enableComponents"]) is has_gpus
+    assert monitoring["managedPrometheus"]["enabled"] is has_gpus  # the DCGM package needs it
 
 
 def test_a_stack_without_gcp_project_stops_with_one_line():
