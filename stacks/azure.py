@@ -113,8 +113,10 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             private_endpoints=network.endpoint_target("blob"), database_key=keys.cmk("database"),
             artifacts_key=keys.cmk("artifacts"), workload_identity=cluster.workload_identity,
             tenant_id=tenant_id(), zone_redundant_storage=cfg.is_prod, k8s_provider=cluster.k8s_provider,
-            # Geo-redundant backups (prod) are encrypted with a key in the DR region (the region pair).
-            geo_backup_key=keys.dr_cmk("database") if cfg.is_prod and dr_group else None,
+            # Geo-redundant backups (prod) go to the region pair and need a key there: the DR twin,
+            # when the DR region is the pair (otherwise the DR replica is the only off-region copy).
+            geo_backup_key=keys.dr_cmk("database") if cfg.is_prod and dr_group
+            and PAIRED_REGIONS.get(cfg.region) == cfg.dr.replica_region else None,
             mlflow_namespace=platform_namespace))
         features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, tags), AzureFeaturesInputs(
             resource_group_name=group.name, location=location, features_key=keys.cmk("features"),
