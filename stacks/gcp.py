@@ -15,8 +15,8 @@ import pulumi_gcp as gcp
 
 from components.cluster import ClusterArgs
 from components.cluster.gcp import Cluster, GcpClusterInputs
-from components.dr import DrArgs, dr_outputs
-from components.dr.gcp import DisasterRecovery, GcpDrInputs
+from components.dr import DrArgs
+from components.dr.gcp import DisasterRecovery, GcpDrInputs, gcp_dr_outputs
 from components.features import FeaturesArgs
 from components.features.gcp import FeatureStore, GcpFeaturesInputs, OnlineReplica
 from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, ClusterBaselineArgs,
@@ -183,7 +183,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "alertNotificationChannels": monitoring.alert_topic,  # Cloud Monitoring channel ids
         "trackingDbInstanceId": tracking.db_instance_id,
         "trackingDbConnectionName": tracking.db_connection_name,
-        "dr": {**dr_outputs(cfg, dr), **(dr.runbook_outputs if dr else {})},
+        "dr": gcp_dr_outputs(cfg, dr),
     }
 
 

@@ -33,7 +33,7 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_gcp as gcp
 
-from components.dr import DrArgs
+from components.dr import DrArgs, dr_outputs
 from components.features.gcp import FeatureStore
 from components.registry import IMAGE_KINDS
 from components.registry.gcp import ModelRegistry, cleanup_policies, docker_url, repository_id
@@ -42,6 +42,9 @@ from components.storage.gcp import SecureBucket, gcp_labels
 from components.tracking.gcp import EDITION, TrackingServer, ip_configuration, tracking_db_flags
 
 DR_KEY_DOMAINS = ("artifacts", "database", "features")
+# GCP extras of the stack's `dr` output: where the release pipeline pushes images, and what the
+# failover runbook repoints MLflow to (None when DR is off, like the shared fields).
+RUNBOOK_OUTPUTS = ("imageRepositoryUrls", "dbReplicaPrivateIp", "onlineStoreReplicaZone", "transferJobs")
 
 
 def transfer_agent(project: str, provider: Optional[gcp.Provider]) -> pulumi.Output[str]:
@@ -106,9 +109,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         self.online_store_replica_region = args.replica_region
         self.online_store_replica_zone = gcp_inputs.features.online_store_clusters["dr"]
         self.image_replica_region = args.replica_region
-        # GCP extras of the stack's `dr` output (added to components.dr.dr_outputs by the stack builder):
-        # where the release pipeline pushes images, and what the failover runbook repoints MLflow to.
-        self.runbook_outputs = {
+        self.runbook_outputs = {  # RUNBOOK_OUTPUTS
             "imageRepositoryUrls": self.image_repository_urls,
             "dbReplicaPrivateIp": self.db_replica_private_ip,
             "onlineStoreReplicaZone": self.online_store_replica_zone,
@@ -218,3 +219,8 @@ class DisasterRecovery(pulumi.ComponentResource):
         self.image_repository_urls = {
             kind: docker_url(args.replica_region, repo.project, repo.repository_id)
             for kind, repo in self.image_repositories.items()}
+
+
+def gcp_dr_outputs(cfg, dr: Optional[DisasterRecovery]) -> dict:
+    """The stack's ``dr`` output on GCP: the shared fields (components.dr.dr_outputs) plus RUNBOOK_OUTPUTS."""
+    return {**dr_outputs(cfg, dr), **(dr.runbook_outputs if dr is not None else dict.fromkeys(RUNBOOK_OUTPUTS))}

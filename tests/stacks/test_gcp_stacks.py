@@ -17,7 +17,9 @@ OUTPUTS = {"cloud", "environment", "region", "project", "trackingUrl", "artifact
            "clusterName", "kubeconfig", "alertNotificationChannels", "trackingDbInstanceId",
            "trackingDbConnectionName", "dr"}
 DR_OUTPUTS = {"enabled", "region", "rpoMinutes", "rtoMinutes", "dbReplicaId", "dbReplicaArn", "artifactReplicaBucket",
-              "featureReplicaBucket", "onlineStoreReplicaRegion", "imageReplicaRegion"}
+              "featureReplicaBucket", "onlineStoreReplicaRegion", "imageReplicaRegion",
+              # GCP runbook extras (components/dr/gcp.py RUNBOOK_OUTPUTS)
+              "imageRepositoryUrls", "dbReplicaPrivateIp", "onlineStoreReplicaZone", "transferJobs"}
 CAPABILITIES = ["mlops:keys:Keys", "mlops:network:Network", "mlops:cluster:Cluster", "mlops:tracking:TrackingServer",
                 "mlops:registry:ModelRegistry", "mlops:features:FeatureStore", "mlops:monitoring:Monitoring",
                 "mlops:k8s:PlatformWorkloads"]
