@@ -30,10 +30,10 @@ import pulumi_azure_native as azure
 
 from components.dr import DrArgs
 from components.features import OFFLINE_PREFIX
-from components.features.azure import FEAST_CONTAINER, REDIS_DATABASE, REDIS_PORT, FeatureStore, GeoReplicationGroup
+from components.features.azure import FEAST_CONTAINER, FeatureStore, GeoReplicationGroup, managed_redis
 from components.registry.azure import ModelRegistry
 from components.storage import BucketArgs
-from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget, SecureStorageAccount, private_endpoint
+from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget, SecureStorageAccount
 from components.tracking.azure import TrackingServer, sku_tier, storage_size_gb
 
 
@@ -175,33 +175,13 @@ class DisasterRecovery(pulumi.ComponentResource):
         return replica
 
     def _online_store(self, name: str, args: DrArgs, inputs: AzureDrInputs, tags: dict) -> None:
-        key = inputs.features_key
-        if key.key_uri_with_version is None:
-            raise ValueError("the DR features key needs key_uri_with_version (Managed Redis takes versioned keys only)")
         group = inputs.features.geo_replication
         if group is None:
             raise ValueError("the feature store was created without a geo-replication group; Managed Redis "
                              "databases join one only at creation, so DR needs it from the start")
-        cluster_name = group.members[-1][1]
-        self.online_replica = azure.redisenterprise.RedisEnterprise(
-            f"{name}-online", cluster_name=cluster_name, resource_group_name=inputs.resource_group_name,
-            location=args.replica_region, sku={"name": inputs.features.redis_sku}, high_availability="Enabled",
-            minimum_tls_version="1.2", public_network_access="Disabled",
-            identity={"type": "UserAssigned", "user_assigned_identities": [key.identity_id]},
-            encryption={"customer_managed_key_encryption": {
-                "key_encryption_key_url": key.key_uri_with_version,
-                "key_encryption_key_identity": {"identity_type": "userAssignedIdentity",
-                                                "user_assigned_identity_resource_id": key.identity_id}}},
-            tags=tags, opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection))
-        self.online_replica_database = azure.redisenterprise.Database(
-            f"{name}-online-db", cluster_name=self.online_replica.name, resource_group_name=inputs.resource_group_name,
-            database_name=REDIS_DATABASE, client_protocol="Encrypted", clustering_policy="EnterpriseCluster",
-            eviction_policy="NoEviction", access_keys_authentication="Enabled", port=REDIS_PORT,
-            geo_replication={"group_nickname": group.nickname, "linked_databases": group.linked_databases()},
-            # Joining the group needs the primary database to exist.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection,
-                                        depends_on=[inputs.features.redis_database]))
-        private_endpoint(f"{name}-online", resource_group_name=inputs.resource_group_name, location=args.replica_region,
-                         service_id=self.online_replica.id, group_id="redisEnterprise", target=inputs.redis_endpoints,
-                         tags=tags, opts=pulumi.ResourceOptions(parent=self))
+        self.online_replica, self.online_replica_database = managed_redis(
+            f"{name}-online", cluster_name=group.members[-1][1], resource_group_name=inputs.resource_group_name,
+            location=args.replica_region, sku=inputs.features.redis_sku, key=inputs.features_key,
+            geo_replication=group, endpoints=inputs.redis_endpoints, tags=tags, protect=args.deletion_protection,
+            parent=self, depends_on=[inputs.features.redis_database])  # joining the group needs the primary
         self.online_store_replica_host = self.online_replica.host_name

@@ -81,6 +81,40 @@ class GeoReplicationGroup:
                 for group_id, cluster in self.members]
 
 
+def managed_redis(name: str, *, cluster_name: str, resource_group_name: pulumi.Input[str], location: str, sku: str,
+                  key: CustomerManagedKey, geo_replication: Optional[GeoReplicationGroup],
+                  endpoints: PrivateEndpointTarget, tags: dict, protect: bool, parent: pulumi.Resource,
+                  depends_on: Optional[list] = None
+                  ) -> tuple[azure.redisenterprise.RedisEnterprise, azure.redisenterprise.Database]:
+    """One Managed Redis cluster and its database, hardened the same way wherever it runs (primary and DR):
+    CMK through the key's identity, TLS 1.2+ only, no public network, a private endpoint."""
+    if key.key_uri_with_version is None:
+        raise ValueError(f"{name}: the key needs key_uri_with_version (Managed Redis accepts versioned key URIs only)")
+    cluster = azure.redisenterprise.RedisEnterprise(
+        name, cluster_name=cluster_name, resource_group_name=resource_group_name, location=location,
+        sku={"name": sku}, high_availability="Enabled", minimum_tls_version="1.2", public_network_access="Disabled",
+        identity={"type": "UserAssigned", "user_assigned_identities": [key.identity_id]},
+        encryption={"customer_managed_key_encryption": {
+            "key_encryption_key_url": key.key_uri_with_version,
+            "key_encryption_key_identity": {"identity_type": "userAssignedIdentity",
+                                            "user_assigned_identity_resource_id": key.identity_id}}},
+        tags=tags, opts=pulumi.ResourceOptions(parent=parent, protect=protect))
+    geo = {}
+    if geo_replication is not None:
+        geo["geo_replication"] = {"group_nickname": geo_replication.nickname,
+                                  "linked_databases": geo_replication.linked_databases()}
+    database = azure.redisenterprise.Database(
+        f"{name}-db", cluster_name=cluster.name, resource_group_name=resource_group_name, database_name=REDIS_DATABASE,
+        client_protocol="Encrypted",  # TLS only: Managed Redis has no plaintext port then
+        clustering_policy="EnterpriseCluster",  # one endpoint: Feast's plain Redis client works unchanged
+        eviction_policy="NoEviction",  # features must never silently disappear (and geo-replication requires it)
+        access_keys_authentication="Enabled", port=REDIS_PORT, **geo,
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=depends_on or []))
+    private_endpoint(name, resource_group_name=resource_group_name, location=location, service_id=cluster.id,
+                     group_id="redisEnterprise", target=endpoints, tags=tags, opts=pulumi.ResourceOptions(parent=parent))
+    return cluster, database
+
+
 @dataclass(frozen=True)
 class AzureFeaturesInputs:
     """Azure-only inputs."""
@@ -105,8 +139,6 @@ class FeatureStore(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("mlops:features:FeatureStore", name, None, opts)
         inputs = azure_inputs
-        if inputs.features_key.key_uri_with_version is None:
-            raise ValueError("the features key needs key_uri_with_version: Managed Redis accepts versioned key URIs only")
         self.redis_sku = redis_sku(inputs.redis_sku, inputs.geo_replication is not None)
         self.geo_replication = inputs.geo_replication  # the DR component creates the other members
         tags = {**args.tags, "component": "features"}
@@ -162,42 +194,10 @@ class FeatureStore(pulumi.ComponentResource):
         rg, key = inputs.resource_group_name, inputs.features_key
         geo = inputs.geo_replication
         self.redis_cluster_name = geo.members[0][1] if geo else f"{args.name}-features"
-        self.redis = azure.redisenterprise.RedisEnterprise(
-            f"{name}-online",
-            cluster_name=self.redis_cluster_name,
-            resource_group_name=rg,
-            location=inputs.location,
-            sku={"name": self.redis_sku},
-            high_availability="Enabled",
-            minimum_tls_version="1.2",
-            public_network_access="Disabled",
-            identity={"type": "UserAssigned", "user_assigned_identities": [key.identity_id]},
-            encryption={"customer_managed_key_encryption": {
-                "key_encryption_key_url": key.key_uri_with_version,
-                "key_encryption_key_identity": {"identity_type": "userAssignedIdentity",
-                                                "user_assigned_identity_resource_id": key.identity_id}}},
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection))
-        database_args: dict = {}
-        if geo is not None:
-            database_args["geo_replication"] = {"group_nickname": geo.nickname,
-                                                "linked_databases": geo.linked_databases()}
-        self.redis_database = azure.redisenterprise.Database(
-            f"{name}-online-db",
-            cluster_name=self.redis.name,
-            resource_group_name=rg,
-            database_name=REDIS_DATABASE,
-            client_protocol="Encrypted",
-            clustering_policy="EnterpriseCluster",  # one endpoint: Feast's plain Redis client works unchanged
-            eviction_policy="NoEviction",  # features must never silently disappear
-            access_keys_authentication="Enabled",
-            port=REDIS_PORT,
-            **database_args,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection))
-        self.redis_private_endpoint = private_endpoint(
-            f"{name}-online", resource_group_name=rg, location=inputs.location, service_id=self.redis.id,
-            group_id="redisEnterprise", target=inputs.redis_endpoints, tags=tags,
-            opts=pulumi.ResourceOptions(parent=self))
+        self.redis, self.redis_database = managed_redis(
+            f"{name}-online", cluster_name=self.redis_cluster_name, resource_group_name=rg, location=inputs.location,
+            sku=self.redis_sku, key=key, geo_replication=geo, endpoints=inputs.redis_endpoints, tags=tags,
+            protect=args.deletion_protection, parent=self)
         self.online_store_host = self.redis.host_name
         self.online_store_table = self.redis_database.id
         self.online_tables = {view: self.redis_database.id for view in args.online_feature_views}
