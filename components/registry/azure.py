@@ -11,6 +11,13 @@
   created on first push; untagged manifests expire after ``untagged_image_expiry_days``.
 - The cluster's kubelet identity gets AcrPull on this registry only.
 
+Deployment caveat (real ``pulumi up``, not visible offline): ACR reaches a firewalled Key Vault
+through the trusted-services bypass only with a system-assigned identity, and the platform vault
+denies public access. Creating the registry with the user-assigned identity therefore needs the
+vault reachable by ACR at creation time (Microsoft documents a temporary key or a short-lived
+network exception, then a switch to the system identity); until that is automated, the first
+``pulumi up`` of a registry can fail with a key access error.
+
 Not set here, and why: ACR has no registry-wide immutable-tag switch in ARM (tags are locked per
 image with ``az acr repository update --write-enabled false`` in the release pipeline), and image
 scanning is Microsoft Defender for Containers, a subscription-level plan, not a registry property.
