@@ -17,6 +17,11 @@
 - One Redis database holds every online feature view: Feast keys Redis entries by project and
   entity, so ``online_tables`` maps each view to that database.
 - The Feast workload identity gets Storage Blob Data Contributor on the ``feast`` container only.
+
+Open item (in-cluster side): Feast picks its registry store from the path's scheme, and an Azure
+blob URL (``https://<account>.blob.core.windows.net/...``) needs ``registry_store_type:
+AzureRegistryStore`` in ``feature_store.yaml``; ``components/k8s``' FeatureServer renders the
+registry block itself and has no field for it yet.
 """
 
 from __future__ import annotations
