@@ -19,8 +19,8 @@ from components.dr import DrArgs
 from components.dr.gcp import DisasterRecovery, GcpDrInputs, gcp_dr_outputs
 from components.features import FeaturesArgs
 from components.features.gcp import FeatureStore, GcpFeaturesInputs, OnlineReplica
-from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, ClusterBaselineArgs,
-                            FeatureServerArgs, MlflowServerArgs, MonitoringStackArgs, PlatformWorkloadsArgs)
+from components.k8s import (PLATFORM_NAMESPACE, ClusterBaselineArgs, FeatureServerArgs, MlflowServerArgs,
+                            MonitoringStackArgs, PlatformWorkloadsArgs)
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.gcp import GcpKeysInputs, Keys
@@ -34,7 +34,8 @@ from components.storage.gcp import gcp_labels
 from components.tracking import TrackingArgs
 from components.tracking.gcp import GcpTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
-from components.training.gcp import GKE_INTERRUPTION_QUERIES, GcpTrainingPoolInputs, TrainingPool, gpu_accelerator
+from components.training.gcp import (GKE_INTERRUPTION_QUERIES, GcpTrainingPoolInputs, TrainingJobIdentity,
+                                     TrainingJobIdentityArgs, TrainingPool, gpu_accelerator)
 from stacks.config import PlatformConfig
 
 # APIs the platform calls; enabled here so a fresh project works with one `pulumi up`. Never
@@ -154,13 +155,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             project=project, project_number=project_number, billing_account=cfg.monitoring.billing_account,
             db_instance_id=tracking.db_instance_id, db_instance_tier=cfg.db_instance_class,
             cluster_name=cluster.name, db_replica_id=dr.db_replica_id if dr else None), opts=on_primary)
-        trainer = cluster.workload_identity("training-jobs", TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT,
-                                            pulumi.ResourceOptions(parent=cluster), account="trainer")
-        # Training jobs read features (Feast offline store and registry); they log to MLflow over HTTP.
-        gcp.storage.BucketIAMMember("training-jobs-features-read", bucket=features.bucket_name,
-                                    role="roles/storage.objectViewer", member=trainer.member,
-                                    opts=pulumi.ResourceOptions(parent=cluster))
-        workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.annotations)
+        trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
+            cluster=cluster, features_bucket=features.bucket_name), opts=on_primary)
+        workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_mlflow_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads

@@ -150,8 +150,11 @@ class Cluster(pulumi.ComponentResource):
                                "managed_prometheus": {"enabled": gcp_inputs.gpu_metrics}},
             cost_management_config={"enabled": True},
             resource_labels=self._labels, deletion_protection=args.deletion_protection,
+            # The default pool's settings only matter at creation, and changing them would replace the
+            # cluster: later changes (e.g. the system machine type) go to the system pool only.
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(gcp_inputs.key_grants) + node_roles,
-                                        protect=args.deletion_protection))
+                                        protect=args.deletion_protection,
+                                        ignore_changes=["nodeConfig", "initialNodeCount"]))
 
         self.system_node_pool = gcp.container.NodePool(
             f"{name}-system", name=SYSTEM_POOL, project=gcp_inputs.project, location=gcp_inputs.region,

@@ -32,12 +32,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
 
-from components.k8s import DashboardQuery
+from components.features import OFFLINE_PREFIX, REGISTRY_PREFIX
+from components.k8s import TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, DashboardQuery
 from components.training import TrainingPoolArgs, node_labels, node_taints
 
 # GPU machine families: machine-type pattern -> (accelerator type, GPUs for the size in group 1).
@@ -132,3 +133,44 @@ class TrainingPool(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"name": self.name, "node_labels": self.node_labels,
                                "node_pools": {machine: pool.name for machine, pool in self.node_pools.items()}})
+
+
+# --- Training job identity ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrainingJobIdentityArgs:
+    cluster: "pulumi.Resource"  # components.cluster.gcp.Cluster (workload_identity())
+    features_bucket: pulumi.Input[str]  # the Feast bucket's name
+    # Prefixes of the Feast bucket training jobs read (offline store and registry); read-only.
+    read_prefixes: Sequence[str] = (OFFLINE_PREFIX, REGISTRY_PREFIX)
+
+
+def read_condition(bucket: str, prefixes: Sequence[str]) -> str:
+    """CEL: objects under `prefixes`, plus the bucket itself (object listing is checked on the bucket)."""
+    paths = [f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{prefix}/")' for prefix in prefixes]
+    return " || ".join([f'resource.name == "projects/_/buckets/{bucket}"', *paths])
+
+
+class TrainingJobIdentity(pulumi.ComponentResource):
+    """The Google service account of training jobs (`training/trainer`): read the Feast offline store and registry.
+
+    MLflow artifacts go through the tracking server (it proxies the artifact store) and images are
+    pulled by the nodes, so this is all a training pod needs from GCP. The bucket's objects are
+    encrypted by the Cloud Storage agent with the features key, so no KMS role is needed.
+    """
+
+    def __init__(self, name: str, args: TrainingJobIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlops:training:TrainingJobIdentity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        identity = args.cluster.workload_identity(f"{name}-trainer", TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT,
+                                                  child, account="trainer")
+        gcp.storage.BucketIAMMember(
+            f"{name}-read-features", bucket=args.features_bucket, role="roles/storage.objectViewer",
+            member=identity.member,
+            condition={"title": "feast-offline-and-registry", "description": "Feast offline store and registry, read-only",
+                       "expression": pulumi.Output.from_input(args.features_bucket).apply(
+                           lambda bucket: read_condition(bucket, args.read_prefixes))},
+            opts=child)
+        self.email = identity.email
+        self.service_account_annotations = identity.annotations
+        self.register_outputs({"email": identity.email})

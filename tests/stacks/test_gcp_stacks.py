@@ -20,7 +20,8 @@ DR_OUTPUTS = {"enabled", "region", "rpoMinutes", "rtoMinutes", "dbReplicaId", "d
               "featureReplicaBucket", "onlineStoreReplicaRegion", "imageReplicaRegion",
               # GCP runbook extras (components/dr/gcp.py RUNBOOK_OUTPUTS)
               "imageRepositoryUrls", "dbReplicaPrivateIp", "onlineStoreReplicaZone", "transferJobs"}
-CAPABILITIES = ["mlops:keys:Keys", "mlops:network:Network", "mlops:cluster:Cluster", "mlops:tracking:TrackingServer",
+CAPABILITIES = ["mlops:keys:Keys", "mlops:network:Network", "mlops:cluster:Cluster",
+                "mlops:training:TrainingJobIdentity", "mlops:tracking:TrackingServer",
                 "mlops:registry:ModelRegistry", "mlops:features:FeatureStore", "mlops:monitoring:Monitoring",
                 "mlops:k8s:PlatformWorkloads"]
 STATEFUL = ["gcp:kms/cryptoKey:CryptoKey", "gcp:kms/keyRing:KeyRing", "gcp:sql/databaseInstance:DatabaseInstance",

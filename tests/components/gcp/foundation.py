@@ -20,7 +20,7 @@ from components.keys.gcp import GcpKeysInputs, Keys
 from components.network import NetworkArgs
 from components.network.gcp import GcpNetworkInputs, Network, node_tag
 from components.training import TrainingPoolArgs
-from components.training.gcp import GcpTrainingPoolInputs, TrainingPool
+from components.training.gcp import GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool
 from mlops_tools.preview import PreviewResult, preview_program
 
 PRIMARY, DR = "europe-west4", "europe-west1"
@@ -28,6 +28,7 @@ PROJECT, PROJECT_NUMBER = "acme-ml-test", "987654321098"
 NAME = "mlops-test"
 ZONES = (f"{PRIMARY}-a", f"{PRIMARY}-b")
 PUBLIC_CIDR = "203.0.113.0/24"
+FEATURES_BUCKET = "mlops-test-features"
 
 DEV_POOLS = (
     TrainingPoolArgs(name="cpu-spot", instance_types=("n2-standard-8", "n2d-standard-8"), max_nodes=4),
@@ -63,6 +64,10 @@ def _program(*, prod: bool) -> None:
             cluster=cluster, node_service_account=cluster.node_service_account), opts=opts)
     identity = cluster.workload_identity("mlflow-identity", "mlops", "mlflow", pulumi.ResourceOptions(parent=cluster),
                                          account="mlflow")
+    if not prod:
+        trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(cluster=cluster, features_bucket=FEATURES_BUCKET),
+                                      opts=opts)
+        pulumi.export("trainerAnnotations", trainer.service_account_annotations)
     for domain in DOMAINS:
         pulumi.export(f"key:{domain}", keys.key_arns[domain])
         if prod:

@@ -73,7 +73,8 @@ def test_node_service_account_has_only_the_minimal_node_role():
 
 def test_workload_identity_binds_one_kubernetes_service_account_to_one_google_service_account():
     result = dev()
-    [binding] = result.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+    [binding] = [b for b in result.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+                 if b["name"] == "mlflow-identity-workload-identity"]
     gsa = next(a for a in result.by_type("gcp:serviceaccount/account:Account") if a["name"] == "mlflow-identity")
     assert binding["inputs"]["role"] == "roles/iam.workloadIdentityUser"
     assert binding["inputs"]["member"] == f"serviceAccount:{PROJECT}.svc.id.goog[mlops/mlflow]"

@@ -4,7 +4,7 @@ import pytest
 
 from components.training.gcp import gpu_accelerator, node_pool_name
 
-from .foundation import dev, prod
+from .foundation import FEATURES_BUCKET, PROJECT, dev, prod
 
 POOL = "mlops:training:TrainingPool"
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -80,3 +80,19 @@ def test_node_pool_names_fit_gke_limits():
     assert node_pool_name("gpu-spot", "g2-standard-8") == "gpu-spot-g2-standard-8"
     long = node_pool_name("a-rather-long-training-pool-name", "a3-ultragpu-8g")
     assert len(long) <= 40 and long != node_pool_name("a-rather-long-training-pool-name", "a3-megagpu-8g")
+
+
+def test_training_jobs_read_only_the_feast_offline_store_and_registry():
+    result = dev()
+    [grant] = [g["inputs"] for g in result.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")]
+    email = f"mlops-test-trainer@{PROJECT}.iam.gserviceaccount.com"
+    assert grant["bucket"] == FEATURES_BUCKET and grant["role"] == "roles/storage.objectViewer"
+    assert grant["member"] == f"serviceAccount:{email}"
+    objects = f"projects/_/buckets/{FEATURES_BUCKET}/objects/"
+    assert grant["condition"]["expression"] == " || ".join([
+        f'resource.name == "projects/_/buckets/{FEATURES_BUCKET}"',
+        f'resource.name.startsWith("{objects}offline/")', f'resource.name.startsWith("{objects}registry/")'])
+    binding = next(b["inputs"] for b in result.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+                   if b["inputs"]["member"].endswith("[training/trainer]"))
+    assert binding["role"] == "roles/iam.workloadIdentityUser"
+    assert result.outputs["trainerAnnotations"] == {"iam.gke.io/gcp-service-account": email}
