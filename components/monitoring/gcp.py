@@ -164,7 +164,9 @@ class Monitoring(pulumi.ComponentResource):
             user_labels=self._labels, opts=pulumi.ResourceOptions(parent=self))
 
     def _log_policies(self, name: str, args: MonitoringArgs, gcp_inputs: GcpMonitoringInputs) -> None:
-        cluster = pulumi.Output.format('resource.labels.cluster_name = "{0}"', gcp_inputs.cluster_name)
+        # Kubernetes events GKE writes to Cloud Logging (log "events"), of this cluster only.
+        cluster = pulumi.Output.format('log_id("events") AND resource.labels.cluster_name = "{0}"',
+                                       gcp_inputs.cluster_name)
         for key, description, log_filter in (
             ("nodes-not-ready", "A cluster node became NotReady (kubelet stopped reporting)",
              pulumi.Output.format('resource.type = "k8s_node" AND {0} AND jsonPayload.reason = "NodeNotReady"', cluster)),

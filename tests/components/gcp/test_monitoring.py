@@ -48,7 +48,8 @@ def test_cluster_alerts_match_this_cluster_events_and_are_rate_limited(dev):
     for key, reason in (("nodes-not-ready", "NodeNotReady"), ("unschedulable-pods", "FailedScheduling")):
         [condition] = found[key]["conditions"]
         log_filter = condition["conditionMatchedLog"]["filter"]
-        assert f'resource.labels.cluster_name = "{NAME}"' in log_filter and f'"{reason}"' in log_filter
+        assert 'log_id("events") AND ' in log_filter
+        assert f'resource.labels.cluster_name = "{NAME}"' in log_filter and f'jsonPayload.reason = "{reason}"' in log_filter
         assert found[key]["alertStrategy"]["notificationRateLimit"] == {"period": "300s"}
 
 
