@@ -1,0 +1,120 @@
+"""The real Azure stack files preview to the complete platform, pass every policy pack, and export the fixed outputs."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from components.cluster.azure import CLIENT_ID_ANNOTATION
+from mlops_tools.policy_runner import discover_packs, run_policy_packs
+from mlops_tools.preview import load_stack_config, preview_stack
+from mlops_tools.waivers import apply_waivers
+from stacks.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+# AWS names where the meaning is the same; alertActionGroupId replaces alertTopicArn, plus the group and Redis host.
+OUTPUTS = {"cloud", "environment", "region", "resourceGroup", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
+           "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreTable",
+           "onlineStoreHost", "clusterName", "kubeconfig", "alertActionGroupId", "trackingDbInstanceId",
+           "trackingDbEndpointRecord", "dr"}
+CAPABILITIES = ["mlops:keys:Keys", "mlops:network:Network", "mlops:cluster:Cluster", "mlops:tracking:TrackingServer",
+                "mlops:registry:ModelRegistry", "mlops:features:FeatureStore", "mlops:monitoring:Monitoring",
+                "mlops:k8s:PlatformWorkloads"]
+STATEFUL = ["azure-native:keyvault:Vault", "azure-native:keyvault:Key", "azure-native:dbforpostgresql:Server",
+            "azure-native:storage:StorageAccount", "azure-native:containerregistry:Registry",
+            "azure-native:redisenterprise:RedisEnterprise", "azure-native:containerservice:ManagedCluster",
+            "azure-native:resources:ResourceGroup"]
+
+
+class Stack:
+    def __init__(self, name: str):
+        self.cfg = load_config(name, load_stack_config(ROOT, name)[1].values)
+        self.result = preview_stack(ROOT, name)
+        self.packs, found = run_policy_packs(self.result.resources, discover_packs(ROOT / "policies"))
+        self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
+
+
+@pytest.fixture(scope="module", params=["azure-dev", "azure-prod"])
+def stack(request):
+    return Stack(request.param)
+
+
+def test_every_capability_is_a_component_with_children(stack):
+    expected = CAPABILITIES + (["mlops:dr:DisasterRecovery"] if stack.cfg.dr.enabled else [])
+    root = stack.result.one("pulumi:pulumi:Stack")["urn"]
+    for token in expected:
+        components = [c for c in stack.result.by_type(token) if c["parent"] == root]
+        assert components and all(stack.result.children(c["urn"]) for c in components), token
+    pools = stack.result.by_type("mlops:training:TrainingPool")
+    assert sorted(p["name"] for p in pools) == sorted(f"training-{p.name}" for p in stack.cfg.training_pools)
+    agent_pools = stack.result.by_type("azure-native:containerservice:AgentPool")
+    assert len(agent_pools) == sum(min(len(p.instance_types), p.max_nodes) for p in stack.cfg.training_pools)
+
+
+def test_zero_unwaived_mandatory_violations_from_every_pack(stack):
+    assert {p.name for p in stack.packs} >= {"mlops-azure", "mlops-kubernetes"}
+    mandatory = [f"{v['pack']}/{v['policy']}: {v['urn'].rsplit('::', 1)[1]}: {v['message']}"
+                 for v in stack.policy.active if v["enforcement"] == "mandatory"]
+    assert mandatory == [] and stack.policy.expired == []
+
+
+def test_fixed_outputs(stack):
+    outputs = stack.result.outputs
+    assert set(outputs) == OUTPUTS
+    assert (outputs["cloud"], outputs["region"], outputs["environment"]) == ("azure", stack.cfg.region, stack.cfg.environment)
+    assert outputs["clusterName"] == f"mlops-azure-{stack.cfg.environment}"
+    assert outputs["resourceGroup"] == f"mlops-azure-{stack.cfg.environment}-rg"
+    assert stack.result.masked_outputs()["kubeconfig"] == "[secret]"
+    assert "/providers/Microsoft.Insights/actionGroups/" in outputs["alertActionGroupId"]
+    assert outputs["artifactBucket"] and outputs["modelImageRepositoryUrl"].split("/")[0].endswith(".azurecr.io")
+    dr = outputs["dr"]
+    assert dr["enabled"] is stack.cfg.dr.enabled
+    if stack.cfg.dr.enabled:
+        assert dr["region"] == stack.cfg.dr.replica_region
+        assert f"/resourceGroups/mlops-azure-{stack.cfg.environment}-dr-rg/" in dr["dbReplicaArn"]
+        assert dr["imageReplicaRegion"] == dr["onlineStoreReplicaRegion"] == stack.cfg.dr.replica_region
+    else:
+        assert dr["region"] is None and dr["dbReplicaId"] is None
+
+
+def test_every_azure_resource_names_its_location_inside_the_stacks_groups(stack):
+    allowed = {stack.cfg.region, "global"} | ({stack.cfg.dr.replica_region} if stack.cfg.dr.enabled else set())
+    groups = {f"mlops-azure-{stack.cfg.environment}-rg", f"mlops-azure-{stack.cfg.environment}-dr-rg"}
+    for resource in stack.result.resources:
+        inputs = resource["inputs"]
+        if resource["type"].startswith("azure-native:") and "location" in inputs:
+            assert inputs["location"] in allowed, resource["name"]
+        if resource["type"].startswith("azure-native:") and "resourceGroupName" in inputs:
+            assert inputs["resourceGroupName"] in groups, resource["name"]
+    if stack.cfg.dr.enabled:  # group, vault, network, database replica all in the DR location
+        dr_located = {r["name"] for r in stack.result.resources if r["inputs"].get("location") == stack.cfg.dr.replica_region}
+        assert {"dr-resource-group", "keys-dr-vault", "dr-network", "dr-db"} <= dr_located
+
+
+def test_taggable_resources_carry_the_cost_allocation_tags(stack):
+    missing, checked = [], 0
+    for resource in stack.result.resources:
+        tags = resource["inputs"].get("tags")
+        if resource["type"].startswith("azure-native:") and isinstance(tags, dict):
+            checked += 1
+            if {"environment", "owner", "managed-by"} - set(tags):
+                missing.append(resource["name"])
+    assert checked > 40 and missing == []
+
+
+def test_stateful_resources_are_protected_in_prod(stack):
+    stateful = [r for token in STATEFUL for r in stack.result.by_type(token)]
+    unprotected = sorted(r["name"] for r in stateful if not r["protect"])
+    assert stateful and unprotected == ([] if stack.cfg.deletion_protection else sorted(r["name"] for r in stateful))
+
+
+def test_in_cluster_workloads_get_their_workload_identities(stack):
+    accounts = {(a["inputs"]["metadata"]["namespace"], a["inputs"]["metadata"]["name"]): a["inputs"]["metadata"].get("annotations", {})
+                for a in stack.result.by_type("kubernetes:core/v1:ServiceAccount")}
+    credentials = {c["inputs"]["subject"] for c in stack.result.by_type("azure-native:managedidentity:FederatedIdentityCredential")}
+    for namespace, account in (("mlops", "mlflow"), ("mlops", "feast"), ("training", "trainer")):
+        assert accounts[(namespace, account)][CLIENT_ID_ANNOTATION], account
+        assert f"system:serviceaccount:{namespace}:{account}" in credentials
+    secrets = [s for s in stack.result.by_type("kubernetes:core/v1:Secret") if s["inputs"]["metadata"]["name"] == "mlflow-database"]
+    namespace = [n for n in stack.result.by_type("kubernetes:core/v1:Namespace") if n["inputs"]["metadata"]["name"] == "mlops"]
+    assert len(secrets) == 1 and namespace and namespace[0]["urn"] in secrets[0]["dependencies"]
