@@ -8,7 +8,7 @@
   against the size's ``max_connections`` where Azure documents it, otherwise failed connections);
   DR replica lag above half the RPO (on the replica, where Azure emits the metric); AKS nodes
   NotReady.
-- Diagnostic settings to the workspace: Key Vault (audit and all logs), PostgreSQL (all logs),
+- Diagnostic settings to the workspace: Key Vault (all logs, audit included), PostgreSQL (all logs),
   AKS control plane (API server, audit-admin, controller manager, scheduler, autoscaler, guard),
   into resource-specific tables.
 - Consumption budget on the resource group: actual cost at 80% and 100%, forecast at 100%, to
@@ -141,8 +141,8 @@ class Monitoring(pulumi.ComponentResource):
         self.diagnostics = {}
         targets = {"postgres": (inputs.postgres_server_id, [{"category_group": "allLogs", "enabled": True}])}
         if inputs.key_vault_id is not None:
-            targets["key-vault"] = (inputs.key_vault_id, [{"category_group": "audit", "enabled": True},
-                                                          {"category_group": "allLogs", "enabled": True}])
+            # allLogs includes the audit group (every key operation, who and from where).
+            targets["key-vault"] = (inputs.key_vault_id, [{"category_group": "allLogs", "enabled": True}])
         if inputs.cluster_id is not None:
             targets["cluster"] = (inputs.cluster_id, [{"category": c, "enabled": True} for c in AKS_CONTROL_PLANE_LOGS])
         for target, (resource_id, logs) in targets.items():

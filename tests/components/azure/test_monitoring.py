@@ -76,7 +76,8 @@ def test_key_vault_postgres_and_control_plane_logs_go_to_the_workspace(dr):
     settings = {d["inputs"]["resourceUri"]: d["inputs"] for d in dr.by_type("azure-native:monitor:DiagnosticSetting")}
     assert set(settings) == {SERVER, VAULT, CLUSTER}
     assert {log["category"] for log in settings[CLUSTER]["logs"]} >= {"kube-apiserver", "kube-audit-admin"}
-    assert {"categoryGroup": "audit", "enabled": True} in settings[VAULT]["logs"]
+    assert settings[VAULT]["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+    assert all(s["workspaceId"] == settings[SERVER]["workspaceId"] for s in settings.values())
 
 
 def test_budget_on_the_resource_group_at_80_and_100_percent(dr):
