@@ -556,7 +556,24 @@ def _gcp_iam_grant(ctx: MockContext) -> Outputs:
     return f"{ctx.name}-{ctx.hex(7)}", {"etag": "BwY" + ctx.hex(9)}
 
 
+def _gcp_numbered(collection: str) -> Callable[[MockContext], Outputs]:
+    """Resources the API names with a server-assigned number: projects/<p>/<collection>/<number>."""
+    def answer(ctx: MockContext) -> Outputs:
+        name = f"projects/{_gcp_project(ctx)}/{collection}/{int(ctx.hex(12), 16)}"
+        return name, {"name": name, "project": _gcp_project(ctx)}
+    return answer
+
+
+def _transfer_job(ctx: MockContext) -> Outputs:
+    """Storage Transfer assigns replication jobs their name (custom names are refused)."""
+    name = str(ctx.inputs.get("name") or f"transferJobs/{int(ctx.hex(15), 16)}")
+    return name, {"name": name, "project": _gcp_project(ctx)}
+
+
 GCP_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
+    "gcp:monitoring/notificationChannel:NotificationChannel": _gcp_numbered("notificationChannels"),
+    "gcp:monitoring/alertPolicy:AlertPolicy": _gcp_numbered("alertPolicies"),
+    "gcp:storage/transferJob:TransferJob": _transfer_job,
     "gcp:kms/keyRing:KeyRing": _gcp_key_ring,
     "gcp:kms/cryptoKey:CryptoKey": _gcp_crypto_key,
     "gcp:storage/bucket:Bucket": _gcs_bucket,
