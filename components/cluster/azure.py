@@ -164,9 +164,8 @@ class Cluster(pulumi.ComponentResource):
                 node_labels={POOL_LABEL: "system", CAPACITY_TYPE_LABEL: "on-demand"},
                 upgrade_settings=azure.containerservice.AgentPoolUpgradeSettingsArgs(max_surge="33%"))],
             tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=grants, protect=args.deletion_protection,
-                                        # Training pools are separate AgentPool resources, not this list.
-                                        ignore_changes=["agentPoolProfiles[0].count"]))
+            # Training pools are separate AgentPool resources (components/training/azure.py), not this list.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=grants, protect=args.deletion_protection))
         self.aks_cluster = cluster
         self.cluster_id = cluster.id
         self.name = cluster.name

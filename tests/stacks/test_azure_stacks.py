@@ -1,17 +1,10 @@
 """The real Azure stack files preview to the complete platform, pass every policy pack, and export the fixed outputs."""
 
-import datetime as dt
-from pathlib import Path
-
 import pytest
 
 from components.cluster.azure import CLIENT_ID_ANNOTATION
-from mlops_tools.policy_runner import discover_packs, run_policy_packs
-from mlops_tools.preview import load_stack_config, preview_stack
-from mlops_tools.waivers import apply_waivers
-from stacks.config import load_config
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.stacks.matrix import Stack
 # AWS names where the meaning is the same; alertActionGroupId replaces alertTopicArn, plus the group and Redis host.
 OUTPUTS = {"cloud", "environment", "region", "resourceGroup", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
            "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreTable",
@@ -24,14 +17,6 @@ STATEFUL = ["azure-native:keyvault:Vault", "azure-native:keyvault:Key", "azure-n
             "azure-native:storage:StorageAccount", "azure-native:containerregistry:Registry",
             "azure-native:redisenterprise:RedisEnterprise", "azure-native:containerservice:ManagedCluster",
             "azure-native:resources:ResourceGroup"]
-
-
-class Stack:
-    def __init__(self, name: str):
-        self.cfg = load_config(name, load_stack_config(ROOT, name)[1].values)
-        self.result = preview_stack(ROOT, name)
-        self.packs, found = run_policy_packs(self.result.resources, discover_packs(ROOT / "policies"))
-        self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
 
 
 @pytest.fixture(scope="module", params=["azure-dev", "azure-prod"])
@@ -53,9 +38,7 @@ def test_every_capability_is_a_component_with_children(stack):
 
 def test_zero_unwaived_mandatory_violations_from_every_pack(stack):
     assert {p.name for p in stack.packs} >= {"mlops-azure", "mlops-kubernetes"}
-    mandatory = [f"{v['pack']}/{v['policy']}: {v['urn'].rsplit('::', 1)[1]}: {v['message']}"
-                 for v in stack.policy.active if v["enforcement"] == "mandatory"]
-    assert mandatory == [] and stack.policy.expired == []
+    assert stack.mandatory_violations() == [] and stack.policy.expired == []
 
 
 def test_fixed_outputs(stack):

@@ -1,0 +1,24 @@
+"""One real stack file, previewed with every policy pack and its waivers applied (what a stack test checks)."""
+
+import datetime as dt
+from pathlib import Path
+
+from mlops_tools.policy_runner import discover_packs, run_policy_packs
+from mlops_tools.preview import load_stack_config, preview_stack
+from mlops_tools.waivers import apply_waivers
+from stacks.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Stack:
+    def __init__(self, name: str):
+        self.cfg = load_config(name, load_stack_config(ROOT, name)[1].values)
+        self.result = preview_stack(ROOT, name)
+        self.packs, found = run_policy_packs(self.result.resources, discover_packs(ROOT / "policies"))
+        self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
+
+    def mandatory_violations(self) -> list[str]:
+        """Unwaived mandatory findings, one line each (empty for a stack that may ship)."""
+        return [f"{v['pack']}/{v['policy']}: {v['urn'].rsplit('::', 1)[1]}: {v['message']}"
+                for v in self.policy.active if v["enforcement"] == "mandatory"]
