@@ -34,8 +34,8 @@ from components.storage.gcp import gcp_labels
 from components.tracking import TrackingArgs
 from components.tracking.gcp import GcpTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
-from components.training.gcp import (GKE_INTERRUPTION_QUERIES, GcpTrainingPoolInputs, TrainingJobIdentity,
-                                     TrainingJobIdentityArgs, TrainingPool, gpu_accelerator)
+from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool,
+                                     gpu_accelerator)
 from stacks.config import PlatformConfig
 
 # APIs the platform calls; enabled here so a fresh project works with one `pulumi up`. Never
@@ -205,8 +205,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             offline_store=features.offline_store, service_account_annotations=features.service_account_annotations),
         monitoring=MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
-            private_network_cidrs=private_cidrs, storage_class_name=cluster.storage_class,
-            interruption_queries=GKE_INTERRUPTION_QUERIES),
+            private_network_cidrs=private_cidrs, storage_class_name=cluster.storage_class),
         # GKE installs the NVIDIA driver, runs its own device plugin and collects DCGM metrics (cluster
         # monitoring); the platform's agents would duplicate the plugin and cannot reach GKE's NVIDIA libraries.
         gpu=None),

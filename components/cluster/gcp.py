@@ -110,6 +110,7 @@ class Cluster(pulumi.ComponentResource):
         self._labels = {**args.tags, "component": "cluster"}
         self._node_tags = list(gcp_inputs.node_tags)
         self._platform_name = args.name
+        self.version = args.version
 
         node_account = gcp.serviceaccount.Account(
             f"{name}-nodes", account_id=account_id(args.name, "nodes"), project=gcp_inputs.project,
@@ -193,13 +194,21 @@ class Cluster(pulumi.ComponentResource):
 
     def node_config(self, service_account: pulumi.Input[str], machine_type: str, disk_gb: int, *,
                     labels: dict[str, str], spot: bool = False, taints: Sequence[dict] = (),
-                    guest_accelerators: Sequence[dict] = (), disk_type: str = "pd-balanced") -> dict:
-        """Settings every node pool of the platform shares: own SA, CMEK boot disk, shielded, GKE metadata server."""
+                    guest_accelerators: Sequence[dict] = (), disk_type: str = "pd-balanced",
+                    shutdown_grace: Optional[tuple[int, int]] = None) -> dict:
+        """Settings every node pool of the platform shares: own SA, CMEK boot disk, shielded, GKE metadata server,
+        no unauthenticated kubelet read-only port. `shutdown_grace` = (all pods, critical pods) seconds of
+        graceful node shutdown, Spot VMs only."""
+        kubelet = {"insecure_kubelet_readonly_port_enabled": "FALSE"}
+        if shutdown_grace:
+            kubelet.update(shutdown_grace_period_seconds=shutdown_grace[0],
+                           shutdown_grace_period_critical_pods_seconds=shutdown_grace[1])
         config = {
             "machine_type": machine_type, "service_account": service_account, "oauth_scopes": [CLOUD_PLATFORM_SCOPE],
             "disk_type": disk_type, "disk_size_gb": disk_gb, "boot_disk_kms_key": self.cluster_key_id,
             "image_type": "COS_CONTAINERD", "shielded_instance_config": shielded_node_config(),
             "workload_metadata_config": {"mode": "GKE_METADATA"}, "metadata": {"disable-legacy-endpoints": "true"},
+            "kubelet_config": kubelet,
             "labels": labels, "resource_labels": self._labels, "tags": self._node_tags, "spot": spot,
         }
         if taints:

@@ -15,16 +15,20 @@ let GKE install the NVIDIA driver (``gpu_driver_version: DEFAULT``, the version 
 node's GKE version); GKE runs its own device plugin, and GPU metrics come from GKE's managed DCGM
 package (``GcpClusterInputs.gpu_metrics``), so the platform's GpuNodeAgents are not deployed on GKE.
 
-Interruptions: GKE gives a preempted Spot VM's pods graceful node shutdown (about 25 s of the
-30 s notice, then the node is deleted and the autoscaler replaces it). The platform does not add
-a handler on top; it relies on what is already there: training pods run with the
-``training-preemptible`` PriorityClass (the baseline), so they are the ones evicted under
-pressure and never block system pods; jobs checkpoint to the artifact bucket and finish
-writing within ``terminationGracePeriodSeconds`` <= 25; Kubernetes Jobs retry pods that fail
-with the ``DisruptionTarget`` condition (``podFailurePolicy``) without using their backoff;
-PodDisruptionBudgets protect serving and platform pods from autoscaler scale-down and upgrades
-(they cannot stop a preemption). The "spot interruptions" dashboard counts pods stopped by node
-shutdown (``GKE_INTERRUPTION_QUERIES``).
+Interruptions: a preempted Spot VM gets a 30 s notice; the kubelet's graceful node shutdown
+then stops pods (they end ``Failed`` with reason ``Terminated``) and the autoscaler replaces the
+node. By default non-system pods get 15 s of that; spot training pools raise the node's shutdown
+grace period to the 120 s GKE allows for Spot VMs (``SPOT_SHUTDOWN_GRACE_SECONDS``, 15 s of it
+kept for system pods), so a training pod gets up to 105 s to write a checkpoint (needs GKE
+1.35.0-gke.1171000 or later; older control planes keep the default). No handler is added on
+top, because the kubelet already is one. The rest is the platform's baseline and the job's own
+shape: training pods run with the ``training-preemptible`` PriorityClass, so they go first under
+pressure and never block system pods; jobs checkpoint to object storage and set
+``terminationGracePeriodSeconds`` <= 105; Kubernetes Jobs retry pods that fail with the
+``DisruptionTarget`` condition (``podFailurePolicy``) without using their backoff;
+PodDisruptionBudgets protect the platform's own pods from autoscaler scale-down and upgrades
+(they cannot stop a preemption). The neutral "spot interruptions" dashboard panels (spot nodes
+lost, failed training pods) cover GKE; there is no interruption consumer with metrics of its own.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.features import OFFLINE_PREFIX, REGISTRY_PREFIX
-from components.k8s import TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, DashboardQuery
+from components.k8s import TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT
 from components.training import TrainingPoolArgs, node_labels, node_taints
 
 # GPU machine families: machine-type pattern -> (accelerator type, GPUs for the size in group 1).
@@ -58,10 +62,10 @@ HYPERDISK_ONLY = re.compile(r"^(a4-|a3-ultragpu-)")
 
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 
-GKE_INTERRUPTION_QUERIES = (
-    DashboardQuery("Training pods stopped by node shutdown (spot preemption)",
-                   'sum by (namespace) (kube_pod_status_reason{reason="Shutdown"})', "{{namespace}}"),
-)
+# Graceful node shutdown on Spot VMs: the longest GKE allows, of which system pods keep their 15 s.
+SPOT_SHUTDOWN_GRACE_SECONDS = 120
+SPOT_SHUTDOWN_GRACE_CRITICAL_SECONDS = 15
+SPOT_SHUTDOWN_GRACE_MIN_VERSION = (1, 35)
 
 
 def gpu_accelerator(machine_type: str) -> tuple[str, int]:
@@ -111,6 +115,9 @@ class TrainingPool(pulumi.ComponentResource):
         gke_taints = [{"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]} for t in self.taints]
         self.accelerators = {machine: gpu_accelerator(machine) for machine in args.instance_types} if args.is_gpu else {}
         self.node_pools: dict[str, gcp.container.NodePool] = {}
+        version = tuple(int(part) for part in cluster.version.split("."))
+        self.shutdown_grace = ((SPOT_SHUTDOWN_GRACE_SECONDS, SPOT_SHUTDOWN_GRACE_CRITICAL_SECONDS)
+                               if args.spot and version >= SPOT_SHUTDOWN_GRACE_MIN_VERSION else None)
         for index, machine_type in enumerate(args.instance_types):
             accelerators = []
             if args.is_gpu:
@@ -129,7 +136,8 @@ class TrainingPool(pulumi.ComponentResource):
                 node_config=cluster.node_config(
                     gcp_inputs.node_service_account, machine_type, args.root_volume_gb,
                     labels=self.node_labels, spot=args.spot, taints=gke_taints, guest_accelerators=accelerators,
-                    disk_type="hyperdisk-balanced" if HYPERDISK_ONLY.match(machine_type) else "pd-balanced"),
+                    disk_type="hyperdisk-balanced" if HYPERDISK_ONLY.match(machine_type) else "pd-balanced",
+                    shutdown_grace=self.shutdown_grace),
                 opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"name": self.name, "node_labels": self.node_labels,
                                "node_pools": {machine: pool.name for machine, pool in self.node_pools.items()}})

@@ -58,6 +58,7 @@ def test_system_pool_on_demand_with_cmek_disks_secure_boot_and_its_own_service_a
     assert node["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
     assert node["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     assert node["serviceAccount"] == result.outputs["nodeServiceAccount"]
+    assert node["kubeletConfig"] == {"insecureKubeletReadonlyPortEnabled": "FALSE"}
     assert system["inputs"]["autoscaling"]["totalMinNodeCount"] == 2
     # The temporary default pool is just as locked down.
     assert gke_dev["nodeConfig"]["serviceAccount"] == result.outputs["nodeServiceAccount"]

@@ -70,9 +70,19 @@ def test_training_nodes_are_as_locked_down_as_system_nodes():
         assert pool["inputs"].get("networkConfig", {}).get("enablePrivateNodes") is not False
 
 
+def test_spot_nodes_give_training_pods_the_longest_graceful_shutdown_gke_allows():
+    for name in ("cpu-spot", "gpu-spot"):
+        for pool in node_pools(dev(), name).values():
+            kubelet = pool["nodeConfig"]["kubeletConfig"]
+            assert kubelet["shutdownGracePeriodSeconds"] == 120  # 105 s for training pods, 15 s for system pods
+            assert kubelet["shutdownGracePeriodCriticalPodsSeconds"] == 15
+            assert kubelet["insecureKubeletReadonlyPortEnabled"] == "FALSE"
+
+
 def test_on_demand_pool_keeps_min_nodes_and_spreads_evenly():
     [pool] = node_pools(prod(), "cpu-steady").values()
     assert pool["nodeConfig"]["spot"] is False and "taints" not in pool["nodeConfig"]
+    assert pool["nodeConfig"]["kubeletConfig"] == {"insecureKubeletReadonlyPortEnabled": "FALSE"}  # Spot VMs only
     assert pool["autoscaling"] == {"totalMinNodeCount": 1, "totalMaxNodeCount": 6, "locationPolicy": "BALANCED"}
 
 
