@@ -42,7 +42,7 @@ from stacks.config import PlatformConfig
 # disabled on destroy: other workloads of the project may use them.
 PROJECT_APIS = ("compute", "container", "cloudkms", "servicenetworking", "sqladmin", "artifactregistry",
                 "bigtableadmin", "pubsub", "monitoring", "logging", "iam", "iamcredentials", "storage",
-                "storagetransfer", "billingbudgets")  # DR bucket replication; the monitoring budget
+                "storagetransfer", "billingbudgets", "dns")  # DR bucket replication, budget, private DB name
 
 
 def platform_name() -> str:
@@ -180,6 +180,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "alertNotificationChannels": monitoring.alert_topic,  # Cloud Monitoring channel ids
         "trackingDbInstanceId": tracking.db_instance_id,
         "trackingDbConnectionName": tracking.db_connection_name,
+        # The private name MLflow uses for its database; the DR runbook repoints it to the promoted replica.
+        "trackingDbEndpointRecord": {"zoneId": tracking.db_endpoint_record["zone_id"],
+                                     "name": tracking.db_endpoint_record["name"]},
         "dr": gcp_dr_outputs(cfg, dr),
     }
 

@@ -6,7 +6,8 @@ of its domain (the keys component's DR key ring; its service-agent grants come i
 - Database: a cross-region Cloud SQL read replica (``master_instance_name`` = the primary), in
   the same VPC (VPC networks and private services access are global on GCP, so no second network),
   private IP only, TLS only, the same flags. Read replicas take no backups (Cloud SQL refuses
-  them); the runbook promotes the replica and turns backups and PITR on.
+  them); the runbook promotes the replica, turns backups and PITR on, and repoints the private
+  record MLflow uses (``trackingDbEndpointRecord``) to ``dbReplicaPrivateIp``.
 - Buckets: why cross-bucket replication (Storage Transfer Service ``replication_spec``) and not a
   dual-region bucket with turbo replication: a dual-region bucket's CMEK key must live in the
   multi-region that spans both regions, and the bucket's placement is fixed at creation, so turning

@@ -1,21 +1,16 @@
 """The GCP stack files preview to the complete platform, pass every policy pack, and export the fixed outputs."""
 
-import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 
-from mlops_tools.policy_runner import discover_packs, run_policy_packs
-from mlops_tools.preview import PreviewError, load_stack_config, preview_program, preview_stack
-from mlops_tools.waivers import apply_waivers
-from stacks.config import load_config
+from mlops_tools.preview import PreviewError, preview_program, preview_stack
+from tests.stacks.matrix import ROOT, Stack
 
-ROOT = Path(__file__).resolve().parents[2]
 OUTPUTS = {"cloud", "environment", "region", "project", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
            "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreInstance",
            "clusterName", "kubeconfig", "alertNotificationChannels", "trackingDbInstanceId",
-           "trackingDbConnectionName", "dr"}
+           "trackingDbConnectionName", "trackingDbEndpointRecord", "dr"}
 DR_OUTPUTS = {"enabled", "region", "rpoMinutes", "rtoMinutes", "dbReplicaId", "dbReplicaArn", "artifactReplicaBucket",
               "featureReplicaBucket", "onlineStoreReplicaRegion", "imageReplicaRegion",
               # GCP runbook extras (components/dr/gcp.py RUNBOOK_OUTPUTS)
@@ -27,14 +22,6 @@ CAPABILITIES = ["mlops:keys:Keys", "mlops:network:Network", "mlops:cluster:Clust
 STATEFUL = ["gcp:kms/cryptoKey:CryptoKey", "gcp:kms/keyRing:KeyRing", "gcp:sql/databaseInstance:DatabaseInstance",
             "gcp:storage/bucket:Bucket", "gcp:artifactregistry/repository:Repository", "gcp:bigtable/instance:Instance",
             "gcp:container/cluster:Cluster"]
-
-
-class Stack:
-    def __init__(self, name: str):
-        self.cfg = load_config(name, load_stack_config(ROOT, name)[1].values)
-        self.result = preview_stack(ROOT, name)
-        self.packs, found = run_policy_packs(self.result.resources, discover_packs(ROOT / "policies"))
-        self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
 
 
 @pytest.fixture(scope="module", params=["gcp-dev", "gcp-prod"])
@@ -57,9 +44,7 @@ def test_every_capability_is_a_component_with_children(stack):
 
 def test_zero_unwaived_mandatory_violations_from_every_pack(stack):
     assert {p.name for p in stack.packs} >= {"mlops-gcp", "mlops-kubernetes"}
-    mandatory = [f"{v['pack']}/{v['policy']}: {v['urn'].rsplit('::', 1)[1]}: {v['message']}"
-                 for v in stack.policy.active if v["enforcement"] == "mandatory"]
-    assert mandatory == []
+    assert stack.mandatory_violations() == [] and stack.policy.expired == []
 
 
 def test_fixed_outputs(stack):

@@ -143,6 +143,7 @@ def data_platform(*, prod: bool, dr: bool, billing_account: Optional[str] = "0X0
     pulumi.export("dbName", tracking.db_instance_id)
     pulumi.export("dbPrivateIp", tracking.db_private_ip)
     pulumi.export("dbUri", tracking.db_uri)
+    pulumi.export("dbRecord", tracking.db_endpoint_record)
     pulumi.export("mlflowSa", tracking.service_account_role)
     pulumi.export("repositoryUrls", registry.repository_urls)
     pulumi.export("featureBucket", features.bucket_name)

@@ -78,11 +78,22 @@ def test_cluster_secret_holds_the_private_ip_uri_and_is_secret(prod):
     assert secret["inputs"]["metadata"]["name"] == "mlflow-database"
     assert secret["inputs"]["metadata"]["namespace"] == "mlops"
     uri = secret["inputs"]["stringData"]["uri"]
-    assert uri.startswith("postgresql://mlflow:") and uri.endswith(f"@{prod.outputs['dbPrivateIp']}:5432/mlflow?sslmode=require")
+    assert uri.startswith("postgresql://mlflow:") and uri.endswith("@tracking-db.prod.mlops.internal:5432/mlflow?sslmode=require")
     assert prod.is_secret(secret["urn"], "stringData")
     assert prod.masked_outputs()["dbUri"] == "[secret]"
-    # MLflow must not find the Secret before its database user exists.
+    # MLflow must not find the Secret before its database user and name exist.
     assert urn_of(prod, "gcp:sql/user:User", "tracking-db-mlflow-user") in secret["dependencies"]
+    assert urn_of(prod, "gcp:dns/recordSet:RecordSet", "tracking-db") in secret["dependencies"]
+
+
+def test_mlflow_reaches_the_database_by_a_private_name_the_runbook_can_repoint(prod):
+    zone = inputs(prod, "gcp:dns/managedZone:ManagedZone", "tracking-internal")
+    assert zone["dnsName"] == "prod.mlops.internal." and zone["visibility"] == "private"
+    assert zone["privateVisibilityConfig"] == {"networks": [{"networkUrl": prod.outputs["networkId"]}]}
+    record = inputs(prod, "gcp:dns/recordSet:RecordSet", "tracking-db")
+    assert (record["name"], record["type"], record["ttl"]) == ("tracking-db.prod.mlops.internal.", "A", 60)
+    assert record["rrdatas"] == [prod.outputs["dbPrivateIp"]] and record["managedZone"] == zone["name"]
+    assert prod.outputs["dbRecord"] == {"zone_id": zone["name"], "name": "tracking-db.prod.mlops.internal"}
 
 
 def test_artifact_bucket_is_cmek_only_uniform_private_versioned_and_soft_deleting(prod):
