@@ -88,7 +88,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         apiserver_subnet_id=network.apiserver_subnet_id, availability_zones=network.availability_zones,
         vault_id=keys.vault_id, cluster_key_id=keys.key_ids["cluster"], cluster_key_uri=keys.key_arns["cluster"],
         cluster_key_versioned_uri=keys.key_versioned_uris["cluster"],
-        cluster_key_identity_id=keys.identities["cluster"].id, environment=cfg.environment))
+        cluster_key_identity_id=keys.identities["cluster"].id, cluster_key_grant=keys.grants["cluster"],
+        environment=cfg.environment))
 
     # AKS runs one operation per cluster at a time: training pools are added one after the other.
     previous: Optional[pulumi.Resource] = None
@@ -112,7 +113,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             postgres_dns_zone_id=network.private_dns_zone_ids["postgres"],
             private_endpoints=network.endpoint_target("blob"), database_key=keys.cmk("database"),
             artifacts_key=keys.cmk("artifacts"), workload_identity=cluster.workload_identity,
-            tenant_id=tenant_id(), zone_redundant_storage=cfg.is_prod, k8s_provider=cluster.k8s_provider,
+            tenant_id=tenant_id(), zone_redundant_storage=cfg.is_prod, writer_endpoint=cfg.dr.enabled,
+            k8s_provider=cluster.k8s_provider,
             # Geo-redundant backups (prod) go to the region pair and need a key there: the DR twin,
             # when the DR region is the pair (otherwise the DR replica is the only off-region copy).
             geo_backup_key=keys.dr_cmk("database") if cfg.is_prod and dr_group

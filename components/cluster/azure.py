@@ -69,6 +69,7 @@ class AzureClusterInputs:
     cluster_key_uri: pulumi.Input[str]  # versionless URI (disk encryption set follows rotations)
     cluster_key_versioned_uri: pulumi.Input[str]  # the KMS plugin needs a version
     cluster_key_identity_id: pulumi.Input[str]  # keys.identities["cluster"].id (wraps with the cluster key)
+    cluster_key_grant: Optional[pulumi.Resource] = None  # keys.grants["cluster"]: the DES checks its access at creation
     environment: str = "dev"
 
 
@@ -92,7 +93,8 @@ class Cluster(pulumi.ComponentResource):
             rotation_to_latest_key_version_enabled=True,
             identity=azure.compute.EncryptionSetIdentityArgs(type="UserAssigned",
                                                              user_assigned_identities=[ai.cluster_key_identity_id]),
-            tags=self._tags, opts=child)
+            tags=self._tags, opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[ai.cluster_key_grant] if ai.cluster_key_grant else None))
         self.disk_encryption_set_id = des.id
 
         control_plane = azure.managedidentity.UserAssignedIdentity(

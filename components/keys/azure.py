@@ -18,7 +18,8 @@ Outputs (contract in components.keys, Azure spelling):
 - ``keys[domain]`` (``keyvault.Key``; also ``.artifacts``, ``.database``...), ``key_arns[domain]``:
   the versionless key URI (``https://<vault>.vault.azure.net/keys/<name>``) data stores take;
   ``key_ids[domain]``: the key's ARM id (role-assignment scope); ``key_versioned_uris[domain]``.
-- ``identities[domain]`` (``managedidentity.UserAssignedIdentity``): ``.id``, ``.client_id``, ``.principal_id``.
+- ``identities[domain]`` (``managedidentity.UserAssignedIdentity``): ``.id``, ``.client_id``, ``.principal_id``;
+  ``grants[domain]``: its role assignment on the key (depend on it before using the key).
 - ``vault``, ``vault_id``, ``vault_uri``, ``vault_name``.
 - DR (``dr_enabled``): ``dr_vault``, ``dr_replicas[domain]``, ``dr_key_arns[domain]`` (URIs), ``dr_key_ids``,
   ``dr_identities[domain]``: identities in the DR region holding the same role on the DR twins (Azure
@@ -41,7 +42,6 @@ from components.keys import DOMAINS, KeysArgs
 from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget, grant, private_endpoint
 
 ROTATE_AFTER = "P90D"
-NOTIFY_BEFORE_EXPIRY = "P30D"
 
 
 @dataclass(frozen=True)
@@ -83,13 +83,17 @@ class Keys(pulumi.ComponentResource):
                      for domain in DOMAINS}
 
         self.identities: dict[str, azure.managedidentity.UserAssignedIdentity] = {}
+        # Consumers that check their key access when created (disk encryption sets, storage, Postgres)
+        # depend on these, not only on the identity.
+        self.grants: dict[str, azure.authorization.RoleAssignment] = {}
         for domain in DOMAINS:
             identity = azure.managedidentity.UserAssignedIdentity(
                 f"{name}-{domain}", resource_group_name=azure_inputs.resource_group_name,
                 location=azure_inputs.location, resource_name_=f"{args.name}-{domain}-cmk", tags=self._tags, opts=child)
             self.identities[domain] = identity
-            grant(f"{name}-{domain}-crypto", scope=self.keys[domain].id, role_guid=KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-                  principal_id=identity.principal_id, opts=child, description=f"{args.name}: use the {domain} key (CMK)")
+            self.grants[domain] = grant(
+                f"{name}-{domain}-crypto", scope=self.keys[domain].id, role_guid=KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+                principal_id=identity.principal_id, opts=child, description=f"{args.name}: use the {domain} key (CMK)")
 
         self.dr_vault: Optional[azure.keyvault.Vault] = None
         self.dr_replicas: dict[str, azure.keyvault.Key] = {}

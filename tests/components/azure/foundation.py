@@ -47,7 +47,7 @@ def _flavour(env: str, *, dr: bool, public_cidrs: tuple[str, ...], az_count: int
                       AzureClusterInputs(PRIMARY, group.name, network.node_subnet_id, network.apiserver_subnet_id,
                                          network.availability_zones, keys.vault_id, keys.key_ids["cluster"],
                                          keys.key_arns["cluster"], keys.key_versioned_uris["cluster"],
-                                         keys.identities["cluster"].id, environment=env))
+                                         keys.identities["cluster"].id, keys.grants["cluster"], environment=env))
     identity = cluster.workload_identity(f"{env}-mlflow-identity", "mlops", "mlflow")
     pulumi.export(f"{env}:workloadClientId", identity.client_id)
     pulumi.export(f"{env}:oidcIssuerUrl", cluster.oidc_issuer_url)

@@ -49,6 +49,8 @@ def test_disks_and_secrets_are_encrypted_with_the_cluster_key(result):
     assert des["inputs"]["activeKey"]["keyUrl"] == result.outputs["dev:keyUri:cluster"]  # versionless: follows rotation
     assert des["inputs"]["rotationToLatestKeyVersionEnabled"] is True
     assert des["inputs"]["encryptionType"] == "EncryptionAtRestWithCustomerKey"
+    [key_grant] = [g for g in named(result, "azure-native:authorization:RoleAssignment", "dev-keys-cluster-crypto")]
+    assert key_grant["urn"] in des["dependencies"]  # the set checks its key access when it is created
     kms = props["securityProfile"]["azureKeyVaultKms"]
     assert kms["enabled"] is True and kms["keyVaultNetworkAccess"] == "Private"
     assert kms["keyId"].startswith(result.outputs["dev:keyUri:cluster"] + "/")  # the KMS plugin pins a version
