@@ -5,7 +5,7 @@ and an MLflow identity that can reach that bucket only."""
 import pytest
 
 from components.storage import BucketArgs
-from components.storage.gcp import bucket_name, lifecycle_rules
+from components.storage.gcp import bucket_name, gcp_labels, lifecycle_rules
 from components.tracking import TrackingArgs
 
 from .data_platform import NAME, PROJECT, dev, inputs, prod, urn_of
@@ -144,3 +144,8 @@ def test_bad_engine_version_is_refused_in_one_line():
         TrackingArgs(name="x", environment="dev", db_instance_class="db-custom-2-7680", db_allocated_storage_gb=20,
                      db_engine_version="sixteen", multi_az=False, backup_retention_days=7, deletion_protection=False,
                      performance_insights=False)
+
+
+def test_tags_become_valid_gcp_labels():
+    assert gcp_labels({"Owner": "ML.Platform@acme", "cost-center": "R&D 42", "9lives": "x"}) == {
+        "owner": "ml-platform-acme", "cost-center": "r-d-42"}
