@@ -2,7 +2,7 @@
 
 | store | replica here |
 | --- | --- |
-| tracking database | cross-region read replica of the flexible server, in the DR network's delegated subnet, promoted on failover |
+| tracking database | cross-region read replica of the flexible server, in the DR network's delegated subnet, promoted on failover; MLflow uses the writer virtual endpoint, which follows the promotion |
 | MLflow artifacts, Feast registry/offline store | object replication into hardened DR storage accounts (DR keys, private endpoints) |
 | container images | ACR geo-replication (a registry replica in the DR location, same login server) |
 | online store | Managed Redis active geo-replication (the DR cluster joins the primary's group) |
@@ -137,6 +137,16 @@ class DisasterRecovery(pulumi.ComponentResource):
             f"{name}-db-require-tls", resource_group_name=inputs.resource_group_name, server_name=self.db_replica.name,
             configuration_name="require_secure_transport", value="ON", source="user-override",
             opts=pulumi.ResourceOptions(parent=self))
+        self.db_writer_endpoint = None
+        if primary.db_writer_endpoint_name is not None:
+            # The read-write virtual endpoint MLflow connects to: it moves to the replica when the runbook
+            # promotes it ("promote to primary server"), so clients keep their connection string.
+            self.db_writer_endpoint = azure.dbforpostgresql.VirtualEndpoint(
+                f"{name}-db-writer", resource_group_name=primary.db.id.apply(lambda rid: rid.split("/")[4]),
+                server_name=primary.db.name, virtual_endpoint_name=primary.db_writer_endpoint_name,
+                endpoint_type="ReadWrite", members=[self.db_replica.name],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.db_replica],
+                                            ignore_changes=["serverName", "members"]))
         self.db_replica_id = self.db_replica.name
         self.db_replica_arn = self.db_replica.id
         self.db_replica_fqdn = self.db_replica.fully_qualified_domain_name

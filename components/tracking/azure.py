@@ -45,6 +45,11 @@ PASSWORD_SPECIALS = "-_."
 WorkloadIdentityFactory = Callable[[str, str, str, pulumi.ResourceOptions], azure.managedidentity.UserAssignedIdentity]
 
 
+def writer_endpoint_host(virtual_endpoint_name: str) -> str:
+    """The host name of a flexible-server replication set's read-write virtual endpoint."""
+    return f"{virtual_endpoint_name}.writer.postgres.database.azure.com"
+
+
 def sku_tier(sku_name: str) -> str:
     """Standard_B* -> Burstable, Standard_E* -> MemoryOptimized, other Standard_* -> GeneralPurpose."""
     if not sku_name.startswith("Standard_") or len(sku_name) < 10:
@@ -77,6 +82,9 @@ class AzureTrackingInputs:
     # Geo-redundant backups (prod): Azure encrypts the geo copy with a key in the paired region.
     geo_backup_key: Optional[CustomerManagedKey] = None
     zone_redundant_storage: bool = False  # ZRS artifacts (prod)
+    # DR on: MLflow connects through the replication set's writer virtual endpoint (created by the
+    # DR component), which follows "promote to primary", so a failover never touches MLflow's Secret.
+    writer_endpoint: bool = False
     k8s_provider: Optional[k8s.Provider] = None
     mlflow_namespace: Optional[pulumi.Input[str]] = None  # the namespace as created by the k8s layer
 
@@ -127,7 +135,7 @@ class TrackingServer(pulumi.ComponentResource):
         self.db_connection_secret = {"name": MLFLOW_DB_SECRET, "key": MLFLOW_DB_SECRET_KEY, "namespace": args.namespace}
         self.db_uri = pulumi.Output.secret(pulumi.Output.format(
             "postgresql://{0}:{1}@{2}:{3}/{4}?sslmode=require", args.db_username, self.admin_password.result,
-            self.db.fully_qualified_domain_name, POSTGRES_PORT, args.db_name))
+            self.db_host, POSTGRES_PORT, args.db_name))
         self.db_secret = None
         if inputs.k8s_provider is not None:
             namespace = inputs.mlflow_namespace if inputs.mlflow_namespace is not None else args.namespace
@@ -187,5 +195,11 @@ class TrackingServer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self))
         self.db_instance_id = self.db.name
         self.db_instance_arn = self.db.id
-        # MLflow reaches the server by its FQDN, which the delegated-subnet DNS zone resolves privately.
-        self.db_endpoint_record = {"zone_id": inputs.postgres_dns_zone_id, "name": self.db.fully_qualified_domain_name}
+        # MLflow reaches the server by its FQDN (or, DR on, the writer virtual endpoint), which the
+        # Postgres private DNS zone resolves inside the VNet.
+        self.db_writer_endpoint_name: Optional[str] = None
+        self.db_host = self.db.fully_qualified_domain_name
+        if inputs.writer_endpoint:
+            self.db_writer_endpoint_name = f"{args.name}-tracking-db"
+            self.db_host = pulumi.Output.from_input(writer_endpoint_host(self.db_writer_endpoint_name))
+        self.db_endpoint_record = {"zone_id": inputs.postgres_dns_zone_id, "name": self.db_host}

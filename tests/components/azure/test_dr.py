@@ -33,7 +33,8 @@ def program():
             resource_group_name=rg, location=PRIMARY, postgres_subnet_id=built.postgres_subnet_id,
             postgres_dns_zone_id=built.postgres_dns_zone_id, private_endpoints=built.endpoints,
             database_key=built.keys["database"], artifacts_key=built.keys["artifacts"],
-            workload_identity=built.workload_identity, tenant_id="tenant", geo_backup_key=built.keys["database-geo"]))
+            workload_identity=built.workload_identity, tenant_id="tenant", geo_backup_key=built.keys["database-geo"],
+            writer_endpoint=True))
         features = FeatureStore("features", FeaturesArgs(name=NAME, feast_project="mlops_test",
                                                          online_feature_views=("default",)),
                                 AzureFeaturesInputs(resource_group_name=rg, location=PRIMARY,
@@ -62,6 +63,7 @@ def program():
         pulumi.export("featureReplica", dr.feature_replica_bucket)
         pulumi.export("replicaId", dr.db_replica_arn)
         pulumi.export("registryName", registry.registry_name)
+        pulumi.export("dbUri", tracking.db_uri)
     return run
 
 
@@ -84,6 +86,15 @@ def test_database_replica_follows_the_primary_in_the_dr_region_with_the_dr_key(r
     assert inputs["dataEncryption"] == {"type": "AzureKeyVault", "primaryKeyURI": result.outputs["keyUri:dr"],
                                         "primaryUserAssignedIdentityId": result.outputs["identity:dr"]}
     assert replica["protect"]
+
+
+def test_mlflow_connects_through_the_writer_endpoint_that_follows_promotion(result):
+    (endpoint,) = result.by_type("azure-native:dbforpostgresql:VirtualEndpoint")
+    inputs = endpoint["inputs"]
+    assert (inputs["endpointType"], inputs["serverName"]) == ("ReadWrite", f"{NAME}-tracking")
+    assert inputs["members"] == [f"{NAME}-tracking-dr"]
+    host = f"{inputs['virtualEndpointName']}.writer.postgres.database.azure.com"
+    assert f"@{host}:5432/mlflow?sslmode=require" in result.outputs["dbUri"]
 
 
 def test_every_server_requires_tls(result):
