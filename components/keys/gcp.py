@@ -32,7 +32,6 @@ SERVICE_AGENT_DOMAINS: dict[str, str] = {
     "artifact-registry": "gcp-sa-artifactregistry.iam.gserviceaccount.com",
     "gke": "container-engine-robot.iam.gserviceaccount.com",
     "compute": "compute-system.iam.gserviceaccount.com",
-    "pubsub": "gcp-sa-pubsub.iam.gserviceaccount.com",
 }
 
 # Agents Google creates only on first use of their API; a ServiceIdentity makes them exist before the
@@ -40,7 +39,6 @@ SERVICE_AGENT_DOMAINS: dict[str, str] = {
 LAZY_AGENT_SERVICES: dict[str, str] = {
     "cloud-sql": "sqladmin.googleapis.com",
     "artifact-registry": "artifactregistry.googleapis.com",
-    "pubsub": "pubsub.googleapis.com",
 }
 
 # Which agents encrypt each domain's data (see components.keys for the data per domain).
@@ -51,7 +49,9 @@ DOMAIN_AGENTS: dict[str, tuple[str, ...]] = {
     # Feast bucket; the Bigtable online store grants its own agent on the key in each of its clusters'
     # regions (components/features/gcp.py), DR region included.
     "features": ("storage",),
-    "notifications": ("pubsub",),  # alert topic
+    # No GCP store uses it yet: alerts go to Cloud Monitoring email channels, which hold no data to encrypt.
+    # The key exists so every cloud offers the same domains; a future Pub/Sub alert topic grants its agent here.
+    "notifications": (),
 }
 
 
