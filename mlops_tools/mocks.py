@@ -564,6 +564,17 @@ def _gcp_numbered(collection: str) -> Callable[[MockContext], Outputs]:
     return answer
 
 
+# Service agents `gcloud beta services identity create` makes: service-<project number>@<domain>.
+SERVICE_AGENT_DOMAINS = {"bigtableadmin.googleapis.com": "gcp-sa-bigtable.iam.gserviceaccount.com"}
+
+
+def _service_identity(ctx: MockContext) -> Outputs:
+    service = str(ctx.inputs.get("service"))
+    domain = SERVICE_AGENT_DOMAINS.get(service, f"gcp-sa-{service.split('.')[0]}.iam.gserviceaccount.com")
+    email = f"service-123456789012@{domain}"
+    return f"projects/{_gcp_project(ctx)}/services/{service}", {"email": email, "member": f"serviceAccount:{email}"}
+
+
 def _transfer_job(ctx: MockContext) -> Outputs:
     """Storage Transfer assigns replication jobs their name (custom names are refused)."""
     name = str(ctx.inputs.get("name") or f"transferJobs/{int(ctx.hex(15), 16)}")
@@ -574,6 +585,7 @@ GCP_OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
     "gcp:monitoring/notificationChannel:NotificationChannel": _gcp_numbered("notificationChannels"),
     "gcp:monitoring/alertPolicy:AlertPolicy": _gcp_numbered("alertPolicies"),
     "gcp:storage/transferJob:TransferJob": _transfer_job,
+    "gcp:projects/serviceIdentity:ServiceIdentity": _service_identity,
     "gcp:kms/keyRing:KeyRing": _gcp_key_ring,
     "gcp:kms/cryptoKey:CryptoKey": _gcp_crypto_key,
     "gcp:storage/bucket:Bucket": _gcs_bucket,

@@ -141,7 +141,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             online_replica = OnlineReplica("dr", region_zones(project, cfg.dr.replica_region, 1, dr_provider)[0],
                                            keys.dr_key_arns["features"], pulumi.ResourceOptions(provider=dr_provider))
         features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, labels), GcpFeaturesInputs(
-            project=project, project_number=project_number, region=cfg.region, zones=zones,
+            project=project, region=cfg.region, zones=zones,
             features_key_id=keys.key_arns["features"], workload_identity=cluster.workload_identity,
             high_availability=cfg.is_prod, key_grants=keys.grants["features"], dr_replica=online_replica),
             opts=on_primary)

@@ -34,15 +34,9 @@ from components.storage import BucketArgs
 from components.storage.gcp import SecureBucket, gcp_labels
 from components.tracking.gcp import WorkloadIdentityFactory
 
-BIGTABLE_AGENT_DOMAIN = "gcp-sa-bigtable.iam.gserviceaccount.com"
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 CPU_TARGET = 50  # percent; leaves headroom for replication traffic
 MAX_NODES = 3
-
-
-def bigtable_agent(project_number: pulumi.Input[str]) -> pulumi.Output[str]:
-    """The Bigtable service agent, which encrypts with the cluster's key (CMEK)."""
-    return pulumi.Output.concat("serviceAccount:service-", project_number, "@", BIGTABLE_AGENT_DOMAIN)
 
 
 def instance_name(prefix: str) -> str:
@@ -65,7 +59,6 @@ class GcpFeaturesInputs:
     """GCP-only inputs."""
 
     project: str
-    project_number: pulumi.Input[str]
     region: str
     zones: Sequence[str]  # the region's zones the platform uses; prod puts a second cluster in zones[1]
     features_key_id: pulumi.Input[str]
@@ -122,7 +115,11 @@ class FeatureStore(pulumi.ComponentResource):
         primary = OnlineReplica("p1", gcp_inputs.zones[0], gcp_inputs.features_key_id)
         instance_id = instance_name(args.name)
 
-        # The Bigtable agent must be able to use every cluster's key before the instance exists.
+        # The Bigtable service agent encrypts with each cluster's key (CMEK). Google creates it only on
+        # request, so it is created here, and it must be able to use every key before the instance exists.
+        agent = gcp.projects.ServiceIdentity(f"{name}-bigtable-agent", project=gcp_inputs.project,
+                                             service="bigtableadmin.googleapis.com",
+                                             opts=pulumi.ResourceOptions(parent=self))
         grants = []
         granted: set[int] = set()  # one grant per key (the zone replica shares the primary's key)
         for replica in [primary, *replicas]:
@@ -132,7 +129,7 @@ class FeatureStore(pulumi.ComponentResource):
             grant_opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), replica.key_grant_opts)
             grants.append(gcp.kms.CryptoKeyIAMMember(
                 f"{name}-bigtable-key-{replica.suffix}", crypto_key_id=replica.kms_key_id, role=ENCRYPTER_DECRYPTER,
-                member=bigtable_agent(gcp_inputs.project_number), opts=grant_opts))
+                member=agent.member, opts=grant_opts))
         clusters = [{
             "cluster_id": f"{instance_id[:26].rstrip('-')}-{replica.suffix}",
             "zone": replica.zone,

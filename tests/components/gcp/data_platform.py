@@ -113,7 +113,7 @@ def data_platform(*, prod: bool, dr: bool, billing_account: Optional[str] = "0X0
         opts=base.opts)
     features = FeatureStore("features", FeaturesArgs(
         name=NAME, feast_project=f"mlops_{environment}", online_feature_views=VIEWS, deletion_protection=prod, tags=tags),
-        GcpFeaturesInputs(project=PROJECT, project_number=PROJECT_NUMBER, region=PRIMARY, zones=ZONES,
+        GcpFeaturesInputs(project=PROJECT, region=PRIMARY, zones=ZONES,
                           features_key_id=keys["features"], high_availability=prod, workload_identity=workload_identity,
                           dr_replica=OnlineReplica("dr", f"{DR}-b", base.dr_keys["features"].id,
                                                    pulumi.ResourceOptions(provider=base.dr)) if dr else None),

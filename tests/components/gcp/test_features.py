@@ -42,12 +42,15 @@ def test_prod_online_store_spans_two_zones_and_the_dr_region_with_its_keys(prod)
     assert instance["deletionProtection"] is True and prod.one(INSTANCE, "features-online")["protect"] is True
 
 
-def test_bigtable_agent_may_use_every_cluster_key_before_the_instance_exists(prod):
+def test_bigtable_agent_is_created_and_may_use_every_cluster_key_before_the_instance_exists(prod):
+    agent = prod.one("gcp:projects/serviceIdentity:ServiceIdentity", "features-bigtable-agent")
+    assert agent["inputs"]["service"] == "bigtableadmin.googleapis.com"
     grants = {g["inputs"]["cryptoKeyId"]: g for g in prod.by_type(KEY_GRANT) if g["inputs"]["member"] == BIGTABLE_AGENT}
     assert set(grants) == {prod.outputs["key:features"], prod.outputs["drKey:features"]}
     assert all(g["inputs"]["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter" for g in grants.values())
     instance = prod.one(INSTANCE, "features-online")
     assert {g["urn"] for g in grants.values()} <= set(instance["dependencies"])
+    assert all(agent["urn"] in g["dependencies"] for g in grants.values())
     # The DR key lives in the DR region: its grant goes through the DR provider.
     dr_grant = grants[prod.outputs["drKey:features"]]
     assert "pulumi:providers:gcp::dr::" in dr_grant["provider"]
@@ -70,6 +73,6 @@ def test_high_availability_without_a_second_zone_is_refused_in_one_line():
     with pytest.raises(ValueError, match="high availability needs two zones"):
         FeatureStore("features",
                               FeaturesArgs(name=NAME, feast_project="mlops_prod", online_feature_views=("default",)),
-                              GcpFeaturesInputs(project=PROJECT, project_number=PROJECT_NUMBER, region="europe-west1",
+                              GcpFeaturesInputs(project=PROJECT, region="europe-west1",
                                                 zones=("europe-west1-b",), features_key_id="k",
                                                 workload_identity=workload_identity, high_availability=True))
