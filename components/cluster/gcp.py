@@ -1,8 +1,8 @@
 """GKE Standard cluster: private nodes, CMEK secrets and disks, Workload Identity, Dataplane V2, system node pool.
 
 Decisions and why:
-- Regional cluster (control plane replicated across the region's zones; same price as zonal)
-  with nodes in ``zones``; the default node pool is removed and replaced by a managed
+- Regional cluster (control plane replicated across the region's zones; the same $0.10 an hour
+  as a zonal one, though GKE's free tier only waives one zonal cluster) with nodes in ``zones``; the default node pool is removed and replaced by a managed
   ``NodePool`` so its settings are in the plan and changing them never recreates the cluster.
 - Private nodes always. The control-plane endpoint is private unless the stack file lists
   ``cluster.publicAccessCidrs`` (the config model allows that in dev only); either way master

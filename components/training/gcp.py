@@ -19,8 +19,8 @@ Interruptions: a preempted Spot VM gets a 30 s notice; the kubelet's graceful no
 then stops pods (they end ``Failed`` with reason ``Terminated``) and the autoscaler replaces the
 node. By default non-system pods get 15 s of that; spot training pools raise the node's shutdown
 grace period to the 120 s GKE allows for Spot VMs (``SPOT_SHUTDOWN_GRACE_SECONDS``, 15 s of it
-kept for system pods), so a training pod gets up to 105 s to write a checkpoint (needs GKE
-1.35.0-gke.1171000 or later; older control planes keep the default). No handler is added on
+kept for system pods), so a training pod gets up to 105 s to write a checkpoint. GKE accepts the
+setting from 1.35.0-gke.1171000, so it is set only when ``mlops:cluster.version`` is 1.35 or newer. No handler is added on
 top, because the kubelet already is one. The rest is the platform's baseline and the job's own
 shape: training pods run with the ``training-preemptible`` PriorityClass, so they go first under
 pressure and never block system pods; jobs checkpoint to object storage and set
