@@ -154,7 +154,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, labels), GcpMonitoringInputs(
             project=project, project_number=project_number, billing_account=cfg.monitoring.billing_account,
             db_instance_id=tracking.db_instance_id, db_instance_tier=cfg.db_instance_class,
-            cluster_name=cluster.name, db_replica_id=dr.db_replica_id if dr else None), opts=on_primary)
+            cluster_name=cluster.name, db_replica_id=dr.db_replica_id if dr else None,
+            online_store_instance=features.online_store_table), opts=on_primary)
         trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
             cluster=cluster, features_bucket=features.bucket_name), opts=on_primary)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations)

@@ -3,15 +3,20 @@ and a Cloud Billing budget.
 
 Every signal exists without installing anything:
 - Cloud SQL publishes CPU and disk utilization, PostgreSQL backends and (on the DR replica) replica lag;
+- Bigtable publishes each cluster's CPU load: above the target with autoscaling at its ceiling,
+  online-feature reads slow down;
 - GKE sends Kubernetes events to Cloud Logging, so a node going NotReady (node controller event
   ``NodeNotReady``) and a pod the scheduler cannot place (``FailedScheduling``) are log-match alerts.
+
+A Cloud Monitoring dashboard charts every alerted metric with its threshold (Grafana in the cluster
+keeps the in-cluster views).
 
 The alert channel output (``alert_topic``) is the list of notification channel ids: Cloud
 Monitoring notifies channels directly; there is no topic in between. The in-cluster Alertmanager
 has no Google-authenticated receiver (its email receiver would need SMTP credentials), so
 ``alert_receiver`` is None and in-cluster alerts stay in Alertmanager and Grafana.
 
-The budget needs the billing account (Pulumi config ``gcp:billingAccount``, passed in). Without it
+The budget needs the billing account (``mlops:monitoring.billingAccount``, passed in). Without it
 no budget is created and ``budget_skipped_reason`` says why; a budget is never pointed at a made-up
 account. It covers this project's spend carrying the ``environment`` label of this stack.
 """
@@ -58,19 +63,22 @@ class GcpMonitoringInputs:
 
     project: str
     project_number: pulumi.Input[str]
-    billing_account: Optional[str]  # gcp:billingAccount; None: no budget (reason in budget_skipped_reason)
+    billing_account: Optional[str]  # mlops:monitoring.billingAccount; None: no budget (budget_skipped_reason)
     db_instance_id: pulumi.Input[str]
     db_instance_tier: str
     cluster_name: pulumi.Input[str]
     db_replica_id: Optional[pulumi.Input[str]] = None  # DR: the cross-region replica
+    online_store_instance: Optional[pulumi.Input[str]] = None  # the Bigtable instance of the feature store
 
 
 @dataclass
 class _Threshold:
+    """One metric alert (kept as data so the dashboard charts exactly what is alerted)."""
+
     key: str
     description: str
     metric: str
-    database_id: pulumi.Input[str]
+    resource: pulumi.Output[str]  # the monitored-resource part of the filter
     comparison: str
     threshold: float
     aligner: str = "ALIGN_MEAN"
@@ -101,11 +109,15 @@ class Monitoring(pulumi.ComponentResource):
         self.alertmanager_role = None
 
         self.alerts: dict[str, gcp.monitoring.AlertPolicy] = {}
-        for threshold in self._thresholds(args, gcp_inputs):
+        thresholds = self._thresholds(args, gcp_inputs)
+        for threshold in thresholds:
             self.alerts[threshold.key] = self._threshold_policy(name, threshold)
         self._log_policies(name, args, gcp_inputs)
         self.alarm_names = {key: policy.display_name for key, policy in self.alerts.items()}
-        self.dashboard_name = None  # Grafana (components/k8s) is the platform dashboard on GCP
+        self.dashboard = gcp.monitoring.Dashboard(
+            f"{name}-dashboard", project=gcp_inputs.project,
+            dashboard_json=self._dashboard_json(args, thresholds), opts=pulumi.ResourceOptions(parent=self))
+        self.dashboard_name = f"{args.name}-platform"
 
         self.budget = None
         self.budget_name = None
@@ -114,8 +126,8 @@ class Monitoring(pulumi.ComponentResource):
             self.budget = self._budget(name, args, gcp_inputs)
             self.budget_name = self.budget.display_name
         else:
-            self.budget_skipped_reason = ("no budget: set gcp:billingAccount to the project's billing account id "
-                                          "(budgets belong to a billing account, not to the project)")
+            self.budget_skipped_reason = ("no budget: set mlops:monitoring.billingAccount to the project's billing "
+                                          "account id (budgets belong to a billing account, not to the project)")
 
         self.register_outputs({"alertChannels": self.alert_topic, "alarmNames": self.alarm_names,
                                "budgetName": self.budget_name})
@@ -123,7 +135,7 @@ class Monitoring(pulumi.ComponentResource):
     # --- alerts ----------------------------------------------------------------------------------
 
     def _thresholds(self, args: MonitoringArgs, gcp_inputs: GcpMonitoringInputs) -> list[_Threshold]:
-        database = pulumi.Output.concat(gcp_inputs.project, ":", gcp_inputs.db_instance_id)
+        database = _cloud_sql(gcp_inputs.project, gcp_inputs.db_instance_id)
         connections = db_connection_alarm_threshold(gcp_inputs.db_instance_tier, args.db_connections_ratio)
         thresholds = [
             _Threshold("db-cpu", f"Tracking database CPU above {args.db_cpu_percent}% for 15 minutes",
@@ -142,21 +154,25 @@ class Monitoring(pulumi.ComponentResource):
             thresholds.append(_Threshold(
                 "db-replica-lag", f"DR database replica lags more than {lag} s (half the RPO)",
                 "cloudsql.googleapis.com/database/replication/replica_lag",
-                pulumi.Output.concat(gcp_inputs.project, ":", gcp_inputs.db_replica_id), "COMPARISON_GT", lag,
+                _cloud_sql(gcp_inputs.project, gcp_inputs.db_replica_id), "COMPARISON_GT", lag,
                 aligner="ALIGN_MAX", duration="300s"))
+        if gcp_inputs.online_store_instance is not None:
+            thresholds.append(_Threshold(
+                "online-store-cpu", f"Online store (Bigtable) CPU load above {args.db_cpu_percent}% for 15 minutes",
+                "bigtable.googleapis.com/cluster/cpu_load",
+                pulumi.Output.format('resource.type = "bigtable_cluster" AND resource.labels.instance = "{0}"',
+                                     gcp_inputs.online_store_instance), "COMPARISON_GT", args.db_cpu_percent / 100))
         return thresholds
 
     def _threshold_policy(self, name: str, threshold: _Threshold) -> gcp.monitoring.AlertPolicy:
-        metric_filter = pulumi.Output.format(
-            'resource.type = "cloudsql_database" AND resource.labels.database_id = "{0}" AND metric.type = "{1}"',
-            threshold.database_id, threshold.metric)
+        metric_filter = _metric_filter(threshold)
         return gcp.monitoring.AlertPolicy(
             f"{name}-{threshold.key}", project=self._project, display_name=f"{self.args.name}-{threshold.key}",
             combiner="OR", severity="ERROR",
             conditions=[{"display_name": threshold.description, "condition_threshold": {
                 "filter": metric_filter, "comparison": threshold.comparison, "threshold_value": threshold.threshold,
                 "duration": threshold.duration,
-                # A database that stops reporting is itself a problem.
+                # A store that stops reporting is itself a problem.
                 "evaluation_missing_data": "EVALUATION_MISSING_DATA_ACTIVE",
                 "aggregations": [{"alignment_period": "60s", "per_series_aligner": threshold.aligner}]}}],
             notification_channels=self.channel_ids,
@@ -183,7 +199,21 @@ class Monitoring(pulumi.ComponentResource):
                 documentation={"content": description, "mime_type": "text/markdown"},
                 user_labels=self._labels, opts=pulumi.ResourceOptions(parent=self))
 
-    # --- budget ---------------------------------------------------------------------------------
+    # --- dashboard and budget -------------------------------------------------------------------
+
+    def _dashboard_json(self, args: MonitoringArgs, thresholds: list[_Threshold]) -> pulumi.Output[str]:
+        """One chart per alerted metric, with the alert threshold drawn on it (two charts a row)."""
+        tiles = [{
+            "xPos": (index % 2) * 24, "yPos": (index // 2) * 16, "width": 24, "height": 16,
+            "widget": {"title": threshold.description, "xyChart": {
+                "dataSets": [{"plotType": "LINE", "timeSeriesQuery": {"timeSeriesFilter": {
+                    "filter": _metric_filter(threshold),
+                    "aggregation": {"alignmentPeriod": "60s", "perSeriesAligner": threshold.aligner}}}}],
+                "thresholds": [{"value": threshold.threshold, "label": "alert"}]}},
+        } for index, threshold in enumerate(thresholds)]
+        return pulumi.Output.json_dumps({"displayName": f"{args.name}-platform",
+                                         "mosaicLayout": {"columns": 48, "tiles": tiles}})
+
 
     def _budget(self, name: str, args: MonitoringArgs, gcp_inputs: GcpMonitoringInputs) -> gcp.billing.Budget:
         thresholds = [{"threshold_percent": percent / 100, "spend_basis": "CURRENT_SPEND"}
@@ -204,6 +234,16 @@ class Monitoring(pulumi.ComponentResource):
             all_updates_rule={"monitoring_notification_channels": self.channel_ids[:5],
                               "disable_default_iam_recipients": False},
             opts=pulumi.ResourceOptions(parent=self))
+
+
+def _cloud_sql(project: str, instance: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The monitored-resource filter of one Cloud SQL instance (database_id is ``<project>:<instance>``)."""
+    return pulumi.Output.format('resource.type = "cloudsql_database" AND resource.labels.database_id = "{0}:{1}"',
+                                project, instance)
+
+
+def _metric_filter(threshold: _Threshold) -> pulumi.Output[str]:
+    return pulumi.Output.format('{0} AND metric.type = "{1}"', threshold.resource, threshold.metric)
 
 
 def _slug(value: str) -> str:

@@ -136,7 +136,8 @@ def data_platform(*, prod: bool, dr: bool, billing_account: Optional[str] = "0X0
         rpo_minutes=15 if dr else None, tags=tags),
         GcpMonitoringInputs(project=PROJECT, project_number=PROJECT_NUMBER, billing_account=billing_account,
                             db_instance_id=tracking.db_instance_id, db_instance_tier="db-custom-2-7680",
-                            cluster_name=NAME, db_replica_id=recovery.db_replica_id if recovery else None),
+                            cluster_name=NAME, db_replica_id=recovery.db_replica_id if recovery else None,
+                            online_store_instance=features.online_store_table),
         opts=base.opts)
     pulumi.export("artifactBucket", tracking.artifact_bucket)
     pulumi.export("artifactRoot", tracking.artifact_root)

@@ -1,6 +1,8 @@
 """Monitoring on GCP: an email channel per address, Cloud SQL and GKE alert policies that notify them
 (replica lag when DR is on), and a budget only when a real billing account is configured."""
 
+import json
+
 import pytest
 
 from components.monitoring import MonitoringArgs
@@ -25,7 +27,8 @@ def test_one_email_channel_per_alert_address(dev):
 
 def test_database_alerts_watch_the_tracking_instance_and_notify_every_channel(dev):
     found = policies(dev)
-    assert set(found) == {"db-cpu", "db-disk", "db-connections", "nodes-not-ready", "unschedulable-pods"}
+    assert set(found) == {"db-cpu", "db-disk", "db-connections", "online-store-cpu", "nodes-not-ready",
+                          "unschedulable-pods"}
     channels = dev.outputs["alertChannels"]
     assert len(channels) == len(EMAILS)
     for key in ("db-cpu", "db-disk", "db-connections"):
@@ -35,6 +38,23 @@ def test_database_alerts_watch_the_tracking_instance_and_notify_every_channel(de
         assert found[key]["notificationChannels"] == channels
     assert found["db-cpu"]["conditions"][0]["conditionThreshold"]["thresholdValue"] == 0.8
     assert found["db-disk"]["conditions"][0]["conditionThreshold"]["thresholdValue"] == 0.9
+
+
+def test_online_store_alert_watches_the_feature_store_bigtable_clusters(dev):
+    threshold = policies(dev)["online-store-cpu"]["conditions"][0]["conditionThreshold"]
+    assert threshold["filter"] == ('resource.type = "bigtable_cluster" AND resource.labels.instance = '
+                                   f'"{NAME}-features" AND metric.type = "bigtable.googleapis.com/cluster/cpu_load"')
+    assert threshold["thresholdValue"] == 0.8
+
+
+def test_dashboard_charts_every_alerted_metric_with_its_threshold(prod):
+    dashboard = json.loads(inputs(prod, "gcp:monitoring/dashboard:Dashboard", "monitoring-dashboard")["dashboardJson"])
+    assert dashboard["displayName"] == f"{NAME}-platform"
+    charts = {tile["widget"]["xyChart"]["dataSets"][0]["timeSeriesQuery"]["timeSeriesFilter"]["filter"]:
+              tile["widget"]["xyChart"]["thresholds"][0]["value"] for tile in dashboard["mosaicLayout"]["tiles"]}
+    alerted = {c["conditionThreshold"]["filter"]: c["conditionThreshold"]["thresholdValue"]
+               for policy in policies(prod).values() for c in policy["conditions"] if "conditionThreshold" in c}
+    assert charts == alerted and len(charts) == 5
 
 
 def test_connection_alarm_follows_the_tier_memory():
@@ -74,7 +94,7 @@ def test_budget_alerts_at_80_and_100_percent_of_this_environment_spend(prod):
 def test_no_billing_account_means_no_budget_never_a_made_up_one(dev):
     assert dev.by_type(BUDGET) == []
     assert "budgetName" not in dev.outputs
-    assert "set gcp:billingAccount" in dev.outputs["budgetSkippedReason"]
+    assert "set mlops:monitoring.billingAccount" in dev.outputs["budgetSkippedReason"]
 
 
 def test_replica_without_an_rpo_is_refused_in_one_line():
