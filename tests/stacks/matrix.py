@@ -22,3 +22,19 @@ class Stack:
         """Unwaived mandatory findings, one line each (empty for a stack that may ship)."""
         return [f"{v['pack']}/{v['policy']}: {v['urn'].rsplit('::', 1)[1]}: {v['message']}"
                 for v in self.policy.active if v["enforcement"] == "mandatory"]
+
+    def unbound_resources(self, package: str) -> list[str]:
+        """Resources that miss their explicit provider: `package` resources registered with the default
+        provider instead of one of the stack's own, Kubernetes resources not bound to the cluster's provider."""
+        own = {r["urn"] for r in self.result.by_type(f"pulumi:providers:{package}")}
+        kubernetes = {r["urn"] for r in self.result.by_type("pulumi:providers:kubernetes")}
+        unbound = []
+        for resource in self.result.resources:
+            if not resource["custom"] or resource["type"].startswith("pulumi:"):
+                continue
+            reference = (resource["provider"] or "").rsplit("::", 1)[0]
+            if resource["type"].startswith(f"{package}:") and reference not in own:
+                unbound.append(f"{resource['name']} uses the default {package} provider")
+            elif resource["type"].startswith("kubernetes:") and reference not in kubernetes:
+                unbound.append(f"{resource['name']} is not bound to the cluster's kubernetes provider")
+        return unbound
