@@ -92,12 +92,12 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         environment=cfg.environment))
 
     # AKS runs one operation per cluster at a time: training pools are added one after the other.
-    previous: Optional[pulumi.Resource] = None
+    previous: pulumi.Resource = cluster.aks_cluster
     for pool in cfg.training_pools:
         previous = TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, tags), AzureTrainingPoolInputs(
             resource_group_name=group.name, cluster_name=cluster.name, node_subnet_id=network.node_subnet_id,
-            availability_zones=network.availability_zones, kubernetes_version=cfg.cluster.version),
-            opts=pulumi.ResourceOptions(depends_on=[previous or cluster.aks_cluster]))
+            availability_zones=network.availability_zones, kubernetes_version=cfg.cluster.version,
+            after=[previous])).last_agent_pool
 
     # The platform namespace comes from the in-cluster workloads, which are built last (they need the
     # tracking and feature outputs); the DB-URI and online-store Secrets wait for it.

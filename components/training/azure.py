@@ -56,6 +56,9 @@ class AzureTrainingPoolInputs:
     node_subnet_id: pulumi.Input[str]
     availability_zones: Sequence[str]
     kubernetes_version: Optional[str] = None
+    # AKS runs one operation per cluster at a time: the first size pool waits for these (e.g. the
+    # previous training pool's ``last_agent_pool``).
+    after: Sequence[pulumi.Resource] = ()
 
 
 def agent_pool_name(pool: str, index: int) -> str:
@@ -72,7 +75,7 @@ def split_nodes(total: int, parts: int) -> list[int]:
 
 class TrainingPool(pulumi.ComponentResource):
     """One training pool: an AKS node pool per VM size (outputs: ``name``, ``node_labels``, ``taints``,
-    ``agent_pools`` {size: AgentPool})."""
+    ``agent_pools`` {size: AgentPool}, ``last_agent_pool`` for the next pool to wait for)."""
 
     def __init__(self, name: str, args: TrainingPoolArgs, azure_inputs: AzureTrainingPoolInputs,
                  opts: Optional[pulumi.ResourceOptions] = None):
@@ -89,6 +92,7 @@ class TrainingPool(pulumi.ComponentResource):
             if args.spot else {"scale_set_priority": "Regular"}
         self.agent_pools: dict[str, azure.containerservice.AgentPool] = {}
         previous: Optional[azure.containerservice.AgentPool] = None
+        after = list(azure_inputs.after)
         for index, size in enumerate(sizes):
             pool = azure.containerservice.AgentPool(
                 f"{name}-{index}", resource_group_name=azure_inputs.resource_group_name,
@@ -104,8 +108,9 @@ class TrainingPool(pulumi.ComponentResource):
                 tags={**args.tags, "component": "training", "training-pool": args.name}, **spot,
                 # The autoscaler owns the node count; AKS refuses parallel operations on one cluster.
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"],
-                                            depends_on=[previous] if previous else None))
+                                            depends_on=[previous] if previous else after or None))
             self.agent_pools[size] = pool
             previous = pool
+        self.last_agent_pool = previous
         self.register_outputs({"name": self.name, "node_labels": self.node_labels,
                                "agent_pools": {size: pool.name for size, pool in self.agent_pools.items()}})

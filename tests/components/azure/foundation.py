@@ -9,6 +9,7 @@ output from the resource's URN.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import pulumi
 import pulumi_azure_native as azure
@@ -67,10 +68,11 @@ def _flavour(env: str, *, dr: bool, public_cidrs: tuple[str, ...], az_count: int
     pulumi.export(f"{env}:vaultId", keys.vault_id)
     if pools:
         inputs = AzureTrainingPoolInputs(group.name, cluster.name, network.node_subnet_id, network.availability_zones, "1.35")
-        TrainingPool(f"{env}-training-cpu-spot", TrainingPoolArgs(name="cpu-spot", instance_types=CPU_SIZES, max_nodes=4),
-                     inputs)
+        cpu = TrainingPool(f"{env}-training-cpu-spot", TrainingPoolArgs(name="cpu-spot", instance_types=CPU_SIZES,
+                                                                         max_nodes=4), inputs)
         TrainingPool(f"{env}-training-gpu-spot", TrainingPoolArgs(name="gpu-spot", instance_types=GPU_SIZES, max_nodes=2,
-                                                                  min_nodes=1, accelerator="nvidia-gpu"), inputs)
+                                                                  min_nodes=1, accelerator="nvidia-gpu"),
+                     replace(inputs, after=[cpu.last_agent_pool]))
         TrainingPool(f"{env}-training-cpu-ondemand", TrainingPoolArgs(name="cpu-ondemand", instance_types=CPU_SIZES[:1],
                                                                       max_nodes=1, spot=False), inputs)
 

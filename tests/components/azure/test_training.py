@@ -61,6 +61,13 @@ def test_component_reports_the_aks_spot_taint_jobs_must_tolerate(result):
     assert AKS_SPOT_TAINT.key == "kubernetes.azure.com/scalesetpriority"
 
 
+def test_pools_are_added_one_at_a_time(result):
+    """AKS refuses a second pool operation while one runs: each size pool waits for the one before."""
+    by_name = {p["name"]: p for p in named(result, "azure-native:containerservice:AgentPool", "dev-training-")}
+    assert by_name["dev-training-cpu-spot-0"]["urn"] in by_name["dev-training-cpu-spot-1"]["dependencies"]
+    assert by_name["dev-training-cpu-spot-2"]["urn"] in by_name["dev-training-gpu-spot-0"]["dependencies"]
+
+
 def test_pool_names_fit_aks_rules_and_stay_apart():
     names = [agent_pool_name(pool, index) for pool in ("cpu-spot", "cpu-spot-large", "gpu") for index in range(3)]
     assert len(set(names)) == len(names)
