@@ -197,6 +197,9 @@ class FeatureServerArgs:
     replicas: Optional[int] = None
     resources: Optional[ResourceBudget] = None
     registry_cache_ttl_seconds: int = 60
+    # Feast infers the registry store from s3:// and gs:// paths; Azure Blob paths (https://...) need
+    # it named: "AzureRegistryStore".
+    registry_store_type: Optional[str] = None
     client_namespaces: Sequence[str] = (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, SERVING_NAMESPACE)
     # TCP ports the server opens outside the cluster (object store / online store APIs, STS): 443,
     # plus e.g. 6380 for Azure Cache for Redis.

@@ -124,11 +124,14 @@ class FeatureServer(pulumi.ComponentResource):
         labels = app_labels(FEAST_NAME, "feature-server")
         child = pulumi.ResourceOptions(parent=self)
 
+        registry: dict[str, Any] = {"registry_type": "file", "path": args.registry_path,
+                                    "cache_ttl_seconds": args.registry_cache_ttl_seconds}
+        if args.registry_store_type:
+            registry["registry_store_type"] = args.registry_store_type
         store_config: dict[str, Any] = {
             "project": args.project,
             "provider": args.provider,
-            "registry": {"registry_type": "file", "path": args.registry_path,
-                         "cache_ttl_seconds": args.registry_cache_ttl_seconds},
+            "registry": registry,
             "online_store": dict(args.online_store),
             "entity_key_serialization_version": ENTITY_KEY_SERIALIZATION_VERSION,
         }

@@ -54,12 +54,14 @@ def test_workload_identity_and_url(prod):
 
 
 def test_redis_password_stays_a_placeholder_filled_from_a_secret():
-    args = feast_args("dev", provider="azure", registry_path="az://features/registry.db",
+    args = feast_args("dev", provider="azure", registry_path="https://acct.blob.core.windows.net/feast/registry.db",
+                      registry_store_type="AzureRegistryStore",
                       online_store={"type": "redis", "connection_string": "${REDIS_CONNECTION}"},
                       secret_env={"REDIS_CONNECTION": SecretKeyRef("feast-redis", "connection-string")},
                       egress_ports=(443, 6380))
     result = preview_components(lambda opts: FeatureServer("feast", args, opts=opts))
     assert feature_store_yaml(result)["online_store"]["connection_string"] == "${REDIS_CONNECTION}"
+    assert feature_store_yaml(result)["registry"]["registry_store_type"] == "AzureRegistryStore"
     env = env_of(pod_spec(named(result, DEPLOYMENT, "feast", "mlops"))["containers"][0])
     assert env["REDIS_CONNECTION"]["valueFrom"]["secretKeyRef"] == {"name": "feast-redis", "key": "connection-string"}
     egress = named(result, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "feast", "mlops")["inputs"]["spec"]["egress"]
