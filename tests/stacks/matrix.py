@@ -3,6 +3,8 @@
 import datetime as dt
 from pathlib import Path
 
+from mlops_tools import manifests
+from mlops_tools.plan import build_plan
 from mlops_tools.policy_runner import discover_packs, run_policy_packs
 from mlops_tools.preview import load_stack_config, preview_stack
 from mlops_tools.waivers import apply_waivers
@@ -17,6 +19,12 @@ class Stack:
         self.result = preview_stack(ROOT, name)
         self.packs, found = run_policy_packs(self.result.resources, discover_packs(ROOT / "policies"))
         self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
+
+    def manifests(self, target: Path) -> manifests.Report:
+        """Every Kubernetes manifest of the plan, rendered into `target` and validated for the cluster version,
+        exactly as `make manifests` does from the plan file."""
+        plan = build_plan(self.result, self.cfg.cloud, violations=self.policy.active, waived=self.policy.waived)
+        return manifests.render(plan, self.cfg.cluster.version, target)
 
     def mandatory_violations(self) -> list[str]:
         """Unwaived mandatory findings, one line each (empty for a stack that may ship)."""
@@ -38,3 +46,7 @@ class Stack:
             elif resource["type"].startswith("kubernetes:") and reference not in kubernetes:
                 unbound.append(f"{resource['name']} is not bound to the cluster's kubernetes provider")
         return unbound
+
+
+def stack_files() -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))

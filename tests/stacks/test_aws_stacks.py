@@ -1,18 +1,12 @@
 """The real AWS stack files preview to the complete platform, pass every policy pack, and export the fixed outputs."""
 
-import datetime as dt
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from mlops_tools.policy_runner import discover_packs, run_policy_packs
-from mlops_tools.preview import load_stack_config, preview_stack
-from mlops_tools.waivers import apply_waivers
-from stacks.config import load_config
+from tests.stacks.matrix import ROOT, Stack
 
-ROOT = Path(__file__).resolve().parents[2]
 OUTPUTS = {"cloud", "environment", "region", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
            "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreTable",
            "clusterName", "kubeconfig", "alertTopicArn", "trackingDbInstanceId", "trackingDbEndpointRecord", "dr"}
@@ -26,15 +20,10 @@ STATEFUL = ["aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey", "aws:rds/instanc
             "aws:ecr/repository:Repository", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]
 
 
-class Stack:
-    def __init__(self, name: str):
-        self.cfg = load_config(name, load_stack_config(ROOT, name)[1].values)
-        self.result = preview_stack(ROOT, name)
-        self.packs, found = run_policy_packs(self.result.resources, discover_packs(ROOT / "policies"))
-        self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
+STACKS = ["dev", "prod"]
 
 
-@pytest.fixture(scope="module", params=["dev", "prod"])
+@pytest.fixture(scope="module", params=STACKS)
 def stack(request):
     return Stack(request.param)
 
@@ -148,3 +137,9 @@ def test_a_failing_component_is_reported_not_waited_for():
             "    print(error)\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "MLflow image 'ghcr.io/mlflow/mlflow:v2.22.1' cannot run this server" in done.stdout, done.stderr[-2000:]
+
+
+def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_path):
+    report = stack.manifests(tmp_path)
+    assert report.invalid == []
+    assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render

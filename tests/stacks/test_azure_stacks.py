@@ -19,7 +19,10 @@ STATEFUL = ["azure-native:keyvault:Vault", "azure-native:keyvault:Key", "azure-n
             "azure-native:resources:ResourceGroup"]
 
 
-@pytest.fixture(scope="module", params=["azure-dev", "azure-prod"])
+STACKS = ["azure-dev", "azure-prod"]
+
+
+@pytest.fixture(scope="module", params=STACKS)
 def stack(request):
     return Stack(request.param)
 
@@ -101,3 +104,9 @@ def test_in_cluster_workloads_get_their_workload_identities(stack):
     secrets = [s for s in stack.result.by_type("kubernetes:core/v1:Secret") if s["inputs"]["metadata"]["name"] == "mlflow-database"]
     namespace = [n for n in stack.result.by_type("kubernetes:core/v1:Namespace") if n["inputs"]["metadata"]["name"] == "mlops"]
     assert len(secrets) == 1 and namespace and namespace[0]["urn"] in secrets[0]["dependencies"]
+
+
+def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_path):
+    report = stack.manifests(tmp_path)
+    assert report.invalid == []
+    assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render

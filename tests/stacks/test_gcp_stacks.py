@@ -24,7 +24,10 @@ STATEFUL = ["gcp:kms/cryptoKey:CryptoKey", "gcp:kms/keyRing:KeyRing", "gcp:sql/d
             "gcp:container/cluster:Cluster"]
 
 
-@pytest.fixture(scope="module", params=["gcp-dev", "gcp-prod"])
+STACKS = ["gcp-dev", "gcp-prod"]
+
+
+@pytest.fixture(scope="module", params=STACKS)
 def stack(request):
     return Stack(request.param)
 
@@ -128,3 +131,9 @@ def test_an_unknown_gpu_machine_type_stops_with_one_line():
     assert ('Pulumi.gcp-dev.yaml: mlops:trainingPools[0].instanceTypes[0] = "g2-standard-7": '
             'g2-standard-7 is not a GCP GPU machine type') in str(error.value)
     assert "Traceback" not in str(error.value)
+
+
+def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_path):
+    report = stack.manifests(tmp_path)
+    assert report.invalid == []
+    assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render
