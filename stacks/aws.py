@@ -36,6 +36,7 @@ from components.training.aws import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERI
                                      AwsTrainingPoolInputs, Karpenter, KarpenterArgs, SpotInterruptionArgs,
                                      SpotInterruptionHandling, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool)
 from stacks.config import PlatformConfig
+from stacks.outputs import shared_outputs
 
 
 def platform_name() -> str:
@@ -125,22 +126,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                  else pulumi.Output.from_input(PLATFORM_NAMESPACE))
 
     return {
-        "cloud": "aws",
-        "environment": cfg.environment,
-        "region": cfg.region,
-        "trackingUrl": tracking.tracking_url,
-        "artifactBucket": tracking.artifact_bucket,
-        "modelImageRepositoryUrl": registry.model_image_repository_url,
-        "trainingImageRepositoryUrl": registry.training_image_repository_url,
-        "featureRegistryPath": features.registry_path,
-        "featureOfflineStorePath": features.offline_store_path,
+        **shared_outputs(cfg, tracking=tracking, registry=registry, features=features, cluster=cluster),
         "onlineStoreTable": features.online_store_table,
-        "clusterName": cluster.name,
-        "kubeconfig": cluster.kubeconfig,
         "alertTopicArn": monitoring.alert_topic,
-        "trackingDbInstanceId": tracking.db_instance_id,
-        "trackingDbEndpointRecord": {"zoneId": tracking.db_endpoint_record["zone_id"],
-                                     "name": tracking.db_endpoint_record["name"]},
         "dr": dr_outputs(cfg, dr),
     }
 

@@ -50,6 +50,7 @@ from components.tracking.azure import AzureTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from stacks.config import PlatformConfig
+from stacks.outputs import shared_outputs
 
 WORKLOAD_IDENTITY_POD_LABELS = {"azure.workload.identity/use": "true"}
 # Azure region pairs (learn.microsoft.com/azure/reliability/cross-region-replication-azure), both ways:
@@ -152,24 +153,11 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                    else pulumi.Output.from_input(PLATFORM_NAMESPACE))
 
     return {
-        "cloud": "azure",
-        "environment": cfg.environment,
-        "region": cfg.region,
+        **shared_outputs(cfg, tracking=tracking, registry=registry, features=features, cluster=cluster),
         "resourceGroup": group.name,
-        "trackingUrl": tracking.tracking_url,
-        "artifactBucket": tracking.artifact_bucket,
-        "modelImageRepositoryUrl": registry.model_image_repository_url,
-        "trainingImageRepositoryUrl": registry.training_image_repository_url,
-        "featureRegistryPath": features.registry_path,
-        "featureOfflineStorePath": features.offline_store_path,
         "onlineStoreTable": features.online_store_table,
         "onlineStoreHost": features.online_store_host,
-        "clusterName": cluster.name,
-        "kubeconfig": cluster.kubeconfig,
         "alertActionGroupId": monitoring.alert_topic,
-        "trackingDbInstanceId": tracking.db_instance_id,
-        "trackingDbEndpointRecord": {"zoneId": tracking.db_endpoint_record["zone_id"],
-                                     "name": tracking.db_endpoint_record["name"]},
         "dr": dr_outputs(cfg, dr),
     }
 

@@ -37,6 +37,7 @@ from components.training import TrainingPoolArgs
 from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool,
                                      gpu_accelerator)
 from stacks.config import PlatformConfig
+from stacks.outputs import shared_outputs
 
 # APIs the platform calls; enabled here so a fresh project works with one `pulumi up`. Never
 # disabled on destroy: other workloads of the project may use them.
@@ -165,25 +166,11 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                  else pulumi.Output.from_input(PLATFORM_NAMESPACE))
 
     return {
-        "cloud": "gcp",
-        "environment": cfg.environment,
-        "region": cfg.region,
+        **shared_outputs(cfg, tracking=tracking, registry=registry, features=features, cluster=cluster),
         "project": project,
-        "trackingUrl": tracking.tracking_url,
-        "artifactBucket": tracking.artifact_bucket,
-        "modelImageRepositoryUrl": registry.model_image_repository_url,
-        "trainingImageRepositoryUrl": registry.training_image_repository_url,
-        "featureRegistryPath": features.registry_path,
-        "featureOfflineStorePath": features.offline_store_path,
         "onlineStoreInstance": features.online_store_table,  # the Bigtable instance (Feast: one table per view inside)
-        "clusterName": cluster.name,
-        "kubeconfig": cluster.kubeconfig,
         "alertNotificationChannels": monitoring.alert_topic,  # Cloud Monitoring channel ids
-        "trackingDbInstanceId": tracking.db_instance_id,
         "trackingDbConnectionName": tracking.db_connection_name,
-        # The private name MLflow uses for its database; the DR runbook repoints it to the promoted replica.
-        "trackingDbEndpointRecord": {"zoneId": tracking.db_endpoint_record["zone_id"],
-                                     "name": tracking.db_endpoint_record["name"]},
         "dr": gcp_dr_outputs(cfg, dr),
     }
 
