@@ -12,12 +12,7 @@ except ConfigError as error:
     # RunError prints just the message (no traceback) under the CLI and the offline preview alike.
     raise pulumi.RunError(f"invalid stack configuration:\n{error}") from None
 
-try:
-    builder = importlib.import_module(f"stacks.{cfg.cloud}")
-except ModuleNotFoundError as error:
-    if error.name != f"stacks.{cfg.cloud}":
-        raise
-    raise pulumi.RunError(f"mlops:cloud = {cfg.cloud!r}: this cloud has no stack builder yet (stacks/{cfg.cloud}.py); aws is available") from None
-
+# One builder per cloud: stacks/aws.py, stacks/azure.py, stacks/gcp.py (mlops:cloud is checked above).
+builder = importlib.import_module(f"stacks.{cfg.cloud}")
 for name, value in builder.build(cfg).items():
     pulumi.export(name, value)
