@@ -185,8 +185,11 @@ def controller_policy(args: KarpenterArgs, ctx: AccountContext, node_role_arn: p
          "Condition": {"StringEquals": owned, "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}}},
         # Describe* calls cannot be scoped to resources; the region condition keeps them to this region.
         {"Sid": "DescribeInThisRegion", "Effect": "Allow",
-         "Action": ["ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeInstanceTypeOfferings",
-                    "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplates", "ec2:DescribeSecurityGroups",
+         # Karpenter v1.14's own list (AllowRegionalReadActions in its getting-started CloudFormation):
+         # the interruption controller polls DescribeInstanceStatus every minute.
+         "Action": ["ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
+                    "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplates", "ec2:DescribePlacementGroups", "ec2:DescribeSecurityGroups",
                     "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets"],
          "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": region}}},
         {"Sid": "ReadPublicAmiParameters", "Effect": "Allow", "Action": "ssm:GetParameter",

@@ -121,6 +121,9 @@ def test_controller_resources_are_named_except_for_unscopable_reads(result):
     assert wildcard == {"DescribeInThisRegion", "ReadPrices"}
     assert document["DescribeInThisRegion"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": PRIMARY}}
     assert all(a.startswith("ec2:Describe") for a in document["DescribeInThisRegion"]["Action"])
+    # Karpenter v1.14 calls these (instance-status polling, capacity reservations, placement groups).
+    assert {"ec2:DescribeInstanceStatus", "ec2:DescribeCapacityReservations",
+            "ec2:DescribePlacementGroups"} <= set(document["DescribeInThisRegion"]["Action"])
     for statement in document.values():
         assert statement["Effect"] == "Allow" and all("*" not in a for a in as_list(statement["Action"]))
 
