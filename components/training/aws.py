@@ -216,6 +216,9 @@ def controller_policy(args: KarpenterArgs, ctx: AccountContext, node_role_arn: p
          "Condition": {"StringEquals": {**owned, "aws:ResourceTag/topology.kubernetes.io/region": region},
                        "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"}}},
         {"Sid": "ReadInstanceProfiles", "Effect": "Allow", "Action": "iam:GetInstanceProfile", "Resource": instance_profiles},
+        # Garbage collection of the profiles it created lists them; the list action takes no resource
+        # (Karpenter v1.14's AllowUnscopedInstanceProfileListAction).
+        {"Sid": "ListInstanceProfiles", "Effect": "Allow", "Action": "iam:ListInstanceProfiles", "Resource": "*"},
         {"Sid": "DiscoverApiServerEndpoint", "Effect": "Allow", "Action": "eks:DescribeCluster",
          "Resource": arn("eks", f"cluster/{cluster}")},
         # EC2 encrypts the root volumes of the instances Karpenter launches with the caller's KMS rights.

@@ -118,7 +118,8 @@ def test_controller_resources_are_named_except_for_unscopable_reads(result):
     assert document["ConsumeInterruptionQueue"]["Resource"] == result.outputs["queueArn"]
     assert document["DiscoverApiServerEndpoint"]["Resource"] == f"arn:aws:eks:{PRIMARY}:123456789012:cluster/{NAME}"
     wildcard = {sid for sid, s in document.items() if s["Resource"] == "*"}
-    assert wildcard == {"DescribeInThisRegion", "ReadPrices"}
+    assert wildcard == {"DescribeInThisRegion", "ReadPrices", "ListInstanceProfiles"}
+    assert document["ListInstanceProfiles"]["Action"] == "iam:ListInstanceProfiles"
     assert document["DescribeInThisRegion"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": PRIMARY}}
     assert all(a.startswith("ec2:Describe") for a in document["DescribeInThisRegion"]["Action"])
     # Karpenter v1.14 calls these (instance-status polling, capacity reservations, placement groups).
