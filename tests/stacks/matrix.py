@@ -26,6 +26,23 @@ class Stack:
         plan = build_plan(self.result, self.cfg.cloud, violations=self.policy.active, waived=self.policy.waived)
         return manifests.render(plan, self.cfg.cluster.version, target)
 
+    def capability_problems(self, capabilities: list[str], exactly_one: bool = True) -> list[str]:
+        """Each capability (plus DR when enabled) must be a top-level component with children."""
+        expected = capabilities + (["mlops:dr:DisasterRecovery"] if self.cfg.dr.enabled else [])
+        root = self.result.one("pulumi:pulumi:Stack")["urn"]
+        problems = []
+        for token in expected:
+            components = [c for c in self.result.by_type(token) if c["parent"] == root]
+            if not components or (exactly_one and len(components) != 1):
+                problems.append(f"{token}: {len(components)} top-level components")
+            problems += [f"{token} {c['name']} has no children" for c in components if not self.result.children(c["urn"])]
+        return problems
+
+    def unprotected_stateful(self, stateful_types: list[str]) -> tuple[list[str], list[str]]:
+        """(all stateful resource names, the unprotected ones) for the given types."""
+        stateful = [r for token in stateful_types for r in self.result.by_type(token)]
+        return sorted(r["name"] for r in stateful), sorted(r["name"] for r in stateful if not r["protect"])
+
     def mandatory_violations(self) -> list[str]:
         """Unwaived mandatory findings, one line each (empty for a stack that may ship)."""
         return [f"{v['pack']}/{v['policy']}: {v['urn'].rsplit('::', 1)[1]}: {v['message']}"

@@ -29,11 +29,7 @@ def stack(request):
 
 
 def test_every_capability_is_a_component_with_children(stack):
-    expected = CAPABILITIES + (["mlops:dr:DisasterRecovery"] if stack.cfg.dr.enabled else [])
-    root = stack.result.one("pulumi:pulumi:Stack")["urn"]
-    for token in expected:
-        [component] = [c for c in stack.result.by_type(token) if c["parent"] == root]
-        assert stack.result.children(component["urn"]), f"{token} has no children"
+    assert stack.capability_problems(CAPABILITIES) == []
     pools = stack.result.by_type("mlops:training:TrainingPool")
     assert sorted(p["name"] for p in pools) == sorted(f"training-{p.name}" for p in stack.cfg.training_pools)
     assert all(len(stack.result.children(p["urn"])) == 2 for p in pools)  # EC2NodeClass + NodePool
@@ -41,9 +37,7 @@ def test_every_capability_is_a_component_with_children(stack):
 
 def test_zero_unwaived_mandatory_violations_from_every_pack(stack):
     assert {p.name for p in stack.packs} >= {"mlops-aws", "mlops-kubernetes"}
-    mandatory = [f"{v['pack']}/{v['policy']}: {v['urn'].rsplit('::', 1)[1]}: {v['message']}"
-                 for v in stack.policy.active if v["enforcement"] == "mandatory"]
-    assert mandatory == []
+    assert stack.mandatory_violations() == []
     assert stack.policy.expired == []
 
 
@@ -102,10 +96,9 @@ def test_taggable_resources_carry_the_cost_allocation_tags(stack):
 
 
 def test_stateful_resources_are_protected_in_prod(stack):
-    stateful = [r for token in STATEFUL for r in stack.result.by_type(token)]
+    stateful, unprotected = stack.unprotected_stateful(STATEFUL)
     assert stateful
-    unprotected = sorted(r["name"] for r in stateful if not r["protect"])
-    assert unprotected == ([] if stack.cfg.deletion_protection else sorted(r["name"] for r in stateful))
+    assert unprotected == ([] if stack.cfg.deletion_protection else stateful)
 
 
 def test_mlflow_database_secret_waits_for_the_platform_namespace(stack):

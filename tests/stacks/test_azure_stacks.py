@@ -28,11 +28,7 @@ def stack(request):
 
 
 def test_every_capability_is_a_component_with_children(stack):
-    expected = CAPABILITIES + (["mlops:dr:DisasterRecovery"] if stack.cfg.dr.enabled else [])
-    root = stack.result.one("pulumi:pulumi:Stack")["urn"]
-    for token in expected:
-        components = [c for c in stack.result.by_type(token) if c["parent"] == root]
-        assert components and all(stack.result.children(c["urn"]) for c in components), token
+    assert stack.capability_problems(CAPABILITIES, exactly_one=False) == []
     pools = stack.result.by_type("mlops:training:TrainingPool")
     assert sorted(p["name"] for p in pools) == sorted(f"training-{p.name}" for p in stack.cfg.training_pools)
     agent_pools = stack.result.by_type("azure-native:containerservice:AgentPool")
@@ -89,9 +85,8 @@ def test_taggable_resources_carry_the_cost_allocation_tags(stack):
 
 
 def test_stateful_resources_are_protected_in_prod(stack):
-    stateful = [r for token in STATEFUL for r in stack.result.by_type(token)]
-    unprotected = sorted(r["name"] for r in stateful if not r["protect"])
-    assert stateful and unprotected == ([] if stack.cfg.deletion_protection else sorted(r["name"] for r in stateful))
+    stateful, unprotected = stack.unprotected_stateful(STATEFUL)
+    assert stateful and unprotected == ([] if stack.cfg.deletion_protection else stateful)
 
 
 def test_in_cluster_workloads_get_their_workload_identities(stack):

@@ -33,11 +33,7 @@ def stack(request):
 
 
 def test_every_capability_is_a_component_with_children(stack):
-    expected = CAPABILITIES + (["mlops:dr:DisasterRecovery"] if stack.cfg.dr.enabled else [])
-    root = stack.result.one("pulumi:pulumi:Stack")["urn"]
-    for token in expected:
-        [component] = [c for c in stack.result.by_type(token) if c["parent"] == root]
-        assert stack.result.children(component["urn"]), f"{token} has no children"
+    assert stack.capability_problems(CAPABILITIES) == []
     pools = {p["name"]: p for p in stack.result.by_type("mlops:training:TrainingPool")}
     assert sorted(pools) == sorted(f"training-{p.name}" for p in stack.cfg.training_pools)
     for pool in stack.cfg.training_pools:  # one GKE node pool per machine type
@@ -90,9 +86,8 @@ def test_resources_carry_the_cost_allocation_labels_through_the_provider(stack):
 
 
 def test_stateful_resources_are_protected_in_prod(stack):
-    stateful = [r for token in STATEFUL for r in stack.result.by_type(token)]
-    unprotected = sorted(r["name"] for r in stateful if not r["protect"])
-    assert unprotected == ([] if stack.cfg.deletion_protection else sorted(r["name"] for r in stateful))
+    stateful, unprotected = stack.unprotected_stateful(STATEFUL)
+    assert unprotected == ([] if stack.cfg.deletion_protection else stateful)
 
 
 def test_in_cluster_workloads_get_their_google_service_accounts(stack):
