@@ -144,14 +144,17 @@ def _cmd_preview_all(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from mlops_tools.diff import diff_against_ref, diff_plan_files
+    from mlops_tools.diff import DiffError, diff_against_ref, diff_plan_files
 
-    if args.plans:
-        if len(args.plans) != 2:
-            raise CliError("diff takes two plan files (OLD.json NEW.json) or --base REF")
-        report = diff_plan_files(Path(args.plans[0]), Path(args.plans[1]))
-    else:
-        report = diff_against_ref(ROOT, args.base, args.stack or stacks_in(ROOT))
+    if args.plans and len(args.plans) != 2:
+        raise CliError("diff takes two plan files (OLD.json NEW.json) or --base REF")
+    try:
+        if args.plans:
+            report = diff_plan_files(Path(args.plans[0]), Path(args.plans[1]))
+        else:
+            report = diff_against_ref(ROOT, args.base, args.stack or stacks_in(ROOT))
+    except DiffError as error:
+        raise CliError(str(error)) from None
     out = ROOT / "build" / "diff.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)

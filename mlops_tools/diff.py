@@ -18,6 +18,10 @@ from typing import Any, Iterator, Optional
 
 from mlops_tools.plan import read_plan
 
+
+class DiffError(Exception):
+    """The diff cannot be made (a missing plan file, a bad git ref); the message says why."""
+
 # Properties whose change replaces the resource for most providers (names, placement, identity,
 # encryption at creation). Per-type additions below.
 REPLACING_PROPERTIES = {
@@ -170,16 +174,14 @@ def diff_plan_files(old_path: Path, new_path: Path) -> str:
     try:
         return diff_plans(read_plan(old_path), read_plan(new_path))
     except ValueError as exc:
-        from mlops_tools.cli import CliError
-        raise CliError(str(exc)) from None
+        raise DiffError(str(exc)) from None
 
 
 def _default_base(root: Path) -> str:
     for ref in ("origin/main", "main"):
         if subprocess.run(["git", "rev-parse", "--verify", "--quiet", ref], cwd=root, capture_output=True).returncode == 0:
             return ref
-    from mlops_tools.cli import CliError
-    raise CliError("no origin/main or main to compare against; pass BASE=<git ref>")
+    raise DiffError("no origin/main or main to compare against; pass BASE=<git ref>")
 
 
 def _preview_into(checkout: Path, stack: str, out_dir: Path) -> Optional[dict[str, Any]]:
@@ -195,11 +197,9 @@ def _preview_into(checkout: Path, stack: str, out_dir: Path) -> Optional[dict[st
 
 def diff_against_ref(root: Path, base: Optional[str], stacks: list[str]) -> str:
     """Preview each stack at `base` (a git worktree) and in the working tree; one report per stack."""
-    from mlops_tools.cli import CliError
-
     base = base or _default_base(root)
     if subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"], cwd=root, capture_output=True).returncode:
-        raise CliError(f"BASE={base} is not a git commit here")
+        raise DiffError(f"BASE={base} is not a git commit here")
     tmp = Path(tempfile.mkdtemp(prefix="mlops-diff-"))
     worktree = tmp / "base"
     try:
