@@ -75,7 +75,8 @@ def test_a_stack_rule_sees_exactly_its_declared_types_across_providers():
     rule = _stack_rule(("kubernetes:core/v1:Service", "aws:lb/loadBalancer:LoadBalancer"))
     seen = sorted(m for m, _ in check_stack(rule, STACK).violations)
     assert seen == ["aws:lb/loadBalancer:LoadBalancer lb deps=[]", "kubernetes:core/v1:Service web deps=[lb]"]
-    assert declared_types([rule]) == {"resource": [], "stack": sorted(re.escape(t) for t in rule.resource_types)}
+    assert declared_types([rule]) == {"policies": [rule.name], "resource": [],
+                                      "stack": sorted(re.escape(t) for t in rule.resource_types)}
 
 
 def test_an_undeclared_stack_rule_sees_every_resource_and_declares_all():

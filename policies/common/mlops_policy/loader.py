@@ -44,8 +44,12 @@ def _union(rules: list) -> Optional[list]:
 
 
 def declared_types(rules: list) -> dict:
-    """What the pack's rules read: type patterns for per-resource and for stack analysis (None = all)."""
-    return {"resource": _union([r for r in rules if isinstance(r, ResourceRule)]),
+    """What the pack's rules read: type patterns for per-resource and for stack analysis (None = all).
+
+    ``policies`` names the rules it covers: a runner filters only when these are all the pack's policies.
+    """
+    return {"policies": sorted(r.name for r in rules),
+            "resource": _union([r for r in rules if isinstance(r, ResourceRule)]),
             "stack": _union([r for r in rules if isinstance(r, StackRule)])}
 
 
