@@ -42,29 +42,29 @@ diff: $(STAMP) ## Markdown plan diff between BASE (default origin/main or main) 
 
 manifests: $(STAMP) ## render and validate every Kubernetes manifest of STACK into build/manifests/$(STACK)/
 	$(PY) -m mlops_tools preview --stack $(STACK) --quiet --no-policy
-	$(PY) -m mlops_tools.manifests --stack $(STACK)
+	$(PY) -m mlops_tools.validate.manifests --stack $(STACK)
 
 test: $(STAMP) ## the whole suite: every stack file previewed with every policy pack and its manifests validated
 	$(PY) -m pytest -n 2 --dist loadscope
 
 bench: $(STAMP) ## preview seconds and peak memory per stack and per resource
-	$(PY) -m mlops_tools.bench
+	$(PY) -m mlops_tools.review.bench
 
 lint-workflows: $(STAMP) ## validate .github/workflows against the GitHub workflow schema and our rules
-	$(PY) -m mlops_tools.lint_workflows
+	$(PY) -m mlops_tools.validate.workflows
 
 bootstrap-backend: $(STAMP) ## create the S3 state bucket and KMS key for self-managed state (REGION=...)
 	@test -n "$(REGION)" || { echo "usage: make bootstrap-backend REGION=<aws region> [ARGS=...]" >&2; exit 2; }
-	$(PY) -m mlops_tools.bootstrap --region $(REGION) $(ARGS)
+	$(PY) -m mlops_tools.ops.aws.bootstrap --region $(REGION) $(ARGS)
 
 dr-status: $(STAMP) ## replication health of STACK against its RPO
-	$(PY) -m mlops_tools.dr status --stack $(STACK) $(ARGS)
+	$(PY) -m mlops_tools.ops.aws.dr status --stack $(STACK) $(ARGS)
 
 dr-failover: $(STAMP) ## promote the DR replicas of STACK and repoint the tracking database (asks first)
-	$(PY) -m mlops_tools.dr failover --stack $(STACK) $(ARGS)
+	$(PY) -m mlops_tools.ops.aws.dr failover --stack $(STACK) $(ARGS)
 
 dr-failback: $(STAMP) ## return STACK to its primary region after a failover (asks first)
-	$(PY) -m mlops_tools.dr failback --stack $(STACK) $(ARGS)
+	$(PY) -m mlops_tools.ops.aws.dr failback --stack $(STACK) $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf build

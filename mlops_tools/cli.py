@@ -45,9 +45,9 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
                 policy_config: Optional[dict[str, Any]] = None, today: Optional[dt.date] = None,
                 out_dir: Optional[Path] = None, report_format: str = "text", quiet: bool = False) -> int:
     """Preview one stack, run the packs, apply waivers, write the plan (and report); return the exit code."""
-    from mlops_tools.plan import build_plan, summarize, write_plan
-    from mlops_tools.preview import PreviewError, load_stack_config, preview_stack
-    from mlops_tools.waivers import apply_waivers
+    from mlops_tools.engine.plan import build_plan, summarize, write_plan
+    from mlops_tools.engine.preview import PreviewError, load_stack_config, preview_stack
+    from mlops_tools.policy.waivers import apply_waivers
     from stacks.config import ConfigError, load_config
 
     try:
@@ -66,7 +66,7 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     pack_dicts: list[dict[str, Any]] = []
     violations: list[dict[str, Any]] = []
     if policies:
-        from mlops_tools.policy_runner import PolicyPackError, discover_packs, run_policy_packs
+        from mlops_tools.policy.runner import PolicyPackError, discover_packs, run_policy_packs
         try:
             packs_info, found = run_policy_packs(result.resources, discover_packs(root / "policies"), policy_config)
         except PolicyPackError as error:
@@ -81,7 +81,7 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     if not quiet:
         print(summarize(plan))
     if policies:
-        from mlops_tools.reports import render
+        from mlops_tools.policy.reports import render
         if report_format == "text":
             if not quiet:
                 print("\n" + render("text", plan, packs_info))
@@ -144,7 +144,7 @@ def _cmd_preview_all(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from mlops_tools.diff import DiffError, diff_against_ref, diff_plan_files
+    from mlops_tools.review.diff import DiffError, diff_against_ref, diff_plan_files
 
     if args.plans and len(args.plans) != 2:
         raise CliError("diff takes two plan files (OLD.json NEW.json) or --base REF")

@@ -10,8 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from mlops_tools.policy_runner import PackInfo, PolicyInfo
-from mlops_tools.reports import render
+from mlops_tools.policy.runner import PackInfo, PolicyInfo
+from mlops_tools.policy.reports import render
 
 ROOT = Path(__file__).resolve().parents[2]
 # The OASIS SARIF 2.1.0 schema is not vendored here; it ships inside this pinned npm package.

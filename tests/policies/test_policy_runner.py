@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_tools.policy_runner import PolicyPackError, discover_packs, run_policy_packs
+from mlops_tools.policy.runner import PolicyPackError, discover_packs, run_policy_packs
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

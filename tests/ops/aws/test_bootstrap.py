@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from mlops_tools import bootstrap
+from mlops_tools.ops.aws import bootstrap
 
 REGION = "eu-west-1"
 BUCKET = "acme-pulumi-state"

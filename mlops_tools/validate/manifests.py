@@ -1,6 +1,6 @@
 """Render every Kubernetes object a stack registers to YAML and validate it against the cluster's schemas.
 
-    python -m mlops_tools.manifests --stack dev [--plan build/plan/dev.json] [--out build/manifests]
+    python -m mlops_tools.validate.manifests --stack dev [--plan build/plan/dev.json] [--out build/manifests]
                                     [--kubernetes-version 1.33] [--root .]
 
 Input is the plan file `make preview` writes (resources with their engine inputs, secrets already
@@ -39,7 +39,7 @@ import kubernetes_validate.utils as kv_utils
 import yaml
 from referencing import Registry, Resource
 
-from mlops_tools.preview import SECRET_MASK, UNKNOWN
+from mlops_tools.engine.preview import SECRET_MASK, UNKNOWN
 
 HELM_RELEASE_TYPES = ("kubernetes:helm.sh/v3:Release",)
 _PINNED_CHART = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
@@ -88,7 +88,7 @@ def schema_version_for(cluster_version: str) -> tuple[str, Optional[str]]:
 
 def cluster_version_from_config(root: Path, stack: str) -> str:
     """`mlops:cluster.version` of the stack (the config model's default when the stack file omits it)."""
-    from mlops_tools.preview import PreviewError, load_stack_config
+    from mlops_tools.engine.preview import PreviewError, load_stack_config
     from stacks.config import ConfigError, load_config
 
     try:
@@ -264,7 +264,7 @@ def _summary(report: Report, target: Path) -> str:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlops_tools.manifests", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m mlops_tools.validate.manifests", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--plan", help="plan file (default build/plan/<stack>.json)")
     parser.add_argument("--out", default="build/manifests", help="output root (default build/manifests)")
@@ -272,7 +272,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--kubernetes-version", help="override mlops:cluster.version (MAJOR.MINOR)")
     args = parser.parse_args(argv)
 
-    from mlops_tools.plan import read_plan
+    from mlops_tools.engine.plan import read_plan
 
     try:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", args.stack):

@@ -26,9 +26,7 @@ from botocore.exceptions import (
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # the operation ran and found a problem (unhealthy, precondition not met)
-EXIT_USAGE = 2  # bad input: arguments, outputs file, missing tools
+from mlops_tools.cmdline import EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_args  # noqa: F401 (re-exported)
 
 
 class OpsError(Exception):
@@ -146,12 +144,3 @@ def run_main(logger: logging.Logger, body: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; re-run the same command to continue (every step is idempotent)", file=sys.stderr)
         return 130
-
-
-def parse_args(parser: Any, argv: Optional[Sequence[str]]) -> Any:
-    """argparse prints its one-line usage error and exits 2; return that code instead of raising."""
-    try:
-        return parser.parse_args(argv)
-    except SystemExit as exit_request:
-        code = exit_request.code
-        return code if isinstance(code, int) else EXIT_USAGE

@@ -13,7 +13,7 @@ this repository instead:
 6. no script injection: `run:` blocks only expand trusted contexts (pass the rest through env);
 7. no `pull_request_target` / `workflow_run` triggers, and checkout never persists the token.
 
-    python -m mlops_tools.lint_workflows [--root DIR]
+    python -m mlops_tools.validate.workflows [--root DIR]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any, Iterator, Optional, Sequence
 import jsonschema
 import yaml
 
-from mlops_tools.awsops import EXIT_USAGE, parse_args
+from mlops_tools.cmdline import EXIT_USAGE, parse_args
 
 SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@[0-9a-f]{40}$")
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}", re.S)
@@ -343,7 +343,7 @@ class Linter:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlops_tools.lint_workflows", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m mlops_tools.validate.workflows", description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=".", help="repository root (default: current directory)")
     args = parse_args(parser, argv)
     if isinstance(args, int):

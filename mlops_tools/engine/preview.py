@@ -26,7 +26,7 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_in_stack, run_pulumi_func
 
-from mlops_tools.mocks import PlatformMocks
+from mlops_tools.engine.mocks import PlatformMocks
 
 UNKNOWN = rpc.UNKNOWN
 SECRET_MASK = "[secret]"

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mlops_tools.diff import diff_plans
+from mlops_tools.review.diff import diff_plans
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = "urn:pulumi:dev::p::pulumi:providers:aws::primary"

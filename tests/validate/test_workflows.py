@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_tools import lint_workflows
+from mlops_tools.validate import workflows as lint_workflows
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"

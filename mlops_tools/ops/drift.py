@@ -4,7 +4,7 @@ The nightly drift workflow runs a refresh preview per stack (it changes no state
 two things from its JSON (the CLI's preview digest: `steps`, `changeSummary`): whether the
 cloud differs from the state, and a short report a person can act on in the drift issue.
 
-    python -m mlops_tools.drift --stack prod build/drift/prod.json \
+    python -m mlops_tools.ops.drift --stack prod build/drift/prod.json \
         --markdown build/drift/prod.md --verdict build/drift/prod.verdict.json
 
 Exit code: 0 no drift, 3 drift found, 2 unreadable input.
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from mlops_tools.awsops import EXIT_USAGE, parse_args
+from mlops_tools.cmdline import EXIT_USAGE, parse_args
 
 EXIT_DRIFT = 3
 UNCHANGED_OPS = {"same", "read"}
@@ -81,7 +81,7 @@ def markdown(stack: str, digest: dict[str, Any]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mlops_tools.drift", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m mlops_tools.ops.drift", description=__doc__.splitlines()[0])
     parser.add_argument("digest", help="output of `pulumi refresh --preview-only --json`")
     parser.add_argument("--stack", required=True)
     parser.add_argument("--markdown", help="write the Markdown report here")

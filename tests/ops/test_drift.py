@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mlops_tools import drift
+from mlops_tools.ops import drift
 
 BUCKET_URN = "urn:pulumi:prod::mlops-platform::mlops:tracking:TrackingServer$aws:s3/bucketV2:BucketV2::artifacts"
 

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from mlops_tools.plan import read_plan
+from mlops_tools.engine.plan import read_plan
 
 
 class DiffError(Exception):

@@ -1,7 +1,7 @@
 """End to end: the DR runbook against moto's server on 127.0.0.1, through the user's entry points.
 
 The topology is created over HTTP exactly as the prod stack creates it, then `status` runs as
-`python -m mlops_tools.dr` in a child process and `failover` through `main(argv)`.
+`python -m mlops_tools.ops.aws.dr` in a child process and `failover` through `main(argv)`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from mlops_tools import dr
+from mlops_tools.ops.aws import dr
 
-from .aws_fixtures import (
+from aws_fixtures import (
     DR_REGION,
     PRIMARY_DB,
     REPLICA_DB,
@@ -29,7 +29,7 @@ from .aws_fixtures import (
     seed_prod_stack,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_status_then_failover_against_a_real_endpoint(moto_server, remote, tmp_p
     assert moto_server.startswith("http://127.0.0.1:")
 
     status = subprocess.run(
-        [sys.executable, "-m", "mlops_tools.dr", "status", "--stack", "prod", "--outputs-file", str(path),
+        [sys.executable, "-m", "mlops_tools.ops.aws.dr", "status", "--stack", "prod", "--outputs-file", str(path),
          "--endpoint-url", moto_server],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
@@ -126,7 +126,7 @@ def test_bad_outputs_file_through_python_dash_m(tmp_path):
     path = tmp_path / "prod.json"
     path.write_text("not json")
     completed = subprocess.run(
-        [sys.executable, "-m", "mlops_tools.dr", "failover", "--stack", "prod", "--outputs-file", str(path), "--yes"],
+        [sys.executable, "-m", "mlops_tools.ops.aws.dr", "failover", "--stack", "prod", "--outputs-file", str(path), "--yes"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )

@@ -8,8 +8,8 @@ import pulumi_aws as aws
 import pytest
 
 from mlops_tools.cli import run_preview, CliError
-from mlops_tools.plan import read_plan
-from mlops_tools.preview import PreviewError, SECRET_MASK, preview_program, preview_stack
+from mlops_tools.engine.plan import read_plan
+from mlops_tools.engine.preview import PreviewError, SECRET_MASK, preview_program, preview_stack
 
 
 def program():
@@ -141,7 +141,7 @@ def test_a_program_that_never_resolves_names_the_stuck_resources():
 
 
 def test_yaml_dates_in_stack_files_reach_the_program_as_iso_strings(project):
-    from mlops_tools.preview import load_stack_config
+    from mlops_tools.engine.preview import load_stack_config
     (project / "Pulumi.dev.yaml").write_text(
         "config:\n  mlops:cloud: aws\n  mlops:region: us-east-1\n  mlops:waivers:\n"
         "    - {policy: p, resource: r, reason: reviewed by the team, owner: me, expires: 2027-05-31}\n")

@@ -4,9 +4,9 @@ The stack replicates every data store to a second region (RDS cross-region read 
 S3 replication, DynamoDB global table replica, ECR registry replication). This module is
 the tested procedure around those replicas:
 
-    python -m mlops_tools.dr status   --stack prod [--outputs-file F] [--endpoint-url U] [--json]
-    python -m mlops_tools.dr failover --stack prod [--outputs-file F] [--endpoint-url U] [--yes]
-    python -m mlops_tools.dr failback --stack prod [--outputs-file F] [--endpoint-url U] [--yes]
+    python -m mlops_tools.ops.aws.dr status   --stack prod [--outputs-file F] [--endpoint-url U] [--json]
+    python -m mlops_tools.ops.aws.dr failover --stack prod [--outputs-file F] [--endpoint-url U] [--yes]
+    python -m mlops_tools.ops.aws.dr failback --stack prod [--outputs-file F] [--endpoint-url U] [--yes]
 
 Why it is shaped like this:
 - Failover calls only the DR region (RDS, CloudWatch) and Route 53: during a regional outage
@@ -32,7 +32,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mlops_tools.awsops import (
+from mlops_tools.ops.aws.clients import (
     EXIT_FAILED,
     EXIT_OK,
     Clients,
@@ -960,7 +960,7 @@ class Runbook:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mlops_tools.dr", description="DR runbook for the AWS stack.")
+    parser = argparse.ArgumentParser(prog="python -m mlops_tools.ops.aws.dr", description="DR runbook for the AWS stack.")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
         ("status", "report replication health against the RPO target"),

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from mlops_tools import dr
+from mlops_tools.ops.aws import dr
 
-from .aws_fixtures import (
+from aws_fixtures import (
     DR_REGION,
     PRIMARY_DB,
     REGION,

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from mlops_tools.preview import PreviewResult
+from mlops_tools.engine.preview import PreviewResult
 
 
 def build_plan(result: PreviewResult, cloud: str, packs: Iterable[dict[str, Any]] = (),

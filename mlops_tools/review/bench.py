@@ -3,7 +3,7 @@
 Each stack runs in a fresh process (so imports and peak memory are that stack's own), measured
 with os.wait4's rusage. Run it with `make bench`; it is a measurement, not a test.
 
-    python -m mlops_tools.bench [--stack dev ...] [--repeat 3]
+    python -m mlops_tools.review.bench [--stack dev ...] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import time
 from pathlib import Path
 from typing import Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
-from mlops_tools.preview import preview_stack
-from mlops_tools.policy_runner import discover_packs, run_policy_packs
+from mlops_tools.engine.preview import preview_stack
+from mlops_tools.policy.runner import discover_packs, run_policy_packs
 t1 = time.perf_counter()
 result = preview_stack(Path(sys.argv[1]), sys.argv[2])
 t2 = time.perf_counter()
@@ -55,7 +55,7 @@ def measure(stack: str) -> dict:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlops_tools.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m mlops_tools.review.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", action="append", help="stack to measure (default: every Pulumi.<stack>.yaml)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per stack; the fastest is reported")
     args = parser.parse_args(argv)

@@ -9,7 +9,7 @@ state versions. A second key (alias) is the `awskms://` secrets provider for the
 Every step reads the current setting first and only writes when it differs, so a second
 run changes nothing and says so.
 
-    python -m mlops_tools.bootstrap --region eu-west-1 [--bucket-name N] [--endpoint-url U]
+    python -m mlops_tools.ops.aws.bootstrap --region eu-west-1 [--bucket-name N] [--endpoint-url U]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Optional, Sequence
 
 from botocore.exceptions import ClientError
 
-from mlops_tools.awsops import (
+from mlops_tools.ops.aws.clients import (
     EXIT_OK,
     Clients,
     OpsError,
@@ -314,7 +314,7 @@ def bootstrap(spec: BackendSpec, clients: Clients) -> Outcome:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m mlops_tools.bootstrap",
+        prog="python -m mlops_tools.ops.aws.bootstrap",
         description="Create (idempotently) the S3 bucket and KMS keys for a self-managed Pulumi backend.",
     )
     parser.add_argument("--region", required=True, help="AWS region for the bucket and keys")

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from mlops_tools.waivers import apply_waivers
+from mlops_tools.policy.waivers import apply_waivers
 from stacks.config import Waiver
 
 URN = "urn:pulumi:dev::mlops-platform::mlops:tracking:TrackingServer$aws:s3/bucket:Bucket::artifacts"
