@@ -1,16 +1,15 @@
 """Shared plumbing for the AWS operations commands (backend bootstrap, DR runbook).
 
-Why a module of its own: both commands must log every step with a timestamp to stderr,
-reach any AWS-compatible endpoint, and turn every failure into one clear line and a
-non-zero exit instead of a traceback. Doing that once keeps the two commands honest.
+Why a module of its own: both commands must reach any AWS-compatible endpoint, and say every
+AWS SDK failure in one clear line with a non-zero exit instead of a traceback. The cloud-neutral
+part (errors, step log, main loop) is `mlops_tools.ops.common`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import sys
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional
 
 import boto3
 from botocore.config import Config
@@ -23,53 +22,15 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+from mlops_tools.cmdline import EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_args
+from mlops_tools.ops.common import OpsError, UsageError, configure_logging
+from mlops_tools.ops.common import run_main as _run_main
+
+# Re-exported for the AWS commands (bootstrap, dr) that import their plumbing from here.
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "Clients", "OpsError", "UsageError", "check_region",
+           "configure_logging", "describe_failure", "error_code", "parse_args", "run_main"]
+
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")
-
-from mlops_tools.cmdline import EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_args  # noqa: F401 (re-exported)
-
-
-class OpsError(Exception):
-    """A failure the user can act on; its message is the one line they will see."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_FAILED):
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-class UsageError(OpsError):
-    """Bad input (arguments, outputs file): exit code 2."""
-
-    def __init__(self, message: str):
-        super().__init__(message, EXIT_USAGE)
-
-
-class _CurrentStderrHandler(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at emit time (redirections and test capture included)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: D401
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value) -> None:
-        pass
-
-
-def configure_logging(name: str) -> logging.Logger:
-    """Timestamped step log on stderr; stdout stays free for the report a user may pipe."""
-    logger = logging.getLogger(name)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-    handler = _CurrentStderrHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S%z"))
-    logger.addHandler(handler)
-    return logger
 
 
 def check_region(region: str, what: str = "region") -> str:
@@ -129,18 +90,5 @@ def describe_failure(error: BaseException) -> str:
 
 
 def run_main(logger: logging.Logger, body: Callable[[], int]) -> int:
-    """Run a command body; every expected failure becomes one line on stderr and an exit code."""
-    try:
-        return body()
-    except OpsError as error:
-        logger.error("%s", error)
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
-    except (ClientError, BotoCoreError) as error:
-        message = describe_failure(error)
-        logger.error("%s", message)
-        print(f"error: {message}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("error: interrupted; re-run the same command to continue (every step is idempotent)", file=sys.stderr)
-        return 130
+    """Run a command body; every expected failure (AWS SDK errors included) becomes one line on stderr and an exit code."""
+    return _run_main(logger, body, (ClientError, BotoCoreError), describe_failure)
