@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_tools.validate import workflows as lint_workflows
+from mlops_tools.validate import workflows
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
@@ -47,11 +47,11 @@ def lint(tmp_path: Path, workflow: str, makefile: str = "preview:\n\techo\ntest 
     (tmp_path / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
     (tmp_path / ".github" / "workflows" / "ci.yml").write_text(workflow)
     (tmp_path / "Makefile").write_text(makefile)
-    return [f.message for f in lint_workflows.Linter(tmp_path).run()]
+    return [f.message for f in workflows.Linter(tmp_path).run()]
 
 
 def test_repository_workflows_pass(capsys):
-    code = lint_workflows.main(["--root", str(REPO_ROOT)])
+    code = workflows.main(["--root", str(REPO_ROOT)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert out.strip().endswith("workflow file(s) OK")
@@ -115,5 +115,5 @@ def test_reusable_workflow_calls_must_grant_what_the_callee_declares(tmp_path):
 
 
 def test_missing_workflows_directory_is_a_usage_error(tmp_path, capsys):
-    assert lint_workflows.main(["--root", str(tmp_path)]) == 2
+    assert workflows.main(["--root", str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith("error: no workflows in")
