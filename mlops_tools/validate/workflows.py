@@ -22,15 +22,16 @@ import argparse
 import json
 import re
 import sys
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import jsonschema
 import yaml
 
 from mlops_tools.cmdline import EXIT_USAGE, parse_args
+from mlops_tools.validate.workflow_model import Finding, iter_steps, load_yaml, step_label, uses_action
+from mlops_tools.validate.workflow_permissions import PermissionChecks
 
 SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@[0-9a-f]{40}$")
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}", re.S)
@@ -48,35 +49,7 @@ CREDENTIAL_KEYS = {
     "client-secret", "creds", "credentials_json", "google_credentials", "google_application_credentials",
     "pulumi_access_token", "pulumi_config_passphrase",
 }
-OIDC_ACTIONS = ("aws-actions/configure-aws-credentials", "azure/login", "google-github-actions/auth")
 FORBIDDEN_TRIGGERS = {"pull_request_target", "workflow_run"}
-
-
-@dataclass(frozen=True)
-class Finding:
-    path: str
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.where}: {self.message}" if self.where else f"{self.path}: {self.message}"
-
-
-class _WorkflowLoader(yaml.SafeLoader):
-    """YAML 1.2 booleans only: `on:` must stay the string "on", as GitHub reads it."""
-
-
-_WorkflowLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_WorkflowLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-def load_yaml(path: Path) -> Any:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_WorkflowLoader)
 
 
 def builtin_schema(name: str) -> dict[str, Any]:
@@ -116,27 +89,9 @@ def make_targets_in(script: str) -> list[str]:
     return called
 
 
-def iter_steps(job: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for index, step in enumerate(job.get("steps") or []):
-        if isinstance(step, dict):
-            yield index, step
+class Linter(PermissionChecks):
+    """All checks of one repository's workflows; the permission checks are `workflow_permissions`."""
 
-
-def step_label(index: int, step: dict[str, Any]) -> str:
-    return f"step {index + 1} ({step.get('name') or step.get('uses') or 'run'})"
-
-
-def action_name(uses: str) -> str:
-    return uses.split("@", 1)[0].lower()
-
-
-def uses_action(step: dict[str, Any], *names: str) -> bool:
-    uses = step.get("uses")
-    return isinstance(uses, str) and any(action_name(uses) == name or action_name(uses).startswith(name + "/")
-                                         for name in names)
-
-
-class Linter:
     def __init__(self, root: Path):
         self.root = root
         self.targets = makefile_targets(root / "Makefile")
@@ -191,91 +146,6 @@ class Linter:
             self.check_run(path, where, step["run"])
         self.check_credentials(path, where, step.get("with"))
         self.check_credentials(path, where, step.get("env"))
-
-    # ----------------------------------------------------------------- permissions
-
-    def composite_steps(self, uses: str) -> list[dict[str, Any]]:
-        """Steps of a local composite action, so a job's needs include what its actions do."""
-        if uses not in self._composite_cache:
-            steps: list[dict[str, Any]] = []
-            for name in ("action.yml", "action.yaml"):
-                candidate = self.root / uses / name
-                if candidate.exists():
-                    document = load_yaml(candidate) or {}
-                    steps = [s for s in (document.get("runs") or {}).get("steps") or [] if isinstance(s, dict)]
-                    break
-            self._composite_cache[uses] = steps
-        return self._composite_cache[uses]
-
-    def effective_steps(self, job: dict[str, Any]) -> list[dict[str, Any]]:
-        steps = []
-        for _, step in iter_steps(job):
-            steps.append(step)
-            if isinstance(step.get("uses"), str) and step["uses"].startswith("./"):
-                steps.extend(self.composite_steps(step["uses"]))
-        return steps
-
-    def needed_writes(self, job: dict[str, Any]) -> dict[str, str]:
-        """Write scopes the job's steps need, each with the step that needs it."""
-        needs: dict[str, str] = {}
-        for step in self.effective_steps(job):
-            if uses_action(step, *OIDC_ACTIONS):
-                needs.setdefault("id-token", action_name(step["uses"]))
-            if uses_action(step, "github/codeql-action/upload-sarif"):
-                needs.setdefault("security-events", "upload-sarif")
-            if uses_action(step, "pulumi/actions") and str((step.get("with") or {}).get("comment-on-pr")).lower() == "true":
-                needs.setdefault("pull-requests", "pulumi/actions comment-on-pr")
-            if uses_action(step, "actions/github-script"):
-                script = str((step.get("with") or {}).get("script", ""))
-                if "context.payload.pull_request" in script and re.search(r"issues\.(create|update)Comment", script):
-                    needs.setdefault("pull-requests", "github-script comments on the pull request")
-                elif re.search(r"issues\.(create|update|createComment|updateComment)\b", script):
-                    needs.setdefault("issues", "github-script writes issues")
-        return needs
-
-    def reusable_needs(self, uses: str) -> dict[str, str]:
-        """The union of the permissions a local reusable workflow's jobs declare."""
-        callee = self.root / uses
-        if not callee.exists():
-            return {}
-        document = load_yaml(callee) or {}
-        union: dict[str, str] = {}
-        for job in (document.get("jobs") or {}).values():
-            for scope, level in ((job or {}).get("permissions") or {}).items():
-                if union.get(scope) != "write":
-                    union[scope] = level
-        return union
-
-    def check_permissions(self, path: Path, document: dict[str, Any]) -> None:
-        top = document.get("permissions", None)
-        if top != {}:
-            self.add(path, "permissions", "set `permissions: {}` at the top so every job states exactly what it needs")
-        for job_id, job in (document.get("jobs") or {}).items():
-            if not isinstance(job, dict):
-                continue
-            where = f"job {job_id}"
-            granted = job.get("permissions")
-            if granted is None:
-                self.add(path, where, "no permissions: block (the default token is too broad)")
-                continue
-            if isinstance(granted, str):
-                self.add(path, where, f"permissions: {granted} is not least privilege; list scopes")
-                continue
-            if isinstance(job.get("uses"), str):
-                if job["uses"].startswith("./"):
-                    wanted = self.reusable_needs(job["uses"])
-                    if wanted and granted != wanted:
-                        self.add(path, where, f"grants {granted} but {job['uses']} needs exactly {wanted}")
-                if job.get("secrets") == "inherit":
-                    self.add(path, where, "secrets: inherit hands every secret to the called workflow")
-                continue
-            needs = self.needed_writes(job)
-            for scope, level in granted.items():
-                if level == "write" and scope not in needs:
-                    self.add(path, where, f"{scope}: write is granted but no step needs it")
-            for scope, reason in needs.items():
-                if granted.get(scope) != "write":
-                    self.add(path, where, f"{reason} needs {scope}: write")
 
     # ----------------------------------------------------------------- files
 
