@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
+# Commands that end without interpreter teardown under `python -m mlops_tools` (engine/runtime.py
+# exit_now): they write files only with write_text, and their pack processes are stopped by then.
+FAST_EXIT_COMMANDS = ("preview", "preview-all")
 REPORT_EXTENSIONS = {"json": "json", "sarif": "sarif", "junit": "xml"}
 
 
@@ -52,14 +55,35 @@ def _policy_config(path: Optional[str]) -> Optional[dict[str, Any]]:
 
 def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool = True,
                 policy_config: Optional[dict[str, Any]] = None, today: Optional[dt.date] = None,
-                out_dir: Optional[Path] = None, report_format: str = "text", quiet: bool = False) -> int:
-    """Preview one stack, run the packs, apply waivers, write the plan (and report); return the exit code."""
+                out_dir: Optional[Path] = None, report_format: str = "text", quiet: bool = False,
+                all_packs: bool = False) -> int:
+    """Preview one stack, run the packs, apply waivers, write the plan (and report); return the exit code.
+
+    The packs start booting before the program runs (they are separate processes) and analyse its
+    resources after it; `all_packs` runs every pack instead of those selection.py picks.
+    """
+    from contextlib import nullcontext
+
+    if policies:
+        from mlops_tools.policy.runner import PolicyPackError, PolicyPacks, discover_packs
+        try:
+            packs: Any = PolicyPacks(discover_packs(root / "policies"), policy_config)
+        except PolicyPackError as error:
+            raise CliError(str(error)) from None
+    with packs if policies else nullcontext():
+        return _preview_with(root, stack, overrides, packs if policies else None, today=today, out_dir=out_dir,
+                             report_format=report_format, quiet=quiet, all_packs=all_packs)
+
+
+def _preview_with(root: Path, stack: str, overrides: list[str], packs: Any, *, today: Optional[dt.date],
+                  out_dir: Optional[Path], report_format: str, quiet: bool, all_packs: bool) -> int:
     from mlops_tools.engine.plan import build_plan, write_plan
     from mlops_tools.engine.preview import PreviewError, load_stack_config, preview_stack
     from mlops_tools.policy.waivers import apply_waivers
     from mlops_tools.review.summary import summarize
     from stacks.config import ConfigError, load_config
 
+    policies = packs is not None
     try:
         loaded = load_stack_config(root, stack, overrides)
         cfg = load_config(stack, loaded[1].values)
@@ -76,9 +100,9 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     pack_dicts: list[dict[str, Any]] = []
     violations: list[dict[str, Any]] = []
     if policies:
-        from mlops_tools.policy.runner import PolicyPackError, discover_packs, run_policy_packs
+        from mlops_tools.policy.runner import PolicyPackError
         try:
-            packs_info, found = run_policy_packs(result.resources, discover_packs(root / "policies"), policy_config)
+            packs_info, found = packs.analyze(result.resources, all_packs=all_packs)
         except PolicyPackError as error:
             raise CliError(str(error)) from None
         pack_dicts = [{"name": p.name, "version": p.version, "policies": len(p.policies)} for p in packs_info]
@@ -118,7 +142,7 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     return run_preview(ROOT, args.stack, args.config, policies=not args.no_policy,
                        policy_config=_policy_config(args.policy_config),
                        today=args.today, out_dir=Path(args.out) if args.out else None,
-                       report_format=args.format, quiet=args.quiet)
+                       report_format=args.format, quiet=args.quiet, all_packs=args.all_packs)
 
 
 def _cmd_preview_all(args: argparse.Namespace) -> int:
@@ -127,6 +151,7 @@ def _cmd_preview_all(args: argparse.Namespace) -> int:
     extra = ["--format", args.format] + (["--quiet"] if args.quiet else [])
     extra += (["--policy-config", args.policy_config] if args.policy_config else [])
     extra += (["--today", args.today.isoformat()] if args.today else [])
+    extra += (["--all-packs"] if args.all_packs else [])
     workers = max(1, min(len(stacks), os.cpu_count() or 1, 4))
     running: list[tuple[str, subprocess.Popen]] = []
     results: dict[str, tuple[int, str, str]] = {}
@@ -189,6 +214,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--policy-config", help="JSON policy-pack config, the same file `pulumi preview --policy-pack-config` takes")
         p.add_argument("--today", type=_date, help="evaluate waiver expiry as of this date (default: today)")
         p.add_argument("--quiet", action="store_true", help="print only problems")
+        p.add_argument("--all-packs", action="store_true",
+                       help="run every policy pack, not only those whose provider has resources in the plan (plus kubernetes)")
 
     preview = sub.add_parser("preview", help="preview one stack offline and run the policy packs")
     preview.add_argument("--stack", default="dev")
