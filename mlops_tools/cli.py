@@ -66,13 +66,34 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
 
     if policies:
         from mlops_tools.policy.runner import PolicyPackError, PolicyPacks, discover_packs
+        from mlops_tools.policy.selection import boot_first
         try:
-            packs: Any = PolicyPacks(discover_packs(root / "policies"), policy_config)
+            packs: Any = PolicyPacks(discover_packs(root / "policies"), policy_config,
+                                     boot_now=None if all_packs else boot_first(_cloud_hint(root, stack, overrides)))
         except PolicyPackError as error:
             raise CliError(str(error)) from None
     with packs if policies else nullcontext():
         return _preview_with(root, stack, overrides, packs if policies else None, today=today, out_dir=out_dir,
                              report_format=report_format, quiet=quiet, all_packs=all_packs)
+
+
+def _cloud_hint(root: Path, stack: str, overrides: list[str]) -> Optional[str]:
+    """The stack's `mlops:cloud`, read straight from its file or --config, only to pick which packs boot first.
+
+    Cheap on purpose (no pulumi import): the packs start before the config is validated. A wrong or
+    missing value costs only time; the config model reports bad values afterwards.
+    """
+    import yaml
+
+    for override in reversed(overrides):
+        if override.split("=", 1)[0].strip() == "mlops:cloud" and "=" in override:
+            return override.split("=", 1)[1].strip()
+    try:
+        doc = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    value = (doc.get("config") or {}).get("mlops:cloud") if isinstance(doc, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _preview_with(root: Path, stack: str, overrides: list[str], packs: Any, *, today: Optional[dt.date],

@@ -8,6 +8,7 @@ port of its Analyzer gRPC server. `<python>` is the pack's own virtualenv when i
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import selectors
@@ -40,6 +41,26 @@ def discover_packs(root: Path) -> list[Path]:
     if not root.is_dir():
         raise PolicyPackError(f"no policy pack directory at {root}")
     return sorted(p for p in root.iterdir() if (p / "PulumiPolicy.yaml").is_file())
+
+
+def declared_provider(pack_dir: Path) -> Optional[str]:
+    """The provider the pack's __main__.py passes to `PolicyPack(provider="...")`, read without running it.
+
+    "" when PolicyPack is called without one; None when the file cannot tell (not a literal, no call
+    found, unreadable). Only a boot-order hint: which packs run is decided by what they answer.
+    """
+    try:
+        tree = ast.parse((pack_dir / "__main__.py").read_text())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "PolicyPack":
+            for keyword in node.keywords:
+                if keyword.arg == "provider":
+                    value = keyword.value
+                    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+            return ""
+    return None
 
 
 def _read_pack_yaml(pack_dir: Path) -> dict:

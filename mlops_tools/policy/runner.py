@@ -16,13 +16,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
-from mlops_tools.policy.pack_process import PolicyPackError, _PackProcess, discover_packs
+from mlops_tools.policy.pack_process import PolicyPackError, _PackProcess, declared_provider, discover_packs
 from mlops_tools.policy.selection import TypeFilter, pack_runs, packages_in
 
 __all__ = ["FRAMEWORK_TAG_SEPARATOR", "PackInfo", "PolicyInfo", "PolicyPackError", "PolicyPacks", "Violation",
@@ -280,29 +280,44 @@ class PolicyPacks:
     """Packs started now, analysing later: create it when the preview starts, call `analyze` after.
 
     Booting a pack (a Python process importing pulumi_policy and its rules) took 0.6-0.7 s after the
-    program had finished; started first, it overlaps the program. Use as a context manager (or call
-    `stop`) so no pack process outlives an error.
+    program had finished; started first, it overlaps the program. `boot_now(provider)` may defer the
+    packs whose `__main__.py` declares a provider the stack probably does not use (a hint from its
+    config): they boot after the program only if its plan needs them, so a wrong hint costs time,
+    never a pack. Use as a context manager (or call `stop`) so no pack process outlives an error.
     """
 
-    def __init__(self, pack_dirs: Iterable[Path], policy_config: Optional[Mapping[str, Any]] = None):
+    def __init__(self, pack_dirs: Iterable[Path], policy_config: Optional[Mapping[str, Any]] = None, *,
+                 boot_now: Optional[Callable[[Optional[str]], bool]] = None):
         _check_config_levels(policy_config)  # fail before starting anything
         self._config = policy_config
-        self._processes: list[_PackProcess] = []
-        self._pool: Optional[ThreadPoolExecutor] = None
+        self._dirs = [Path(d) for d in pack_dirs]
+        self._processes: dict = {}  # pack dir -> _PackProcess
+        self._booting: dict = {}    # pack dir -> Future[PackInfo]
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._dirs)))
         try:
-            for pack_dir in pack_dirs:
-                self._processes.append(_PackProcess(Path(pack_dir)))
+            for pack_dir in self._dirs:
+                if boot_now is None or boot_now(declared_provider(pack_dir)):
+                    self._boot(pack_dir)
         except BaseException:
             self.stop()
             raise
-        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._processes)))
-        self._booting = [self._pool.submit(_pack_info, process) for process in self._processes]
+
+    def _boot(self, pack_dir: Path) -> None:
+        self._processes[pack_dir] = _PackProcess(pack_dir)
+        self._booting[pack_dir] = self._pool.submit(_pack_info, self._processes[pack_dir])
 
     def __enter__(self) -> "PolicyPacks":
         return self
 
     def __exit__(self, *_exc: Any) -> None:
         self.stop()
+
+    def _booted(self, wanted: Callable[[Path], bool]) -> list:
+        """(dir, PackInfo) of every pack, booting the deferred ones `wanted` asks for; in pack order."""
+        for pack_dir in self._dirs:
+            if pack_dir not in self._processes and wanted(pack_dir):
+                self._boot(pack_dir)
+        return [(d, self._booting[d].result()) for d in self._dirs if d in self._booting]
 
     def analyze(self, resources: Iterable[Mapping[str, Any]], *,
                 all_packs: bool = True) -> tuple[list[PackInfo], list[Violation]]:
@@ -312,18 +327,20 @@ class PolicyPacks:
         Returns the packs that ran (sorted by name) and their violations, sorted by pack, policy, URN, message.
         """
         try:
-            packs = [booting.result() for booting in self._booting]
+            requests = _Requests(list(resources))
+            present = packages_in(requests.resources)
+            booted = self._booted(lambda d: all_packs or pack_runs(declared_provider(d) or "", present))
+            if self._config and set(self._config) - {"all"} - {p.name for _, pack in booted for p in pack.policies}:
+                booted = self._booted(lambda d: True)  # the config may name a deferred pack's policy
+            packs = [pack for _, pack in booted]
             names = [p.name for p in packs]
             if len(set(names)) != len(names):
                 raise PolicyPackError(f"two policy packs share a name: {', '.join(sorted(names))}")
             _check_config_keys(self._config or {}, packs)
-            requests = _Requests(list(resources))
-            present = packages_in(requests.resources)
-            chosen = [(process, pack) for process, pack in zip(self._processes, packs)
-                      if all_packs or pack_runs(pack.provider, present)]
-            for process in set(self._processes) - {process for process, _ in chosen}:
-                process.stop()
-            assert self._pool is not None
+            chosen = [(self._processes[d], pack) for d, pack in booted if all_packs or pack_runs(pack.provider, present)]
+            for pack_dir, _ in booted:
+                if all(self._processes[pack_dir] is not process for process, _ in chosen):
+                    self._processes[pack_dir].stop()
             results = list(self._pool.map(lambda pair: _analyze(pair[0], pair[1], requests, self._config), chosen))
         finally:
             self.stop()
@@ -331,11 +348,11 @@ class PolicyPacks:
         return sorted((pack for _, pack in chosen), key=lambda p: p.name), violations
 
     def stop(self) -> None:
-        for process in self._processes:
+        processes = list(self._processes.values())
+        for process in processes:
             process.terminate()  # a pack still booting gives up reading its port at once
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-        for process in self._processes:
+        self._pool.shutdown(wait=True)
+        for process in processes:
             process.stop()
 
 

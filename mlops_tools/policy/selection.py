@@ -15,9 +15,12 @@ pack's time goes. Without a declaration covering every policy the pack serves, i
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 ALWAYS_RUN_PROVIDERS = frozenset({"kubernetes"})
+# The provider package a stack's `mlops:cloud` deploys with. Only a hint for which packs boot while
+# the program runs; the others boot afterwards if the plan has resources of their provider.
+CLOUD_PACKAGES = {"aws": "aws", "azure": "azure-native", "gcp": "gcp"}
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
 
@@ -35,6 +38,16 @@ def packages_in(resources: Iterable[Mapping[str, Any]]) -> set:
 
 def pack_runs(provider: str, packages: set) -> bool:
     return not provider or provider in ALWAYS_RUN_PROVIDERS or provider in packages
+
+
+def boot_first(cloud: Optional[str]) -> Callable[[Optional[str]], bool]:
+    """`PolicyPacks(boot_now=...)` for a stack of `cloud`: its cloud's pack, kubernetes, and any pack
+    whose provider is unknown boot at once; with no known cloud, every pack does."""
+    expected = {CLOUD_PACKAGES[cloud]} if cloud in CLOUD_PACKAGES else None
+
+    def boot_now(provider: Optional[str]) -> bool:
+        return expected is None or provider is None or pack_runs(provider, expected)
+    return boot_now
 
 
 class _Matcher:

@@ -60,8 +60,8 @@ def test_each_pack_receives_only_the_types_its_rules_declare():
 
 def test_packs_declare_their_types_at_boot_before_any_analysis():
     with PolicyPacks([POLICIES / "aws"]) as packs:
-        info = packs._booting[0].result(timeout=120)
-        declared = packs._processes[0].declared_types()
+        info = packs._booting[POLICIES / "aws"].result(timeout=120)
+        declared = packs._processes[POLICIES / "aws"].declared_types()
     assert declared["policies"] == [p.name for p in info.policies]
     assert declared["stack"] is None, "the key-rotation rule reads every resource (what uses the key)"
     assert r"aws:sqs/queue:Queue" in declared["resource"]
@@ -87,7 +87,7 @@ def test_the_cli_starts_the_packs_before_the_program_runs(tmp_path, monkeypatch)
     monkeypatch.setattr(engine_preview, "preview_stack", watched)
     before = _children()
     code = cli.run_preview(tmp_path, "dev", [], quiet=True)
-    assert seen["packs_running_during_program"] == len(PACKS)
+    assert seen["packs_running_during_program"] == 2, "mlops:cloud aws: the aws and kubernetes packs boot first"
     assert code == 1, "the unencrypted queue is a mandatory violation of the aws pack: it analysed the program"
     plan = (tmp_path / "build" / "plan" / "dev.json").read_text()
     assert '"mlops-aws"' in plan and '"mlops-kubernetes"' in plan and '"mlops-azure"' not in plan
@@ -99,3 +99,26 @@ def test_runner_and_rule_library_agree_on_where_packs_declare_their_types():
     from mlops_tools.policy import pack_process
 
     assert pack_process.TYPES_FILE_ENV == TYPES_FILE_ENV
+
+
+def test_packs_of_other_clouds_boot_only_when_the_plan_needs_them():
+    from mlops_tools.policy.pack_process import declared_provider
+    from mlops_tools.policy.selection import boot_first
+
+    assert [declared_provider(p) for p in PACKS] == ["aws", "azure-native", "gcp", "kubernetes"]
+    aws_first = boot_first("aws")
+    assert [aws_first(declared_provider(p)) for p in PACKS] == [True, False, False, True]
+    assert boot_first(None)("gcp") and boot_first("aws")(None), "no cloud or no declared provider: boot at once"
+    # The hint was wrong (an "aws" stack with a GCP bucket): the gcp pack still boots, late, and runs.
+    with PolicyPacks(PACKS, boot_now=aws_first) as packs:
+        assert len(packs._processes) == 2
+        ran, violations = packs.analyze(RESOURCES + [GCP_BUCKET], all_packs=False)
+    assert [p.name for p in ran] == ["mlops-aws", "mlops-gcp", "mlops-kubernetes"]
+    assert any(v.pack == "mlops-gcp" for v in violations)
+
+
+def test_a_policy_config_naming_a_deferred_packs_policy_is_still_valid():
+    config = {"azure-storage-account-require-https-only": "mandatory"}
+    with PolicyPacks(PACKS, config, boot_now=lambda provider: provider in ("aws", "kubernetes")) as packs:
+        ran, _ = packs.analyze(RESOURCES, all_packs=False)
+    assert [p.name for p in ran] == ["mlops-aws", "mlops-kubernetes"]
