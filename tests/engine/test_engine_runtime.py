@@ -23,7 +23,8 @@ def _pool_program():
                                  opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old-sa")]))
 
 
-def test_aliases_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
+def _count_aliases(monkeypatch) -> dict:
+    """Resource name -> how many aliases its RegisterResource request carried."""
     seen = {}
     register = RecordingMonitor.RegisterResource
 
@@ -32,6 +33,11 @@ def test_aliases_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeyp
         return register(self, request)
 
     monkeypatch.setattr(RecordingMonitor, "RegisterResource", counting)
+    return seen
+
+
+def test_aliases_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
+    seen = _count_aliases(monkeypatch)
     result = preview_program(_pool_program, stack="dev", config={"mlops:region": "westeurope"})
     # azure-native declares ~100 API-version aliases on an AgentPool; our own alias is gone too.
     assert seen["gpu"] == 0 and seen["sa"] == 0
@@ -42,14 +48,7 @@ def test_aliases_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeyp
 
 def test_without_the_transformation_the_sdk_would_send_them(monkeypatch):
     """The check above is meaningful: the SDK really sends the aliases when nothing leaves them out."""
-    seen = {}
-    register = RecordingMonitor.RegisterResource
-
-    def counting(self, request):
-        seen[request.name] = len(request.aliases) + len(request.aliasURNs)
-        return register(self, request)
-
-    monkeypatch.setattr(RecordingMonitor, "RegisterResource", counting)
+    seen = _count_aliases(monkeypatch)
     monkeypatch.setattr(engine_preview, "_offline", lambda program: program)
     with_aliases = preview_program(_pool_program, stack="dev", config={"mlops:region": "westeurope"})
     assert seen["gpu"] > 50 and seen["sa"] > 1  # the storage account has API-version aliases plus ours
