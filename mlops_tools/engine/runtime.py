@@ -29,6 +29,9 @@ def collector_tuned() -> Iterator[None]:
     objects go back to the collector, so garbage from one preview is still reclaimed in the next.
     """
     thresholds = gc.get_threshold()
+    # Collect once first: garbage cycles frozen with the heap would stay until the end (measured: the
+    # dev stack's peak grew from 195 to 219 MiB without this collection, and is 196 MiB with it).
+    gc.collect()
     gc.freeze()
     gc.set_threshold(*PROGRAM_GC_THRESHOLDS)
     try:
