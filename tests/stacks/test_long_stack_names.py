@@ -3,7 +3,7 @@
 import shutil
 from pathlib import Path
 
-from mlops_tools.preview import load_stack_config, preview_stack
+from mlops_tools.engine.preview import load_stack_config, preview_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG = "team-recommendations-staging-eu-west"
