@@ -134,13 +134,20 @@ def _qualify(key: str, project: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
-def _namespace_problem(key: str, raw_key: str, source: str) -> Optional[str]:
+def _namespace_problem(key: str, raw_key: str, source: str, project: str, declared: set[str]) -> Optional[str]:
+    """Why Pulumi would hand this key to nobody; None when some reader exists.
+
+    A key without a namespace lands in the project's namespace, which a program may read, so it is
+    accepted unless its name is one of this program's `mlops:` keys (then it is surely a slip).
+    """
     namespace, _, name = key.partition(":")
-    if namespace in KNOWN_NAMESPACES:
-        return None
     if ":" not in raw_key:
-        return (f"{source}: {raw_key!r} has no namespace, so Pulumi files it under the project's ({namespace}:), "
-                f"where this program never reads it: did you mean {NAMESPACE}:{raw_key}?")
+        if f"{NAMESPACE}:{raw_key}" in declared:
+            return (f"{source}: {raw_key!r} has no namespace, so Pulumi files it under the project's ({namespace}:), "
+                    f"where this program never reads it: did you mean {NAMESPACE}:{raw_key}?")
+        return None
+    if namespace in KNOWN_NAMESPACES or namespace == project:
+        return None
     close = difflib.get_close_matches(namespace, KNOWN_NAMESPACES, n=1)
     hint = f" (did you mean {close[0]}:{name}?)" if close else ""
     return f"{source}: {key!r}: unknown config namespace {namespace!r}{hint}; known: {', '.join(KNOWN_NAMESPACES)}"
@@ -265,12 +272,13 @@ def load_stack_files(root: Path, stack: str, overrides: Iterable[str] = ()) -> t
 
     parsed: dict[str, Any] = {}
     secret_keys: list[str] = []
+    declared = {str(key) for key in _config_section(project_doc, "Pulumi.yaml")}
     for key, spec in _config_section(project_doc, "Pulumi.yaml").items():
         if isinstance(spec, dict) and "default" in spec:
             parsed[_qualify(str(key), project)] = spec["default"]
     for raw_key, value in _config_section(stack_doc, stack_file.name).items():
         key = _qualify(str(raw_key), project)
-        problem = _namespace_problem(key, str(raw_key), stack_file.name)
+        problem = _namespace_problem(key, str(raw_key), stack_file.name, project, declared)
         if problem:
             problems.append(problem)
             continue
@@ -291,7 +299,7 @@ def load_stack_files(root: Path, stack: str, overrides: Iterable[str] = ()) -> t
         try:
             top, path = _top_key(raw_key, source)
             key = _qualify(top, project)
-            problem = _namespace_problem(key, top, source)
+            problem = _namespace_problem(key, top, source, project, declared)
             if problem:
                 problems.append(problem)
                 continue
