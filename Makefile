@@ -17,7 +17,7 @@ STAMP  := $(VENV)/.requirements-installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/policies/common
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv preview preview-all diff manifests test bench lint-workflows \
+.PHONY: help venv preview preview-all diff cost prices manifests test bench lint-workflows \
         bootstrap-backend dr-status dr-failover dr-failback clean
 
 help: ## list the targets
@@ -39,6 +39,12 @@ preview-all: $(STAMP) ## offline preview of every Pulumi.<stack>.yaml
 
 diff: $(STAMP) ## Markdown plan diff between BASE (default origin/main or main) and the working tree
 	$(PY) -m mlops_tools diff $(if $(BASE),--base $(BASE))
+
+cost: $(STAMP) ## monthly cost estimate of STACK, every resource with price, quantity and assumption (FORMAT=text|json|csv)
+	@$(PY) -m mlops_tools cost --stack $(STACK) --format $(if $(filter $(FORMAT),json csv),$(FORMAT),text) $(foreach c,$(CONFIG),--config '$(c)')
+
+prices: $(STAMP) ## refresh the dated price snapshot (mlops_tools/review/cost/snapshot/) from the AWS, Azure and GCP price APIs
+	$(PY) -m mlops_tools.review.cost.refresh $(ARGS)
 
 manifests: $(STAMP) ## render and validate every Kubernetes manifest of STACK into build/manifests/$(STACK)/
 	$(PY) -m mlops_tools preview --stack $(STACK) --quiet --no-policy

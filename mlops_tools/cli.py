@@ -4,6 +4,7 @@
     preview-all [--format ...]
     diff [--base REF] [--stack S ...]          previews the stacks at REF and in the working tree
     diff OLD.json NEW.json                     compares two plan files
+    cost --stack dev [--format text|json|csv]  the stack's monthly cost estimate, every resource
 
 Exit codes: 0 clean; 1 an unwaived mandatory violation or an expired waiver; 2 the program or its
 config could not be previewed (one message, no traceback).
@@ -75,11 +76,13 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
         violations = [v.to_dict() for v in found]
     outcome = apply_waivers(violations, cfg.waivers, today or dt.date.today())
     plan = build_plan(result, cfg.cloud, pack_dicts, outcome.active, outcome.waived)
+    cost_summary = _attach_cost(plan, stack, cfg.monitoring.monthly_budget_usd)
     out_dir = out_dir or root / "build" / "plan"
     write_plan(plan, out_dir / f"{stack}.json")
 
     if not quiet:
         print(summarize(plan))
+        print("\n" + cost_summary)
     if policies:
         from mlops_tools.reports import render
         if report_format == "text":
@@ -101,6 +104,39 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     if mandatory or outcome.expired:
         print(f"{stack}: {len(mandatory)} unwaived mandatory violation(s), {len(outcome.expired)} expired waiver(s)", file=sys.stderr)
         return 1
+    return 0
+
+
+def _attach_cost(plan: dict[str, Any], stack: str, budget_usd: float) -> str:
+    """Join the cost estimate into the plan (its `cost` section); return the preview's cost lines.
+
+    An idle estimate over the stack's monthlyBudgetUsd is also warned about on stderr (shown even with --quiet).
+    """
+    from mlops_tools.review.cost import cost_section, render_summary
+    from mlops_tools.review.cost.render import budget_warning
+    from mlops_tools.review.cost.snapshot import SnapshotError
+
+    try:
+        plan["cost"] = cost_section(plan, budget_usd=budget_usd)
+    except SnapshotError as error:
+        raise CliError(f"price snapshot: {error}") from None
+    warning = budget_warning(plan["cost"], stack)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return render_summary(plan["cost"], stack)
+
+
+def _cmd_cost(args: argparse.Namespace) -> int:
+    """`make cost`: preview the stack (no policy packs) and print its full cost table."""
+    from mlops_tools.plan import read_plan
+    from mlops_tools.review.cost import render_table
+
+    out_dir = ROOT / "build" / "plan"
+    code = run_preview(ROOT, args.stack, args.config, policies=False, out_dir=out_dir, quiet=True)
+    if code == 2:
+        return code
+    plan = read_plan(out_dir / f"{args.stack}.json")
+    sys.stdout.write(render_table(plan["cost"], args.format, args.stack))
     return 0
 
 
@@ -191,6 +227,12 @@ def parser() -> argparse.ArgumentParser:
     preview_all = sub.add_parser("preview-all", help="preview every Pulumi.<stack>.yaml")
     common(preview_all)
     preview_all.set_defaults(func=_cmd_preview_all)
+
+    cost = sub.add_parser("cost", help="monthly cost estimate of one stack, every resource (from the price snapshot)")
+    cost.add_argument("--stack", default="dev")
+    cost.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="config override, repeatable")
+    cost.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    cost.set_defaults(func=_cmd_cost)
 
     diff = sub.add_parser("diff", help="Markdown plan diff for a pull request")
     diff.add_argument("plans", nargs="*", help="OLD.json NEW.json (instead of --base)")

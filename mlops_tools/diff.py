@@ -19,6 +19,14 @@ from typing import Any, Iterator, Optional
 from mlops_tools.plan import read_plan
 
 
+def cost_delta_section(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The cost estimate's delta for this stack (its own renderer, so the diff layout can change around it)."""
+    from mlops_tools.review.cost import render_cost_delta
+
+    budget = ((new.get("cost") or {}).get("budget") or {}).get("monthlyBudgetUsd")
+    return render_cost_delta(old, new, budget_usd=budget)
+
+
 class DiffError(Exception):
     """The diff cannot be made (a missing plan file, a bad git ref); the message says why."""
 
@@ -160,6 +168,7 @@ def diff_plans(old: dict[str, Any], new: dict[str, Any]) -> str:
             lines += [f"  - `{path}`: {_show(before)} → {_show(after)}" for path, before, after in changes]
         lines.append("")
 
+    lines.append(cost_delta_section(old, new))
     policy = new.get("policy", {})
     violations = policy.get("violations", [])
     mandatory = [v for v in violations if v.get("enforcement") == "mandatory"]
