@@ -44,6 +44,7 @@ cost: $(STAMP) ## monthly cost estimate of STACK, every resource with price, qua
 	@$(PY) -m mlops_tools cost --stack $(STACK) --format $(if $(filter $(FORMAT),json csv),$(FORMAT),text) $(foreach c,$(CONFIG),--config '$(c)')
 
 prices: $(STAMP) ## refresh the dated price snapshot (mlops_tools/review/cost/snapshot/) from the AWS, Azure and GCP price APIs
+	@for s in $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml)); do $(PY) -m mlops_tools preview --stack $$s --quiet --no-policy || exit 2; done
 	$(PY) -m mlops_tools.review.cost.refresh $(ARGS)
 
 manifests: $(STAMP) ## render and validate every Kubernetes manifest of STACK into build/manifests/$(STACK)/
