@@ -37,8 +37,9 @@ def karpenter_node_pool(resource: dict[str, Any], ctx) -> Any:
     priced = sorted((p.usd, t, p) for p, t in priced if p)
     chosen = priced[0][1] if priced else (types[0] if types else "unknown")
     on_demand = ctx.snapshot.price("aws", aws.instance_key(reg, chosen, "on-demand"))
-    vcpu = ((priced[0][2] if priced else None) or on_demand)
-    vcpus = float((vcpu.attributes if vcpu else {}).get("vcpu", 0) or 0)
+    # vCPUs are an attribute of the on-demand product (spot history has none)
+    sources = [p for p in (on_demand, priced[0][2] if priced else None) if p]
+    vcpus = float(next((p.attributes["vcpu"] for p in sources if p.attributes.get("vcpu")), 0))
     limit = _quantity(spec.get("limits", {}).get("cpu", 0))
     maximum = math.floor(limit / vcpus) if vcpus else 0
     nodes = scenarios(0, 0, maximum)

@@ -121,7 +121,8 @@ def render_table(section: dict[str, Any], fmt: str = "text", stack: str = "") ->
     return "\n".join(lines) + "\n"
 
 
-def render_cost_delta(old_plan: dict[str, Any], new_plan: dict[str, Any], budget_usd: Optional[float] = None) -> str:
+def render_cost_delta(old_plan: dict[str, Any], new_plan: dict[str, Any], budget_usd: Optional[float] = None,
+                      snapshot: Any = None) -> str:
     """The PR comment's cost section: monthly delta per scenario and each resource that moves it.
 
     Both sides are estimated here with the same code and snapshot, so the delta is what the plan change costs,
@@ -130,8 +131,8 @@ def render_cost_delta(old_plan: dict[str, Any], new_plan: dict[str, Any], budget
     from mlops_tools.review.cost.estimate import cost_section
 
     stack = new_plan.get("stack") or old_plan.get("stack") or ""
-    old = cost_section(old_plan) if old_plan.get("resources") else None
-    new = cost_section(new_plan, budget_usd=budget_usd)
+    old = cost_section(old_plan, snapshot) if old_plan.get("resources") else None
+    new = cost_section(new_plan, snapshot, budget_usd=budget_usd)
     before = {i["urn"]: i for i in (old or {"items": []})["items"]}
     after = {i["urn"]: i for i in new["items"]}
     old_total = (old or {"monthlyUsd": {s: 0.0 for s in SCENARIOS}})["monthlyUsd"]
