@@ -28,6 +28,14 @@ def _snapshot(section: dict[str, Any]) -> str:
     return ", ".join(f"{cloud} {date}" for cloud, date in sorted(section.get("snapshot", {}).items())) or "no snapshot"
 
 
+def _lower_bound(section: dict[str, Any]) -> str:
+    charges = section.get("charges", {})
+    if not charges.get("unpriced"):
+        return ""
+    return (f" (a lower bound: {charges['unpriced']} of {charges['unpriced'] + charges['priced']} charges "
+            "have no price in the snapshot)")
+
+
 def budget_warning(section: dict[str, Any], stack: str) -> Optional[str]:
     budget = section.get("budget")
     if budget and budget.get("idleOverBudget"):
@@ -44,7 +52,7 @@ def render_summary(section: dict[str, Any], stack: str = "", top: int = 5) -> st
     """The preview's lines: the total per scenario, the largest components, what is not priced, the budget."""
     total = section["monthlyUsd"]
     lines = [f"Monthly cost estimate (USD list prices; snapshot {_snapshot(section)}): idle {usd(total['idle'])}, "
-             f"expected {usd(total['expected'])}, max {usd(total['max'])}"]
+             f"expected {usd(total['expected'])}, max {usd(total['max'])}{_lower_bound(section)}"]
     lines.append(f"Top components (idle / max of {len(section['components'])}):")
     shown = section["components"][:top]
     width = max((len(c["component"]) for c in shown), default=0)
@@ -139,7 +147,7 @@ def render_cost_delta(old_plan: dict[str, Any], new_plan: dict[str, Any], budget
     delta = {s: round(new["monthlyUsd"][s] - old_total[s], 2) for s in SCENARIOS}
     lines = [f"**Monthly cost** (USD list prices, snapshot {_snapshot(new)}): idle {usd(old_total['idle'])} → "
              f"{usd(new['monthlyUsd']['idle'])} ({usd(delta['idle'], True)}), max {usd(old_total['max'])} → "
-             f"{usd(new['monthlyUsd']['max'])} ({usd(delta['max'], True)})", ""]
+             f"{usd(new['monthlyUsd']['max'])} ({usd(delta['max'], True)}){_lower_bound(new)}", ""]
     moved = []
     for urn in sorted(set(before) | set(after)):
         was = before.get(urn, {}).get("monthlyUsd", {s: 0.0 for s in SCENARIOS})
