@@ -40,18 +40,9 @@ def nodes_charges(reg: str, instance_type: str, nodes: dict[str, float], spot: b
     capacity = "spot" if spot else "on-demand"
     charge = hourly(f"{what}: {instance_type} {capacity} node-hours", instance_key(reg, instance_type, capacity), nodes,
                     f"{nodes['idle']:g} node(s) idle (minimum), {nodes['expected']:g} expected, {nodes['max']:g} at maximum, 730 h")
-    notes: dict[str, Any] = {"nodes": nodes, "instanceType": instance_type}
-    on_demand = ctx.snapshot.price(CLOUD, instance_key(reg, instance_type, "on-demand"))
-    spot_price = ctx.snapshot.price(CLOUD, instance_key(reg, instance_type, "spot"))
-    busy = spot_price if spot else on_demand
-    if busy:
-        notes["busyNodeHourUsd"] = busy.usd
-    if spot:
-        notes["spot"] = {"onDemandHourlyUsd": on_demand.usd if on_demand else None,
-                         "spotHourlyUsd": spot_price.usd if spot_price else None,
-                         "savingPercent": round(100 * (1 - spot_price.usd / on_demand.usd), 1)
-                         if on_demand and spot_price and on_demand.usd else None}
-    return [charge], notes
+    on_demand, spot_price = (ctx.snapshot.price(CLOUD, instance_key(reg, instance_type, c)) for c in ("on-demand", "spot"))
+    return [charge], usage.pool_notes(nodes, instance_type, spot, on_demand.usd if on_demand else None,
+                                      spot_price.usd if spot_price else None)
 
 
 def root_volume(reg: str, gb: float, nodes: dict[str, float], what: str) -> Charge:
@@ -108,9 +99,7 @@ def rds_instance(resource, ctx):
 
 def nat_gateway(resource, ctx):
     reg = region(resource, ctx)
-    return [hourly("NAT gateway", f"{reg}/vpc/nat-gateway-hour", 1, "one gateway, 730 h"),
-            monthly("data processed", f"{reg}/vpc/nat-gateway-gb", usage.traffic(usage.NAT_GB),
-                    f"{usage.NAT_GB} GB a month when busy, 0 idle (assumption: docs/cost.md)")]
+    return usage.nat_charges(f"{reg}/vpc/nat-gateway-hour", f"{reg}/vpc/nat-gateway-gb")
 
 
 def eip(resource, ctx):
@@ -155,13 +144,12 @@ def log_group(resource, ctx):
 
 
 def s3_bucket(resource, ctx):
-    return [monthly("S3 Standard storage", f"{region(resource, ctx)}/s3/standard-gb-month", usage.held(usage.OBJECT_STORAGE_GB),
-                    usage.HELD.format(usage.OBJECT_STORAGE_GB) + "; requests and replication transfer not included")]
+    return [usage.held_storage("S3 Standard storage", f"{region(resource, ctx)}/s3/standard-gb-month", usage.OBJECT_STORAGE_GB,
+                               "; requests and replication transfer not included")]
 
 
 def ecr_repository(resource, ctx):
-    return [monthly("image storage", f"{region(resource, ctx)}/ecr/storage-gb-month", usage.held(usage.IMAGES_GB),
-                    usage.HELD.format(usage.IMAGES_GB))]
+    return [usage.held_storage("image storage", f"{region(resource, ctx)}/ecr/storage-gb-month", usage.IMAGES_GB)]
 
 
 def hosted_zone(resource, ctx):

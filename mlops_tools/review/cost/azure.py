@@ -54,15 +54,7 @@ def pool_charges(reg: str, size: str, nodes: dict[str, float], spot: bool, disk_
                monthly("OS disks", f"{reg}/managed-disk/premium-ssd-lrs/{disk_tier(disk_gb)}", nodes,
                        f"one {disk_gb:g} GiB managed OS disk ({disk_tier(disk_gb)}) per node")]
     on_demand, spot_price = (ctx.snapshot.price(CLOUD, vm_key(reg, size, p)) for p in ("on-demand", "spot"))
-    notes: dict[str, Any] = {"nodes": nodes, "instanceType": size}
-    busy = spot_price if spot else on_demand
-    if busy:
-        notes["busyNodeHourUsd"] = busy.usd
-    if spot:
-        notes["spot"] = {"onDemandHourlyUsd": on_demand.usd if on_demand else None,
-                         "spotHourlyUsd": spot_price.usd if spot_price else None,
-                         "savingPercent": round(100 * (1 - spot_price.usd / on_demand.usd), 1) if on_demand and spot_price else None}
-    return charges, notes
+    return charges, usage.pool_notes(nodes, size, spot, on_demand.usd if on_demand else None, spot_price.usd if spot_price else None)
 
 
 def managed_cluster(resource, ctx):
@@ -111,9 +103,7 @@ def postgres_server(resource, ctx):
 
 def nat_gateway(resource, ctx):
     reg = region(resource, ctx)
-    return [hourly("NAT gateway", f"{reg}/nat-gateway/hour", 1, "one gateway, 730 h"),
-            monthly("data processed", f"{reg}/nat-gateway/gb", usage.traffic(usage.NAT_GB),
-                    f"{usage.NAT_GB} GB a month when busy, 0 idle (assumption: docs/cost.md)")]
+    return usage.nat_charges(f"{reg}/nat-gateway/hour", f"{reg}/nat-gateway/gb")
 
 
 def public_ip(resource, ctx):
@@ -161,8 +151,8 @@ def log_workspace(resource, ctx):
 def storage_account(resource, ctx):
     sku = resource["inputs"].get("sku", {}).get("name", "Standard_LRS").lower()
     tier = resource["inputs"].get("accessTier", "Hot").lower()
-    return [monthly(f"blob storage {sku} {tier}", f"{region(resource, ctx)}/blob/{sku}/{tier}-gb-month",
-                    usage.held(usage.OBJECT_STORAGE_GB), usage.HELD.format(usage.OBJECT_STORAGE_GB) + "; operations not included")]
+    return [usage.held_storage(f"blob storage {sku} {tier}", f"{region(resource, ctx)}/blob/{sku}/{tier}-gb-month",
+                               usage.OBJECT_STORAGE_GB, "; operations not included")]
 
 
 def metric_alert(resource, ctx):

@@ -83,14 +83,7 @@ def machine_charges(reg: str, machine: str, nodes: dict[str, float], spot: bool,
         prices = [ctx.snapshot.price(CLOUD, key.rsplit("/", 1)[0] + "/" + kind) for _, key, _ in parts]
         return round(sum(p.usd * per for p, (_, _, per) in zip(prices, parts)), 4) if all(prices) else None
 
-    notes: dict[str, Any] = {"nodes": nodes, "instanceType": machine}
-    on_demand, spot_hour = node_hour("on-demand"), node_hour("spot")
-    if (spot_hour if spot else on_demand) is not None:
-        notes["busyNodeHourUsd"] = spot_hour if spot else on_demand
-    if spot:
-        notes["spot"] = {"onDemandHourlyUsd": on_demand, "spotHourlyUsd": spot_hour,
-                         "savingPercent": round(100 * (1 - spot_hour / on_demand), 1) if on_demand and spot_hour else None}
-    return charges, notes
+    return charges, usage.pool_notes(nodes, machine, spot, node_hour("on-demand"), node_hour("spot"))
 
 
 def pool_nodes(inputs: dict[str, Any]) -> dict[str, float]:
@@ -190,13 +183,12 @@ def crypto_key(resource, ctx):
 
 def bucket(resource, ctx):
     cls = str(resource["inputs"].get("storageClass", "STANDARD")).lower()
-    return [monthly(f"{cls} storage", f"{region(resource, ctx)}/gcs/{cls}-gb-month", usage.held(usage.OBJECT_STORAGE_GB),
-                    usage.HELD.format(usage.OBJECT_STORAGE_GB) + " in the Standard class (lifecycle moves to colder classes not modelled)")]
+    return [usage.held_storage(f"{cls} storage", f"{region(resource, ctx)}/gcs/{cls}-gb-month", usage.OBJECT_STORAGE_GB,
+                               " in that class (lifecycle moves to colder classes not modelled)")]
 
 
 def artifact_repository(resource, ctx):
-    return [monthly("image storage", f"{region(resource, ctx)}/artifact-registry/gb-month", usage.held(usage.IMAGES_GB),
-                    usage.HELD.format(usage.IMAGES_GB))]
+    return [usage.held_storage("image storage", f"{region(resource, ctx)}/artifact-registry/gb-month", usage.IMAGES_GB)]
 
 
 def managed_zone(resource, ctx):

@@ -24,3 +24,30 @@ def held(gb: float) -> dict[str, float]:
 
 def traffic(amount: float) -> dict[str, float]:
     return scenarios(0, amount, amount)
+
+
+def nat_charges(hour_key: str, gb_key: str) -> list:
+    """A NAT gateway on any cloud: the gateway-hours and the data it processes (traffic assumption)."""
+    from mlops_tools.review.cost.model import hourly, monthly
+
+    return [hourly("NAT gateway", hour_key, 1, "one gateway, 730 h"),
+            monthly("data processed", gb_key, traffic(NAT_GB), f"{NAT_GB} GB a month when busy, 0 idle (assumption: docs/cost.md)")]
+
+
+def held_storage(what: str, key: str, gb: float, note: str = ""):
+    """Data held in a bucket, account or registry: the same GB in every scenario (assumption: docs/cost.md)."""
+    from mlops_tools.review.cost.model import monthly
+
+    return monthly(what, key, held(gb), HELD.format(gb) + note)
+
+
+def pool_notes(nodes: dict, instance_type: str, spot: bool, on_demand: "float | None", spot_price: "float | None") -> dict:
+    """What a reviewer reads about a node pool: sizes, the busy node-hour, spot vs on-demand and the saving."""
+    notes: dict = {"nodes": nodes, "instanceType": instance_type}
+    busy = spot_price if spot else on_demand
+    if busy is not None:
+        notes["busyNodeHourUsd"] = busy
+    if spot:
+        notes["spot"] = {"onDemandHourlyUsd": on_demand, "spotHourlyUsd": spot_price,
+                         "savingPercent": round(100 * (1 - spot_price / on_demand), 1) if on_demand and spot_price else None}
+    return notes
