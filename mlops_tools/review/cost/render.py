@@ -118,8 +118,9 @@ def render_table(section: dict[str, Any], fmt: str = "text", stack: str = "") ->
             lines.append(f"    - UNPRICED: {item.get('reason')}")
         if item.get("spot"):
             spot = item["spot"]
-            lines.append(f"    spot {rate(spot['spotHourlyUsd']) if spot['spotHourlyUsd'] is not None else 'not in snapshot'}/h vs "
-                         f"on-demand {rate(spot['onDemandHourlyUsd']) if spot['onDemandHourlyUsd'] is not None else 'not in snapshot'}/h"
+            shown = [f"{rate(spot[k])}/h" if spot[k] is not None else "(price not in the snapshot)"
+                     for k in ("spotHourlyUsd", "onDemandHourlyUsd")]
+            lines.append(f"    spot {shown[0]} vs on-demand {shown[1]}"
                          + (f": {spot['savingPercent']:g}% saving" if spot.get("savingPercent") is not None else ""))
         if "busyNodeHourUsd" in item and item.get("nodes", {}).get("idle") == 0:
             lines.append(f"    scales to zero: idle {usd(0)}; {rate(item['busyNodeHourUsd'])} per node-hour when busy")
