@@ -1,6 +1,6 @@
 """`make prices`: refresh the committed price snapshot from the clouds' price APIs.
 
-    python -m mlops_tools.review.cost.refresh [--plans build/plan] [--cloud aws|azure|gcp ...] [--date YYYY-MM-DD]
+    python -m mlops_tools prices [--plans build/plan] [--cloud aws|azure|gcp ...] [--date YYYY-MM-DD]
 
 Which prices: every key the plans in --plans need (the stacks' regions, instance types, SKUs), plus the keys
 already in the snapshot, plus the on-demand twin of every spot key and every Karpenter candidate type (to show
@@ -90,7 +90,7 @@ def refresh(keys: dict[str, set[str]], snapshot_dir: Path = SNAPSHOT_DIR, today:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlops_tools.review.cost.refresh", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m mlops_tools prices", description=__doc__.split("\n\n")[0])
     parser.add_argument("--plans", default=str(ROOT / "build" / "plan"), help="directory of plan files (make preview-all writes them)")
     parser.add_argument("--cloud", action="append", choices=list(CLOUDS), help="only these clouds (repeatable)")
     args = parser.parse_args(argv)
