@@ -173,3 +173,11 @@ def test_preview_joins_the_cost_section_and_prints_the_total(project, capsys):
     kms = next(i for i in written["cost"]["items"] if i["type"] == "aws:kms/key:Key")
     assert kms["monthlyUsd"]["idle"] == price("us-east-1/kms/key-month")
     assert "Monthly cost estimate (USD list prices; snapshot aws " in out
+
+
+def test_a_rule_that_cannot_model_a_setting_says_so_instead_of_asking_for_a_price():
+    gke_pool = resource("gcp:container/nodePool:NodePool", "odd", {
+        "location": "europe-west4", "autoscaling": {"totalMinNodeCount": 0, "totalMaxNodeCount": 2},
+        "nodeConfig": {"machineType": "z9-weird-4", "spot": True}}, provider=None)
+    item = cost_section(plan(gke_pool, cloud="gcp"))["items"][0]
+    assert item["charges"][0]["unpriced"] == "the shape (vCPU, RAM, GPUs) of z9-weird-4 is not in gcp.SHAPES"

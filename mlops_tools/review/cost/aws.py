@@ -157,10 +157,10 @@ def hosted_zone(resource, ctx):
 
 
 def dynamodb_table(resource, ctx):
-    reg = region(resource, ctx) if resource["type"].endswith("Table") else ctx.provider_region(resource) or region(resource, ctx)
-    if resource["inputs"].get("billingMode", "PAY_PER_REQUEST") != "PAY_PER_REQUEST" and resource["type"].endswith(":Table"):
-        return [Charge("provisioned capacity", f"{reg}/dynamodb/provisioned", scenarios(1, 1, 1),
-                       "provisioned tables are not modelled")]
+    reg = region(resource, ctx)  # a replica's provider is the DR region's
+    if resource["inputs"].get("billingMode", "PAY_PER_REQUEST") != "PAY_PER_REQUEST":
+        return [Charge("provisioned capacity", f"{reg}/dynamodb/provisioned", scenarios(1, 1, 1), "provisioned read/write units",
+                       reason="provisioned-capacity tables are not modelled (the stacks use on-demand)")]
     return [monthly("storage", f"{reg}/dynamodb/storage-gb-month", usage.held(usage.ONLINE_STORE_GB),
                     usage.HELD.format(usage.ONLINE_STORE_GB)),
             monthly("write requests (millions)", f"{reg}/dynamodb/write-request-million",

@@ -56,7 +56,7 @@ class Context:
         charge.cloud = cloud
         charge.price = self.snapshot.price(cloud, charge.key)
         if charge.price is None:
-            charge.reason = f"price {cloud}:{charge.key} is not in the snapshot (run `make prices` to fetch it)"
+            charge.reason = charge.reason or f"price {cloud}:{charge.key} is not in the snapshot (run `make prices` to fetch it)"
         return charge
 
 

@@ -69,8 +69,8 @@ def machine_charges(reg: str, machine: str, nodes: dict[str, float], spot: bool,
     found = shape(machine)
     span = f"{nodes['idle']:g} node(s) idle (minimum), {nodes['expected']:g} expected, {nodes['max']:g} at maximum, 730 h"
     if found is None:
-        return [Charge(f"{machine} {capacity} nodes", f"{reg}/compute/{machine}/{capacity}", nodes,
-                       "machine shape not known offline")], {"nodes": nodes, "instanceType": machine}
+        return [Charge(f"{machine} {capacity} nodes", f"{reg}/compute/{machine}/{capacity}", nodes, span,
+                       reason=f"the shape (vCPU, RAM, GPUs) of {machine} is not in gcp.SHAPES")], {"nodes": nodes, "instanceType": machine}
     cores, ram, gpus, gpu = found
     family = machine.split("-")[0]
     parts = [(f"{machine}: {cores} vCPU {capacity}", f"{reg}/compute/{family}/core-hour/{capacity}", cores),
