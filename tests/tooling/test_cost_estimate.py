@@ -181,3 +181,54 @@ def test_a_rule_that_cannot_model_a_setting_says_so_instead_of_asking_for_a_pric
         "nodeConfig": {"machineType": "z9-weird-4", "spot": True}}, provider=None)
     item = cost_section(plan(gke_pool, cloud="gcp"))["items"][0]
     assert item["charges"][0]["unpriced"] == "the shape (vCPU, RAM, GPUs) of z9-weird-4 is not in gcp.SHAPES"
+
+
+def entry(usd):
+    return {"usd": usd, "unit": "u", "source": "s", "date": "d"}
+
+
+def test_azure_spot_pool_prices_vm_hours_and_os_disks_and_the_saving():
+    pool = resource("azure-native:containerservice:AgentPool", "training-cpu-spot-0", {
+        "vmSize": "Standard_D8s_v5", "count": 0, "minCount": 0, "maxCount": 4, "scaleSetPriority": "Spot",
+        "osDiskSizeGB": 100}, provider=None)
+    cluster = resource("azure-native:containerservice:ManagedCluster", "cluster", {
+        "location": "westeurope", "sku": {"tier": "Free"}, "agentPoolProfiles": []}, provider=None)
+    snapshot = Snapshot({"azure": {"date": "2026-01-01", "prices": {
+        "westeurope/vm/Standard_D8s_v5/on-demand": entry(0.4), "westeurope/vm/Standard_D8s_v5/spot": entry(0.08),
+        "westeurope/managed-disk/premium-ssd-lrs/P10": entry(19.71)}}})
+    section = cost_section(plan(pool, cluster, cloud="azure"), snapshot)
+    item = next(i for i in section["items"] if i["name"] == "training-cpu-spot-0")
+    assert item["monthlyUsd"] == {"idle": 0.0, "expected": 0.0, "max": round(4 * 730 * 0.08, 2) + round(4 * 19.71, 2)}
+    assert item["spot"]["savingPercent"] == 80.0 and item["busyNodeHourUsd"] == 0.08
+    assert {"type": "azure-native:containerservice:ManagedCluster",
+            "reason": "Free tier control plane; its node pools are priced on their agent pools", "count": 1} in section["free"]
+
+
+def test_gcp_node_hour_is_composed_from_cores_ram_and_gpu_of_the_machine_shape():
+    pool = resource("gcp:container/nodePool:NodePool", "training-gpu-spot-g2-standard-8", {
+        "location": "europe-west4", "autoscaling": {"totalMinNodeCount": 0, "totalMaxNodeCount": 2},
+        "nodeConfig": {"machineType": "g2-standard-8", "spot": True, "diskSizeGb": 200, "diskType": "pd-balanced"}}, provider=None)
+    prices = {"europe-west4/compute/g2/core-hour/spot": 0.01, "europe-west4/compute/g2/ram-gb-hour/spot": 0.001,
+              "europe-west4/gpu/nvidia-l4/hour/spot": 0.2, "europe-west4/compute/g2/core-hour/on-demand": 0.03,
+              "europe-west4/compute/g2/ram-gb-hour/on-demand": 0.003, "europe-west4/gpu/nvidia-l4/hour/on-demand": 0.6,
+              "europe-west4/pd/pd-balanced-gb-month": 0.1}
+    item = cost_section(plan(pool, cloud="gcp"), Snapshot({"gcp": {"date": "d", "prices": {k: entry(v) for k, v in prices.items()}}}))["items"][0]
+    assert item["busyNodeHourUsd"] == round(8 * 0.01 + 32 * 0.001 + 0.2, 4)
+    assert item["spot"] == {"onDemandHourlyUsd": round(8 * 0.03 + 32 * 0.003 + 0.6, 4), "spotHourlyUsd": 0.312, "savingPercent": 66.7}
+    assert item["monthlyUsd"]["max"] == round(2 * 730 * 8 * 0.01, 2) + round(2 * 730 * 32 * 0.001, 2) + round(2 * 730 * 0.2, 2) + 2 * 200 * 0.1
+
+
+def test_gcp_regional_cloud_sql_uses_the_regional_skus_and_a_replica_takes_its_primarys_disk():
+    primary = resource("gcp:sql/databaseInstance:DatabaseInstance", "tracking-db", {
+        "name": "db", "region": "europe-west4", "settings": {"tier": "db-custom-2-7680", "availabilityType": "REGIONAL",
+                                                            "diskSize": 100, "diskType": "PD_SSD"}}, provider=None)
+    replica = resource("gcp:sql/databaseInstance:DatabaseInstance", "dr-db", {
+        "name": "db-dr", "region": "europe-west1", "masterInstanceName": "db",
+        "settings": {"tier": "db-custom-2-7680", "availabilityType": "ZONAL", "diskType": "PD_SSD"}}, provider=None)
+    section = cost_section(plan(primary, replica, cloud="gcp"), Snapshot({"gcp": {"date": "d", "prices": {}}}))
+    keys = {i["name"]: [c["priceKey"] for c in i["charges"]] for i in section["items"]}
+    assert keys["tracking-db"] == ["europe-west4/cloud-sql/postgres-enterprise/core-hour/regional",
+                                   "europe-west4/cloud-sql/postgres-enterprise/ram-gb-hour/regional",
+                                   "europe-west4/cloud-sql/ssd-gb-month/regional"]
+    disk = next(c for i in section["items"] if i["name"] == "dr-db" for c in i["charges"] if "ssd-gb-month" in c["priceKey"])
+    assert disk["quantity"]["idle"] == 100 and disk["priceKey"].startswith("europe-west1/")
