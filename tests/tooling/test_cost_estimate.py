@@ -202,6 +202,9 @@ def test_azure_spot_pool_prices_vm_hours_and_os_disks_and_the_saving():
     assert item["spot"]["savingPercent"] == 80.0 and item["busyNodeHourUsd"] == 0.08
     assert {"type": "azure-native:containerservice:ManagedCluster",
             "reason": "Free tier control plane; its node pools are priced on their agent pools", "count": 1} in section["free"]
+    pool["inputs"]["osDiskType"] = "Ephemeral"  # lives on the VM's cache disk: no managed disk is billed
+    item = next(i for i in cost_section(plan(pool, cluster, cloud="azure"), snapshot)["items"] if i["name"] == "training-cpu-spot-0")
+    assert [c["what"] for c in item["charges"]] == ["Standard_D8s_v5 spot node-hours"]
 
 
 def test_gcp_node_hour_is_composed_from_cores_ram_and_gpu_of_the_machine_shape():

@@ -47,12 +47,16 @@ def load_balancer_hour(reg: str) -> Charge:
     return hourly("standard load balancer", f"{reg}/load-balancer/standard-first-5-rules-hour", 1, "one load balancer, up to 5 rules, 730 h")
 
 
-def pool_charges(reg: str, size: str, nodes: dict[str, float], spot: bool, disk_gb: float, ctx) -> tuple[list[Charge], dict[str, Any]]:
+def pool_charges(reg: str, pool: dict[str, Any], nodes: dict[str, float], ctx) -> tuple[list[Charge], dict[str, Any]]:
+    """An AKS pool (agent pool resource or a cluster's agentPoolProfiles entry): VM hours and managed OS disks."""
+    size, spot = pool.get("vmSize", ""), pool.get("scaleSetPriority") == "Spot"
     priority = "spot" if spot else "on-demand"
     charges = [hourly(f"{size} {priority} node-hours", vm_key(reg, size, priority), nodes,
-                      f"{nodes['idle']:g} node(s) idle (minimum), {nodes['expected']:g} expected, {nodes['max']:g} at maximum, 730 h"),
-               monthly("OS disks", f"{reg}/managed-disk/premium-ssd-lrs/{disk_tier(disk_gb)}", nodes,
-                       f"one {disk_gb:g} GiB managed OS disk ({disk_tier(disk_gb)}) per node")]
+                      f"{nodes['idle']:g} node(s) idle (minimum), {nodes['expected']:g} expected, {nodes['max']:g} at maximum, 730 h")]
+    if pool.get("osDiskType", "Managed") != "Ephemeral":  # ephemeral OS disks live on the VM's cache: no disk charge
+        disk_gb = float(pool.get("osDiskSizeGB", 128))
+        charges.append(monthly("OS disks", f"{reg}/managed-disk/premium-ssd-lrs/{disk_tier(disk_gb)}", nodes,
+                               f"one {disk_gb:g} GiB managed OS disk ({disk_tier(disk_gb)}) per node"))
     on_demand, spot_price = (ctx.snapshot.price(CLOUD, vm_key(reg, size, p)) for p in ("on-demand", "spot"))
     return charges, usage.pool_notes(nodes, size, spot, on_demand.usd if on_demand else None, spot_price.usd if spot_price else None)
 
@@ -67,8 +71,7 @@ def managed_cluster(resource, ctx):
     for profile in inputs.get("agentPoolProfiles", []):
         count = profile.get("count", 0)
         nodes = scenarios(profile.get("minCount", count), count, profile.get("maxCount", count))
-        pool, notes = pool_charges(reg, profile.get("vmSize", ""), nodes, profile.get("scaleSetPriority") == "Spot",
-                                   float(profile.get("osDiskSizeGB", 128)), ctx)
+        pool, notes = pool_charges(reg, profile, nodes, ctx)
         charges += pool
     if not charges:
         return "Free tier control plane; its node pools are priced on their agent pools"
@@ -79,8 +82,7 @@ def agent_pool(resource, ctx):
     inputs = resource["inputs"]
     count = inputs.get("count", 0)
     nodes = scenarios(inputs.get("minCount", count), count, inputs.get("maxCount", count))
-    return pool_charges(default_region(ctx), inputs.get("vmSize", ""), nodes, inputs.get("scaleSetPriority") == "Spot",
-                        float(inputs.get("osDiskSizeGB", 128)), ctx)
+    return pool_charges(default_region(ctx), inputs, nodes, ctx)
 
 
 def postgres_server(resource, ctx):
