@@ -8,6 +8,7 @@ STACK  ?= dev
 FORMAT ?= text
 BASE   ?=
 CONFIG ?=
+export CONFIG  # read by the recipe from the environment, so values with spaces or quotes arrive whole
 REGION ?=
 ARGS   ?=
 
@@ -17,7 +18,7 @@ STAMP  := $(VENV)/.requirements-installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/policies/common
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv preview preview-all diff cost prices manifests test bench lint-workflows \
+.PHONY: help venv preview preview-all diff cost prices architecture manifests test bench lint-workflows \
         bootstrap-backend dr-status dr-failover dr-failback clean
 
 help: ## list the targets
@@ -32,7 +33,7 @@ $(STAMP): requirements.txt
 venv: $(STAMP) ## create or refresh .venv from requirements.txt
 
 preview: $(STAMP) ## offline preview of STACK (default dev) with the policy packs; writes build/plan/$(STACK).json
-	$(PY) -m mlops_tools preview --stack $(STACK) --format $(FORMAT) $(foreach c,$(CONFIG),--config '$(c)')
+	$(PY) -m mlops_tools preview --stack $(STACK) --format $(FORMAT) --configs "$$CONFIG"
 
 preview-all: $(STAMP) ## offline preview of every Pulumi.<stack>.yaml
 	$(PY) -m mlops_tools preview-all --format $(FORMAT)
@@ -41,37 +42,41 @@ diff: $(STAMP) ## Markdown plan diff between BASE (default origin/main or main) 
 	$(PY) -m mlops_tools diff $(if $(BASE),--base $(BASE))
 
 cost: $(STAMP) ## monthly cost estimate of STACK, every resource with price, quantity and assumption (FORMAT=text|json|csv)
-	@$(PY) -m mlops_tools cost --stack $(STACK) --format $(if $(filter $(FORMAT),json csv),$(FORMAT),text) $(foreach c,$(CONFIG),--config '$(c)')
+	@$(PY) -m mlops_tools cost --stack $(STACK) --format $(if $(filter $(FORMAT),json csv),$(FORMAT),text) --configs "$$CONFIG"
 
 prices: $(STAMP) ## refresh the dated price snapshot (mlops_tools/review/cost/snapshot/) from the AWS, Azure and GCP price APIs
 	@for s in $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml)); do $(PY) -m mlops_tools preview --stack $$s --quiet --no-policy || exit 2; done
-	$(PY) -m mlops_tools.review.cost.refresh $(ARGS)
+	$(PY) -m mlops_tools prices $(ARGS)
+
+architecture: $(STAMP) ## regenerate the architecture picture in README.md from the dev stack's plan
+	$(PY) -m mlops_tools preview --stack dev --quiet --no-policy
+	$(PY) -m mlops_tools architecture --stack dev --write README.md
 
 manifests: $(STAMP) ## render and validate every Kubernetes manifest of STACK into build/manifests/$(STACK)/
 	$(PY) -m mlops_tools preview --stack $(STACK) --quiet --no-policy
-	$(PY) -m mlops_tools.manifests --stack $(STACK)
+	$(PY) -m mlops_tools manifests --stack $(STACK)
 
 test: $(STAMP) ## the whole suite: every stack file previewed with every policy pack and its manifests validated
 	$(PY) -m pytest -n 2 --dist loadscope
 
 bench: $(STAMP) ## preview seconds and peak memory per stack and per resource
-	$(PY) -m mlops_tools.bench
+	$(PY) -m mlops_tools bench
 
 lint-workflows: $(STAMP) ## validate .github/workflows against the GitHub workflow schema and our rules
-	$(PY) -m mlops_tools.lint_workflows
+	$(PY) -m mlops_tools lint-workflows
 
 bootstrap-backend: $(STAMP) ## create the S3 state bucket and KMS key for self-managed state (REGION=...)
 	@test -n "$(REGION)" || { echo "usage: make bootstrap-backend REGION=<aws region> [ARGS=...]" >&2; exit 2; }
-	$(PY) -m mlops_tools.bootstrap --region $(REGION) $(ARGS)
+	$(PY) -m mlops_tools bootstrap-backend --region $(REGION) $(ARGS)
 
 dr-status: $(STAMP) ## replication health of STACK against its RPO
-	$(PY) -m mlops_tools.dr status --stack $(STACK) $(ARGS)
+	$(PY) -m mlops_tools dr status --stack $(STACK) $(ARGS)
 
 dr-failover: $(STAMP) ## promote the DR replicas of STACK and repoint the tracking database (asks first)
-	$(PY) -m mlops_tools.dr failover --stack $(STACK) $(ARGS)
+	$(PY) -m mlops_tools dr failover --stack $(STACK) $(ARGS)
 
 dr-failback: $(STAMP) ## return STACK to its primary region after a failover (asks first)
-	$(PY) -m mlops_tools.dr failback --stack $(STACK) $(ARGS)
+	$(PY) -m mlops_tools dr failback --stack $(STACK) $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf build

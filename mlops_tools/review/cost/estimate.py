@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any, Callable, Iterable, Optional
 
-from mlops_tools.plan import component_of
+from mlops_tools.engine.plan import component_of
 from mlops_tools.review.cost import aws, azure, gcp, kubernetes
 from mlops_tools.review.cost.model import FREE, SCENARIOS, Charge, Item, money
 from mlops_tools.review.cost.snapshot import Snapshot, load_snapshot

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from mlops_tools.plan import read_plan
+from mlops_tools.engine.plan import read_plan
 from mlops_tools.review.cost.estimate import price_keys
 from mlops_tools.review.cost.snapshot import CLOUDS, SNAPSHOT_DIR, load_snapshot, read_snapshot_file, write_snapshot_file
 
