@@ -34,8 +34,7 @@ from typing import Any, Optional
 from mlops_tools.cmdline import EXIT_CONFIG, EXIT_INTERNAL, EXIT_POLICY
 
 ROOT = Path(__file__).resolve().parent.parent
-# Commands that end without interpreter teardown under `python -m mlops_tools` (engine/runtime.py
-# exit_now): they write files only with write_text, and their pack processes are stopped by then.
+# End without interpreter teardown (engine/runtime.py exit_now): files written, packs stopped by then.
 FAST_EXIT_COMMANDS = ("preview", "preview-all")
 REPORT_EXTENSIONS = {"json": "json", "sarif": "sarif", "junit": "xml"}
 
@@ -63,42 +62,22 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
                 details: bool = False, all_packs: bool = False) -> int:
     """Preview one stack, run the packs, apply waivers, write the plan (and report); return the exit code.
 
-    The packs start booting before the program runs (they are separate processes) and analyse its
-    resources after it; `all_packs` runs every pack instead of those selection.py picks.
+    Packs boot while the program runs; `all_packs` runs every pack, not only those selection.py picks.
     """
     from contextlib import nullcontext
 
     if policies:
         from mlops_tools.policy.runner import PolicyPackError, PolicyPacks, discover_packs
-        from mlops_tools.policy.selection import boot_first
+        from mlops_tools.policy.selection import boot_first, stack_cloud_hint
         try:
             packs: Any = PolicyPacks(discover_packs(root / "policies"), policy_config,
-                                     boot_now=None if all_packs else boot_first(_cloud_hint(root, stack, overrides)))
+                                     boot_now=None if all_packs else boot_first(stack_cloud_hint(root, stack, overrides)))
         except PolicyPackError as error:
             raise CliError(str(error)) from None
     with packs if policies else nullcontext():
         return _preview_with(root, stack, overrides, packs if policies else None, today=today, out_dir=out_dir,
                              report_format=report_format, quiet=quiet, details=details,
                              all_packs=all_packs)
-
-
-def _cloud_hint(root: Path, stack: str, overrides: list[str]) -> Optional[str]:
-    """The stack's `mlops:cloud`, read straight from its file or --config, only to pick which packs boot first.
-
-    Cheap on purpose (no pulumi import): the packs start before the config is validated. A wrong or
-    missing value costs only time; the config model reports bad values afterwards.
-    """
-    import yaml
-
-    for override in reversed(overrides):
-        if override.split("=", 1)[0].strip() == "mlops:cloud" and "=" in override:
-            return override.split("=", 1)[1].strip()
-    try:
-        doc = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text())
-    except (OSError, yaml.YAMLError):
-        return None
-    value = (doc.get("config") or {}).get("mlops:cloud") if isinstance(doc, dict) else None
-    return value if isinstance(value, str) else None
 
 
 def _preview_with(root: Path, stack: str, overrides: list[str], packs: Any, *, today: Optional[dt.date],

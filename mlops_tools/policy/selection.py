@@ -15,6 +15,7 @@ pack's time goes. Without a declaration covering every policy the pack serves, i
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 ALWAYS_RUN_PROVIDERS = frozenset({"kubernetes"})
@@ -48,6 +49,27 @@ def boot_first(cloud: Optional[str]) -> Callable[[Optional[str]], bool]:
     def boot_now(provider: Optional[str]) -> bool:
         return expected is None or provider is None or pack_runs(provider, expected)
     return boot_now
+
+
+def stack_cloud_hint(root: Path, stack: str, overrides: Iterable[str] = ()) -> Optional[str]:
+    """The stack's `mlops:cloud`, read straight from Pulumi.<stack>.yaml or a KEY=VALUE override.
+
+    Cheap on purpose (YAML only, no pulumi import): the packs start before the config is validated.
+    Only `boot_first` uses it; a wrong or missing value costs time, and the config model reports
+    bad values afterwards.
+    """
+    import yaml
+
+    for override in reversed(list(overrides)):
+        key, _, value = override.partition("=")
+        if key.strip() == "mlops:cloud" and value:
+            return value.strip()
+    try:
+        doc = yaml.safe_load((Path(root) / f"Pulumi.{stack}.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    value = (doc.get("config") or {}).get("mlops:cloud") if isinstance(doc, dict) else None
+    return value if isinstance(value, str) else None
 
 
 class _Matcher:

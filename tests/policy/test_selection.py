@@ -122,3 +122,12 @@ def test_a_policy_config_naming_a_deferred_packs_policy_is_still_valid():
     with PolicyPacks(PACKS, config, boot_now=lambda provider: provider in ("aws", "kubernetes")) as packs:
         ran, _ = packs.analyze(RESOURCES, all_packs=False)
     assert [p.name for p in ran] == ["mlops-aws", "mlops-kubernetes"]
+
+
+def test_the_boot_hint_reads_the_stack_file_and_overrides(tmp_path):
+    from mlops_tools.policy.selection import stack_cloud_hint
+
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  mlops:cloud: gcp\n")
+    assert stack_cloud_hint(tmp_path, "dev") == "gcp"
+    assert stack_cloud_hint(tmp_path, "dev", ["mlops:cloud=azure"]) == "azure"
+    assert stack_cloud_hint(tmp_path, "missing") is None
