@@ -110,7 +110,7 @@ def test_status_flags_an_image_missing_from_the_dr_region(outputs_file, capsys):
     clients("ecr", DR_REGION).batch_delete_image(repositoryName="mlops-prod/models", imageIds=[{"imageTag": "v1"}])
     code, out, _ = run(capsys, "status", "--stack", "prod", "--outputs-file", str(path), "--json")
     (images,) = [c for c in json.loads(out)["checks"] if c["area"] == "images" and "models" in c["detail"]]
-    assert images["status"] == "WARN" and "not yet in us-west-2" in images["detail"]  # pushed seconds ago
+    assert images["status"] == "AT RISK" and "not yet in us-west-2" in images["detail"]  # pushed seconds ago
     assert code == 0
 
 
@@ -118,7 +118,7 @@ def test_status_without_a_replica(outputs_file, capsys):
     path, _ = outputs_file(replica=False, lag_seconds=None)
     code, out, _ = run(capsys, "status", "--stack", "prod", "--outputs-file", str(path))
     assert code == 1
-    assert "FAIL  database      replica mlops-prod-tracking-replica not found in us-west-2" in out
+    assert "FAIL    database      replica mlops-prod-tracking-replica not found in us-west-2" in out
 
 
 # ------------------------------------------------------------------ failover
