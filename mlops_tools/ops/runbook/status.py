@@ -58,3 +58,18 @@ def report(target: Any, checks: list[Check], as_json: bool) -> int:
         print(f"overall: {verdict}")
     log.info("overall: %s", verdict)
     return EXIT_FAILED if verdict == "UNHEALTHY" else EXIT_OK
+
+
+def lag_check(area: str, subject: str, lag: float | None, rpo_seconds: int) -> Check:
+    """The verdict on one measured replication lag against the RPO: past it FAIL, past half of it or unknown
+    AT RISK (the next spike would breach it, or it cannot be bounded), else OK."""
+    if lag is None:
+        return Check(area, WARN, f"{subject}: no replication-lag datapoint in the last 10 minutes; "
+                                 "data loss cannot be bounded")
+    if lag < 0:
+        return Check(area, FAIL, f"{subject}: reports lag {lag:g}: replication is stopped")
+    if lag > rpo_seconds:
+        return Check(area, FAIL, f"{subject}: lag {lag:g} s exceeds the RPO of {rpo_seconds} s")
+    if lag > rpo_seconds / 2:
+        return Check(area, WARN, f"{subject}: lag {lag:g} s, over half the RPO of {rpo_seconds} s")
+    return Check(area, OK, f"{subject}: lag {lag:g} s (RPO {rpo_seconds} s)")
