@@ -15,7 +15,11 @@ import datetime as dt
 import logging
 import sys
 import time
+import warnings
 from typing import Any, Callable, Optional, Sequence
+
+# google.api_core warns on every start about a Python end of life two years out; not the operator's concern.
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core\.")
 
 from mlops_tools.ops.common import run_main
 from mlops_tools.ops.gcp.dr.calls import GcpCalls, describe_failure

@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import warnings
 from typing import Any, Callable, Optional
 
-# google.api_core warns on every start about a Python end of life two years out; not the operator's concern.
-warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core\..*")
-
-from googleapiclient.errors import HttpError  # noqa: E402
+from googleapiclient.errors import HttpError
 
 from mlops_tools.ops.gcp.dr.target import APP_PROFILE, DR_CLUSTER_SUFFIX, GcpTarget
 
