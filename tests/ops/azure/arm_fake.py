@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from azure.core.pipeline.transport import RequestsTransport
+
 SUB = "00000000-0000-4000-8000-000000000000"
 REGION, DR_REGION = "westeurope", "northeurope"
 GROUP, DR_GROUP = "mlops-azure-prod-rg", "mlops-azure-prod-dr-rg"
@@ -205,3 +207,14 @@ class Arm:
 
 def not_found(path: str) -> tuple[int, Any, dict[str, str]]:
     return 404, {"error": {"code": "ResourceNotFound", "message": f"The Resource '{path}' was not found."}}, {}
+
+
+class NoSleepTransport(RequestsTransport):
+    """The SDK's own HTTP transport; its retry and LRO-polling sleeps are recorded instead of slept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slept: list[float] = []
+
+    def sleep(self, duration: float) -> None:
+        self.slept.append(duration)

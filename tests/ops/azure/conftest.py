@@ -7,23 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from azure.core.pipeline.transport import RequestsTransport
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ops: local_http
 
 from arm_fake import Arm, prod_outputs  # noqa: E402
 from local_http import LocalApi  # noqa: E402
-
-
-class NoSleepTransport(RequestsTransport):
-    """The SDK's own HTTP transport; its retry and LRO-polling sleeps are recorded instead of slept."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.slept: list[float] = []
-
-    def sleep(self, duration: float) -> None:
-        self.slept.append(duration)
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,7 @@ import pytest
 from mlops_tools.ops.azure.dr import AzureDr
 from mlops_tools.ops.runbook import cli
 
-from arm_fake import PRIMARY, REPLICA, WRITER
-from conftest import NoSleepTransport
+from arm_fake import PRIMARY, REPLICA, WRITER, NoSleepTransport
 
 NOW = dt.datetime(2026, 12, 5, 6, 0, tzinfo=dt.timezone.utc)
 
