@@ -8,7 +8,7 @@ is not done yet, so a re-run after an interruption continues and a re-run after 
 
 The seam: a cloud supplies only its calls, as one `CloudRunbook` object (`ops/aws/dr`, `ops/azure/dr`,
 `ops/gcp/dr`), and calls `cli.main(argv, TheirCloud(), now)`. A cloud that turns the state it finds into a
-plan of `Action`s (`plan`) gets `--dry-run` for free (`supports_dry_run = True`; Azure and GCP do).
+plan of `Action`s (`plan`) gets `--dry-run` for free (`supports_dry_run = True`; all three do).
 `dispatch` picks the cloud from the stack file's `mlops:cloud`, so `make dr-status STACK=<any stack>` works.
 """
 
