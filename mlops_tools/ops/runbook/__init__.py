@@ -18,11 +18,11 @@ import datetime as dt
 import logging
 from typing import Any, Callable, Protocol
 
-from mlops_tools.ops.runbook.plan import Action, execute
+from mlops_tools.ops.runbook.plan import Action, Run, execute
 from mlops_tools.ops.runbook.status import AT_RISK, FAIL, OK, WARN, Check, guarded, lag_check, overall, report
 from mlops_tools.ops.runbook.steps import Wait, confirm, log, print_objectives
 
-__all__ = ["AT_RISK", "FAIL", "OK", "WARN", "Action", "Check", "execute", "CloudRunbook", "Wait", "confirm", "guarded", "lag_check", "log", "overall",
+__all__ = ["AT_RISK", "FAIL", "OK", "WARN", "Action", "Check", "Run", "execute", "CloudRunbook", "Wait", "confirm", "guarded", "lag_check", "log", "overall",
            "print_objectives", "report"]
 
 

@@ -9,10 +9,11 @@ crash skips what already happened), and the destructive ones ask first (`confirm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
 
-from mlops_tools.ops.runbook.steps import confirm, log
+from mlops_tools.ops.common import OpsError
+from mlops_tools.ops.runbook.steps import Wait, confirm, log
 
 
 @dataclass(frozen=True)
@@ -37,3 +38,40 @@ def execute(actions: Sequence[Action], *, stack: str, dry_run: bool, assume_yes:
         action.run()
         log.info("done: %s", action.description)
     return True
+
+
+@dataclass
+class Run:
+    """One failover or failback run, whatever the cloud: the cloud's calls, the engine's waiting, the operator's
+    options, the start time the RTO is measured from, and the guard every promotion passes (`bounded_lag`)."""
+
+    calls: Any
+    wait: Wait
+    assume_yes: bool
+    accept_data_loss: bool = False
+    max_switch_lag_seconds: float = 60.0
+    dry_run: bool = False
+    started: Optional[float] = field(default=None)
+
+    def __post_init__(self) -> None:
+        self.started = self.wait.clock() if self.started is None else self.started
+
+    def elapsed(self) -> float:
+        return self.wait.clock() - (self.started or 0.0)
+
+    def carry_out(self, actions: Sequence[Action], stack: str) -> bool:
+        return execute(actions, stack=stack, dry_run=self.dry_run, assume_yes=self.assume_yes)
+
+    def bounded_lag(self, name: str, lag: Optional[float], limit: float, purpose: str) -> Optional[float]:
+        """Promote only a replica whose data loss is known and within `limit`, unless --accept-data-loss."""
+        log.info("replication lag of %s: %s", name, "no data" if lag is None else f"{lag:g} s")
+        problem = None
+        if lag is None:
+            problem = f"no replication-lag datapoint for {name} in the last 10 minutes: data loss cannot be bounded"
+        elif lag < 0 or lag > limit:
+            problem = f"{name} lags {lag:g} s, beyond the {purpose} of {limit:g} s"
+        if problem:
+            if not self.accept_data_loss:
+                raise OpsError(f"{problem}; re-run with --accept-data-loss to promote anyway")
+            log.warning("proceeding despite: %s (--accept-data-loss)", problem)
+        return lag

@@ -77,7 +77,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(capsys, google, outputs_fil
     lines = [line.strip() for line in out.splitlines()]
     assert lines[0] == "plan for stack gcp-prod (dry run, nothing changed):"
     assert lines[1] == f"1. promote Cloud SQL replica {REPLICA} to a standalone primary  [asks first]"
-    assert lines[2].startswith(f"2. turn on backups, point-in-time recovery")
+    assert lines[2].startswith("2. turn on backups, point-in-time recovery")
     assert lines[3] == f"3. repoint {RECORD} from ['{PRIMARY_IP}'] to {REPLICA_IP} ({REPLICA})"
     assert lines[4] == "4. route the online store's Bigtable app profile to the DR cluster only"
     assert not google.calls("POST") and not google.calls("PATCH")

@@ -10,28 +10,21 @@ done yet into a plan of actions (`runbook.plan`), so a re-run after a crash cont
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from typing import Optional
 
 from mlops_tools.cmdline import EXIT_OK
 from mlops_tools.ops.azure.dr.calls import AzureCalls, dr_redis_database_id
 from mlops_tools.ops.azure.dr.status import is_replica, role
 from mlops_tools.ops.common import OpsError
-from mlops_tools.ops.runbook import Action, Wait, execute, log, print_objectives
+from mlops_tools.ops.runbook import Action, Run, log, print_objectives
 
 
-@dataclass
-class AzureRunbook:
-    azure: AzureCalls
-    wait: Wait
-    assume_yes: bool
-    accept_data_loss: bool = False
-    max_switch_lag_seconds: float = 60.0
-    dry_run: bool = False
-    started: Optional[float] = field(default=None)
+class AzureRunbook(Run):
+    """One Azure run: `calls` is the run's `AzureCalls`."""
 
-    def __post_init__(self) -> None:
-        self.started = self.wait.clock() if self.started is None else self.started
+    @property
+    def azure(self) -> AzureCalls:
+        return self.calls
 
     def _wait_primary(self, group: str, name: str) -> None:
         def promoted() -> bool:
@@ -57,20 +50,6 @@ class AzureRunbook:
                        f"{target.writer_host} moves to it", lambda: self.azure.promote(group, name, option),
                        question=f"promote {name} to be the tracking database of stack {target.stack} ({why})"),
                 wait]
-
-    def _lag(self, group: str, name: str, limit: float, purpose: str) -> Optional[float]:
-        lag = self.azure.replica_lag_seconds(group, name)
-        log.info("%s lag of %s: %s", "physical replication", name, "no data" if lag is None else f"{lag:g} s")
-        problem = None
-        if lag is None:
-            problem = f"no replication-lag datapoint for {name} in the last 10 minutes: data loss cannot be bounded"
-        elif lag < 0 or lag > limit:
-            problem = f"{name} lags {lag:g} s, beyond the {purpose} of {limit:g} s"
-        if problem:
-            if not self.accept_data_loss:
-                raise OpsError(f"{problem}; re-run with --accept-data-loss to promote anyway")
-            log.warning("proceeding despite: %s (--accept-data-loss)", problem)
-        return lag
 
     def _verify(self, group: str, name: str) -> None:
         members = self.azure.writer_members(group, name)
@@ -103,17 +82,17 @@ class AzureRunbook:
                 raise OpsError(f"{name} replicates from {source or 'nothing'}, not from {target.primary_server}: "
                                "refusing to promote the wrong replica")
             if replica.get("state") != "Updating":
-                lag = self._lag(group, name, target.rpo_seconds, "RPO")
+                lag = self.bounded_lag(name, self.azure.replica_lag_seconds(group, name), target.rpo_seconds, "RPO")
             actions += self._promote_actions(group, name, replica, "Forced", "the primary region is lost")
         else:
             raise OpsError(f"{name} is a standalone server outside the replication set: the writer endpoint cannot "
                            "follow it; fail over by hand (see docs/dr.md)")
-        if not execute(actions, stack=target.stack, dry_run=self.dry_run, assume_yes=self.assume_yes):
+        if not self.carry_out(actions, target.stack):
             return EXIT_OK
         self._verify(group, name)
         print(f"failover complete for stack {target.stack}: the tracking database is now {name} in "
               f"{target.dr_region}, behind {target.writer_host}")
-        print_objectives(target, "unknown" if lag is None else f"{lag:g} s", self.wait.clock() - self.started)
+        print_objectives(target, "unknown" if lag is None else f"{lag:g} s", self.elapsed())
         print(f"  online store: Managed Redis active geo-replication keeps {dr_redis_database_id(target) or '-'} "
               "writable; point the feature server at the DR cluster's host (onlineStoreReplicaHost)")
         print(f"  images: {target.registry} is geo-replicated; pulls go to the {target.dr_region} replica by "
@@ -145,7 +124,7 @@ class AzureRunbook:
                   "(`kubectl -n mlops scale deployment/mlflow --replicas=0`)", file=sys.stderr)
         actions = self._promote_actions(target.resource_group, target.primary_server, primary, "Planned",
                                         f"switch back to {target.region}; writes are stopped")
-        if not execute(actions, stack=target.stack, dry_run=self.dry_run, assume_yes=self.assume_yes):
+        if not self.carry_out(actions, target.stack):
             return EXIT_OK
         self._verify(target.resource_group, target.primary_server)
         print(f"failback complete: {target.primary_server} in {target.region} is primary again and "
