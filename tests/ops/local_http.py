@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
 
@@ -60,3 +62,19 @@ class LocalApi:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+@contextmanager
+def serving(state: Any):
+    """A `LocalApi` answering with `state.route`, reachable as `api.state`, closed afterwards."""
+    api = LocalApi(state.route)
+    api.state = state
+    try:
+        yield api
+    finally:
+        api.close()
+
+
+def write_outputs(path: Path, outputs: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(outputs))
+    return path

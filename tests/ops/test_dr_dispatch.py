@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from tests.ops.azure.arm_fake import Arm
 from tests.ops.azure.arm_fake import prod_outputs as azure_outputs
 from tests.ops.gcp.gcp_fake import Google
 from tests.ops.gcp.gcp_fake import prod_outputs as gcp_outputs
-from tests.ops.local_http import LocalApi
+from tests.ops.local_http import serving, write_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 # The report every cloud prints (the AWS runbook's, tests/ops/aws): header, one line per store, verdict.
@@ -27,15 +26,11 @@ AWS_AREAS = {"database", "artifacts", "features", "online-store", "images"}
 
 @pytest.mark.parametrize("stack, state, outputs", [("azure-prod", Arm, azure_outputs), ("gcp-prod", Google, gcp_outputs)])
 def test_make_dr_status_dispatches_by_the_stack_files_cloud(tmp_path, stack, state, outputs):
-    api = LocalApi(state().route)
-    try:
-        path = tmp_path / "outputs.json"
-        path.write_text(json.dumps(outputs()))
+    path = write_outputs(tmp_path / "outputs.json", outputs())
+    with serving(state()) as api:
         completed = subprocess.run(
             [sys.executable, "-m", "mlops_tools", "dr", "status", "--stack", stack, "--outputs-file", str(path),
              "--endpoint-url", api.url], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    finally:
-        api.close()
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.splitlines()
     assert HEADER.match(lines[0]) and lines[-1] == "overall: HEALTHY"

@@ -134,15 +134,11 @@ def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_p
     assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render
 
 
+
 def test_the_dr_runbook_reads_what_the_stack_exports(stack):
     """The runbook's tests use the gcp-prod outputs; here they must be what the stack really exports."""
     from mlops_tools.ops.gcp.dr.target import parse_target
     from tests.ops.gcp.gcp_fake import prod_outputs
+    from tests.stacks.matrix import check_runbook_reads_the_outputs
 
-    from mlops_tools.ops.common import UsageError
-
-    if not stack.cfg.dr.enabled:
-        with pytest.raises(UsageError, match="DR is not enabled for stack s"):
-            parse_target(stack.result.outputs, "s", "x")
-        return
-    assert parse_target(stack.result.outputs, "s", "x") == parse_target(prod_outputs(), "s", "x")
+    check_runbook_reads_the_outputs(stack, parse_target, prod_outputs)

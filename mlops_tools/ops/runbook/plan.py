@@ -9,6 +9,7 @@ crash skips what already happened), and the destructive ones ask first (`confirm
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
@@ -75,3 +76,11 @@ class Run:
                 raise OpsError(f"{problem}; re-run with --accept-data-loss to promote anyway")
             log.warning("proceeding despite: %s (--accept-data-loss)", problem)
         return lag
+
+    def refuse_while_behind(self, name: str, lag: Optional[float]) -> None:
+        """Failback switches only to a replica caught up within --max-switch-lag-seconds; then writes must stop."""
+        if lag is None or lag < 0 or lag > self.max_switch_lag_seconds:
+            raise OpsError(f"{name} is still behind (lag {'unknown' if lag is None else f'{lag:g} s'}, the switch "
+                           f"needs <= {self.max_switch_lag_seconds:g} s): refusing to fail back; re-run later")
+        print("manual step before the switch: stop writes to the tracking server "
+              "(`kubectl -n mlops scale deployment/mlflow --replicas=0`)", file=sys.stderr)

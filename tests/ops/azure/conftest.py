@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ops: local_http
 
 from arm_fake import Arm, prod_outputs  # noqa: E402
-from local_http import LocalApi  # noqa: E402
+from local_http import serving, write_outputs  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -22,15 +21,10 @@ def no_real_azure(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def arm():
-    state = Arm()
-    api = LocalApi(state.route)
-    api.state = state
-    yield api
-    api.close()
+    with serving(Arm()) as api:
+        yield api
 
 
 @pytest.fixture
 def outputs_file(tmp_path):
-    path = tmp_path / "azure-prod-outputs.json"
-    path.write_text(json.dumps(prod_outputs()))
-    return path
+    return write_outputs(tmp_path / "azure-prod-outputs.json", prod_outputs())

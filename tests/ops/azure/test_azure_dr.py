@@ -167,7 +167,7 @@ def test_failback_refuses_when_the_old_primary_is_not_a_replica(capsys, arm, out
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda o: o.update(cloud="gcp"), "this is the Azure DR runbook; the stack's cloud is 'gcp'"),
+    (lambda o: o.update(cloud="gcp"), "this is the azure DR runbook; this stack's cloud is 'gcp'"),
     (lambda o: o["dr"].update(dbReplicaArn="server-1"), "output 'dbReplicaArn' should be a flexible server resource id"),
     (lambda o: o["trackingDbEndpointRecord"].update(name="db.example.com"), "is not a writer virtual endpoint"),
 ])

@@ -146,7 +146,7 @@ def test_failback_refuses_while_behind_then_switches_back(capsys, google, output
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda o: o.update(cloud="aws"), "this is the GCP DR runbook; the stack's cloud is 'aws'"),
+    (lambda o: o.update(cloud="aws"), "this is the gcp DR runbook; this stack's cloud is 'aws'"),
     (lambda o: o["dr"].update(enabled=False), "DR is not enabled for stack gcp-prod"),
     (lambda o: o["dr"].update(transferJobs={"artifacts": "job-1"}), "output 'transferJobs' should map"),
 ])

@@ -9,7 +9,6 @@ done yet into a plan of actions (`runbook.plan`), so a re-run after a crash cont
 
 from __future__ import annotations
 
-import sys
 from typing import Optional
 
 from mlops_tools.cmdline import EXIT_OK
@@ -115,13 +114,8 @@ class AzureRunbook(Run):
                 f"not a replica of {target.replica_server}: refusing to fail back. Re-create it as a replica "
                 "first (docs/dr.md, failback step 1), then re-run")
         if primary.get("state") != "Updating":
-            lag = self.azure.replica_lag_seconds(target.resource_group, target.primary_server)
-            if lag is None or lag < 0 or lag > self.max_switch_lag_seconds:
-                raise OpsError(f"{target.primary_server} is still behind (lag "
-                               f"{'unknown' if lag is None else f'{lag:g} s'}, the switch needs <= "
-                               f"{self.max_switch_lag_seconds:g} s): refusing to fail back; re-run later")
-            print("manual step before the switch: stop writes to the tracking server "
-                  "(`kubectl -n mlops scale deployment/mlflow --replicas=0`)", file=sys.stderr)
+            self.refuse_while_behind(target.primary_server,
+                                     self.azure.replica_lag_seconds(target.resource_group, target.primary_server))
         actions = self._promote_actions(target.resource_group, target.primary_server, primary, "Planned",
                                         f"switch back to {target.region}; writes are stopped")
         if not self.carry_out(actions, target.stack):

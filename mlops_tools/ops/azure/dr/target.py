@@ -13,7 +13,7 @@ from typing import Any, Optional
 from urllib.parse import urlparse
 
 from mlops_tools.ops.common import UsageError
-from mlops_tools.ops.runbook.outputs import optional_str, require
+from mlops_tools.ops.runbook.outputs import Objectives, dr_outputs, optional_str, require
 
 WRITER_SUFFIX = ".writer.postgres.database.azure.com"
 _SERVER_ID = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/"
@@ -23,7 +23,7 @@ _REDIS_DB_ID = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/provi
 
 
 @dataclass(frozen=True)
-class AzureTarget:
+class AzureTarget(Objectives):
     stack: str
     region: str
     dr_region: str
@@ -42,14 +42,6 @@ class AzureTarget:
     feature_replica_account: Optional[str]
     redis_database_id: Optional[str]  # the primary's Managed Redis database (geo-replication group member)
     registry: Optional[str]  # ACR name (geo-replicated: one login server for both regions)
-
-    @property
-    def rpo_seconds(self) -> int:
-        return self.rpo_minutes * 60
-
-    @property
-    def rto_seconds(self) -> int:
-        return self.rto_minutes * 60
 
     @property
     def replication_name(self) -> str:
@@ -73,19 +65,9 @@ def _account_from_url(value: Optional[str], key: str, where: str) -> Optional[st
 
 
 def parse_target(outputs: dict[str, Any], stack: str, where: str) -> AzureTarget:
-    if outputs.get("cloud") != "azure":
-        raise UsageError(f"{where}: this is the Azure DR runbook; the stack's cloud is {outputs.get('cloud')!r}")
-    region = require(outputs, "region", str, where)
-    dr = require(outputs, "dr", dict, where)
-    if dr.get("enabled") is not True:
-        raise UsageError(f"{where}: DR is not enabled for stack {stack} (set mlops:dr.enabled and deploy first)")
-    dr_where = f"{where} (dr)"
-    dr_region = require(dr, "region", str, dr_where)
-    if dr_region == region:
-        raise UsageError(f"{where}: the DR region {dr_region} is the primary region; DR needs a second region")
-    rpo, rto = require(dr, "rpoMinutes", int, dr_where), require(dr, "rtoMinutes", int, dr_where)
-    if rpo <= 0 or rto <= 0:
-        raise UsageError(f"{dr_where}: rpoMinutes and rtoMinutes must be positive, got {rpo} and {rto}")
+    found = dr_outputs(outputs, stack, where, "azure")
+    region, dr, dr_where, dr_region = found.region, found.dr, found.dr_where, found.dr_region
+    rpo, rto = found.rpo_minutes, found.rto_minutes
     replica_id = require(dr, "dbReplicaArn", str, dr_where)
     match = _SERVER_ID.match(replica_id)
     if not match:

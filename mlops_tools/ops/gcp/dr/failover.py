@@ -9,8 +9,6 @@ running is waited for, not requested twice; a record already pointing at the rep
 
 from __future__ import annotations
 
-import sys
-
 from mlops_tools.cmdline import EXIT_OK
 from mlops_tools.ops.common import OpsError
 from mlops_tools.ops.gcp.dr.calls import is_replica, master_of, private_ip
@@ -68,13 +66,7 @@ class GcpRunbook(GcpSteps):
                            "refusing to fail back. Re-create it as a replica of the DR instance first "
                            "(docs/dr.md, failback step 1), then re-run")
         if not self.gcp.running_operations(target.primary_instance, "PROMOTE_REPLICA"):
-            lag = self.gcp.replica_lag_seconds(target.primary_instance)
-            if lag is None or lag < 0 or lag > self.max_switch_lag_seconds:
-                raise OpsError(f"{target.primary_instance} is still behind (lag "
-                               f"{'unknown' if lag is None else f'{lag:g} s'}, the switch needs <= "
-                               f"{self.max_switch_lag_seconds:g} s): refusing to fail back; re-run later")
-            print("manual step before the switch: stop writes to the tracking server "
-                  "(`kubectl -n mlops scale deployment/mlflow --replicas=0`)", file=sys.stderr)
+            self.refuse_while_behind(target.primary_instance, self.gcp.replica_lag_seconds(target.primary_instance))
         actions = [*self._promote_actions(target.primary_instance, primary,
                                           f"switch the tracking database back to {target.primary_instance} in "
                                           f"{target.region} (writes are stopped)"),

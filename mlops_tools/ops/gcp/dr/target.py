@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from mlops_tools.ops.common import UsageError
-from mlops_tools.ops.runbook.outputs import optional_str, require
+from mlops_tools.ops.runbook.outputs import Objectives, dr_outputs, optional_str, require
 
 DR_CLUSTER_SUFFIX = "dr"  # the feature store names the DR Bigtable cluster `<instance[:26]>-dr`
 APP_PROFILE = "default"  # the profile Feast's Bigtable online store reads and writes through
 
 
 @dataclass(frozen=True)
-class GcpTarget:
+class GcpTarget(Objectives):
     stack: str
     project: str
     region: str
@@ -31,33 +31,15 @@ class GcpTarget:
     bigtable_instance: Optional[str]
     image_repository_urls: tuple[tuple[str, str], ...]
 
-    @property
-    def rpo_seconds(self) -> int:
-        return self.rpo_minutes * 60
-
-    @property
-    def rto_seconds(self) -> int:
-        return self.rto_minutes * 60
-
     def cluster_id(self, suffix: str) -> str:
         """components/features/gcp.py names Bigtable clusters `<instance id, at most 26 chars>-<suffix>`."""
         return f"{(self.bigtable_instance or '')[:26].rstrip('-')}-{suffix}"
 
 
 def parse_target(outputs: dict[str, Any], stack: str, where: str) -> GcpTarget:
-    if outputs.get("cloud") != "gcp":
-        raise UsageError(f"{where}: this is the GCP DR runbook; the stack's cloud is {outputs.get('cloud')!r}")
-    region = require(outputs, "region", str, where)
-    dr = require(outputs, "dr", dict, where)
-    if dr.get("enabled") is not True:
-        raise UsageError(f"{where}: DR is not enabled for stack {stack} (set mlops:dr.enabled and deploy first)")
-    dr_where = f"{where} (dr)"
-    dr_region = require(dr, "region", str, dr_where)
-    if dr_region == region:
-        raise UsageError(f"{where}: the DR region {dr_region} is the primary region; DR needs a second region")
-    rpo, rto = require(dr, "rpoMinutes", int, dr_where), require(dr, "rtoMinutes", int, dr_where)
-    if rpo <= 0 or rto <= 0:
-        raise UsageError(f"{dr_where}: rpoMinutes and rtoMinutes must be positive, got {rpo} and {rto}")
+    found = dr_outputs(outputs, stack, where, "gcp")
+    region, dr, dr_where, dr_region = found.region, found.dr, found.dr_where, found.dr_region
+    rpo, rto = found.rpo_minutes, found.rto_minutes
     record = require(outputs, "trackingDbEndpointRecord", dict, where)
     record_where = f"{where} (trackingDbEndpointRecord)"
     jobs = dr.get("transferJobs") or {}
