@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
 from mlops_tools.ops.common import OpsError
-from mlops_tools.ops.runbook.steps import Wait, confirm, log
+from mlops_tools.ops.runbook.steps import Wait, bound_lag, confirm, log
 
 
 @dataclass(frozen=True)
@@ -65,17 +65,7 @@ class Run:
 
     def bounded_lag(self, name: str, lag: Optional[float], limit: float, purpose: str) -> Optional[float]:
         """Promote only a replica whose data loss is known and within `limit`, unless --accept-data-loss."""
-        log.info("replication lag of %s: %s", name, "no data" if lag is None else f"{lag:g} s")
-        problem = None
-        if lag is None:
-            problem = f"no replication-lag datapoint for {name} in the last 10 minutes: data loss cannot be bounded"
-        elif lag < 0 or lag > limit:
-            problem = f"{name} lags {lag:g} s, beyond the {purpose} of {limit:g} s"
-        if problem:
-            if not self.accept_data_loss:
-                raise OpsError(f"{problem}; re-run with --accept-data-loss to promote anyway")
-            log.warning("proceeding despite: %s (--accept-data-loss)", problem)
-        return lag
+        return bound_lag(name, lag, limit, purpose, self.accept_data_loss)
 
     def refuse_while_behind(self, name: str, lag: Optional[float]) -> None:
         """Failback switches only to a replica caught up within --max-switch-lag-seconds; then writes must stop."""

@@ -12,6 +12,7 @@ from mlops_tools.ops.aws.dr.calls import Aws, endpoint_address, replication_sour
 from mlops_tools.ops.aws.dr.target import DrTarget, arn_region
 from mlops_tools.ops.common import OpsError
 from mlops_tools.ops.runbook import Action, Wait, log
+from mlops_tools.ops.runbook.steps import bound_lag
 
 
 @dataclass
@@ -66,20 +67,8 @@ class RdsSteps:
         log.info("changed: %s now points at %s", self.target.record_name, address)
 
     def measure_lag(self, region: str, identifier: str, limit_seconds: float, purpose: str) -> Optional[float]:
-        lag = self.aws.replica_lag_seconds(region, identifier)
-        log.info("ReplicaLag of %s: %s", identifier, "no data" if lag is None else f"{lag:g} s")
-        problem = None
-        if lag is None:
-            problem = f"no ReplicaLag datapoint for {identifier} in the last 10 minutes: data loss cannot be bounded"
-        elif lag < 0:
-            problem = f"{identifier} reports ReplicaLag {lag:g}: replication is stopped"
-        elif lag > limit_seconds:
-            problem = f"replica {identifier} lags {lag:g} s, beyond the {purpose} of {limit_seconds:g} s"
-        if problem:
-            if not self.accept_data_loss:
-                raise OpsError(f"{problem}; re-run with --accept-data-loss to promote anyway")
-            log.warning("proceeding despite: %s (--accept-data-loss)", problem)
-        return lag
+        return bound_lag(identifier, self.aws.replica_lag_seconds(region, identifier), limit_seconds, purpose,
+                         self.accept_data_loss, metric="ReplicaLag")
 
     def verify(self, region: str, identifier: str) -> None:
         instance = self.aws.db(region, identifier)
