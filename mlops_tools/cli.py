@@ -12,13 +12,14 @@ config could not be previewed (one message, no traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_EXTENSIONS = {"json": "json", "sarif": "sarif", "junit": "xml"}
@@ -58,7 +59,8 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     except PreviewError as error:
         raise CliError(str(error)) from None
     try:
-        result = preview_stack(root, stack, loaded=loaded)
+        with program_today(today):
+            result = preview_stack(root, stack, loaded=loaded)
     except PreviewError as error:
         raise CliError(f"{stack}: {error}") from None
 
@@ -102,6 +104,23 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
         print(f"{stack}: {len(mandatory)} unwaived mandatory violation(s), {len(outcome.expired)} expired waiver(s)", file=sys.stderr)
         return 1
     return 0
+
+
+@contextlib.contextmanager
+def program_today(today: Optional[dt.date]) -> Iterator[None]:
+    """Hand ``--today`` to the program (stacks/clock.py reads MLOPS_TODAY) for the length of one preview."""
+    if today is None:
+        yield
+        return
+    before = os.environ.get("MLOPS_TODAY")
+    os.environ["MLOPS_TODAY"] = today.isoformat()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MLOPS_TODAY", None)
+        else:
+            os.environ["MLOPS_TODAY"] = before
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
@@ -177,7 +196,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--format", choices=["text", "json", "sarif", "junit"], default="text",
                        help="policy report format (non-text reports go to build/reports/<stack>.<ext>)")
         p.add_argument("--policy-config", help="JSON policy-pack config, the same file `pulumi preview --policy-pack-config` takes")
-        p.add_argument("--today", type=_date, help="evaluate waiver expiry as of this date (default: today)")
+        p.add_argument("--today", type=_date, help="run the program and evaluate waiver expiry as of this date "
+                       "(default: today, UTC); the program sees it as MLOPS_TODAY (budget start, support windows)")
         p.add_argument("--quiet", action="store_true", help="print only problems")
 
     preview = sub.add_parser("preview", help="preview one stack offline and run the policy packs")

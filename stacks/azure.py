@@ -18,6 +18,7 @@ Output differences from AWS (same names where the meaning is the same):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import replace
 from typing import Any, Optional
@@ -49,6 +50,7 @@ from components.tracking import TrackingArgs
 from components.tracking.azure import AzureTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
+from stacks import clock
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
@@ -141,7 +143,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 zone_redundant=cfg.is_prod))
         monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, tags), AzureMonitoringInputs(
             resource_group_name=group.name, resource_group_id=group.id, location=location,
-            postgres_server_id=tracking.db_instance_arn, postgres_sku=cfg.db_instance_class,
+            postgres_server_id=tracking.db_instance_arn, postgres_sku=cfg.db_instance_class, budget_start=budget_start(),
             key_vault_id=keys.vault_id, cluster_id=cluster.cluster_id,
             dr_postgres_replica_id=dr.db_replica_arn if dr else None,
             log_retention_days=30 if cfg.environment == "dev" else 365))
@@ -160,6 +162,14 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "alertActionGroupId": monitoring.alert_topic,
         "dr": dr_outputs(cfg, dr),
     }
+
+
+def budget_start() -> dt.date:
+    """The first day of this run's month (``stacks/clock.py``: the run's UTC date, or ``MLOPS_TODAY``)."""
+    try:
+        return clock.first_of_month(clock.today())
+    except clock.ClockError as error:
+        raise pulumi.RunError(str(error)) from None
 
 
 def dr_foundation(cfg: PlatformConfig, name: str, tags: dict, group: azure.resources.ResourceGroup,

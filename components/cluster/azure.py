@@ -66,8 +66,8 @@ class AzureClusterInputs:
     availability_zones: Sequence[str]
     vault_id: pulumi.Input[str]
     cluster_key_id: pulumi.Input[str]  # ARM id (role scope)
-    cluster_key_uri: pulumi.Input[str]  # versionless URI (disk encryption set follows rotations)
-    cluster_key_versioned_uri: pulumi.Input[str]  # the KMS plugin needs a version
+    cluster_key_uri: pulumi.Input[str]  # versionless URI
+    cluster_key_versioned_uri: pulumi.Input[str]  # the KMS plugin and the disk encryption set need a version
     cluster_key_identity_id: pulumi.Input[str]  # keys.identities["cluster"].id (wraps with the cluster key)
     cluster_key_grant: Optional[pulumi.Resource] = None  # keys.grants["cluster"]: the DES checks its access at creation
     environment: str = "dev"
@@ -89,7 +89,9 @@ class Cluster(pulumi.ComponentResource):
             name, resource_group_name=ai.resource_group_name, location=ai.location,
             disk_encryption_set_name=f"{args.name}-disks", encryption_type="EncryptionAtRestWithCustomerKey",
             active_key=azure.compute.KeyForDiskEncryptionSetArgs(
-                key_url=ai.cluster_key_uri, source_vault=azure.compute.SourceVaultArgs(id=ai.vault_id)),
+                # KeyForDiskEncryptionSet.keyUrl must name a key version even with rotation to the latest
+                # version on (SDK docstring; Azure rejects a versionless URL); Azure then follows rotations.
+                key_url=ai.cluster_key_versioned_uri, source_vault=azure.compute.SourceVaultArgs(id=ai.vault_id)),
             rotation_to_latest_key_version_enabled=True,
             identity=azure.compute.EncryptionSetIdentityArgs(type="UserAssigned",
                                                              user_assigned_identities=[ai.cluster_key_identity_id]),

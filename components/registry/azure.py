@@ -97,7 +97,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 "export_policy": {"status": "disabled"},  # images leave only through pulls by identities
             },
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=key.depends_on_grant()))
         self.registry_name = self.registry.name
         self.registry_id = self.registry.id
         self.login_server = self.registry.login_server

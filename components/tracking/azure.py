@@ -188,7 +188,10 @@ class TrackingServer(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection,
                                         additional_secret_outputs=["administratorLoginPassword"],
-                                        ignore_changes=["createMode"]))
+                                        ignore_changes=["createMode"],
+                                        # Azure checks both keys when it creates the server.
+                                        depends_on=inputs.database_key.depends_on_grant()
+                                        + (geo.depends_on_grant() if geo is not None else [])))
         self.db_tls = azure.dbforpostgresql.Configuration(
             f"{name}-db-require-tls", resource_group_name=rg, server_name=self.db.name,
             configuration_name="require_secure_transport", value="ON", source="user-override",

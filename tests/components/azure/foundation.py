@@ -56,6 +56,7 @@ def _flavour(env: str, *, dr: bool, public_cidrs: tuple[str, ...], az_count: int
     pulumi.export(f"{env}:endpoint", cluster.endpoint)
     for domain in DOMAINS:
         pulumi.export(f"{env}:keyUri:{domain}", keys.key_arns[domain])
+        pulumi.export(f"{env}:keyVersionedUri:{domain}", keys.key_versioned_uris[domain])
         pulumi.export(f"{env}:keyId:{domain}", keys.key_ids[domain])
         pulumi.export(f"{env}:identityPrincipal:{domain}", keys.identities[domain].principal_id)
         if dr:

@@ -46,7 +46,11 @@ def test_disks_and_secrets_are_encrypted_with_the_cluster_key(result):
     props = aks(result, "dev")["inputs"]
     [des] = named(result, "azure-native:compute:DiskEncryptionSet", "dev-")
     assert props["diskEncryptionSetID"].endswith("/diskEncryptionSets/" + des["inputs"]["diskEncryptionSetName"])
-    assert des["inputs"]["activeKey"]["keyUrl"] == result.outputs["dev:keyUri:cluster"]  # versionless: follows rotation
+    # KeyForDiskEncryptionSet.keyUrl must carry the key version (Azure rejects a versionless URL even with
+    # rotation to the latest version on); the versioned URI is <versionless>/<version>.
+    key_url = des["inputs"]["activeKey"]["keyUrl"]
+    assert key_url == result.outputs["dev:keyVersionedUri:cluster"]
+    assert key_url.startswith(result.outputs["dev:keyUri:cluster"] + "/") and len(key_url.rsplit("/", 1)[1]) == 32
     assert des["inputs"]["rotationToLatestKeyVersionEnabled"] is True
     assert des["inputs"]["encryptionType"] == "EncryptionAtRestWithCustomerKey"
     [key_grant] = [g for g in named(result, "azure-native:authorization:RoleAssignment", "dev-keys-cluster-crypto")]

@@ -8,7 +8,7 @@ from components.storage.azure import STORAGE_BLOB_DATA_CONTRIBUTOR
 from components.tracking import TrackingArgs
 from components.tracking.azure import AzureTrackingInputs, TrackingServer, sku_tier, storage_size_gb
 
-from .service_inputs import NAME, PRIMARY, preview, role_guid, services
+from .service_inputs import NAME, PRIMARY, component_grants, key_grant_urn, preview, role_guid, services
 
 SERVER = "azure-native:dbforpostgresql:Server"
 
@@ -136,7 +136,7 @@ def test_artifact_account_is_hardened_and_encrypted_with_the_artifacts_key(dev):
 def test_mlflow_identity_is_federated_and_scoped_to_the_artifact_container(dev):
     (credential,) = [c for c in dev.by_type("azure-native:managedidentity:FederatedIdentityCredential")]
     assert credential["inputs"]["subject"] == "system:serviceaccount:mlops:mlflow"
-    (assignment,) = dev.by_type("azure-native:authorization:RoleAssignment")
+    (assignment,) = component_grants(dev)
     assert role_guid(assignment) == STORAGE_BLOB_DATA_CONTRIBUTOR
     assert assignment["inputs"]["scope"] == dev.outputs["containerId"]
     assert assignment["inputs"]["scope"].endswith("/blobServices/default/containers/mlflow")
@@ -149,3 +149,11 @@ def test_sizes_map_to_azure_tiers_and_storage_steps():
     assert (storage_size_gb(20), storage_size_gb(32), storage_size_gb(100)) == (32, 32, 128)
     with pytest.raises(ValueError, match="not an Azure size"):
         sku_tier("db.t4g.medium")
+
+
+def test_server_and_artifact_account_are_created_after_their_key_grants(dev, prod):
+    """Azure checks key access when it creates a CMK store: each depends on its identity's grant on the key."""
+    assert key_grant_urn(dev, "database") in server(dev)["dependencies"]
+    assert {key_grant_urn(prod, "database"), key_grant_urn(prod, "database-geo")} <= set(server(prod)["dependencies"])
+    (account,) = dev.by_type("azure-native:storage:StorageAccount")
+    assert key_grant_urn(dev, "artifacts") in account["dependencies"]
