@@ -419,16 +419,27 @@ def _public_ip(ctx: MockContext) -> Outputs:
     return resource_id, {**extra, "ipAddress": f"20.{digest[0]}.{digest[1]}.{digest[2] or 1}"}
 
 
+# The AKS AAD server application (--server-id) and the Azure CLI client app AKS puts in user kubeconfigs.
+AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+AKS_AAD_CLIENT_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
+
+
 def _aks_user_kubeconfig(args: dict[str, Any]) -> dict[str, Any]:
-    """listManagedClusterUserCredentials(format=exec): a kubeconfig that signs in through kubelogin."""
+    """listManagedClusterUserCredentials(format=exec) as AKS answers it for a managed-Entra cluster:
+    a kubelogin exec that signs in with the interactive device-code flow (``--login devicecode``)."""
     name = str(args.get("resourceName") or "aks")
+    group = str(args.get("resourceGroupName") or "rg")
     server = f"https://{name}.hcp.westeurope.azmk8s.io:443"
+    user = f"clusterUser_{group}_{name}"
+    token_args = ["get-token", "--environment", "AzurePublicCloud", "--server-id", AKS_AAD_SERVER_ID,
+                  "--client-id", AKS_AAD_CLIENT_ID, "--tenant-id", AZURE_TENANT_ID, "--login", "devicecode"]
     config = (f"apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {server}\n"
               f"    certificate-authority-data: {base64.b64encode(b'offline-ca').decode()}\n"
-              f"contexts:\n- name: {name}\n  context: {{cluster: {name}, user: clusterUser_{name}}}\n"
-              f"current-context: {name}\nusers:\n- name: clusterUser_{name}\n  user:\n    exec:\n"
+              f"contexts:\n- name: {name}\n  context: {{cluster: {name}, user: {user}}}\n"
+              f"current-context: {name}\nusers:\n- name: {user}\n  user:\n    exec:\n"
               f"      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubelogin\n"
-              f"      args: [get-token, --login, azurecli, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]\n")
+              f"      args: [{', '.join(token_args)}]\n      env: null\n"
+              f"      interactiveMode: IfAvailable\n      provideClusterInfo: false\n")
     return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(config.encode()).decode()}]}
 
 

@@ -27,7 +27,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.cluster import ClusterArgs
-from components.azure_account import tenant_id
+from components.azure_account import deployer, tenant_id
 from components.cluster.azure import CLIENT_ID_ANNOTATION, AzureClusterInputs, Cluster
 from components.dr import DrArgs, dr_outputs
 from components.dr.azure import AzureDrInputs, DisasterRecovery, redis_geo_group
@@ -47,7 +47,7 @@ from components.registry import RegistryArgs
 from components.registry.azure import AzureRegistryInputs, ModelRegistry
 from components.storage.azure import STORAGE_BLOB_DATA_READER, PrivateEndpointTarget, grant
 from components.tracking import TrackingArgs
-from components.tracking.azure import AzureTrackingInputs, TrackingServer
+from components.tracking.azure import AzureTrackingInputs, EntraAdmin, TrackingServer
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from stacks import clock
@@ -92,7 +92,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         vault_id=keys.vault_id, cluster_key_id=keys.key_ids["cluster"], cluster_key_uri=keys.key_arns["cluster"],
         cluster_key_versioned_uri=keys.key_versioned_uris["cluster"],
         cluster_key_identity_id=keys.identities["cluster"].id, cluster_key_grant=keys.grants["cluster"],
-        environment=cfg.environment))
+        environment=cfg.environment, kubelogin_mode=cfg.azure.kubelogin_mode,
+        deployer_object_id=deployer().object_id, deployer_client_id=deployer().client_id))
 
     # AKS runs one operation per cluster at a time: training pools are added one after the other.
     previous: pulumi.Resource = cluster.aks_cluster
@@ -116,7 +117,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             postgres_dns_zone_id=network.private_dns_zone_ids["postgres"],
             private_endpoints=network.endpoint_target("blob"), database_key=keys.cmk("database"),
             artifacts_key=keys.cmk("artifacts"), workload_identity=cluster.workload_identity,
-            tenant_id=tenant_id(), zone_redundant_storage=cfg.is_prod, writer_endpoint=cfg.dr.enabled,
+            tenant_id=tenant_id(), entra_admin=postgres_entra_admin(cfg, name),
+            zone_redundant_storage=cfg.is_prod, writer_endpoint=cfg.dr.enabled,
             k8s_provider=cluster.k8s_provider,
             # Geo-redundant backups (prod) go to the region pair and need a key there: the DR twin,
             # when the DR region is the pair (otherwise the DR replica is the only off-region copy).
@@ -162,6 +164,16 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "alertActionGroupId": monitoring.alert_topic,
         "dr": dr_outputs(cfg, dr),
     }
+
+
+def postgres_entra_admin(cfg: PlatformConfig, name: str) -> EntraAdmin:
+    """``mlops:azure.postgresEntraAdmin``, else the deploying identity (role ``<platform>-deployer``; a user
+    when it signs in through the az CLI, a service principal for the other login modes)."""
+    configured = cfg.azure.postgres_entra_admin
+    if configured is not None:
+        return EntraAdmin(configured.object_id, configured.principal_name, configured.principal_type)
+    return EntraAdmin(deployer().object_id, f"{name}-deployer",
+                      "user" if cfg.azure.kubelogin_mode == "azurecli" else "servicePrincipal")
 
 
 def budget_start() -> dt.date:

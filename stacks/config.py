@@ -166,6 +166,29 @@ class DrConfig(_Model):
         return value
 
 
+GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+class EntraPrincipal(_Model):
+    """A Microsoft Entra principal by object id (a group is the usual choice for operators)."""
+
+    object_id: str = Field(pattern=GUID_PATTERN)
+    # The PostgreSQL role name it gets (operators log in with it as the user name).
+    principal_name: str = Field(pattern=r"^[^\s'\"]{1,128}$")
+    principal_type: Literal["group", "user", "servicePrincipal"] = "group"
+
+
+class AzureConfig(_Model):
+    """Azure-only settings (``mlops:azure``); see docs/first-deploy.md."""
+
+    # How the Kubernetes provider signs in to AKS (kubelogin login mode): azurecli (the deployer's
+    # `az login`, the default), workloadidentity (CI with federated credentials), spn (service
+    # principal: secret in AZURE_CLIENT_SECRET), msi (a managed identity on the runner).
+    kubelogin_mode: Literal["azurecli", "workloadidentity", "spn", "msi"] = "azurecli"
+    # Entra administrator of the tracking database; None = the deploying principal.
+    postgres_entra_admin: Optional[EntraPrincipal] = None
+
+
 class Waiver(_Model):
     policy: str = Field(min_length=1)
     resource: str = Field(min_length=1, description="resource name, or a URN pattern with * wildcards")
@@ -189,6 +212,7 @@ class PlatformConfig(_Model):
     training_pools: list[TrainingPool] = Field(default_factory=list)
     monitoring: MonitoringConfig = MonitoringConfig()
     dr: DrConfig = DrConfig()
+    azure: AzureConfig = AzureConfig()
     waivers: list[Waiver] = Field(default_factory=list)
 
     # Environment-resolved settings, so components never re-derive "is this prod?".
@@ -339,6 +363,10 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
             problems.append((("trainingPools", index, "minNodes"), pool.min_nodes,
                              "must be 0 on aws: Karpenter pools scale from zero, and its fixed-size (static capacity) "
                              "NodePools are alpha and cannot also scale; keep always-on capacity in the system node group"))
+
+    if cloud_known and cfg.cloud != "azure" and "azure" in cfg.model_fields_set:
+        problems.append((("azure",), cfg.azure.model_dump(by_alias=True, exclude_defaults=True),
+                         f"is for azure stacks only (this stack's cloud is {cfg.cloud}); remove it"))
 
     waiver_keys: dict[tuple[str, str], int] = {}
     for index, waiver in enumerate(cfg.waivers):

@@ -14,7 +14,7 @@ from components.storage.azure import PrivateEndpointTarget
 from components.tracking.azure import AzureTrackingInputs, TrackingServer
 
 from .service_inputs import DR, NAME, PRIMARY, key_grant_urn, preview, services
-from .test_tracking import tracking_args
+from .test_tracking import OPERATORS, tracking_args
 
 SKU = "Balanced_B3"
 
@@ -33,7 +33,7 @@ def program():
             resource_group_name=rg, location=PRIMARY, postgres_subnet_id=built.postgres_subnet_id,
             postgres_dns_zone_id=built.postgres_dns_zone_id, private_endpoints=built.endpoints,
             database_key=built.keys["database"], artifacts_key=built.keys["artifacts"],
-            workload_identity=built.workload_identity, tenant_id="tenant", geo_backup_key=built.keys["database-geo"],
+            workload_identity=built.workload_identity, tenant_id="tenant", entra_admin=OPERATORS, geo_backup_key=built.keys["database-geo"],
             writer_endpoint=True))
         features = FeatureStore("features", FeaturesArgs(name=NAME, feast_project="mlops_test",
                                                          online_feature_views=("default",)),
