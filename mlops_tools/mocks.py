@@ -361,7 +361,8 @@ def _key_vault_key(ctx: MockContext) -> Outputs:
 
 
 def _user_assigned_identity(ctx: MockContext) -> Outputs:
-    resource_id, extra = _azure_resource(ctx)
+    """Named by its ``resourceName`` input (``resource_name_`` in Python), as Azure names it."""
+    resource_id, extra = _azure_named("resourceName")(ctx)
     return resource_id, {**extra, "principalId": stable_uuid(ctx.urn + "principal"),
                          "clientId": stable_uuid(ctx.urn + "client"), "tenantId": AZURE_TENANT_ID}
 
