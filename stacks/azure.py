@@ -39,7 +39,7 @@ from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SER
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.azure import AzureKeysInputs, Keys
-from components.monitoring import MonitoringArgs
+from components.monitoring import MonitoringArgs, email_alerting
 from components.monitoring.azure import AzureMonitoringInputs, Monitoring
 from components.network import NetworkArgs
 from components.network.azure import AzureNetworkInputs, Network
@@ -235,6 +235,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             egress_ports=(443, features.online_store_port)),
         monitoring=MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
-            private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class),
+            private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class,
+            **email_alerting(cfg)),
         gpu=GpuNodeAgentsArgs() if gpu_pools else None),
         opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))

@@ -134,8 +134,21 @@ class TrainingPool(_Model):
     spot: bool = True
 
 
+class AlertSmtp(_Model):
+    """The mail relay Alertmanager sends ``alertEmails`` through (Azure and GCP have no notification
+    API Alertmanager can post to with workload identity; AWS publishes to SNS instead)."""
+
+    smarthost: str = Field(pattern=r"^[A-Za-z0-9.-]+:\d{2,5}$")  # host:port, e.g. smtp.azurecomm.net:587
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # the From address
+    # SMTP AUTH user; its password is the secret config key mlops:alertSmtpPassword. None: the relay
+    # admits the cluster's egress addresses without authentication.
+    username: Optional[str] = Field(default=None, min_length=1)
+    require_tls: bool = True
+
+
 class MonitoringConfig(_Model):
     alert_emails: list[str] = Field(default_factory=list)
+    alert_smtp: Optional[AlertSmtp] = None
     monthly_budget_usd: float = Field(default=500, gt=0)
     metrics_retention_days: int = Field(default=15, ge=1, le=400)
     # GCP only: budgets belong to a Cloud Billing account, not to the project (none: no budget).
@@ -213,6 +226,8 @@ class PlatformConfig(_Model):
     monitoring: MonitoringConfig = MonitoringConfig()
     dr: DrConfig = DrConfig()
     azure: AzureConfig = AzureConfig()
+    # The SMTP password of monitoring.alertSmtp.username (set it with `pulumi config set --secret`).
+    alert_smtp_password: Optional[str] = Field(default=None, min_length=1)
     waivers: list[Waiver] = Field(default_factory=list)
 
     # Environment-resolved settings, so components never re-derive "is this prod?".
@@ -363,6 +378,18 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
             problems.append((("trainingPools", index, "minNodes"), pool.min_nodes,
                              "must be 0 on aws: Karpenter pools scale from zero, and its fixed-size (static capacity) "
                              "NodePools are alpha and cannot also scale; keep always-on capacity in the system node group"))
+
+    smtp = cfg.monitoring.alert_smtp
+    if cloud_known and cfg.cloud in ("azure", "gcp") and cfg.monitoring.alert_emails and smtp is None:
+        problems.append((("monitoring", "alertSmtp"), None,
+                         f"is required on {cfg.cloud} when alertEmails is set: Alertmanager mails the in-cluster alerts "
+                         "through this relay ({smarthost, sender, username?})"))
+    if smtp is not None and smtp.username and not cfg.alert_smtp_password:
+        problems.append((("alertSmtpPassword",), None,
+                         "is required when monitoring.alertSmtp.username is set (pulumi config set --secret "
+                         "mlops:alertSmtpPassword ...)"))
+    if cfg.alert_smtp_password and (smtp is None or not smtp.username):
+        problems.append((("alertSmtpPassword",), "[secret]", "is only used with monitoring.alertSmtp.username; remove it"))
 
     if cloud_known and cfg.cloud != "azure" and "azure" in cfg.model_fields_set:
         problems.append((("azure",), cfg.azure.model_dump(by_alias=True, exclude_defaults=True),

@@ -17,8 +17,8 @@
   (``ignore_changes``), after which Azure counts month by month.
 
 Alertmanager has no credential-free way to post into an action group, so ``alert_receiver`` and
-``alertmanager_role`` are None on Azure: in-cluster alerts stay in Alertmanager/Grafana, and the
-cloud alerts above cover what breaks the platform.
+``alertmanager_role`` are None on Azure: the stack routes in-cluster alerts to the same alert emails
+through an SMTP relay instead (``components.monitoring.email_alerting``, ``mlops:monitoring.alertSmtp``).
 """
 
 from __future__ import annotations

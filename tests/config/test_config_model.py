@@ -209,3 +209,26 @@ def test_azure_settings_on_another_cloud_are_refused():
     assert problems(azure={"kubeloginMode": "spn"}) == [
         'Pulumi.dev.yaml: mlops:azure = {"kubeloginMode": "spn"}: is for azure stacks only (this stack\'s cloud is aws); '
         "remove it"]
+
+
+@pytest.mark.parametrize("cloud, region", [("azure", "westeurope"), ("gcp", "europe-west4")])
+def test_alert_emails_on_azure_and_gcp_need_a_mail_relay(cloud, region):
+    base = {"mlops:cloud": cloud, "mlops:region": region}
+    with pytest.raises(ConfigError) as caught:
+        load_config("x", {**base, "mlops:monitoring": json.dumps({"alertEmails": ["oncall@example.com"]})})
+    assert caught.value.problems == [
+        f"Pulumi.x.yaml: mlops:monitoring.alertSmtp = (missing): is required on {cloud} when alertEmails is set: "
+        "Alertmanager mails the in-cluster alerts through this relay ({smarthost, sender, username?})"]
+    relay = {"alertEmails": ["oncall@example.com"], "alertSmtp": {"smarthost": "smtp.example.com:587",
+                                                                  "sender": "alerts@example.com"}}
+    assert load_config("x", {**base, "mlops:monitoring": json.dumps(relay)}).monitoring.alert_smtp.smarthost == \
+        "smtp.example.com:587"
+
+
+def test_smtp_auth_needs_the_secret_password_and_bad_relays_are_named():
+    relay = {"smarthost": "smtp.example.com:587", "sender": "alerts@example.com", "username": "mlops"}
+    assert problems(monitoring={"alertSmtp": relay}) == [
+        "Pulumi.dev.yaml: mlops:alertSmtpPassword = (missing): is required when monitoring.alertSmtp.username is set "
+        "(pulumi config set --secret mlops:alertSmtpPassword ...)"]
+    assert problems(monitoring={"alertSmtp": {"smarthost": "smtp.example.com", "sender": "alerts@example.com"}})[0] \
+        .startswith('Pulumi.dev.yaml: mlops:monitoring.alertSmtp.smarthost = "smtp.example.com": String should match')

@@ -142,3 +142,10 @@ def test_the_provider_signs_in_without_a_prompt_as_a_cluster_admin(stack):
     assert admin["urn"] in provider["dependencies"]
     (entra_admin,) = stack.result.by_type("azure-native:dbforpostgresql:AdministratorsMicrosoftEntra")
     assert entra_admin["inputs"]["principalName"] == f"mlops-azure-{stack.cfg.environment}-deployer"
+
+
+def test_in_cluster_alerts_are_mailed_to_the_alert_emails(stack):
+    """Alertmanager's default route reaches alertEmails through the configured relay (not the null receiver)."""
+    receiver = stack.alertmanager_default_receiver()
+    assert [c["to"] for c in receiver["email_configs"]] == stack.cfg.monitoring.alert_emails
+    assert {c["smarthost"] for c in receiver["email_configs"]} == {stack.cfg.monitoring.alert_smtp.smarthost}
