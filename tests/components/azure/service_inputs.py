@@ -18,8 +18,8 @@ import pulumi_kubernetes as k8s
 
 from components.azure_account import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
 from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget, grant
-from mlops_tools.mocks import AZURE_TENANT_ID
-from mlops_tools.preview import PreviewResult, preview_program
+from mlops_tools.engine.mocks import AZURE_TENANT_ID
+from mlops_tools.engine.preview import PreviewResult, preview_program
 
 PRIMARY, DR = "westeurope", "northeurope"
 NAME = "mlops-test"

@@ -9,7 +9,7 @@ from components.azure_account import (KEY_VAULT_CONTRIBUTOR, KEY_VAULT_CRYPTO_US
                                       NETWORK_CONTRIBUTOR, READER)
 from components.cluster.azure import (AKS_RBAC_CLUSTER_ADMIN, STORAGE_CLASS, WORKLOAD_IDENTITY_AUDIENCE,
                                       non_interactive_kubeconfig)
-from mlops_tools.mocks import AKS_AAD_CLIENT_ID, AKS_AAD_SERVER_ID, AZURE_TENANT_ID, _aks_user_kubeconfig
+from mlops_tools.engine.mocks.azure import AKS_AAD_CLIENT_ID, AKS_AAD_SERVER_ID, AZURE_TENANT_ID, _aks_user_kubeconfig
 
 from .foundation import DEPLOYER_CLIENT_ID, DEPLOYER_OBJECT_ID, DEV_CIDRS, foundation, named, role_guid
 

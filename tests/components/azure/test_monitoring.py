@@ -107,7 +107,7 @@ def test_budget_starts_on_the_given_first_of_month_not_a_fixed_date(dr):
 
 
 def test_a_budget_start_that_is_not_a_first_of_month_is_refused():
-    from mlops_tools.preview import PreviewError
+    from mlops_tools.engine.preview import PreviewError
 
     with pytest.raises(PreviewError, match="2027-03-15 must be the first day of a month"):
         preview(program(dr=False, budget_start=dt.date(2027, 3, 15)))

@@ -97,7 +97,7 @@ def test_operators_sign_in_with_entra_through_the_configured_administrator(dev):
 
 
 def test_entra_authentication_without_an_administrator_is_refused():
-    from mlops_tools.preview import PreviewError
+    from mlops_tools.engine.preview import PreviewError
 
     def run():
         built = services()

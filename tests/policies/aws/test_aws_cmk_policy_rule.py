@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from mlops_aws_policies.kms import cmk_store_depends_on_key_policy as cmk_policy
-from mlops_tools.policy_runner import run_policy_packs
+from mlops_tools.policy.runner import run_policy_packs
 from tests.policies.cloud_policy_harness import Res, check_stack, resource
 
 RULE = cmk_policy.RULE

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from mlops_azure_policies.authorization import cmk_store_depends_on_key_grant as cmk_grant
-from mlops_tools.policy_runner import run_policy_packs
+from mlops_tools.policy.runner import run_policy_packs
 from tests.policies.cloud_policy_harness import UNKNOWN, Res, check_stack, resource
 
 RULE = cmk_grant.RULE

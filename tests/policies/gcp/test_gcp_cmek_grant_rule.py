@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from mlops_gcp_policies.kms import cmek_store_depends_on_key_grant as cmek_grant
-from mlops_tools.policy_runner import run_policy_packs
+from mlops_tools.policy.runner import run_policy_packs
 from tests.policies.cloud_policy_harness import UNKNOWN, Res, check_stack, resource
 
 RULE = cmek_grant.RULE
