@@ -128,6 +128,19 @@ def non_interactive_kubeconfig(kubeconfig: str, mode: str, client_id: Optional[s
     return yaml.safe_dump(config, sort_keys=False)
 
 
+def deployer_cluster_admin(name: str, cluster: azure.containerservice.ManagedCluster,
+                           deployer_object_id: Optional[pulumi.Input[str]], platform: str,
+                           opts: pulumi.ResourceOptions) -> Optional[azure.authorization.RoleAssignment]:
+    """AKS_RBAC_CLUSTER_ADMIN on `cluster` for the deploying identity (None when it is not known)."""
+    if deployer_object_id is None:
+        return None
+    return azure.authorization.RoleAssignment(
+        name, scope=cluster.id, role_definition_id=role_definition_id(cluster.id, AKS_RBAC_CLUSTER_ADMIN),
+        # principalType left out: the deployer may be a user or a service principal, and it exists already.
+        principal_id=deployer_object_id, opts=opts,
+        description=f"{platform}: the deploying identity creates the platform's Kubernetes objects")
+
+
 class Cluster(pulumi.ComponentResource):
     """AKS cluster, disk encryption set, identities, Kubernetes provider (outputs: see module doc)."""
 
@@ -244,13 +257,8 @@ class Cluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(aks_kubeconfig, ai.deployer_client_id).apply(
             lambda got: non_interactive_kubeconfig(got[0], ai.kubelogin_mode, got[1])))
         # Nothing in the cluster can be created before the deployer holds a Kubernetes role on it.
-        self.deployer_admin = None
-        if ai.deployer_object_id is not None:
-            self.deployer_admin = azure.authorization.RoleAssignment(
-                f"{name}-deployer-admin", scope=cluster.id, role_definition_id=role_definition_id(cluster.id, AKS_RBAC_CLUSTER_ADMIN),
-                # principalType left out: the deployer may be a user or a service principal, and it exists already.
-                principal_id=ai.deployer_object_id, opts=child,
-                description=f"{args.name}: the deploying identity creates the platform's Kubernetes objects")
+        self.deployer_admin = deployer_cluster_admin(f"{name}-deployer-admin", cluster, ai.deployer_object_id,
+                                                     args.name, child)
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
                                          opts=pulumi.ResourceOptions(parent=self, depends_on=[
                                              r for r in (self.deployer_admin,) if r is not None]))

@@ -1,4 +1,28 @@
-"""Azure answers for the offline preview: resource outputs (`OUTPUTS`, ARM ids and the identity block) and invokes."""
+"""Azure answers for the offline preview: resource outputs (`OUTPUTS`, ARM ids and the identity block) and invokes.
+
+Answered as Azure answers (a real answer changes what the program builds): ARM ids from the names the
+program gives (user-assigned identities by ``resourceName``), the ``identity`` block's user-assigned map,
+Key Vault key URIs with and without version, AKS FQDNs, OIDC issuer and node resource group, and
+``listManagedClusterUserCredentials(format=exec)`` with kubelogin's interactive ``--login devicecode``.
+
+Where the mocks still differ from the real API (what an offline preview cannot show):
+- Values Azure assigns at creation are known here (ids, principal/client ids, FQDNs, key versions); a
+  real ``pulumi preview`` shows them as unknown, so policies decide more offline than under the CLI
+  (stack rules fall back on property dependencies for that reason).
+- No server-side validation or defaults: a versionless disk-encryption-set key URL, a budget starting
+  before the current month, an unknown role definition or principal, a SKU or version Azure no longer
+  offers are all accepted; defaulted properties (provisioning state, network defaults) are not filled in.
+- No creation-time checks: CMK stores do not check key access, so ordering against key grants is checked
+  by the packs' stack rules; Key Vault's firewall is not enforced (ACR with a user-assigned identity
+  against a private vault, docs/first-deploy.md); role assignments propagate instantly.
+- ``listManagedClusterUserCredentials``: the server is the public ``hcp.westeurope`` FQDN for every cluster
+  (real: the private FQDN for private clusters, the cluster's region), with a dummy CA.
+- ``getClientConfig``: fixed client/object ids; it says nothing about whether the deployer is a user or a
+  service principal (neither does Azure's answer).
+- ``listDatabaseKeys`` (Managed Redis): keys derived from the names, stable across runs (real: random).
+- Resources without a name input get ``<logical name><8 hex>``; collection names not in
+  ``AZURE_COLLECTIONS`` are guessed as ``<kind>s``.
+"""
 
 from __future__ import annotations
 
