@@ -12,7 +12,7 @@ Keys created outside the program are out of scope (their grants are too).
 """
 from mlops_policy import ISO27001, SOC2, StackRule, cannot_check, correlate, created_after, is_unknown, violation
 
-from .._gcp import crypto_key_name, key_name, path
+from .._gcp import key_references, names_key
 
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 GRANT_TYPES = ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding")
@@ -32,21 +32,6 @@ STORES = {
 }
 
 
-def _values(resource, dotted):
-    if "[]." not in dotted:
-        value = path(resource.props, dotted)
-        return [value] if value else []
-    head, tail = dotted.split("[].", 1)
-    items = resource.props.get(head)
-    if is_unknown(items):
-        return [items]
-    return [v for v in (path(item, tail) for item in items or []) if v]
-
-
-def _names_key(key, value):
-    return crypto_key_name(key) == key_name(value)
-
-
 def _members(grant):
     members = grant.props.get("members") if "members" in grant.props else [grant.props.get("member")]
     return members if isinstance(members, list) else [members]
@@ -56,7 +41,7 @@ def _grants_for(key, agent, grants):
     """Encrypter/decrypter grants on ``key`` to the service agent (or to members unknown until the update)."""
     found = []
     for grant in grants:
-        if not correlate(grant, "cryptoKeyId", [key], _names_key).matches:
+        if not correlate(grant, "cryptoKeyId", [key], names_key).matches:
             continue
         role = grant.props.get("role")
         if not is_unknown(role) and role != ROLE:
@@ -73,8 +58,8 @@ def check(stack, config):
     seen = set()
     for resource in stack.resources:
         for prop, dotted, agent in STORES.get(resource.type, ()):
-            for value in _values(resource, dotted):
-                matches, decided = correlate(resource, prop, keys, _names_key, value=value)
+            for value in key_references(resource, dotted):
+                matches, decided = correlate(resource, prop, keys, names_key, value=value)
                 if not decided:
                     yield cannot_check(f"which key {dotted} names", resource)
                 for key in [k for k in matches if (resource.urn, k.urn) not in seen]:
