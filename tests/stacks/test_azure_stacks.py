@@ -149,3 +149,9 @@ def test_in_cluster_alerts_are_mailed_to_the_alert_emails(stack):
     receiver = stack.alertmanager_default_receiver()
     assert [c["to"] for c in receiver["email_configs"]] == stack.cfg.monitoring.alert_emails
     assert {c["smarthost"] for c in receiver["email_configs"]} == {stack.cfg.monitoring.alert_smtp.smarthost}
+
+
+def test_every_resource_type_is_priced_free_or_unpriced_with_a_reason(stack):
+    assert stack.cost_problems() == []
+    section = stack.cost()
+    assert section["monthlyUsd"]["idle"] <= section["monthlyUsd"]["expected"] <= section["monthlyUsd"]["max"]
