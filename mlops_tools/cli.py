@@ -67,18 +67,16 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     """
     from contextlib import nullcontext
 
+    packs: Any = None
     if policies:
-        from mlops_tools.policy.runner import PolicyPackError, PolicyPacks, discover_packs
-        from mlops_tools.policy.selection import boot_first, stack_cloud_hint
+        from mlops_tools.policy.runner import PolicyPackError, PolicyPacks
         try:
-            packs: Any = PolicyPacks(discover_packs(root / "policies"), policy_config,
-                                     boot_now=None if all_packs else boot_first(stack_cloud_hint(root, stack, overrides)))
+            packs = PolicyPacks.for_stack(root, stack, overrides, policy_config, all_packs=all_packs)
         except PolicyPackError as error:
             raise CliError(str(error)) from None
-    with packs if policies else nullcontext():
-        return _preview_with(root, stack, overrides, packs if policies else None, today=today, out_dir=out_dir,
-                             report_format=report_format, quiet=quiet, details=details,
-                             all_packs=all_packs)
+    with packs or nullcontext():
+        return _preview_with(root, stack, overrides, packs, today=today, out_dir=out_dir, report_format=report_format,
+                             quiet=quiet, details=details, all_packs=all_packs)
 
 
 def _preview_with(root: Path, stack: str, overrides: list[str], packs: Any, *, today: Optional[dt.date],

@@ -23,7 +23,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
 from mlops_tools.policy.pack_process import PolicyPackError, _PackProcess, declared_provider, discover_packs
-from mlops_tools.policy.selection import TypeFilter, pack_runs, packages_in
+from mlops_tools.policy.selection import TypeFilter, boot_first, pack_runs, packages_in, stack_cloud_hint
 
 __all__ = ["FRAMEWORK_TAG_SEPARATOR", "PackInfo", "PolicyInfo", "PolicyPackError", "PolicyPacks", "Violation",
            "configure_request", "discover_packs", "run_policy_packs"]
@@ -301,6 +301,14 @@ class PolicyPacks:
         except BaseException:
             self.stop()
             raise
+
+    @classmethod
+    def for_stack(cls, root: Path, stack: str, overrides: Iterable[str] = (),
+                  policy_config: Optional[Mapping[str, Any]] = None, *, all_packs: bool = False) -> "PolicyPacks":
+        """The packs under `root/policies` for a preview of `stack`: its cloud's pack and kubernetes boot
+        now (`selection.boot_first`), others only if its plan needs them; every pack with `all_packs`."""
+        hint = None if all_packs else boot_first(stack_cloud_hint(root, stack, overrides))
+        return cls(discover_packs(root / "policies"), policy_config, boot_now=hint)
 
     def _boot(self, pack_dir: Path) -> None:
         self._processes[pack_dir] = _PackProcess(pack_dir)
