@@ -21,6 +21,8 @@ from typing import Any, Callable, Optional
 
 import pulumi
 
+from .mock_policy_documents import policy_documents_as_json
+
 AWS_ACCOUNT_ID = "123456789012"
 AZURE_SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000000"
 AZURE_TENANT_ID = "11111111-1111-4111-8111-111111111111"
@@ -713,6 +715,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         ctx = MockContext(args.typ, args.name, urn, dict(args.inputs), region, provider_inputs)
         if package == "aws":
             physical_id, extra = AWS_OUTPUTS.get(args.typ, _generic_aws)(ctx)
+            return physical_id, policy_documents_as_json({**args.inputs, **extra})
         elif package == "azure-native":
             physical_id, extra = AZURE_OUTPUTS.get(args.typ, _azure_resource)(ctx)
             extra = {**_azure_identity(ctx), **extra}
