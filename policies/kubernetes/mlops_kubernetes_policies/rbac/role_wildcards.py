@@ -7,10 +7,7 @@ from __future__ import annotations
 
 from mlops_policy import CIS_KUBERNETES, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
 
-ROLE_TYPES = tuple(
-    f"kubernetes:rbac.authorization.k8s.io/{version}:{kind}"
-    for version in ("v1", "v1beta1", "v1alpha1") for kind in ("Role", "ClusterRole")
-)
+from .._kinds import ROLE_TYPES
 
 
 def check(resource, config):
