@@ -28,6 +28,10 @@ def program():
     gcp.storage.Bucket("artifacts-hardened", encryption={"default_kms_key_name": rotating.id}, **hardened_bucket)
     gcp.storage.Bucket("artifacts-insecure", location=REGION)
     gcp.storage.Bucket("reports", encryption={"default_kms_key_name": static.id}, **hardened_bucket)
+    gcp.storage.BucketIAMMember("reports-for-the-team", bucket="reports", role="roles/storage.objectViewer",
+                                member="group:ml@example.com")
+    gcp.storage.BucketIAMMember("reports-for-everyone", bucket="reports", role="roles/storage.objectViewer",
+                                member="allUsers")
 
     gcp.sql.DatabaseInstance(
         "tracking-db-hardened", region=REGION, database_version="POSTGRES_16", encryption_key_name=rotating.id,
@@ -72,6 +76,7 @@ def program():
 
 
 EXPECTED = {
+    ("gcp-iam-binding-disallow-public-members", "reports-for-everyone", "mandatory"),
     ("gcp-kms-cryptokey-enable-key-rotation", "static-key", "mandatory"),
     ("gcp-storage-bucket-enable-uniform-access", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enforce-public-access-prevention", "artifacts-insecure", "mandatory"),

@@ -5,7 +5,8 @@ the evidence for an incident there, and audits ask for the same retention whiche
 served the traffic. Counterparts are matched by the last segment of the log group name
 (``/mlops/mlops-prod/vpc-flow-logs`` and ``/mlops/mlops-prod-dr/vpc-flow-logs``;
 ``/aws/rds/instance/<db>/postgresql`` and ``.../<db>-dr/postgresql``). The primary region is the
-one most of the stack's AWS resources live in. A missing retention means "never expire".
+one most of the stack's AWS resources live in (resources of a default provider whose region the
+rule cannot see count as one region of their own). A missing retention means "never expire".
 """
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ from .._aws import region_of
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 FOREVER = float("inf")
+DEFAULT = "the default provider's region"
+
+
+def _region(resource) -> str:
+    return region_of(resource) or DEFAULT
 
 
 def _retention(group):
@@ -34,22 +40,22 @@ def _kind(group):
 
 
 def check(stack, config):
-    regions = Counter(region_of(r) for r in stack.resources if r.type.startswith("aws:") and region_of(r))
+    regions = Counter(_region(r) for r in stack.resources if r.type.startswith("aws:"))
     groups = stack.of_type(LOG_GROUP)
     if len(regions) < 2 or not groups:
         return
     primary = regions.most_common(1)[0][0]
     required: dict = {}
     for group in groups:
-        if region_of(group) == primary and _kind(group):
+        if _region(group) == primary and _kind(group):
             retention = _retention(group)
             if retention is None:
                 yield cannot_check("retentionInDays", group)
                 continue
             required[_kind(group)] = max(required.get(_kind(group), 0), retention)
     for group in groups:
-        region, kind = region_of(group), _kind(group)
-        if region in (None, primary) or kind not in required:
+        region, kind = _region(group), _kind(group)
+        if region == primary or kind not in required:
             continue
         retention = _retention(group)
         if retention is None:
