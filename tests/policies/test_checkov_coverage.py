@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 
 from mlops_policy import load_rules
-from mlops_tools import checkov_coverage
+from mlops_tools.policy import checkov_coverage
 
 ROOT = Path(__file__).resolve().parents[2]
 for pack in ("aws", "azure", "gcp", "kubernetes"):

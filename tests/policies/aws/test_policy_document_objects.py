@@ -7,8 +7,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from mlops_tools.policy_runner import run_policy_packs
-from mlops_tools.preview import preview_program
+from mlops_tools.policy.runner import run_policy_packs
+from mlops_tools.engine.preview import preview_program
 
 ROOT = Path(__file__).resolve().parents[3]
 
