@@ -135,3 +135,15 @@ def test_missing_checkov_or_manifests_is_one_line_and_exit_2(project, capsys):
 def test_committed_waivers_are_valid_and_each_names_an_owner_and_a_future_review():
     waivers = load_waivers(Path(__file__).resolve().parents[2] / "policies" / "checkov" / "waivers.yaml")
     assert waivers and all(w.owner and w.reason and w.expires > TODAY for w in waivers)
+
+
+from tests.policy.test_reports import sarif_schema  # noqa: E402,F401  (the pinned OASIS schema fixture)
+
+
+def test_merged_log_is_valid_sarif_2_1_0(project, sarif_schema):  # noqa: F811
+    import jsonschema
+
+    checkov = _fake_checkov(project, FINDINGS)
+    _scan(project, checkov, _waivers(project, DIGEST_WAIVER))
+    log = json.loads((project / "build" / "reports" / "prod.sarif").read_text())
+    jsonschema.Draft4Validator(sarif_schema).validate(log)
