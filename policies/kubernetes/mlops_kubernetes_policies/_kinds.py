@@ -9,7 +9,9 @@ same token form with their own group.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Iterator, Optional
+
+from mlops_policy import cannot_check, is_unknown
 
 _TOKEN = re.compile(r"^kubernetes:(?P<group>[A-Za-z0-9.-]+)/(?P<version>[A-Za-z0-9]+):(?P<kind>[A-Za-z0-9]+)$")
 
@@ -50,3 +52,19 @@ CLUSTER_BINDING_TYPES = kube_types((RBAC, "ClusterRoleBinding"))
 SERVICE_TYPES = kube_types(("core", "Service"))
 CONFIG_MAP_TYPES = kube_types(("core", "ConfigMap"))
 NAMESPACE_TYPES = kube_types(("core", "Namespace"))
+
+
+def role_rules(resource, fields: tuple = ()) -> Iterator:
+    """(index, rule) for each known rule of a Role/ClusterRole, or a cannot-check Finding for an unknown one.
+
+    ``fields`` are the rule keys the caller needs known (a rule with one of them unknown is a cannot-check).
+    """
+    rules = resource.props.get("rules")
+    if is_unknown(rules):
+        yield cannot_check("rules")
+        return
+    for i, rule in enumerate(rules or []):
+        if is_unknown(rule) or any(is_unknown(rule.get(k)) for k in fields):
+            yield cannot_check(f"rules[{i}]")
+        else:
+            yield i, rule

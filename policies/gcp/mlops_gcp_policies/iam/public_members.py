@@ -7,7 +7,7 @@ the legacy Cloud Storage ACL resources, so the rule looks at all of them.
 """
 from mlops_policy import CIS_GCP, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
 
-from .._gcp import PolicyDataError, grants, is_iam_type, target_of
+from .._gcp import Grant, is_iam_type, readable_grants, target_of
 
 PUBLIC = ("allusers", "allauthenticatedusers")
 ACL_TYPES = {
@@ -47,15 +47,10 @@ def check(resource, config):
     if resource.type in ACL_TYPES:
         yield from _acl(resource)
         return
-    try:
-        found = grants(resource)
-    except PolicyDataError as error:
-        yield f"{error}: the rule cannot verify who is granted access."
-        return
-    if found is None:
-        yield cannot_check("policyData")
-        return
-    for grant in found:
+    for grant in readable_grants(resource, "who is granted access"):
+        if not isinstance(grant, Grant):
+            yield grant
+            continue
         if is_unknown(grant.members):
             yield cannot_check(f"members ({grant.where})")
             continue

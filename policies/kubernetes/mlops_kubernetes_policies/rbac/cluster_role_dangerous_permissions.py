@@ -7,9 +7,9 @@ values too). Controllers that need one of these get a waiver in the stack file.
 """
 from __future__ import annotations
 
-from mlops_policy import CIS_KUBERNETES, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
+from mlops_policy import CIS_KUBERNETES, ISO27001, PCI_DSS, SOC2, ResourceRule
 
-from .._kinds import CLUSTER_ROLE_TYPES
+from .._kinds import CLUSTER_ROLE_TYPES, role_rules
 
 READ = {"get", "list", "watch", "*"}
 ESCALATION_RESOURCES = {"roles", "clusterroles", "*"}
@@ -31,14 +31,11 @@ def _problems(rule) -> list:
 
 
 def check(resource, config):
-    rules = resource.props.get("rules")
-    if is_unknown(rules):
-        yield cannot_check("rules")
-        return
-    for i, rule in enumerate(rules or []):
-        if is_unknown(rule) or any(is_unknown(rule.get(k)) for k in ("verbs", "resources", "apiGroups")):
-            yield cannot_check(f"rules[{i}]")
+    for item in role_rules(resource, ("verbs", "resources", "apiGroups")):
+        if not isinstance(item, tuple):
+            yield item
             continue
+        i, rule = item
         for problem in _problems(rule):
             yield f"rules[{i}] lets the holder {problem}."
 
