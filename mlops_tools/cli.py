@@ -12,7 +12,7 @@
     lint-workflows [--root DIR]                validate .github/workflows (validate)
     checkov --stack dev                        Checkov over the rendered manifests and .github, SARIF merged (policy)
     bootstrap-backend --region R ...           create the self-managed state backend on AWS (ops)
-    dr status|failover|failback --stack S ...  the DR runbook (ops; AWS today)
+    dr status|failover|failback --stack S ...  the DR runbook of the stack's cloud (ops)
     drift --stack S DIGEST ...                 drift verdict from a refresh preview (ops)
 
 The commands after `diff` take their own options (`python -m mlops_tools <command> --help`).
@@ -370,7 +370,7 @@ DELEGATED = {
     "lint-workflows": ("mlops_tools.validate.workflows", "validate .github/workflows against the schema and our rules"),
     "checkov": ("mlops_tools.policy.checkov", "Checkov (second opinion) over a stack's rendered manifests and .github"),
     "bootstrap-backend": ("mlops_tools.ops.aws.bootstrap", "create the S3 state bucket and KMS key for self-managed state"),
-    "dr": ("mlops_tools.ops.aws.dr", "DR runbook: status, failover, failback"),
+    "dr": ("mlops_tools.ops.dr", "DR runbook of the stack's cloud (aws, azure, gcp): status, failover, failback"),
     "drift": ("mlops_tools.ops.drift", "drift verdict and report from `pulumi refresh --preview-only --json`"),
 }
 
