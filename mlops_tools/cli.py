@@ -10,6 +10,7 @@
     prices [--plans DIR] [--cloud C ...]       refresh the price snapshot from the clouds' price APIs (review)
     manifests --stack dev                      render and validate the Kubernetes manifests (validate)
     lint-workflows [--root DIR]                validate .github/workflows (validate)
+    checkov --stack dev                        Checkov over the rendered manifests and .github, SARIF merged (policy)
     bootstrap-backend --region R ...           create the self-managed state backend on AWS (ops)
     dr status|failover|failback --stack S ...  the DR runbook of the stack's cloud (ops)
     drift --stack S DIGEST ...                 drift verdict from a refresh preview (ops)
@@ -393,6 +394,7 @@ DELEGATED = {
     "prices": ("mlops_tools.review.cost.refresh", "refresh the price snapshot from the AWS, Azure and GCP price APIs"),
     "manifests": ("mlops_tools.validate.manifests", "render and validate every Kubernetes manifest of a stack"),
     "lint-workflows": ("mlops_tools.validate.workflows", "validate .github/workflows against the schema and our rules"),
+    "checkov": ("mlops_tools.policy.checkov", "Checkov (second opinion) over a stack's rendered manifests and .github"),
     "bootstrap-backend": ("mlops_tools.ops.aws.bootstrap", "create the S3 state bucket and KMS key for self-managed state"),
     "dr": ("mlops_tools.ops.dr", "DR runbook of the stack's cloud (aws, azure, gcp): status, failover, failback"),
     "drift": ("mlops_tools.ops.drift", "drift verdict and report from `pulumi refresh --preview-only --json`"),
