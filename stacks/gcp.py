@@ -186,7 +186,8 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, private_network_cidrs=private_cidrs,
             # No platform GPU agents on GKE (see gpu below), so no GPU-node share of the agents' quota.
             max_nodes=cfg.cluster.system_node_count + 1 + pool_nodes, max_gpu_nodes=0,
-            training_service_account_annotations=trainer_annotations),
+            training_service_account_annotations=trainer_annotations,
+            identity_endpoints=cluster.identity_endpoints),
         mlflow=MlflowServerArgs(
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations),

@@ -137,6 +137,15 @@ class NamespaceQuota:
 
 # --- Args ------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class IdentityEndpoint:
+    """An endpoint pods must reach to get workload-identity tokens that plain HTTPS egress does not cover
+    (GKE's metadata server: 169.254.169.254:80 with Dataplane V2, 169.254.169.252:988 otherwise)."""
+
+    cidr: str
+    port: int
+
+
 @dataclass
 class ClusterBaselineArgs:
     environment: str  # dev | staging | prod
@@ -151,6 +160,9 @@ class ClusterBaselineArgs:
     training_service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # Per-namespace ResourceQuota overrides; the rest keep the environment's defaults (baseline.py).
     quotas: Mapping[str, NamespaceQuota] = field(default_factory=dict)
+    # Token endpoints of the cloud's workload identity outside HTTPS (the cluster says which: GCP's
+    # Cluster.identity_endpoints); opened for every namespace whose pods use workload identity.
+    identity_endpoints: Sequence[IdentityEndpoint] = ()
 
 
 @dataclass

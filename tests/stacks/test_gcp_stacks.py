@@ -132,3 +132,17 @@ def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_p
     report = stack.manifests(tmp_path)
     assert report.invalid == []
     assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render
+
+
+def test_workload_identity_namespaces_reach_the_gke_metadata_server_of_dataplane_v2(stack):
+    """Default-deny egress would otherwise leave MLflow, Feast and training jobs without Google tokens."""
+    [cluster] = stack.result.by_type("gcp:container/cluster:Cluster")
+    assert cluster["inputs"]["datapathProvider"] == "ADVANCED_DATAPATH"  # so: 169.254.169.254:80, not .252:988
+    opened = {p["inputs"]["metadata"]["namespace"]: p["inputs"]["spec"]
+              for p in stack.result.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+              if p["inputs"]["metadata"]["name"] == "allow-workload-identity"}
+    assert sorted(opened) == ["mlops", "serving", "training"]
+    for spec in opened.values():
+        assert spec["podSelector"] == {} and spec["egress"] == [
+            {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}], "ports": [{"protocol": "TCP", "port": 80}]}]
+    assert [v for v in stack.policy.active if v["policy"] == "kubernetes-networkpolicy-workload-allow-required-egress"] == []

@@ -1,0 +1,1 @@
+"""Rules over what workloads may reach (NetworkPolicies correlated with the workloads they select)."""
