@@ -37,14 +37,8 @@ from components.training import TrainingPoolArgs
 from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool,
                                      gpu_accelerator)
 from stacks.config import PlatformConfig
+from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
-
-# APIs the platform calls; enabled here so a fresh project works with one `pulumi up`. Never
-# disabled on destroy: other workloads of the project may use them.
-PROJECT_APIS = ("compute", "container", "cloudkms", "servicenetworking", "sqladmin", "artifactregistry",
-                "bigtableadmin", "pubsub", "monitoring", "logging", "iam", "iamcredentials", "storage",
-                "storagetransfer", "billingbudgets", "dns")  # DR bucket replication, budget, private DB name
-
 
 def platform_name() -> str:
     """`mlops-<stack>`: unique per stack, so two stacks can share a project and region."""
@@ -98,8 +92,15 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                    default_labels={**labels, "dr-replica-of": cfg.region})
     on_primary = pulumi.ResourceOptions(providers={"gcp": primary})
 
-    apis = [gcp.projects.Service(f"api-{api}", project=project, service=f"{api}.googleapis.com",
-                                 disable_on_destroy=False, opts=on_primary) for api in PROJECT_APIS]
+    # Every API is enabled here so a fresh project works with one `pulumi up`; every GCP resource
+    # registered after this waits for its API's Service (stacks/gcp_apis.py).
+    api_services = enable_apis(project, on_primary)
+    wait_for_apis(api_services)
+    apis = list(api_services.values())
+    # The Billing Budgets API needs a quota project when called with user credentials (pulumi-gcp
+    # billing.Budget docs): this provider bills its requests to the stack's project.
+    billing = gcp.Provider("billing", project=project, region=cfg.region, default_labels=labels,
+                           billing_project=project, user_project_override=True)
     project_number = gcp.organizations.get_project_output(project_id=project, opts=pulumi.InvokeOptions(provider=primary)).number
     zones = region_zones(project, cfg.region, cfg.az_count, primary)
 
@@ -156,7 +157,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             project=project, project_number=project_number, billing_account=cfg.monitoring.billing_account,
             db_instance_id=tracking.db_instance_id, db_instance_tier=cfg.db_instance_class,
             cluster_name=cluster.name, db_replica_id=dr.db_replica_id if dr else None,
-            online_store_instance=features.online_store_table), opts=on_primary)
+            online_store_instance=features.online_store_table, budget_provider=billing), opts=on_primary)
         trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
             cluster=cluster, features_bucket=features.bucket_name), opts=on_primary)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations)

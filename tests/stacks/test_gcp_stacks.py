@@ -146,3 +146,30 @@ def test_workload_identity_namespaces_reach_the_gke_metadata_server_of_dataplane
         assert spec["podSelector"] == {} and spec["egress"] == [
             {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}], "ports": [{"protocol": "TCP", "port": 80}]}]
     assert [v for v in stack.policy.active if v["policy"] == "kubernetes-networkpolicy-workload-allow-required-egress"] == []
+
+
+def test_every_gcp_resource_waits_for_the_service_enabling_its_api(stack):
+    """Key rings and keys, agents' key grants, Bigtable and its agent, channels, alerts, the budget, everything."""
+    services = {r["urn"]: r["inputs"]["service"] for r in stack.result.by_type("gcp:projects/service:Service")}
+    waits = {}
+    for r in stack.result.resources:
+        if r["custom"] and r["type"].startswith("gcp:") and r["type"] != "gcp:projects/service:Service":
+            waits.setdefault(r["type"], set()).update(services[d] for d in r["dependencies"] if d in services)
+    assert "cloudkms.googleapis.com" in waits["gcp:kms/keyRing:KeyRing"] & waits["gcp:kms/cryptoKey:CryptoKey"] \
+        & waits["gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"]
+    assert "bigtableadmin.googleapis.com" in waits["gcp:bigtable/instance:Instance"]
+    assert waits["gcp:monitoring/notificationChannel:NotificationChannel"] == {"monitoring.googleapis.com"}
+    assert waits["gcp:monitoring/alertPolicy:AlertPolicy"] == {"monitoring.googleapis.com"}
+    assert waits["gcp:billing/budget:Budget"] == {"billingbudgets.googleapis.com"}
+    agents = stack.result.by_type("gcp:projects/serviceIdentity:ServiceIdentity")
+    assert all(any(services.get(d) == a["inputs"]["service"] for d in a["dependencies"]) for a in agents)
+    assert [v for v in stack.policy.active if v["policy"] == "gcp-serviceusage-resource-require-api-dependency"] == []
+
+
+def test_the_budget_is_created_through_a_provider_with_a_quota_project(stack):
+    """Under user credentials the Billing Budgets API answers 403 without billing_project + user_project_override."""
+    [budget] = stack.result.by_type("gcp:billing/budget:Budget")
+    provider = stack.result.one("pulumi:providers:gcp", "billing")
+    assert budget["provider"].startswith(provider["urn"] + "::")
+    project = stack.result.outputs["project"]
+    assert (provider["inputs"]["billingProject"], provider["inputs"]["userProjectOverride"]) == (project, "true")

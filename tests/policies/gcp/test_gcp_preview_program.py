@@ -6,10 +6,12 @@ insecure ones (no misses, no noise), correlating data stores with their CMEK key
 import json
 from pathlib import Path
 
+import pulumi
 import pulumi_gcp as gcp
 
 from mlops_tools.policy_runner import run_policy_packs
 from mlops_tools.preview import preview_program
+from stacks.gcp_apis import enable_apis, wait_for_apis
 
 PACK = Path(__file__).resolve().parents[3] / "policies" / "gcp"
 PROJECT = "mlops-prod-4711"
@@ -18,6 +20,9 @@ SHIELDED = {"enable_secure_boot": True, "enable_integrity_monitoring": True}
 
 
 def program():
+    # Registered before the APIs' Services and the transformation that makes resources wait for them.
+    gcp.storage.Bucket("artifacts-insecure", location=REGION)
+    wait_for_apis(enable_apis(PROJECT, pulumi.ResourceOptions()))
     ring = gcp.kms.KeyRing("keys", location=REGION, project=PROJECT)
     rotating = gcp.kms.CryptoKey("data-key", key_ring=ring.id, rotation_period="7776000s")
     static = gcp.kms.CryptoKey("static-key", key_ring=ring.id)
@@ -26,7 +31,6 @@ def program():
 
     hardened_bucket = {"location": REGION, "uniform_bucket_level_access": True, "public_access_prevention": "enforced"}
     gcp.storage.Bucket("artifacts-hardened", encryption={"default_kms_key_name": rotating.id}, **hardened_bucket)
-    gcp.storage.Bucket("artifacts-insecure", location=REGION)
     gcp.storage.Bucket("reports", encryption={"default_kms_key_name": static.id}, **hardened_bucket)
 
     gcp.sql.DatabaseInstance(
@@ -73,6 +77,7 @@ def program():
 
 EXPECTED = {
     ("gcp-kms-cryptokey-enable-key-rotation", "static-key", "mandatory"),
+    ("gcp-serviceusage-resource-require-api-dependency", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enable-uniform-access", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enforce-public-access-prevention", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enable-cmek-encryption", "artifacts-insecure", "mandatory"),
