@@ -35,7 +35,7 @@ from components.tracking import TrackingArgs
 from components.tracking.gcp import GcpTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
 from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool,
-                                     gpu_accelerator)
+                                     gpu_accelerator, gpu_pool_zones)
 from stacks.config import PlatformConfig
 from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
@@ -54,13 +54,16 @@ def project_id() -> str:
     return project
 
 
-def check_gpu_machine_types(cfg: PlatformConfig) -> None:
-    """Every GPU pool's machine type must map to a known accelerator; one line per problem otherwise."""
+def check_gpu_machine_types(cfg: PlatformConfig, zones: Optional[list[str]] = None) -> None:
+    """Every GPU pool's machine type must map to a known accelerator and (once the cluster's `zones` are
+    known) be offered in one of them; one line per problem otherwise."""
     problems = []
     for index, pool in enumerate(cfg.training_pools):
         for type_index, machine_type in enumerate(pool.instance_types if pool.accelerator == "nvidia-gpu" else []):
             try:
                 gpu_accelerator(machine_type)
+                if zones is not None:
+                    gpu_pool_zones(machine_type, cfg.region, zones)
             except ValueError as error:
                 problems.append(f"Pulumi.{pulumi.get_stack()}.yaml: mlops:trainingPools[{index}].instanceTypes"
                                 f"[{type_index}] = \"{machine_type}\": {error}")
@@ -81,7 +84,7 @@ def region_zones(project: str, region: str, count: int, provider: gcp.Provider) 
 def build(cfg: PlatformConfig) -> dict[str, Any]:
     """Create the whole GCP platform for `cfg`; return the stack outputs (AWS names where the meaning is the same)."""
     project = project_id()
-    check_gpu_machine_types(cfg)
+    check_gpu_machine_types(cfg)  # before any resource; the zone check needs the region's zones
     name = platform_name()
     labels = gcp_labels(cfg.cost_tags)
 
@@ -103,6 +106,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                            billing_project=project, user_project_override=True)
     project_number = gcp.organizations.get_project_output(project_id=project, opts=pulumi.InvokeOptions(provider=primary)).number
     zones = region_zones(project, cfg.region, cfg.az_count, primary)
+    check_gpu_machine_types(cfg, zones)
 
     keys = Keys("keys", KeysArgs.from_config(cfg, name, labels), GcpKeysInputs(
         project=project, project_number=project_number, region=cfg.region,
@@ -120,7 +124,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         gpu_metrics=any(pool.accelerator == "nvidia-gpu" for pool in cfg.training_pools)), opts=on_primary)
     for pool in cfg.training_pools:
         TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, labels),
-                     GcpTrainingPoolInputs(cluster=cluster, node_service_account=cluster.node_service_account),
+                     GcpTrainingPoolInputs(cluster=cluster, node_service_account=cluster.node_service_account,
+                                           zones=zones),
                      opts=on_primary)
 
     # The MLflow namespace comes from the in-cluster workloads, built last; the DB secret waits for it.

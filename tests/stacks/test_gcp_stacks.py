@@ -173,3 +173,31 @@ def test_the_budget_is_created_through_a_provider_with_a_quota_project(stack):
     assert budget["provider"].startswith(provider["urn"] + "::")
     project = stack.result.outputs["project"]
     assert (provider["inputs"]["billingProject"], provider["inputs"]["userProjectOverride"]) == (project, "true")
+
+
+def test_gpu_node_pools_are_placed_only_in_zones_offering_their_machine_type(stack):
+    from components.training.gcp import gpu_zone_table
+
+    series = gpu_zone_table()["series"]
+    for pool in stack.result.by_type("gcp:container/nodePool:NodePool"):
+        machine = pool["inputs"]["nodeConfig"]["machineType"]
+        if pool["inputs"]["nodeConfig"].get("guestAccelerators"):
+            offered = next(zones for prefix, zones in series.items() if machine.startswith(prefix))[stack.cfg.region]
+            assert pool["inputs"]["nodeLocations"] and set(pool["inputs"]["nodeLocations"]) <= set(offered), machine
+        else:
+            assert "nodeLocations" not in pool["inputs"]  # CPU pools use every cluster zone
+    if stack.result.stack == "gcp-prod":
+        locations = {p["inputs"]["nodeConfig"]["machineType"]: p["inputs"]["nodeLocations"]
+                     for p in stack.result.by_type("gcp:container/nodePool:NodePool") if "nodeLocations" in p["inputs"]}
+        assert locations["a2-highgpu-8g"] == ["europe-west4-a", "europe-west4-b"]
+        assert locations["a3-highgpu-8g"] == ["europe-west4-b", "europe-west4-c"]
+
+
+def test_a_gpu_type_no_cluster_zone_offers_stops_with_one_line():
+    pools = ('mlops:trainingPools=[{"name": "gpu", "accelerator": "nvidia-gpu", '
+             '"instanceTypes": ["a2-highgpu-8g", "a2-ultragpu-8g"], "maxNodes": 1}]')
+    with pytest.raises(PreviewError) as error:
+        preview_stack(ROOT, "gcp-dev", [pools, "mlops:region=europe-west1"])
+    assert ('Pulumi.gcp-dev.yaml: mlops:trainingPools[0].instanceTypes[0] = "a2-highgpu-8g": a2-highgpu-8g is offered '
+            'in europe-west1 only in zones: none') in str(error.value)
+    assert "Traceback" not in str(error.value)
