@@ -196,7 +196,8 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             identity_endpoints=cluster.identity_endpoints),
         mlflow=MlflowServerArgs(
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
-            database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations),
+            database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations,
+            depends_on=[r for r in (tracking.db_secret,) if r]),  # the Secret waits for the user and database
         feast=FeatureServerArgs(
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,
             registry_path=features.registry_path, provider="gcp", online_store=features.online_store,

@@ -189,6 +189,10 @@ class MlflowServerArgs:
     extra_allowed_hosts: Sequence[str] = ()  # Host headers to accept besides the Service names (LB DNS name)
     default_permission: str = "READ"  # basic-auth permission of a new user: READ | EDIT | MANAGE | NO_PERMISSIONS
     admin_username: str = "admin"
+    # What the server reads that other components make: its database, the Secret holding the URI, the
+    # endpoint the URI names (Azure DR: the writer virtual endpoint). The server waits for them, or its
+    # readiness wait runs out while they are still being created.
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 @dataclass
@@ -216,6 +220,8 @@ class FeatureServerArgs:
     # TCP ports the server opens outside the cluster (object store / online store APIs, STS): 443,
     # plus e.g. 6380 for Azure Cache for Redis.
     egress_ports: Sequence[int] = (443,)
+    # What the server reads that other components make (the online store and its connection Secret).
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)

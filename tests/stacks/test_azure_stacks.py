@@ -105,3 +105,13 @@ def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_p
     report = stack.manifests(tmp_path)
     assert report.invalid == []
     assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render
+
+
+def test_mlflow_waits_for_its_database_secret_and_the_dr_writer_endpoint(stack):
+    """azure-prod: the URI names the replication set's writer endpoint, which exists only once the replica does."""
+    names = {r["urn"]: r["name"] for r in stack.result.resources}
+    server = stack.result.one("mlops:k8s:MlflowServer")
+    waits = {names[d] for d in server["dependencies"]}
+    assert {"tracking-db-mlflow", "tracking-db-uri"} <= waits
+    assert ("dr-db-writer" in waits) == stack.cfg.dr.enabled
+    assert [v for v in stack.policy.active if v["policy"] == "kubernetes-workload-pod-require-source-dependency"] == []
