@@ -44,3 +44,22 @@ def support_problem(product: str, version: str, today: dt.date) -> Optional[str]
     if end is not None and dt.date.fromisoformat(end) <= today:
         return f"can no longer be created since {end} ({row['source']}); use one of: {allowed}"
     return None
+
+
+AS_OF_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$",
+                "description": "Judge support windows as of this date (YYYY-MM-DD) instead of today (UTC)."}
+
+
+def as_of(config) -> dt.date:
+    value = (config or {}).get("asOf")
+    return dt.date.fromisoformat(value) if value else dt.datetime.now(dt.timezone.utc).date()
+
+
+def version_findings(product: str, field: str, value, config, normalize=lambda v: v):
+    """Findings (plain strings, or ("unknown", field)) for one pinned version of a resource."""
+    if value is None or value == "":
+        return []  # unpinned: the cloud creates its current default, which is never past its window
+    if not isinstance(value, str):
+        return [("unknown", field)]
+    problem = support_problem(product, normalize(value), as_of(config))
+    return [f"{field} {value!r} {problem}"] if problem else []

@@ -39,7 +39,7 @@ def program():
             "ipv4_enabled": False, "private_network": f"projects/{PROJECT}/global/networks/mlops",
             "ssl_mode": "ENCRYPTED_ONLY"}})
     gcp.sql.DatabaseInstance(
-        "tracking-db-insecure", region=REGION, database_version="POSTGRES_16",
+        "tracking-db-insecure", region=REGION, database_version="POSTGRES_14",  # standard support ended 2026-11-12
         settings={"tier": "db-custom-2-7680", "ip_configuration": {
             "authorized_networks": [{"name": "anywhere", "value": "0.0.0.0/0"}]}})
 
@@ -51,6 +51,7 @@ def program():
                                 "master_ipv4_cidr_block": "172.16.0.0/28"})
     gcp.container.Cluster(
         "gke-insecure", location=REGION, initial_node_count=1, enable_shielded_nodes=False, enable_legacy_abac=True,
+        min_master_version="1.33",  # GKE standard support ended 2026-06-30
         node_config={"machine_type": "e2-standard-4"})
     gcp.container.NodePool("cpu-hardened", cluster=cluster.name, location=REGION, node_config={
         "machine_type": "e2-standard-8", "shielded_instance_config": SHIELDED,
@@ -60,6 +61,10 @@ def program():
                            node_config={"machine_type": "g2-standard-8",
                                         "workload_metadata_config": {"mode": "GCE_METADATA"}})
 
+    gcp.billing.Budget("budget-hardened", billing_account="01ABCD-2345EF-6789AB", amount={"specified_amount": {
+        "currency_code": "USD", "units": "100"}}, budget_filter={"calendar_period": "MONTH"})
+    gcp.billing.Budget("budget-stale", billing_account="01ABCD-2345EF-6789AB", amount={"specified_amount": {
+        "currency_code": "USD", "units": "100"}}, budget_filter={"custom_period": {"start_date": {"year": 2026, "month": 11, "day": 1}}})
     trainer = gcp.serviceaccount.Account("trainer", account_id="trainer", project=PROJECT)
     gcp.projects.IAMMember("trainer-reads-artifacts", project=PROJECT, role="roles/storage.objectViewer",
                            member=trainer.member)
@@ -78,6 +83,9 @@ def program():
 EXPECTED = {
     ("gcp-kms-cryptokey-enable-key-rotation", "static-key", "mandatory"),
     ("gcp-serviceusage-resource-require-api-dependency", "artifacts-insecure", "mandatory"),
+    ("gcp-sql-databaseinstance-require-supported-version", "tracking-db-insecure", "mandatory"),
+    ("gcp-container-cluster-require-supported-version", "gke-insecure", "mandatory"),
+    ("gcp-billing-budget-require-current-period", "budget-stale", "mandatory"),
     ("gcp-storage-bucket-enable-uniform-access", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enforce-public-access-prevention", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enable-cmek-encryption", "artifacts-insecure", "mandatory"),
