@@ -9,8 +9,8 @@ from pathlib import Path
 import pulumi
 import pulumi_gcp as gcp
 
-from mlops_tools.policy_runner import run_policy_packs
-from mlops_tools.preview import preview_program
+from mlops_tools.engine.preview import preview_program
+from mlops_tools.policy.runner import run_policy_packs
 from stacks.gcp_apis import enable_apis, wait_for_apis
 
 PACK = Path(__file__).resolve().parents[3] / "policies" / "gcp"

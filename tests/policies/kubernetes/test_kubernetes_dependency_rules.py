@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from mlops_kubernetes_policies.workload import pod_reference_dependency as rule_module
-from mlops_tools.policy_runner import run_policy_packs
+from mlops_tools.policy.runner import run_policy_packs
 from tests.policies.cloud_policy_harness import Res, check_stack, resource
 
 RULE = rule_module.RULE

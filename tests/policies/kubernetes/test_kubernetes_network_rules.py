@@ -3,7 +3,7 @@ import base64
 from pathlib import Path
 
 from mlops_kubernetes_policies.network import workload_identity_egress as egress
-from mlops_tools.policy_runner import run_policy_packs
+from mlops_tools.policy.runner import run_policy_packs
 from tests.policies.cloud_policy_harness import Res, check_stack, resource
 
 RULE = egress.RULE
