@@ -201,3 +201,13 @@ def test_a_gpu_type_no_cluster_zone_offers_stops_with_one_line():
     assert ('Pulumi.gcp-dev.yaml: mlops:trainingPools[0].instanceTypes[0] = "a2-highgpu-8g": a2-highgpu-8g is offered '
             'in europe-west1 only in zones: none') in str(error.value)
     assert "Traceback" not in str(error.value)
+
+
+def test_zones_are_the_regions_real_ones_so_the_dr_online_replica_lands_in_a_zone_that_exists(stack):
+    """europe-west1 has zones b, c, d (no a): the preview's zone lookup answers as Compute Engine does."""
+    [instance] = stack.result.by_type("gcp:bigtable/instance:Instance")
+    zones = sorted(c["zone"] for c in instance["inputs"]["clusters"])
+    primary = [z for z in zones if z.startswith(stack.cfg.region + "-")]
+    assert primary and all(z[-1] in "abc" for z in primary)
+    if stack.cfg.dr.enabled:
+        assert [z for z in zones if z.startswith(stack.cfg.dr.replica_region + "-")] == ["europe-west1-b"]
