@@ -9,23 +9,16 @@ APIs are first-deploy prerequisites (docs/first-deploy.md).
 """
 from __future__ import annotations
 
-import importlib.util
-from functools import lru_cache
-from pathlib import Path
 from types import ModuleType
 
 import pulumi
 import pulumi_gcp as gcp
 
-TABLE_MODULE = Path(__file__).resolve().parents[1] / "policies" / "common" / "mlops_policy" / "gcp_apis.py"
+from stacks.policy_data import policy_data_module
 
 
-@lru_cache(maxsize=1)
 def table() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mlops_gcp_apis", TABLE_MODULE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return policy_data_module("gcp_apis")
 
 
 # The APIs the platform calls, enabled by the program. Resources need theirs (the table); the running

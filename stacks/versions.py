@@ -8,21 +8,14 @@ loads that file by path: the program does not install the policy library.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-from functools import lru_cache
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-SUPPORT_MODULE = Path(__file__).resolve().parents[1] / "policies" / "common" / "mlops_policy" / "support.py"
+from stacks.policy_data import policy_data_module
 
 
-@lru_cache(maxsize=1)
 def support() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mlops_support_windows", SUPPORT_MODULE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return policy_data_module("support")
 
 
 def today_utc() -> dt.date:

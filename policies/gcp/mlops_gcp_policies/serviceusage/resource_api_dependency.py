@@ -6,17 +6,8 @@ depends on the Service. Which API each type needs comes from ``mlops_policy.gcp_
 table the stack builder uses); a service identity needs the API named by its own ``service``.
 APIs the organisation enables outside the program can be listed in ``enabledOutsideProgram``.
 """
-from mlops_policy import ISO27001, SOC2, StackRule, cannot_check, is_unknown, violation
+from mlops_policy import ISO27001, SOC2, StackRule, cannot_check, is_unknown, violation, waits_for
 from mlops_policy.gcp_apis import SERVICE, SERVICE_IDENTITY, required_api
-
-
-def _depends_on_api(resource, services, api) -> bool:
-    node = resource
-    while node is not None:
-        if any(services.get(dependency.urn) == api for dependency in node.dependencies):
-            return True
-        node = node.parent
-    return False
 
 
 def check(stack, config):
@@ -34,7 +25,7 @@ def check(stack, config):
             yield violation(f"{resource.name}: {resource.type} is not in the API table (mlops_policy/gcp_apis.py); "
                             "add its type prefix and the API it needs.", resource)
             continue
-        if api is None or api in outside or _depends_on_api(resource, services, api):
+        if api is None or api in outside or waits_for(resource, lambda d: services.get(d.urn) == api):
             continue
         yield violation(f"{resource.name} ({resource.type}) does not depend on the projects.Service enabling {api}: "
                         "on a fresh project its creation fails with SERVICE_DISABLED.", resource)

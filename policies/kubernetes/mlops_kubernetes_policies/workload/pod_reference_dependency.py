@@ -11,7 +11,7 @@ register only once its dependencies exist). Objects the program does not make ar
 """
 from __future__ import annotations
 
-from mlops_policy import CIS_KUBERNETES, SOC2, StackRule, get, is_unknown, violation
+from mlops_policy import CIS_KUBERNETES, SOC2, StackRule, get, is_unknown, violation, waits_for
 
 from .._workloads import WORKLOAD_TYPES, Workload
 
@@ -55,15 +55,6 @@ def references(spec: dict, containers) -> set:
     return {(kind, name) for kind, name in refs if isinstance(name, str) and not is_unknown(name)}
 
 
-def _waits_for(resource, producer) -> bool:
-    node = resource
-    while node is not None:
-        if any(dependency.urn == producer.urn for dependency in node.dependencies):
-            return True
-        node = node.parent
-    return False
-
-
 def check(stack, config):
     producers = produced(stack)
     for resource in stack.of_type(*WORKLOAD_TYPES):
@@ -74,7 +65,7 @@ def check(stack, config):
         for kind, name in sorted(references(workload.spec, workload.containers)):
             makers = producers.get((kind, namespace, name), []) + producers.get((kind, None, name), [])
             missing += [f"{kind} {name} (made by {maker.name})" for maker in makers
-                        if maker.urn != resource.urn and not _waits_for(resource, maker)]
+                        if maker.urn != resource.urn and not waits_for(resource, lambda d, m=maker: d.urn == m.urn)]
         if missing:
             yield violation(f"{namespace}/{resource.name} reads {', '.join(missing)} without depending on it: "
                             "its pods can start before it exists and the readiness wait runs out.", resource)
