@@ -80,10 +80,14 @@ def _strings(value) -> list:
 
 
 def _secret_value(secrets: dict, namespace, ref) -> Optional[str]:
-    """A Secret key's value when the program wrote it in plain text (a policy may see it; a plan never does)."""
+    """A Secret key's value when the program wrote it in plain text (a policy may see it; a plan never does),
+    or the template an ExternalSecret renders it from (its placeholders are credentials, not addresses)."""
     secret = secrets.get((namespace, get(ref, "name")))
     if secret is None:
         return None
+    if secret.type.endswith(":ExternalSecret"):
+        value = get(secret.props, f"spec.target.template.data.{get(ref, 'key')}")
+        return value if isinstance(value, str) and not is_unknown(value) else None
     value = get(secret.props, f"stringData.{get(ref, 'key')}")
     if value is None:
         encoded = get(secret.props, f"data.{get(ref, 'key')}")
@@ -97,6 +101,9 @@ def _secret_value(secrets: dict, namespace, ref) -> Optional[str]:
 def workloads(stack) -> list:
     config_maps = {(_namespace(c), get(c.props, "metadata.name")): c for c in stack.of_type(CONFIG_MAP)}
     secrets = {(_namespace(c), get(c.props, "metadata.name")): c for c in stack.of_type(SECRET)}
+    secrets.update({(_namespace(c), get(c.props, "spec.target.name") or get(c.props, "metadata.name")): c
+                    for c in stack.resources if c.type.startswith("kubernetes:external-secrets.io/")
+                    and c.type.endswith(":ExternalSecret")})
     found = []
     for resource in stack.of_type(*WORKLOAD_TYPES):
         workload = Workload(resource)

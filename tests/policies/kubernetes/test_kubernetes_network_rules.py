@@ -101,3 +101,14 @@ def test_the_rule_reports_through_the_analyzer_protocol():
     assert mine(run_policy_packs(resources, [PACK])[1]) == [(RULE.name, deployment().urn, "mandatory")]
     resources.append(resource(NP, METADATA_80.name, METADATA_80.props))
     assert mine(run_policy_packs(resources, [PACK])[1]) == []
+
+
+def test_the_database_port_in_an_external_secret_template_must_be_open():
+    """AWS: External Secrets renders the MLflow URI from a template that names the database host and port."""
+    external = Res("kubernetes:external-secrets.io/v1:ExternalSecret", "db-uri", {
+        "metadata": {"name": "mlflow-database", "namespace": "mlops"}, "spec": {"target": {
+            "name": "mlflow-database", "template": {"data": {"uri": "postgresql://{{ .username }}:{{ .password }}@db.internal:5432/mlflow"}}}}})
+    app = deployment(env=[{"name": "URI", "valueFrom": {"secretKeyRef": {"name": "mlflow-database", "key": "uri"}}}])
+    assert "PostgreSQL named in its config (external:5432/TCP)" in check_stack(RULE, [external, app, DENY, HTTPS]).messages[0]
+    database = policy("db", [{"to": [{"ipBlock": {"cidr": "10.1.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 5432}]}])
+    assert check_stack(RULE, [external, app, DENY, HTTPS, database]).passed
