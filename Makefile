@@ -18,7 +18,7 @@ STAMP  := $(VENV)/.requirements-installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/policies/common
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv preview preview-all diff architecture manifests test bench lint-workflows \
+.PHONY: help venv preview preview-all diff cost prices architecture manifests test bench lint-workflows \
         bootstrap-backend dr-status dr-failover dr-failback clean
 
 help: ## list the targets and the variables they take
@@ -56,6 +56,13 @@ preview-all: $(STAMP) ## offline preview of every Pulumi.<stack>.yaml
 
 diff: $(STAMP) ## Markdown plan diff between BASE (default origin/main or main) and the working tree; STACK=<s> for one stack
 	@$(call run_tool,$(PY) -m mlops_tools diff $(if $(BASE),--base $(BASE)) $(if $(filter command line environment,$(origin STACK)),--stack $(STACK)),diff)
+
+cost: $(STAMP) ## monthly cost estimate of STACK, every resource with price, quantity and assumption (FORMAT=text|json|csv)
+	@$(PY) -m mlops_tools cost --stack $(STACK) --format $(if $(filter $(FORMAT),json csv),$(FORMAT),text) --configs "$$CONFIG"
+
+prices: $(STAMP) ## refresh the dated price snapshot (mlops_tools/review/cost/snapshot/) from the AWS, Azure and GCP price APIs
+	@for s in $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml)); do $(PY) -m mlops_tools preview --stack $$s --quiet --no-policy || exit 2; done
+	$(PY) -m mlops_tools prices $(ARGS)
 
 architecture: $(STAMP) ## regenerate the architecture picture in README.md from the dev stack's plan
 	$(PY) -m mlops_tools preview --stack dev --quiet --no-policy

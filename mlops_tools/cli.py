@@ -4,8 +4,10 @@
     preview-all [--format ...]
     diff [--base REF] [--stack S ...]          previews the stacks at REF and in the working tree
     diff OLD.json NEW.json                     compares two plan files
+    cost --stack dev [--format text|json|csv]  the stack's monthly cost estimate, every resource (review)
     architecture [--stack dev] [--write F]     the components-and-dependencies picture (review)
     bench [--stack S ...]                      preview time and memory per stack (review)
+    prices [--plans DIR] [--cloud C ...]       refresh the price snapshot from the clouds' price APIs (review)
     manifests --stack dev                      render and validate the Kubernetes manifests (validate)
     lint-workflows [--root DIR]                validate .github/workflows (validate)
     bootstrap-backend --region R ...           create the self-managed state backend on AWS (ops)
@@ -92,6 +94,7 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     known = {policy.name for pack in packs_info for policy in pack.policies}
     outcome = apply_waivers(violations, cfg.waivers, today or dt.date.today(), known, policies_ran=policies)
     plan = build_plan(result, cfg.cloud, pack_dicts, outcome.active, outcome.waived)
+    cost_summary = _attach_cost(plan, stack, cfg.monitoring.monthly_budget_usd)
     out_dir = out_dir or root / "build" / "plan"
     write_plan(plan, out_dir / f"{stack}.json")
 
@@ -100,6 +103,7 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     plan_path = out_dir / f"{stack}.json"
     if not quiet:
         print(verdict_line(plan, stack, policies, len(mandatory), len(outcome.expired), plan_path, root))
+        print("\n" + cost_summary)
     if policies:
         from mlops_tools.policy.reports import render
         if report_format == "text":
@@ -141,6 +145,42 @@ def verdict_line(plan: dict[str, Any], stack: str, policies: bool, mandatory: in
                     + (f", {expired} expired waiver(s)" if expired else "")
                     + f" across {len(policy.get('packs', []))} packs")
     return f"{stack}: {status} ({plan['cloud']}, {resources} resources; {findings}); plan {_relative(plan_path, root)}"
+
+
+def _attach_cost(plan: dict[str, Any], stack: str, budget_usd: float) -> str:
+    """Join the cost estimate into the plan (its `cost` section); return the preview's cost lines.
+
+    An idle estimate over the stack's monthlyBudgetUsd is also warned about on stderr (shown even with --quiet).
+    """
+    from mlops_tools.review.cost import cost_section, render_summary
+    from mlops_tools.review.cost.render import budget_warning
+    from mlops_tools.review.cost.snapshot import SnapshotError
+
+    try:
+        plan["cost"] = cost_section(plan, budget_usd=budget_usd)
+    except SnapshotError as error:
+        raise CliError(f"price snapshot: {error}") from None
+    warning = budget_warning(plan["cost"], stack)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return render_summary(plan["cost"], stack)
+
+
+def _cmd_cost(args: argparse.Namespace) -> int:
+    """`make cost`: preview the stack (no policy packs) and print its full cost table."""
+    from mlops_tools.engine.plan import read_plan
+    from mlops_tools.review.cost import render_table
+
+    out_dir = ROOT / "build" / "plan"
+    from stacks.stackfile import split_overrides
+
+    code = run_preview(ROOT, args.stack, [*split_overrides(args.configs), *args.config], policies=False,
+                       out_dir=out_dir, quiet=True)
+    if code == 2:
+        return code
+    plan = read_plan(out_dir / f"{args.stack}.json")
+    sys.stdout.write(render_table(plan["cost"], args.format, args.stack))
+    return 0
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
@@ -282,6 +322,13 @@ def parser() -> argparse.ArgumentParser:
     common(preview_all)
     preview_all.set_defaults(func=_cmd_preview_all)
 
+    cost = sub.add_parser("cost", help="monthly cost estimate of one stack, every resource (from the price snapshot)")
+    cost.add_argument("--stack", default="dev")
+    cost.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="config override, repeatable")
+    cost.add_argument("--configs", default="", metavar="'K=V K2=V2'", help="several overrides in one string (make's CONFIG)")
+    cost.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    cost.set_defaults(func=_cmd_cost)
+
     diff = sub.add_parser("diff", help="Markdown plan diff for a pull request")
     diff.add_argument("plans", nargs="*", help="OLD.json NEW.json (instead of --base)")
     diff.add_argument("--base", default=None, help="git ref to compare against (default origin/main, else main)")
@@ -297,6 +344,7 @@ def parser() -> argparse.ArgumentParser:
 DELEGATED = {
     "architecture": ("mlops_tools.review.architecture", "the components-and-dependencies picture of a stack, as Mermaid"),
     "bench": ("mlops_tools.review.bench", "preview seconds and peak memory per stack"),
+    "prices": ("mlops_tools.review.cost.refresh", "refresh the price snapshot from the AWS, Azure and GCP price APIs"),
     "manifests": ("mlops_tools.validate.manifests", "render and validate every Kubernetes manifest of a stack"),
     "lint-workflows": ("mlops_tools.validate.workflows", "validate .github/workflows against the schema and our rules"),
     "bootstrap-backend": ("mlops_tools.ops.aws.bootstrap", "create the S3 state bucket and KMS key for self-managed state"),

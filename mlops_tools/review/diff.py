@@ -21,6 +21,14 @@ from mlops_tools.engine.plan import read_plan
 from mlops_tools.review.changes import PlanChanges, alias_hint, compare
 
 
+def cost_delta_section(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The cost estimate's delta for this stack (its own renderer, so the diff layout can change around it)."""
+    from mlops_tools.review.cost import render_cost_delta
+
+    budget = ((new.get("cost") or {}).get("budget") or {}).get("monthlyBudgetUsd")
+    return render_cost_delta(old, new, budget_usd=budget)
+
+
 class DiffError(Exception):
     """The diff cannot be made (a missing plan file, a bad git ref); the message says why."""
 
@@ -64,7 +72,8 @@ def diff_plans(old: dict[str, Any], new: dict[str, Any]) -> str:
     policy_line = (f"{len(mandatory)} mandatory, {len(violations) - len(mandatory)} advisory, "
                    f"{len(policy.get('waived', []))} waived")
     mismatch = plan_mismatch(old, new)
-    if changes.empty and not mismatch and not violations:
+    cost = cost_delta_section(old, new)
+    if changes.empty and not mismatch and not violations and ":warning:" not in cost:
         return f"### Stack `{stack}`: no resource changes (policy: {policy_line})\n"
 
     title = (f"### Stack `{stack}`: {len(changes.added)} to add, {len(changes.changed)} to change "
@@ -93,6 +102,8 @@ def diff_plans(old: dict[str, Any], new: dict[str, Any]) -> str:
             if reasons:
                 body += _dependents_lines(changes, item.resource["urn"])
         lines += _section("Changed", body)
+    if cost:
+        lines += [cost.rstrip(), ""]
 
     packs = ", ".join(p["name"] + " " + p["version"] for p in policy.get("packs", [])) or "no packs run"
     lines.append(f"**Policy at the new state**: {policy_line} ({packs})")

@@ -107,6 +107,12 @@ def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_p
     assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render
 
 
+def test_every_resource_type_is_priced_free_or_unpriced_with_a_reason(stack):
+    assert stack.cost_problems() == []
+    section = stack.cost()
+    assert section["monthlyUsd"]["idle"] <= section["monthlyUsd"]["expected"] <= section["monthlyUsd"]["max"]
+
+
 def test_mlflow_waits_for_its_database_secret_and_the_dr_writer_endpoint(stack):
     """azure-prod: the URI names the replication set's writer endpoint, which exists only once the replica does."""
     names = {r["urn"]: r["name"] for r in stack.result.resources}

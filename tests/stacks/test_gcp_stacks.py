@@ -134,6 +134,12 @@ def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_p
     assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render
 
 
+def test_every_resource_type_is_priced_free_or_unpriced_with_a_reason(stack):
+    assert stack.cost_problems() == []
+    section = stack.cost()
+    assert section["monthlyUsd"]["idle"] <= section["monthlyUsd"]["expected"] <= section["monthlyUsd"]["max"]
+
+
 def test_workload_identity_namespaces_reach_the_gke_metadata_server_of_dataplane_v2(stack):
     """Default-deny egress would otherwise leave MLflow, Feast and training jobs without Google tokens."""
     [cluster] = stack.result.by_type("gcp:container/cluster:Cluster")
