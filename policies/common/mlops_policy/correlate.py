@@ -46,14 +46,3 @@ def correlate(child: Resource, prop: str, candidates: Sequence[Resource],
         return Correlation(among, True)
     return Correlation([], not (is_unknown(value) or len(among) > 1))
 
-
-def waits_for(resource: Resource, is_target: Callable[[Resource], bool]) -> bool:
-    """Whether ``resource`` is created after a resource ``is_target`` accepts: it, or one of its parent
-    components, depends on one. (A component registers only once its dependencies exist, and its
-    children only once it has registered, so a parent's dependency orders its children too.)"""
-    node = resource
-    while node is not None:
-        if any(is_target(dependency) for dependency in node.dependencies):
-            return True
-        node = node.parent
-    return False

@@ -6,7 +6,7 @@ depends on the Service. Which API each type needs comes from ``mlops_policy.gcp_
 table the stack builder uses); a service identity needs the API named by its own ``service``.
 APIs the organisation enables outside the program can be listed in ``enabledOutsideProgram``.
 """
-from mlops_policy import ISO27001, SOC2, StackRule, cannot_check, is_unknown, violation, waits_for
+from mlops_policy import ISO27001, SOC2, StackRule, cannot_check, is_unknown, prerequisites, violation
 from mlops_policy.gcp_apis import SERVICE, SERVICE_IDENTITY, required_api
 
 
@@ -25,7 +25,7 @@ def check(stack, config):
             yield violation(f"{resource.name}: {resource.type} is not in the API table (mlops_policy/gcp_apis.py); "
                             "add its type prefix and the API it needs.", resource)
             continue
-        if api is None or api in outside or waits_for(resource, lambda d: services.get(d.urn) == api):
+        if api is None or api in outside or any(services.get(urn) == api for urn in prerequisites(resource)):
             continue
         yield violation(f"{resource.name} ({resource.type}) does not depend on the projects.Service enabling {api}: "
                         "on a fresh project its creation fails with SERVICE_DISABLED.", resource)

@@ -11,7 +11,7 @@ register only once its dependencies exist). Objects the program does not make ar
 """
 from __future__ import annotations
 
-from mlops_policy import CIS_KUBERNETES, SOC2, StackRule, get, is_unknown, violation, waits_for
+from mlops_policy import CIS_KUBERNETES, SOC2, StackRule, created_after, get, is_unknown, violation
 
 from .._workloads import WORKLOAD_TYPES, Workload
 
@@ -65,7 +65,7 @@ def check(stack, config):
         for kind, name in sorted(references(workload.spec, workload.containers)):
             makers = producers.get((kind, namespace, name), []) + producers.get((kind, None, name), [])
             missing += [f"{kind} {name} (made by {maker.name})" for maker in makers
-                        if maker.urn != resource.urn and not waits_for(resource, lambda d, m=maker: d.urn == m.urn)]
+                        if maker.urn != resource.urn and not created_after(resource, maker)]
         if missing:
             yield violation(f"{namespace}/{resource.name} reads {', '.join(missing)} without depending on it: "
                             "its pods can start before it exists and the readiness wait runs out.", resource)
