@@ -29,8 +29,9 @@ def test_pack_boots_describes_every_rule_and_reports_through_the_protocol():
         ("gcp-kms-cryptokey-enable-key-rotation", key["urn"], "mandatory"),        # stack rule, names the bucket
         ("gcp-iam-binding-disallow-primitive-roles", grant["urn"], "advisory"),   # policyData unknown
         ("gcp-iam-binding-disallow-project-service-account-roles", grant["urn"], "advisory"),
-        # no projects.Service in this stack: none of the three waits for its API
-        *{("gcp-serviceusage-resource-require-api-dependency", r["urn"], "mandatory") for r in (key, bucket, grant)},
+        # no projects.Service in this stack: none of the four waits for its API
+        *{("gcp-serviceusage-resource-require-api-dependency", r["urn"], "mandatory")
+          for r in (key, key_grant, bucket, grant)},
     }
 
 
