@@ -157,6 +157,15 @@ def test_every_resource_type_is_priced_free_or_unpriced_with_a_reason(stack):
     assert section["monthlyUsd"]["idle"] <= section["monthlyUsd"]["expected"] <= section["monthlyUsd"]["max"]
 
 
+def test_the_dr_runbook_reads_what_the_stack_exports(stack):
+    """The runbook's tests use the azure-prod outputs; here they must be what the stack really exports."""
+    from mlops_tools.ops.azure.dr.target import parse_target
+    from tests.ops.azure.arm_fake import prod_outputs
+    from tests.stacks.matrix import check_runbook_reads_the_outputs
+
+    check_runbook_reads_the_outputs(stack, parse_target, prod_outputs)
+
+
 def test_mlflow_waits_for_its_database_secret_and_the_dr_writer_endpoint(stack):
     """azure-prod: the URI names the replication set's writer endpoint, which exists only once the replica does."""
     names = {r["urn"]: r["name"] for r in stack.result.resources}
