@@ -98,13 +98,25 @@ class FeatureStore(pulumi.ComponentResource):
         return pulumi.Output.json_dumps({
             "Version": "2012-10-17",
             "Statement": [
+                # Feast's S3 registry store calls HeadBucket first, which S3 authorises as s3:ListBucket with no
+                # s3:prefix key: a prefix-conditioned grant alone denies it. "Null" matches exactly that request
+                # shape (no prefix), so listing under another prefix stays refused.
+                {"Sid": "FindBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
+                 "Condition": {"Null": {"s3:prefix": "true"}}},
                 {"Sid": "ListFeastPrefixes", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
                  "Condition": {"StringLike": {"s3:prefix": [f"{REGISTRY_PREFIX}/*", f"{OFFLINE_PREFIX}/*"]}}},
-                {"Sid": "ReadRegistry", "Effect": "Allow", "Action": "s3:GetObject",
-                 "Resource": pulumi.Output.format("{0}/{1}/*", bucket_arn, REGISTRY_PREFIX)},
+                # The registry is one object: read on every refresh, written by `feast apply`, materialization
+                # and the server's first start (an empty registry is committed when none exists).
+                {"Sid": "ReadWriteRegistry", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+                 "Resource": pulumi.Output.format("{0}/{1}", bucket_arn, REGISTRY_OBJECT)},
                 {"Sid": "ReadWriteOfflineStore", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
                  "Resource": pulumi.Output.format("{0}/{1}/*", bucket_arn, OFFLINE_PREFIX)},
                 {"Sid": "OnlineItems", "Effect": "Allow", "Action": ONLINE_ITEM_ACTIONS,
+                 "Resource": list(self.online_table_arns.values())},
+                # `feast apply` calls CreateTable for every online view and treats ResourceInUseException as "it
+                # exists"; AWS checks the permission before existence, so without it apply fails on the tables
+                # created here. Granted on exactly these names: no DeleteTable, so it can never replace one.
+                {"Sid": "ApplyFindsDeclaredTables", "Effect": "Allow", "Action": "dynamodb:CreateTable",
                  "Resource": list(self.online_table_arns.values())},
                 {"Sid": "FeaturesKeyThroughS3AndDynamoDb", "Effect": "Allow",
                  "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": aws_inputs.features_key_arn,
