@@ -117,3 +117,14 @@ def test_reusable_workflow_calls_must_grant_what_the_callee_declares(tmp_path):
 def test_missing_workflows_directory_is_a_usage_error(tmp_path, capsys):
     assert lint_workflows.main(["--root", str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith("error: no workflows in")
+
+
+def test_pushing_to_ghcr_needs_and_justifies_packages_write(tmp_path):
+    job = ("permissions: {}\non: push\njobs:\n  image:\n    runs-on: ubuntu-24.04\n    permissions:\n"
+           "      contents: read\n      packages: write\n    steps:\n      - run: |\n"
+           "          echo \"$TOKEN\" | docker login ghcr.io --username me --password-stdin\n"
+           "          docker push \"$IMAGE\"\n")
+    assert lint(tmp_path, job) == []
+    assert any("packages: write is granted but no step needs it" in finding
+               for finding in lint(tmp_path, job.replace("docker push", "docker pull")))
+
