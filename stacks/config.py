@@ -98,7 +98,7 @@ class TrackingConfig(_Model):
         return value
 
 
-FEAST_IMAGE = "ghcr.io/mlops-platform/feast-feature-server:0.49.0-r1"
+FEAST_IMAGE = "ghcr.io/mlops-platform/feast-feature-server:0.50.0-r1"
 # Upstream Feast images built from feast[minimal]: no azure-storage-blob/azure-identity (Feast's own
 # feature_servers/multicloud/requirements.txt at each tag).
 UPSTREAM_FEAST_IMAGES = ("feastdev/feature-server", "docker.io/feastdev/feature-server", "quay.io/feastdev/feature-server")

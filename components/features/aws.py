@@ -23,11 +23,9 @@ from components.storage import BucketArgs
 from components.storage.aws import SecureBucket
 from components.cluster.aws import IrsaRoleFactory
 
-# What serving (reads) and materialization (batch writes) need; no table-level writes.
-ONLINE_ITEM_ACTIONS = [
-    "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
-    "dynamodb:PutItem", "dynamodb:Query",
-]
+# What Feast calls on its tables (recorded by `make smoke` with IAM enforced): serving reads in batches,
+# materialization writes in batches, apply waits for the table. No single-item or query calls.
+ONLINE_ITEM_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,9 @@ class FeatureStore(pulumi.ComponentResource):
         self.online_tables = {view: table.name for view, table in self.tables.items()}
         self.online_table_arns = {view: table.arn for view, table in self.tables.items()}
         self.online_store_table = self.online_tables[args.online_feature_views[0]]
-        self.online_store = {"type": "dynamodb", "region": aws_inputs.region}
+        # Feast (0.50) re-tags every online table on `feast apply`: it removes the table's tags and writes the
+        # store config's `tags`. Rendering the tables' own tags here keeps them as the platform set them.
+        self.online_store = {"type": "dynamodb", "region": aws_inputs.region, "tags": dict(sorted(tags.items()))}
         self.offline_store = {"type": "file"}
 
         self.feature_server_role = aws_inputs.irsa_role(
@@ -117,6 +117,10 @@ class FeatureStore(pulumi.ComponentResource):
                 # exists"; AWS checks the permission before existence, so without it apply fails on the tables
                 # created here. Granted on exactly these names: no DeleteTable, so it can never replace one.
                 {"Sid": "ApplyFindsDeclaredTables", "Effect": "Allow", "Action": "dynamodb:CreateTable",
+                 "Resource": list(self.online_table_arns.values())},
+                # ... and then rewrites the table's tags (list, untag all, tag with online_store.tags).
+                {"Sid": "ApplyRewritesTableTags", "Effect": "Allow",
+                 "Action": ["dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource"],
                  "Resource": list(self.online_table_arns.values())},
                 {"Sid": "FeaturesKeyThroughS3AndDynamoDb", "Effect": "Allow",
                  "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": aws_inputs.features_key_arn,

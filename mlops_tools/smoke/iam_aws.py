@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import threading
+import urllib.request
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import parse_qs, urlsplit
@@ -51,6 +53,14 @@ class Decision:
     action: str
     resource: str
     allowed: bool
+    context: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def describe(self) -> str:
+        text = f"{self.action} on {self.resource}"
+        if self.action == "s3:ListBucket":
+            prefix = dict(self.context).get("s3:prefix")
+            text += f" (s3:prefix={prefix[0]!r})" if prefix else " (no s3:prefix)"
+        return text
 
 
 # ------------------------------------------------------------------------------------- evaluation
@@ -139,6 +149,8 @@ def _resources(request: Any, resource: str) -> list[str]:
     if request._service != "dynamodb":
         return [resource]
     body = json.loads(request._body or b"{}")
+    if "ResourceArn" in body:  # tagging calls name the table by ARN
+        return [body["ResourceArn"]]
     names = list(body.get("RequestItems", {})) or ([body["TableName"]] if "TableName" in body else [])
     if not names:
         return [resource]
@@ -177,6 +189,9 @@ class AwsIamServer:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
+        # moto's backends live in this process: start from an empty account, whatever ran before.
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=10).close()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -235,7 +250,28 @@ class AwsIamServer:
         for each in _resources(request, resource):
             verdict = is_allowed(documents, action, each, context)
             with self._lock:
-                self.decisions.append(Decision(request._access_key.arn, action, each, verdict))
+                self.decisions.append(Decision(request._access_key.arn, action, each, verdict,
+                                               tuple((k, tuple(v)) for k, v in sorted(context.items()))))
             allowed = allowed and verdict
         if not allowed:
             request._raise_access_denied()
+
+
+# ------------------------------------------------------------------------------------ the plan's roles
+
+def service_account_role(plan: Any, subject: str) -> dict[str, Any]:
+    """The plan's IAM role whose trust policy names ``system:serviceaccount:<ns>:<name>`` (IRSA)."""
+    for role in plan.resources("aws:iam/role:Role"):
+        if f'"{subject}"' in json.dumps(role["inputs"].get("assumeRolePolicy", "")).replace('\\"', '"'):
+            return role
+    raise PolicyModelError(f"stack {plan.stack}: no IAM role trusts {subject} in {plan.source}")
+
+
+def role_policy(plan: Any, role: Mapping[str, Any]) -> str:
+    """The inline policy document the plan attaches to ``role`` (exactly as rendered)."""
+    documents = [r["inputs"]["policy"] for r in plan.resources("aws:iam/rolePolicy:RolePolicy")
+                 if role["urn"] in r["dependencies"]]
+    if len(documents) != 1:
+        raise PolicyModelError(f"stack {plan.stack}: role {role['name']} has {len(documents)} inline policies, expected 1")
+    document = documents[0]
+    return document if isinstance(document, str) else json.dumps(document)

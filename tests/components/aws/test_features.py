@@ -68,7 +68,8 @@ def test_paths_follow_feast_layout(prod):
     bucket = prod.outputs["bucket"]
     assert prod.outputs["registryPath"] == f"s3://{bucket}/registry/registry.db"
     assert prod.outputs["offlinePath"] == f"s3://{bucket}/offline"
-    assert prod.outputs["onlineStore"] == {"type": "dynamodb", "region": PRIMARY}
+    assert prod.outputs["onlineStore"] == {"type": "dynamodb", "region": PRIMARY,
+                                           "tags": {"component": "features", "environment": "test"}}
 
 
 def test_one_online_table_per_view_named_as_feast_expects(prod):
@@ -133,6 +134,16 @@ def test_feast_registry_store_can_find_the_bucket_and_commit_the_registry(prod):
     assert by_sid["ReadWriteRegistry"]["Resource"] == f"{bucket_arn}/registry/registry.db"
     assert by_sid["ApplyFindsDeclaredTables"]["Action"] == "dynamodb:CreateTable"
     assert sorted(by_sid["ApplyFindsDeclaredTables"]["Resource"]) == sorted(prod.outputs["tableArns"].values())
+
+
+def test_feast_apply_keeps_the_platform_tags_of_the_online_tables(prod):
+    """Feast 0.50's apply untags an existing table and tags it with online_store.tags: those are the tables' tags."""
+    by_sid = statements(policy(prod.one("aws:iam/rolePolicy:RolePolicy", "features-feature-server")))
+    assert sorted(by_sid["ApplyRewritesTableTags"]["Action"]) == [
+        "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource"]
+    assert sorted(by_sid["ApplyRewritesTableTags"]["Resource"]) == sorted(prod.outputs["tableArns"].values())
+    for table in tables(prod).values():
+        assert table["inputs"]["tags"] == prod.outputs["onlineStore"]["tags"]
 
 
 def test_feature_views_are_validated_in_the_stack_config():
