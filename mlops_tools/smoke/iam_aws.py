@@ -15,8 +15,9 @@ for what our policies use:
   an operator not modelled here stops the run with its name instead of guessing;
 - S3: HeadBucket is ``s3:ListBucket`` (AWS S3 API reference, HeadBucket "Permissions"); a listing
   carries ``s3:prefix`` only when the request has a ``prefix`` parameter;
-- DynamoDB: the resource is each table the request names (``TableName``, or every table of
-  ``RequestItems`` for the batch calls).
+- S3 DeleteObjects is ``s3:DeleteObject`` on each key it names;
+- DynamoDB: the resource is each table the request names (``TableName``, every table of
+  ``RequestItems`` for the batch calls, ``ResourceArn`` for the tagging calls).
 
 Only identity policies are evaluated (resource policies such as bucket policies are not), and each
 decision is recorded, so a test can say which calls a workload made and which were refused.
@@ -25,8 +26,10 @@ decision is recorded, so a test can say which calls a workload made and which we
 from __future__ import annotations
 
 import fnmatch
+import html
 import json
 import logging
+import re
 import threading
 import urllib.request
 from dataclasses import dataclass
@@ -146,6 +149,13 @@ def _request_context(request: Any) -> dict[str, list[str]]:
 
 
 def _resources(request: Any, resource: str) -> list[str]:
+    if request._service == "s3":
+        if request._action == "s3:DeleteObject" and "delete" in parse_qs(urlsplit(request._path).query,
+                                                                          keep_blank_values=True):
+            # DeleteObjects: AWS authorises s3:DeleteObject on each key of the request.
+            body = request._body.decode() if isinstance(request._body, bytes) else str(request._body or "")
+            return [f"{resource}/{html.unescape(key)}" for key in re.findall(r"<Key>(.*?)</Key>", body)] or [resource]
+        return [resource]
     if request._service != "dynamodb":
         return [resource]
     body = json.loads(request._body or b"{}")
