@@ -239,6 +239,8 @@ class ScrapeTarget:
     port: str  # the Service port name
     path: str = "/metrics"
     interval: str = "30s"
+    # Secret in the monitoring namespace with keys username/password when the endpoint needs basic-auth.
+    basic_auth_secret: Optional[str] = None
 
 
 @dataclass(frozen=True)

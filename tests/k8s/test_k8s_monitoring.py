@@ -113,3 +113,14 @@ def test_gpu_agents_run_only_on_gpu_nodes_with_pinned_images(prod, dev):
     assert plugin_volume["hostPath"]["path"] == "/var/lib/kubelet/device-plugins"
     assert pod_spec(daemonsets["dcgm-exporter"])["securityContext"]["runAsNonRoot"] is True
     assert dev.by_type("kubernetes:apps/v1:DaemonSet") == []
+
+
+def test_mlflow_scrape_authenticates_with_the_scrape_secret_in_the_monitoring_namespace(release, prod):
+    """basic-auth protects MLflow's /metrics: without credentials the scrape gets 401 (issue 9 item 15)."""
+    (monitor,) = [m for m in release["values"]["prometheus"]["additionalServiceMonitors"] if m["name"] == "mlflow"]
+    assert monitor["endpoints"][0]["basicAuth"] == {"username": {"name": "mlflow-scrape", "key": "username"},
+                                                   "password": {"name": "mlflow-scrape", "key": "password"}}
+    secret = named(prod, "kubernetes:core/v1:Secret", "mlflow-scrape", "monitoring")
+    assert prod.is_secret(secret["urn"], "stringData")
+    feast = [m for m in release["values"]["prometheus"]["additionalServiceMonitors"] if m["name"] == "feast"][0]
+    assert "basicAuth" not in feast["endpoints"][0]  # Feast's metrics port has no auth
