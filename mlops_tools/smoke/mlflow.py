@@ -78,6 +78,7 @@ def object_store(procs: Processes, destination: str) -> Endpoint:
 @dataclass
 class MlflowRun:
     url: str
+    port: int
     pod: LocalPod
     server: Proc
     database: Postgres
@@ -133,4 +134,4 @@ def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | N
     server = pod.start(procs, CONTAINER, {"--host": HOST, "--port": str(port)})
     url = f"http://{HOST}:{port}"
     procs.wait_url(server, f"{url}/health", timeout=120, ready=lambda status: status == 200)
-    return MlflowRun(url, pod, server, db, store, destination, values, bin_dir)
+    return MlflowRun(url, port, pod, server, db, store, destination, values, bin_dir)
