@@ -51,7 +51,7 @@ test: $(STAMP) ## the whole suite: every stack file previewed with every policy 
 SMOKE_STACKS := $(if $(filter file,$(origin STACK)),dev azure-dev gcp-dev,$(STACK))
 
 smoke: $(STAMP) ## run the rendered config of STACK (default: dev azure-dev gcp-dev) with the real MLflow, Postgres, Prometheus, emulators
-	MLOPS_SMOKE=1 SMOKE_STACKS="$(SMOKE_STACKS)" $(PY) -m pytest tests/smoke -p no:cacheprovider -q
+	MLOPS_SMOKE=1 SMOKE_STACKS="$(SMOKE_STACKS)" $(PY) -m pytest tests/smoke -p no:cacheprovider -q --tb=short
 
 bench: $(STAMP) ## preview seconds and peak memory per stack and per resource
 	$(PY) -m mlops_tools.bench

@@ -14,6 +14,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -90,8 +91,14 @@ def start_postgres(procs: Processes, database: str = "mlflow", user: str = "mlop
         "-c", "max_connections=100"], env=_minimal_env(), user=run_as)
     procs.wait_port(server, port, timeout=60)
     env = _minimal_env(PGPASSWORD=password, PGSSLMODE="require")
-    procs.run("postgres-createdb", [psql, "-v", "ON_ERROR_STOP=1", "-h", HOST, "-p", str(port), "-U", user,
-                                    "-d", "postgres", "-c", f'CREATE DATABASE "{database}"'], env=env, timeout=60)
+    argv = [psql, "-v", "ON_ERROR_STOP=1", "-h", HOST, "-p", str(port), "-U", user, "-d", "postgres"]
+    deadline = time.monotonic() + 60
+    while True:  # the port opens before recovery ends ("the database system is starting up")
+        ready = subprocess.run([*argv, "-c", "SELECT 1"], env=env, capture_output=True, text=True)
+        if ready.returncode == 0 or time.monotonic() > deadline or not server.alive():
+            break
+        time.sleep(0.2)
+    procs.run("postgres-createdb", [*argv, "-c", f'CREATE DATABASE "{database}"'], env=env, timeout=60)
     return Postgres(HOST, port, user, password, database, certs / "server.crt")
 
 
