@@ -18,7 +18,8 @@ pre-creating them; ``online_tables[view]`` therefore names the instance that hol
 The bucket comes from the shared hardened-bucket helper with the features key; only the offline
 prefix tiers down. Feast's service account reads the whole bucket (registry and offline data) and its
 metadata (the registry store's ``get_bucket``), writes only the registry object and under ``offline/``
-(an IAM condition on the object name), and reads/writes rows of this instance (``roles/bigtable.user``: no table or instance administration).
+(an IAM condition on the object name), reads/writes rows of this instance and may create its own tables
+there (``feast apply``: a custom role with ``bigtable.tables.create``/``update``, no delete) (``roles/bigtable.user``: no table or instance administration).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 CPU_TARGET = 50  # percent; leaves headroom for replication traffic
 MAX_NODES = 3
 BUCKET_METADATA_READER = "roles/storage.legacyBucketReader"
+FEAST_TABLE_PERMISSIONS = ("bigtable.tables.create", "bigtable.tables.update")
 
 
 def write_condition(bucket: str) -> str:
@@ -184,3 +186,13 @@ class FeatureStore(pulumi.ComponentResource):
         gcp.bigtable.InstanceIamMember(
             f"{name}-feast-online", project=gcp_inputs.project, instance=self.instance.name,
             role="roles/bigtable.user", member=member, opts=child)
+        # `feast apply` creates a table per entity set in the instance and adds its column family
+        # (CreateTable, ModifyColumnFamilies); bigtable.user has neither. No delete, no instance administration.
+        tables_role = gcp.projects.IAMCustomRole(
+            f"{name}-feast-tables", project=gcp_inputs.project, role_id=f"{self.args.name.replace('-', '_')}_feast_tables",
+            title="Feast: create its online tables", permissions=list(FEAST_TABLE_PERMISSIONS),
+            description="feast apply creates the tables of its feature views and their column family", opts=child)
+        gcp.bigtable.InstanceIamMember(
+            f"{name}-feast-tables", project=gcp_inputs.project, instance=self.instance.name,
+            role=pulumi.Output.concat("projects/", gcp_inputs.project, "/roles/", tables_role.role_id), member=member,
+            opts=child)

@@ -27,6 +27,10 @@ def write_offline(uri: str, rows_file: str) -> None:
         scheme, _, address = endpoint.partition("://")
         filesystem = fs.S3FileSystem(endpoint_override=address, scheme=scheme, region=os.environ["AWS_REGION"])
         path = uri[len("s3://"):]
+    elif uri.startswith("gs://"):  # through gcsfs (honours STORAGE_EMULATOR_HOST), as Feast's dask reads are
+        import gcsfs
+
+        filesystem, path = gcsfs.GCSFileSystem(), uri[len("gs://"):]
     else:
         filesystem, path = fs.FileSystem.from_uri(uri)
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, filesystem=filesystem)

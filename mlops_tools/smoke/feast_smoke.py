@@ -92,12 +92,12 @@ def write_repo(directory: Path, feast: RenderedFeast, source_uri: str, endpoint_
     (directory / "smoke_features.py").write_text(f'''from datetime import timedelta
 
 from feast import Entity, FeatureView, Field, FileSource
-from feast.types import Float32
+from feast.types import Float32, Int64
 
 driver = Entity(name="driver", join_keys=["{ENTITY}"])
 source = FileSource(name="smoke_source", path={source_uri!r}, timestamp_field="event_timestamp"{override})
 view = FeatureView(name={feast.view!r}, entities=[driver], ttl=timedelta(days=3650),
-                   schema=[Field(name="conv_rate", dtype=Float32)], online=True, source=source)
+                   schema=[Field(name="{ENTITY}", dtype=Int64), Field(name="conv_rate", dtype=Float32)], online=True, source=source)
 ''')
     return directory
 

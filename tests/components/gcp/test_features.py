@@ -59,8 +59,12 @@ def test_bigtable_agent_is_created_and_may_use_every_cluster_key_before_the_inst
 def test_feast_identity_reads_the_bucket_writes_only_registry_and_offline_and_uses_only_this_instance(prod):
     member = f"serviceAccount:{prod.outputs['feastSa']}"
     grants = {r["inputs"]["role"]: r["inputs"] for r in prod.resources if r["inputs"].get("member") == member}
+    tables_role = f"projects/{PROJECT}/roles/{NAME.replace('-', '_')}_feast_tables"
     assert set(grants) == {"roles/storage.objectViewer", "roles/storage.legacyBucketReader",
-                           "roles/storage.objectUser", "roles/bigtable.user"}
+                           "roles/storage.objectUser", "roles/bigtable.user", tables_role}
+    assert grants[tables_role]["instance"] == f"{NAME}-features"
+    [custom] = [r["inputs"] for r in prod.resources if r["type"] == "gcp:projects/iAMCustomRole:IAMCustomRole"]
+    assert sorted(custom["permissions"]) == ["bigtable.tables.create", "bigtable.tables.update"]
     bucket = prod.outputs["featureBucket"]
     assert grants["roles/storage.objectViewer"]["bucket"] == bucket
     assert grants["roles/storage.objectUser"]["condition"]["expression"] == (
