@@ -44,7 +44,6 @@ def recorded_gcs_needs(log_text: str) -> list[Need]:
     from urllib.parse import unquote
 
     needs: set[Need] = set()
-    uploads: dict[str, str] = {}
     for method, path, bucket, objects, name in _GCS_REQUEST.findall(log_text):
         bucket_name = f"projects/_/buckets/{bucket}"
         if not objects:
@@ -55,18 +54,16 @@ def recorded_gcs_needs(log_text: str) -> list[Need]:
             needs.add(Need("gcs", f"{method} {path}", "storage.objects.list", bucket_name))
         elif name and method == "GET":
             needs.add(Need("gcs", f"{method} {path}", "storage.objects.get", f"{bucket_name}/objects/{unquote(name)}"))
-        elif method in ("POST", "PUT") and "/upload/" in path:
-            uploads.setdefault(path, bucket_name)
         elif name and method == "DELETE":
             needs.add(Need("gcs", f"{method} {path}", "storage.objects.delete", f"{bucket_name}/objects/{unquote(name)}"))
-    # Upload requests carry the object name in their body or upload id: take it from the upload id the
-    # emulator logs ("upload_id=<bucket>:<object>:<time>").
-    for object_name in set(re.findall(r"upload_id=[^:\s]+:([^:\s]+):", log_text)):
-        bucket_name = next(iter(uploads.values()), "")
-        resource = f"{bucket_name}/objects/{unquote(object_name)}"
+    # Uploads name their object in the upload id the emulator logs ("upload_id=<bucket>:<object>:<time>").
+    writes: dict[str, set[str]] = {}
+    for upload_id in set(re.findall(r"upload_id=([^&\s\"]+)", log_text)):
+        bucket, object_name, _ = unquote(upload_id.replace("+", " ")).split(":", 2)
+        writes.setdefault(f"projects/_/buckets/{bucket}/objects/{object_name}", set()).add(upload_id)
+    for resource, ids in writes.items():
         needs.add(Need("gcs", "upload", "storage.objects.create", resource))
-        # An upload over an existing object (the registry, on every commit) also needs delete.
-        if log_text.count(f":{object_name}:") > 1:
+        if len(ids) > 1:  # writing over an existing object (the registry on every commit) also needs delete
             needs.add(Need("gcs", "upload over an existing object", "storage.objects.delete", resource))
     return sorted(needs, key=lambda n: (n.permission, n.resource))
 

@@ -64,6 +64,8 @@ def test_feast_runs_and_its_service_account_holds_every_permission_its_calls_nee
     permissions = {need.permission for need in recorded}
     # The run did reach the registry and the offline store through GCS, as the pod would.
     assert {"storage.buckets.get", "storage.objects.get", "storage.objects.create"} <= permissions
+    registry_writes = {n.permission for n in recorded if n.resource.endswith("/objects/registry/registry.db")}
+    assert {"storage.objects.create", "storage.objects.delete"} <= registry_writes  # commits overwrite it
     check(feast, recorded, gcp_bindings(feast.plan, feast_member(feast.plan)))
 
 
