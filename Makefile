@@ -17,7 +17,7 @@ STAMP  := $(VENV)/.requirements-installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/policies/common
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv preview preview-all diff manifests test smoke bench lint-workflows \
+.PHONY: help venv preview preview-all diff architecture manifests test smoke bench lint-workflows \
         bootstrap-backend dr-status dr-failover dr-failback clean
 
 help: ## list the targets
@@ -40,9 +40,13 @@ preview-all: $(STAMP) ## offline preview of every Pulumi.<stack>.yaml
 diff: $(STAMP) ## Markdown plan diff between BASE (default origin/main or main) and the working tree
 	$(PY) -m mlops_tools diff $(if $(BASE),--base $(BASE))
 
+architecture: $(STAMP) ## regenerate the architecture picture in README.md from the dev stack's plan
+	$(PY) -m mlops_tools preview --stack dev --quiet --no-policy
+	$(PY) -m mlops_tools architecture --stack dev --write README.md
+
 manifests: $(STAMP) ## render and validate every Kubernetes manifest of STACK into build/manifests/$(STACK)/
 	$(PY) -m mlops_tools preview --stack $(STACK) --quiet --no-policy
-	$(PY) -m mlops_tools.manifests --stack $(STACK)
+	$(PY) -m mlops_tools manifests --stack $(STACK)
 
 test: $(STAMP) ## the whole suite: every stack file previewed with every policy pack and its manifests validated
 	$(PY) -m pytest -n 2 --dist loadscope
@@ -54,23 +58,23 @@ smoke: $(STAMP) ## run the rendered config of STACK (default: dev azure-dev gcp-
 	MLOPS_SMOKE=1 SMOKE_STACKS="$(SMOKE_STACKS)" $(PY) -m pytest tests/smoke -p no:cacheprovider -q --tb=short
 
 bench: $(STAMP) ## preview seconds and peak memory per stack and per resource
-	$(PY) -m mlops_tools.bench
+	$(PY) -m mlops_tools bench
 
 lint-workflows: $(STAMP) ## validate .github/workflows against the GitHub workflow schema and our rules
-	$(PY) -m mlops_tools.lint_workflows
+	$(PY) -m mlops_tools lint-workflows
 
 bootstrap-backend: $(STAMP) ## create the S3 state bucket and KMS key for self-managed state (REGION=...)
 	@test -n "$(REGION)" || { echo "usage: make bootstrap-backend REGION=<aws region> [ARGS=...]" >&2; exit 2; }
-	$(PY) -m mlops_tools.bootstrap --region $(REGION) $(ARGS)
+	$(PY) -m mlops_tools bootstrap-backend --region $(REGION) $(ARGS)
 
 dr-status: $(STAMP) ## replication health of STACK against its RPO
-	$(PY) -m mlops_tools.dr status --stack $(STACK) $(ARGS)
+	$(PY) -m mlops_tools dr status --stack $(STACK) $(ARGS)
 
 dr-failover: $(STAMP) ## promote the DR replicas of STACK and repoint the tracking database (asks first)
-	$(PY) -m mlops_tools.dr failover --stack $(STACK) $(ARGS)
+	$(PY) -m mlops_tools dr failover --stack $(STACK) $(ARGS)
 
 dr-failback: $(STAMP) ## return STACK to its primary region after a failover (asks first)
-	$(PY) -m mlops_tools.dr failback --stack $(STACK) $(ARGS)
+	$(PY) -m mlops_tools dr failback --stack $(STACK) $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf build

@@ -1,9 +1,18 @@
-"""`python -m mlops_tools`: offline preview with policy packs, and the plan diff for pull requests.
+"""`python -m mlops_tools`: the one command line for every job of the tooling.
 
     preview --stack dev [--config KEY=VALUE ...] [--format text|json|sarif|junit]
     preview-all [--format ...]
     diff [--base REF] [--stack S ...]          previews the stacks at REF and in the working tree
     diff OLD.json NEW.json                     compares two plan files
+    architecture [--stack dev] [--write F]     the components-and-dependencies picture (review)
+    bench [--stack S ...]                      preview time and memory per stack (review)
+    manifests --stack dev                      render and validate the Kubernetes manifests (validate)
+    lint-workflows [--root DIR]                validate .github/workflows (validate)
+    bootstrap-backend --region R ...           create the self-managed state backend on AWS (ops)
+    dr status|failover|failback --stack S ...  the DR runbook (ops; AWS today)
+    drift --stack S DIGEST ...                 drift verdict from a refresh preview (ops)
+
+The commands after `diff` take their own options (`python -m mlops_tools <command> --help`).
 
 Exit codes: 0 clean; 1 an unwaived mandatory violation or an expired waiver; 2 the program or its
 config could not be previewed (one message, no traceback).
@@ -45,9 +54,10 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
                 policy_config: Optional[dict[str, Any]] = None, today: Optional[dt.date] = None,
                 out_dir: Optional[Path] = None, report_format: str = "text", quiet: bool = False) -> int:
     """Preview one stack, run the packs, apply waivers, write the plan (and report); return the exit code."""
-    from mlops_tools.plan import build_plan, summarize, write_plan
-    from mlops_tools.preview import PreviewError, load_stack_config, preview_stack
-    from mlops_tools.waivers import apply_waivers
+    from mlops_tools.engine.plan import build_plan, write_plan
+    from mlops_tools.engine.preview import PreviewError, load_stack_config, preview_stack
+    from mlops_tools.policy.waivers import apply_waivers
+    from mlops_tools.review.summary import summarize
     from stacks.config import ConfigError, load_config
 
     try:
@@ -66,7 +76,7 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     pack_dicts: list[dict[str, Any]] = []
     violations: list[dict[str, Any]] = []
     if policies:
-        from mlops_tools.policy_runner import PolicyPackError, discover_packs, run_policy_packs
+        from mlops_tools.policy.runner import PolicyPackError, discover_packs, run_policy_packs
         try:
             packs_info, found = run_policy_packs(result.resources, discover_packs(root / "policies"), policy_config)
         except PolicyPackError as error:
@@ -81,7 +91,7 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     if not quiet:
         print(summarize(plan))
     if policies:
-        from mlops_tools.reports import render
+        from mlops_tools.policy.reports import render
         if report_format == "text":
             if not quiet:
                 print("\n" + render("text", plan, packs_info))
@@ -144,7 +154,7 @@ def _cmd_preview_all(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from mlops_tools.diff import DiffError, diff_against_ref, diff_plan_files
+    from mlops_tools.review.diff import DiffError, diff_against_ref, diff_plan_files
 
     if args.plans and len(args.plans) != 2:
         raise CliError("diff takes two plan files (OLD.json NEW.json) or --base REF")
@@ -197,10 +207,28 @@ def parser() -> argparse.ArgumentParser:
     diff.add_argument("--base", default=None, help="git ref to compare against (default origin/main, else main)")
     diff.add_argument("--stack", action="append", help="limit to these stacks (repeatable)")
     diff.set_defaults(func=_cmd_diff)
+    for name, (_module, text) in DELEGATED.items():
+        sub.add_parser(name, help=text, add_help=False)  # listed here; `main` hands their arguments over
     return top
 
 
+# Commands owned by another job's module: `python -m mlops_tools <command> ARGS` runs `<module>.main(ARGS)`.
+DELEGATED = {
+    "architecture": ("mlops_tools.review.architecture", "the components-and-dependencies picture of a stack, as Mermaid"),
+    "bench": ("mlops_tools.review.bench", "preview seconds and peak memory per stack"),
+    "manifests": ("mlops_tools.validate.manifests", "render and validate every Kubernetes manifest of a stack"),
+    "lint-workflows": ("mlops_tools.validate.workflows", "validate .github/workflows against the schema and our rules"),
+    "bootstrap-backend": ("mlops_tools.ops.aws.bootstrap", "create the S3 state bucket and KMS key for self-managed state"),
+    "dr": ("mlops_tools.ops.aws.dr", "DR runbook: status, failover, failback"),
+    "drift": ("mlops_tools.ops.drift", "drift verdict and report from `pulumi refresh --preview-only --json`"),
+}
+
+
 def main(argv: Optional[list[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        import importlib
+        return importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:])
     args = parser().parse_args(argv)
     try:
         return args.func(args)

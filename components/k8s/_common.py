@@ -1,7 +1,7 @@
 """Building blocks every in-cluster workload shares: hardening, labels, probes, input checks.
 
 Manifests are written as camelCase dicts (exactly the Kubernetes schema), so what a reviewer sees in
-the plan, what the policy pack checks and what `mlops_tools.manifests` validates are the same text.
+the plan, what the policy pack checks and what `mlops_tools.validate.manifests` validates are the same text.
 """
 
 from __future__ import annotations

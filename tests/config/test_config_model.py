@@ -151,7 +151,7 @@ def test_unpinned_images_are_rejected():
 
 @pytest.mark.parametrize("stack_file", sorted(ROOT.glob("Pulumi.*.yaml")), ids=lambda p: p.name)
 def test_every_stack_file_in_the_repo_is_valid(stack_file):
-    from mlops_tools.preview import load_stack_config
+    from mlops_tools.engine.preview import load_stack_config
     stack = stack_file.name[len("Pulumi."):-len(".yaml")]
     _, config = load_stack_config(ROOT, stack)
     assert load_config(stack, config.values).cloud in ("aws", "azure", "gcp")

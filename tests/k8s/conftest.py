@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from k8s_helpers import platform_args, preview_platform
 
-from mlops_tools.preview import PreviewResult
+from mlops_tools.engine.preview import PreviewResult
 
 
 @pytest.fixture(scope="session")

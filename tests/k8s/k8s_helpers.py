@@ -20,7 +20,7 @@ from components.k8s import (
     SecretKeyRef,
 )
 from components.k8s.platform import PlatformWorkloads
-from mlops_tools.preview import PreviewResult, preview_program
+from mlops_tools.engine.preview import PreviewResult, preview_program
 
 VPC = "10.40.0.0/16"
 MLFLOW_ROLE = "arn:aws:iam::123456789012:role/mlops-prod-mlflow"

@@ -7,7 +7,7 @@ from k8s_helpers import TRAINER_ROLE, VPC, preview_components
 
 from components.k8s import NAMESPACES, ClusterBaselineArgs, NamespaceQuota
 from components.k8s.baseline import ClusterBaseline
-from mlops_tools.preview import PreviewError
+from mlops_tools.engine.preview import PreviewError
 
 NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 

@@ -8,7 +8,7 @@ from k8s_helpers import FEAST_ROLE, env_of, feast_args, named, pod_spec, preview
 
 from components.k8s import FEATURE_SERVER_URL, SecretKeyRef
 from components.k8s.feast import FeatureServer
-from mlops_tools.preview import PreviewError
+from mlops_tools.engine.preview import PreviewError
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 

@@ -1,4 +1,4 @@
-"""`python -m mlops_tools.manifests`: every Kubernetes object of a plan rendered and validated."""
+"""`python -m mlops_tools.validate.manifests`: every Kubernetes object of a plan rendered and validated."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops_tools import manifests
-from mlops_tools.plan import build_plan, write_plan
-from mlops_tools.preview import UNKNOWN
+from mlops_tools.validate import manifests
+from mlops_tools.engine.plan import build_plan, write_plan
+from mlops_tools.engine.preview import UNKNOWN
 
 
 @pytest.fixture(scope="module")

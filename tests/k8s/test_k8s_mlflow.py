@@ -7,7 +7,7 @@ from k8s_helpers import DB_SECRET, MLFLOW_IMAGE, MLFLOW_ROLE, VPC, containers, e
 
 from components.k8s import MLFLOW_ADMIN_SECRET, PRIORITY_SERVING, TRACKING_URL
 from components.k8s.mlflow import MlflowServer, allowed_hosts
-from mlops_tools.preview import PreviewError
+from mlops_tools.engine.preview import PreviewError
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 

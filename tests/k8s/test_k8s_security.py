@@ -10,7 +10,7 @@ import pytest
 from k8s_helpers import WORKLOAD_KINDS, containers, pod_spec
 
 from components.k8s import DEVICE_PLUGIN_NAME
-from mlops_tools.policy_runner import run_policy_packs
+from mlops_tools.policy.runner import run_policy_packs
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIAL_ENV = re.compile(r"PASSWORD|SECRET|TOKEN|BACKEND_STORE_URI|ACCESS_KEY", re.I)

@@ -7,8 +7,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 
-from mlops_tools.policy_runner import run_policy_packs
-from mlops_tools.preview import preview_program
+from mlops_tools.policy.runner import run_policy_packs
+from mlops_tools.engine.preview import preview_program
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = {"aws:region": "eu-west-1", "mlops:cloud": "aws"}

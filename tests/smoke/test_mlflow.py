@@ -40,3 +40,33 @@ def test_client_logs_registers_and_loads_back(mlflow_run):
     assert seen["artifact_uri"].startswith("mlflow-artifacts:/")
     objects = mlflow_run.objects()
     assert any(name.endswith(f"{seen['run_id']}/artifacts/notes.txt") for name in objects), objects
+
+
+def test_two_pods_starting_at_once_migrate_a_fresh_database_without_a_race(plan):
+    """Issue 9 item 18: the rendered init containers of two replicas, run at the same moment against
+    an empty database, both succeed (the advisory lock serialises them; the second finds the schema
+    at head and the users present)."""
+    from mlops_tools.smoke.envs import venv
+    from mlops_tools.smoke.mlflow import database_uri
+    from mlops_tools.smoke.pods import local_pod
+    from mlops_tools.smoke.services import hostile_password, start_postgres
+
+    from conftest import LOGS
+    from mlops_tools.smoke.procs import Processes
+
+    with Processes(LOGS / plan.stack / "migrate-race") as procs:
+        db = start_postgres(procs)
+        values = {"mlflow-database/uri": database_uri(plan, db), "mlflow-admin/username": "smoke-admin",
+                  "mlflow-admin/password": hostile_password(), "mlflow-session-key/key": "unused",
+                  "mlflow-scrape/username": "smoke-prometheus", "mlflow-scrape/password": hostile_password()}
+        pods = [local_pod(procs, plan.workload("mlflow", "mlops"), venv("mlflow"), values) for _ in range(2)]
+        writer = pods[0].workload.container("auth-config")
+        migrate = pods[0].workload.container("migrate")
+        for index, pod in enumerate(pods):
+            procs.run(f"replica{index}-auth-config", pod.argv(writer), pod.env(writer))
+        running = [procs.start(f"replica{index}-migrate", pod.argv(migrate), pod.env(migrate))
+                   for index, pod in enumerate(pods)]
+        codes = [proc.popen.wait(timeout=240) for proc in running]
+        logs = [proc.log.read_text() for proc in running]
+    assert codes == [0, 0], logs
+    assert all("tracking and auth schemas at head" in log for log in logs)

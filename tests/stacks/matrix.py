@@ -3,11 +3,11 @@
 import datetime as dt
 from pathlib import Path
 
-from mlops_tools import manifests
-from mlops_tools.plan import build_plan
-from mlops_tools.policy_runner import discover_packs, run_policy_packs
-from mlops_tools.preview import load_stack_config, preview_stack
-from mlops_tools.waivers import apply_waivers
+from mlops_tools.validate import manifests
+from mlops_tools.engine.plan import build_plan
+from mlops_tools.policy.runner import discover_packs, run_policy_packs
+from mlops_tools.engine.preview import load_stack_config, preview_stack
+from mlops_tools.policy.waivers import apply_waivers
 from stacks.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]

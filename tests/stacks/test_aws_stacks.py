@@ -123,7 +123,7 @@ def test_in_cluster_workloads_get_the_aws_identities(stack):
 def test_a_failing_component_is_reported_not_waited_for():
     """The deferred MLflow namespace is resolved even when a later component raises."""
     code = ("from pathlib import Path\n"
-            "from mlops_tools.preview import PreviewError, preview_stack\n"
+            "from mlops_tools.engine.preview import PreviewError, preview_stack\n"
             "try:\n"
             "    preview_stack(Path('.'), 'dev', ['mlops:tracking={\"mlflowImage\": \"ghcr.io/mlflow/mlflow:v2.22.1\"}'])\n"
             "except PreviewError as error:\n"

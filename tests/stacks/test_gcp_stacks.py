@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mlops_tools.preview import PreviewError, preview_program, preview_stack
+from mlops_tools.engine.preview import PreviewError, preview_program, preview_stack
 from tests.stacks.matrix import ROOT, Stack
 
 OUTPUTS = {"cloud", "environment", "region", "project", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",

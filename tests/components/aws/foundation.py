@@ -19,7 +19,7 @@ from components.keys import DOMAINS, KeysArgs
 from components.keys.aws import AwsKeysInputs, Keys
 from components.network import NetworkArgs
 from components.network.aws import AwsNetworkInputs, Network
-from mlops_tools.preview import PreviewResult, preview_program
+from mlops_tools.engine.preview import PreviewResult, preview_program
 
 PRIMARY, DR = "us-east-1", "us-west-2"
 NAME = "mlops-test"

@@ -7,8 +7,8 @@ import pytest
 
 from components.dr import DrArgs, dr_outputs
 from components.dr.aws import AwsDrInputs, DisasterRecovery
-from mlops_tools.mocks import arn_region
-from mlops_tools.preview import PreviewError
+from mlops_tools.engine.mocks import arn_region
+from mlops_tools.engine.preview import PreviewError
 from stacks.config import load_config
 
 from .data_platform import VIEWS, data_platform

@@ -22,7 +22,7 @@ from components.network import NetworkArgs
 from components.network.azure import AzureNetworkInputs, Network
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
-from mlops_tools.preview import PreviewResult, preview_program
+from mlops_tools.engine.preview import PreviewResult, preview_program
 
 PRIMARY, DR = "westeurope", "northeurope"
 DEV_CIDRS = ("203.0.113.0/24",)

@@ -17,8 +17,8 @@ import pulumi_azure_native as azure
 import pulumi_kubernetes as k8s
 
 from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget
-from mlops_tools.mocks import AZURE_TENANT_ID
-from mlops_tools.preview import PreviewResult, preview_program
+from mlops_tools.engine.mocks import AZURE_TENANT_ID
+from mlops_tools.engine.preview import PreviewResult, preview_program
 
 PRIMARY, DR = "westeurope", "northeurope"
 NAME = "mlops-test"

@@ -24,8 +24,8 @@ from components.registry import RegistryArgs
 from components.registry.gcp import GcpRegistryInputs, ModelRegistry
 from components.tracking import TrackingArgs
 from components.tracking.gcp import GcpTrackingInputs, TrackingServer
-from mlops_tools.mocks import GCP_PROJECT
-from mlops_tools.preview import PreviewResult, preview_program
+from mlops_tools.engine.mocks import GCP_PROJECT
+from mlops_tools.engine.preview import PreviewResult, preview_program
 
 PRIMARY, DR = "europe-west1", "europe-west4"
 ZONES = (f"{PRIMARY}-b", f"{PRIMARY}-c")

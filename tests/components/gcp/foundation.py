@@ -21,7 +21,7 @@ from components.network import NetworkArgs
 from components.network.gcp import GcpNetworkInputs, Network, node_tag
 from components.training import TrainingPoolArgs
 from components.training.gcp import GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool
-from mlops_tools.preview import PreviewResult, preview_program
+from mlops_tools.engine.preview import PreviewResult, preview_program
 
 PRIMARY, DR = "europe-west4", "europe-west1"
 PROJECT, PROJECT_NUMBER = "acme-ml-test", "987654321098"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pulumi
 import pulumi_azure_native as azure
 
-from mlops_tools.policy_runner import run_policy_packs
-from mlops_tools.preview import preview_program
+from mlops_tools.policy.runner import run_policy_packs
+from mlops_tools.engine.preview import preview_program
 
 PACK = Path(__file__).resolve().parents[3] / "policies" / "azure"
 RG = "mlops-prod"

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 import mlops_gcp_policies
-from mlops_tools.policy_runner import run_policy_packs
+from mlops_tools.policy.runner import run_policy_packs
 from tests.policies.cloud_policy_harness import UNKNOWN, assert_pack_describes_every_rule, resource, rules_of
 
 PACK = Path(__file__).resolve().parents[3] / "policies" / "gcp"

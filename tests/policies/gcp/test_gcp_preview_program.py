@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pulumi_gcp as gcp
 
-from mlops_tools.policy_runner import run_policy_packs
-from mlops_tools.preview import preview_program
+from mlops_tools.policy.runner import run_policy_packs
+from mlops_tools.engine.preview import preview_program
 
 PACK = Path(__file__).resolve().parents[3] / "policies" / "gcp"
 PROJECT = "mlops-prod-4711"

@@ -1,0 +1,166 @@
+"""GCP answers for the offline preview: resource outputs (`OUTPUTS`, self links and numbers) and invokes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Callable
+
+from mlops_tools.engine.mocks.common import GCP_PROJECT, MockContext, Outputs, stable_hex
+
+def _gcp_resource(ctx: MockContext) -> Outputs:
+    module, kind = ctx.type.split(":")[1].split("/")
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    project = ctx.inputs.get("project") or ctx.provider_inputs.get("project") or GCP_PROJECT
+    path = f"projects/{project}/locations/{ctx.inputs.get('location', ctx.region)}/{kind}s/{name}"
+    return path, {"name": name, "project": project, "selfLink": f"https://www.googleapis.com/{module}/v1/{path}"}
+
+
+def _gcp_project(ctx: MockContext) -> str:
+    return str(ctx.inputs.get("project") or ctx.provider_inputs.get("project") or GCP_PROJECT)
+
+
+def _gcp_key_ring(ctx: MockContext) -> Outputs:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    key_ring = f"projects/{_gcp_project(ctx)}/locations/{ctx.inputs.get('location', ctx.region)}/keyRings/{name}"
+    return key_ring, {"name": name, "project": _gcp_project(ctx)}
+
+
+def _gcp_crypto_key(ctx: MockContext) -> Outputs:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    return f"{ctx.inputs.get('keyRing', 'projects/p/locations/l/keyRings/r')}/cryptoKeys/{name}", {"name": name}
+
+
+def _gcp_network(ctx: MockContext) -> Outputs:
+    name, project = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}"), _gcp_project(ctx)
+    path = f"projects/{project}/global/networks/{name}"
+    return path, {"name": name, "project": project, "selfLink": f"https://www.googleapis.com/compute/v1/{path}"}
+
+
+def _gcp_subnetwork(ctx: MockContext) -> Outputs:
+    name, project = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}"), _gcp_project(ctx)
+    path = f"projects/{project}/regions/{ctx.inputs.get('region') or ctx.region}/subnetworks/{name}"
+    return path, {"name": name, "project": project, "selfLink": f"https://www.googleapis.com/compute/v1/{path}"}
+
+
+def _gcs_bucket(ctx: MockContext) -> Outputs:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    return name, {"name": name, "project": _gcp_project(ctx), "url": f"gs://{name}",
+                  "selfLink": f"https://www.googleapis.com/storage/v1/b/{name}"}
+
+
+def _cloud_sql_instance(ctx: MockContext) -> Outputs:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    project, region = _gcp_project(ctx), ctx.inputs.get("region", ctx.region)
+    return name, {"name": name, "project": project, "connectionName": f"{project}:{region}:{name}",
+                  "privateIpAddress": f"10.{int(ctx.hex(2), 16)}.0.3",
+                  "selfLink": f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{project}/instances/{name}"}
+
+
+def _gke_cluster(ctx: MockContext) -> Outputs:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    project, location = _gcp_project(ctx), ctx.inputs.get("location", ctx.region)
+    return f"projects/{project}/locations/{location}/clusters/{name}", {
+        "name": name, "project": project, "endpoint": f"10.{int(ctx.hex(2), 16)}.0.2",
+        "masterAuth": {**(ctx.inputs.get("masterAuth") or {}),
+                       "clusterCaCertificate": base64.b64encode(f"ca of {name}".encode()).decode()},
+        "selfLink": f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}"}
+
+
+def _gcp_service_account(ctx: MockContext) -> Outputs:
+    project = _gcp_project(ctx)
+    email = f"{ctx.inputs.get('accountId') or ctx.name}@{project}.iam.gserviceaccount.com"
+    name = f"projects/{project}/serviceAccounts/{email}"
+    return name, {"name": name, "email": email, "member": f"serviceAccount:{email}", "project": project,
+                  "uniqueId": str(int(ctx.hex(15), 16))}
+
+
+def _gcp_iam_grant(ctx: MockContext) -> Outputs:
+    return f"{ctx.name}-{ctx.hex(7)}", {"etag": "BwY" + ctx.hex(9)}
+
+
+def _gcp_numbered(collection: str) -> Callable[[MockContext], Outputs]:
+    """Resources the API names with a server-assigned number: projects/<p>/<collection>/<number>."""
+    def answer(ctx: MockContext) -> Outputs:
+        name = f"projects/{_gcp_project(ctx)}/{collection}/{int(ctx.hex(12), 16)}"
+        return name, {"name": name, "project": _gcp_project(ctx)}
+    return answer
+
+
+# Service agents `gcloud beta services identity create` makes: service-<project number>@<domain>.
+SERVICE_AGENT_DOMAINS = {"bigtableadmin.googleapis.com": "gcp-sa-bigtable.iam.gserviceaccount.com"}
+
+
+def _service_identity(ctx: MockContext) -> Outputs:
+    service = str(ctx.inputs.get("service"))
+    domain = SERVICE_AGENT_DOMAINS.get(service, f"gcp-sa-{service.split('.')[0]}.iam.gserviceaccount.com")
+    email = f"service-123456789012@{domain}"
+    return f"projects/{_gcp_project(ctx)}/services/{service}", {"email": email, "member": f"serviceAccount:{email}"}
+
+
+def _transfer_job(ctx: MockContext) -> Outputs:
+    """Storage Transfer assigns replication jobs their name (custom names are refused)."""
+    name = str(ctx.inputs.get("name") or f"transferJobs/{int(ctx.hex(15), 16)}")
+    return name, {"name": name, "project": _gcp_project(ctx)}
+
+
+OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
+    "gcp:monitoring/notificationChannel:NotificationChannel": _gcp_numbered("notificationChannels"),
+    "gcp:monitoring/alertPolicy:AlertPolicy": _gcp_numbered("alertPolicies"),
+    "gcp:storage/transferJob:TransferJob": _transfer_job,
+    "gcp:projects/serviceIdentity:ServiceIdentity": _service_identity,
+    "gcp:kms/keyRing:KeyRing": _gcp_key_ring,
+    "gcp:kms/cryptoKey:CryptoKey": _gcp_crypto_key,
+    "gcp:storage/bucket:Bucket": _gcs_bucket,
+    "gcp:compute/network:Network": _gcp_network,
+    "gcp:compute/subnetwork:Subnetwork": _gcp_subnetwork,
+    "gcp:sql/databaseInstance:DatabaseInstance": _cloud_sql_instance,
+    "gcp:container/cluster:Cluster": _gke_cluster,
+    "gcp:serviceaccount/account:Account": _gcp_service_account,
+}
+for _scope in ("projects", "folder", "organizations"):
+    for _shape in ("Member", "Binding", "Policy"):
+        OUTPUTS[f"gcp:{_scope}/iAM{_shape}:IAM{_shape}"] = _gcp_iam_grant
+
+
+def _render_gcp_iam_policy(args: dict[str, Any]) -> dict[str, Any]:
+    """gcp.organizations.getIAMPolicy: policyData as the provider renders it (bindings by role, members sorted)."""
+    bindings = []
+    for binding in args.get("bindings") or []:
+        rendered: dict[str, Any] = {"role": binding["role"], "members": sorted(binding.get("members") or [])}
+        if binding.get("condition"):
+            rendered["condition"] = binding["condition"]
+        bindings.append(rendered)
+    policy: dict[str, Any] = {"bindings": sorted(bindings, key=lambda b: b["role"])}
+    if args.get("auditConfigs"):
+        policy["auditConfigs"] = args["auditConfigs"]
+    data = json.dumps(policy, separators=(",", ":"))
+    return {"policyData": data, "id": stable_hex(data, 10), "bindings": args.get("bindings") or [],
+            "auditConfigs": args.get("auditConfigs") or []}
+
+
+
+def answer(ctx: MockContext) -> Outputs:
+    return OUTPUTS.get(ctx.type, _gcp_resource)(ctx)
+
+
+def _zones(args: dict[str, Any], region: str) -> dict[str, Any]:
+    """Three zones a, b, c (most regions; some start at b)."""
+    zone_region = args.get("region") or region
+    return {"names": [f"{zone_region}-{letter}" for letter in "abc"], "region": zone_region,
+            "project": args.get("project") or GCP_PROJECT, "id": zone_region}
+
+
+def _transfer_service_account(args: dict[str, Any], region: str) -> dict[str, Any]:
+    email = "project-123456789012@storage-transfer-service.iam.gserviceaccount.com"
+    return {"email": email, "member": f"serviceAccount:{email}", "subjectId": "108234567890123456789",
+            "project": args.get("project") or GCP_PROJECT, "id": email}
+
+
+INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
+    "gcp:organizations/getProject:getProject": lambda args, region: {
+        "projectId": GCP_PROJECT, "number": "123456789012", "name": GCP_PROJECT},
+    "gcp:compute/getZones:getZones": _zones,
+    "gcp:organizations/getIAMPolicy:getIAMPolicy": lambda args, region: _render_gcp_iam_policy(args),
+    "gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount": _transfer_service_account,
+}

@@ -1,0 +1,150 @@
+"""The RDS steps both procedures use: wait for a promotion, repoint the Route 53 record, bound the replica lag,
+verify, keep a diverged instance under a new name, create a cross-region replica. Each step checks first.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from mlops_tools.ops.aws.dr.calls import Aws, endpoint_address, replication_source
+from mlops_tools.ops.aws.dr.target import DrTarget, arn_region
+from mlops_tools.ops.common import OpsError
+from mlops_tools.ops.runbook import Wait, confirm, log
+
+
+@dataclass
+class RdsSteps:
+    """The state and shared steps of one run (`Runbook` adds failover and failback)."""
+
+    aws: Aws
+    wait: Wait
+    assume_yes: bool
+    accept_data_loss: bool = False
+    max_switch_lag_seconds: float = 60.0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def target(self) -> DrTarget:
+        return self.aws.target
+
+    def elapsed(self) -> float:
+        return self.wait.clock() - self.started
+
+    def wait_promoted(self, region: str, identifier: str) -> dict[str, Any]:
+        latest: dict[str, Any] = {}
+
+        def promoted() -> bool:
+            instance = self.aws.db(region, identifier)
+            if instance is None:
+                raise OpsError(f"{identifier} disappeared from {region} while being promoted")
+            latest.update(instance)
+            return replication_source(instance) is None and instance.get("DBInstanceStatus") == "available"
+
+        self.wait.until(
+            f"{identifier} in {region} to finish promotion",
+            promoted,
+            f"{identifier} is still being promoted after {self.wait.timeout_seconds:.0f} s; "
+            "re-run the same command to keep waiting (it will not promote twice)",
+        )
+        return latest
+
+    def repoint(self, address: str) -> None:
+        current = self.aws.record_value()
+        if current == address:
+            log.info("ok: %s already points at %s", self.target.record_name, address)
+            return
+        log.info("repointing %s: %s -> %s", self.target.record_name, current, address)
+        change_id = self.aws.point_record_at(address)
+        self.wait.until(
+            f"Route 53 change {change_id} to be INSYNC",
+            lambda: self.aws.change_in_sync(change_id),
+            f"Route 53 change {change_id} is not INSYNC yet; re-run the same command to verify",
+        )
+        log.info("changed: %s now points at %s", self.target.record_name, address)
+
+    def measure_lag(self, region: str, identifier: str, limit_seconds: float, purpose: str) -> Optional[float]:
+        lag = self.aws.replica_lag_seconds(region, identifier)
+        log.info("ReplicaLag of %s: %s", identifier, "no data" if lag is None else f"{lag:g} s")
+        problem = None
+        if lag is None:
+            problem = f"no ReplicaLag datapoint for {identifier} in the last 10 minutes: data loss cannot be bounded"
+        elif lag < 0:
+            problem = f"{identifier} reports ReplicaLag {lag:g}: replication is stopped"
+        elif lag > limit_seconds:
+            problem = f"replica {identifier} lags {lag:g} s, beyond the {purpose} of {limit_seconds:g} s"
+        if problem:
+            if not self.accept_data_loss:
+                raise OpsError(f"{problem}; re-run with --accept-data-loss to promote anyway")
+            log.warning("proceeding despite: %s (--accept-data-loss)", problem)
+        return lag
+
+    def verify(self, region: str, identifier: str) -> None:
+        instance = self.aws.db(region, identifier)
+        address = endpoint_address(instance)
+        if instance is None or replication_source(instance) is not None or instance.get("DBInstanceStatus") != "available":
+            raise OpsError(f"verification failed: {identifier} in {region} is not a standalone available instance")
+        record = self.aws.record_value()
+        if record != address:
+            raise OpsError(f"verification failed: {self.target.record_name} points at {record}, not {address}")
+        log.info("verified: %s is standalone and available; %s -> %s", identifier, self.target.record_name, address)
+
+    # ----------------------------------------------------------------------- failback
+
+    def rename(self, region: str, identifier: str, new_identifier: str) -> dict[str, Any]:
+        """Keep a diverged instance (its data may be needed) under a new name, out of the way."""
+        if self.aws.db(region, new_identifier) is not None:
+            raise OpsError(
+                f"both {identifier} and {new_identifier} exist in {region}: delete or rename {new_identifier} "
+                "by hand (after checking it holds nothing you need), then re-run"
+            )
+        confirm(f"rename {identifier} in {region} to {new_identifier} (it keeps its data)", self.target.stack,
+                self.assume_yes)
+        self.aws.clients("rds", region).modify_db_instance(
+            DBInstanceIdentifier=identifier, NewDBInstanceIdentifier=new_identifier, ApplyImmediately=True
+        )
+        log.info("changed: rename of %s to %s requested", identifier, new_identifier)
+        renamed: dict[str, Any] = {}
+
+        def done() -> bool:
+            instance = self.aws.db(region, new_identifier)
+            if instance:
+                renamed.update(instance)
+            return bool(instance) and instance.get("DBInstanceStatus") == "available"
+
+        self.wait.until(f"{identifier} to be renamed {new_identifier}", done,
+                        f"{identifier} is still being renamed; re-run the same command to continue")
+        return renamed
+
+    def create_replica(self, region: str, identifier: str, source: dict[str, Any], template: dict[str, Any]) -> None:
+        """A cross-region read replica with the network, key and sizing the old instance had."""
+        arguments: dict[str, Any] = {
+            "DBInstanceIdentifier": identifier,
+            "SourceDBInstanceIdentifier": source["DBInstanceArn"],
+            "SourceRegion": arn_region(source["DBInstanceArn"]),
+            "DBInstanceClass": template["DBInstanceClass"],
+            "MultiAZ": bool(template.get("MultiAZ", False)),
+            "PubliclyAccessible": False,
+            "CopyTagsToSnapshot": True,
+            "DeletionProtection": bool(template.get("DeletionProtection", False)),
+            "AutoMinorVersionUpgrade": bool(template.get("AutoMinorVersionUpgrade", True)),
+            "Tags": [tag for tag in template.get("TagList", []) or [] if not tag["Key"].startswith(("aws:", "mlops:dr:"))],
+        }
+        if template.get("StorageType"):
+            arguments["StorageType"] = template["StorageType"]
+        subnet_group = (template.get("DBSubnetGroup") or {}).get("DBSubnetGroupName")
+        if subnet_group:
+            arguments["DBSubnetGroupName"] = subnet_group
+        security_groups = [group["VpcSecurityGroupId"] for group in template.get("VpcSecurityGroups", []) or []]
+        if security_groups:
+            arguments["VpcSecurityGroupIds"] = security_groups
+        if template.get("StorageEncrypted") and template.get("KmsKeyId"):
+            arguments["KmsKeyId"] = template["KmsKeyId"]
+        parameter_groups = template.get("DBParameterGroups") or []
+        if parameter_groups:
+            arguments["DBParameterGroupName"] = parameter_groups[0]["DBParameterGroupName"]
+        confirm(f"create {identifier} in {region} as a replica of {source['DBInstanceIdentifier']}",
+                self.target.stack, self.assume_yes)
+        self.aws.clients("rds", region).create_db_instance_read_replica(**arguments)
+        log.info("changed: creation of replica %s in %s from %s requested", identifier, region, source["DBInstanceArn"])

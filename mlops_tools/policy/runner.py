@@ -1,0 +1,282 @@
+"""Run CrossGuard policy packs over a previewed stack, the way `pulumi preview --policy-pack` does.
+
+Each pack is started exactly as the CLI starts a Python pack: `<python> __main__.py` with the
+pack directory as working directory (PYTHONPATH adds policies/common, which the pack's
+requirements.txt installs as `../common` under the CLI). The pack prints the port of its
+Analyzer gRPC server; we then speak the Analyzer protocol: GetAnalyzerInfo, Configure (the
+CLI's --policy-pack-config format), Analyze once per resource and AnalyzeStack once.
+
+Starting and stopping a pack's process is `pack_process.py`; this module speaks the protocol.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional
+
+import jsonschema
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2
+
+from mlops_tools.policy.pack_process import PolicyPackError, _PackProcess, discover_packs
+
+__all__ = ["FRAMEWORK_TAG_SEPARATOR", "PackInfo", "PolicyInfo", "PolicyPackError", "Violation", "configure_request",
+           "discover_packs", "run_policy_packs"]
+
+FRAMEWORK_TAG_SEPARATOR = ":"
+
+_LEVELS = {
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "disabled": analyzer_pb2.DISABLED,
+    "remediate": analyzer_pb2.REMEDIATE,
+}
+_LEVEL_NAMES = {value: name for name, value in _LEVELS.items()}
+_SEVERITY_NAMES = {
+    analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "",
+    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
+}
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    description: str
+    severity: str
+    enforcement_level: str
+    remediation: str
+    frameworks: list = field(default_factory=list)   # "<framework id>:<control id>" tags
+    url: Optional[str] = None
+    tags: list = field(default_factory=list)         # plain labels (no framework)
+    framework: Optional[dict] = None                 # the SDK's primary framework (name/version/reference)
+    config_schema: Optional[dict] = None
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    name: str
+    version: str
+    policies: list  # list[PolicyInfo]
+
+
+@dataclass(frozen=True)
+class Violation:
+    pack: str
+    policy: str
+    severity: str
+    enforcement: str
+    urn: str
+    message: str
+
+    def sort_key(self) -> tuple:
+        return (self.pack, self.policy, self.urn, self.message, self.enforcement, self.severity)
+
+    def to_dict(self) -> dict:
+        return {"pack": self.pack, "policy": self.policy, "severity": self.severity,
+                "enforcement": self.enforcement, "urn": self.urn, "message": self.message}
+
+
+# --- protocol ----------------------------------------------------------------------------------------
+
+
+def _policy_info(proto: Any) -> PolicyInfo:
+    tags = list(proto.tags)
+    framework = None
+    if proto.HasField("framework"):
+        framework = {"name": proto.framework.name, "version": proto.framework.version,
+                     "reference": proto.framework.reference, "specification": proto.framework.specification}
+    schema = None
+    if proto.HasField("configSchema"):
+        schema = {"properties": json_format.MessageToDict(proto.configSchema.properties),
+                  "required": list(proto.configSchema.required)}
+    return PolicyInfo(
+        name=proto.name,
+        description=proto.description,
+        severity=_SEVERITY_NAMES.get(proto.severity, ""),
+        enforcement_level=_LEVEL_NAMES.get(proto.enforcementLevel, "advisory"),
+        remediation=proto.remediation_steps,
+        frameworks=[t for t in tags if FRAMEWORK_TAG_SEPARATOR in t],
+        url=proto.url or None,
+        tags=[t for t in tags if FRAMEWORK_TAG_SEPARATOR not in t],
+        framework=framework,
+        config_schema=schema,
+    )
+
+
+def _level(value: Any, where: str) -> int:
+    if not isinstance(value, str) or value not in _LEVELS:
+        raise PolicyPackError(f"policy config {where}: enforcement level {value!r} is not one of {', '.join(_LEVELS)}")
+    return _LEVELS[value]
+
+
+def _check_config_keys(config: Mapping[str, Any], packs: Iterable[PackInfo]) -> None:
+    known = {p.name for pack in packs for p in pack.policies}
+    unknown = sorted(k for k in config if k != "all" and k not in known)
+    if unknown:
+        raise PolicyPackError(f"policy config names unknown policies: {', '.join(unknown)}")
+
+
+def configure_request(pack: PackInfo, config: Optional[Mapping[str, Any]]) -> analyzer_pb2.ConfigureAnalyzerRequest:
+    """Translate the CLI's config format into the pack's ConfigureAnalyzerRequest.
+
+    ``{"all": level, "<policy>": level | {"enforcementLevel": level, <property>: value}}``; every
+    policy gets its default level and schema defaults unless overridden (as the CLI does).
+    """
+    config = dict(config or {})
+    all_level = config.get("all")
+    if isinstance(all_level, dict):
+        all_level = all_level.get("enforcementLevel")
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for policy in pack.policies:
+        level = _LEVELS.get(policy.enforcement_level, analyzer_pb2.ADVISORY)
+        if all_level is not None:
+            level = _level(all_level, "all")
+        properties = {name: spec["default"] for name, spec in ((policy.config_schema or {}).get("properties") or {}).items()
+                      if isinstance(spec, dict) and "default" in spec}
+        entry = config.get(policy.name)
+        if isinstance(entry, str):
+            level = _level(entry, policy.name)
+        elif isinstance(entry, dict):
+            if "enforcementLevel" in entry:
+                level = _level(entry["enforcementLevel"], policy.name)
+            properties.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+        elif entry is not None:
+            raise PolicyPackError(f"policy config {policy.name}: expected an enforcement level or an object")
+        if policy.config_schema and properties:
+            schema = {"type": "object", **policy.config_schema}
+            try:
+                jsonschema.validate(properties, schema)
+            except jsonschema.ValidationError as exc:
+                path = ".".join(str(p) for p in exc.absolute_path)
+                raise PolicyPackError(f"policy config {policy.name}{'.' + path if path else ''}: {exc.message}") from None
+        struct = struct_pb2.Struct()
+        struct.update(properties)
+        request.policyConfig[policy.name].CopyFrom(analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=struct))
+    return request
+
+
+def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(dict(values or {}))
+    return struct
+
+
+def _provider_of(resource: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]):
+    reference = resource.get("provider")
+    if not reference or "::" not in reference:
+        return None
+    provider = by_urn.get(reference.rsplit("::", 1)[0])
+    if provider is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=provider["type"], properties=_struct(provider.get("inputs") or {}),
+        urn=provider["urn"], name=provider["name"])
+
+
+def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(protect=bool(resource.get("protect")),
+                                                parent=resource.get("parent") or "")
+
+
+def _analyze_requests(resources: list, by_urn: Mapping[str, Mapping[str, Any]]) -> list:
+    requests = []
+    for resource in resources:
+        request = analyzer_pb2.AnalyzeRequest(
+            type=resource["type"], properties=_struct(resource.get("inputs") or {}),
+            urn=resource["urn"], name=resource["name"], options=_options(resource))
+        provider = _provider_of(resource, by_urn)
+        if provider is not None:
+            request.provider.CopyFrom(provider)
+        requests.append(request)
+    return requests
+
+
+def _stack_request(resources: list, by_urn: Mapping[str, Mapping[str, Any]]) -> analyzer_pb2.AnalyzeStackRequest:
+    request = analyzer_pb2.AnalyzeStackRequest()
+    for resource in resources:
+        item = analyzer_pb2.AnalyzerResource(
+            type=resource["type"], properties=_struct(resource.get("inputs") or {}), urn=resource["urn"],
+            name=resource["name"], options=_options(resource), parent=resource.get("parent") or "",
+            dependencies=list(resource.get("dependencies") or []))
+        for prop, urns in (resource.get("propertyDependencies") or {}).items():
+            item.propertyDependencies[prop].urns.extend(urns)
+        provider = _provider_of(resource, by_urn)
+        if provider is not None:
+            item.provider.CopyFrom(provider)
+        request.resources.append(item)
+    return request
+
+
+def _violation(pack: PackInfo, diagnostic: Any, default_urn: str) -> Violation:
+    info = {p.name: p for p in pack.policies}.get(diagnostic.policyName)
+    message = diagnostic.message
+    if info and message.startswith(info.description + "\n"):
+        message = message[len(info.description) + 1:]  # the SDK prefixes the description; the report has it
+    severity = _SEVERITY_NAMES.get(diagnostic.severity, "") or (info.severity if info else "")
+    return Violation(pack=pack.name, policy=diagnostic.policyName, urn=diagnostic.urn or default_urn,
+                     message=message, severity=severity,
+                     enforcement=_LEVEL_NAMES.get(diagnostic.enforcementLevel, "advisory"))
+
+
+def _analyze(process: _PackProcess, pack: PackInfo, requests: list, stack_request: Any, config: Any) -> list:
+    process.call("Configure", configure_request(pack, config))
+    found = []
+    for request in requests:
+        response = process.call("Analyze", request)
+        # A per-resource diagnostic without URN (e.g. the SDK's "can't run policy during preview") is
+        # about the analyzed resource: the engine files it under that resource too.
+        found += [_violation(pack, d, request.urn) for d in response.diagnostics]
+    response = process.call("AnalyzeStack", stack_request)
+    found += [_violation(pack, d, "") for d in response.diagnostics]
+    return found
+
+
+def _pack_info(process: _PackProcess) -> PackInfo:
+    process.connect()
+    info = process.call("GetAnalyzerInfo", empty_pb2.Empty())
+    # Python packs always answer 0.0.1; the CLI (and we) take the version from PulumiPolicy.yaml.
+    return PackInfo(name=info.name, version=process.version or info.version,
+                    policies=sorted((_policy_info(p) for p in info.policies), key=lambda p: p.name))
+
+
+def run_policy_packs(resources: list, pack_dirs: Iterable[Path],
+                     policy_config: Optional[Mapping[str, Any]] = None) -> tuple[list[PackInfo], list[Violation]]:
+    """Start every pack concurrently, analyze ``resources`` (preview_program().resources) and stop them all.
+
+    Returns the packs (sorted by name) and their violations, sorted by pack, policy, URN, message.
+    """
+    if policy_config is not None and not isinstance(policy_config, Mapping):
+        raise PolicyPackError("policy config must be an object mapping policy names to levels or settings")
+    for key, entry in (policy_config or {}).items():  # fail before starting anything
+        level = entry.get("enforcementLevel") if isinstance(entry, Mapping) else entry
+        if level is not None or not isinstance(entry, Mapping):
+            _level(level, key)
+    resources = list(resources)
+    by_urn = {r["urn"]: r for r in resources}
+    analyzed = [r for r in resources if not r["type"].startswith("pulumi:providers:")]
+    requests = _analyze_requests(analyzed, by_urn)
+    stack_request = _stack_request(resources, by_urn)
+
+    processes: list[_PackProcess] = []
+    try:
+        for pack_dir in pack_dirs:
+            processes.append(_PackProcess(Path(pack_dir)))
+        if not processes:
+            return [], []
+        with ThreadPoolExecutor(max_workers=len(processes)) as pool:
+            packs = list(pool.map(_pack_info, processes))
+            names = [p.name for p in packs]
+            if len(set(names)) != len(names):
+                raise PolicyPackError(f"two policy packs share a name: {', '.join(sorted(names))}")
+            _check_config_keys(policy_config or {}, packs)
+            results = list(pool.map(lambda pair: _analyze(pair[0], pair[1], requests, stack_request, policy_config),
+                                    zip(processes, packs)))
+    finally:
+        for process in processes:
+            process.stop()
+    violations = sorted((v for found in results for v in found), key=Violation.sort_key)
+    return sorted(packs, key=lambda p: p.name), violations

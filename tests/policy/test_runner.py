@@ -1,0 +1,184 @@
+"""The runner boots packs exactly as the CLI does and speaks the Analyzer protocol to them."""
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mlops_tools.policy.runner import PolicyPackError, discover_packs, run_policy_packs
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICIES = ROOT / "policies"
+AWS_PACK, K8S_PACK = POLICIES / "aws", POLICIES / "kubernetes"
+sys.path[:0] = [str(AWS_PACK), str(K8S_PACK)]
+
+from mlops_policy import load_rules  # noqa: E402
+import mlops_aws_policies  # noqa: E402
+import mlops_kubernetes_policies  # noqa: E402
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+STACK = "urn:pulumi:test::mlops::pulumi:pulumi:Stack::mlops-test"
+
+
+def resource(type_token, name, inputs, provider=None, dependencies=(), parent=STACK):
+    urn = f"urn:pulumi:test::mlops::{type_token}::{name}"
+    return {"urn": urn, "type": type_token, "name": name, "custom": True, "parent": parent, "provider": provider,
+            "inputs": inputs, "dependencies": list(dependencies), "protect": False}
+
+
+DR_PROVIDER = resource("pulumi:providers:aws", "dr", {"region": "eu-central-1"})
+RESOURCES = [
+    DR_PROVIDER,
+    resource("aws:sns/topic:Topic", "alerts", {}),
+    resource("aws:sns/topic:Topic", "legacy-alerts", {}),
+    resource("aws:sqs/queue:Queue", "jobs", {}),
+    resource("aws:rds/instance:Instance", "tracking-db", {"engine": "postgres", "storageEncrypted": True,
+                                                          "kmsKeyId": UNKNOWN, "publiclyAccessible": UNKNOWN,
+                                                          "iamDatabaseAuthenticationEnabled": True}),
+    resource("aws:ebs/encryptionByDefault:EncryptionByDefault", "ebs-default", {"enabled": True}),
+    resource("aws:ebs/volume:Volume", "scratch", {"size": 10}),
+    resource("aws:ebs/volume:Volume", "dr-scratch", {"size": 10}, provider=f"{DR_PROVIDER['urn']}::prov-id"),
+    resource("kubernetes:apps/v1:Deployment", "mlflow", {"spec": {"template": {"spec": {
+        "hostNetwork": True, "containers": [{"name": "mlflow", "image": "mlflow"}]}}}}),
+]
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return run_policy_packs(RESOURCES, [AWS_PACK, K8S_PACK])
+
+
+def test_discover_packs_finds_every_pack_directory():
+    found = [p.name for p in discover_packs(POLICIES)]
+    assert {"aws", "kubernetes"} <= set(found) and found == sorted(found)
+    assert "common" not in found
+    with pytest.raises(PolicyPackError, match="no policy pack directory"):
+        discover_packs(POLICIES / "missing")
+
+
+@pytest.mark.parametrize("pack_dir, rules_package", [(AWS_PACK, mlops_aws_policies), (K8S_PACK, mlops_kubernetes_policies)])
+def test_each_pack_boots_and_lists_every_rule_with_metadata(default_run, pack_dir, rules_package):
+    packs, _ = default_run
+    pack = next(p for p in packs if p.name == f"mlops-{pack_dir.name}")
+    assert pack.version == "1.0.0"  # from PulumiPolicy.yaml; the Python SDK itself always answers 0.0.1
+    rules = {r.name: r for r in load_rules(rules_package)}
+    assert [p.name for p in pack.policies] == sorted(rules)
+    for policy in pack.policies:
+        rule = rules[policy.name]
+        assert (policy.description, policy.severity, policy.enforcement_level) == (rule.description, rule.severity,
+                                                                                   rule.enforcement)
+        assert policy.remediation == rule.remediation
+        assert policy.frameworks == rule.framework_tags and policy.frameworks
+        assert policy.framework["reference"] == rule.frameworks[0].control_id
+        assert "excludeFor" in policy.config_schema["properties"]
+
+
+def test_violations_carry_plan_keys_and_are_sorted(default_run):
+    _, violations = default_run
+    assert violations == sorted(violations, key=lambda v: (v.pack, v.policy, v.urn, v.message))
+    assert all(set(v.to_dict()) == {"pack", "policy", "severity", "enforcement", "urn", "message"} for v in violations)
+    found = {(v.policy, v.urn.rsplit("::", 1)[-1], v.enforcement) for v in violations}
+    assert ("aws-sns-topic-enable-kms-encryption", "alerts", "mandatory") in found
+    assert ("aws-sqs-queue-enable-kms-encryption", "jobs", "mandatory") in found
+    assert ("kubernetes-workload-pod-disallow-host-namespaces", "mlflow", "mandatory") in found
+    assert ("kubernetes-workload-container-require-non-root", "mlflow", "advisory") in found
+
+
+def test_unknown_values_become_advisory_cannot_check_on_the_resource(default_run):
+    _, violations = default_run
+    unknown = [v for v in violations if v.policy == "aws-rds-database-disallow-public-access"]
+    assert len(unknown) == 1
+    assert unknown[0].enforcement == "advisory"
+    assert unknown[0].urn.endswith("::tracking-db")
+    assert "cannot check during preview" in unknown[0].message and "publiclyAccessible" in unknown[0].message
+    # The CMK rule does not need the (unknown) key ARN's value: it passes.
+    assert not [v for v in violations if v.policy == "aws-rds-database-enable-cmk-encryption"]
+
+
+def test_stack_policies_get_the_explicit_provider_of_each_resource(default_run):
+    _, violations = default_run
+    ebs = {v.urn.rsplit("::", 1)[-1] for v in violations if v.policy == "aws-ec2-ebs-enable-volume-encryption"}
+    # Encryption-by-default covers the default provider's region, not the DR provider's eu-central-1.
+    assert ebs == {"dr-scratch"}
+
+
+def test_policy_config_levels_and_properties_reach_the_pack():
+    config = {"all": "advisory",
+              "aws-sns-topic-enable-kms-encryption": {"enforcementLevel": "mandatory", "excludeFor": ["legacy-*"]},
+              "aws-sqs-queue-enable-kms-encryption": "disabled"}
+    _, violations = run_policy_packs(RESOURCES, [AWS_PACK], config)
+    by_policy = {}
+    for v in violations:
+        by_policy.setdefault(v.policy, []).append(v)
+    assert [(v.urn.rsplit("::", 1)[-1], v.enforcement) for v in by_policy["aws-sns-topic-enable-kms-encryption"]] == [
+        ("alerts", "mandatory")]
+    assert "aws-sqs-queue-enable-kms-encryption" not in by_policy
+    assert {v.enforcement for v in violations} <= {"advisory", "mandatory"}
+    assert [v.enforcement for v in by_policy["aws-ec2-ebs-enable-volume-encryption"]] == ["advisory"]
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"all": "strict"}, "enforcement level 'strict'"),
+    ({"aws-not-a-real-policy-name": "advisory"}, "unknown policies: aws-not-a-real-policy-name"),
+    ({"aws-sns-topic-enable-kms-encryption": {"excludeFor": "legacy-*"}}, "excludeFor"),
+])
+def test_bad_policy_config_is_one_clear_error(config, message):
+    with pytest.raises(PolicyPackError, match=message):
+        run_policy_packs(RESOURCES[:2], [AWS_PACK], config)
+
+
+def _children() -> set:
+    """PIDs of live (non-zombie) child processes of this test process."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                status = Path(f"/proc/{entry}/status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+            if fields.get("PPid", "").strip() == str(os.getpid()) and not fields.get("State", "").startswith("Z"):
+                found.add(int(entry))
+    return found
+
+
+def _pack(tmp_path: Path, name: str, main: str, version: str = "2.3.4") -> Path:
+    pack = tmp_path / name
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text(f"runtime: python\nversion: {version}\n")
+    (pack / "__main__.py").write_text(textwrap.dedent(main))
+    return pack
+
+
+def test_pack_crash_names_the_pack_and_its_stderr_and_stops_the_others(tmp_path):
+    broken = _pack(tmp_path, "broken", "import sys\nprint('loading rules', file=sys.stderr)\nraise RuntimeError('rule module exploded')\n")
+    before = _children()
+    with pytest.raises(PolicyPackError) as error:
+        run_policy_packs(RESOURCES, [AWS_PACK, broken])
+    text = str(error.value)
+    assert "policy pack broken" in text and "before printing its port" in text
+    assert "RuntimeError: rule module exploded" in text and "loading rules" in text
+    assert _children() <= before, "every pack process is terminated after an error"
+
+
+def test_analyze_requests_carry_the_explicit_provider_and_options(tmp_path):
+    echo = _pack(tmp_path, "echo", '''
+        from pulumi_policy import PolicyPack, ResourceValidationPolicy
+
+        def validate(args, report):
+            if args.provider is not None:
+                report(f"provider {args.provider.name} region={args.provider.props['region']} parent={args.opts.parent}")
+
+        PolicyPack(name="echo", policies=[ResourceValidationPolicy(name="echo-provider", description="Echo.", validate=validate)])
+    ''')
+    packs, violations = run_policy_packs(RESOURCES, [echo])
+    assert packs[0].version == "2.3.4"
+    assert [(v.urn.rsplit("::", 1)[-1], v.message) for v in violations] == [
+        ("dr-scratch", f"provider dr region=eu-central-1 parent={STACK}")]
+
+
+def test_docs_list_every_aws_and_kubernetes_rule():
+    catalogue = (ROOT / "docs" / "policies.md").read_text()
+    for rule in load_rules(mlops_aws_policies) + load_rules(mlops_kubernetes_policies):
+        assert f"| `{rule.name}` |" in catalogue, f"docs/policies.md does not list {rule.name}"
