@@ -8,6 +8,7 @@ STACK  ?= dev
 FORMAT ?= text
 BASE   ?=
 CONFIG ?=
+export CONFIG  # read by the recipe from the environment, so values with spaces or quotes arrive whole
 REGION ?=
 ARGS   ?=
 
@@ -32,7 +33,7 @@ $(STAMP): requirements.txt
 venv: $(STAMP) ## create or refresh .venv from requirements.txt
 
 preview: $(STAMP) ## offline preview of STACK (default dev) with the policy packs; writes build/plan/$(STACK).json
-	$(PY) -m mlops_tools preview --stack $(STACK) --format $(FORMAT) $(foreach c,$(CONFIG),--config '$(c)')
+	$(PY) -m mlops_tools preview --stack $(STACK) --format $(FORMAT) --configs "$$CONFIG"
 
 preview-all: $(STAMP) ## offline preview of every Pulumi.<stack>.yaml
 	$(PY) -m mlops_tools preview-all --format $(FORMAT)

@@ -83,7 +83,8 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
             raise CliError(str(error)) from None
         pack_dicts = [{"name": p.name, "version": p.version, "policies": len(p.policies)} for p in packs_info]
         violations = [v.to_dict() for v in found]
-    outcome = apply_waivers(violations, cfg.waivers, today or dt.date.today())
+    known = {policy.name for pack in packs_info for policy in pack.policies}
+    outcome = apply_waivers(violations, cfg.waivers, today or dt.date.today(), known, policies_ran=policies)
     plan = build_plan(result, cfg.cloud, pack_dicts, outcome.active, outcome.waived)
     out_dir = out_dir or root / "build" / "plan"
     write_plan(plan, out_dir / f"{stack}.json")
@@ -115,7 +116,8 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
-    return run_preview(ROOT, args.stack, args.config, policies=not args.no_policy,
+    from stacks.stackfile import split_overrides
+    return run_preview(ROOT, args.stack, [*split_overrides(args.configs), *args.config], policies=not args.no_policy,
                        policy_config=_policy_config(args.policy_config),
                        today=args.today, out_dir=Path(args.out) if args.out else None,
                        report_format=args.format, quiet=args.quiet)
@@ -192,7 +194,10 @@ def parser() -> argparse.ArgumentParser:
 
     preview = sub.add_parser("preview", help="preview one stack offline and run the policy packs")
     preview.add_argument("--stack", default="dev")
-    preview.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="config override, repeatable")
+    preview.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                         help="config override, repeatable; KEY may be a path (mlops:dr.replicaRegion, mlops:trainingPools[0].maxNodes)")
+    preview.add_argument("--configs", default="", metavar="'K=V K2=V2'",
+                         help="several overrides in one string, as make's CONFIG passes them (values may contain spaces)")
     preview.add_argument("--no-policy", action="store_true", help="skip the policy packs")
     preview.add_argument("--out", help="plan directory (default build/plan)")
     common(preview)

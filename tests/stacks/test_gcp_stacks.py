@@ -124,7 +124,7 @@ def test_an_unknown_gpu_machine_type_stops_with_one_line():
     with pytest.raises(PreviewError) as error:
         preview_stack(ROOT, "gcp-dev", [pools])
     assert ('Pulumi.gcp-dev.yaml: mlops:trainingPools[0].instanceTypes[0] = "g2-standard-7": '
-            'g2-standard-7 is not a GCP GPU machine type') in str(error.value)
+            'is not a gcp machine size') in str(error.value)
     assert "Traceback" not in str(error.value)
 
 
