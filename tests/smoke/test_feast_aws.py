@@ -15,7 +15,6 @@ import pytest
 from mlops_tools.smoke import SmokeFailure
 from mlops_tools.smoke import feast_aws, feast_smoke
 from mlops_tools.smoke.iam_aws import AwsIamServer, role_policy, service_account_role
-from mlops_tools.smoke.plan import load_plan
 from mlops_tools.smoke.procs import Processes
 
 STACKS = [s for s in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if s in ("dev", "prod")]
@@ -24,9 +23,9 @@ TIMINGS = Path(__file__).resolve().parents[2] / "build" / "smoke" / "timings"
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def feast(request):
+def feast(request, plan_for):
     started = time.monotonic()
-    rendered = feast_smoke.rendered(load_plan(request.param))
+    rendered = feast_smoke.rendered(plan_for(request.param))
     rendered.render_seconds = round(time.monotonic() - started, 2)
     return rendered
 

@@ -15,7 +15,7 @@ import pytest
 
 from mlops_tools.smoke import SmokeFailure, feast_smoke
 from mlops_tools.smoke.iam_roles import azure_feast_needs, azure_missing
-from mlops_tools.smoke.plan import Plan, load_plan
+from mlops_tools.smoke.plan import Plan
 
 STACKS = [s for s in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if s.startswith("azure-")]
 pytestmark = pytest.mark.skipif(not STACKS, reason="no Azure stack in SMOKE_STACKS")
@@ -23,8 +23,8 @@ FEATURE_STORE = "mlops:features:FeatureStore"
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def feast(request):
-    return feast_smoke.rendered(load_plan(request.param))
+def feast(request, plan_for):
+    return feast_smoke.rendered(plan_for(request.param))
 
 
 def check(feast) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from mlops_tools.smoke.envs import venv
 from mlops_tools.smoke.iam_aws import AwsIamServer, role_policy, service_account_role
-from mlops_tools.smoke.plan import REPO, load_plan
+from mlops_tools.smoke.plan import REPO
 from mlops_tools.smoke.procs import Processes
 
 STACKS = [s for s in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if s in ("dev", "prod")]
@@ -20,8 +20,8 @@ CLIENT = REPO / "mlops_tools" / "smoke" / "mlflow_artifacts_client.py"
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def plan(request):
-    return load_plan(request.param)
+def aws_plan(request, plan_for):
+    return plan_for(request.param)
 
 
 def artifacts_destination(plan) -> str:
@@ -41,7 +41,8 @@ def denied(attempt) -> bool:
     return False
 
 
-def test_mlflow_artifact_repository_works_as_the_tracking_role_and_nowhere_else(plan, tmp_path):
+def test_mlflow_artifact_repository_works_as_the_tracking_role_and_nowhere_else(aws_plan, tmp_path):
+    plan = aws_plan
     destination = artifacts_destination(plan)
     bucket, prefix = destination[len("s3://"):].split("/", 1)
     role = service_account_role(plan, "system:serviceaccount:mlops:mlflow")
@@ -69,7 +70,8 @@ def test_mlflow_artifact_repository_works_as_the_tracking_role_and_nowhere_else(
         assert prefix and all(d.resource.startswith(f"arn:aws:s3:::{bucket}") for d in server.decisions if d.allowed)
 
 
-def test_training_role_reads_the_feast_registry_and_offline_store_and_writes_nothing(plan):
+def test_training_role_reads_the_feast_registry_and_offline_store_and_writes_nothing(aws_plan):
+    plan = aws_plan
     """A training job's Feast client: the registry store's HeadBucket and registry download, offline reads."""
     bucket = features_bucket(plan)
     role = service_account_role(plan, "system:serviceaccount:training:trainer")
