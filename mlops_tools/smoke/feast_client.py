@@ -27,10 +27,10 @@ def write_offline(uri: str, rows_file: str) -> None:
         scheme, _, address = endpoint.partition("://")
         filesystem = fs.S3FileSystem(endpoint_override=address, scheme=scheme, region=os.environ["AWS_REGION"])
         path = uri[len("s3://"):]
-    elif uri.startswith("gs://"):  # through gcsfs (honours STORAGE_EMULATOR_HOST), as Feast's dask reads are
-        import gcsfs
+    elif uri.startswith(("gs://", "abfs://")):  # through fsspec (gcsfs, adlfs), as Feast's dask reads are
+        import fsspec
 
-        filesystem, path = gcsfs.GCSFileSystem(), uri[len("gs://"):]
+        filesystem, path = fsspec.core.url_to_fs(uri)
     else:
         filesystem, path = fs.FileSystem.from_uri(uri)
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, filesystem=filesystem)
