@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from mlops_tools.smoke import SmokeFailure
-from mlops_tools.smoke.feast_smoke import FEAST_NAME, FEAST_NAMESPACE, RenderedFeast
+from mlops_tools.smoke.feast_smoke import FEAST_NAME, FEAST_NAMESPACE, RenderedFeast, require
 from mlops_tools.smoke.iam_aws import AwsIamServer, role_policy, service_account_role
 
 SUBJECT = f"system:serviceaccount:{FEAST_NAMESPACE}:{FEAST_NAME}"
@@ -35,12 +35,7 @@ def create_declared_tables(server: AwsIamServer, plan: Any) -> list[str]:
 def prepare(server: AwsIamServer, feast: RenderedFeast, policy_document: str | None = None) -> tuple[dict[str, str], str]:
     """Bucket, tables and the Feast role's session; returns (the server process environment, offline data URI).
     ``policy_document`` replaces the plan's policy (a deliberately broken one, for the negative proof)."""
-    registry = str(feast.setting("registry", "path"))
-    if not registry.startswith("s3://"):
-        raise SmokeFailure(f"{feast.component}: registry.path {registry!r} is not an s3:// URI")
-    if feast.setting("online_store", "type") != "dynamodb":
-        raise SmokeFailure(f"{feast.component}: online_store.type is {feast.setting('online_store', 'type')!r}, "
-                           "the AWS stacks serve from DynamoDB")
+    registry = require(feast, ("s3://",), "dynamodb", "AWS")
     bucket = urlparse(registry).netloc
     server.client("s3").create_bucket(Bucket=bucket)
     create_declared_tables(server, feast.plan)

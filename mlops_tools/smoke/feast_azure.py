@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from mlops_tools.smoke import SmokeFailure
 from mlops_tools.smoke.envs import venv
-from mlops_tools.smoke.feast_smoke import CLIENT, FEAST_NAME, RenderedFeast
+from mlops_tools.smoke.feast_smoke import CLIENT, FEAST_NAME, RenderedFeast, require
 from mlops_tools.smoke.online_stores import Redis, certificate, start_redis
 from mlops_tools.smoke.procs import Processes
 from mlops_tools.smoke.services import start_azurite
@@ -26,12 +26,7 @@ SECRET = "feast-online-store/connection_string"
 
 
 def prepare(procs: Processes, feast: RenderedFeast, ssl: bool = True) -> tuple[dict[str, str], str, Redis]:
-    registry = urlparse(str(feast.setting("registry", "path")))
-    if registry.scheme != "https" or not registry.netloc.endswith(".blob.core.windows.net"):
-        raise SmokeFailure(f"{feast.component}: registry.path {registry.geturl()!r} is not an Azure Blob URL")
-    if feast.setting("online_store", "type") != "redis":
-        raise SmokeFailure(f"{feast.component}: online_store.type is {feast.setting('online_store', 'type')!r}, "
-                           "the Azure stacks serve from Redis")
+    registry = urlparse(require(feast, ("https://",), "redis", "Azure"))
     account, container = registry.netloc.split(".")[0], registry.path.lstrip("/").split("/")[0]
     names = [f"{account}.blob.core.windows.net", f"{account}.dfs.core.windows.net"]
     cert, key = certificate(procs, names, "azurite-tls")

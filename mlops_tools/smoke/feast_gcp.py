@@ -8,20 +8,14 @@ import json
 import urllib.request
 from urllib.parse import urlparse
 
-from mlops_tools.smoke import SmokeFailure
-from mlops_tools.smoke.feast_smoke import FEAST_NAME, RenderedFeast
+from mlops_tools.smoke.feast_smoke import FEAST_NAME, RenderedFeast, require
 from mlops_tools.smoke.online_stores import start_bigtable
 from mlops_tools.smoke.procs import Processes
 from mlops_tools.smoke.services import start_gcs
 
 
 def prepare(procs: Processes, feast: RenderedFeast) -> tuple[dict[str, str], str]:
-    registry = str(feast.setting("registry", "path"))
-    if not registry.startswith("gs://"):
-        raise SmokeFailure(f"{feast.component}: registry.path {registry!r} is not a gs:// URI")
-    if feast.setting("online_store", "type") != "bigtable":
-        raise SmokeFailure(f"{feast.component}: online_store.type is {feast.setting('online_store', 'type')!r}, "
-                           "the GCP stacks serve from Bigtable")
+    registry = require(feast, ("gs://",), "bigtable", "GCP")
     project = str(feast.setting("online_store", "project_id"))
     gcs, bigtable = start_gcs(procs), start_bigtable(procs)
     bucket = urlparse(registry).netloc

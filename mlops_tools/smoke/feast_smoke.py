@@ -14,6 +14,7 @@ the file the feature server image is built from.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -61,6 +62,34 @@ class RenderedFeast:
                 raise SmokeFailure(f"{self.component}: feature_store.yaml has no {'.'.join(path)}")
             value = value[key]
         return value
+
+
+TIMINGS = Path(__file__).resolve().parents[2] / "build" / "smoke" / "timings"
+
+
+def stacks(cloud: str) -> list[str]:
+    """The stacks of ``cloud`` among ``SMOKE_STACKS`` (stack files are named <cloud>-<env>, AWS's <env>)."""
+    def cloud_of(name: str) -> str:
+        return name.split("-", 1)[0] if name.startswith(("azure-", "gcp-")) else "aws"
+    return [n for n in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if cloud_of(n) == cloud]
+
+
+def record(feast: "RenderedFeast", result: "FeastResult", started: float) -> None:
+    """Set-up and run seconds of one stack's Feast smoke, for the benchmark in the report."""
+    TIMINGS.mkdir(parents=True, exist_ok=True)
+    (TIMINGS / f"feast-{feast.plan.stack}.json").write_text(json.dumps(
+        {**result.timings, "total": round(time.monotonic() - started, 2)}, indent=1))
+
+
+def require(feast: "RenderedFeast", schemes: tuple[str, ...], store_type: str, cloud: str) -> str:
+    """The registry path, after checking it and the online store are the kind this cloud's stacks render."""
+    registry = str(feast.setting("registry", "path"))
+    if not registry.startswith(schemes):
+        raise SmokeFailure(f"{feast.component}: registry.path {registry!r} is not a {' or '.join(schemes)} URI")
+    if feast.setting("online_store", "type") != store_type:
+        raise SmokeFailure(f"{feast.component}: online_store.type is {feast.setting('online_store', 'type')!r}, "
+                           f"the {cloud} stacks serve from {store_type}")
+    return registry
 
 
 def rendered(plan: Plan) -> RenderedFeast:

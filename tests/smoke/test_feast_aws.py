@@ -6,9 +6,7 @@ the statement named."""
 from __future__ import annotations
 
 import json
-import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,17 +15,13 @@ from mlops_tools.smoke import feast_aws, feast_smoke
 from mlops_tools.smoke.iam_aws import AwsIamServer, role_policy, service_account_role
 from mlops_tools.smoke.procs import Processes
 
-STACKS = [s for s in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if s in ("dev", "prod")]
+STACKS = feast_smoke.stacks("aws")
 pytestmark = pytest.mark.skipif(not STACKS, reason="no AWS stack in SMOKE_STACKS")
-TIMINGS = Path(__file__).resolve().parents[2] / "build" / "smoke" / "timings"
 
 
 @pytest.fixture(scope="module", params=STACKS)
 def feast(request, plan_for):
-    started = time.monotonic()
-    rendered = feast_smoke.rendered(plan_for(request.param))
-    rendered.render_seconds = round(time.monotonic() - started, 2)
-    return rendered
+    return feast_smoke.rendered(plan_for(request.param))
 
 
 def run_feast(feast, tmp_path, policy_document=None):
@@ -58,9 +52,7 @@ def test_feast_apply_materialize_and_serve_as_the_feature_server_role(feast, tmp
     assert {a for a in granted_actions if not a.startswith("kms:")} == used
     # apply rewrote the table's tags with online_store.tags, which are the platform's own.
     assert {t["Key"]: t["Value"] for t in tags} == feast.setting("online_store", "tags")
-    TIMINGS.mkdir(parents=True, exist_ok=True)
-    (TIMINGS / f"feast-{feast.plan.stack}.json").write_text(json.dumps(
-        {"render": feast.render_seconds, **result.timings, "total": round(time.monotonic() - started, 2)}, indent=1))
+    feast_smoke.record(feast, result, started)
 
 
 def test_feature_server_role_is_refused_outside_its_prefixes_and_tables(feast):

@@ -5,10 +5,7 @@ A connection string without TLS fails naming the component and the setting."""
 
 from __future__ import annotations
 
-import json
-import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -16,17 +13,13 @@ from mlops_tools.smoke import SmokeFailure
 from mlops_tools.smoke import feast_azure, feast_smoke
 from mlops_tools.smoke.procs import Processes
 
-STACKS = [s for s in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if s.startswith("azure-")]
+STACKS = feast_smoke.stacks("azure")
 pytestmark = pytest.mark.skipif(not STACKS, reason="no Azure stack in SMOKE_STACKS")
-TIMINGS = Path(__file__).resolve().parents[2] / "build" / "smoke" / "timings"
 
 
 @pytest.fixture(scope="module", params=STACKS)
 def feast(request, plan_for):
-    started = time.monotonic()
-    rendered = feast_smoke.rendered(plan_for(request.param))
-    rendered.render_seconds = round(time.monotonic() - started, 2)
-    return rendered
+    return feast_smoke.rendered(plan_for(request.param))
 
 
 def run(feast, tmp_path, ssl=True):
@@ -44,9 +37,7 @@ def test_feast_with_the_azure_registry_store_and_redis_over_tls(feast, tmp_path)
     assert feast.setting("online_store", "connection_string") == "${REDIS_CONNECTION_STRING}"
     started = time.monotonic()
     result = run(feast, tmp_path)
-    TIMINGS.mkdir(parents=True, exist_ok=True)
-    (TIMINGS / f"feast-{feast.plan.stack}.json").write_text(json.dumps(
-        {"render": feast.render_seconds, **result.timings, "total": round(time.monotonic() - started, 2)}, indent=1))
+    feast_smoke.record(feast, result, started)
 
 
 def test_a_redis_connection_string_without_tls_fails_naming_component_and_setting(feast, tmp_path):

@@ -8,7 +8,6 @@ for that name."""
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlparse
 
 import pytest
@@ -17,7 +16,7 @@ from mlops_tools.smoke import SmokeFailure, feast_smoke
 from mlops_tools.smoke.iam_roles import azure_feast_needs, azure_missing
 from mlops_tools.smoke.plan import Plan
 
-STACKS = [s for s in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if s.startswith("azure-")]
+STACKS = feast_smoke.stacks("azure")
 pytestmark = pytest.mark.skipif(not STACKS, reason="no Azure stack in SMOKE_STACKS")
 FEATURE_STORE = "mlops:features:FeatureStore"
 

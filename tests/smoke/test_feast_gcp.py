@@ -5,10 +5,7 @@ grants Feast's service account (Google's role definitions, mlops_tools/smoke/rol
 
 from __future__ import annotations
 
-import json
-import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,17 +14,13 @@ from mlops_tools.smoke import feast_gcp, feast_smoke
 from mlops_tools.smoke.iam_roles import bigtable_needs, gcp_bindings, gcp_missing, recorded_gcs_needs
 from mlops_tools.smoke.procs import Processes
 
-STACKS = [s for s in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if s.startswith("gcp-")]
+STACKS = feast_smoke.stacks("gcp")
 pytestmark = pytest.mark.skipif(not STACKS, reason="no GCP stack in SMOKE_STACKS")
-TIMINGS = Path(__file__).resolve().parents[2] / "build" / "smoke" / "timings"
 
 
 @pytest.fixture(scope="module", params=STACKS)
 def feast(request, plan_for):
-    started = time.monotonic()
-    rendered = feast_smoke.rendered(plan_for(request.param))
-    rendered.render_seconds = round(time.monotonic() - started, 2)
-    return rendered
+    return feast_smoke.rendered(plan_for(request.param))
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +32,7 @@ def recorded(feast, tmp_path_factory):
         env, offline = feast_gcp.prepare(procs, feast)
         repo = feast_smoke.write_repo(tmp / "repo", feast, offline, None)
         result = feast_smoke.run(procs, feast, repo, env, offline)
-    TIMINGS.mkdir(parents=True, exist_ok=True)
-    (TIMINGS / f"feast-{feast.plan.stack}.json").write_text(json.dumps(
-        {"render": feast.render_seconds, **result.timings, "total": round(time.monotonic() - started, 2)}, indent=1))
+    feast_smoke.record(feast, result, started)
     return recorded_gcs_needs((tmp / "logs" / "gcs-emulator.log").read_text())
 
 

@@ -5,16 +5,16 @@ calls succeed and are refused outside their buckets and prefixes. (Feast: tests/
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
+from mlops_tools.smoke import feast_smoke
 from mlops_tools.smoke.envs import venv
 from mlops_tools.smoke.iam_aws import AwsIamServer, role_policy, service_account_role
 from mlops_tools.smoke.plan import REPO
 from mlops_tools.smoke.procs import Processes
 
-STACKS = [s for s in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if s in ("dev", "prod")]
+STACKS = feast_smoke.stacks("aws")
 pytestmark = pytest.mark.skipif(not STACKS, reason="no AWS stack in SMOKE_STACKS")
 CLIENT = REPO / "mlops_tools" / "smoke" / "mlflow_artifacts_client.py"
 
