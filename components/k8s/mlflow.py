@@ -298,7 +298,7 @@ class MlflowServer(pulumi.ComponentResource):
             "resources": resources(args.resources or DEFAULT_RESOURCES),
             "securityContext": container_security_context(),
             # Migrations ran in the init container; startup is loading MLflow and checking the schema.
-            **health_probes("http", startup_seconds=120),
+            **health_probes("http", startup_seconds=180),
             "volumeMounts": [
                 {"name": "tmp", "mountPath": "/tmp"},
                 {"name": "auth-config", "mountPath": AUTH_CONFIG_DIR, "readOnly": True},

@@ -133,5 +133,6 @@ def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | N
     port = free_port()
     server = pod.start(procs, CONTAINER, {"--host": HOST, "--port": str(port)})
     url = f"http://{HOST}:{port}"
-    procs.wait_url(server, f"{url}/health", timeout=120, ready=lambda status: status == 200)
+    # Generous: on a loaded 2-core machine three MLflow processes importing at once take minutes.
+    procs.wait_url(server, f"{url}/health", timeout=300, ready=lambda status: status == 200)
     return MlflowRun(url, port, pod, server, db, store, destination, values, bin_dir)
