@@ -74,11 +74,13 @@ def stacks(cloud: str) -> list[str]:
     return [n for n in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if cloud_of(n) == cloud]
 
 
-def record(feast: "RenderedFeast", result: "FeastResult", started: float) -> None:
-    """Set-up and run seconds of one stack's Feast smoke, for the benchmark in the report."""
+def record(feast: "RenderedFeast", result: "FeastResult", started: float, report=None) -> None:
+    """Seconds per step of one stack's Feast smoke (build/smoke/timings, and the stack's report if given)."""
+    timings = {**result.timings, "total": round(time.monotonic() - started, 2)}
     TIMINGS.mkdir(parents=True, exist_ok=True)
-    (TIMINGS / f"feast-{feast.plan.stack}.json").write_text(json.dumps(
-        {**result.timings, "total": round(time.monotonic() - started, 2)}, indent=1))
+    (TIMINGS / f"feast-{feast.plan.stack}.json").write_text(json.dumps(timings, indent=1))
+    if report is not None:
+        report("Feast: " + ", ".join(f"{step} {seconds:.0f}s" for step, seconds in timings.items()))
 
 
 def require(feast: "RenderedFeast", schemes: tuple[str, ...], store_type: str, cloud: str) -> str:

@@ -26,7 +26,7 @@ from mlops_tools.smoke.services import Endpoint, _minimal_env
 BIGTABLE_PACKAGE = "google-cloud-cli-bigtable-emulator"
 
 
-def _cbtemulator() -> str:
+def bigtable_emulator() -> str:
     found = shutil.which("cbtemulator") or next(iter(sorted(glob.glob(
         "/usr/lib/google-cloud-sdk/platform/bigtable-emulator/cbtemulator"))), None)
     if not found:
@@ -38,7 +38,7 @@ def _cbtemulator() -> str:
 
 def start_bigtable(procs: Processes) -> Endpoint:
     port = free_port()
-    proc = procs.start("bigtable-emulator", [_cbtemulator(), "-host", HOST, "-port", str(port)], env=_minimal_env())
+    proc = procs.start("bigtable-emulator", [bigtable_emulator(), "-host", HOST, "-port", str(port)], env=_minimal_env())
     procs.wait_port(proc, port, timeout=60)
     return Endpoint(f"{HOST}:{port}", {"BIGTABLE_EMULATOR_HOST": f"{HOST}:{port}"})
 

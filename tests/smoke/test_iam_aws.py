@@ -19,9 +19,15 @@ pytestmark = pytest.mark.skipif(not STACKS, reason="no AWS stack in SMOKE_STACKS
 CLIENT = REPO / "mlops_tools" / "smoke" / "mlflow_artifacts_client.py"
 
 
-@pytest.fixture(scope="module", params=STACKS)
-def aws_plan(request, plan_for):
-    return plan_for(request.param)
+@pytest.fixture(scope="session", params=STACKS)
+def stack(request) -> str:
+    """AWS stacks only (conftest groups a stack's tests on one worker)."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def aws_plan(plan):
+    return plan
 
 
 def artifacts_destination(plan) -> str:
