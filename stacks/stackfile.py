@@ -43,6 +43,10 @@ class StackConfig:
     secret_keys: list[str]
 
 
+class StackFileMissing(ConfigError):
+    """There is no Pulumi.<stack>.yaml: not a problem inside a config, so it is reported on its own."""
+
+
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that rejects duplicate keys and turns impossible dates into a message with the line."""
 
@@ -260,7 +264,7 @@ def load_stack_files(root: Path, stack: str, overrides: Iterable[str] = ()) -> t
     stack_file = root / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         available = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
-        raise ConfigError([f"no stack file {stack_file.name}; stacks here: {', '.join(available) or 'none'}"])
+        raise StackFileMissing([f"no stack file {stack_file.name}; stacks here: {', '.join(available) or 'none'}"])
     problems: list[str] = []
     project_doc, found = _load_yaml(_read_text(root / "Pulumi.yaml"), "Pulumi.yaml")
     problems += found

@@ -128,3 +128,19 @@ def test_pushing_to_ghcr_needs_and_justifies_packages_write(tmp_path):
     assert any("packages: write is granted but no step needs it" in finding
                for finding in lint(tmp_path, job.replace("docker push", "docker pull")))
 
+def lint_where(tmp_path: Path, workflow: str) -> list[str]:
+    lint(tmp_path, workflow)
+    return [f"{f.where}: {f.message}" for f in workflows.Linter(tmp_path).run()]
+
+
+def test_every_schema_error_of_a_job_is_reported_not_only_the_first(tmp_path):
+    bad = GOOD.replace("runs-on: ubuntu-24.04", "runs-on: 5\n    timeout-minutes: [1]")
+    found = lint_where(tmp_path, bad)
+    assert any("schema at jobs/preview/runs-on" in line for line in found), found
+    assert any("schema at jobs/preview/timeout-minutes" in line for line in found), found
+
+
+def test_needs_must_name_a_job_of_the_workflow(tmp_path):
+    bad = GOOD.replace("    runs-on: ubuntu-24.04", "    needs: [build]\n    runs-on: ubuntu-24.04", 1)
+    found = lint_where(tmp_path, bad)
+    assert any("job preview: needs: 'build' is not a job in this workflow (jobs: preview)" in line for line in found), found
