@@ -30,7 +30,8 @@ from mlops_tools.smoke.plan import Plan, Workload
 from mlops_tools.smoke.procs import HOST, Processes, free_port
 
 FEAST_NAMESPACE, FEAST_NAME, CONFIG_MAP = "mlops", "feast", "feast-config"
-CLIENT = Path(__file__).resolve().parent / "feast_client.py"
+CLIENT = Path(__file__).resolve().parent / "clients" / "feast_client.py"
+SITE = Path(__file__).resolve().parent / "feast_site"  # sitecustomize of the Feast processes
 ENTITY = "driver_id"
 ROWS = [  # two drivers; materialization must keep the latest row of each
     {ENTITY: 1001, "conv_rate": 0.25, "event_timestamp": "2026-01-01T00:00:00Z"},
@@ -166,7 +167,7 @@ def run(procs: Processes, feast: RenderedFeast, repo: Path, env: Mapping[str, st
     """offline rows (apply reads their schema), apply, materialize-incremental, get_online_features, then serve and query it."""
     bin_dir = venv("feast")
     result = FeastResult()
-    env = {**env, "PYTHONPATH": str(CLIENT.parent / "feast_site"), "SMOKE_METRICS_PORT": str(metrics_port or free_port())}
+    env = {**env, "PYTHONPATH": str(SITE), "SMOKE_METRICS_PORT": str(metrics_port or free_port())}
     tag = feast.plan.stack
     rows = repo / "rows.json"
     rows.write_text(json.dumps(ROWS))

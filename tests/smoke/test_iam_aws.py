@@ -16,7 +16,7 @@ from mlops_tools.smoke.procs import Processes
 
 STACKS = feast_smoke.stacks("aws")
 pytestmark = pytest.mark.skipif(not STACKS, reason="no AWS stack in SMOKE_STACKS")
-CLIENT = REPO / "mlops_tools" / "smoke" / "mlflow_artifacts_client.py"
+CLIENT = REPO / "mlops_tools" / "smoke" / "clients" / "mlflow_artifacts_client.py"
 
 
 @pytest.fixture(scope="session", params=STACKS)
