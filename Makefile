@@ -8,6 +8,7 @@ STACK  ?= dev
 FORMAT ?= text
 BASE   ?=
 CONFIG ?=
+export CONFIG  # read by the recipe from the environment, so values with spaces or quotes arrive whole
 REGION ?=
 ARGS   ?=
 
@@ -17,11 +18,27 @@ STAMP  := $(VENV)/.requirements-installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/policies/common
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv preview preview-all diff architecture manifests test smoke bench lint-workflows \
+.PHONY: help venv preview preview-all diff cost prices architecture manifests test smoke bench lint-workflows \
         bootstrap-backend dr-status dr-failover dr-failback clean
 
-help: ## list the targets
+help: ## list the targets and the variables they take
+	@echo "Targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@echo "Variables (make <target> NAME=value):"
+	@echo "  STACK   the stack (Pulumi.<STACK>.yaml); default dev. For diff: only that stack (default: every stack)"
+	@echo "  CONFIG  config overrides, space-separated KEY=VALUE; KEY may be a path:"
+	@echo "          CONFIG='mlops:dr.replicaRegion=us-west-2 mlops:trainingPools[0].maxNodes=4'"
+	@echo "  FORMAT  policy report format for preview: text (default) | json | sarif | junit"
+	@echo "  BASE    git ref the diff compares against; default origin/main, else main"
+	@echo "  REGION  AWS region for bootstrap-backend"
+	@echo "  ARGS    extra arguments passed to the dr-* and bootstrap-backend commands"
+	@echo "Exit codes: 0 ok, 1 policy (unwaived mandatory violation or expired waiver), 2 config or program error,"
+	@echo "3 internal error. make itself always exits 2 on failure, so the recipe prints the tool's own code first."
+
+# Run a tool command and, when it fails, say its own exit code (make reports every failure as 2).
+define run_tool
+$(1) || { code=$$?; echo "make: $(2) exited $$code ($$(case $$code in 1) echo policy;; 2) echo 'config or program';; 3) echo internal;; *) echo error;; esac))" >&2; exit $$code; }
+endef
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -32,13 +49,20 @@ $(STAMP): requirements.txt
 venv: $(STAMP) ## create or refresh .venv from requirements.txt
 
 preview: $(STAMP) ## offline preview of STACK (default dev) with the policy packs; writes build/plan/$(STACK).json
-	$(PY) -m mlops_tools preview --stack $(STACK) --format $(FORMAT) $(foreach c,$(CONFIG),--config '$(c)')
+	@$(call run_tool,$(PY) -m mlops_tools preview --stack $(STACK) --format $(FORMAT) --configs "$$CONFIG",preview)
 
 preview-all: $(STAMP) ## offline preview of every Pulumi.<stack>.yaml
-	$(PY) -m mlops_tools preview-all --format $(FORMAT)
+	@$(call run_tool,$(PY) -m mlops_tools preview-all --format $(FORMAT),preview-all)
 
-diff: $(STAMP) ## Markdown plan diff between BASE (default origin/main or main) and the working tree
-	$(PY) -m mlops_tools diff $(if $(BASE),--base $(BASE))
+diff: $(STAMP) ## Markdown plan diff between BASE (default origin/main or main) and the working tree; STACK=<s> for one stack
+	@$(call run_tool,$(PY) -m mlops_tools diff $(if $(BASE),--base $(BASE)) $(if $(filter command line environment,$(origin STACK)),--stack $(STACK)),diff)
+
+cost: $(STAMP) ## monthly cost estimate of STACK, every resource with price, quantity and assumption (FORMAT=text|json|csv)
+	@$(PY) -m mlops_tools cost --stack $(STACK) --format $(if $(filter $(FORMAT),json csv),$(FORMAT),text) --configs "$$CONFIG"
+
+prices: $(STAMP) ## refresh the dated price snapshot (mlops_tools/review/cost/snapshot/) from the AWS, Azure and GCP price APIs
+	@for s in $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml)); do $(PY) -m mlops_tools preview --stack $$s --quiet --no-policy || exit 2; done
+	$(PY) -m mlops_tools prices $(ARGS)
 
 architecture: $(STAMP) ## regenerate the architecture picture in README.md from the dev stack's plan
 	$(PY) -m mlops_tools preview --stack dev --quiet --no-policy

@@ -4,8 +4,10 @@
     preview-all [--format ...]
     diff [--base REF] [--stack S ...]          previews the stacks at REF and in the working tree
     diff OLD.json NEW.json                     compares two plan files
+    cost --stack dev [--format text|json|csv]  the stack's monthly cost estimate, every resource (review)
     architecture [--stack dev] [--write F]     the components-and-dependencies picture (review)
     bench [--stack S ...]                      preview time and memory per stack (review)
+    prices [--plans DIR] [--cloud C ...]       refresh the price snapshot from the clouds' price APIs (review)
     manifests --stack dev                      render and validate the Kubernetes manifests (validate)
     lint-workflows [--root DIR]                validate .github/workflows (validate)
     bootstrap-backend --region R ...           create the self-managed state backend on AWS (ops)
@@ -28,6 +30,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Optional
+
+from mlops_tools.cmdline import EXIT_CONFIG, EXIT_INTERNAL, EXIT_POLICY
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_EXTENSIONS = {"json": "json", "sarif": "sarif", "junit": "xml"}
@@ -52,17 +56,21 @@ def _policy_config(path: Optional[str]) -> Optional[dict[str, Any]]:
 
 def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool = True,
                 policy_config: Optional[dict[str, Any]] = None, today: Optional[dt.date] = None,
-                out_dir: Optional[Path] = None, report_format: str = "text", quiet: bool = False) -> int:
+                out_dir: Optional[Path] = None, report_format: str = "text", quiet: bool = False,
+                details: bool = False) -> int:
     """Preview one stack, run the packs, apply waivers, write the plan (and report); return the exit code."""
     from mlops_tools.engine.plan import build_plan, write_plan
     from mlops_tools.engine.preview import PreviewError, load_stack_config, preview_stack
     from mlops_tools.policy.waivers import apply_waivers
     from mlops_tools.review.summary import summarize
     from stacks.config import ConfigError, load_config
+    from stacks.stackfile import StackFileMissing
 
     try:
         loaded = load_stack_config(root, stack, overrides)
         cfg = load_config(stack, loaded[1].values)
+    except StackFileMissing as error:
+        raise CliError(str(error)) from None
     except ConfigError as error:
         raise CliError(f"invalid stack configuration:\n{error}") from None
     except PreviewError as error:
@@ -83,48 +91,115 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
             raise CliError(str(error)) from None
         pack_dicts = [{"name": p.name, "version": p.version, "policies": len(p.policies)} for p in packs_info]
         violations = [v.to_dict() for v in found]
-    outcome = apply_waivers(violations, cfg.waivers, today or dt.date.today())
+    known = {policy.name for pack in packs_info for policy in pack.policies}
+    outcome = apply_waivers(violations, cfg.waivers, today or dt.date.today(), known, policies_ran=policies)
     plan = build_plan(result, cfg.cloud, pack_dicts, outcome.active, outcome.waived)
+    cost_summary = _attach_cost(plan, stack, cfg.monitoring.monthly_budget_usd)
     out_dir = out_dir or root / "build" / "plan"
     write_plan(plan, out_dir / f"{stack}.json")
 
+    mandatory = [v for v in outcome.active if v["enforcement"] == "mandatory"]
+    failed = bool(mandatory or outcome.expired)
+    plan_path = out_dir / f"{stack}.json"
     if not quiet:
-        print(summarize(plan))
+        print(verdict_line(plan, stack, policies, len(mandatory), len(outcome.expired), plan_path, root))
+        print("\n" + cost_summary)
     if policies:
         from mlops_tools.policy.reports import render
         if report_format == "text":
-            if not quiet:
+            if not quiet and (outcome.active or outcome.waived):
                 print("\n" + render("text", plan, packs_info))
         else:
             report_path = out_dir.parent / "reports" / f"{stack}.{REPORT_EXTENSIONS[report_format]}"
             report_path.parent.mkdir(parents=True, exist_ok=True)
             report_path.write_text(render(report_format, plan, packs_info))
             if not quiet:
-                print(f"\n{report_format} policy report: {report_path.relative_to(root) if report_path.is_relative_to(root) else report_path}")
+                print(f"\n{report_format} policy report: {_relative(report_path, root)}")
+    if details and not quiet:
+        print("\n" + summarize(plan))
     for message in outcome.unused:
         print(f"warning: {message}", file=sys.stderr)
     for message in outcome.expired:
         print(f"error: {message}", file=sys.stderr)
-    mandatory = [v for v in outcome.active if v["enforcement"] == "mandatory"]
-    if not quiet:
-        print(f"\nPlan written to {(out_dir / f'{stack}.json')}")
-    if mandatory or outcome.expired:
+    if failed:
         print(f"{stack}: {len(mandatory)} unwaived mandatory violation(s), {len(outcome.expired)} expired waiver(s)", file=sys.stderr)
-        return 1
+        return EXIT_POLICY
+    return 0
+
+
+def _relative(path: Path, root: Path) -> Path:
+    return path.relative_to(root) if path.is_relative_to(root) else path
+
+
+def verdict_line(plan: dict[str, Any], stack: str, policies: bool, mandatory: int, expired: int,
+                 plan_path: Path, root: Path) -> str:
+    """The first thing a preview prints: pass or fail, and the counts behind it."""
+    resources = sum(1 for r in plan["resources"] if r["type"] != "pulumi:pulumi:Stack")
+    policy = plan.get("policy", {})
+    if not policies:
+        status, findings = "PREVIEWED", "policy packs not run (--no-policy)"
+    else:
+        advisory = sum(1 for v in policy.get("violations", []) if v.get("enforcement") != "mandatory")
+        status = "FAIL" if mandatory or expired else "PASS"
+        findings = (f"{mandatory} unwaived mandatory, {advisory} advisory, {len(policy.get('waived', []))} waived"
+                    + (f", {expired} expired waiver(s)" if expired else "")
+                    + f" across {len(policy.get('packs', []))} packs")
+    return f"{stack}: {status} ({plan['cloud']}, {resources} resources; {findings}); plan {_relative(plan_path, root)}"
+
+
+def _attach_cost(plan: dict[str, Any], stack: str, budget_usd: float) -> str:
+    """Join the cost estimate into the plan (its `cost` section); return the preview's cost lines.
+
+    An idle estimate over the stack's monthlyBudgetUsd is also warned about on stderr (shown even with --quiet).
+    """
+    from mlops_tools.review.cost import cost_section, render_summary
+    from mlops_tools.review.cost.render import budget_warning
+    from mlops_tools.review.cost.snapshot import SnapshotError
+
+    try:
+        plan["cost"] = cost_section(plan, budget_usd=budget_usd)
+    except SnapshotError as error:
+        raise CliError(f"price snapshot: {error}") from None
+    warning = budget_warning(plan["cost"], stack)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return render_summary(plan["cost"], stack)
+
+
+def _cmd_cost(args: argparse.Namespace) -> int:
+    """`make cost`: preview the stack (no policy packs) and print its full cost table."""
+    from mlops_tools.engine.plan import read_plan
+    from mlops_tools.review.cost import render_table
+
+    out_dir = ROOT / "build" / "plan"
+    from stacks.stackfile import split_overrides
+
+    code = run_preview(ROOT, args.stack, [*split_overrides(args.configs), *args.config], policies=False,
+                       out_dir=out_dir, quiet=True)
+    if code == 2:
+        return code
+    plan = read_plan(out_dir / f"{args.stack}.json")
+    sys.stdout.write(render_table(plan["cost"], args.format, args.stack))
     return 0
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
-    return run_preview(ROOT, args.stack, args.config, policies=not args.no_policy,
+    from stacks.stackfile import split_overrides
+    return run_preview(ROOT, args.stack, [*split_overrides(args.configs), *args.config], policies=not args.no_policy,
                        policy_config=_policy_config(args.policy_config),
                        today=args.today, out_dir=Path(args.out) if args.out else None,
-                       report_format=args.format, quiet=args.quiet)
+                       report_format=args.format, quiet=args.quiet, details=args.details)
 
 
 def _cmd_preview_all(args: argparse.Namespace) -> int:
-    """Every stack, each in its own process (the SDK's runtime state is per process), two at a time."""
+    """Every stack, each in its own process (the SDK's runtime state is per process), two at a time.
+
+    A line per stack as soon as it finishes, then each stack's findings, then a summary table; the
+    exit code is the worst stack's (1 policy, 2 config or program, 3 internal), and the summary
+    names the stacks behind it.
+    """
     stacks = stacks_in(ROOT)
-    extra = ["--format", args.format] + (["--quiet"] if args.quiet else [])
+    extra = ["--format", args.format] + (["--quiet"] if args.quiet else []) + (["--details"] if args.details else [])
     extra += (["--policy-config", args.policy_config] if args.policy_config else [])
     extra += (["--today", args.today.isoformat()] if args.today else [])
     workers = max(1, min(len(stacks), os.cpu_count() or 1, 4))
@@ -134,6 +209,7 @@ def _cmd_preview_all(args: argparse.Namespace) -> int:
     def finish(stack: str, child: subprocess.Popen) -> None:
         out, err = child.communicate()
         results[stack] = (child.returncode, out, err)
+        print(f"[{len(results)}/{len(stacks)}] {_stack_status(stack, child.returncode, out, err)}", flush=True)
 
     for stack in stacks:
         if len(running) >= workers:
@@ -145,30 +221,69 @@ def _cmd_preview_all(args: argparse.Namespace) -> int:
         finish(stack, child)
     for stack in stacks:
         code, out, err = results[stack]
-        print(f"=== {stack} ===")
-        sys.stdout.write(out)
-        sys.stderr.write(err)
-        sys.stdout.flush()
-        sys.stderr.flush()
-    return max((code for code, _, _ in results.values()), default=0)
+        if code or args.details or not args.quiet:
+            print(f"\n=== {stack} ===")
+            sys.stdout.write(out)
+            sys.stdout.flush()
+            sys.stderr.write(err)
+            sys.stderr.flush()
+    print("\nstack           result     exit")
+    for stack in stacks:
+        code = results[stack][0]
+        print(f"{stack:<15} {EXIT_MEANING.get(code, 'error'):<10} {code}")
+    worst = max((code for code, _, _ in results.values()), default=0)
+    failing = [stack for stack in stacks if results[stack][0]]
+    if failing:
+        print(f"\n{len(failing)} of {len(stacks)} stacks failed: {', '.join(failing)}", file=sys.stderr)
+    return worst
+
+
+EXIT_MEANING = {0: "pass", EXIT_POLICY: "policy", EXIT_CONFIG: "config", EXIT_INTERNAL: "internal"}
+
+
+def _stack_status(stack: str, code: int, out: str, err: str) -> str:
+    """One line for a finished stack: its verdict line when it printed one, else its first error."""
+    verdict = next((line for line in out.splitlines() if line.startswith(f"{stack}: ")), None)
+    if verdict and code in (0, EXIT_POLICY):
+        return verdict
+    problem = next((line for line in err.splitlines() if line.strip()), f"exit {code}")
+    return f"{stack}: {EXIT_MEANING.get(code, 'error').upper()} ({problem})" if code else f"{stack}: PASS"
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from mlops_tools.review.diff import DiffError, diff_against_ref, diff_plan_files
+    """The PR comment: exit 2 when a stack cannot be previewed, its error in the report."""
+    from mlops_tools.review.diff import DiffError, diff_against_ref, diff_plan_files, plan_mismatch
+    from mlops_tools.engine.plan import read_plan
 
     if args.plans and len(args.plans) != 2:
         raise CliError("diff takes two plan files (OLD.json NEW.json) or --base REF")
+    failed: list[str] = []
     try:
         if args.plans:
+            mismatch = plan_mismatch(read_plan(Path(args.plans[0])), read_plan(Path(args.plans[1])))
+            if mismatch:
+                print(f"warning: {mismatch}", file=sys.stderr)
             report = diff_plan_files(Path(args.plans[0]), Path(args.plans[1]))
         else:
-            report = diff_against_ref(ROOT, args.base, args.stack or stacks_in(ROOT))
-    except DiffError as error:
+            stacks = args.stack or stacks_in(ROOT)
+            unknown = sorted(set(stacks) - set(stacks_in(ROOT)))
+            if unknown:
+                raise CliError(f"no stack file for {', '.join(unknown)}; stacks here: {', '.join(stacks_in(ROOT))}")
+            result = diff_against_ref(ROOT, args.base, stacks, progress=lambda line: print(line, file=sys.stderr, flush=True))
+            report, failed = result.report, result.failed
+    except (DiffError, ValueError) as error:
         raise CliError(str(error)) from None
-    out = ROOT / "build" / "diff.md"
+    out = Path(args.out) if args.out else ROOT / "build" / "diff.md"
     out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        previous = out.with_suffix(out.suffix + ".previous")
+        out.replace(previous)
+        print(f"note: {out} existed; the earlier report is kept as {previous}", file=sys.stderr)
     out.write_text(report)
     print(report)
+    if failed:
+        print(f"error: {len(failed)} stack(s) could not be previewed: {', '.join(failed)} (see the report)", file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 
@@ -189,10 +304,15 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--policy-config", help="JSON policy-pack config, the same file `pulumi preview --policy-pack-config` takes")
         p.add_argument("--today", type=_date, help="evaluate waiver expiry as of this date (default: today)")
         p.add_argument("--quiet", action="store_true", help="print only problems")
+        p.add_argument("--details", action="store_true",
+                       help="after the verdict and findings, print resources per component and per type, and the outputs")
 
     preview = sub.add_parser("preview", help="preview one stack offline and run the policy packs")
     preview.add_argument("--stack", default="dev")
-    preview.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="config override, repeatable")
+    preview.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                         help="config override, repeatable; KEY may be a path (mlops:dr.replicaRegion, mlops:trainingPools[0].maxNodes)")
+    preview.add_argument("--configs", default="", metavar="'K=V K2=V2'",
+                         help="several overrides in one string, as make's CONFIG passes them (values may contain spaces)")
     preview.add_argument("--no-policy", action="store_true", help="skip the policy packs")
     preview.add_argument("--out", help="plan directory (default build/plan)")
     common(preview)
@@ -202,10 +322,18 @@ def parser() -> argparse.ArgumentParser:
     common(preview_all)
     preview_all.set_defaults(func=_cmd_preview_all)
 
+    cost = sub.add_parser("cost", help="monthly cost estimate of one stack, every resource (from the price snapshot)")
+    cost.add_argument("--stack", default="dev")
+    cost.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="config override, repeatable")
+    cost.add_argument("--configs", default="", metavar="'K=V K2=V2'", help="several overrides in one string (make's CONFIG)")
+    cost.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    cost.set_defaults(func=_cmd_cost)
+
     diff = sub.add_parser("diff", help="Markdown plan diff for a pull request")
     diff.add_argument("plans", nargs="*", help="OLD.json NEW.json (instead of --base)")
     diff.add_argument("--base", default=None, help="git ref to compare against (default origin/main, else main)")
     diff.add_argument("--stack", action="append", help="limit to these stacks (repeatable)")
+    diff.add_argument("--out", help="where to write the Markdown report (default build/diff.md)")
     diff.set_defaults(func=_cmd_diff)
     for name, (_module, text) in DELEGATED.items():
         sub.add_parser(name, help=text, add_help=False)  # listed here; `main` hands their arguments over
@@ -216,6 +344,7 @@ def parser() -> argparse.ArgumentParser:
 DELEGATED = {
     "architecture": ("mlops_tools.review.architecture", "the components-and-dependencies picture of a stack, as Mermaid"),
     "bench": ("mlops_tools.review.bench", "preview seconds and peak memory per stack"),
+    "prices": ("mlops_tools.review.cost.refresh", "refresh the price snapshot from the AWS, Azure and GCP price APIs"),
     "manifests": ("mlops_tools.validate.manifests", "render and validate every Kubernetes manifest of a stack"),
     "lint-workflows": ("mlops_tools.validate.workflows", "validate .github/workflows against the schema and our rules"),
     "bootstrap-backend": ("mlops_tools.ops.aws.bootstrap", "create the S3 state bucket and KMS key for self-managed state"),
@@ -234,11 +363,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         return args.func(args)
     except CliError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # noqa: BLE001 - a bug here still gets one line; MLOPS_DEBUG=1 shows the traceback
         if os.environ.get("MLOPS_DEBUG"):
             raise
         print(f"error: internal error in mlops_tools: {type(error).__name__}: {error} (MLOPS_DEBUG=1 shows the traceback)", file=sys.stderr)
-        return 3
+        return EXIT_INTERNAL

@@ -12,6 +12,11 @@ from typing import Any, Optional, Sequence
 EXIT_OK = 0
 EXIT_FAILED = 1  # the operation ran and found a problem (unhealthy, precondition not met)
 EXIT_USAGE = 2  # bad input: arguments, outputs file, missing tools
+EXIT_INTERNAL = 3  # a bug in the tooling: one line, MLOPS_DEBUG=1 shows the traceback
+
+# The preview's names for the same codes (README "Exit codes"): 1 policy, 2 config, 3 internal.
+EXIT_POLICY = EXIT_FAILED
+EXIT_CONFIG = EXIT_USAGE
 
 
 def parse_args(parser: Any, argv: Optional[Sequence[str]]) -> Any:

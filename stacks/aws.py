@@ -6,7 +6,6 @@ config model; this file only says which outputs feed which inputs.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Optional
 
 import pulumi
@@ -35,13 +34,14 @@ from components.training import TrainingPoolArgs
 from components.training.aws import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERIES, KARPENTER_SCRAPE_TARGET,
                                      AwsTrainingPoolInputs, Karpenter, KarpenterArgs, SpotInterruptionArgs,
                                      SpotInterruptionHandling, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool)
+from stacks import naming
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
 
 def platform_name() -> str:
-    """`mlops-<stack>`: unique per stack, so two stacks can share an account and region."""
-    return "mlops-" + re.sub(r"[^a-z0-9-]+", "-", pulumi.get_stack().lower()).strip("-")
+    """`mlops-<stack>`, shortened for long stack names (stacks.naming)."""
+    return naming.platform_name(pulumi.get_stack())
 
 
 def build(cfg: PlatformConfig) -> dict[str, Any]:

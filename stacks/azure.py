@@ -18,7 +18,6 @@ Output differences from AWS (same names where the meaning is the same):
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any, Optional
 
@@ -49,6 +48,7 @@ from components.tracking import TrackingArgs
 from components.tracking.azure import AzureTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
+from stacks import naming
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
@@ -63,8 +63,8 @@ PAIRED_REGIONS = {**dict(_PAIRS), **{b: a for a, b in _PAIRS}}
 
 
 def platform_name() -> str:
-    """`mlops-<stack>`: unique per stack, so two stacks can share a subscription."""
-    return "mlops-" + re.sub(r"[^a-z0-9-]+", "-", pulumi.get_stack().lower()).strip("-")
+    """`mlops-<stack>`, shortened for long stack names (stacks.naming)."""
+    return naming.platform_name(pulumi.get_stack())
 
 
 def build(cfg: PlatformConfig) -> dict[str, Any]:

@@ -9,14 +9,17 @@ and what is allowed, and raises `ConfigError`.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import ipaddress
 import json
 import re
+import typing
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
+from stacks.catalog import machine_type_problem
 from stacks.regions import regions_for
 
 NAMESPACE = "mlops"
@@ -52,7 +55,8 @@ class ConfigError(Exception):
 class _Model(BaseModel):
     """camelCase keys as in the stack files; unknown keys are errors (they are usually typos)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+                              allow_inf_nan=False)  # 1e400 is YAML for infinity: never a real size or budget
 
 
 class NetworkConfig(_Model):
@@ -260,6 +264,20 @@ def _show(value: Any) -> str:
     return "(missing)" if value is None else json.dumps(value, default=str)
 
 
+def _region_hint(cloud: str, region: str, regions: frozenset[str]) -> str:
+    """What is allowed, and why this value is not: another cloud's region, or a near miss."""
+    others = [other for other in ("aws", "azure", "gcp") if other != cloud and region in regions_for(other)]
+    if others:
+        return f"must be a {cloud} region ({region} is {_CLOUD_NAMES[others[0]]} region; mlops:cloud is {cloud})"
+    close = difflib.get_close_matches(region, sorted(regions), n=1, cutoff=0.75)
+    if close:
+        return f"must be a {cloud} region; did you mean {close[0]!r}?"
+    return f"must be a {cloud} region, e.g. {', '.join(sorted(regions)[:4])}, ..."
+
+
+_CLOUD_NAMES = {"aws": "an AWS", "azure": "an Azure", "gcp": "a GCP"}
+
+
 def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list[tuple[tuple[Any, ...], Any, str]]:
     """Rules that need more than one key; each item is (key path, value, what is allowed).
 
@@ -269,7 +287,7 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
     problems: list[tuple[tuple[Any, ...], Any, str]] = []
     regions = regions_for(cfg.cloud)
     if cloud_known and cfg.region not in regions:
-        problems.append((("region",), cfg.region, f"must be a {cfg.cloud} region, e.g. {', '.join(sorted(regions)[:4])}, ..."))
+        problems.append((("region",), cfg.region, _region_hint(cfg.cloud, cfg.region, regions)))
 
     if cfg.dr.enabled:
         replica = cfg.dr.replica_region
@@ -278,7 +296,7 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
         elif replica == cfg.region:
             problems.append((("dr", "replicaRegion"), replica, f"must differ from the primary region {cfg.region}"))
         elif cloud_known and replica not in regions:
-            problems.append((("dr", "replicaRegion"), replica, f"must be a {cfg.cloud} region"))
+            problems.append((("dr", "replicaRegion"), replica, _region_hint(cfg.cloud, replica, regions)))
     if cfg.dr.rto_minutes < cfg.dr.rpo_minutes:
         problems.append((("dr", "rtoMinutes"), cfg.dr.rto_minutes, f"must be >= rpoMinutes ({cfg.dr.rpo_minutes})"))
     if cfg.dr.enabled and cloud_known and cfg.cloud == "aws" and cfg.dr.rpo_minutes < 15:
@@ -312,6 +330,10 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
         elif cidr.prefixlen < 8:
             problems.append((loc, str(cidr), "must be a specific range (/8 or narrower), never the whole internet"))
 
+    system_type = cfg.cluster.system_node_instance_type
+    if cloud_known and system_type and machine_type_problem(cfg.cloud, system_type):
+        problems.append((("cluster", "systemNodeInstanceType"), system_type, machine_type_problem(cfg.cloud, system_type)))
+
     seen: dict[str, int] = {}
     gpu_pattern = GPU_INSTANCE_PATTERNS[cfg.cloud]
     for index, pool in enumerate(cfg.training_pools):
@@ -324,6 +346,10 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
             problems.append((("trainingPools", index, "instanceTypes"), pool.instance_types,
                              "a spot pool needs at least 2 instance types, so an interruption in one spot market does not stop training"))
         for type_index, instance_type in enumerate(pool.instance_types if cloud_known else []):
+            unknown = machine_type_problem(cfg.cloud, instance_type)
+            if unknown:
+                problems.append((("trainingPools", index, "instanceTypes", type_index), instance_type, unknown))
+                continue
             is_gpu = bool(gpu_pattern.match(instance_type))
             if pool.accelerator == "nvidia-gpu" and not is_gpu:
                 problems.append((("trainingPools", index, "instanceTypes", type_index), instance_type,
@@ -380,7 +406,7 @@ def load_config(stack: str, config: dict[str, Any]) -> PlatformConfig:
             # pydantic appends the failing union/literal member to loc for some types; keep key parts.
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
-                message = "unknown key (check its spelling against the README's config reference)"
+                message = _unknown_key_message(loc)
             elif error["type"] == "missing":
                 message = "is required"
             lines.append(f"{stack_file}: {_key_path(loc)} = {_show(_value_at(raw, loc))}: {message}")
@@ -392,6 +418,37 @@ def load_config(stack: str, config: dict[str, Any]) -> PlatformConfig:
     if lines:
         raise ConfigError(lines)
     return cfg
+
+
+def _model_at(loc: tuple[Any, ...]) -> Optional[type[BaseModel]]:
+    """The config model class that holds the key at `loc` (None where the path leaves the models)."""
+    model: Any = PlatformConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = next((f for name, f in model.model_fields.items() if part in (name, f.alias)), None)
+        if field is None:
+            return None
+        annotation = field.annotation
+        for candidate in (annotation, *typing.get_args(annotation)):
+            inner = typing.get_args(candidate) or (candidate,)
+            found = next((c for c in inner if isinstance(c, type) and issubclass(c, BaseModel)), None)
+            if found is not None:
+                model = found
+                break
+        else:
+            return None
+    return model
+
+
+def _unknown_key_message(loc: tuple[Any, ...]) -> str:
+    """'unknown key', with the nearest allowed key when there is one (most unknown keys are typos)."""
+    model = _model_at(loc[:-1])
+    allowed = sorted(f.alias or name for name, f in model.model_fields.items()) if model else []
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key; did you mean {close[0]!r}?"
+    return "unknown key" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
 
 
 def _partial_config(raw: dict[str, Any], failing: set[Any]) -> tuple[Optional[PlatformConfig], bool]:

@@ -7,7 +7,6 @@ too); its number, which names Google's service agents, from ``gcp.organizations.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Optional
 
 import pulumi
@@ -36,6 +35,7 @@ from components.tracking.gcp import GcpTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
 from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool,
                                      gpu_accelerator)
+from stacks import naming
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
@@ -47,8 +47,8 @@ PROJECT_APIS = ("compute", "container", "cloudkms", "servicenetworking", "sqladm
 
 
 def platform_name() -> str:
-    """`mlops-<stack>`: unique per stack, so two stacks can share a project and region."""
-    return "mlops-" + re.sub(r"[^a-z0-9-]+", "-", pulumi.get_stack().lower()).strip("-")
+    """`mlops-<stack>`, shortened for long stack names (stacks.naming)."""
+    return naming.platform_name(pulumi.get_stack())
 
 
 def project_id() -> str:

@@ -9,8 +9,6 @@ mask them while the policy packs still see real values, as they do under the CLI
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import json
 import os
 import runpy
 import sys
@@ -20,13 +18,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_in_stack, run_pulumi_func
 
 from mlops_tools.engine.mocks import PlatformMocks
+from stacks.stackfile import StackConfig, load_stack_files
 
 UNKNOWN = rpc.UNKNOWN
 SECRET_MASK = "[secret]"
@@ -244,60 +242,13 @@ def preview_program(program: Callable[[], Any], *, project: str = "mlops-platfor
 
 # --- Projects on disk ------------------------------------------------------------------------
 
-@dataclass
-class StackConfig:
-    values: dict[str, str]
-    secret_keys: list[str]
-
-
-def _config_string(value: Any) -> str:
-    """How the CLI hands a config value to the program: scalars as strings, objects as JSON."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, default=str)  # YAML dates (waiver expiry) stay ISO strings, as the CLI passes them
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def _qualify(key: str, project: str) -> str:
-    return key if ":" in key else f"{project}:{key}"
-
-
 def load_stack_config(root: Path, stack: str, overrides: Iterable[str] = ()) -> tuple[str, StackConfig]:
-    """Project name and the stack's config: Pulumi.yaml defaults, the stack file, then KEY=VALUE overrides."""
-    project_file = root / "Pulumi.yaml"
-    stack_file = root / f"Pulumi.{stack}.yaml"
-    if not stack_file.is_file():
-        available = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
-        raise PreviewError(f"no stack file {stack_file.name}; stacks here: {', '.join(available) or 'none'}")
-    try:
-        project_doc = yaml.safe_load(project_file.read_text()) or {}
-        stack_doc = yaml.safe_load(stack_file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise PreviewError(f"cannot parse YAML: {exc}".replace("\n", " ")) from None
-    project = str(project_doc.get("name", "project"))
-    values: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, spec in (project_doc.get("config") or {}).items():
-        if isinstance(spec, dict) and "default" in spec:
-            values[_qualify(key, project)] = _config_string(spec["default"])
-    for key, value in (stack_doc.get("config") or {}).items():
-        key = _qualify(key, project)
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            # Encrypted with the stack's secrets provider: not readable offline, but still a secret.
-            values[key] = "offline-preview-secret"
-            secret_keys.append(key)
-        else:
-            values[key] = _config_string(value)
-    for override in overrides:
-        if "=" not in override:
-            raise PreviewError(f"config override {override!r} must look like KEY=VALUE (e.g. mlops:region=eu-west-1)")
-        key, raw = override.split("=", 1)
-        parsed = yaml.safe_load(raw) if raw[:1] in "[{" else raw
-        values[_qualify(key.strip(), project)] = _config_string(parsed)
-    return project, StackConfig(values, sorted(secret_keys))
+    """Project name and the stack's config (Pulumi.yaml defaults, the stack file, overrides).
+
+    Reading the files is the config's job (stacks.stackfile): every malformed input becomes a
+    ConfigError naming the file, key and value.
+    """
+    return load_stack_files(root, stack, overrides)
 
 
 def preview_stack(root: Path, stack: str, overrides: Iterable[str] = (),

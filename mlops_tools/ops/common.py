@@ -68,13 +68,11 @@ def run_main(logger: logging.Logger, body: Callable[[], int], cloud_errors: tupl
     try:
         return body()
     except OpsError as error:
-        logger.error("%s", error)
+        # One line, once: the step log and the error line share stderr, so the error is not logged too.
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     except cloud_errors as error:
-        message = describe(error)
-        logger.error("%s", message)
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {describe(error)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("error: interrupted; re-run the same command to continue (every step is idempotent)", file=sys.stderr)

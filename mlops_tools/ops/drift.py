@@ -35,8 +35,18 @@ def load_digest(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not the JSON of `pulumi refresh --preview-only --json` "
                          f"(line {error.lineno}: {error.msg})") from None
-    if not isinstance(digest, dict) or not isinstance(digest.get("changeSummary", {}), dict):
-        raise ValueError(f"{path} has no changeSummary object: not a preview digest")
+    # A preview digest always carries changeSummary (op -> count), even when nothing changed; a file
+    # without it (a plan file, a refresh log, an empty object) must not read as "no drift".
+    summary = digest.get("changeSummary") if isinstance(digest, dict) else None
+    if not isinstance(summary, dict):
+        raise ValueError(f"{path} has no changeSummary object: not the JSON of `pulumi refresh --preview-only --json`")
+    bad = [f"{op}={count!r}" for op, count in summary.items()
+           if not isinstance(op, str) or isinstance(count, bool) or not isinstance(count, int) or count < 0]
+    if bad:
+        raise ValueError(f"{path}: changeSummary counts must be whole numbers per operation, got {', '.join(bad)}")
+    steps = digest.get("steps", [])
+    if steps is not None and (not isinstance(steps, list) or not all(isinstance(step, dict) and "op" in step for step in steps)):
+        raise ValueError(f"{path}: steps must be a list of objects with an op, as the preview digest has")
     return digest
 
 

@@ -8,9 +8,10 @@ exceptions cannot outlive their review date silently.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable, Optional
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,14 @@ def waiver_matches(waiver: Any, violation: dict[str, Any]) -> bool:
     return _name_of(urn) == pattern
 
 
-def apply_waivers(violations: Iterable[dict[str, Any]], waivers: Iterable[Any], today: dt.date) -> WaiverOutcome:
-    """Split violations into active and waived; report waivers that expired or matched nothing."""
+def apply_waivers(violations: Iterable[dict[str, Any]], waivers: Iterable[Any], today: dt.date,
+                  known_policies: Optional[Collection[str]] = None, *, policies_ran: bool = True) -> WaiverOutcome:
+    """Split violations into active and waived; report waivers that expired or matched nothing.
+
+    `known_policies`, when given, is every policy name of the packs that ran: a waiver naming none of
+    them is reported as such (usually a typo). With `policies_ran` false (`--no-policy`) nothing can
+    be said about which waivers are still needed, so no waiver is reported as unused.
+    """
     waivers = list(waivers)
     current = [w for w in waivers if w.expires >= today]
     expired = [f"waiver for {w.policy} on {w.resource} (owner {w.owner}) expired on {w.expires.isoformat()}: "
@@ -53,6 +60,15 @@ def apply_waivers(violations: Iterable[dict[str, Any]], waivers: Iterable[Any], 
         waiver = current[match]
         waived.append({**violation, "waiver": {"reason": waiver.reason, "owner": waiver.owner,
                                                "expires": waiver.expires.isoformat()}})
-    unused = [f"waiver for {w.policy} on {w.resource} matched no violation: remove it"
-              for i, w in enumerate(current) if i not in used]
+    unused: list[str] = []
+    for index, waiver in enumerate(current):
+        if not policies_ran or index in used:
+            continue
+        if known_policies is not None and waiver.policy not in known_policies:
+            close = difflib.get_close_matches(waiver.policy, sorted(known_policies), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            unused.append(f"waiver for {waiver.policy} on {waiver.resource}: no policy pack has a policy named "
+                          f"{waiver.policy}{hint}")
+        else:
+            unused.append(f"waiver for {waiver.policy} on {waiver.resource} matched no violation: remove it")
     return WaiverOutcome(active, waived, expired, unused)

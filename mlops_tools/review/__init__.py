@@ -1,5 +1,5 @@
 """Review: what a person reads about a change — the plan summary, the plan diff, the architecture picture,
-the preview benchmark. The cost estimator will be added as `review/cost/`.
+the preview benchmark, the cost estimate (`review/cost/`).
 
 May import: engine, policy. Never imports validate or ops.
 """

@@ -57,16 +57,36 @@ def builtin_schema(name: str) -> dict[str, Any]:
     return json.loads(location.read_text(encoding="utf-8"))
 
 
+def _leaf_errors(error: Any) -> list[Any]:
+    """Every concrete error under a oneOf/anyOf error, from the branch that fits the document best.
+
+    A oneOf error quotes the whole subtree; its `context` holds the errors of each branch. The branch
+    whose errors reach deepest into the document is the one the author meant (a normal job rather
+    than a reusable-workflow call), and every error in it is reported, not only the first.
+    """
+    if not error.context:
+        return [error]
+    branches: dict[Any, list[Any]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else None, []).append(sub)
+
+    def fit(errors: list[Any]) -> tuple[int, int]:
+        return (max(len(e.absolute_path) for e in errors), -sum(e.validator == "required" for e in errors))
+
+    best = max(branches.values(), key=fit)
+    return [leaf for sub in best for leaf in _leaf_errors(sub)]
+
+
 def schema_findings(document: Any, schema: dict[str, Any]) -> list[Finding]:
     validator_class = jsonschema.validators.validator_for(schema)
     validator = validator_class(schema)
-    findings = []
+    findings, seen = [], set()
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
-        # oneOf/anyOf errors quote the whole subtree; the deepest branch says what is actually wrong
-        while error.context:
-            error = max(error.context, key=lambda sub: (len(sub.absolute_path), sub.validator != "required"))
-        location = "/".join(str(part) for part in error.absolute_path) or "(top)"
-        findings.append(Finding("", f"schema at {location}", error.message[:300]))
+        for leaf in _leaf_errors(error):
+            location = "/".join(str(part) for part in leaf.absolute_path) or "(top)"
+            if (location, leaf.message) not in seen:
+                seen.add((location, leaf.message))
+                findings.append(Finding("", f"schema at {location}", leaf.message[:300]))
     return findings
 
 
@@ -180,9 +200,15 @@ class Linter(PermissionChecks):
             self.add(path, "on", f"{trigger} runs with a write token on untrusted code; use pull_request")
         self.check_permissions(path, document)
         self.check_credentials(path, "env", document.get("env"))
-        for job_id, job in (document.get("jobs") or {}).items():
+        jobs = document.get("jobs") if isinstance(document.get("jobs"), dict) else {}
+        for job_id, job in jobs.items():
             if not isinstance(job, dict):
                 continue
+            needs = job.get("needs", [])
+            for needed in [needs] if isinstance(needs, str) else needs if isinstance(needs, list) else []:
+                if needed not in jobs:
+                    self.add(path, f"job {job_id}", f"needs: {needed!r} is not a job in this workflow "
+                                                    f"(jobs: {', '.join(sorted(map(str, jobs)))})")
             if isinstance(job.get("uses"), str):
                 self.check_pinned(path, f"job {job_id}", job["uses"], raw_lines)
             self.check_credentials(path, f"job {job_id}", job.get("env"))

@@ -93,7 +93,7 @@ def test_plan_file_is_byte_identical_across_runs(project):
     assert first == second == 0
     assert plan_path.read_bytes() == before
     plan = read_plan(plan_path)
-    assert set(plan) == {"project", "stack", "cloud", "resources", "outputs", "policy"}
+    assert set(plan) == {"project", "stack", "cloud", "resources", "outputs", "policy", "cost"}
     assert plan["outputs"]["token"] == SECRET_MASK and b"s3cr3t-token" not in before and b"hunter2" not in before
 
 

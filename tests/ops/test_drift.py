@@ -40,3 +40,11 @@ def test_unreadable_digest_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "bad.json").write_text("Error: stack 'prod' not found")
     assert drift.main(["--stack", "prod", str(tmp_path / "bad.json")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_json_that_is_not_a_preview_digest_is_rejected_not_no_drift(tmp_path, capsys):
+    """A plan file, an empty object, or a digest with nonsense counts: exit 2 and say why, never "no drift"."""
+    for document in ({}, {"resources": [], "outputs": {}}, {"changeSummary": {"update": "1"}}, {"changeSummary": {}, "steps": {}}):
+        assert drift.main(["--stack", "prod", write(tmp_path, document)]) == 2, document
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and "no drift" not in err

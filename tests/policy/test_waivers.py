@@ -44,3 +44,17 @@ def test_expired_waiver_no_longer_applies_and_says_so():
 
 def test_waiver_expiring_today_still_applies():
     assert apply_waivers([violation()], [waiver(expires="2026-11-22")], TODAY).active == []
+
+
+KNOWN = {"aws-s3-bucket-enable-server-side-encryption", "aws-s3-bucket-block-public-access"}
+
+
+def test_waiver_for_a_policy_no_pack_has_says_so_with_the_nearest_name():
+    outcome = apply_waivers([], [waiver(policy="aws-s3-bucket-block-public-acess")], TODAY, KNOWN)
+    assert outcome.unused == ["waiver for aws-s3-bucket-block-public-acess on artifacts: no policy pack has a policy "
+                              "named aws-s3-bucket-block-public-acess (did you mean aws-s3-bucket-block-public-access?)"]
+
+
+def test_without_policy_packs_no_waiver_is_called_stale():
+    outcome = apply_waivers([], [waiver()], TODAY, policies_ran=False)
+    assert outcome.unused == [] and outcome.expired == []

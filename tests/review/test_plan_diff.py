@@ -25,7 +25,7 @@ def plan(*resources, region="us-east-1", violations=()):
 
 def test_identical_plans_have_no_changes():
     p = plan(res("a"))
-    assert "No resource changes." in diff_plans(p, p)
+    assert diff_plans(p, p) == "### Stack `dev`: no resource changes (policy: 0 mandatory, 0 advisory, 0 waived)\n"
 
 
 def test_added_deleted_and_changed_with_paths():

@@ -8,6 +8,7 @@ from mlops_tools.engine.plan import build_plan
 from mlops_tools.policy.runner import discover_packs, run_policy_packs
 from mlops_tools.engine.preview import load_stack_config, preview_stack
 from mlops_tools.policy.waivers import apply_waivers
+from mlops_tools.review.cost import cost_section, estimate_items
 from stacks.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class Stack:
     def __init__(self, name: str):
+        self.name = name
         self.cfg = load_config(name, load_stack_config(ROOT, name)[1].values)
         self.result = preview_stack(ROOT, name)
         self.packs, found = run_policy_packs(self.result.resources, discover_packs(ROOT / "policies"))
@@ -42,6 +44,28 @@ class Stack:
         """(all stateful resource names, the unprotected ones) for the given types."""
         stateful = [r for token in stateful_types for r in self.result.by_type(token)]
         return sorted(r["name"] for r in stateful), sorted(r["name"] for r in stateful if not r["protect"])
+
+    def plan(self) -> dict:
+        return build_plan(self.result, self.cfg.cloud, violations=self.policy.active, waived=self.policy.waived)
+
+    def cost(self) -> dict:
+        """The plan's cost section, as the preview joins it (budget from the stack's config)."""
+        return cost_section(self.plan(), budget_usd=self.cfg.monitoring.monthly_budget_usd)
+
+    def cost_problems(self) -> list[str]:
+        """Resources the estimate cannot account for: a type with no pricing rule (neither priced nor free),
+        or a charge/free verdict without its reason. Unpriced-with-reason (a price missing from the snapshot)
+        is allowed: the estimate lists it and `make prices` fetches it."""
+        problems = []
+        for item in estimate_items(self.plan()):
+            if item.status == "free" and not item.free_reason:
+                problems.append(f"{item.type} {item.name}: free without a reason")
+            elif not item.charges and item.status != "free":
+                problems.append(f"{item.type} {item.name}: no pricing rule")
+            problems += [f"{item.type} {item.name}: {c.what} unpriced without a reason"
+                         for c in item.charges if not c.priced and not c.reason]
+            problems += [f"{item.type} {item.name}: {c.what} has no assumption" for c in item.charges if not c.assumption]
+        return problems
 
     def mandatory_violations(self) -> list[str]:
         """Unwaived mandatory findings, one line each (empty for a stack that may ship)."""

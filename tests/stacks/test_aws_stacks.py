@@ -136,3 +136,45 @@ def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_p
     report = stack.manifests(tmp_path)
     assert report.invalid == []
     assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render
+
+
+def test_every_resource_type_is_priced_free_or_unpriced_with_a_reason(stack):
+    assert stack.cost_problems() == []
+    section = stack.cost()
+    assert section["monthlyUsd"]["idle"] <= section["monthlyUsd"]["expected"] <= section["monthlyUsd"]["max"]
+
+
+# docs/cost.md "Hand check": the five largest idle items of dev, priced by hand from the AWS pricing pages
+# (t3.large $0.0832/h, gp3 $0.08/GB-month, EKS $0.10/h, db.t4g.medium $0.065/h, RDS gp3 $0.115/GB-month,
+# NAT gateway $0.045/h, interface endpoint $0.01/AZ-hour), 730 hours a month.
+HAND_CHECK_DEV = {
+    "cluster-system": 2 * 0.0832 * 730 + 2 * 50 * 0.08,   # two t3.large system nodes + their 50 GB gp3 roots
+    "cluster": 0.10 * 730,                                 # EKS control plane, standard support
+    "tracking-db": 0.065 * 730 + 20 * 0.115,               # db.t4g.medium single-AZ + 20 GB gp3
+    "network-us-east-1a": 0.045 * 730,                     # NAT gateway (idle: no data processed)
+    "network-ecr-api": 2 * 0.01 * 730, "network-ecr-dkr": 2 * 0.01 * 730,  # interface endpoints in 2 AZs
+    "network-logs": 2 * 0.01 * 730, "network-sts": 2 * 0.01 * 730,
+}
+
+
+def test_dev_estimate_is_within_ten_percent_of_the_hand_check_for_its_five_largest_items(stack):
+    if stack.name != "dev":
+        pytest.skip("the hand check is documented for dev")
+    items = sorted(stack.cost()["items"], key=lambda i: -i["monthlyUsd"]["idle"])[:5]
+    for item in items:
+        assert item["name"] in HAND_CHECK_DEV, f"{item['name']} is among the five largest but has no hand check"
+        expected = HAND_CHECK_DEV[item["name"]]
+        assert abs(item["monthlyUsd"]["idle"] - expected) <= 0.10 * expected, (item["name"], item["monthlyUsd"], expected)
+
+
+def test_estimating_adds_well_under_a_third_of_a_second_to_a_preview(stack):
+    """docs/cost.md "Cost of estimating": the estimate and its preview lines, on the real plan."""
+    import time
+
+    from mlops_tools.review.cost import render_summary
+
+    plan = stack.plan()
+    started = time.perf_counter()
+    render_summary(stack.cost(), stack.name)
+    assert time.perf_counter() - started < 0.3
+    assert len(plan["resources"]) > 200  # a full platform, not a toy plan

@@ -105,3 +105,9 @@ def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_p
     report = stack.manifests(tmp_path)
     assert report.invalid == []
     assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render
+
+
+def test_every_resource_type_is_priced_free_or_unpriced_with_a_reason(stack):
+    assert stack.cost_problems() == []
+    section = stack.cost()
+    assert section["monthlyUsd"]["idle"] <= section["monthlyUsd"]["expected"] <= section["monthlyUsd"]["max"]

@@ -124,7 +124,7 @@ def test_an_unknown_gpu_machine_type_stops_with_one_line():
     with pytest.raises(PreviewError) as error:
         preview_stack(ROOT, "gcp-dev", [pools])
     assert ('Pulumi.gcp-dev.yaml: mlops:trainingPools[0].instanceTypes[0] = "g2-standard-7": '
-            'g2-standard-7 is not a GCP GPU machine type') in str(error.value)
+            'is not a gcp machine size') in str(error.value)
     assert "Traceback" not in str(error.value)
 
 
@@ -132,3 +132,9 @@ def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_p
     report = stack.manifests(tmp_path)
     assert report.invalid == []
     assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render
+
+
+def test_every_resource_type_is_priced_free_or_unpriced_with_a_reason(stack):
+    assert stack.cost_problems() == []
+    section = stack.cost()
+    assert section["monthlyUsd"]["idle"] <= section["monthlyUsd"]["expected"] <= section["monthlyUsd"]["max"]

@@ -117,3 +117,21 @@ def test_reusable_workflow_calls_must_grant_what_the_callee_declares(tmp_path):
 def test_missing_workflows_directory_is_a_usage_error(tmp_path, capsys):
     assert workflows.main(["--root", str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith("error: no workflows in")
+
+
+def lint_where(tmp_path: Path, workflow: str) -> list[str]:
+    lint(tmp_path, workflow)
+    return [f"{f.where}: {f.message}" for f in workflows.Linter(tmp_path).run()]
+
+
+def test_every_schema_error_of_a_job_is_reported_not_only_the_first(tmp_path):
+    bad = GOOD.replace("runs-on: ubuntu-24.04", "runs-on: 5\n    timeout-minutes: [1]")
+    found = lint_where(tmp_path, bad)
+    assert any("schema at jobs/preview/runs-on" in line for line in found), found
+    assert any("schema at jobs/preview/timeout-minutes" in line for line in found), found
+
+
+def test_needs_must_name_a_job_of_the_workflow(tmp_path):
+    bad = GOOD.replace("    runs-on: ubuntu-24.04", "    needs: [build]\n    runs-on: ubuntu-24.04", 1)
+    found = lint_where(tmp_path, bad)
+    assert any("job preview: needs: 'build' is not a job in this workflow (jobs: preview)" in line for line in found), found

@@ -7,6 +7,7 @@ part (errors, step log, main loop) is `mlops_tools.ops.common`.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from typing import Any, Callable, Optional
@@ -34,9 +35,16 @@ REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")
 
 
 def check_region(region: str, what: str = "region") -> str:
-    if not region or not REGION_PATTERN.match(region):
-        raise UsageError(f"{what} {region!r} is not an AWS region name (e.g. us-east-1)")
-    return region
+    """A region AWS has (botocore's bundled endpoint data), or a UsageError naming the nearest ones."""
+    from stacks.regions import regions_for
+
+    known = regions_for("aws")
+    if region in known:
+        return region
+    close = difflib.get_close_matches(region or "", sorted(known), n=3, cutoff=0.6)
+    shape = "is not an AWS region name" if not region or not REGION_PATTERN.match(region) else "is not an AWS region"
+    hint = f"; did you mean {', '.join(close)}?" if close else f" (e.g. {', '.join(sorted(known)[:3])})"
+    raise UsageError(f"{what} {region!r} {shape}{hint}")
 
 
 _SESSION: Optional[boto3.session.Session] = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Union
 
 from mlops_tools.ops.common import OpsError, configure_logging
 
@@ -23,13 +23,15 @@ class Wait:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
-    def until(self, description: str, done: Callable[[], bool], on_timeout: str) -> None:
+    def until(self, description: str, done: Callable[[], bool], on_timeout: Union[str, Callable[[], str]]) -> None:
+        """Poll `done` until it is true; past the timeout raise OpsError(on_timeout), which may be a callable
+        so the message can say what the last poll saw."""
         deadline = self.clock() + self.timeout_seconds
         while True:
             if done():
                 return
             if self.clock() >= deadline:
-                raise OpsError(on_timeout)
+                raise OpsError(on_timeout() if callable(on_timeout) else on_timeout)
             log.info("waiting: %s", description)
             self.sleep(self.poll_seconds)
 

@@ -148,6 +148,7 @@ def test_bucket_owned_by_another_account_is_refused(capsys):
     "argv, message",
     [
         (["--region", "mars-1"], "is not an AWS region name"),
+        (["--region", "eu-west-9"], "'eu-west-9' is not an AWS region; did you mean eu-west-3, eu-west-2, eu-west-1?"),
         (["--region", REGION, "--bucket-name", "Bad_Name"], "is not a valid S3 bucket name"),
         (["--region", REGION, "--bucket-name", "x" * 64], "is not a valid S3 bucket name"),
         (["--region", REGION, "--secrets-key-alias", "mine"], "must look like alias/<name>"),
@@ -166,3 +167,10 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
 def test_missing_region_argument_is_a_usage_error(capsys):
     assert bootstrap.main([]) == 2
     assert "--region" in capsys.readouterr().err
+
+
+def test_an_error_is_printed_once(capsys):
+    """The step log and the error line share stderr: the message appears one time, not logged and printed."""
+    bootstrap.main(["--region", "eu-west-9"])
+    err = capsys.readouterr().err
+    assert err.count("eu-west-9") == 1, err

@@ -60,7 +60,8 @@ def db_state(region: str, identifier: str) -> tuple:
 
 
 def error_lines(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("error:")]
+    """The error lines (a fake terminal does not echo the typed answer's newline, so one may follow the prompt)."""
+    return ["error:" + line.split("error:", 1)[1] for line in err.splitlines() if "error:" in line]
 
 
 # ------------------------------------------------------------------ status

@@ -13,6 +13,12 @@ from mlops_tools.ops.aws.dr.target import DrTarget, arn_region
 from mlops_tools.ops.common import OpsError
 from mlops_tools.ops.runbook import Wait, confirm, log
 
+# RDS statuses a promotion does not leave by itself (RDS User Guide, "Viewing Amazon RDS DB instance status").
+STUCK_STATUSES = frozenset({"failed", "incompatible-parameters", "incompatible-network", "incompatible-option-group",
+                            "incompatible-restore", "inaccessible-encryption-credentials", "storage-full", "restore-error"})
+# A replica promotion takes minutes; past this, waiting for the rest of the RTO helps nobody.
+PROMOTION_TIMEOUT_SECONDS = 15 * 60
+
 
 @dataclass
 class RdsSteps:
@@ -33,6 +39,12 @@ class RdsSteps:
         return self.wait.clock() - self.started
 
     def wait_promoted(self, region: str, identifier: str) -> dict[str, Any]:
+        """Wait for the promotion, but not for the whole RTO when it cannot finish.
+
+        RDS promotes a replica in minutes. A status RDS does not leave by itself (a failed instance,
+        full storage, incompatible parameters) stops the wait at once; past PROMOTION_TIMEOUT_SECONDS
+        the operator is told to look at the instance's events instead of waiting out the RTO.
+        """
         latest: dict[str, Any] = {}
 
         def promoted() -> bool:
@@ -40,13 +52,20 @@ class RdsSteps:
             if instance is None:
                 raise OpsError(f"{identifier} disappeared from {region} while being promoted")
             latest.update(instance)
-            return replication_source(instance) is None and instance.get("DBInstanceStatus") == "available"
+            status = instance.get("DBInstanceStatus")
+            if status in STUCK_STATUSES:
+                raise OpsError(f"{identifier} in {region} is {status!r}, which promotion does not leave: fix the instance "
+                               f"(aws rds describe-events --source-identifier {identifier} --region {region}), then re-run")
+            return replication_source(instance) is None and status == "available"
 
-        self.wait.until(
+        limit = min(self.wait.timeout_seconds, PROMOTION_TIMEOUT_SECONDS)
+        Wait(self.wait.poll_seconds, limit, self.wait.sleep, self.wait.clock).until(
             f"{identifier} in {region} to finish promotion",
             promoted,
-            f"{identifier} is still being promoted after {self.wait.timeout_seconds:.0f} s; "
-            "re-run the same command to keep waiting (it will not promote twice)",
+            lambda: f"{identifier} in {region} has not finished promotion after {limit:.0f} s (status "
+                    f"{latest.get('DBInstanceStatus', 'unknown')!r}; RDS usually promotes in minutes): check its events "
+                    f"with aws rds describe-events --source-identifier {identifier} --region {region}; "
+                    "re-run the same command to keep waiting (it will not promote twice)",
         )
         return latest
 
