@@ -46,12 +46,13 @@ def main(stacks: list[str]) -> int:
         for _, proc, _, _ in running:
             proc.wait()
         raise
-    for stack, _, _, _ in running:
-        print(f"===== smoke {stack} =====")
-        print((OUT / f"pytest-{stack}.out").read_text(), end="")
+    # Reports first, pytest's own output last, so the run ends with pytest's closing lines.
     for report in sorted((OUT / "reports").glob("*.txt")):
         print(report.read_text(), end="")
     print("smoke time per stack (run side by side): " + "; ".join(timings))
+    for stack, _, _, _ in running:
+        print(f"===== smoke {stack} =====")
+        print((OUT / f"pytest-{stack}.out").read_text(), end="")
     return status
 
 
