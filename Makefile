@@ -80,10 +80,7 @@ SMOKE_STACKS := $(if $(filter file,$(origin STACK)),dev azure-dev gcp-dev,$(STAC
 
 smoke: $(STAMP) ## run the rendered config of STACK (default: dev azure-dev gcp-dev) with the real MLflow, Postgres, Prometheus, emulators
 	$(PY) -m mlops_tools.smoke.setup
-	rm -rf build/smoke/reports
-	MLOPS_SMOKE=1 SMOKE_STACKS="$(SMOKE_STACKS)" $(PY) -m pytest tests/smoke -p no:cacheprovider -q --tb=short \
-		-n $(words $(SMOKE_STACKS)) --dist loadgroup
-	@cat build/smoke/reports/*.txt 2>/dev/null || true
+	$(PY) -m mlops_tools.smoke.run $(SMOKE_STACKS)
 
 bench: $(STAMP) ## preview seconds and peak memory per stack and per resource
 	$(PY) -m mlops_tools bench
