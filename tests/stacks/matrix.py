@@ -28,6 +28,14 @@ class Stack:
         plan = build_plan(self.result, self.cfg.cloud, violations=self.policy.active, waived=self.policy.waived)
         return manifests.render(plan, self.cfg.cluster.version, target)
 
+    def alertmanager_default_receiver(self) -> dict:
+        """The receiver Alertmanager's default route sends to, as the monitoring chart gets it."""
+        (release,) = [r for r in self.result.by_type("kubernetes:helm.sh/v3:Release")
+                      if r["inputs"]["chart"] == "kube-prometheus-stack"]
+        config = release["inputs"]["values"]["alertmanager"]["config"]
+        (receiver,) = [r for r in config["receivers"] if r["name"] == config["route"]["receiver"]]
+        return receiver
+
     def capability_problems(self, capabilities: list[str], exactly_one: bool = True) -> list[str]:
         """Each capability (plus DR when enabled) must be a top-level component with children."""
         expected = capabilities + (["mlops:dr:DisasterRecovery"] if self.cfg.dr.enabled else [])

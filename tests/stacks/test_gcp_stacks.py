@@ -134,6 +134,13 @@ def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_p
     assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render
 
 
+def test_in_cluster_alerts_are_mailed_to_the_alert_emails(stack):
+    """Alertmanager's default route reaches alertEmails through the configured relay (not the null receiver)."""
+    receiver = stack.alertmanager_default_receiver()
+    assert [c["to"] for c in receiver["email_configs"]] == stack.cfg.monitoring.alert_emails
+    assert {c["smarthost"] for c in receiver["email_configs"]} == {stack.cfg.monitoring.alert_smtp.smarthost}
+
+
 def test_every_resource_type_is_priced_free_or_unpriced_with_a_reason(stack):
     assert stack.cost_problems() == []
     section = stack.cost()
