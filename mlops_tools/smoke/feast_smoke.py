@@ -75,13 +75,16 @@ def stacks(cloud: str) -> list[str]:
     return [n for n in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if cloud_of(n) == cloud]
 
 
-def record(feast: "RenderedFeast", result: "FeastResult", started: float, report=None) -> None:
-    """Seconds per step of one stack's Feast smoke (build/smoke/timings, and the stack's report if given)."""
+def record(feast: "RenderedFeast", result: "FeastResult", started: float) -> None:
+    """Seconds per step of one stack's Feast smoke: build/smoke/timings/, and a line in the stack's report
+    (build/smoke/reports/<stack>.txt, which make smoke prints)."""
     timings = {**result.timings, "total": round(time.monotonic() - started, 2)}
     TIMINGS.mkdir(parents=True, exist_ok=True)
     (TIMINGS / f"feast-{feast.plan.stack}.json").write_text(json.dumps(timings, indent=1))
-    if report is not None:
-        report("Feast: " + ", ".join(f"{step} {seconds:.0f}s" for step, seconds in timings.items()))
+    reports = TIMINGS.parent / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    with open(reports / f"{feast.plan.stack}.txt", "a") as handle:
+        handle.write(f"[{feast.plan.stack}] Feast: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()) + "\n")
 
 
 def require(feast: "RenderedFeast", schemes: tuple[str, ...], store_type: str, cloud: str) -> str:
