@@ -11,7 +11,7 @@
     manifests --stack dev                      render and validate the Kubernetes manifests (validate)
     lint-workflows [--root DIR]                validate .github/workflows (validate)
     bootstrap-backend --region R ...           create the self-managed state backend on AWS (ops)
-    dr status|failover|failback --stack S ...  the DR runbook (ops; AWS today)
+    dr status|failover|failback --stack S ...  the DR runbook of the stack's cloud (ops)
     drift --stack S DIGEST ...                 drift verdict from a refresh preview (ops)
 
 The commands after `diff` take their own options (`python -m mlops_tools <command> --help`).
@@ -368,7 +368,7 @@ DELEGATED = {
     "manifests": ("mlops_tools.validate.manifests", "render and validate every Kubernetes manifest of a stack"),
     "lint-workflows": ("mlops_tools.validate.workflows", "validate .github/workflows against the schema and our rules"),
     "bootstrap-backend": ("mlops_tools.ops.aws.bootstrap", "create the S3 state bucket and KMS key for self-managed state"),
-    "dr": ("mlops_tools.ops.aws.dr", "DR runbook: status, failover, failback"),
+    "dr": ("mlops_tools.ops.dr", "DR runbook of the stack's cloud (aws, azure, gcp): status, failover, failback"),
     "drift": ("mlops_tools.ops.drift", "drift verdict and report from `pulumi refresh --preview-only --json`"),
 }
 

@@ -99,3 +99,17 @@ class Stack:
 
 def stack_files() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+
+
+def check_runbook_reads_the_outputs(stack: Stack, parse_target, prod_outputs) -> None:
+    """A cloud's DR runbook tests use `prod_outputs()`; they must be what the prod stack really exports, and a
+    stack without DR must be refused with the reason."""
+    import pytest
+
+    from mlops_tools.ops.common import UsageError
+
+    if not stack.cfg.dr.enabled:
+        with pytest.raises(UsageError, match="DR is not enabled for stack s"):
+            parse_target(stack.result.outputs, "s", "x")
+        return
+    assert parse_target(stack.result.outputs, "s", "x") == parse_target(prod_outputs(), "s", "x")
