@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from stacks.catalog import machine_type_problem
+from stacks.config_delivery import AlertSmtp, AzureConfig, delivery_problems
 from stacks.regions import regions_for
 
 NAMESPACE = "mlops"
@@ -140,6 +141,7 @@ class TrainingPool(_Model):
 
 class MonitoringConfig(_Model):
     alert_emails: list[str] = Field(default_factory=list)
+    alert_smtp: Optional[AlertSmtp] = None
     monthly_budget_usd: float = Field(default=500, gt=0)
     metrics_retention_days: int = Field(default=15, ge=1, le=400)
     # GCP only: budgets belong to a Cloud Billing account, not to the project (none: no budget).
@@ -193,6 +195,9 @@ class PlatformConfig(_Model):
     training_pools: list[TrainingPool] = Field(default_factory=list)
     monitoring: MonitoringConfig = MonitoringConfig()
     dr: DrConfig = DrConfig()
+    azure: AzureConfig = AzureConfig()
+    # The SMTP password of monitoring.alertSmtp.username (set it with `pulumi config set --secret`).
+    alert_smtp_password: Optional[str] = Field(default=None, min_length=1)
     waivers: list[Waiver] = Field(default_factory=list)
 
     # Environment-resolved settings, so components never re-derive "is this prod?".
@@ -365,6 +370,8 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
             problems.append((("trainingPools", index, "minNodes"), pool.min_nodes,
                              "must be 0 on aws: Karpenter pools scale from zero, and its fixed-size (static capacity) "
                              "NodePools are alpha and cannot also scale; keep always-on capacity in the system node group"))
+
+    problems.extend(delivery_problems(cfg, cloud_known))
 
     waiver_keys: dict[tuple[str, str], int] = {}
     for index, waiver in enumerate(cfg.waivers):
