@@ -18,7 +18,7 @@ STAMP  := $(VENV)/.requirements-installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/policies/common
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv preview preview-all diff cost prices architecture manifests test smoke bench lint-workflows \
+.PHONY: help venv preview preview-all diff cost prices architecture manifests checkov test smoke bench lint-workflows \
         bootstrap-backend dr-status dr-failover dr-failback clean
 
 help: ## list the targets and the variables they take
@@ -71,6 +71,21 @@ architecture: $(STAMP) ## regenerate the architecture picture in README.md from 
 manifests: $(STAMP) ## render and validate every Kubernetes manifest of STACK into build/manifests/$(STACK)/
 	$(PY) -m mlops_tools preview --stack $(STACK) --quiet --no-policy
 	$(PY) -m mlops_tools manifests --stack $(STACK)
+
+CHECKOV_VENV  := build/checkov-venv
+CHECKOV_STAMP := $(CHECKOV_VENV)/.requirements-installed
+
+# Checkov pins packages the project also uses (pydantic, boto3, ...) at other versions: its own venv.
+$(CHECKOV_STAMP): policies/checkov/requirements.txt
+	@test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	@echo "installing policies/checkov/requirements.txt into $(CHECKOV_VENV)"
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --requirement policies/checkov/requirements.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	@touch $@
+
+checkov: $(STAMP) $(CHECKOV_STAMP) ## Checkov over STACK's rendered manifests and .github (run after make preview); adds its SARIF run to build/reports/$(STACK).sarif
+	@test -f build/plan/$(STACK).json || $(PY) -m mlops_tools preview --stack $(STACK) --quiet --no-policy
+	$(PY) -m mlops_tools manifests --stack $(STACK)
+	$(PY) -m mlops_tools checkov --stack $(STACK)
 
 test: $(STAMP) ## the whole suite: every stack file previewed with every policy pack and its manifests validated
 	$(PY) -m pytest -n 2 --dist loadscope
