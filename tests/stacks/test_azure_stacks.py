@@ -123,8 +123,8 @@ def test_budget_starts_in_the_month_of_the_run_and_the_preview_date_is_reproduci
 
     feb, feb_bytes = budget_start(dt.date(2027, 2, 17), tmp_path / "a")
     again, again_bytes = budget_start(dt.date(2027, 2, 3), tmp_path / "b")
-    later, _ = budget_start(dt.date(2027, 5, 30), tmp_path / "c")  # (the stack's waivers run to 2027-05-31)
-    assert (feb, later) == ("2027-02-01T00:00:00Z", "2027-05-01T00:00:00Z")
+    later, _ = budget_start(dt.date(2027, 3, 30), tmp_path / "c")  # (AKS 1.35 can be created until 2027-03-31)
+    assert (feb, later) == ("2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z")
     assert again_bytes == feb_bytes  # another day of the same month: the same plan
 
 
