@@ -182,3 +182,13 @@ def test_dev_estimate_matches_the_hand_check_for_its_largest_items(stack):
     for item in items:
         expected = HAND_CHECK_DEV[item["name"]]
         assert abs(item["monthlyUsd"]["idle"] - expected) <= 0.10 * expected, (item["name"], item["monthlyUsd"], expected)
+
+
+def test_mlflow_waits_for_its_database_secret_and_the_dr_writer_endpoint(stack):
+    """azure-prod: the URI names the replication set's writer endpoint, which exists only once the replica does."""
+    names = {r["urn"]: r["name"] for r in stack.result.resources}
+    server = stack.result.one("mlops:k8s:MlflowServer")
+    waits = {names[d] for d in server["dependencies"]}
+    assert {"tracking-db-mlflow", "tracking-db-uri"} <= waits
+    assert ("dr-db-writer" in waits) == stack.cfg.dr.enabled
+    assert [v for v in stack.policy.active if v["policy"] == "kubernetes-workload-pod-require-source-dependency"] == []
