@@ -165,3 +165,13 @@ def test_wanted_keys_cover_karpenter_candidates_and_on_demand_twins():
              {"key": "karpenter.sh/capacity-type", "values": ["spot"]}]}}}}}]}
     aws = wanted_keys([plan])["aws"]
     assert {f"us-east-1/ec2/{t}/{c}" for t in ("g5.xlarge", "g6.xlarge") for c in ("spot", "on-demand")} <= aws
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_every_seeded_price_can_be_refreshed_by_make_prices(cloud):
+    """A seeded key the refresh cannot query would keep its hand-found figure forever: each needs an API query."""
+    from mlops_tools.review.cost.api import azure, gcp
+
+    query_for = {"aws": aws_query, "azure": azure.query_for, "gcp": gcp.query_for}[cloud]
+    snapshot = read_snapshot_file(Path(__file__).resolve().parents[2] / "mlops_tools/review/cost/snapshot" / f"{cloud}.json")
+    assert [key for key in snapshot["prices"] if query_for(key) is None] == []

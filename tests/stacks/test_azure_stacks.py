@@ -166,6 +166,24 @@ def test_the_dr_runbook_reads_what_the_stack_exports(stack):
     check_runbook_reads_the_outputs(stack, parse_target, prod_outputs)
 
 
+# docs/cost.md "Hand check: azure-dev and gcp-dev": ACR Premium $1.667/day, NAT gateway $0.045/h (idle: no data),
+# private endpoint $0.01/h.
+HAND_CHECK_DEV = {
+    "registry": 1.667 * 730 / 24,          # Premium registry, 30.42 days
+    "network": 0.045 * 730,                # NAT gateway
+}
+
+
+def test_dev_estimate_matches_the_hand_check_for_its_largest_items(stack):
+    if stack.name != "azure-dev":
+        pytest.skip("the hand check is documented for azure-dev")
+    items = sorted(stack.cost()["items"], key=lambda i: -i["monthlyUsd"]["idle"])[:2]
+    assert [item["name"] for item in items] == ["registry", "network"]
+    for item in items:
+        expected = HAND_CHECK_DEV[item["name"]]
+        assert abs(item["monthlyUsd"]["idle"] - expected) <= 0.10 * expected, (item["name"], item["monthlyUsd"], expected)
+
+
 def test_mlflow_waits_for_its_database_secret_and_the_dr_writer_endpoint(stack):
     """azure-prod: the URI names the replication set's writer endpoint, which exists only once the replica does."""
     names = {r["urn"]: r["name"] for r in stack.result.resources}

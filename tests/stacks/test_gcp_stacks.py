@@ -156,6 +156,25 @@ def test_the_dr_runbook_reads_what_the_stack_exports(stack):
     check_runbook_reads_the_outputs(stack, parse_target, prod_outputs)
 
 
+# docs/cost.md "Hand check: azure-dev and gcp-dev": europe-west4 E2 $0.02401 per vCPU-hour and $0.00322 per GB-hour,
+# GKE fee $0.10/h, Cloud NAT $0.0014 per VM-hour (idle: no data).
+HAND_CHECK_DEV = {
+    "cluster-system": 2 * 730 * (4 * 0.02401 + 16 * 0.00322),   # two e2-standard-4 system nodes (boot disks unpriced)
+    "cluster-gke": 0.10 * 730,                                  # regional cluster management fee
+    "network-nat": 2 * 730 * 0.0014,                            # the two system nodes use the gateway
+}
+
+
+def test_dev_estimate_matches_the_hand_check_for_its_largest_items(stack):
+    if stack.name != "gcp-dev":
+        pytest.skip("the hand check is documented for gcp-dev")
+    items = sorted(stack.cost()["items"], key=lambda i: -i["monthlyUsd"]["idle"])[:3]
+    assert {item["name"] for item in items} == set(HAND_CHECK_DEV)
+    for item in items:
+        expected = HAND_CHECK_DEV[item["name"]]
+        assert abs(item["monthlyUsd"]["idle"] - expected) <= 0.10 * expected, (item["name"], item["monthlyUsd"], expected)
+
+
 def test_workload_identity_namespaces_reach_the_gke_metadata_server_of_dataplane_v2(stack):
     """Default-deny egress would otherwise leave MLflow, Feast and training jobs without Google tokens."""
     [cluster] = stack.result.by_type("gcp:container/cluster:Cluster")
