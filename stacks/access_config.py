@@ -1,7 +1,7 @@
 """`mlops:access`: who may open the platform's UIs (MLflow, Grafana, pipeline UI) and how they log in.
 
 Kept beside stacks/config.py (which imports it) so the access schema reads in one place:
-- ``issuer``: where people log in. ``cognito`` (AWS: a user pool made by the stack), ``entra`` (Azure:
+- ``issuer``: where people log in (unset: no SSO, UIs cluster-internal only). ``cognito`` (AWS: a user pool made by the stack), ``entra`` (Azure:
   an app registration made by the stack) or ``external`` (any OIDC issuer: ``issuerUrl`` + ``clientId``,
   client secret in the secret config key ``mlops:accessClientSecret``). GCP has no managed choice that
   issues a groups claim (Google ID tokens carry none), so GCP takes ``external``.
@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 ISSUERS = {"aws": ("cognito", "external"), "azure": ("entra", "external"), "gcp": ("external",)}
-DEFAULT_ISSUER = {"aws": "cognito", "azure": "entra", "gcp": None}  # GCP: SSO once an issuer is named
+# SSO is switched on by naming an issuer: MLflow then needs the plugin image (images/mlflow-oidc), which
+# a stack can only use once it is built and pushed. Until then the UIs stay cluster-internal.
+DEFAULT_ISSUER: dict[str, Optional[str]] = {"aws": None, "azure": None, "gcp": None}
 ISSUER_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s?#]*)?$")
 GROUP_NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._@:/-]{0,127}$"
 
@@ -54,6 +56,9 @@ class AccessConfig(_Model):
     client_id: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9._:@/-]{1,255}$")
     groups_claim: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_:.-]{1,64}$")
     domain: Optional[str] = Field(default=None, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+    # MLflow image with the OIDC plugin (images/mlflow-oidc), pinned by tag or digest; required with SSO.
+    mlflow_image: Optional[str] = Field(default=None, pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+    scopes: str = Field(default="openid,email,profile", pattern=r"^openid(,[A-Za-z0-9_:./-]+)*$")
     groups: AccessGroups = AccessGroups()
     public: PublicEndpoint = PublicEndpoint()
 
@@ -92,6 +97,13 @@ def access_problems(access: AccessConfig, cloud: str, cloud_known: bool, has_sec
                            ("accessClientSecret", "[secret]" if has_secret else None)):
             if value is not None:
                 problems.append(((key,) if key == "accessClientSecret" else ("access", key), value, f"is only for issuer external; {issuer} makes its own"))
+    if issuer is not None and access.mlflow_image is None:
+        problems.append((("access", "mlflowImage"), None, "is required with single sign-on: the MLflow image with the "
+                         "mlflow-oidc-auth plugin, built from images/mlflow-oidc and pushed to your registry, pinned "
+                         "by tag or digest (e.g. registry.example.com/mlflow-oidc:3.10.1-oidc7.2.0)"))
+    if access.public.enabled and issuer is None:
+        problems.append((("access", "public", "enabled"), True, "needs single sign-on: set access.issuer "
+                         "(a public endpoint is only ever opened behind SSO and an allow-list)"))
     if access.public.enabled and not access.public.allowed_cidrs:
         problems.append((("access", "public", "allowedCidrs"), [], "must list the CIDRs allowed to reach the public "
                          "endpoint (the endpoint is never open to the internet)"))

@@ -25,6 +25,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.cluster import ClusterArgs
+from components.access.azure import AzureAccessInputs, EntraIssuer
 from components.azure_account import tenant_id
 from components.cluster.azure import CLIENT_ID_ANNOTATION, AzureClusterInputs, Cluster
 from components.dr import DrArgs, dr_outputs
@@ -34,6 +35,7 @@ from components.features.azure import FEAST_CONTAINER, AzureFeaturesInputs, Feat
 from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, ClusterBaselineArgs,
                             FeatureServerArgs, GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs,
                             PlatformWorkloadsArgs)
+from components.k8s.access import MlflowSsoArgs
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.azure import AzureKeysInputs, Keys
@@ -49,6 +51,7 @@ from components.tracking.azure import AzureTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from stacks import naming
+from stacks.access import stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
@@ -146,7 +149,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             dr_postgres_replica_id=dr.db_replica_arn if dr else None,
             log_retention_days=30 if cfg.environment == "dev" else 365))
         trainer = training_job_identity(cluster, features)
-        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer)
+        sso = stack_sso(cfg, lambda args: EntraIssuer("access", args, AzureAccessInputs(tenant_id=tenant_id())))
+        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, sso=sso)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_platform_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
@@ -189,7 +193,8 @@ def training_job_identity(cluster: Cluster, features: FeatureStore) -> azure.man
 
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, monitoring: Monitoring,
-                       trainer: azure.managedidentity.UserAssignedIdentity) -> PlatformWorkloads:
+                       trainer: azure.managedidentity.UserAssignedIdentity,
+                       sso: Optional[MlflowSsoArgs] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the Azure side's identities and addresses."""
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
     return PlatformWorkloads("platform", PlatformWorkloadsArgs(
@@ -202,7 +207,8 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs,
             service_account_annotations={CLIENT_ID_ANNOTATION: tracking.service_account_role},
-            workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS),
+            workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
+            sso=sso),
         feast=FeatureServerArgs(
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,
             registry_path=features.registry_path, provider="azure", registry_store_type="AzureRegistryStore",

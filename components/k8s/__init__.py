@@ -177,6 +177,8 @@ class MlflowServerArgs:
     extra_allowed_hosts: Sequence[str] = ()  # Host headers to accept besides the Service names (LB DNS name)
     default_permission: str = "READ"  # basic-auth permission of a new user: READ | EDIT | MANAGE | NO_PERMISSIONS
     admin_username: str = "admin"
+    # Single sign-on (components/k8s/access.py): None keeps MLflow's basic-auth app.
+    sso: Optional["MlflowSsoArgs"] = None  # noqa: F821 (defined in components.k8s.access)
 
 
 @dataclass

@@ -11,6 +11,8 @@ def cfg(cloud="aws", region="us-east-1", secret=None, **access):
     base = {"mlops:cloud": cloud, "mlops:region": region}
     if secret is not None:
         base["mlops:accessClientSecret"] = secret
+    if access.get("issuer") is not None:
+        access.setdefault("mlflowImage", "registry.example.com/mlflow-oidc:3.10.1-oidc7.2.0")
     if access:
         base["mlops:access"] = json.dumps(access)
     return base
@@ -22,10 +24,16 @@ def problems(**kw):
     return caught.value.problems
 
 
-def test_defaults_are_the_clouds_identity_service_and_private_only():
+def test_sso_needs_the_plugin_image():
+    got = problems(issuer="cognito", mlflowImage=None)
+    assert any("mlops:access.mlflowImage" in p and "images/mlflow-oidc" in p for p in got)
+
+
+def test_default_is_no_sso_and_private_only_and_each_cloud_takes_its_identity_service():
     aws = load_config("dev", cfg()).access
-    assert aws.issuer_for("aws") == "cognito" and not aws.public.enabled and aws.public.allowed_cidrs == []
-    assert load_config("dev", cfg("azure", "westeurope")).access.issuer_for("azure") == "entra"
+    assert aws.issuer_for("aws") is None and not aws.public.enabled and aws.public.allowed_cidrs == []
+    assert load_config("dev", cfg(issuer="cognito")).access.issuer_for("aws") == "cognito"
+    assert load_config("dev", cfg("azure", "westeurope", issuer="entra")).access.issuer_for("azure") == "entra"
     assert aws.groups.mlflow_read == "mlflow-readers" and aws.groups.grafana_admin == "grafana-admins"
 
 
@@ -57,7 +65,7 @@ def test_public_endpoint_needs_an_allow_list_and_never_the_whole_internet():
 
 def test_managed_issuer_rejects_external_keys_and_bad_values():
     assert any("mlops:access.issuerUrl" in p and "only for issuer external" in p
-               for p in problems(issuerUrl="https://idp.example.com"))
+               for p in problems(issuer="cognito", issuerUrl="https://idp.example.com"))
     assert any("mlops:access.issuerUrl" in p and "http://idp" in p and "https://" in p
                for p in problems(issuer="external", issuerUrl="http://idp", clientId="x", secret="y"))
     assert any("mlops:access.grups" in p for p in problems(grups={}))
