@@ -58,7 +58,8 @@ class AccessConfig(_Model):
     domain: Optional[str] = Field(default=None, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
     # MLflow image with the OIDC plugin (images/mlflow-oidc), pinned by tag or digest; required with SSO.
     mlflow_image: Optional[str] = Field(default=None, pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
-    scopes: str = Field(default="openid,email,profile", pattern=r"^openid(,[A-Za-z0-9_:./-]+)*$")
+    # Space-separated, as OAuth 2.0 defines the scope parameter (the plugin passes the value through as is).
+    scopes: str = Field(default="openid email profile", pattern=r"^openid( [A-Za-z0-9_:./-]+)*$")
     groups: AccessGroups = AccessGroups()
     public: PublicEndpoint = PublicEndpoint()
 

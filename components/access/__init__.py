@@ -79,7 +79,7 @@ class AccessArgs:
                                      g.grafana_admin, g.pipelines_read, g.pipelines_submit))
 
 
-def mlflow_sso(args: AccessArgs, issuer: Any, image: str, scopes: str = "openid,email,profile") -> "MlflowSsoArgs":
+def mlflow_sso(args: AccessArgs, issuer: Any, image: str, scopes: str = "openid email profile") -> "MlflowSsoArgs":
     """MLflow's side of the issuer (components/k8s/access.py): whom to trust, which group gets which role."""
     from components.k8s.access import MlflowSsoArgs
 

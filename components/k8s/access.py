@@ -51,7 +51,7 @@ class MlflowSsoArgs:
     read_group: str
     edit_group: str
     manage_group: str
-    scopes: str = "openid,email,profile"
+    scopes: str = "openid email profile"
 
 
 # Runs in the MLflow image before the server: schema, plugin migrations, groups, permissions, users.
@@ -101,7 +101,7 @@ def server_env(sso: MlflowSsoArgs) -> list[dict[str, Any]]:
         if isinstance(sso.issuer_url, str) else pulumi.Output.concat(sso.issuer_url, "/.well-known/openid-configuration"),
         "OIDC_CLIENT_ID": sso.client_id,
         "OIDC_REDIRECT_URI": sso.redirect_url,
-        "OIDC_SCOPE": sso.scopes,
+        "OIDC_SCOPE": sso.scopes,  # sent to the IdP as is: space-separated (smoke found commas refused)
         "OIDC_GROUPS_ATTRIBUTE": sso.groups_claim,
         "OIDC_GROUP_NAME": ",".join(dict.fromkeys([sso.read_group, sso.edit_group, sso.manage_group])),
         "OIDC_ADMIN_GROUP_NAME": sso.manage_group,

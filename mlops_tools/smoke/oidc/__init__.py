@@ -71,7 +71,7 @@ def browser_login(app_login_url: str, account: str) -> requests.Session:
             break
         fields = {"login": account, "password": "any"} if 'name="login"' in page.text else {}
         page = _submit(session, page, fields)
-    if "/interaction/" in page.url or page.status_code >= 400:
+    if "/interaction/" in page.url or page.status_code >= 400 or "error=" in page.url:
         raise SmokeFailure(f"login as {account!r} did not come back to the application: {page.url} "
                            f"{page.status_code} {page.text[:300]}")
     return session
