@@ -19,14 +19,14 @@ from mlops_tools.smoke.plan import load_plan
 from mlops_tools.smoke.procs import Processes
 from tests.smoke.conftest import LOGS
 
-SSO_STACKS = ["prod", "azure-prod"]  # the stacks whose config names an issuer (Cognito, Entra)
+SSO_STACKS = ["prod", "azure-prod"]  # the stacks whose config names an issuer (Cognito, Entra); run whatever STACK says
+pytestmark = pytest.mark.xdist_group(name="sso")  # one worker: each stack's MLflow starts once
 ACCOUNTS = {"rita": "READ", "eddie": "EDIT", "olga": "NONE"}  # olga is in no platform group
 API = "/api/2.0/mlflow"
 
 
 @pytest.fixture(scope="module", params=SSO_STACKS)
 def sso(request):
-    request.node.add_marker(pytest.mark.xdist_group(name=f"sso-{request.param}"))
     plan = load_plan(request.param)
     started = time.monotonic()
     with Processes(LOGS / plan.stack / "mlflow-sso") as procs:
