@@ -95,13 +95,13 @@ bootstrap-backend: $(STAMP) ## create the S3 state bucket and KMS key for self-m
 	@test -n "$(REGION)" || { echo "usage: make bootstrap-backend REGION=<aws region> [ARGS=...]" >&2; exit 2; }
 	$(PY) -m mlops_tools bootstrap-backend --region $(REGION) $(ARGS)
 
-dr-status: $(STAMP) ## replication health of STACK against its RPO
+dr-status: $(STAMP) ## replication health of STACK against its RPO (the runbook of the stack file's mlops:cloud)
 	$(PY) -m mlops_tools dr status --stack $(STACK) $(ARGS)
 
-dr-failover: $(STAMP) ## promote the DR replicas of STACK and repoint the tracking database (asks first)
+dr-failover: $(STAMP) ## promote the DR replicas of STACK and repoint the tracking database (asks first; ARGS=--dry-run shows the plan)
 	$(PY) -m mlops_tools dr failover --stack $(STACK) $(ARGS)
 
-dr-failback: $(STAMP) ## return STACK to its primary region after a failover (asks first)
+dr-failback: $(STAMP) ## return STACK to its primary region after a failover (asks first; refuses while replication is behind)
 	$(PY) -m mlops_tools dr failback --stack $(STACK) $(ARGS)
 
 clean: ## remove build outputs

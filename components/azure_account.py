@@ -21,3 +21,8 @@ MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"  # assign one
 def tenant_id() -> pulumi.Output[str]:
     """The Entra tenant of the deploying identity (Key Vault and AKS Entra integration need it)."""
     return azure.authorization.get_client_config_output().tenant_id
+
+
+def deployer() -> pulumi.Output:
+    """The identity running the program (``client_id``, ``object_id``, ``tenant_id``): what the provider signed in as."""
+    return azure.authorization.get_client_config_output()

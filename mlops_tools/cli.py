@@ -11,7 +11,7 @@
     manifests --stack dev                      render and validate the Kubernetes manifests (validate)
     lint-workflows [--root DIR]                validate .github/workflows (validate)
     bootstrap-backend --region R ...           create the self-managed state backend on AWS (ops)
-    dr status|failover|failback --stack S ...  the DR runbook (ops; AWS today)
+    dr status|failover|failback --stack S ...  the DR runbook of the stack's cloud (ops)
     drift --stack S DIGEST ...                 drift verdict from a refresh preview (ops)
 
 The commands after `diff` take their own options (`python -m mlops_tools <command> --help`).
@@ -23,13 +23,14 @@ config could not be previewed (one message, no traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from mlops_tools.cmdline import EXIT_CONFIG, EXIT_INTERNAL, EXIT_POLICY
 
@@ -76,7 +77,8 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     except PreviewError as error:
         raise CliError(str(error)) from None
     try:
-        result = preview_stack(root, stack, loaded=loaded)
+        with program_today(today):
+            result = preview_stack(root, stack, loaded=loaded)
     except PreviewError as error:
         raise CliError(f"{stack}: {error}") from None
 
@@ -125,6 +127,23 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
         print(f"{stack}: {len(mandatory)} unwaived mandatory violation(s), {len(outcome.expired)} expired waiver(s)", file=sys.stderr)
         return EXIT_POLICY
     return 0
+
+
+@contextlib.contextmanager
+def program_today(today: Optional[dt.date]) -> Iterator[None]:
+    """Hand ``--today`` to the program (stacks/clock.py reads MLOPS_TODAY) for the length of one preview."""
+    if today is None:
+        yield
+        return
+    before = os.environ.get("MLOPS_TODAY")
+    os.environ["MLOPS_TODAY"] = today.isoformat()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MLOPS_TODAY", None)
+        else:
+            os.environ["MLOPS_TODAY"] = before
 
 
 def _relative(path: Path, root: Path) -> Path:
@@ -302,7 +321,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--format", choices=["text", "json", "sarif", "junit"], default="text",
                        help="policy report format (non-text reports go to build/reports/<stack>.<ext>)")
         p.add_argument("--policy-config", help="JSON policy-pack config, the same file `pulumi preview --policy-pack-config` takes")
-        p.add_argument("--today", type=_date, help="evaluate waiver expiry as of this date (default: today)")
+        p.add_argument("--today", type=_date, help="run the program and evaluate waiver expiry as of this date "
+                       "(default: today, UTC); the program sees it as MLOPS_TODAY (budget start, support windows)")
         p.add_argument("--quiet", action="store_true", help="print only problems")
         p.add_argument("--details", action="store_true",
                        help="after the verdict and findings, print resources per component and per type, and the outputs")
@@ -348,7 +368,7 @@ DELEGATED = {
     "manifests": ("mlops_tools.validate.manifests", "render and validate every Kubernetes manifest of a stack"),
     "lint-workflows": ("mlops_tools.validate.workflows", "validate .github/workflows against the schema and our rules"),
     "bootstrap-backend": ("mlops_tools.ops.aws.bootstrap", "create the S3 state bucket and KMS key for self-managed state"),
-    "dr": ("mlops_tools.ops.aws.dr", "DR runbook: status, failover, failback"),
+    "dr": ("mlops_tools.ops.dr", "DR runbook of the stack's cloud (aws, azure, gcp): status, failover, failback"),
     "drift": ("mlops_tools.ops.drift", "drift verdict and report from `pulumi refresh --preview-only --json`"),
 }
 

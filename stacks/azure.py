@@ -18,15 +18,16 @@ Output differences from AWS (same names where the meaning is the same):
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Any, Optional
 
 import pulumi
 import pulumi_azure_native as azure
 
-from components.cluster import ClusterArgs
 from components.access.azure import AzureAccessInputs, EntraIssuer
-from components.azure_account import tenant_id
+from components.cluster import ClusterArgs
+from components.azure_account import deployer, tenant_id
 from components.cluster.azure import CLIENT_ID_ANNOTATION, AzureClusterInputs, Cluster
 from components.dr import DrArgs, dr_outputs
 from components.dr.azure import AzureDrInputs, DisasterRecovery, redis_geo_group
@@ -39,7 +40,7 @@ from components.k8s.access import MlflowSsoArgs
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.azure import AzureKeysInputs, Keys
-from components.monitoring import MonitoringArgs
+from components.monitoring import MonitoringArgs, email_alerting
 from components.monitoring.azure import AzureMonitoringInputs, Monitoring
 from components.network import NetworkArgs
 from components.network.azure import AzureNetworkInputs, Network
@@ -47,10 +48,10 @@ from components.registry import RegistryArgs
 from components.registry.azure import AzureRegistryInputs, ModelRegistry
 from components.storage.azure import STORAGE_BLOB_DATA_READER, PrivateEndpointTarget, grant
 from components.tracking import TrackingArgs
-from components.tracking.azure import AzureTrackingInputs, TrackingServer
+from components.tracking.azure import AzureTrackingInputs, EntraAdmin, TrackingServer
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
-from stacks import naming
+from stacks import clock, naming
 from stacks.access import stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
@@ -93,7 +94,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         vault_id=keys.vault_id, cluster_key_id=keys.key_ids["cluster"], cluster_key_uri=keys.key_arns["cluster"],
         cluster_key_versioned_uri=keys.key_versioned_uris["cluster"],
         cluster_key_identity_id=keys.identities["cluster"].id, cluster_key_grant=keys.grants["cluster"],
-        environment=cfg.environment))
+        environment=cfg.environment, kubelogin_mode=cfg.azure.kubelogin_mode,
+        deployer_object_id=deployer().object_id, deployer_client_id=deployer().client_id))
 
     # AKS runs one operation per cluster at a time: training pools are added one after the other.
     previous: pulumi.Resource = cluster.aks_cluster
@@ -117,7 +119,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             postgres_dns_zone_id=network.private_dns_zone_ids["postgres"],
             private_endpoints=network.endpoint_target("blob"), database_key=keys.cmk("database"),
             artifacts_key=keys.cmk("artifacts"), workload_identity=cluster.workload_identity,
-            tenant_id=tenant_id(), zone_redundant_storage=cfg.is_prod, writer_endpoint=cfg.dr.enabled,
+            tenant_id=tenant_id(), entra_admin=postgres_entra_admin(cfg, name),
+            zone_redundant_storage=cfg.is_prod, writer_endpoint=cfg.dr.enabled,
             k8s_provider=cluster.k8s_provider,
             # Geo-redundant backups (prod) go to the region pair and need a key there: the DR twin,
             # when the DR region is the pair (otherwise the DR replica is the only off-region copy).
@@ -144,7 +147,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 zone_redundant=cfg.is_prod))
         monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, tags), AzureMonitoringInputs(
             resource_group_name=group.name, resource_group_id=group.id, location=location,
-            postgres_server_id=tracking.db_instance_arn, postgres_sku=cfg.db_instance_class,
+            postgres_server_id=tracking.db_instance_arn, postgres_sku=cfg.db_instance_class, budget_start=budget_start(),
             key_vault_id=keys.vault_id, cluster_id=cluster.cluster_id,
             dr_postgres_replica_id=dr.db_replica_arn if dr else None,
             log_retention_days=30 if cfg.environment == "dev" else 365))
@@ -164,6 +167,24 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "alertActionGroupId": monitoring.alert_topic,
         "dr": dr_outputs(cfg, dr),
     }
+
+
+def postgres_entra_admin(cfg: PlatformConfig, name: str) -> EntraAdmin:
+    """``mlops:azure.postgresEntraAdmin``, else the deploying identity (role ``<platform>-deployer``; a user
+    when it signs in through the az CLI, a service principal for the other login modes)."""
+    configured = cfg.azure.postgres_entra_admin
+    if configured is not None:
+        return EntraAdmin(configured.object_id, configured.principal_name, configured.principal_type)
+    return EntraAdmin(deployer().object_id, f"{name}-deployer",
+                      "user" if cfg.azure.kubelogin_mode == "azurecli" else "servicePrincipal")
+
+
+def budget_start() -> dt.date:
+    """The first day of this run's month (``stacks/clock.py``: the run's UTC date, or ``MLOPS_TODAY``)."""
+    try:
+        return clock.first_of_month(clock.today())
+    except clock.ClockError as error:
+        raise pulumi.RunError(str(error)) from None
 
 
 def dr_foundation(cfg: PlatformConfig, name: str, tags: dict, group: azure.resources.ResourceGroup,
@@ -219,6 +240,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             egress_ports=(443, features.online_store_port)),
         monitoring=MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
-            private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class),
+            private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class,
+            **email_alerting(cfg)),
         gpu=GpuNodeAgentsArgs() if gpu_pools else None),
         opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))

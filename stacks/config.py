@@ -21,6 +21,7 @@ from pydantic.alias_generators import to_camel
 
 from stacks.access_config import AccessConfig, access_problems
 from stacks.catalog import machine_type_problem
+from stacks.config_delivery import AlertSmtp, AzureConfig, delivery_problems
 from stacks.regions import regions_for
 
 NAMESPACE = "mlops"
@@ -141,6 +142,7 @@ class TrainingPool(_Model):
 
 class MonitoringConfig(_Model):
     alert_emails: list[str] = Field(default_factory=list)
+    alert_smtp: Optional[AlertSmtp] = None
     monthly_budget_usd: float = Field(default=500, gt=0)
     metrics_retention_days: int = Field(default=15, ge=1, le=400)
     # GCP only: budgets belong to a Cloud Billing account, not to the project (none: no budget).
@@ -197,6 +199,9 @@ class PlatformConfig(_Model):
     access: AccessConfig = AccessConfig()
     # Secret config (`pulumi config set --secret mlops:accessClientSecret`): wrapped in Output.secret where used.
     access_client_secret: Optional[str] = Field(default=None, min_length=1, repr=False)
+    azure: AzureConfig = AzureConfig()
+    # The SMTP password of monitoring.alertSmtp.username (set it with `pulumi config set --secret`).
+    alert_smtp_password: Optional[str] = Field(default=None, min_length=1)
     waivers: list[Waiver] = Field(default_factory=list)
 
     # Environment-resolved settings, so components never re-derive "is this prod?".
@@ -371,6 +376,7 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
                              "NodePools are alpha and cannot also scale; keep always-on capacity in the system node group"))
 
     problems += access_problems(cfg.access, cfg.cloud, cloud_known, cfg.access_client_secret is not None)
+    problems.extend(delivery_problems(cfg, cloud_known))
 
     waiver_keys: dict[tuple[str, str], int] = {}
     for index, waiver in enumerate(cfg.waivers):

@@ -24,7 +24,7 @@ from components.k8s.access import MlflowSsoArgs
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.gcp import GcpKeysInputs, Keys
-from components.monitoring import MonitoringArgs
+from components.monitoring import MonitoringArgs, email_alerting
 from components.monitoring.gcp import GcpMonitoringInputs, Monitoring
 from components.network import NetworkArgs, pick_zones
 from components.network.gcp import GcpNetworkInputs, Network, node_tag
@@ -202,7 +202,8 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             offline_store=features.offline_store, service_account_annotations=features.service_account_annotations),
         monitoring=MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
-            private_network_cidrs=private_cidrs, storage_class_name=cluster.storage_class),
+            private_network_cidrs=private_cidrs, storage_class_name=cluster.storage_class,
+            **email_alerting(cfg)),
         # GKE installs the NVIDIA driver, runs its own device plugin and collects DCGM metrics (cluster
         # monitoring); the platform's agents would duplicate the plugin and cannot reach GKE's NVIDIA libraries.
         gpu=None),

@@ -24,8 +24,14 @@ Identities (each holds only what it needs, at the narrowest scope):
 - kubelet (user-assigned, ``kubelet_identity``): pulls images; the registry grants it AcrPull;
 - the disk encryption set uses the keys component's ``cluster`` identity (wrap/unwrap on that key).
 
+Deploying: the deploying identity (``deployer_object_id``) gets "Azure Kubernetes Service RBAC Cluster
+Admin" on this cluster, and the Kubernetes provider waits for it; the provider's kubeconfig is the
+AKS user credential converted from kubelogin's interactive ``devicecode`` login to ``kubelogin_mode``
+(``non_interactive_kubeconfig``). A private API server (staging, prod) is reachable only from the VNet
+or its peers: run ``pulumi up`` there (docs/first-deploy.md).
+
 Outputs (contract in components.cluster, Azure spelling): ``name``, ``endpoint``, ``kubeconfig``
-(secret; Entra ID exec auth through kubelogin), ``k8s_provider``, ``storage_class``,
+(secret; Entra ID exec auth through kubelogin, non-interactive), ``k8s_provider``, ``storage_class``,
 ``oidc_issuer`` (without ``https://``) and ``oidc_issuer_url``, ``kubelet_identity``,
 ``disk_encryption_set_id``, ``cluster_id``, ``node_resource_group``, ``node_security_group_id``
 (None: AKS filters with NSGs it owns; data stores admit the node subnet's range instead),
@@ -41,16 +47,25 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_azure_native as azure
 import pulumi_kubernetes as k8s
+import yaml
 
 from components.azure_account import (KEY_VAULT_CONTRIBUTOR, KEY_VAULT_CRYPTO_USER, MANAGED_IDENTITY_OPERATOR,
                                       NETWORK_CONTRIBUTOR, READER, tenant_id)
 from components.cluster import ClusterArgs
 from components.k8s import CAPACITY_TYPE_LABEL, POOL_LABEL
-from components.storage.azure import grant
+from components.storage.azure import grant, role_definition_id
 
 STORAGE_CLASS = "managed-csi-cmk"
 WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+# Built-in "Azure Kubernetes Service RBAC Cluster Admin": with local accounts off and Azure RBAC for
+# Kubernetes authorization, the deploying identity needs it to create the platform's cluster-scoped
+# objects (namespaces, CRDs, ClusterRoles and webhooks of the monitoring chart, priority and storage
+# classes). "RBAC Admin"/"RBAC Writer" cannot create namespaces, CRDs or ClusterRoles, so no narrower
+# built-in role lets the program run.
+AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+# kubelogin login modes that run without a person at a prompt (https://azure.github.io/kubelogin).
+KUBELOGIN_MODES = ("azurecli", "workloadidentity", "spn", "msi")
 # Overlay address ranges: pods and services never take VNet addresses and must not overlap it.
 POD_CIDR, SERVICE_CIDR, DNS_SERVICE_IP = "192.168.0.0/16", "172.16.0.0/16", "172.16.0.10"
 
@@ -66,11 +81,64 @@ class AzureClusterInputs:
     availability_zones: Sequence[str]
     vault_id: pulumi.Input[str]
     cluster_key_id: pulumi.Input[str]  # ARM id (role scope)
-    cluster_key_uri: pulumi.Input[str]  # versionless URI (disk encryption set follows rotations)
-    cluster_key_versioned_uri: pulumi.Input[str]  # the KMS plugin needs a version
+    cluster_key_uri: pulumi.Input[str]  # versionless URI
+    cluster_key_versioned_uri: pulumi.Input[str]  # the KMS plugin and the disk encryption set need a version
     cluster_key_identity_id: pulumi.Input[str]  # keys.identities["cluster"].id (wraps with the cluster key)
     cluster_key_grant: Optional[pulumi.Resource] = None  # keys.grants["cluster"]: the DES checks its access at creation
     environment: str = "dev"
+    # How the Kubernetes provider signs in (kubelogin login mode, see KUBELOGIN_MODES) and who deploys:
+    # the deploying principal's object id gets AKS_RBAC_CLUSTER_ADMIN on the cluster, its client id is
+    # the spn login's --client-id (the secret stays in AZURE_CLIENT_SECRET, never in the kubeconfig).
+    kubelogin_mode: str = "azurecli"
+    deployer_object_id: Optional[pulumi.Input[str]] = None
+    deployer_client_id: Optional[pulumi.Input[str]] = None
+
+
+def non_interactive_kubeconfig(kubeconfig: str, mode: str, client_id: Optional[str] = None) -> str:
+    """The AKS user kubeconfig with every kubelogin exec switched to a login ``mode`` that needs no prompt.
+
+    ``listClusterUserCredential(format=exec)`` returns ``kubelogin get-token ... --login devicecode``,
+    which waits for a person to enter a code in a browser: ``pulumi up`` would hang at the first
+    Kubernetes resource. The rewrite keeps the cluster's ``--server-id`` (the AKS AAD server app) and,
+    for ``spn``, the tenant and environment (what ``kubelogin convert-kubeconfig -l <mode>`` keeps);
+    credentials come from the environment kubelogin reads (az login, AZURE_FEDERATED_TOKEN_FILE,
+    AZURE_CLIENT_SECRET, the runner's managed identity).
+    """
+    if mode not in KUBELOGIN_MODES:
+        raise ValueError(f"kubelogin mode {mode!r} is not one of {', '.join(KUBELOGIN_MODES)}")
+    config = yaml.safe_load(kubeconfig)
+    converted = 0
+    for user in config.get("users") or []:
+        exec_ = (user.get("user") or {}).get("exec")
+        if not exec_ or "kubelogin" not in str(exec_.get("command", "")).lower():
+            continue
+        old = [str(a) for a in exec_.get("args") or []]
+        flag = {old[i]: old[i + 1] for i in range(len(old) - 1) if old[i].startswith("--")}
+        if "--server-id" not in flag:
+            raise ValueError(f"kubeconfig user {user.get('name')!r}: kubelogin args have no --server-id")
+        args = ["get-token", "--login", mode, "--server-id", flag["--server-id"]]
+        if mode == "spn":
+            if client_id:
+                args += ["--client-id", client_id]
+            args += [f for key in ("--tenant-id", "--environment") if key in flag for f in (key, flag[key])]
+        exec_["args"] = args
+        converted += 1
+    if not converted:
+        raise ValueError("kubeconfig has no kubelogin exec user to convert (is the cluster Entra-integrated?)")
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def deployer_cluster_admin(name: str, cluster: azure.containerservice.ManagedCluster,
+                           deployer_object_id: Optional[pulumi.Input[str]], platform: str,
+                           opts: pulumi.ResourceOptions) -> Optional[azure.authorization.RoleAssignment]:
+    """AKS_RBAC_CLUSTER_ADMIN on `cluster` for the deploying identity (None when it is not known)."""
+    if deployer_object_id is None:
+        return None
+    return azure.authorization.RoleAssignment(
+        name, scope=cluster.id, role_definition_id=role_definition_id(cluster.id, AKS_RBAC_CLUSTER_ADMIN),
+        # principalType left out: the deployer may be a user or a service principal, and it exists already.
+        principal_id=deployer_object_id, opts=opts,
+        description=f"{platform}: the deploying identity creates the platform's Kubernetes objects")
 
 
 class Cluster(pulumi.ComponentResource):
@@ -89,7 +157,9 @@ class Cluster(pulumi.ComponentResource):
             name, resource_group_name=ai.resource_group_name, location=ai.location,
             disk_encryption_set_name=f"{args.name}-disks", encryption_type="EncryptionAtRestWithCustomerKey",
             active_key=azure.compute.KeyForDiskEncryptionSetArgs(
-                key_url=ai.cluster_key_uri, source_vault=azure.compute.SourceVaultArgs(id=ai.vault_id)),
+                # KeyForDiskEncryptionSet.keyUrl must name a key version even with rotation to the latest
+                # version on (SDK docstring; Azure rejects a versionless URL); Azure then follows rotations.
+                key_url=ai.cluster_key_versioned_uri, source_vault=azure.compute.SourceVaultArgs(id=ai.vault_id)),
             rotation_to_latest_key_version_enabled=True,
             identity=azure.compute.EncryptionSetIdentityArgs(type="UserAssigned",
                                                              user_assigned_identities=[ai.cluster_key_identity_id]),
@@ -183,10 +253,15 @@ class Cluster(pulumi.ComponentResource):
         credentials = azure.containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=ai.resource_group_name, resource_name=cluster.name, format="exec",
             opts=pulumi.InvokeOutputOptions(parent=self))
-        self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs.apply(
-            lambda configs: base64.b64decode(configs[0].value).decode()))
-        self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig,
-                                         enable_server_side_apply=True, opts=child)
+        aks_kubeconfig = credentials.kubeconfigs.apply(lambda configs: base64.b64decode(configs[0].value).decode())
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(aks_kubeconfig, ai.deployer_client_id).apply(
+            lambda got: non_interactive_kubeconfig(got[0], ai.kubelogin_mode, got[1])))
+        # Nothing in the cluster can be created before the deployer holds a Kubernetes role on it.
+        self.deployer_admin = deployer_cluster_admin(f"{name}-deployer-admin", cluster, ai.deployer_object_id,
+                                                     args.name, child)
+        self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
+                                         opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                                             r for r in (self.deployer_admin,) if r is not None]))
         self.storage_class = STORAGE_CLASS
         k8s.storage.v1.StorageClass(
             f"{name}-cmk", metadata=k8s.meta.v1.ObjectMetaArgs(name=STORAGE_CLASS),

@@ -132,7 +132,8 @@ class DisasterRecovery(pulumi.ComponentResource):
             tags=tags,
             # Promotion (the failover) changes createMode and replication role outside the program.
             opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection,
-                                        ignore_changes=["createMode", "sourceServerResourceId", "replicationRole"]))
+                                        ignore_changes=["createMode", "sourceServerResourceId", "replicationRole"],
+                                        depends_on=key.depends_on_grant()))
         self.db_replica_tls = azure.dbforpostgresql.Configuration(
             f"{name}-db-require-tls", resource_group_name=inputs.resource_group_name, server_name=self.db_replica.name,
             configuration_name="require_secure_transport", value="ON", source="user-override",

@@ -103,7 +103,7 @@ def managed_redis(name: str, *, cluster_name: str, resource_group_name: pulumi.I
             "key_encryption_key_url": key.key_uri_with_version,
             "key_encryption_key_identity": {"identity_type": "userAssignedIdentity",
                                             "user_assigned_identity_resource_id": key.identity_id}}},
-        tags=tags, opts=pulumi.ResourceOptions(parent=parent, protect=protect))
+        tags=tags, opts=pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=key.depends_on_grant()))
     geo = {}
     if geo_replication is not None:
         geo["geo_replication"] = {"group_nickname": geo_replication.nickname,

@@ -81,6 +81,10 @@ FEAST_SERVICE_ACCOUNT = FEAST_NAME
 FEATURE_SERVER_URL = f"http://{FEAST_NAME}.{PLATFORM_NAMESPACE}.svc.cluster.local:{FEAST_PORT}"
 
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
+# Files Alertmanager's receivers read (``*_file`` settings): the MonitoringStack writes
+# ``MonitoringStackArgs.alertmanager_files`` into this Secret, which the operator mounts under the path.
+ALERTMANAGER_FILES_SECRET = "alertmanager-files"
+ALERTMANAGER_FILES_DIR = f"/etc/alertmanager/secrets/{ALERTMANAGER_FILES_SECRET}"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 TRAINING_SERVICE_ACCOUNT = "trainer"
 
@@ -268,6 +272,8 @@ class MonitoringStackArgs:
     alert_receivers: Sequence[AlertReceiver] = ()
     alert_routes: Sequence[AlertRoute] = ()
     alertmanager_service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Secret files for receivers (file name -> content, e.g. an SMTP password), under ALERTMANAGER_FILES_DIR.
+    alertmanager_files: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     scrape_targets: Sequence[ScrapeTarget] = ()
     # Series for the "spot interruptions" dashboard from the cloud's interruption consumer
     # (Karpenter on AWS); the neutral panels (spot nodes, cordoned spot nodes, evicted training

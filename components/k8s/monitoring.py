@@ -21,6 +21,7 @@ import pulumi_random as random
 
 from components.k8s import (
     ACCELERATOR_LABEL,
+    ALERTMANAGER_FILES_SECRET,
     ALERTMANAGER_SERVICE_ACCOUNT,
     CAPACITY_TYPE_LABEL,
     DCGM_EXPORTER_NAME,
@@ -185,12 +186,18 @@ class MonitoringStack(pulumi.ComponentResource):
 
         self._network_policies(name, private_cidrs, labels, child)
 
+        secrets = [grafana_secret]
+        if args.alertmanager_files:
+            secrets.append(k8s.core.v1.Secret(
+                f"{name}-alertmanager-files", metadata=metadata(ALERTMANAGER_FILES_SECRET, namespace, labels),
+                type="Opaque", string_data=dict(args.alertmanager_files),
+                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stringData", "data"])))
         values = self._values(args, environment, storage_gb)
         self.release = k8s.helm.v3.Release(
             name, name=RELEASE_NAME, chart=CHART, version=CHART_VERSION,
             repository_opts={"repo": CHART_REPOSITORY}, namespace=namespace, create_namespace=False,
             values=values, atomic=True, cleanup_on_fail=True, timeout=900, max_history=10,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[grafana_secret, *dashboard_maps]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*secrets, *dashboard_maps]))
 
         self.namespace = namespace
         self.grafana_admin_secret_name = GRAFANA_ADMIN_SECRET
@@ -239,6 +246,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 "config": alertmanager_config(args),
                 "alertmanagerSpec": {
                     "replicas": replicas,
+                    **({"secrets": [ALERTMANAGER_FILES_SECRET]} if args.alertmanager_files else {}),
                     "storage": {"volumeClaimTemplate": {"spec": {
                         **storage_class, "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "2Gi"}}}}},
                     "resources": resources(_RESOURCES["alertmanager"]),

@@ -25,7 +25,8 @@ Outputs (contract in components.keys, Azure spelling):
   ``dr_identities[domain]``: identities in the DR region holding the same role on the DR twins (Azure
   wants the identity of a geo-redundant backup or a DR-region store in that region).
 - ``cmk(domain)`` / ``dr_cmk(domain)``: a ``components.storage.azure.CustomerManagedKey`` (vault URI,
-  key name and URIs, identity id and client id) for the data-store components.
+  key name and URIs, identity id and client id, and the identity's grant on the key, which every store
+  built with it depends on: Azure checks key access when the store is created) for the data-store components.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class Keys(pulumi.ComponentResource):
         self.dr_vault: Optional[azure.keyvault.Vault] = None
         self.dr_replicas: dict[str, azure.keyvault.Key] = {}
         self.dr_identities: dict[str, azure.managedidentity.UserAssignedIdentity] = {}
+        self.dr_grants: dict[str, azure.authorization.RoleAssignment] = {}
         if args.dr_enabled:
             if not azure_inputs.dr_location or azure_inputs.dr_resource_group_name is None:
                 raise ValueError("keys: dr_enabled needs dr_location and dr_resource_group_name")
@@ -113,7 +115,7 @@ class Keys(pulumi.ComponentResource):
                     location=azure_inputs.dr_location, resource_name_=f"{args.name}-{domain}-cmk-dr",
                     tags=self._tags, opts=child)
                 self.dr_identities[domain] = identity
-                grant(f"{name}-dr-{domain}-crypto", scope=twin.id, role_guid=KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+                self.dr_grants[domain] = grant(f"{name}-dr-{domain}-crypto", scope=twin.id, role_guid=KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
                       principal_id=identity.principal_id, opts=child,
                       description=f"{args.name}: use the {domain} key's DR twin (CMK)")
 
@@ -158,18 +160,19 @@ class Keys(pulumi.ComponentResource):
 
     def cmk(self, domain: str) -> CustomerManagedKey:
         """The `domain` key and the identity that may use it, as the data-store components take them."""
-        return self._cmk(self.vault, self.keys[domain], self.identities[domain])
+        return self._cmk(self.vault, self.keys[domain], self.identities[domain], self.grants[domain])
 
     def dr_cmk(self, domain: str) -> CustomerManagedKey:
         """The DR twin of the `domain` key and its DR-region identity (DR on only)."""
-        return self._cmk(self.dr_vault, self.dr_replicas[domain], self.dr_identities[domain])
+        return self._cmk(self.dr_vault, self.dr_replicas[domain], self.dr_identities[domain], self.dr_grants[domain])
 
     @staticmethod
     def _cmk(vault: azure.keyvault.Vault, key: azure.keyvault.Key,
-             identity: azure.managedidentity.UserAssignedIdentity) -> CustomerManagedKey:
+             identity: azure.managedidentity.UserAssignedIdentity,
+             key_grant: azure.authorization.RoleAssignment) -> CustomerManagedKey:
         return CustomerManagedKey(vault_uri=vault.properties.apply(lambda p: p.vault_uri), key_name=key.name,
                                   key_uri=key.key_uri, key_uri_with_version=key.key_uri_with_version,
-                                  identity_id=identity.id, identity_client_id=identity.client_id)
+                                  identity_id=identity.id, identity_client_id=identity.client_id, grant=key_grant)
 
     @property
     def artifacts(self) -> azure.keyvault.Key:

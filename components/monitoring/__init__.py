@@ -27,7 +27,13 @@ What is alarmed, and why these signals:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
+
+import pulumi
+
+from components.k8s import ALERTMANAGER_FILES_DIR, AlertReceiver
+
+SMTP_PASSWORD_FILE = "smtp-password"
 
 
 @dataclass(frozen=True)
@@ -62,3 +68,28 @@ class MonitoringArgs:
         return cls(name=name, environment=cfg.environment, alert_emails=tuple(cfg.monitoring.alert_emails),
                    monthly_budget_usd=cfg.monitoring.monthly_budget_usd,
                    rpo_minutes=cfg.dr.rpo_minutes if cfg.dr.enabled else None, tags=dict(tags))
+
+
+def email_alert_receiver(alert_emails: tuple[str, ...], smtp: Any) -> Optional[dict[str, Any]]:
+    """An Alertmanager receiver body that mails every alert email through ``smtp``
+    (``stacks.config.AlertSmtp``); None without emails. The SMTP password is never in the config:
+    Alertmanager reads it from ``SMTP_PASSWORD_FILE`` in its mounted files Secret."""
+    if not alert_emails:
+        return None
+    if smtp is None:
+        raise ValueError("alert emails need an SMTP relay (mlops:monitoring.alertSmtp)")
+    relay: dict[str, Any] = {"smarthost": smtp.smarthost, "from": smtp.sender, "require_tls": smtp.require_tls,
+                             "send_resolved": True}
+    if smtp.username:
+        relay.update(auth_username=smtp.username, auth_password_file=f"{ALERTMANAGER_FILES_DIR}/{SMTP_PASSWORD_FILE}")
+    return {"email_configs": [{"to": email, **relay} for email in alert_emails]}
+
+
+def email_alerting(cfg: Any) -> dict[str, Any]:
+    """``MonitoringStackArgs`` settings that route every in-cluster alert to ``mlops:monitoring.alertEmails``
+    through ``mlops:monitoring.alertSmtp`` (Azure, GCP): the receiver, and the password file it reads."""
+    receiver = email_alert_receiver(tuple(cfg.monitoring.alert_emails), cfg.monitoring.alert_smtp)
+    if receiver is None:
+        return {}
+    files = {SMTP_PASSWORD_FILE: pulumi.Output.secret(cfg.alert_smtp_password)} if cfg.alert_smtp_password else {}
+    return {"alert_receivers": [AlertReceiver("platform-alerts", receiver)], "alertmanager_files": files}

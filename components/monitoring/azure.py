@@ -12,15 +12,18 @@
   AKS control plane (API server, audit-admin, controller manager, scheduler, autoscaler, guard),
   into resource-specific tables.
 - Consumption budget on the resource group: actual cost at 80% and 100%, forecast at 100%, to
-  the alert emails and the action group.
+  the alert emails and the action group. It starts on the first day of the month of the run (Azure
+  wants a first-of-month start no earlier than the current month); the start is fixed at creation
+  (``ignore_changes``), after which Azure counts month by month.
 
 Alertmanager has no credential-free way to post into an action group, so ``alert_receiver`` and
-``alertmanager_role`` are None on Azure: in-cluster alerts stay in Alertmanager/Grafana, and the
-cloud alerts above cover what breaks the platform.
+``alertmanager_role`` are None on Azure: the stack routes in-cluster alerts to the same alert emails
+through an SMTP relay instead (``components.monitoring.email_alerting``, ``mlops:monitoring.alertSmtp``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Optional
 
@@ -29,9 +32,6 @@ import pulumi_azure_native as azure
 
 from components.monitoring import MonitoringArgs
 
-# Budgets need a first-of-month start; a fixed one keeps the program deterministic, and the
-# start is ignored after creation (Azure keeps counting month by month).
-BUDGET_START = "2026-11-01T00:00:00Z"
 # max_connections Azure sets per flexible-server size (Azure docs: "Limits in Azure Database for PostgreSQL").
 POSTGRES_MAX_CONNECTIONS = {
     "Standard_B1ms": 50, "Standard_B2s": 429, "Standard_B2ms": 859, "Standard_B4ms": 1718, "Standard_B8ms": 3437,
@@ -54,6 +54,9 @@ class AzureMonitoringInputs:
     location: str
     postgres_server_id: pulumi.Input[str]
     postgres_sku: str
+    # The budget's first period: the first day of the current month (Azure rejects a start before the
+    # current month). It comes from the caller's injectable "today" (stacks/clock.py), never a constant.
+    budget_start: dt.date
     key_vault_id: Optional[pulumi.Input[str]] = None
     cluster_id: Optional[pulumi.Input[str]] = None
     dr_postgres_replica_id: Optional[pulumi.Input[str]] = None  # DR on: alert on replica lag
@@ -78,6 +81,8 @@ class Monitoring(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("mlops:monitoring:Monitoring", name, None, opts)
         inputs = azure_inputs
+        if inputs.budget_start.day != 1:
+            raise ValueError(f"budget_start {inputs.budget_start.isoformat()} must be the first day of a month")
         if inputs.dr_postgres_replica_id is not None and args.rpo_minutes is None:
             raise ValueError("a DR replica needs rpo_minutes (replica-lag alerts derive from it)")
         tags = {**args.tags, "component": "monitoring"}
@@ -158,7 +163,7 @@ class Monitoring(pulumi.ComponentResource):
         self.budget = azure.consumption.Budget(
             f"{name}-budget", budget_name=f"{args.name}-monthly", scope=inputs.resource_group_id,
             amount=args.monthly_budget_usd, category="Cost", time_grain="Monthly",
-            time_period={"start_date": BUDGET_START}, notifications=notifications,
+            time_period={"start_date": f"{inputs.budget_start.isoformat()}T00:00:00Z"}, notifications=notifications,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["timePeriod"]))
         self.budget_name = self.budget.name
         self.dashboard_name = None  # Azure Monitor workbooks are not built here; Grafana carries the dashboards

@@ -14,7 +14,8 @@ keeps the in-cluster views).
 The alert channel output (``alert_topic``) is the list of notification channel ids: Cloud
 Monitoring notifies channels directly; there is no topic in between. The in-cluster Alertmanager
 has no Google-authenticated receiver (its email receiver would need SMTP credentials), so
-``alert_receiver`` is None and in-cluster alerts stay in Alertmanager and Grafana.
+``alert_receiver`` is None; the stack mails in-cluster alerts to the same addresses through an SMTP
+relay instead (``components.monitoring.email_alerting``, ``mlops:monitoring.alertSmtp``).
 
 The budget needs the billing account (``mlops:monitoring.billingAccount``, passed in). Without it
 no budget is created and ``budget_skipped_reason`` says why; a budget is never pointed at a made-up

@@ -16,7 +16,8 @@ through the trusted-services bypass only with a system-assigned identity, and th
 denies public access. Creating the registry with the user-assigned identity therefore needs the
 vault reachable by ACR at creation time (Microsoft documents a temporary key or a short-lived
 network exception, then a switch to the system identity); until that is automated, the first
-``pulumi up`` of a registry can fail with a key access error.
+``pulumi up`` of a registry needs the vault reachable for that run (docs/first-deploy.md, Azure). The
+registry waits for its identity's key grant, so it no longer races it.
 
 Not set here, and why: ACR has no registry-wide immutable-tag switch in ARM (tags are locked per
 image with ``az acr repository update --write-enabled false`` in the release pipeline), and image
@@ -97,7 +98,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 "export_policy": {"status": "disabled"},  # images leave only through pulls by identities
             },
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=key.depends_on_grant()))
         self.registry_name = self.registry.name
         self.registry_id = self.registry.id
         self.login_server = self.registry.login_server

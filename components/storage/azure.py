@@ -71,6 +71,12 @@ class CustomerManagedKey:
     identity_id: pulumi.Input[str]  # the user-assigned identity's ARM id
     identity_client_id: pulumi.Input[str]
     key_uri_with_version: Optional[pulumi.Input[str]] = None
+    # The role assignment that lets the identity use the key. Azure checks key access when a store is
+    # created, so every store built with this key depends on it (``depends_on_grant``).
+    grant: Optional[pulumi.Resource] = None
+
+    def depends_on_grant(self) -> list[pulumi.Resource]:
+        return [self.grant] if self.grant is not None else []
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,7 @@ class SecureStorageAccount(pulumi.ComponentResource):
             public_network_access="Disabled",
             network_rule_set={"default_action": "Deny", "bypass": "None"},
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=key.depends_on_grant()))
         self.account_name = self.account.name
         self.account_id = self.account.id
         self.blob_endpoint = pulumi.Output.concat("https://", self.account.name, ".blob.core.windows.net/")

@@ -7,8 +7,10 @@ Why this shape:
   database Key Vault key through a user-assigned identity; ``require_secure_transport=ON`` is
   declared so every ``pulumi up`` restores it. Prod: zone-redundant HA, backups >= 14 days,
   geo-redundant backups (encrypted with a key in the paired region, which Azure requires).
-- Entra ID authentication is on (operators log in with their Entra identity). MLflow itself
-  uses the password login: its SQLAlchemy engine cannot refresh Entra tokens. The password is
+- Entra ID authentication is on, with an Entra administrator (``entra_admin``: a group, user or
+  service principal; the stack defaults to the deploying identity), so operators log in with their
+  Entra identity (docs/first-deploy.md). MLflow itself uses the password login: its SQLAlchemy
+  engine cannot refresh Entra tokens. The password is
   generated (``random.RandomPassword``), kept secret in state, and written straight into the
   ``mlflow-database`` Kubernetes Secret. No External Secrets / Key Vault CSI driver: the value
   already sits in Pulumi's encrypted state, so syncing it through Key Vault would add an operator,
@@ -68,6 +70,16 @@ def storage_size_gb(requested: int) -> int:
 
 
 @dataclass(frozen=True)
+class EntraAdmin:
+    """The server's Microsoft Entra administrator: its PostgreSQL role is ``principal_name``, mapped to
+    ``object_id``; members of a group administrator sign in as the group's name."""
+
+    object_id: pulumi.Input[str]
+    principal_name: pulumi.Input[str]
+    principal_type: str  # "group" | "user" | "servicePrincipal" (dbforpostgresql.PrincipalType)
+
+
+@dataclass(frozen=True)
 class AzureTrackingInputs:
     """Azure-only inputs: where the server and account live, their keys, and the cluster."""
 
@@ -80,6 +92,9 @@ class AzureTrackingInputs:
     artifacts_key: CustomerManagedKey
     workload_identity: WorkloadIdentityFactory
     tenant_id: pulumi.Input[str]
+    # Entra authentication is on, and only an Entra administrator can create the first Entra roles:
+    # without one, no operator could sign in with Entra at all.
+    entra_admin: Optional[EntraAdmin] = None
     # Geo-redundant backups (prod): Azure encrypts the geo copy with a key in the paired region.
     geo_backup_key: Optional[CustomerManagedKey] = None
     zone_redundant_storage: bool = False  # ZRS artifacts (prod)
@@ -98,6 +113,12 @@ class TrackingServer(pulumi.ComponentResource):
         super().__init__("mlops:tracking:TrackingServer", name, None, opts)
         self.args = args
         tier = sku_tier(args.db_instance_class)
+        if azure_inputs.entra_admin is None:
+            raise ValueError("tracking: Entra authentication is on, so the server needs an Entra administrator "
+                             "(AzureTrackingInputs.entra_admin)")
+        if azure_inputs.entra_admin.principal_type not in ("group", "user", "servicePrincipal"):
+            raise ValueError(f"tracking: Entra administrator type {azure_inputs.entra_admin.principal_type!r} is not "
+                             "group, user or servicePrincipal")
         if args.multi_az and tier == "Burstable":
             raise ValueError(f"{args.db_instance_class}: zone-redundant high availability needs a "
                              "GeneralPurpose or MemoryOptimized size (Standard_D*/Standard_E*)")
@@ -189,7 +210,15 @@ class TrackingServer(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection,
                                         additional_secret_outputs=["administratorLoginPassword"],
-                                        ignore_changes=["createMode"]))
+                                        ignore_changes=["createMode"],
+                                        # Azure checks both keys when it creates the server.
+                                        depends_on=inputs.database_key.depends_on_grant()
+                                        + (geo.depends_on_grant() if geo is not None else [])))
+        admin = inputs.entra_admin
+        self.db_entra_admin = azure.dbforpostgresql.AdministratorsMicrosoftEntra(
+            f"{name}-db-entra-admin", resource_group_name=rg, server_name=self.db.name, object_id=admin.object_id,
+            principal_name=admin.principal_name, principal_type=admin.principal_type, tenant_id=inputs.tenant_id,
+            opts=pulumi.ResourceOptions(parent=self))
         self.db_tls = azure.dbforpostgresql.Configuration(
             f"{name}-db-require-tls", resource_group_name=rg, server_name=self.db.name,
             configuration_name="require_secure_transport", value="ON", source="user-override",

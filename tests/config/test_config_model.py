@@ -174,3 +174,61 @@ def test_sizes_default_per_cloud_and_can_be_set(cloud, region, node, db):
     assert (c.system_node_instance_type, c.db_instance_class) == (node, db)
     c = load_config("dev", {"mlops:cloud": cloud, "mlops:region": region, "mlops:tracking": '{"dbInstanceClass": "x-large"}'})
     assert c.db_instance_class == "x-large"
+
+
+AZURE = {"mlops:cloud": "azure", "mlops:region": "westeurope"}
+
+
+def test_azure_settings_default_to_az_cli_login_and_the_deployer_as_database_admin():
+    c = load_config("azure-dev", AZURE)
+    assert (c.azure.kubelogin_mode, c.azure.postgres_entra_admin) == ("azurecli", None)
+    admin = {"objectId": "55555555-5555-4555-8555-555555555555", "principalName": "mlops-db-operators"}
+    c = load_config("azure-dev", {**AZURE, "mlops:azure": json.dumps({"kubeloginMode": "workloadidentity",
+                                                                       "postgresEntraAdmin": admin})})
+    assert c.azure.kubelogin_mode == "workloadidentity"
+    assert (c.azure.postgres_entra_admin.object_id, c.azure.postgres_entra_admin.principal_type) == \
+        (admin["objectId"], "group")
+
+
+@pytest.mark.parametrize("value, expected", [
+    ({"kubeloginMode": "devicecode"}, "mlops:azure.kubeloginMode = \"devicecode\": Input should be 'azurecli'"),
+    ({"postgresEntraAdmin": {"objectId": "ops-team", "principalName": "ops"}},
+     "mlops:azure.postgresEntraAdmin.objectId = \"ops-team\": String should match pattern"),
+    ({"postgresEntraAdmin": {"objectId": "55555555-5555-4555-8555-555555555555", "principalName": "ops",
+                             "principalType": "app"}},
+     "mlops:azure.postgresEntraAdmin.principalType = \"app\": Input should be 'group', 'user' or 'servicePrincipal'"),
+])
+def test_bad_azure_settings_name_the_key_and_what_is_allowed(value, expected):
+    with pytest.raises(ConfigError) as caught:
+        load_config("azure-dev", {**AZURE, "mlops:azure": json.dumps(value)})
+    assert [p for p in caught.value.problems if expected in p], caught.value.problems
+    assert all(p.startswith("Pulumi.azure-dev.yaml: ") for p in caught.value.problems)
+
+
+def test_azure_settings_on_another_cloud_are_refused():
+    assert problems(azure={"kubeloginMode": "spn"}) == [
+        'Pulumi.dev.yaml: mlops:azure = {"kubeloginMode": "spn"}: is for azure stacks only (this stack\'s cloud is aws); '
+        "remove it"]
+
+
+@pytest.mark.parametrize("cloud, region", [("azure", "westeurope"), ("gcp", "europe-west4")])
+def test_alert_emails_on_azure_and_gcp_need_a_mail_relay(cloud, region):
+    base = {"mlops:cloud": cloud, "mlops:region": region}
+    with pytest.raises(ConfigError) as caught:
+        load_config("x", {**base, "mlops:monitoring": json.dumps({"alertEmails": ["oncall@example.com"]})})
+    assert caught.value.problems == [
+        f"Pulumi.x.yaml: mlops:monitoring.alertSmtp = (missing): is required on {cloud} when alertEmails is set: "
+        "Alertmanager mails the in-cluster alerts through this relay ({smarthost, sender, username?})"]
+    relay = {"alertEmails": ["oncall@example.com"], "alertSmtp": {"smarthost": "smtp.example.com:587",
+                                                                  "sender": "alerts@example.com"}}
+    assert load_config("x", {**base, "mlops:monitoring": json.dumps(relay)}).monitoring.alert_smtp.smarthost == \
+        "smtp.example.com:587"
+
+
+def test_smtp_auth_needs_the_secret_password_and_bad_relays_are_named():
+    relay = {"smarthost": "smtp.example.com:587", "sender": "alerts@example.com", "username": "mlops"}
+    assert problems(monitoring={"alertSmtp": relay}) == [
+        "Pulumi.dev.yaml: mlops:alertSmtpPassword = (missing): is required when monitoring.alertSmtp.username is set "
+        "(pulumi config set --secret mlops:alertSmtpPassword ...)"]
+    assert problems(monitoring={"alertSmtp": {"smarthost": "smtp.example.com", "sender": "alerts@example.com"}})[0] \
+        .startswith('Pulumi.dev.yaml: mlops:monitoring.alertSmtp.smarthost = "smtp.example.com": String should match')

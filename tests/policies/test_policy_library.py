@@ -140,3 +140,15 @@ def test_correlate_decides_that_nothing_is_referenced(child):
 def test_correlate_is_undecidable_during_preview(child):
     result = correlate(child, "parent", [A, B], _by_name)
     assert result.matches == [] and not result.decided
+
+
+def test_prerequisites_follow_dependencies_transitively_and_through_parents():
+    from mlops_policy import Resource, created_after, prerequisites
+
+    grant = Resource("t:grant", "grant", "urn:grant", {})
+    gate = Resource("t:gate", "gate", "urn:gate", {}, dependencies=[grant])
+    component = Resource("mlops:x:Component", "component", "urn:component", {}, dependencies=[gate])
+    child = Resource("t:store", "store", "urn:store", {}, parent=component)
+    loner = Resource("t:store", "loner", "urn:loner", {}, dependencies=[gate.parent] if gate.parent else [])
+    assert prerequisites(child) == {"urn:gate", "urn:grant"}
+    assert created_after(child, grant) and not created_after(loner, grant) and not created_after(grant, child)

@@ -3,6 +3,7 @@ previewed offline and run through both packs, yields exactly the expected (polic
 import json
 from pathlib import Path
 
+import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
@@ -41,6 +42,13 @@ def _aws_program():
     aws.kms.Key("bad-rotation-key", enable_key_rotation=False, policy=_key_policy())
     aws.kms.Key("bad-policy-key", enable_key_rotation=True, policy=_doc(
         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}))
+
+    # A key whose policy is a separate resource: a store must wait for that resource, not only the key.
+    split_key = aws.kms.Key("split-policy-key", enable_key_rotation=True)
+    split_policy = aws.kms.KeyPolicy("split-policy", key_id=split_key.id, policy=_key_policy())
+    aws.sqs.Queue("split-key-queue", kms_master_key_id=split_key.arn,
+                  opts=pulumi.ResourceOptions(depends_on=[split_policy]))
+    aws.sqs.Queue("racing-queue", kms_master_key_id=split_key.arn)
 
     _bucket("good-bucket", key)
     _bucket("bad-sse-bucket", key, sse="AES256")
@@ -147,6 +155,7 @@ def _kubernetes_program():
 
 EXPECTED = {
     ("aws-kms-key-enable-key-rotation", "bad-rotation-key"),
+    ("aws-kms-cmk-store-require-key-policy-first", "racing-queue"),
     ("aws-kms-key-disallow-public-principal", "bad-policy-key"),
     ("aws-s3-bucket-enable-kms-encryption", "bad-sse-bucket-sse"),
     ("aws-s3-bucket-enable-public-access-block", "bad-pab-bucket"),

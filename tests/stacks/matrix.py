@@ -28,6 +28,14 @@ class Stack:
         plan = build_plan(self.result, self.cfg.cloud, violations=self.policy.active, waived=self.policy.waived)
         return manifests.render(plan, self.cfg.cluster.version, target)
 
+    def alertmanager_default_receiver(self) -> dict:
+        """The receiver Alertmanager's default route sends to, as the monitoring chart gets it."""
+        (release,) = [r for r in self.result.by_type("kubernetes:helm.sh/v3:Release")
+                      if r["inputs"]["chart"] == "kube-prometheus-stack"]
+        config = release["inputs"]["values"]["alertmanager"]["config"]
+        (receiver,) = [r for r in config["receivers"] if r["name"] == config["route"]["receiver"]]
+        return receiver
+
     def capability_problems(self, capabilities: list[str], exactly_one: bool = True) -> list[str]:
         """Each capability (plus DR when enabled) must be a top-level component with children."""
         expected = capabilities + (["mlops:dr:DisasterRecovery"] if self.cfg.dr.enabled else [])
@@ -91,3 +99,17 @@ class Stack:
 
 def stack_files() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+
+
+def check_runbook_reads_the_outputs(stack: Stack, parse_target, prod_outputs) -> None:
+    """A cloud's DR runbook tests use `prod_outputs()`; they must be what the prod stack really exports, and a
+    stack without DR must be refused with the reason."""
+    import pytest
+
+    from mlops_tools.ops.common import UsageError
+
+    if not stack.cfg.dr.enabled:
+        with pytest.raises(UsageError, match="DR is not enabled for stack s"):
+            parse_target(stack.result.outputs, "s", "x")
+        return
+    assert parse_target(stack.result.outputs, "s", "x") == parse_target(prod_outputs(), "s", "x")

@@ -107,7 +107,60 @@ def test_every_kubernetes_manifest_is_valid_for_the_cluster_version(stack, tmp_p
     assert len(report.validated) >= 40  # the whole in-cluster platform, not an empty render
 
 
+def test_budget_starts_in_the_month_of_the_run_and_the_preview_date_is_reproducible(tmp_path):
+    """Azure refuses a budget that starts before the current month: the start follows the run's date
+    (``--today`` / MLOPS_TODAY in previews), and the same date gives the same plan bytes."""
+    import datetime as dt
+    import json
+
+    from mlops_tools.cli import ROOT, run_preview
+
+    def budget_start(today, out):
+        assert run_preview(ROOT, "azure-dev", [], policies=False, today=today, out_dir=out, quiet=True) == 0
+        plan = json.loads((out / "azure-dev.json").read_text())
+        (budget,) = [r for r in plan["resources"] if r["type"] == "azure-native:consumption:Budget"]
+        return budget["inputs"]["timePeriod"]["startDate"], (out / "azure-dev.json").read_bytes()
+
+    feb, feb_bytes = budget_start(dt.date(2027, 2, 17), tmp_path / "a")
+    again, again_bytes = budget_start(dt.date(2027, 2, 3), tmp_path / "b")
+    later, _ = budget_start(dt.date(2027, 5, 30), tmp_path / "c")  # (the stack's waivers run to 2027-05-31)
+    assert (feb, later) == ("2027-02-01T00:00:00Z", "2027-05-01T00:00:00Z")
+    assert again_bytes == feb_bytes  # another day of the same month: the same plan
+
+
+def test_the_provider_signs_in_without_a_prompt_as_a_cluster_admin(stack):
+    """AKS hands out a device-code kubeconfig; the provider gets the configured non-interactive login, and the
+    deployer's cluster-admin role exists before the provider (so before every Kubernetes object)."""
+    import yaml
+
+    (provider,) = [p for p in stack.result.by_type("pulumi:providers:kubernetes") if p["name"] == "cluster-k8s"]
+    [user] = yaml.safe_load(provider["inputs"]["kubeconfig"])["users"]
+    args = user["user"]["exec"]["args"]
+    assert args[:3] == ["get-token", "--login", stack.cfg.azure.kubelogin_mode] and "devicecode" not in args
+    (admin,) = [r for r in stack.result.by_type("azure-native:authorization:RoleAssignment")
+                if r["name"] == "cluster-deployer-admin"]
+    assert admin["urn"] in provider["dependencies"]
+    (entra_admin,) = stack.result.by_type("azure-native:dbforpostgresql:AdministratorsMicrosoftEntra")
+    assert entra_admin["inputs"]["principalName"] == f"mlops-azure-{stack.cfg.environment}-deployer"
+
+
+def test_in_cluster_alerts_are_mailed_to_the_alert_emails(stack):
+    """Alertmanager's default route reaches alertEmails through the configured relay (not the null receiver)."""
+    receiver = stack.alertmanager_default_receiver()
+    assert [c["to"] for c in receiver["email_configs"]] == stack.cfg.monitoring.alert_emails
+    assert {c["smarthost"] for c in receiver["email_configs"]} == {stack.cfg.monitoring.alert_smtp.smarthost}
+
+
 def test_every_resource_type_is_priced_free_or_unpriced_with_a_reason(stack):
     assert stack.cost_problems() == []
     section = stack.cost()
     assert section["monthlyUsd"]["idle"] <= section["monthlyUsd"]["expected"] <= section["monthlyUsd"]["max"]
+
+
+def test_the_dr_runbook_reads_what_the_stack_exports(stack):
+    """The runbook's tests use the azure-prod outputs; here they must be what the stack really exports."""
+    from mlops_tools.ops.azure.dr.target import parse_target
+    from tests.ops.azure.arm_fake import prod_outputs
+    from tests.stacks.matrix import check_runbook_reads_the_outputs
+
+    check_runbook_reads_the_outputs(stack, parse_target, prod_outputs)

@@ -1,4 +1,28 @@
-"""Azure answers for the offline preview: resource outputs (`OUTPUTS`, ARM ids and the identity block) and invokes."""
+"""Azure answers for the offline preview: resource outputs (`OUTPUTS`, ARM ids and the identity block) and invokes.
+
+Answered as Azure answers (a real answer changes what the program builds): ARM ids from the names the
+program gives (user-assigned identities by ``resourceName``), the ``identity`` block's user-assigned map,
+Key Vault key URIs with and without version, AKS FQDNs, OIDC issuer and node resource group, and
+``listManagedClusterUserCredentials(format=exec)`` with kubelogin's interactive ``--login devicecode``.
+
+Where the mocks still differ from the real API (what an offline preview cannot show):
+- Values Azure assigns at creation are known here (ids, principal/client ids, FQDNs, key versions); a
+  real ``pulumi preview`` shows them as unknown, so policies decide more offline than under the CLI
+  (stack rules fall back on property dependencies for that reason).
+- No server-side validation or defaults: a versionless disk-encryption-set key URL, a budget starting
+  before the current month, an unknown role definition or principal, a SKU or version Azure no longer
+  offers are all accepted; defaulted properties (provisioning state, network defaults) are not filled in.
+- No creation-time checks: CMK stores do not check key access, so ordering against key grants is checked
+  by the packs' stack rules; Key Vault's firewall is not enforced (ACR with a user-assigned identity
+  against a private vault, docs/first-deploy.md); role assignments propagate instantly.
+- ``listManagedClusterUserCredentials``: the server is the public ``hcp.westeurope`` FQDN for every cluster
+  (real: the private FQDN for private clusters, the cluster's region), with a dummy CA.
+- ``getClientConfig``: fixed client/object ids; it says nothing about whether the deployer is a user or a
+  service principal (neither does Azure's answer).
+- ``listDatabaseKeys`` (Managed Redis): keys derived from the names, stable across runs (real: random).
+- Resources without a name input get ``<logical name><8 hex>``; collection names not in
+  ``AZURE_COLLECTIONS`` are guessed as ``<kind>s``.
+"""
 
 from __future__ import annotations
 
@@ -72,7 +96,8 @@ def _key_vault_key(ctx: MockContext) -> Outputs:
 
 
 def _user_assigned_identity(ctx: MockContext) -> Outputs:
-    resource_id, extra = _azure_resource(ctx)
+    """Named by its ``resourceName`` input (``resource_name_`` in Python), as Azure names it."""
+    resource_id, extra = _azure_named("resourceName")(ctx)
     return resource_id, {**extra, "principalId": stable_uuid(ctx.urn + "principal"),
                          "clientId": stable_uuid(ctx.urn + "client"), "tenantId": AZURE_TENANT_ID}
 
@@ -130,16 +155,27 @@ def _public_ip(ctx: MockContext) -> Outputs:
     return resource_id, {**extra, "ipAddress": f"20.{digest[0]}.{digest[1]}.{digest[2] or 1}"}
 
 
+# The AKS AAD server application (--server-id) and the Azure CLI client app AKS puts in user kubeconfigs.
+AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+AKS_AAD_CLIENT_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
+
+
 def _aks_user_kubeconfig(args: dict[str, Any]) -> dict[str, Any]:
-    """listManagedClusterUserCredentials(format=exec): a kubeconfig that signs in through kubelogin."""
+    """listManagedClusterUserCredentials(format=exec) as AKS answers it for a managed-Entra cluster:
+    a kubelogin exec that signs in with the interactive device-code flow (``--login devicecode``)."""
     name = str(args.get("resourceName") or "aks")
+    group = str(args.get("resourceGroupName") or "rg")
     server = f"https://{name}.hcp.westeurope.azmk8s.io:443"
+    user = f"clusterUser_{group}_{name}"
+    token_args = ["get-token", "--environment", "AzurePublicCloud", "--server-id", AKS_AAD_SERVER_ID,
+                  "--client-id", AKS_AAD_CLIENT_ID, "--tenant-id", AZURE_TENANT_ID, "--login", "devicecode"]
     config = (f"apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {server}\n"
               f"    certificate-authority-data: {base64.b64encode(b'offline-ca').decode()}\n"
-              f"contexts:\n- name: {name}\n  context: {{cluster: {name}, user: clusterUser_{name}}}\n"
-              f"current-context: {name}\nusers:\n- name: clusterUser_{name}\n  user:\n    exec:\n"
+              f"contexts:\n- name: {name}\n  context: {{cluster: {name}, user: {user}}}\n"
+              f"current-context: {name}\nusers:\n- name: {user}\n  user:\n    exec:\n"
               f"      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubelogin\n"
-              f"      args: [get-token, --login, azurecli, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]\n")
+              f"      args: [{', '.join(token_args)}]\n      env: null\n"
+              f"      interactiveMode: IfAvailable\n      provideClusterInfo: false\n")
     return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(config.encode()).decode()}]}
 
 

@@ -191,6 +191,7 @@ FREE = {
     "azure-native:authorization:RoleAssignment": _IDENTITY,
     "azure-native:compute:DiskEncryptionSet": "disk encryption sets are free (key operations bill on the vault)",
     "azure-native:consumption:Budget": "Cost Management budgets are free",
+    "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra": "an Entra administrator of the server; no charge of its own",
     "azure-native:dbforpostgresql:Configuration": _CONFIG,
     "azure-native:dbforpostgresql:Database": "a database inside the server (priced on the server)",
     "azure-native:dbforpostgresql:VirtualEndpoint": "virtual endpoints carry no charge of their own",

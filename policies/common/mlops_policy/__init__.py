@@ -13,6 +13,7 @@ messages (str / ``violation()``) or ``cannot_check(...)`` for an unknown that de
 See rule.py for how unknowns become ADVISORY "cannot check during preview" reports.
 """
 from .correlate import Correlation, correlate
+from .graph import created_after, prerequisites
 from .iam import PolicyDocumentError, Statement, parse_policy_document
 from .loader import load_rules, policies
 from .rule import (
@@ -42,6 +43,6 @@ __all__ = [
     "CIS_AWS", "CIS_AZURE", "CIS_EKS", "CIS_GCP", "CIS_KUBERNETES", "ISO27001", "PCI_DSS", "SOC2",
     "CannotCheckDuringPreview", "Control", "Correlation", "Finding", "Framework", "PolicyDocumentError", "Resource",
     "ResourceRule", "Rule", "Stack", "StackRule", "Statement", "UNKNOWN", "as_list",
-    "cannot_check", "correlate", "get", "is_set", "is_unknown", "load_rules", "parse_policy_document",
-    "plain", "policies", "truthy", "violation",
+    "cannot_check", "correlate", "created_after", "get", "is_set", "is_unknown", "load_rules", "parse_policy_document",
+    "plain", "policies", "prerequisites", "truthy", "violation",
 ]

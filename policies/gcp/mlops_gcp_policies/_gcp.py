@@ -135,6 +135,23 @@ def crypto_key_name(key: Resource) -> Optional[str]:
     return None
 
 
+def names_key(key: Resource, value: str) -> bool:
+    """True when a key reference (with or without /cryptoKeyVersions/N) names the CryptoKey ``key``."""
+    return crypto_key_name(key) == key_name(value)
+
+
+def key_references(resource: Resource, dotted: str) -> list:
+    """The key names at ``dotted`` in a resource's inputs; ``a[].b`` walks a list of blocks."""
+    if "[]." not in dotted:
+        value = path(resource.props, dotted)
+        return [value] if value else []
+    head, tail = dotted.split("[].", 1)
+    items = resource.props.get(head)
+    if is_unknown(items):
+        return [items]
+    return [v for v in (path(item, tail) for item in items or []) if v]
+
+
 # --- GKE ------------------------------------------------------------------------------------------
 
 def is_autopilot(cluster_props: dict) -> Optional[bool]:

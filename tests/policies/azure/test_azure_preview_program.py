@@ -16,6 +16,7 @@ RG = "mlops-prod"
 SUBSCRIPTION = "/subscriptions/00000000-0000-4000-8000-000000000000"
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CRYPTO_SERVICE_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 PROD = {"environment": "prod", "owner": "ml-platform"}
 
 
@@ -36,7 +37,17 @@ def program():
            "key_vault_properties": {"key_name": key.name, "key_vault_uri": vault.properties.vault_uri},
            "encryption_identity": {"encryption_user_assigned_identity": identity.id}}
 
+    key_grant = azure.authorization.RoleAssignment(
+        "data-key-grant", principal_id=identity.principal_id, principal_type="ServicePrincipal", scope=key.id,
+        role_definition_id=f"{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{CRYPTO_SERVICE_USER}")
+    after_grant = pulumi.ResourceOptions(depends_on=[key_grant])
     azure.storage.StorageAccount("account-hardened", resource_group_name=RG, kind="StorageV2",
+                                 sku={"name": "Standard_ZRS"}, minimum_tls_version="TLS1_2",
+                                 allow_blob_public_access=False, allow_shared_key_access=False, encryption=cmk,
+                                 identity={"type": "UserAssigned", "user_assigned_identities": [identity.id]},
+                                 opts=after_grant)
+    # Hardened in every setting, but created in parallel with its key grant.
+    azure.storage.StorageAccount("account-racing", resource_group_name=RG, kind="StorageV2",
                                  sku={"name": "Standard_ZRS"}, minimum_tls_version="TLS1_2",
                                  allow_blob_public_access=False, allow_shared_key_access=False, encryption=cmk,
                                  identity={"type": "UserAssigned", "user_assigned_identities": [identity.id]})
@@ -54,7 +65,7 @@ def program():
               "primary_user_assigned_identity_id": identity.id}
     hardened_server = azure.dbforpostgresql.Server("tracking-db-hardened", resource_group_name=RG, version="16",
                                                    network={"public_network_access": "Disabled"},
-                                                   data_encryption=pg_cmk)
+                                                   data_encryption=pg_cmk, opts=after_grant)
     azure.dbforpostgresql.Configuration("tracking-db-hardened-tls", resource_group_name=RG,
                                         server_name=hardened_server.name,
                                         configuration_name="require_secure_transport", value="ON",
@@ -109,6 +120,7 @@ EXPECTED = {
     ("azure-machinelearningservices-workspace-disallow-public-access", "workspace-insecure"),
     ("azure-machinelearningservices-workspace-enable-cmk-encryption", "workspace-insecure"),
     ("azure-authorization-roleassignment-disallow-privileged-roles", "owner-on-subscription"),
+    ("azure-authorization-cmk-store-require-key-grant-first", "account-racing"),
 }
 
 

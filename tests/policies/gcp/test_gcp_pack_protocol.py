@@ -11,11 +11,14 @@ RING = "projects/p/locations/europe-west4/keyRings/mlops"
 
 def test_pack_boots_describes_every_rule_and_reports_through_the_protocol():
     key = resource("gcp:kms/cryptoKey:CryptoKey", "data", {"keyRing": RING, "name": "data"})
+    key_grant = resource("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "data-storage", {
+        "cryptoKeyId": f"{RING}/cryptoKeys/data", "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+        "member": "serviceAccount:service-1@gs-project-accounts.iam.gserviceaccount.com"}, dependencies=(key["urn"],))
     bucket = resource("gcp:storage/bucket:Bucket", "artifacts", {
         "uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced",
-        "encryption": {"defaultKmsKeyName": f"{RING}/cryptoKeys/data"}}, dependencies=(key["urn"],))
+        "encryption": {"defaultKmsKeyName": f"{RING}/cryptoKeys/data"}}, dependencies=(key["urn"], key_grant["urn"]))
     grant = resource("gcp:projects/iAMPolicy:IAMPolicy", "project-policy", {"project": "p", "policyData": UNKNOWN})
-    packs, violations = run_policy_packs([key, bucket, grant], [PACK], policy_config={
+    packs, violations = run_policy_packs([key, key_grant, bucket, grant], [PACK], policy_config={
         "gcp-kms-cryptokey-enable-key-rotation": {"maxRotationDays": 30}})
     rotation = next(v for v in violations if v.policy == "gcp-kms-cryptokey-enable-key-rotation")
     assert rotation.message.startswith("key data (encrypts artifacts): rotationPeriod is not set")

@@ -6,6 +6,7 @@ insecure ones (no misses, no noise), correlating data stores with their CMEK key
 import json
 from pathlib import Path
 
+import pulumi
 import pulumi_gcp as gcp
 
 from mlops_tools.policy.runner import run_policy_packs
@@ -15,6 +16,18 @@ PACK = Path(__file__).resolve().parents[3] / "policies" / "gcp"
 PROJECT = "mlops-prod-4711"
 REGION = "europe-west4"
 SHIELDED = {"enable_secure_boot": True, "enable_integrity_monitoring": True}
+PROJECT_NUMBER = "123456789012"
+AGENTS = {"storage": f"service-{PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com",
+          "sql": f"service-{PROJECT_NUMBER}@gcp-sa-cloud-sql.iam.gserviceaccount.com",
+          "gke": f"service-{PROJECT_NUMBER}@container-engine-robot.iam.gserviceaccount.com"}
+
+
+def key_grants(key, name):
+    """The service agents' encrypter/decrypter grants on `key`; stores wait for them."""
+    return {service: gcp.kms.CryptoKeyIAMMember(f"{name}-{service}", crypto_key_id=key.id,
+                                                role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                                                member=f"serviceAccount:{agent}")
+            for service, agent in AGENTS.items()}
 
 
 def program():
@@ -24,16 +37,21 @@ def program():
     gcp.kms.CryptoKey("signing-key", key_ring=ring.id, purpose="ASYMMETRIC_SIGN",
                       version_template={"algorithm": "EC_SIGN_P256_SHA256"})  # cannot rotate automatically: no finding
 
+    grants, static_grants = key_grants(rotating, "data-key"), key_grants(static, "static-key")
     hardened_bucket = {"location": REGION, "uniform_bucket_level_access": True, "public_access_prevention": "enforced"}
-    gcp.storage.Bucket("artifacts-hardened", encryption={"default_kms_key_name": rotating.id}, **hardened_bucket)
+    gcp.storage.Bucket("artifacts-hardened", encryption={"default_kms_key_name": rotating.id}, **hardened_bucket,
+                       opts=pulumi.ResourceOptions(depends_on=[grants["storage"]]))
     gcp.storage.Bucket("artifacts-insecure", location=REGION)
-    gcp.storage.Bucket("reports", encryption={"default_kms_key_name": static.id}, **hardened_bucket)
+    gcp.storage.Bucket("reports", encryption={"default_kms_key_name": static.id}, **hardened_bucket,
+                       opts=pulumi.ResourceOptions(depends_on=[static_grants["storage"]]))
+    # Hardened, but created in parallel with the storage agent's grant on its key.
+    gcp.storage.Bucket("artifacts-racing", encryption={"default_kms_key_name": rotating.id}, **hardened_bucket)
 
     gcp.sql.DatabaseInstance(
         "tracking-db-hardened", region=REGION, database_version="POSTGRES_16", encryption_key_name=rotating.id,
         settings={"tier": "db-custom-2-7680", "ip_configuration": {
             "ipv4_enabled": False, "private_network": f"projects/{PROJECT}/global/networks/mlops",
-            "ssl_mode": "ENCRYPTED_ONLY"}})
+            "ssl_mode": "ENCRYPTED_ONLY"}}, opts=pulumi.ResourceOptions(depends_on=[grants["sql"]]))
     gcp.sql.DatabaseInstance(
         "tracking-db-insecure", region=REGION, database_version="POSTGRES_16",
         settings={"tier": "db-custom-2-7680", "ip_configuration": {
@@ -44,7 +62,8 @@ def program():
         workload_identity_config={"workload_pool": f"{PROJECT}.svc.id.goog"},
         database_encryption={"state": "ENCRYPTED", "key_name": rotating.id},
         private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": True,
-                                "master_ipv4_cidr_block": "172.16.0.0/28"})
+                                "master_ipv4_cidr_block": "172.16.0.0/28"},
+        opts=pulumi.ResourceOptions(depends_on=[grants["gke"]]))
     gcp.container.Cluster(
         "gke-insecure", location=REGION, initial_node_count=1, enable_shielded_nodes=False, enable_legacy_abac=True,
         node_config={"machine_type": "e2-standard-4"})
@@ -92,6 +111,7 @@ EXPECTED = {
     ("gcp-iam-binding-disallow-primitive-roles", "ada-owner", "mandatory"),
     ("gcp-iam-binding-disallow-primitive-roles", "platform-folder", "mandatory"),
     ("gcp-iam-binding-disallow-project-service-account-roles", "ci-acts-as-anyone", "mandatory"),
+    ("gcp-kms-cmek-store-require-key-grant-first", "artifacts-racing", "mandatory"),
 }
 
 

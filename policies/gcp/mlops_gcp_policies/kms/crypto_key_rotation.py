@@ -9,7 +9,7 @@ from mlops_policy import (
     CIS_GCP, ISO27001, PCI_DSS, SOC2, StackRule, cannot_check, correlate, get, is_unknown, violation,
 )
 
-from .._gcp import DAY_SECONDS, crypto_key_name, duration_seconds, key_name, path
+from .._gcp import DAY_SECONDS, duration_seconds, key_references, names_key
 
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 DEFAULT_MAX_DAYS = 90
@@ -49,21 +49,6 @@ def rotation_problem(props, max_days):
     return None, None
 
 
-def _references(resource, dotted):
-    if "[]." not in dotted:
-        value = path(resource.props, dotted)
-        return [value] if value else []
-    head, tail = dotted.split("[].", 1)
-    items = resource.props.get(head)
-    if is_unknown(items):
-        return [items]
-    return [v for v in (path(item, tail) for item in items or []) if v]
-
-
-def _names_key(key, value):
-    return crypto_key_name(key) == key_name(value)
-
-
 def protected_by(stack, keys):
     """key urn -> names of the data stores encrypted with it."""
     users = {k.urn: [] for k in keys}
@@ -72,8 +57,8 @@ def protected_by(stack, keys):
         if reference is None:
             continue
         prop, dotted = reference
-        for value in _references(resource, dotted):
-            for key in correlate(resource, prop, keys, _names_key, value=value).matches:
+        for value in key_references(resource, dotted):
+            for key in correlate(resource, prop, keys, names_key, value=value).matches:
                 if resource.name not in users[key.urn]:
                     users[key.urn].append(resource.name)
     return users

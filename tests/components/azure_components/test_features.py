@@ -8,7 +8,7 @@ from components.features import FeaturesArgs
 from components.features.azure import AzureFeaturesInputs, FeatureStore, GeoReplicationGroup, redis_sku
 from components.storage.azure import STORAGE_BLOB_DATA_CONTRIBUTOR
 
-from .service_inputs import NAME, PRIMARY, preview, role_guid, services
+from .service_inputs import NAME, PRIMARY, component_grants, key_grant_urn, preview, role_guid, services
 
 DR_GROUP = "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/mlops-test-dr"
 
@@ -95,7 +95,7 @@ def test_every_online_view_maps_to_the_redis_database(plain):
 def test_feast_identity_is_federated_and_scoped_to_the_feast_container(plain):
     (credential,) = plain.by_type("azure-native:managedidentity:FederatedIdentityCredential")
     assert credential["inputs"]["subject"] == "system:serviceaccount:mlops:feast"
-    (assignment,) = plain.by_type("azure-native:authorization:RoleAssignment")
+    (assignment,) = component_grants(plain)
     assert role_guid(assignment) == STORAGE_BLOB_DATA_CONTRIBUTOR
     assert assignment["inputs"]["scope"] == plain.outputs["containerId"]
     assert assignment["inputs"]["principalId"] == plain.outputs["principal"]
@@ -116,3 +116,10 @@ def test_redis_size_defaults_to_the_smallest_that_can_geo_replicate():
         ("Balanced_B0", "Balanced_B3", "Balanced_B5")
     with pytest.raises(ValueError, match="has no active geo-replication"):
         redis_sku("Balanced_B1", True)
+
+
+def test_redis_and_the_store_account_are_created_after_the_features_key_grant(plain):
+    grant_urn = key_grant_urn(plain, "features")
+    (redis,) = plain.by_type("azure-native:redisenterprise:RedisEnterprise")
+    (account,) = plain.by_type("azure-native:storage:StorageAccount")
+    assert grant_urn in redis["dependencies"] and grant_urn in account["dependencies"]

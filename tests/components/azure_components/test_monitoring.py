@@ -1,6 +1,8 @@
 """Monitoring on Azure: workspace, action group with the emails, metric alerts on the database,
 replica and nodes, diagnostic settings, and the resource-group budget at 80/100%."""
 
+import datetime as dt
+
 import pulumi
 import pytest
 
@@ -17,13 +19,17 @@ CLUSTER = f"{RG}/providers/Microsoft.ContainerService/managedClusters/{NAME}"
 EMAILS = ("ml@example.com", "oncall@example.com")
 
 
-def program(dr: bool, sku: str = "Standard_D2ds_v5"):
+BUDGET_START = dt.date(2027, 3, 1)
+
+
+def program(dr: bool, sku: str = "Standard_D2ds_v5", budget_start: dt.date = BUDGET_START):
     def run():
         monitoring = Monitoring("monitoring", MonitoringArgs(
             name=NAME, environment="prod", alert_emails=EMAILS, monthly_budget_usd=800,
             rpo_minutes=15 if dr else None, tags={"environment": "test"}),
             AzureMonitoringInputs(resource_group_name="mlops-test-rg", resource_group_id=RG, location=PRIMARY,
-                                  postgres_server_id=SERVER, postgres_sku=sku, key_vault_id=VAULT, cluster_id=CLUSTER,
+                                  postgres_server_id=SERVER, postgres_sku=sku, budget_start=budget_start,
+                                  key_vault_id=VAULT, cluster_id=CLUSTER,
                                   dr_postgres_replica_id=REPLICA if dr else None))
         pulumi.export("actionGroup", monitoring.alert_topic)
     return run
@@ -89,3 +95,19 @@ def test_budget_on_the_resource_group_at_80_and_100_percent(dr):
     for notification in inputs["notifications"].values():
         assert notification["contactEmails"] == list(EMAILS)
         assert notification["contactGroups"] == [dr.outputs["actionGroup"]]
+
+
+def test_budget_starts_on_the_given_first_of_month_not_a_fixed_date(dr):
+    """Azure rejects a budget whose start lies before the current month: the start is the caller's month."""
+    (budget,) = dr.by_type("azure-native:consumption:Budget")
+    assert budget["inputs"]["timePeriod"] == {"startDate": "2027-03-01T00:00:00Z"}
+    later = preview(program(dr=False, budget_start=dt.date(2031, 12, 1)))
+    (budget,) = later.by_type("azure-native:consumption:Budget")
+    assert budget["inputs"]["timePeriod"] == {"startDate": "2031-12-01T00:00:00Z"}
+
+
+def test_a_budget_start_that_is_not_a_first_of_month_is_refused():
+    from mlops_tools.engine.preview import PreviewError
+
+    with pytest.raises(PreviewError, match="2027-03-15 must be the first day of a month"):
+        preview(program(dr=False, budget_start=dt.date(2027, 3, 15)))

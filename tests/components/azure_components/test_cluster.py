@@ -3,12 +3,15 @@
 import base64
 
 import pytest
+import yaml
 
 from components.azure_account import (KEY_VAULT_CONTRIBUTOR, KEY_VAULT_CRYPTO_USER, MANAGED_IDENTITY_OPERATOR,
                                       NETWORK_CONTRIBUTOR, READER)
-from components.cluster.azure import STORAGE_CLASS, WORKLOAD_IDENTITY_AUDIENCE
+from components.cluster.azure import (AKS_RBAC_CLUSTER_ADMIN, STORAGE_CLASS, WORKLOAD_IDENTITY_AUDIENCE,
+                                      non_interactive_kubeconfig)
+from mlops_tools.engine.mocks.azure import AKS_AAD_CLIENT_ID, AKS_AAD_SERVER_ID, AZURE_TENANT_ID, _aks_user_kubeconfig
 
-from .foundation import DEV_CIDRS, foundation, named, role_guid
+from .foundation import DEPLOYER_CLIENT_ID, DEPLOYER_OBJECT_ID, DEV_CIDRS, foundation, named, role_guid
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +49,11 @@ def test_disks_and_secrets_are_encrypted_with_the_cluster_key(result):
     props = aks(result, "dev")["inputs"]
     [des] = named(result, "azure-native:compute:DiskEncryptionSet", "dev-")
     assert props["diskEncryptionSetID"].endswith("/diskEncryptionSets/" + des["inputs"]["diskEncryptionSetName"])
-    assert des["inputs"]["activeKey"]["keyUrl"] == result.outputs["dev:keyUri:cluster"]  # versionless: follows rotation
+    # KeyForDiskEncryptionSet.keyUrl must carry the key version (Azure rejects a versionless URL even with
+    # rotation to the latest version on); the versioned URI is <versionless>/<version>.
+    key_url = des["inputs"]["activeKey"]["keyUrl"]
+    assert key_url == result.outputs["dev:keyVersionedUri:cluster"]
+    assert key_url.startswith(result.outputs["dev:keyUri:cluster"] + "/") and len(key_url.rsplit("/", 1)[1]) == 32
     assert des["inputs"]["rotationToLatestKeyVersionEnabled"] is True
     assert des["inputs"]["encryptionType"] == "EncryptionAtRestWithCustomerKey"
     [key_grant] = [g for g in named(result, "azure-native:authorization:RoleAssignment", "dev-keys-cluster-crypto")]
@@ -75,7 +82,8 @@ def test_system_pool_is_on_demand_zonal_private_and_egresses_through_the_nat(res
 
 def test_control_plane_roles_are_narrow_and_granted_before_the_cluster(result):
     cluster = aks(result, "dev")
-    grants = [g for g in named(result, "azure-native:authorization:RoleAssignment", "dev-cluster")]
+    grants = [g for g in named(result, "azure-native:authorization:RoleAssignment", "dev-cluster")
+              if g["name"] != "dev-cluster-deployer-admin"]
     assert all(g["inputs"]["principalId"] == result.outputs["dev:controlPlanePrincipal"] for g in grants)
     by_role = {role_guid(g): g["inputs"]["scope"] for g in grants if role_guid(g) != NETWORK_CONTRIBUTOR}
     assert by_role == {KEY_VAULT_CRYPTO_USER: result.outputs["dev:keyId:cluster"],
@@ -102,3 +110,58 @@ def test_kubeconfig_is_secret_and_uses_entra_login_not_a_static_credential(resul
     [provider] = [p for p in result.by_type("pulumi:providers:kubernetes") if p["name"] == "dev-cluster-k8s"]
     assert provider["inputs"]["kubeconfig"] == kubeconfig
     assert result.is_secret(provider["urn"], "kubeconfig")
+
+
+def exec_args(kubeconfig: str) -> list:
+    [user] = yaml.safe_load(kubeconfig)["users"]
+    assert user["user"]["exec"]["command"] == "kubelogin"
+    return user["user"]["exec"]["args"]
+
+
+def aks_answer() -> str:
+    """What listClusterUserCredential(format=exec) returns (the mock answers as AKS does: device code)."""
+    value = _aks_user_kubeconfig({"resourceGroupName": "rg", "resourceName": "aks"})["kubeconfigs"][0]["value"]
+    return base64.b64decode(value).decode()
+
+
+def test_aks_answers_with_an_interactive_device_code_login():
+    args = exec_args(aks_answer())
+    assert args[args.index("--login") + 1] == "devicecode"
+
+
+@pytest.mark.parametrize("env, mode", [("dev", "azurecli"), ("prod", "workloadidentity")])
+def test_provider_kubeconfig_signs_in_without_a_prompt(result, env, mode):
+    """pulumi up cannot answer a device-code prompt: the program converts AKS's kubeconfig to its login mode."""
+    args = exec_args(result.outputs[f"{env}:kubeconfig"])
+    assert args == ["get-token", "--login", mode, "--server-id", AKS_AAD_SERVER_ID]
+
+
+@pytest.mark.parametrize("mode, extra", [
+    ("azurecli", []), ("workloadidentity", []), ("msi", []),
+    ("spn", ["--client-id", DEPLOYER_CLIENT_ID, "--tenant-id", AZURE_TENANT_ID, "--environment", "AzurePublicCloud"])])
+def test_every_login_mode_keeps_the_server_id_and_drops_device_code(mode, extra):
+    args = exec_args(non_interactive_kubeconfig(aks_answer(), mode, DEPLOYER_CLIENT_ID))
+    assert args == ["get-token", "--login", mode, "--server-id", AKS_AAD_SERVER_ID, *extra]
+    assert "devicecode" not in args and AKS_AAD_CLIENT_ID not in args  # the az CLI app is not the SPN
+
+
+def test_conversion_refuses_what_it_cannot_convert():
+    with pytest.raises(ValueError, match="not one of azurecli, workloadidentity, spn, msi"):
+        non_interactive_kubeconfig(aks_answer(), "devicecode")
+    without_server = aks_answer().replace("--server-id, ", "")
+    with pytest.raises(ValueError, match="no --server-id"):
+        non_interactive_kubeconfig(without_server, "azurecli")
+    with pytest.raises(ValueError, match="no kubelogin exec user"):
+        non_interactive_kubeconfig("apiVersion: v1\nkind: Config\nusers: []\n", "azurecli")
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_deployer_is_cluster_admin_before_any_kubernetes_object(result, env):
+    [assignment] = named(result, "azure-native:authorization:RoleAssignment", f"{env}-cluster-deployer-admin")
+    cluster = aks(result, env)
+    assert assignment["inputs"]["scope"] == result.outputs[f"{env}:clusterId"]
+    assert role_guid(assignment) == AKS_RBAC_CLUSTER_ADMIN
+    assert assignment["inputs"]["principalId"] == DEPLOYER_OBJECT_ID
+    assert cluster["urn"] in assignment["dependencies"]
+    [provider] = [p for p in result.by_type("pulumi:providers:kubernetes") if p["name"] == f"{env}-cluster-k8s"]
+    assert assignment["urn"] in provider["dependencies"]

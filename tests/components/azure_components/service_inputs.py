@@ -16,7 +16,8 @@ import pulumi
 import pulumi_azure_native as azure
 import pulumi_kubernetes as k8s
 
-from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget
+from components.azure_account import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
+from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget, grant
 from mlops_tools.engine.mocks import AZURE_TENANT_ID
 from mlops_tools.engine.preview import PreviewResult, preview_program
 
@@ -53,9 +54,13 @@ def services() -> Services:
                                                            "trigger": {"time_after_create": "P11M"}}]}})
         identity = azure.managedidentity.UserAssignedIdentity(f"id-{domain}", resource_group_name=rg.name,
                                                               resource_name_=f"{NAME}-{domain}")
+        key_grant = grant(f"grant-{domain}", scope=key.id, role_guid=KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+                          principal_id=identity.principal_id, opts=pulumi.ResourceOptions(),
+                          description=f"use the {domain} key")
         keys[domain] = CustomerManagedKey(vault_uri=vault.properties.vault_uri, key_name=key.name, key_uri=key.key_uri,
                                           key_uri_with_version=key.key_uri_with_version,
-                                          identity_id=identity.id, identity_client_id=identity.client_id)
+                                          identity_id=identity.id, identity_client_id=identity.client_id,
+                                          grant=key_grant)
         pulumi.export(f"keyUri:{domain}", key.key_uri)
         pulumi.export(f"keyName:{domain}", key.name)
         pulumi.export(f"identity:{domain}", identity.id)
@@ -93,3 +98,14 @@ def preview(program: Callable[[], Any]) -> PreviewResult:
 
 def role_guid(assignment: dict[str, Any]) -> str:
     return assignment["inputs"]["roleDefinitionId"].rsplit("/", 1)[1]
+
+
+def key_grant_urn(result: PreviewResult, domain: str) -> str:
+    """The URN of the stand-in grant that lets the `domain` key's identity use the key."""
+    [assignment] = [r for r in result.by_type("azure-native:authorization:RoleAssignment") if r["name"] == f"grant-{domain}"]
+    return assignment["urn"]
+
+
+def component_grants(result: PreviewResult) -> list[dict[str, Any]]:
+    """The role assignments the component under test made (not the stand-in key grants above)."""
+    return [r for r in result.by_type("azure-native:authorization:RoleAssignment") if not r["name"].startswith("grant-")]

@@ -6,7 +6,7 @@ import pytest
 from components.registry import RegistryArgs
 from components.registry.azure import ACR_PULL, AzureRegistryInputs, ModelRegistry
 
-from .service_inputs import NAME, PRIMARY, preview, role_guid, services
+from .service_inputs import NAME, PRIMARY, component_grants, key_grant_urn, preview, role_guid, services
 
 KUBELET = "22222222-2222-4222-8222-222222222222"
 
@@ -71,7 +71,7 @@ def test_zone_redundant_and_protected_in_prod_only(dev, prod):
 
 
 def test_kubelet_identity_can_only_pull_from_this_registry(dev):
-    (assignment,) = dev.by_type("azure-native:authorization:RoleAssignment")
+    (assignment,) = component_grants(dev)
     assert role_guid(assignment) == ACR_PULL
     assert assignment["inputs"]["scope"] == dev.outputs["registryId"]
     assert assignment["inputs"]["principalId"] == KUBELET
@@ -82,3 +82,7 @@ def test_repository_urls_are_namespaced_under_the_platform(dev):
     assert login.endswith(".azurecr.io")
     assert dev.outputs["modelUrl"] == f"{login}/{NAME}/model-serving"
     assert dev.outputs["trainingUrl"] == f"{login}/{NAME}/training"
+
+
+def test_registry_is_created_after_its_key_grant(dev):
+    assert key_grant_urn(dev, "registry") in registry(dev)["dependencies"]

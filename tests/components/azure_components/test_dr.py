@@ -13,8 +13,8 @@ from components.registry.azure import AzureRegistryInputs, ModelRegistry
 from components.storage.azure import PrivateEndpointTarget
 from components.tracking.azure import AzureTrackingInputs, TrackingServer
 
-from .service_inputs import DR, NAME, PRIMARY, preview, services
-from .test_tracking import tracking_args
+from .service_inputs import DR, NAME, PRIMARY, key_grant_urn, preview, services
+from .test_tracking import OPERATORS, tracking_args
 
 SKU = "Balanced_B3"
 
@@ -33,7 +33,7 @@ def program():
             resource_group_name=rg, location=PRIMARY, postgres_subnet_id=built.postgres_subnet_id,
             postgres_dns_zone_id=built.postgres_dns_zone_id, private_endpoints=built.endpoints,
             database_key=built.keys["database"], artifacts_key=built.keys["artifacts"],
-            workload_identity=built.workload_identity, tenant_id="tenant", geo_backup_key=built.keys["database-geo"],
+            workload_identity=built.workload_identity, tenant_id="tenant", entra_admin=OPERATORS, geo_backup_key=built.keys["database-geo"],
             writer_endpoint=True))
         features = FeatureStore("features", FeaturesArgs(name=NAME, feast_project="mlops_test",
                                                          online_feature_views=("default",)),
@@ -136,3 +136,12 @@ def test_online_store_has_a_geo_replica_in_the_dr_region(result):
         result.outputs["keyUri:dr"] + "/")
     groups = [d["inputs"]["geoReplication"] for d in result.by_type("azure-native:redisenterprise:Database")]
     assert len(groups) == 2 and groups[0] == groups[1]
+
+
+def test_every_dr_store_is_created_after_the_dr_key_grant(result):
+    grant_urn = key_grant_urn(result, "dr")
+    replicas = [r for r in result.resources if r["name"].startswith("dr-") and r["type"] in (
+        "azure-native:dbforpostgresql:Server", "azure-native:storage:StorageAccount",
+        "azure-native:redisenterprise:RedisEnterprise")]
+    assert len(replicas) == 4  # database replica, two storage accounts, Redis geo-replica
+    assert all(grant_urn in r["dependencies"] for r in replicas)

@@ -6,11 +6,12 @@ import pytest
 
 from components.storage.azure import STORAGE_BLOB_DATA_CONTRIBUTOR
 from components.tracking import TrackingArgs
-from components.tracking.azure import AzureTrackingInputs, TrackingServer, sku_tier, storage_size_gb
+from components.tracking.azure import AzureTrackingInputs, EntraAdmin, TrackingServer, sku_tier, storage_size_gb
 
-from .service_inputs import NAME, PRIMARY, preview, role_guid, services
+from .service_inputs import NAME, PRIMARY, component_grants, key_grant_urn, preview, role_guid, services
 
 SERVER = "azure-native:dbforpostgresql:Server"
+OPERATORS = EntraAdmin("55555555-5555-4555-8555-555555555555", "mlops-db-operators", "group")
 
 
 def tracking_args(prod: bool) -> TrackingArgs:
@@ -28,7 +29,7 @@ def program(prod: bool):
             postgres_subnet_id=built.postgres_subnet_id, postgres_dns_zone_id=built.postgres_dns_zone_id,
             private_endpoints=built.endpoints, database_key=built.keys["database"],
             artifacts_key=built.keys["artifacts"], workload_identity=built.workload_identity,
-            tenant_id="tenant", geo_backup_key=built.keys["database-geo"] if prod else None,
+            tenant_id="tenant", entra_admin=OPERATORS, geo_backup_key=built.keys["database-geo"] if prod else None,
             zone_redundant_storage=prod, k8s_provider=built.k8s_provider))
         pulumi.export("artifactRoot", tracking.artifact_root)
         pulumi.export("account", tracking.artifact_bucket)
@@ -86,6 +87,29 @@ def test_entra_and_password_auth_and_the_password_is_generated(dev):
     assert masked["inputs"]["administratorLoginPassword"] == "[secret]"
 
 
+def test_operators_sign_in_with_entra_through_the_configured_administrator(dev):
+    """Entra authentication alone lets nobody in: the server gets the configured Entra administrator."""
+    (admin,) = dev.by_type("azure-native:dbforpostgresql:AdministratorsMicrosoftEntra")
+    assert admin["inputs"] == {"resourceGroupName": f"{NAME}-rg", "serverName": f"{NAME}-tracking",
+                               "objectId": OPERATORS.object_id, "principalName": "mlops-db-operators",
+                               "principalType": "group", "tenantId": "tenant"}
+    assert server(dev)["urn"] in admin["dependencies"]
+
+
+def test_entra_authentication_without_an_administrator_is_refused():
+    from mlops_tools.engine.preview import PreviewError
+
+    def run():
+        built = services()
+        TrackingServer("tracking", tracking_args(False), AzureTrackingInputs(
+            resource_group_name=built.resource_group.name, location=PRIMARY,
+            postgres_subnet_id=built.postgres_subnet_id, postgres_dns_zone_id=built.postgres_dns_zone_id,
+            private_endpoints=built.endpoints, database_key=built.keys["database"],
+            artifacts_key=built.keys["artifacts"], workload_identity=built.workload_identity, tenant_id="tenant"))
+    with pytest.raises(PreviewError, match="needs an Entra administrator"):
+        preview(run)
+
+
 def test_dev_is_single_zone_prod_is_zone_redundant_with_geo_backups(dev, prod):
     assert server(dev)["inputs"]["highAvailability"] == {"mode": "Disabled"}
     assert server(dev)["inputs"]["backup"] == {"backupRetentionDays": 7, "geoRedundantBackup": "Disabled"}
@@ -136,7 +160,7 @@ def test_artifact_account_is_hardened_and_encrypted_with_the_artifacts_key(dev):
 def test_mlflow_identity_is_federated_and_scoped_to_the_artifact_container(dev):
     (credential,) = [c for c in dev.by_type("azure-native:managedidentity:FederatedIdentityCredential")]
     assert credential["inputs"]["subject"] == "system:serviceaccount:mlops:mlflow"
-    (assignment,) = dev.by_type("azure-native:authorization:RoleAssignment")
+    (assignment,) = component_grants(dev)
     assert role_guid(assignment) == STORAGE_BLOB_DATA_CONTRIBUTOR
     assert assignment["inputs"]["scope"] == dev.outputs["containerId"]
     assert assignment["inputs"]["scope"].endswith("/blobServices/default/containers/mlflow")
@@ -149,3 +173,11 @@ def test_sizes_map_to_azure_tiers_and_storage_steps():
     assert (storage_size_gb(20), storage_size_gb(32), storage_size_gb(100)) == (32, 32, 128)
     with pytest.raises(ValueError, match="not an Azure size"):
         sku_tier("db.t4g.medium")
+
+
+def test_server_and_artifact_account_are_created_after_their_key_grants(dev, prod):
+    """Azure checks key access when it creates a CMK store: each depends on its identity's grant on the key."""
+    assert key_grant_urn(dev, "database") in server(dev)["dependencies"]
+    assert {key_grant_urn(prod, "database"), key_grant_urn(prod, "database-geo")} <= set(server(prod)["dependencies"])
+    (account,) = dev.by_type("azure-native:storage:StorageAccount")
+    assert key_grant_urn(dev, "artifacts") in account["dependencies"]

@@ -28,6 +28,7 @@ PRIMARY, DR = "westeurope", "northeurope"
 DEV_CIDRS = ("203.0.113.0/24",)
 CPU_SIZES = ("Standard_D8s_v5", "Standard_D8as_v5", "Standard_D8ds_v5")
 GPU_SIZES = ("Standard_NC4as_T4_v3", "Standard_NC8as_T4_v3")
+DEPLOYER_OBJECT_ID, DEPLOYER_CLIENT_ID = "33333333-3333-4333-8333-333333333333", "44444444-4444-4444-8444-444444444444"
 
 
 def _flavour(env: str, *, dr: bool, public_cidrs: tuple[str, ...], az_count: int, pools: bool) -> None:
@@ -48,14 +49,19 @@ def _flavour(env: str, *, dr: bool, public_cidrs: tuple[str, ...], az_count: int
                       AzureClusterInputs(PRIMARY, group.name, network.node_subnet_id, network.apiserver_subnet_id,
                                          network.availability_zones, keys.vault_id, keys.key_ids["cluster"],
                                          keys.key_arns["cluster"], keys.key_versioned_uris["cluster"],
-                                         keys.identities["cluster"].id, keys.grants["cluster"], environment=env))
+                                         keys.identities["cluster"].id, keys.grants["cluster"], environment=env,
+                                         # dev: the default login (az CLI); prod: a CI runner with workload identity.
+                                         kubelogin_mode="azurecli" if env == "dev" else "workloadidentity",
+                                         deployer_object_id=DEPLOYER_OBJECT_ID, deployer_client_id=DEPLOYER_CLIENT_ID))
     identity = cluster.workload_identity(f"{env}-mlflow-identity", "mlops", "mlflow")
     pulumi.export(f"{env}:workloadClientId", identity.client_id)
     pulumi.export(f"{env}:oidcIssuerUrl", cluster.oidc_issuer_url)
     pulumi.export(f"{env}:kubeconfig", cluster.kubeconfig)
+    pulumi.export(f"{env}:clusterId", cluster.cluster_id)
     pulumi.export(f"{env}:endpoint", cluster.endpoint)
     for domain in DOMAINS:
         pulumi.export(f"{env}:keyUri:{domain}", keys.key_arns[domain])
+        pulumi.export(f"{env}:keyVersionedUri:{domain}", keys.key_versioned_uris[domain])
         pulumi.export(f"{env}:keyId:{domain}", keys.key_ids[domain])
         pulumi.export(f"{env}:identityPrincipal:{domain}", keys.identities[domain].principal_id)
         if dr:
