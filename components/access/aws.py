@@ -50,7 +50,7 @@ class CognitoIssuer(pulumi.ComponentResource):
         super().__init__("mlops:access:CognitoIssuer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.user_pool = aws.cognito.UserPool(
-            f"{name}-users", name=f"{args.name}-users", tags=dict(args.tags),
+            f"{name}-users", name=f"{args.name}-users", tags={**args.tags, "component": "access"},
             username_attributes=["email"], auto_verified_attributes=["email"],
             admin_create_user_config={"allow_admin_create_user_only": True},
             mfa_configuration="ON" if inputs.prod else "OPTIONAL",

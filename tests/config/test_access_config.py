@@ -55,11 +55,11 @@ def test_an_issuer_the_cloud_does_not_offer_names_the_choices():
 
 
 def test_public_endpoint_needs_an_allow_list_and_never_the_whole_internet():
-    assert any("mlops:access.public.allowedCidrs" in p and "must list" in p for p in problems(public={"enabled": True}))
-    got = problems(public={"enabled": True, "allowedCidrs": ["0.0.0.0/0"]})
+    assert any("mlops:access.public.allowedCidrs" in p and "must list" in p for p in problems(issuer="cognito", public={"enabled": True}))
+    got = problems(issuer="cognito", public={"enabled": True, "allowedCidrs": ["0.0.0.0/0"]})
     assert any("mlops:access.public.allowedCidrs[0]" in p and "0.0.0.0/0" in p for p in got)
     assert any("mlops:access.public.enabled" in p for p in problems(public={"allowedCidrs": ["203.0.113.0/24"]}))
-    ok = load_config("dev", cfg(public={"enabled": True, "allowedCidrs": ["203.0.113.0/24"]}))
+    ok = load_config("dev", cfg(issuer="cognito", public={"enabled": True, "allowedCidrs": ["203.0.113.0/24"]}))
     assert [str(c) for c in ok.access.public.allowed_cidrs] == ["203.0.113.0/24"]
 
 
