@@ -142,6 +142,12 @@ def _kubernetes_program():
     _deployment("bad-hostns", pod_patch={"host_network": True})
     _deployment("bad-hostpath", pod_patch={"volumes": [{"name": "host", "host_path": {"path": "/var/lib"}}]})
     _deployment("bad-limits", {"resources": {"requests": {"cpu": "100m"}}})
+    mlflow = {"image": "ghcr.io/mlflow/mlflow:v3.10.1-full"}
+    _deployment("bad-ui", {**mlflow, "command": ["mlflow", "server", "--app-name", "basic-auth"]})
+    _deployment("good-ui", {**mlflow, "command": ["mlflow", "server", "--app-name", "oidc-auth"]})
+    for ui in ("bad-ui", "good-ui"):
+        k8s.core.v1.Service(f"{ui}-lb", metadata={"namespace": "mlops"},
+                            spec={"type": "LoadBalancer", "selector": {"app": ui}, "ports": [{"port": 5000}]})
     k8s.rbac.v1.Role("good-k8s-role", metadata={"namespace": "mlops"},
                      rules=[{"api_groups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}])
     k8s.rbac.v1.ClusterRole("bad-k8s-role", rules=[{"api_groups": ["*"], "resources": ["*"], "verbs": ["get"]}])
@@ -192,6 +198,7 @@ EXPECTED = {
     ("kubernetes-workload-container-require-resource-limits", "bad-limits"),
     ("kubernetes-rbac-role-disallow-wildcard-permissions", "bad-k8s-role"),
     ("kubernetes-rbac-binding-disallow-cluster-admin", "bad-binding"),
+    ("kubernetes-ui-exposed-requires-sso", "bad-ui-lb"),
 }
 
 
