@@ -23,6 +23,7 @@ from stacks.access_config import AccessConfig, access_problems
 from stacks.catalog import machine_type_problem
 from stacks.config_delivery import AlertSmtp, AzureConfig, delivery_problems
 from stacks.regions import regions_for
+from stacks.versions import today_utc, version_problems
 
 NAMESPACE = "mlops"
 
@@ -90,7 +91,9 @@ class ClusterConfig(_Model):
 class TrackingConfig(_Model):
     db_instance_class: Optional[str] = None  # None = the cloud's default (CLOUD_DEFAULTS)
     db_allocated_storage_gb: int = Field(default=20, ge=20, le=16384)
-    db_engine_version: str = Field(default="16.6", pattern=r"^\d+(\.\d+)?$")
+    # A major version lets RDS pick its current minor (and upgrade it); every value is checked against
+    # the support-window table (stacks/versions.py) on the day the config is validated.
+    db_engine_version: str = Field(default="16", pattern=r"^\d+(\.\d+)?$")
     # None means "the environment's default": single-AZ in dev, multi-AZ in staging/prod.
     multi_az: Optional[bool] = None
     backup_retention_days: Optional[int] = Field(default=None, ge=1, le=35)
@@ -104,8 +107,16 @@ class TrackingConfig(_Model):
         return value
 
 
+FEAST_IMAGE = "ghcr.io/mlops-platform/feast-feature-server:0.50.0-r1"
+# Upstream Feast images built from feast[minimal]: no azure-storage-blob/azure-identity (Feast's own
+# feature_servers/multicloud/requirements.txt at each tag).
+UPSTREAM_FEAST_IMAGES = ("feastdev/feature-server", "docker.io/feastdev/feature-server", "quay.io/feastdev/feature-server")
+
+
 class FeaturesConfig(_Model):
-    feast_image: str = Field(default="feastdev/feature-server:0.49.0", pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+    # The platform's own image (images/feast-feature-server, pushed by .github/workflows/feast-image.yml under
+    # the repository owner): upstream feastdev/feature-server lacks the Azure registry store's packages.
+    feast_image: str = Field(default=FEAST_IMAGE, pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
     online_store_ttl_days: Optional[int] = Field(default=None, ge=1, le=3650)
     # Feast project; the deployed project is "<project>_<environment>" so stacks sharing an account never collide.
     project: str = Field(default="mlops", pattern=r"^[a-z][a-z0-9_]{0,30}$")
@@ -287,7 +298,8 @@ def _region_hint(cloud: str, region: str, regions: frozenset[str]) -> str:
 _CLOUD_NAMES = {"aws": "an AWS", "azure": "an Azure", "gcp": "a GCP"}
 
 
-def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list[tuple[tuple[Any, ...], Any, str]]:
+def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True,
+                          today: Optional[dt.date] = None) -> list[tuple[tuple[Any, ...], Any, str]]:
     """Rules that need more than one key; each item is (key path, value, what is allowed).
 
     With `cloud_known` false (the cloud key itself is bad) the checks that depend on the cloud are
@@ -297,6 +309,8 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
     regions = regions_for(cfg.cloud)
     if cloud_known and cfg.region not in regions:
         problems.append((("region",), cfg.region, _region_hint(cfg.cloud, cfg.region, regions)))
+    if cloud_known:
+        problems.extend(version_problems(cfg, today or today_utc()))
 
     if cfg.dr.enabled:
         replica = cfg.dr.replica_region
@@ -306,6 +320,11 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
             problems.append((("dr", "replicaRegion"), replica, f"must differ from the primary region {cfg.region}"))
         elif cloud_known and replica not in regions:
             problems.append((("dr", "replicaRegion"), replica, _region_hint(cfg.cloud, replica, regions)))
+    feast_repository = re.split(r"[:@]", cfg.features.feast_image, maxsplit=1)[0]
+    if cloud_known and cfg.cloud == "azure" and feast_repository in UPSTREAM_FEAST_IMAGES:
+        problems.append((("features", "feastImage"), cfg.features.feast_image,
+                         "must hold Feast's Azure registry store packages (azure-storage-blob, azure-identity); "
+                         f"{feast_repository} is built from feast[minimal] without them: use {FEAST_IMAGE}"))
     if cfg.dr.rto_minutes < cfg.dr.rpo_minutes:
         problems.append((("dr", "rtoMinutes"), cfg.dr.rto_minutes, f"must be >= rpoMinutes ({cfg.dr.rpo_minutes})"))
     if cfg.dr.enabled and cloud_known and cfg.cloud == "aws" and cfg.dr.rpo_minutes < 15:
@@ -403,7 +422,7 @@ def parse_raw_config(config: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def load_config(stack: str, config: dict[str, Any]) -> PlatformConfig:
+def load_config(stack: str, config: dict[str, Any], today: Optional[dt.date] = None) -> PlatformConfig:
     """Validate a stack's `mlops:*` config; raise ConfigError listing every problem."""
     stack_file = f"Pulumi.{stack}.yaml"
     raw = parse_raw_config(config)
@@ -425,7 +444,7 @@ def load_config(stack: str, config: dict[str, Any]) -> PlatformConfig:
         cfg, cloud_known = _partial_config(raw, failing)
         if cfg is None:
             raise ConfigError(lines) from None
-    for loc, value, allowed in _cross_field_problems(cfg, cloud_known):
+    for loc, value, allowed in _cross_field_problems(cfg, cloud_known, today):
         lines.append(f"{stack_file}: {_key_path(loc)} = {_show(value)}: {allowed}")
     if lines:
         raise ConfigError(lines)

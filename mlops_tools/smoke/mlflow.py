@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from mlops_tools.smoke import SmokeFailure
-from mlops_tools.smoke.envs import venv
+from mlops_tools.smoke.envs import REQUIREMENTS, venv
 from mlops_tools.smoke.plan import Plan
 from mlops_tools.smoke.pods import LocalPod, local_pod
 from mlops_tools.smoke.procs import HOST, Proc, Processes, free_port
@@ -105,6 +105,19 @@ class MlflowRun:
         return result.stdout.split()
 
 
+def check_pinned_version(plan: Plan) -> str:
+    """The smoke venv must hold the MLflow version the rendered image pins (``...mlflow:v<version>[-full]``)."""
+    image = plan.workload(NAME, NAMESPACE).container(CONTAINER).spec["image"]
+    match = re.search(r":v?(\d+\.\d+\.\d+)", image)
+    pins = re.findall(r"^mlflow==(\S+)$", (REQUIREMENTS / "mlflow.txt").read_text(), re.MULTILINE)
+    if match is None:
+        raise SmokeFailure(f"Deployment {NAMESPACE}/{NAME} image {image!r}: no MLflow version in its tag to install")
+    if pins != [match.group(1)]:
+        raise SmokeFailure(f"Deployment {NAMESPACE}/{NAME} image {image!r} pins MLflow {match.group(1)}, but "
+                           f"{REQUIREMENTS / 'mlflow.txt'} installs {pins}: update the requirements file to that version")
+    return match.group(1)
+
+
 def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | None = None,
                  software: str = "mlflow", extra_env: dict[str, str] | None = None,
                  port: int | None = None) -> MlflowRun:
@@ -113,6 +126,7 @@ def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | N
     ``secret_values`` override the run's generated values (negative tests use it to break one);
     ``software`` names the pinned set the image holds (``mlflow-oidc`` for the SSO image); ``extra_env``
     is what the cluster would provide around the pod that the plan cannot know (callers say what)."""
+    check_pinned_version(plan)
     bin_dir = venv(software)
     workload = plan.workload(NAME, NAMESPACE)
     argv = workload.container(CONTAINER).argv

@@ -24,7 +24,7 @@ def _key_policy() -> str:
                  "Action": "kms:*", "Resource": "*"})
 
 
-def _bucket(name, key, *, sse="aws:kms", pab=True, tls=True):
+def _bucket(name, key, *, sse="aws:kms", pab=True, tls=True, log_to=None, public=False):
     bucket = aws.s3.Bucket(name)
     rule = {"apply_server_side_encryption_by_default": {"sse_algorithm": sse, **({"kms_master_key_id": key.arn} if sse != "AES256" else {})}}
     aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-sse", bucket=bucket.id, rules=[rule])
@@ -32,9 +32,13 @@ def _bucket(name, key, *, sse="aws:kms", pab=True, tls=True):
         aws.s3.BucketPublicAccessBlock(f"{name}-pab", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
                                        ignore_public_acls=True, restrict_public_buckets=True)
     if tls:
+        extra = [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}] if public else []
         aws.s3.BucketPolicy(f"{name}-policy", bucket=bucket.id, policy=bucket.arn.apply(lambda arn: _doc({
             "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}})))
+            "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}, *extra)))
+    if log_to is not None:
+        aws.s3.BucketLogging(f"{name}-logging", bucket=bucket.id, target_bucket=log_to.id, target_prefix=f"{name}/")
+    return bucket
 
 
 def _aws_program():
@@ -50,10 +54,20 @@ def _aws_program():
                   opts=pulumi.ResourceOptions(depends_on=[split_policy]))
     aws.sqs.Queue("racing-queue", kms_master_key_id=split_key.arn)
 
-    _bucket("good-bucket", key)
-    _bucket("bad-sse-bucket", key, sse="AES256")
-    _bucket("bad-pab-bucket", key, pab=False)
-    _bucket("bad-tls-bucket", key, tls=False)
+    logs = _bucket("access-logs", key)
+    _bucket("good-bucket", key, log_to=logs)
+    _bucket("bad-sse-bucket", key, sse="AES256", log_to=logs)
+    _bucket("bad-pab-bucket", key, pab=False, log_to=logs)
+    _bucket("bad-tls-bucket", key, tls=False, log_to=logs)
+    _bucket("bad-logging-bucket", key)
+    _bucket("bad-public-bucket", key, log_to=logs, public=True)
+
+    aws.cloudwatch.LogGroup("good-flow-logs", name="/mlops/p/vpc-flow-logs", retention_in_days=365, kms_key_id=key.arn)
+    aws.cloudwatch.LogGroup("good-dr-flow-logs", name="/mlops/p-dr/vpc-flow-logs", retention_in_days=365,
+                            kms_key_id=key.arn, region="eu-central-1")
+    aws.cloudwatch.LogGroup("audit-logs", name="/mlops/p/audit", retention_in_days=400, kms_key_id=key.arn)
+    aws.cloudwatch.LogGroup("bad-dr-audit-logs", name="/mlops/p-dr/audit", retention_in_days=30,
+                            kms_key_id=key.arn, region="eu-central-1")
 
     db = dict(instance_class="db.t4g.micro", engine="postgres", allocated_storage=20, storage_encrypted=True,
               kms_key_id=key.arn, publicly_accessible=False, iam_database_authentication_enabled=True)
@@ -61,6 +75,7 @@ def _aws_program():
     aws.rds.Instance("bad-db-cmk", **{**db, "storage_encrypted": False, "kms_key_id": None})
     aws.rds.Instance("bad-db-public", **{**db, "publicly_accessible": True})
     aws.rds.Instance("bad-db-iam", **{**db, "iam_database_authentication_enabled": False})
+    aws.rds.Instance("bad-db-version", **{**db, "engine_version": "16.6"})  # RDS stopped creating it 2026-05-01
 
     aws.ebs.Volume("good-volume", availability_zone="eu-west-1a", size=10, encrypted=True, kms_key_id=key.arn)
     aws.ebs.Volume("bad-volume", availability_zone="eu-west-1a", size=10)
@@ -72,6 +87,7 @@ def _aws_program():
     secrets = {"resources": ["secrets"], "provider": {"key_arn": key.arn}}
     aws.eks.Cluster("good-eks", role_arn=role_arn, vpc_config=private, encryption_config=secrets)
     aws.eks.Cluster("bad-eks-secrets", role_arn=role_arn, vpc_config=private)
+    aws.eks.Cluster("bad-eks-version", role_arn=role_arn, vpc_config=private, encryption_config=secrets, version="1.33")
     aws.eks.Cluster("bad-eks-endpoint", role_arn=role_arn, encryption_config=secrets,
                     vpc_config={"subnet_ids": ["subnet-1"], "endpoint_public_access": True, "public_access_cidrs": ["0.0.0.0/0"]})
 
@@ -103,6 +119,14 @@ def _aws_program():
     role = aws.iam.Role("good-role", assume_role_policy=trust, inline_policies=[{"name": "read-artifacts", "policy": _doc(
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::artifacts/*"})}])
     aws.iam.Role("bad-trust-role", assume_role_policy=_doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}))
+    github = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    aws.iam.Role("good-ci-role", assume_role_policy=_doc({
+        "Effect": "Allow", "Principal": {"Federated": github}, "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                                       "token.actions.githubusercontent.com:sub": "repo:acme/mlops:ref:refs/heads/main"}}}))
+    aws.iam.Role("bad-oidc-role", assume_role_policy=_doc({
+        "Effect": "Allow", "Principal": {"Federated": github}, "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}))
     aws.iam.Policy("good-policy", policy=_doc({"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "arn:aws:s3:::artifacts/*"},
                                               {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}))
     aws.iam.Policy("bad-actions-policy", policy=_doc({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::artifacts"}))
@@ -115,7 +139,7 @@ def _aws_program():
 
 
 HARDENED_CONTAINER = {
-    "name": "app", "image": "ghcr.io/acme/app:1.0.0",
+    "name": "app", "image": "ghcr.io/acme/app@sha256:" + "1" * 64,
     "security_context": {"allow_privilege_escalation": False, "read_only_root_filesystem": True, "run_as_non_root": True,
                          "run_as_user": 10001, "capabilities": {"drop": ["ALL"]}},
     "resources": {"limits": {"cpu": "500m", "memory": "512Mi"}},
@@ -131,6 +155,15 @@ def _deployment(name, container_patch=None, pod_patch=None):
         "template": {"metadata": {"labels": {"app": name}}, "spec": pod}})
 
 
+def _camel(value):
+    """Custom resources take the API's camelCase field names (no SDK translation)."""
+    if isinstance(value, dict):
+        return {k.split("_")[0] + "".join(p.title() for p in k.split("_")[1:]): _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
 def _kubernetes_program():
     ctx = HARDENED_CONTAINER["security_context"]
     _deployment("good-deploy")
@@ -142,11 +175,12 @@ def _kubernetes_program():
     _deployment("bad-hostns", pod_patch={"host_network": True})
     _deployment("bad-hostpath", pod_patch={"volumes": [{"name": "host", "host_path": {"path": "/var/lib"}}]})
     _deployment("bad-limits", {"resources": {"requests": {"cpu": "100m"}}})
-    mlflow = {"image": "ghcr.io/mlflow/mlflow:v3.10.1-full"}
+    mlflow = {"image": "ghcr.io/mlflow/mlflow@sha256:" + "0" * 64}
     _deployment("bad-ui", {**mlflow, "command": ["mlflow", "server", "--app-name", "basic-auth"]})
     _deployment("good-ui", {**mlflow, "command": ["mlflow", "server", "--app-name", "oidc-auth"]})
     for ui in ("bad-ui", "good-ui"):
-        k8s.core.v1.Service(f"{ui}-lb", metadata={"namespace": "mlops"},
+        k8s.core.v1.Service(f"{ui}-lb", metadata={"namespace": "mlops", "annotations": {
+                                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}},
                             spec={"type": "LoadBalancer", "selector": {"app": ui}, "ports": [{"port": 5000}]})
     k8s.rbac.v1.Role("good-k8s-role", metadata={"namespace": "mlops"},
                      rules=[{"api_groups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}])
@@ -155,6 +189,31 @@ def _kubernetes_program():
     team = [{"kind": "Group", "name": "ml-team", "api_group": "rbac.authorization.k8s.io"}]
     k8s.rbac.v1.ClusterRoleBinding("good-binding", role_ref={**ref, "name": "view"}, subjects=team)
     k8s.rbac.v1.ClusterRoleBinding("bad-binding", role_ref={**ref, "name": "cluster-admin"}, subjects=team)
+    _deployment("bad-hostport", {"ports": [{"container_port": 8080, "host_port": 8080}]})
+    _deployment("bad-seccomp", {"security_context": {**ctx, "seccomp_profile": {"type": "Unconfined"}}})
+    _deployment("bad-env-secret", {"env": [{"name": "DB_PASSWORD", "value": "hunter2"}]})
+    _deployment("bad-digest", {"image": "ghcr.io/acme/app:1.0.0"})
+    k8s.apps.v1.DeploymentPatch("bad-patch", metadata={"name": "mlflow", "namespace": "mlops"}, spec={"template": {"spec": {
+        "containers": [{**HARDENED_CONTAINER, "security_context": {**ctx, "privileged": True}}]}}})
+    k8s.apiextensions.CustomResource("bad-workflow", api_version="argoproj.io/v1alpha1", kind="Workflow",
+                                     metadata={"namespace": "mlops"}, spec={"entrypoint": "train", "templates": [
+                                         {"name": "train", "container": {**_camel(HARDENED_CONTAINER), "securityContext": {
+                                             **_camel(ctx), "privileged": True}}}]})
+    k8s.core.v1.Namespace("good-namespace", metadata={"name": "mlops", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}})
+    k8s.core.v1.Namespace("bad-namespace", metadata={"name": "agents", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}})
+    k8s.core.v1.ConfigMap("good-config", metadata={"namespace": "mlops"}, data={"LOG_LEVEL": "info"})
+    k8s.core.v1.ConfigMap("bad-config", metadata={"namespace": "mlops"}, data={"DATABASE_URL": "postgresql://u:pw@db/mlflow"})
+    k8s.core.v1.Service("good-service", metadata={"namespace": "mlops", "annotations": {
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}}, spec={"type": "LoadBalancer", "ports": [{"port": 80}]})
+    k8s.core.v1.Service("bad-service", metadata={"namespace": "mlops"}, spec={"type": "LoadBalancer", "ports": [{"port": 80}]})
+    k8s.rbac.v1.ClusterRole("bad-secrets-role", rules=[{"api_groups": [""], "resources": ["secrets"], "verbs": ["list"]}])
+    k8s.rbac.v1.ClusterRoleBinding("bad-admin-binding", role_ref={**ref, "name": "admin"}, subjects=team)
+    # Default-deny egress without a way to the database its config names; a Secret it reads but does not wait for.
+    k8s.networking.v1.NetworkPolicy("deny-egress", metadata={"namespace": "mlops"},
+                                    spec={"pod_selector": {"match_labels": {"app": "bad-egress"}}, "policy_types": ["Egress"]})
+    _deployment("bad-egress", {"env": [{"name": "DB", "value": "postgresql://u@db.internal:5432/mlflow"}]})
+    k8s.core.v1.Secret("db-uri", metadata={"name": "db-uri", "namespace": "mlops"}, string_data={"uri": "x"})
+    _deployment("bad-unordered", {"env": [{"name": "DB", "value_from": {"secret_key_ref": {"name": "db-uri", "key": "uri"}}}]})
     k8s.helm.v3.Release("monitoring", chart="kube-prometheus-stack", namespace="monitoring",
                         values={"prometheus-node-exporter": {"hostNetwork": True}})
 
@@ -198,6 +257,26 @@ EXPECTED = {
     ("kubernetes-workload-container-require-resource-limits", "bad-limits"),
     ("kubernetes-rbac-role-disallow-wildcard-permissions", "bad-k8s-role"),
     ("kubernetes-rbac-binding-disallow-cluster-admin", "bad-binding"),
+    ("aws-s3-bucket-enable-access-logging", "bad-logging-bucket"),
+    ("aws-s3-bucket-disallow-public-policy-principal", "bad-public-bucket-policy"),
+    ("aws-cloudwatch-loggroup-require-dr-retention-parity", "bad-dr-audit-logs"),
+    ("aws-iam-role-require-oidc-subject-condition", "bad-oidc-role"),
+    ("kubernetes-workload-container-disallow-host-ports", "bad-hostport"),
+    ("kubernetes-workload-pod-disallow-seccomp-unconfined", "bad-seccomp"),
+    ("kubernetes-workload-container-disallow-plaintext-secrets", "bad-env-secret"),
+    ("kubernetes-workload-container-require-image-digest", "bad-digest"),
+    ("kubernetes-workload-container-disallow-privileged", "bad-patch"),
+    ("kubernetes-workload-container-disallow-privileged", "bad-workflow"),
+    ("kubernetes-podsecurity-namespace-disallow-privileged-level", "bad-namespace"),
+    ("kubernetes-config-configmap-disallow-plaintext-secrets", "bad-config"),
+    ("kubernetes-network-service-disallow-public-load-balancer", "bad-service"),
+    ("kubernetes-rbac-clusterrole-disallow-escalation-permissions", "bad-secrets-role"),
+    ("kubernetes-rbac-clusterrole-disallow-escalation-permissions", "bad-k8s-role"),  # "*" resources include secrets
+    ("kubernetes-rbac-clusterbinding-disallow-namespace-admin-roles", "bad-admin-binding"),
+    ("aws-rds-database-require-supported-version", "bad-db-version"),
+    ("aws-eks-cluster-require-supported-version", "bad-eks-version"),
+    ("kubernetes-networkpolicy-workload-allow-required-egress", "bad-egress"),
+    ("kubernetes-workload-pod-require-source-dependency", "bad-unordered"),
     ("kubernetes-ui-exposed-requires-sso", "bad-ui-lb"),
 }
 

@@ -17,14 +17,14 @@ LOGS = REPO / "build" / "smoke" / "logs"
 REPORTS = REPO / "build" / "smoke" / "reports"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(items):
-    """One xdist group per stack (``--dist loadgroup``): a stack's tests share one worker, and so one
-    MLflow, one database and one Prometheus; the stacks run side by side."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and "stack" in callspec.params:
-            item.add_marker(pytest.mark.xdist_group(name=callspec.params["stack"]))
+def pytest_collection_modifyitems(config, items):
+    """``make smoke`` runs one pytest per stack; the tests that take no stack run in the first one only
+    (``SMOKE_COMMON=0`` in the others)."""
+    if os.environ.get("SMOKE_COMMON", "1") == "1":
+        return
+    keep = [item for item in items if "stack" in getattr(getattr(item, "callspec", None), "params", {})]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +45,20 @@ def stack(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def plan(stack):
-    return load_plan(stack)
+def plan_for():
+    """Each stack's plan rendered once per session, also for tests that pick their stacks by cloud."""
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = load_plan(name)
+        return cache[name]
+    return get
+
+
+@pytest.fixture(scope="session")
+def plan(stack, plan_for):
+    return plan_for(stack)
 
 
 @pytest.fixture(scope="session")

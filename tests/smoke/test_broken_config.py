@@ -44,6 +44,19 @@ def test_uri_without_driver_fails_in_the_migrate_init_container(plan, monkeypatc
     assert "Secret mlflow-database key uri must start with postgresql+psycopg2://" in message
 
 
+def test_an_image_of_another_mlflow_version_than_the_smoke_venv_is_named(plan):
+    """Item 1: the smoke run installs the MLflow the rendered image pins, or says it does not."""
+    from mlops_tools.smoke.mlflow import check_pinned_version
+
+    assert check_pinned_version(plan) == "3.10.1"
+    broken = _copy(plan)
+    container = broken.workload("mlflow", "mlops").container("mlflow")
+    container.spec["image"] = "ghcr.io/mlflow/mlflow:v3.11.0-full"
+    with pytest.raises(SmokeFailure) as failure:
+        check_pinned_version(broken)
+    assert "Deployment mlops/mlflow image 'ghcr.io/mlflow/mlflow:v3.11.0-full' pins MLflow 3.11.0" in str(failure.value)
+
+
 def _without_scrape_credentials(plan: Plan) -> Plan:
     broken = _copy(plan)
     for monitor in broken.helm_values(monitoring.CHART)["prometheus"]["additionalServiceMonitors"]:

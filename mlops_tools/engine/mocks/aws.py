@@ -2,6 +2,23 @@
 
 Add a resource type by writing one function in `OUTPUTS`: it receives a `MockContext` and returns the
 physical id and the outputs that differ from the inputs.
+
+Where these answers still differ from the real APIs in a way that changes what the program builds
+(checked against pulumi-aws 7.51.1 and the EC2, EKS and RDS docs):
+
+- ``getAvailabilityZones``: six zones a-f with zone ids ``use1-az1..6`` in every region; really the
+  region's own zones (us-west-2 has four, many regions three, opt-in zones differ). The first
+  ``azCount`` names are the subnets' zones; a region with fewer zones than ``azCount`` fails only for real.
+- ``eks.getAddonVersion``: fixed add-on versions (``EKS_ADDON_VERSIONS``); really EKS's default for the
+  cluster's Kubernetes version, which the plan pins on each managed add-on.
+- ``getCallerIdentity``: account 123456789012, role ``offline-preview``; really the deploying account,
+  which every ARN, key policy and trust policy in the plan carries.
+- RDS answers no ``engineVersionActual``: a major version (``16``) really resolves to RDS's current minor.
+- Nothing is refused: an engine or EKS version RDS/EKS no longer creates, an instance type a zone does
+  not offer, a Spot vCPU quota, an SCP or a missing service-linked role fail only for real. Versions are
+  caught offline by the config check and the AWS pack (support windows); the rest are not.
+- Helm releases (Karpenter, External Secrets Operator) are recorded, not fetched: a chart version missing
+  from its repository, or a runner without HTTPS to it, fails only for real.
 """
 
 from __future__ import annotations
@@ -294,8 +311,33 @@ def _eks_addon_version(args: dict[str, Any]) -> dict[str, Any]:
             "version": version, "id": addon}
 
 
+# pulumi-aws v7 accepts these as a JSON string or a PolicyDocument object (also inlinePolicies[].policy);
+# its outputs are typed str: the provider marshals the object to JSON (Go encoding/json: compact, keys
+# sorted) before the AWS API sees it, and the state keeps that string. Answering with the dict makes the
+# SDK fail ("expected a value of type str"). Whether AWS later normalises the JSON is not visible offline.
+POLICY_DOCUMENT_PROPS = ("policy", "assumeRolePolicy", "accessPolicies")
+
+
+def _document_json(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True, separators=(",", ":")) if isinstance(value, dict) else value
+
+
+def policy_documents_as_json(outputs: dict[str, Any]) -> dict[str, Any]:
+    """``outputs`` with every object-valued policy document replaced by the JSON string the provider returns."""
+    result = dict(outputs)
+    for prop in POLICY_DOCUMENT_PROPS:
+        if prop in result:
+            result[prop] = _document_json(result[prop])
+    if isinstance(result.get("inlinePolicies"), list):
+        result["inlinePolicies"] = [{**item, "policy": _document_json(item["policy"])}
+                                    if isinstance(item, dict) and "policy" in item else item
+                                    for item in result["inlinePolicies"]]
+    return result
+
+
 def answer(ctx: MockContext) -> Outputs:
-    return OUTPUTS.get(ctx.type, _generic_aws)(ctx)
+    physical_id, extra = OUTPUTS.get(ctx.type, _generic_aws)(ctx)
+    return physical_id, policy_documents_as_json({**ctx.inputs, **extra})
 
 
 INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
