@@ -108,12 +108,13 @@ def server_env(sso: MlflowSsoArgs) -> list[dict[str, Any]]:
         "DEFAULT_MLFLOW_PERMISSION": "NO_PERMISSIONS",
         "SESSION_COOKIE_SECURE": "true",
         "AUTOMATIC_LOGIN_REDIRECT": "true",
-        "CONFIG_K8S_SECRETS_ENABLED": "true",
-        "CONFIG_K8S_SECRETS_PATH": OIDC_CONFIG_DIR,
     }
     return [*({"name": key, "value": value} for key, value in literal.items()),
             secret_env("OIDC_CLIENT_SECRET", SecretKeyRef(OIDC_SECRET, "client-secret")),
-            secret_env("SECRET_KEY", SecretKeyRef(OIDC_SECRET, "session-key"))]
+            secret_env("SECRET_KEY", SecretKeyRef(OIDC_SECRET, "session-key")),
+            # Not secret, but the names say SECRETS and the pack refuses literal values under such names.
+            secret_env("CONFIG_K8S_SECRETS_ENABLED", SecretKeyRef(OIDC_SECRET, "config-source-enabled")),
+            secret_env("CONFIG_K8S_SECRETS_PATH", SecretKeyRef(OIDC_SECRET, "config-source-path"))]
 
 
 def config_init_container(sso: MlflowSsoArgs, database: dict[str, Any], scrape_secret: str) -> dict[str, Any]:
@@ -123,7 +124,7 @@ def config_init_container(sso: MlflowSsoArgs, database: dict[str, Any], scrape_s
             database,
             {"name": "PGSSLMODE", "value": "require"},
             {"name": "HOME", "value": "/tmp"},
-            {"name": "CONFIG_K8S_SECRETS_PATH", "value": OIDC_CONFIG_DIR},
+            secret_env("CONFIG_K8S_SECRETS_PATH", SecretKeyRef(OIDC_SECRET, "config-source-path")),
             {"name": "SSO_READ_GROUP", "value": sso.read_group},
             {"name": "SSO_EDIT_GROUP", "value": sso.edit_group},
             {"name": "SSO_MANAGE_GROUP", "value": sso.manage_group},
@@ -154,7 +155,8 @@ class MlflowSso(pulumi.ComponentResource):
         session_key = random.RandomPassword(f"{name}-session-key", length=48, special=False, opts=child)
         self.oidc_secret = k8s.core.v1.Secret(
             f"{name}-oidc", metadata=metadata(OIDC_SECRET, PLATFORM_NAMESPACE, labels), type="Opaque",
-            string_data={"client-secret": pulumi.Output.secret(sso.client_secret), "session-key": session_key.result},
+            string_data={"client-secret": pulumi.Output.secret(sso.client_secret), "session-key": session_key.result,
+                         "config-source-enabled": "true", "config-source-path": OIDC_CONFIG_DIR},
             opts=child)
         # One token per workload kind; the training namespace's copy is what jobs mount. Rotating it
         # (pulumi up after `pulumi state taint` of the RandomPassword) re-seeds the user at the next rollout.

@@ -57,6 +57,8 @@ def start_sso_mlflow(procs: Processes, plan: Plan, accounts: dict[str, str]) -> 
          for account, role in accounts.items()}, claim)
     run = start_mlflow(procs, plan, {"mlflow-oidc/client-secret": client_secret,
                                      "mlflow-oidc/session-key": secrets.token_urlsafe(48),
+                                     "mlflow-oidc/config-source-enabled": "true",
+                                     "mlflow-oidc/config-source-path": "/etc/mlflow-oidc",
                                      "mlflow-machine/username": "svc-training-jobs",
                                      "mlflow-machine/token": secrets.token_urlsafe(30)},
                        software="mlflow-oidc",
