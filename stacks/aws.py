@@ -11,6 +11,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.access.aws import AwsAccessInputs, CognitoIssuer
 from components.cluster import ClusterArgs
 from components.cluster.aws import AwsClusterInputs, Cluster
 from components.dr import DrArgs, dr_outputs
@@ -19,6 +20,7 @@ from components.features import FeaturesArgs
 from components.features.aws import AwsFeaturesInputs, FeatureStore
 from components.k8s import (PLATFORM_NAMESPACE, AlertReceiver, ClusterBaselineArgs, FeatureServerArgs,
                             GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs, PlatformWorkloadsArgs)
+from components.k8s.access import MlflowSsoArgs
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.aws import AwsKeysInputs, Keys
@@ -35,6 +37,7 @@ from components.training.aws import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERI
                                      AwsTrainingPoolInputs, Karpenter, KarpenterArgs, SpotInterruptionArgs,
                                      SpotInterruptionHandling, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool)
 from stacks import naming
+from stacks.access import stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
@@ -118,7 +121,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             cluster=cluster, region=cfg.region, features_bucket_arn=features.store.bucket_arn,
             features_key_arn=keys.features.arn, tags=tags), opts=on_primary)
 
-        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer)
+        sso = stack_sso(cfg, lambda args: CognitoIssuer("access", args, AwsAccessInputs(region=cfg.region, prod=cfg.is_prod),
+                                                        opts=on_primary), opts=on_primary)
+        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, sso=sso)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error,
         # not as a program that waits forever for the ExternalSecret's namespace.
@@ -134,7 +139,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
 
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
-                       features: FeatureStore, monitoring: Monitoring, trainer: TrainingJobIdentity) -> PlatformWorkloads:
+                       features: FeatureStore, monitoring: Monitoring, trainer: TrainingJobIdentity,
+                       sso: Optional[MlflowSsoArgs] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the AWS side's identities and addresses."""
     irsa = "eks.amazonaws.com/role-arn"
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
@@ -148,6 +154,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations={irsa: tracking.service_account_role},
             extra_env={"AWS_REGION": cfg.region},
+            sso=sso,
             # The database and the ExternalSecret that syncs its URI into Secret mlflow-database.
             depends_on=[r for r in (tracking.db, tracking.db_uri_external_secret) if r]),
         feast=FeatureServerArgs(

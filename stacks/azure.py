@@ -25,6 +25,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_azure_native as azure
 
+from components.access.azure import AzureAccessInputs, EntraIssuer
 from components.cluster import ClusterArgs
 from components.azure_account import deployer, tenant_id
 from components.cluster.azure import CLIENT_ID_ANNOTATION, AzureClusterInputs, Cluster
@@ -35,6 +36,7 @@ from components.features.azure import FEAST_CONTAINER, AzureFeaturesInputs, Feat
 from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, ClusterBaselineArgs,
                             FeatureServerArgs, GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs,
                             PlatformWorkloadsArgs)
+from components.k8s.access import MlflowSsoArgs
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.azure import AzureKeysInputs, Keys
@@ -50,6 +52,7 @@ from components.tracking.azure import AzureTrackingInputs, EntraAdmin, TrackingS
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from stacks import clock, naming
+from stacks.access import stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
@@ -149,7 +152,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             dr_postgres_replica_id=dr.db_replica_arn if dr else None,
             log_retention_days=30 if cfg.environment == "dev" else 365))
         trainer = training_job_identity(cluster, features)
-        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, dr)
+        sso = stack_sso(cfg, lambda args: EntraIssuer("access", args, AzureAccessInputs(tenant_id=tenant_id())))
+        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, dr, sso=sso)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_platform_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
@@ -211,7 +215,8 @@ def training_job_identity(cluster: Cluster, features: FeatureStore) -> azure.man
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, monitoring: Monitoring,
                        trainer: azure.managedidentity.UserAssignedIdentity,
-                       dr: Optional[DisasterRecovery] = None) -> PlatformWorkloads:
+                       dr: Optional[DisasterRecovery] = None,
+                       sso: Optional[MlflowSsoArgs] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the Azure side's identities and addresses."""
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
     return PlatformWorkloads("platform", PlatformWorkloadsArgs(
@@ -225,6 +230,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             database_cidrs=network.data_subnet_cidrs,
             service_account_annotations={CLIENT_ID_ANNOTATION: tracking.service_account_role},
             workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
+            sso=sso,
             # DR on, the URI names the writer virtual endpoint, which exists only once the replica does.
             depends_on=[r for r in (tracking.db_database, tracking.db_secret, dr.db_writer_endpoint if dr else None) if r]),
         feast=FeatureServerArgs(

@@ -19,6 +19,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
+from stacks.access_config import AccessConfig, access_problems
 from stacks.catalog import machine_type_problem
 from stacks.config_delivery import AlertSmtp, AzureConfig, delivery_problems
 from stacks.regions import regions_for
@@ -206,6 +207,9 @@ class PlatformConfig(_Model):
     training_pools: list[TrainingPool] = Field(default_factory=list)
     monitoring: MonitoringConfig = MonitoringConfig()
     dr: DrConfig = DrConfig()
+    access: AccessConfig = AccessConfig()
+    # Secret config (`pulumi config set --secret mlops:accessClientSecret`): wrapped in Output.secret where used.
+    access_client_secret: Optional[str] = Field(default=None, min_length=1, repr=False)
     azure: AzureConfig = AzureConfig()
     # The SMTP password of monitoring.alertSmtp.username (set it with `pulumi config set --secret`).
     alert_smtp_password: Optional[str] = Field(default=None, min_length=1)
@@ -390,6 +394,7 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True,
                              "must be 0 on aws: Karpenter pools scale from zero, and its fixed-size (static capacity) "
                              "NodePools are alpha and cannot also scale; keep always-on capacity in the system node group"))
 
+    problems += access_problems(cfg.access, cfg.cloud, cloud_known, cfg.access_client_secret is not None)
     problems.extend(delivery_problems(cfg, cloud_known))
 
     waiver_keys: dict[tuple[str, str], int] = {}

@@ -20,6 +20,7 @@ from components.features import FeaturesArgs
 from components.features.gcp import FeatureStore, GcpFeaturesInputs, OnlineReplica
 from components.k8s import (PLATFORM_NAMESPACE, ClusterBaselineArgs, FeatureServerArgs, MlflowServerArgs,
                             MonitoringStackArgs, PlatformWorkloadsArgs)
+from components.k8s.access import MlflowSsoArgs
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.gcp import GcpKeysInputs, Keys
@@ -36,6 +37,7 @@ from components.training import TrainingPoolArgs
 from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool,
                                      gpu_accelerator, gpu_pool_zones)
 from stacks import naming
+from stacks.access import stack_sso
 from stacks.config import PlatformConfig
 from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
@@ -165,7 +167,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             online_store_instance=features.online_store_table, budget_provider=billing), opts=on_primary)
         trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
             cluster=cluster, features_bucket=features.bucket_name), opts=on_primary)
-        workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations)
+        sso = stack_sso(cfg, opts=on_primary)  # GCP: an external issuer only (components/access/gcp.py)
+        workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations,
+                                       sso=sso)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_mlflow_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
@@ -182,7 +186,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
 
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
-                       features: FeatureStore, trainer_annotations) -> PlatformWorkloads:
+                       features: FeatureStore, trainer_annotations,
+                       sso: Optional[MlflowSsoArgs] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with GKE Workload Identity and the GCP addresses."""
     # One GKE node pool per machine type, each up to maxNodes: node agents need a pod per node.
     pool_nodes = sum(pool.max_nodes * len(pool.instance_types) for pool in cfg.training_pools)
@@ -197,6 +202,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
         mlflow=MlflowServerArgs(
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations,
+            sso=sso,
             depends_on=[r for r in (tracking.db_secret,) if r]),  # the Secret waits for the user and database
         feast=FeatureServerArgs(
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,

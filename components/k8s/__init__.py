@@ -197,6 +197,8 @@ class MlflowServerArgs:
     # endpoint the URI names (Azure DR: the writer virtual endpoint). The server waits for them, or its
     # readiness wait runs out while they are still being created.
     depends_on: Sequence[pulumi.Resource] = ()
+    # Single sign-on (components/k8s/access.py): None keeps MLflow's basic-auth app.
+    sso: Optional["MlflowSsoArgs"] = None  # noqa: F821 (defined in components.k8s.access)
 
 
 @dataclass

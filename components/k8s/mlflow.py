@@ -51,6 +51,7 @@ from components.k8s import (
     ScrapeTarget,
     SecretKeyRef,
 )
+from components.k8s import access as sso_parts
 from components.k8s._common import (
     InvalidInput,
     app_labels,
@@ -205,11 +206,17 @@ class MlflowServer(pulumi.ComponentResource):
             f"{name}-session-key", metadata=metadata(SESSION_KEY_SECRET, namespace, labels), type="Opaque",
             string_data={"key": session_key.result}, opts=child)
 
+        # With SSO the plugin's image runs every container (it is the official image plus mlflow-oidc-auth).
+        self.sso = sso_parts.MlflowSso(f"{name}-sso", args.sso, labels, child) if args.sso else None
+        if args.sso:
+            image = require_pinned_image(args.sso.image, "MLflow (SSO)")
+
         self.deployment = k8s.apps.v1.Deployment(
             name, metadata=metadata(MLFLOW_NAME, namespace, labels),
             spec=self._deployment_spec(args, image, replicas, labels),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.admin_secret, self.session_secret,
-                                                                 self.scrape_secrets[0]]))  # migrate reads it
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                self.admin_secret, self.session_secret, *self.scrape_secrets,
+                *([self.sso.oidc_secret, *self.sso.machine_secrets] if self.sso else [])]))
 
         ports = [{"name": "http", "port": MLFLOW_PORT, "targetPort": "http", "protocol": "TCP"}]
         self.service = k8s.core.v1.Service(
@@ -306,11 +313,19 @@ class MlflowServer(pulumi.ComponentResource):
                 {"name": "auth-config", "mountPath": AUTH_CONFIG_DIR, "readOnly": True},
             ],
         }
+        init_containers = [auth_init, migrate]
+        volumes = [writable_dir("tmp", "1Gi"), writable_dir("auth-config", "1Mi", memory=True)]
+        if args.sso is not None:
+            command[command.index("basic-auth")] = "oidc-auth"
+            env += sso_parts.server_env(args.sso)
+            server["volumeMounts"].append(sso_parts.SERVER_MOUNT)
+            init_containers.append(sso_parts.config_init_container(args.sso, database, SCRAPE_SECRET))
+            volumes.append(sso_parts.VOLUME)
         return replicated_deployment_spec(MLFLOW_NAME, replicas, {**labels, **args.workload_identity_pod_labels}, {
             "terminationGracePeriodSeconds": 30,
-            "initContainers": [auth_init, migrate],
+            "initContainers": init_containers,
             "containers": [server],
-            "volumes": [writable_dir("tmp", "1Gi"), writable_dir("auth-config", "1Mi", memory=True)],
+            "volumes": volumes,
         }, PRIORITY_SERVING)
 
 

@@ -72,6 +72,14 @@ def venv(name: str) -> Path:
 
 def npm_tool(name: str, program: str) -> Path:
     """A program of a pinned npm package set (``requirements/<name>/package.json`` and its lock file)."""
+    path = npm_set(name) / "node_modules" / ".bin" / program
+    if not path.exists():
+        raise MissingPrerequisite(f"npm package set {name!r} has no program {program!r} ({path})")
+    return path
+
+
+def npm_set(name: str) -> Path:
+    """The directory of a pinned npm package set, installed with ``npm ci`` (for libraries run by a script)."""
     source = REQUIREMENTS / name
     manifest, lock = source / "package.json", source / "package-lock.json"
     if not lock.is_file():
@@ -91,10 +99,7 @@ def npm_tool(name: str, program: str) -> Path:
             if result.returncode != 0:
                 raise MissingPrerequisite(f"npm ci of {source} failed:\n{result.stderr[-3000:]}")
             stamp.write_text(wanted)
-    path = target / "node_modules" / ".bin" / program
-    if not path.exists():
-        raise MissingPrerequisite(f"npm package set {name!r} has no program {program!r} ({path})")
-    return path
+    return target
 
 
 def _find(program: str) -> str | None:

@@ -118,12 +118,16 @@ def check_pinned_version(plan: Plan) -> str:
     return match.group(1)
 
 
-def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | None = None) -> MlflowRun:
+def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | None = None,
+                 software: str = "mlflow", extra_env: dict[str, str] | None = None,
+                 port: int | None = None) -> MlflowRun:
     """Start PostgreSQL, the object-store emulator and the rendered MLflow pod (init containers first).
 
-    ``secret_values`` override the run's generated values (negative tests use it to break one)."""
+    ``secret_values`` override the run's generated values (negative tests use it to break one);
+    ``software`` names the pinned set the image holds (``mlflow-oidc`` for the SSO image); ``extra_env``
+    is what the cluster would provide around the pod that the plan cannot know (callers say what)."""
     check_pinned_version(plan)
-    bin_dir = venv("mlflow")
+    bin_dir = venv(software)
     workload = plan.workload(NAME, NAMESPACE)
     argv = workload.container(CONTAINER).argv
     destination = _flag(argv, "--artifacts-destination")
@@ -142,9 +146,9 @@ def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | N
         "mlflow-scrape/password": hostile_password(),
     }
     values.update(secret_values or {})
-    pod = local_pod(procs, workload, bin_dir, values, store.env)
+    pod = local_pod(procs, workload, bin_dir, values, {**store.env, **(extra_env or {})})
     pod.run_init_containers(procs)
-    port = free_port()
+    port = port or free_port()
     server = pod.start(procs, CONTAINER, {"--host": HOST, "--port": str(port)})
     url = f"http://{HOST}:{port}"
     # Generous: on a loaded 2-core machine three MLflow processes importing at once take minutes.

@@ -1,7 +1,7 @@
 """``python -m mlops_tools.smoke.setup``: install what ``make smoke`` needs, once, before the tests run.
 
 System programs (Debian packages: PostgreSQL, openssl, Prometheus with promtool, amtool, Node.js and
-npm, Redis; Google's Bigtable emulator is checked), the pinned virtualenvs (MLflow, the GCS emulator, Feast) and the pinned npm tools (Azurite). Each step
+npm, Redis; Google's Bigtable emulator is checked), the pinned virtualenvs (MLflow, MLflow with the OIDC plugin, the GCS emulator, Feast) and the pinned npm sets (Azurite, oidc-provider). Each step
 is skipped when already current. Doing it here, in one process, keeps parallel test workers from
 installing the same thing at once. Prints what it did and how long it took; exit 2 with one line per
 missing prerequisite when this process may not install it (not root and not CI).
@@ -13,11 +13,12 @@ import sys
 import time
 
 from mlops_tools.smoke import MissingPrerequisite
-from mlops_tools.smoke.envs import DEBIAN_PACKAGES, npm_tool, system_program, venv
+from mlops_tools.smoke.envs import DEBIAN_PACKAGES, npm_set, npm_tool, system_program, venv
 from mlops_tools.smoke.online_stores import bigtable_emulator
 
-VENVS = ("mlflow", "gcs", "feast")
+VENVS = ("mlflow", "mlflow-oidc", "gcs", "feast")
 NPM_TOOLS = (("azurite", "azurite-blob"),)
+NPM_SETS = ("oidc-provider",)  # libraries a smoke script imports (no program of their own)
 
 
 def main() -> int:
@@ -43,6 +44,10 @@ def main() -> int:
         for name, program in NPM_TOOLS:
             step = time.monotonic()
             npm_tool(name, program)
+            print(f"smoke set-up: npm {name} ready ({time.monotonic() - step:.0f}s)")
+        for name in NPM_SETS:
+            step = time.monotonic()
+            npm_set(name)
             print(f"smoke set-up: npm {name} ready ({time.monotonic() - step:.0f}s)")
     except MissingPrerequisite as error:
         print(f"smoke set-up: {error}", file=sys.stderr)

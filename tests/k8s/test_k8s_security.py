@@ -105,7 +105,10 @@ def test_kubernetes_policy_pack_has_no_mandatory_violation_and_only_the_device_p
     assert [pack.name for pack in packs] and all(pack.policies for pack in packs)
     # The node-agents namespace is Pod Security privileged on purpose (waived in every stack file).
     mandatory = [(v.policy, v.urn.rsplit("::", 1)[-1]) for v in violations if v.enforcement == "mandatory"]
-    assert mandatory == [("kubernetes-podsecurity-namespace-disallow-privileged-level", "node-agents")]
+    # The fixture's prod platform also exposes basic-auth MLflow through an internal load balancer: the SSO
+    # rule refuses exactly that (a private network is not an identity check); the stacks expose nothing.
+    assert sorted(mandatory) == [("kubernetes-podsecurity-namespace-disallow-privileged-level", "node-agents"),
+                                 ("kubernetes-ui-exposed-requires-sso", "platform-mlflow-internal-lb")]
     advisory = sorted((v.policy, v.urn.rsplit("::", 1)[-1]) for v in violations
                       if v.enforcement == "advisory" and v.policy != "kubernetes-workload-container-require-image-digest")
     assert advisory == [

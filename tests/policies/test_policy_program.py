@@ -175,6 +175,13 @@ def _kubernetes_program():
     _deployment("bad-hostns", pod_patch={"host_network": True})
     _deployment("bad-hostpath", pod_patch={"volumes": [{"name": "host", "host_path": {"path": "/var/lib"}}]})
     _deployment("bad-limits", {"resources": {"requests": {"cpu": "100m"}}})
+    mlflow = {"image": "ghcr.io/mlflow/mlflow@sha256:" + "0" * 64}
+    _deployment("bad-ui", {**mlflow, "command": ["mlflow", "server", "--app-name", "basic-auth"]})
+    _deployment("good-ui", {**mlflow, "command": ["mlflow", "server", "--app-name", "oidc-auth"]})
+    for ui in ("bad-ui", "good-ui"):
+        k8s.core.v1.Service(f"{ui}-lb", metadata={"namespace": "mlops", "annotations": {
+                                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}},
+                            spec={"type": "LoadBalancer", "selector": {"app": ui}, "ports": [{"port": 5000}]})
     k8s.rbac.v1.Role("good-k8s-role", metadata={"namespace": "mlops"},
                      rules=[{"api_groups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}])
     k8s.rbac.v1.ClusterRole("bad-k8s-role", rules=[{"api_groups": ["*"], "resources": ["*"], "verbs": ["get"]}])
@@ -270,6 +277,7 @@ EXPECTED = {
     ("aws-eks-cluster-require-supported-version", "bad-eks-version"),
     ("kubernetes-networkpolicy-workload-allow-required-egress", "bad-egress"),
     ("kubernetes-workload-pod-require-source-dependency", "bad-unordered"),
+    ("kubernetes-ui-exposed-requires-sso", "bad-ui-lb"),
 }
 
 

@@ -189,6 +189,9 @@ _NETWORK = "virtual network building block; Azure bills no charge for it"
 _IDENTITY = "Entra ID identities and role assignments are free"
 FREE = {
     "azure-native:authorization:RoleAssignment": _IDENTITY,
+    "azuread:index/application:Application": "Entra ID app registrations are free",
+    "azuread:index/applicationPassword:ApplicationPassword": _IDENTITY,
+    "azuread:index/servicePrincipal:ServicePrincipal": _IDENTITY,
     "azure-native:compute:DiskEncryptionSet": "disk encryption sets are free (key operations bill on the vault)",
     "azure-native:consumption:Budget": "Cost Management budgets are free",
     "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra": "an Entra administrator of the server; no charge of its own",

@@ -1,0 +1,109 @@
+"""Access: single sign-on for the platform's UIs and machine credentials for its jobs (issue 16).
+
+Cloud-neutral contract. Each cloud file makes (or names) an OpenID Connect issuer and one web client
+for the UIs; ``components/k8s/access.py`` puts that client into the cluster (MLflow's OIDC auth app).
+
+- ``AccessArgs``: what the stack config says (``mlops:access``): issuer kind, external issuer URL and
+  client, group -> role mapping, the private zone for the UI hostnames.
+- Every identity component exposes ``issuer_url`` (the OIDC issuer: ``<issuer_url>/.well-known/
+  openid-configuration`` must answer), ``client_id``, ``client_secret`` (a Pulumi secret, never in the
+  plan in clear text) and ``groups_claim`` (the ID-token claim that lists the user's groups).
+- Roles come from groups only: the IdP owns membership, the platform owns what a group may do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+import pulumi
+
+if TYPE_CHECKING:  # the config model is a layer above; only its shape is used here
+    from components.k8s.access import MlflowSsoArgs
+    from stacks.config import PlatformConfig
+
+UIS = ("mlflow", "grafana", "pipelines")
+# Callback path of each UI's OIDC client (MLflow's oidc-auth app, Grafana's generic_oauth).
+CALLBACK_PATHS = {"mlflow": "/callback", "grafana": "/login/generic_oauth", "pipelines": "/oauth2/callback"}
+
+
+@dataclass(frozen=True)
+class RoleGroups:
+    """IdP group per role (names; Entra group object IDs on Azure)."""
+
+    mlflow_read: str
+    mlflow_edit: str
+    mlflow_manage: str
+    grafana_viewer: str
+    grafana_editor: str
+    grafana_admin: str
+    pipelines_read: str
+    pipelines_submit: str
+
+    def all(self) -> list[str]:
+        return list(dict.fromkeys(vars(self).values()))
+
+
+@dataclass
+class AccessArgs:
+    name: str
+    issuer: str  # cognito | entra | external
+    groups: RoleGroups
+    domain: str  # private DNS zone; UIs are <ui>.<domain>
+    issuer_url: Optional[str] = None  # external only
+    client_id: Optional[str] = None  # external only
+    client_secret: Optional[pulumi.Input[str]] = None  # external only (secret)
+    groups_claim: Optional[str] = None  # None: the issuer's own (cognito:groups on Cognito, groups elsewhere)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def hostnames(self) -> dict[str, str]:
+        return {ui: f"{ui}.{self.domain}" for ui in UIS}
+
+    @property
+    def callback_urls(self) -> list[str]:
+        return [f"https://{host}{CALLBACK_PATHS[ui]}" for ui, host in self.hostnames.items()]
+
+    @classmethod
+    def from_config(cls, cfg: "PlatformConfig", name: str, tags: Mapping[str, str]) -> Optional["AccessArgs"]:
+        """None when the stack names no issuer (SSO off: the UIs stay cluster-internal)."""
+        issuer = cfg.access.issuer_for(cfg.cloud)
+        if issuer is None:
+            return None
+        g = cfg.access.groups
+        secret = pulumi.Output.secret(cfg.access_client_secret) if cfg.access_client_secret else None
+        return cls(name=name, issuer=issuer, domain=cfg.access.domain or f"{cfg.environment}.{name}.internal",
+                   issuer_url=cfg.access.issuer_url, client_id=cfg.access.client_id, client_secret=secret,
+                   groups_claim=cfg.access.groups_claim, tags=dict(tags),
+                   groups=RoleGroups(g.mlflow_read, g.mlflow_edit, g.mlflow_manage, g.grafana_viewer, g.grafana_editor,
+                                     g.grafana_admin, g.pipelines_read, g.pipelines_submit))
+
+
+def mlflow_sso(args: AccessArgs, issuer: Any, image: str, scopes: str = "openid email profile") -> "MlflowSsoArgs":
+    """MLflow's side of the issuer (components/k8s/access.py): whom to trust, which group gets which role."""
+    from components.k8s.access import MlflowSsoArgs
+
+    return MlflowSsoArgs(image=image, issuer_url=issuer.issuer_url, client_id=issuer.client_id,
+                         client_secret=issuer.client_secret, redirect_url=args.callback_urls[0],
+                         groups_claim=issuer.groups_claim, read_group=args.groups.mlflow_read,
+                         edit_group=args.groups.mlflow_edit, manage_group=args.groups.mlflow_manage, scopes=scopes)
+
+
+class ExternalIssuer(pulumi.ComponentResource):
+    """An OIDC issuer the organisation already runs (Okta, Keycloak, Entra, Google Workspace via a
+    broker...): nothing to create in the cloud, only its coordinates, checked and passed on."""
+
+    issuer_url: pulumi.Output[str]
+    client_id: pulumi.Output[str]
+    client_secret: pulumi.Output[str]
+    groups_claim: str
+
+    def __init__(self, name: str, args: AccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlops:access:ExternalIssuer", name, None, opts)
+        if not (args.issuer_url and args.client_id and args.client_secret is not None):
+            raise ValueError("an external issuer needs access.issuerUrl, access.clientId and mlops:accessClientSecret")
+        self.issuer_url = pulumi.Output.from_input(args.issuer_url)
+        self.client_id = pulumi.Output.from_input(args.client_id)
+        self.client_secret = pulumi.Output.secret(args.client_secret)
+        self.groups_claim = args.groups_claim or "groups"
+        self.register_outputs({"issuerUrl": self.issuer_url, "clientId": self.client_id})

@@ -1,0 +1,1 @@
+"""Access rules: who can reach the platform UIs from outside the cluster."""

@@ -1,0 +1,31 @@
+"""Single sign-on for a stack: the issuer the config names, turned into MLflow's SSO settings.
+
+Shared by the three stack builders; the cloud's managed issuer (Cognito, Entra) comes in as a factory
+so this file stays cloud-neutral. None when the stack names no issuer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import pulumi
+
+from components.access import AccessArgs, ExternalIssuer, mlflow_sso
+from components.k8s.access import MlflowSsoArgs
+from stacks import naming
+from stacks.config import PlatformConfig
+
+
+def stack_sso(cfg: PlatformConfig, managed: Optional[Callable[[AccessArgs], Any]] = None,
+              opts: Optional[pulumi.ResourceOptions] = None) -> Optional[MlflowSsoArgs]:
+    args = AccessArgs.from_config(cfg, naming.platform_name(pulumi.get_stack()), cfg.cost_tags)
+    if args is None:
+        return None
+    if args.issuer == "external":
+        issuer = ExternalIssuer("access", args, opts=opts)
+    elif managed is not None:
+        issuer = managed(args)
+    else:  # the config model allows only this cloud's issuers; reaching here is a programming error
+        raise ValueError(f"issuer {args.issuer!r} has no implementation on {cfg.cloud}")
+    assert cfg.access.mlflow_image is not None  # required with an issuer (stacks/access_config.py)
+    return mlflow_sso(args, issuer, cfg.access.mlflow_image, cfg.access.scopes)

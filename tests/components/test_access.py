@@ -1,0 +1,113 @@
+"""Single sign-on in the program: each cloud's issuer, MLflow's OIDC settings, secrets never in clear text,
+and the stacks without an issuer unchanged (basic-auth, nothing exposed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mlops_tools.engine.preview import PreviewError, load_stack_config, preview_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+CLIENT_SECRET = "external-client-secret-value-123"
+EXTERNAL = ["mlops:access.issuer=external", "mlops:access.issuerUrl=https://login.example.com/realms/ml",
+            "mlops:access.clientId=mlops-platform", "mlops:access.groupsClaim=roles",
+            "mlops:access.mlflowImage=registry.example.com/mlflow-oidc:3.10.1-oidc7.2.0"]
+
+
+def preview(stack, overrides=(), secret=None):
+    project, config = load_stack_config(ROOT, stack, overrides)
+    if secret is not None:
+        config.values["mlops:accessClientSecret"] = secret
+        config.secret_keys.append("mlops:accessClientSecret")
+    return preview_stack(ROOT, stack, loaded=(project, config))
+
+
+def mlflow_pod(result, masked=False):
+    resources = result.masked_resources() if masked else result.resources
+    deployment = next(r for r in resources if r["type"] == DEPLOYMENT and r["inputs"]["metadata"]["name"] == "mlflow")
+    return deployment["inputs"]["spec"]["template"]["spec"]
+
+
+def env(container):
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+@pytest.fixture(scope="module")
+def gcp_external():
+    return preview("gcp-dev", EXTERNAL, secret=CLIENT_SECRET)
+
+
+def test_gcp_with_an_external_issuer_renders_mlflow_oidc(gcp_external):
+    pod = mlflow_pod(gcp_external)
+    server = pod["containers"][0]
+    assert server["command"][server["command"].index("--app-name") + 1] == "oidc-auth"
+    assert server["image"] == "registry.example.com/mlflow-oidc:3.10.1-oidc7.2.0"
+    settings = env(server)
+    assert settings["OIDC_DISCOVERY_URL"] == "https://login.example.com/realms/ml/.well-known/openid-configuration"
+    assert settings["OIDC_CLIENT_ID"] == "mlops-platform" and settings["OIDC_GROUPS_ATTRIBUTE"] == "roles"
+    assert settings["OIDC_GROUP_NAME"] == "mlflow-readers,mlflow-editors,mlflow-admins"
+    assert settings["DEFAULT_MLFLOW_PERMISSION"] == "NO_PERMISSIONS" and settings["OIDC_SCOPE"] == "openid email profile"
+    assert settings["OIDC_CLIENT_SECRET"] == {"secretKeyRef": {"name": "mlflow-oidc", "key": "client-secret"}}
+    assert [c["name"] for c in pod["initContainers"]] == ["auth-config", "migrate", "oidc-config"]
+    types = {r["type"] for r in gcp_external.resources}
+    assert "mlops:access:ExternalIssuer" in types and "mlops:access:MlflowSso" in types
+
+
+def test_client_and_machine_secrets_never_reach_the_plan_in_clear_text(gcp_external):
+    text = json.dumps(gcp_external.masked_resources())
+    assert CLIENT_SECRET not in text
+    revealed = [r for r in gcp_external.resources if r["type"] == "kubernetes:core/v1:Secret"
+                and r["inputs"]["metadata"]["name"] in ("mlflow-oidc", "mlflow-machine")]
+    assert {(r["inputs"]["metadata"]["name"], r["inputs"]["metadata"]["namespace"]) for r in revealed} == {
+        ("mlflow-oidc", "mlops"), ("mlflow-machine", "mlops"), ("mlflow-machine", "training")}
+    for secret in revealed:
+        for key, value in secret["inputs"]["stringData"].items():
+            if key in ("client-secret", "session-key", "token"):
+                assert value not in text, key
+
+
+def test_machine_credential_is_not_the_admin_password(gcp_external):
+    init = next(c for c in mlflow_pod(gcp_external)["initContainers"] if c["name"] == "oidc-config")
+    settings = env(init)
+    assert settings["SSO_MACHINE_TOKEN"] == {"secretKeyRef": {"name": "mlflow-machine", "key": "token"}}
+    assert settings["SSO_EDIT_GROUP"] == "mlflow-editors"
+
+
+def test_cognito_issuer_makes_pool_groups_and_a_code_flow_client():
+    result = preview("prod")
+    by_type = {}
+    for r in result.resources:
+        by_type.setdefault(r["type"], []).append(r["inputs"])
+    pool = by_type["aws:cognito/userPool:UserPool"][0]
+    assert pool["adminCreateUserConfig"]["allowAdminCreateUserOnly"] is True and pool["mfaConfiguration"] == "ON"
+    client = by_type["aws:cognito/userPoolClient:UserPoolClient"][0]
+    assert client["allowedOauthFlows"] == ["code"] and client["generateSecret"] is True
+    assert "https://mlflow.ml.prod.example.internal/callback" in client["callbackUrls"]
+    assert {g["name"] for g in by_type["aws:cognito/userGroup:UserGroup"]} >= {"mlflow-readers", "mlflow-editors", "mlflow-admins"}
+    settings = env(mlflow_pod(result)["containers"][0])
+    assert settings["OIDC_GROUPS_ATTRIBUTE"] == "cognito:groups"
+    assert settings["OIDC_DISCOVERY_URL"].startswith("https://cognito-idp.us-east-1.amazonaws.com/")
+
+
+def test_entra_app_registration_emits_group_claims():
+    result = preview("azure-prod")
+    app = next(r["inputs"] for r in result.resources if r["type"] == "azuread:index/application:Application")
+    assert app["groupMembershipClaims"] == ["SecurityGroup"] and app["signInAudience"] == "AzureADMyOrg"
+    assert "https://mlflow.ml.prod.example.internal/callback" in app["web"]["redirectUris"]
+    assert env(mlflow_pod(result)["containers"][0])["OIDC_GROUPS_ATTRIBUTE"] == "groups"
+
+
+def test_stacks_without_an_issuer_keep_basic_auth():
+    server = mlflow_pod(preview("dev"))["containers"][0]
+    assert server["command"][server["command"].index("--app-name") + 1] == "basic-auth"
+    assert "OIDC_DISCOVERY_URL" not in env(server)
+
+
+def test_an_external_issuer_without_its_secret_stops_the_preview():
+    with pytest.raises(PreviewError) as caught:
+        preview("gcp-dev", EXTERNAL)
+    assert "mlops:accessClientSecret" in str(caught.value) and "--secret" in str(caught.value)

@@ -1,0 +1,106 @@
+"""Single sign-on (issue 16): the SSO stacks' rendered MLflow (mlflow-oidc-auth, init container
+oidc-config) against a real OpenID provider (panva's oidc-provider) on 127.0.0.1 that issues ID tokens
+with the plan's groups claim (``cognito:groups`` on the Cognito stack, ``groups`` on the Entra stack).
+
+People log in through the provider's own login and consent pages, as a browser would; roles come only
+from their groups. The job uses its machine token (Secret mlflow-machine), never a login."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from mlops_tools.smoke import SmokeFailure
+from mlops_tools.smoke.access import start_sso_mlflow
+from mlops_tools.smoke.oidc import browser_login
+from mlops_tools.smoke.plan import load_plan
+from mlops_tools.smoke.procs import Processes
+from tests.smoke.conftest import LOGS
+
+SSO_STACKS = ["prod", "azure-prod"]  # the stacks whose config names an issuer (Cognito, Entra); run whatever STACK says
+pytestmark = pytest.mark.xdist_group(name="sso")  # one worker: each stack's MLflow starts once
+ACCOUNTS = {"rita": "READ", "eddie": "EDIT", "olga": "NONE"}  # olga is in no platform group
+API = "/api/2.0/mlflow"
+
+
+@pytest.fixture(scope="module", params=SSO_STACKS)
+def sso(request):
+    plan = load_plan(request.param)
+    started = time.monotonic()
+    with Processes(LOGS / plan.stack / "mlflow-sso") as procs:
+        run = start_sso_mlflow(procs, plan, ACCOUNTS)
+        run.started_seconds = time.monotonic() - started
+        yield run
+
+
+@pytest.fixture(scope="module")
+def editor(sso):
+    return browser_login(sso.login_url, "eddie")
+
+
+@pytest.fixture(scope="module")
+def experiment_id(sso, editor):
+    response = editor.post(f"{sso.mlflow.url}{API}/experiments/create", json={"name": f"sso-smoke-{time.time_ns()}"},
+                           timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()["experiment_id"]
+
+
+def _create_run(session_or_auth, url: str, experiment_id: str) -> requests.Response:
+    kwargs = {"auth": session_or_auth} if isinstance(session_or_auth, tuple) else {}
+    poster = requests.post if kwargs else session_or_auth.post
+    return poster(f"{url}{API}/runs/create", json={"experiment_id": experiment_id, "start_time": int(time.time() * 1000)},
+                  timeout=60, **kwargs)
+
+
+def test_unauthenticated_requests_are_refused_or_sent_to_login(sso):
+    api = requests.get(f"{sso.mlflow.url}{API}/experiments/search?max_results=1", timeout=30, allow_redirects=False)
+    assert api.status_code == 401
+    login = requests.get(sso.login_url, timeout=30, allow_redirects=False)
+    assert login.status_code in (302, 307) and login.headers["location"].startswith(f"{sso.provider.issuer}/auth?")
+    # The plugin asks for the scopes the plan renders, and they reach the IdP as separate scopes.
+    assert "scope=openid+email+profile" in login.headers["location"] or "scope=openid%20email%20profile" in login.headers["location"]
+
+
+def test_editor_logs_a_run(sso, editor, experiment_id):
+    run = _create_run(editor, sso.mlflow.url, experiment_id)
+    assert run.status_code == 200, run.text
+    run_id = run.json()["run"]["info"]["run_id"]
+    logged = editor.post(f"{sso.mlflow.url}{API}/runs/log-metric",
+                         json={"run_id": run_id, "key": "loss", "value": 0.5, "timestamp": 0, "step": 0}, timeout=60)
+    assert logged.status_code == 200, logged.text
+
+
+def test_reader_reads_but_cannot_write(sso, experiment_id):
+    reader = browser_login(sso.login_url, "rita")
+    seen = reader.get(f"{sso.mlflow.url}{API}/experiments/get?experiment_id={experiment_id}", timeout=60)
+    assert seen.status_code == 200, seen.text
+    refused = _create_run(reader, sso.mlflow.url, experiment_id)
+    assert refused.status_code == 403, refused.text
+
+
+def test_person_in_no_platform_group_is_refused(sso):
+    with pytest.raises(SmokeFailure):
+        session = browser_login(sso.login_url, "olga")
+        # The plugin turns the login down; should a session exist anyway, it must not read anything.
+        response = session.get(f"{sso.mlflow.url}{API}/experiments/search?max_results=1", timeout=60)
+        if response.status_code != 200:
+            raise SmokeFailure(f"refused with {response.status_code}")
+
+
+def test_job_machine_credential_logs_a_run_without_a_login(sso, experiment_id):
+    secrets = sso.mlflow.secrets
+    machine = (secrets["mlflow-machine/username"], secrets["mlflow-machine/token"])
+    run = _create_run(machine, sso.mlflow.url, experiment_id)
+    assert run.status_code == 200, run.text
+    wrong = _create_run((machine[0], "not-the-token"), sso.mlflow.url, experiment_id)
+    assert wrong.status_code == 401
+
+
+def test_admin_password_is_kept_as_break_glass(sso):
+    secrets = sso.mlflow.secrets
+    admin = requests.get(f"{sso.mlflow.url}{API}/experiments/search?max_results=1", timeout=60,
+                         auth=(secrets["mlflow-admin/username"], secrets["mlflow-admin/password"]))
+    assert admin.status_code == 200, admin.text
