@@ -18,7 +18,7 @@ STAMP  := $(VENV)/.requirements-installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/policies/common
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv preview preview-all diff cost prices architecture manifests test bench lint-workflows \
+.PHONY: help venv preview preview-all diff cost prices architecture manifests test smoke bench lint-workflows \
         bootstrap-backend dr-status dr-failover dr-failback clean
 
 help: ## list the targets and the variables they take
@@ -74,6 +74,13 @@ manifests: $(STAMP) ## render and validate every Kubernetes manifest of STACK in
 
 test: $(STAMP) ## the whole suite: every stack file previewed with every policy pack and its manifests validated
 	$(PY) -m pytest -n 2 --dist loadscope
+
+# make smoke runs the dev stacks of the three clouds unless STACK is given on the command line.
+SMOKE_STACKS := $(if $(filter file,$(origin STACK)),dev azure-dev gcp-dev,$(STACK))
+
+smoke: $(STAMP) ## run the rendered config of STACK (default: dev azure-dev gcp-dev) with the real MLflow, Postgres, Prometheus, emulators
+	$(PY) -m mlops_tools.smoke.setup
+	$(PY) -m mlops_tools.smoke.run $(SMOKE_STACKS)
 
 bench: $(STAMP) ## preview seconds and peak memory per stack and per resource
 	$(PY) -m mlops_tools bench

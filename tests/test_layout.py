@@ -15,6 +15,8 @@ FORBIDDEN = {
     "validate": {"policy", "review", "ops", "cli"},
     "review": {"validate", "ops", "cli"},
     "ops": {"engine", "policy", "review", "validate", "cli"},
+    # make smoke reads plans from files and runs the preview through the CLI's process, never its code.
+    "smoke": {"engine", "policy", "review", "validate", "ops", "cli"},
 }
 
 

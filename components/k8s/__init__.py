@@ -28,7 +28,7 @@ is ``privileged`` because the device plugin needs the kubelet's device-plugin di
 - Tracking URL (in-cluster): ``http://mlflow.mlops.svc.cluster.local:5000`` (``TRACKING_URL``).
 - Feature server URL: ``http://feast.mlops.svc.cluster.local:6566`` (``FEATURE_SERVER_URL``).
 - MLflow database: a Secret in namespace ``mlops`` holding the SQLAlchemy URI
-  (``postgresql://user:pass@host:5432/mlflow?sslmode=require``); default reference
+  (``postgresql+psycopg2://user:pass@host:5432/mlflow?sslmode=require``: name the driver); default reference
   ``MLFLOW_DATABASE_SECRET`` = Secret ``mlflow-database``, key ``uri``. The cloud layer creates it
   (create it after ``ClusterBaseline``, whose ``namespaces["mlops"]`` you can depend on).
   The server also sets ``PGSSLMODE=require``, so a URI without ``sslmode`` still uses TLS.
@@ -243,6 +243,8 @@ class ScrapeTarget:
     port: str  # the Service port name
     path: str = "/metrics"
     interval: str = "30s"
+    # Secret in the monitoring namespace with keys username/password when the endpoint needs basic-auth.
+    basic_auth_secret: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -93,18 +93,24 @@ def spot_interruptions(extra: Sequence[DashboardQuery]) -> str:
     return _dashboard("mlops-spot-interruptions", "MLOps / Spot interruptions", panels)
 
 
+REQUESTS = "mlflow_http_request_total"
+LATENCY = "mlflow_http_request_duration_seconds"
+
+
 def mlflow() -> str:
     ns = PLATFORM_NAMESPACE
     panels: list[tuple[str, Sequence[tuple[str, str]], str]] = [
         ("Tracking server replicas up", [('sum(up{job="mlflow"})', "up")], "short"),
+        # MLflow's own exporter (prometheus-flask-exporter with prefix "mlflow"); checked against the real
+        # server's /metrics by make smoke.
         ("Requests per second by status",
-         [('sum by (status) (rate(flask_http_request_total{job="mlflow"}[5m]))', "{{status}}")], "reqps"),
+         [(f'sum by (status) (rate({REQUESTS}{{job="mlflow"}}[5m]))', "{{status}}")], "reqps"),
         ("Request latency p95",
-         [('histogram_quantile(0.95, sum by (le) (rate(flask_http_request_duration_seconds_bucket{job="mlflow"}[5m])))',
-           "p95")], "s"),
+         [(f'histogram_quantile(0.95, sum by (le) (rate({LATENCY}_bucket{{job="mlflow"}}[5m])))', "p95")], "s"),
+        # "or vector(0)": no 5xx series at all means a ratio of 0, not an empty panel.
         ("Server errors (5xx) ratio",
-         [('sum(rate(flask_http_request_total{job="mlflow",status=~"5.."}[5m])) / '
-           'sum(rate(flask_http_request_total{job="mlflow"}[5m]))', "5xx")], "percentunit"),
+         [(f'(sum(rate({REQUESTS}{{job="mlflow",status=~"5.."}}[5m])) or vector(0)) / '
+           f'sum(rate({REQUESTS}{{job="mlflow"}}[5m]))', "5xx")], "percentunit"),
         ("Memory working set",
          [(f'sum by (pod) (container_memory_working_set_bytes{{namespace="{ns}",container="mlflow"}})', "{{pod}}")],
          "bytes"),

@@ -10,6 +10,22 @@ Decisions:
   the server's service account (workload identity) can reach the bucket.
 - Reached in cluster through Service ``mlflow``; an internal load balancer is optional and must be
   internal. Health endpoint ``/health`` drives the probes; ``/metrics`` feeds Prometheus.
+- Migrations run once, before any server process starts: the ``migrate`` init container takes a
+  Postgres advisory lock, brings the tracking and the auth schema to the image's head and makes sure
+  the admin and the metrics user exist with the passwords of their Secrets. The servers then find
+  the schema current and the users present, so neither two workers nor two replicas (nor a rolling
+  update's old and new pod) run DDL at once (the basic-auth app migrates and creates its admin in
+  every worker on a fresh database; with ``--workers 2`` one of them crashed on the duplicate
+  ``alembic_version_auth``). An init container rather than a Job: it reruns on every image change
+  with no Job to replace, and the lock makes concurrent runs wait instead of race.
+- Prometheus scrapes the server itself with basic-auth: ``basic-auth`` protects ``/metrics`` like
+  every route but ``/health``. The ServiceMonitor reads a dedicated, non-admin MLflow user
+  (``prometheus``) from Secret ``mlflow-scrape`` in the monitoring namespace; the same generated
+  password sits in ``mlflow-scrape`` in ``mlops`` for the migrate step that creates the user. We
+  chose this over an unauthenticated exporter on a second port: ``up{job="mlflow"}`` then means the
+  tracking server (auth, database and all) answers, which ``MlflowTrackingServerDown`` relies on; a
+  side exporter would stay up while the server is down. The user gets experiment access only through
+  ``default_permission``, like any new user.
 """
 
 from __future__ import annotations
@@ -60,6 +76,9 @@ from components.k8s._common import (
 )
 
 SESSION_KEY_SECRET = "mlflow-session-key"
+SCRAPE_SECRET = "mlflow-scrape"  # same name in mlops (migrate step) and monitoring (ServiceMonitor)
+METRICS_USERNAME = "prometheus"
+MIGRATION_LOCK_KEY = 5_000_726_583  # pg_advisory_lock key of MLflow's migrate step (any bigint, fixed)
 AUTH_CONFIG_DIR = "/etc/mlflow-auth"
 AUTH_CONFIG_PATH = f"{AUTH_CONFIG_DIR}/basic_auth.ini"
 METRICS_DIR = "/tmp/prometheus-metrics"
@@ -92,6 +111,39 @@ config["mlflow"] = {{key: value.replace("%", "%%") for key, value in values.item
 fd = os.open("{AUTH_CONFIG_PATH}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o400)
 with os.fdopen(fd, "w") as handle:
     config.write(handle)
+""".strip()
+
+
+# Runs in the init container "migrate" (MLflow's own Python): one migrator at a time (advisory lock),
+# tracking schema (what `mlflow db upgrade` does; a fresh database gets its tables first, as the
+# server would) and auth schema to head, then the admin and metrics users as their Secrets say.
+_MIGRATE = f"""
+import os, sys
+uri = os.environ["MLFLOW_BACKEND_STORE_URI"]
+if not uri.startswith("postgresql+psycopg2://"):
+    sys.exit("Secret mlflow-database key uri must start with postgresql+psycopg2:// (got " + uri.split(":", 1)[0]
+             + "://): SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, which the MLflow image does not have")
+import sqlalchemy
+from mlflow.store.db.utils import _all_tables_exist, _initialize_tables, _upgrade_db, create_sqlalchemy_engine_with_retry
+from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
+engine = create_sqlalchemy_engine_with_retry(uri)
+with engine.connect() as lock:
+    lock.execute(sqlalchemy.text("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+    if _all_tables_exist(engine):
+        _upgrade_db(engine)
+    else:
+        _initialize_tables(engine)
+    store = SqlAlchemyStore()
+    store.init_db(uri)
+    for user, password, admin in ((os.environ["MLFLOW_AUTH_ADMIN_USERNAME"], os.environ["MLFLOW_AUTH_ADMIN_PASSWORD"], True),
+                                  (os.environ["MLFLOW_METRICS_USERNAME"], os.environ["MLFLOW_METRICS_PASSWORD"], False)):
+        if store.has_user(user):
+            store.update_user(user, password=password, is_admin=admin)
+        else:
+            store.create_user(user, password, is_admin=admin)
+        print("user", user, "ready (admin)" if admin else "ready")
+    lock.execute(sqlalchemy.text("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+print("tracking and auth schemas at head")
 """.strip()
 
 
@@ -144,6 +196,11 @@ class MlflowServer(pulumi.ComponentResource):
         self.admin_secret = k8s.core.v1.Secret(
             f"{name}-admin", metadata=metadata(MLFLOW_ADMIN_SECRET, namespace, labels), type="Opaque",
             string_data={"username": args.admin_username, "password": admin_password.result}, opts=child)
+        scrape_password = random.RandomPassword(f"{name}-scrape-password", length=32, special=False, opts=child)
+        self.scrape_secrets = [k8s.core.v1.Secret(
+            f"{name}-scrape{suffix}", metadata=metadata(SCRAPE_SECRET, secret_namespace, labels), type="Opaque",
+            string_data={"username": METRICS_USERNAME, "password": scrape_password.result}, opts=child)
+            for suffix, secret_namespace in (("", namespace), ("-monitoring", MONITORING_NAMESPACE))]
         self.session_secret = k8s.core.v1.Secret(
             f"{name}-session-key", metadata=metadata(SESSION_KEY_SECRET, namespace, labels), type="Opaque",
             string_data={"key": session_key.result}, opts=child)
@@ -183,7 +240,8 @@ class MlflowServer(pulumi.ComponentResource):
         self.service_name = MLFLOW_NAME
         self.admin_secret_name = MLFLOW_ADMIN_SECRET
         self.scrape_target = ScrapeTarget(name=MLFLOW_NAME, namespace=namespace,
-                                          service_labels=selector_labels(MLFLOW_NAME), port="http")
+                                          service_labels=selector_labels(MLFLOW_NAME), port="http",
+                                          basic_auth_secret=SCRAPE_SECRET)
         self.register_outputs({"trackingUrl": self.tracking_url, "adminSecret": self.admin_secret_name,
                                "serviceAccount": MLFLOW_SERVICE_ACCOUNT})
 
@@ -201,6 +259,23 @@ class MlflowServer(pulumi.ComponentResource):
             "resources": resources(ResourceBudget("50m", "64Mi", "200m", "128Mi")),
             "securityContext": container_security_context(),
             "volumeMounts": [{"name": "auth-config", "mountPath": AUTH_CONFIG_DIR}],
+        }
+        migrate = {
+            "name": "migrate", "image": image, "command": ["python", "-c", _MIGRATE],
+            "env": [
+                database,
+                {"name": "MLFLOW_AUTH_CONFIG_PATH", "value": AUTH_CONFIG_PATH},
+                {"name": "PGSSLMODE", "value": "require"},
+                {"name": "HOME", "value": "/tmp"},
+                secret_env("MLFLOW_AUTH_ADMIN_USERNAME", SecretKeyRef(MLFLOW_ADMIN_SECRET, "username")),
+                secret_env("MLFLOW_AUTH_ADMIN_PASSWORD", SecretKeyRef(MLFLOW_ADMIN_SECRET, "password")),
+                secret_env("MLFLOW_METRICS_USERNAME", SecretKeyRef(SCRAPE_SECRET, "username")),
+                secret_env("MLFLOW_METRICS_PASSWORD", SecretKeyRef(SCRAPE_SECRET, "password")),
+            ],
+            "resources": resources(ResourceBudget("100m", "256Mi", "1", "512Mi")),
+            "securityContext": container_security_context(),
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
+                             {"name": "auth-config", "mountPath": AUTH_CONFIG_DIR, "readOnly": True}],
         }
         command = [
             "mlflow", "server", "--host", "0.0.0.0", "--port", str(MLFLOW_PORT), "--workers", "2",
@@ -222,8 +297,8 @@ class MlflowServer(pulumi.ComponentResource):
             "ports": [{"name": "http", "containerPort": MLFLOW_PORT, "protocol": "TCP"}],
             "resources": resources(args.resources or DEFAULT_RESOURCES),
             "securityContext": container_security_context(),
-            # Startup runs database migrations: give it up to 5 minutes before liveness applies.
-            **health_probes("http", startup_seconds=300),
+            # Migrations ran in the init container; startup is loading MLflow and checking the schema.
+            **health_probes("http", startup_seconds=180),
             "volumeMounts": [
                 {"name": "tmp", "mountPath": "/tmp"},
                 {"name": "auth-config", "mountPath": AUTH_CONFIG_DIR, "readOnly": True},
@@ -231,7 +306,7 @@ class MlflowServer(pulumi.ComponentResource):
         }
         return replicated_deployment_spec(MLFLOW_NAME, replicas, {**labels, **args.workload_identity_pod_labels}, {
             "terminationGracePeriodSeconds": 30,
-            "initContainers": [auth_init],
+            "initContainers": [auth_init, migrate],
             "containers": [server],
             "volumes": [writable_dir("tmp", "1Gi"), writable_dir("auth-config", "1Mi", memory=True)],
         }, PRIORITY_SERVING)

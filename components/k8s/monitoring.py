@@ -118,6 +118,9 @@ def service_monitor(target: ScrapeTarget) -> dict[str, Any]:
     endpoint: dict[str, Any] = {"port": target.port, "path": target.path, "interval": target.interval,
                                 # Dashboards join on the node a target runs on.
                                 "relabelings": [{"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}]}
+    if target.basic_auth_secret is not None:
+        endpoint["basicAuth"] = {"username": {"name": target.basic_auth_secret, "key": "username"},
+                                 "password": {"name": target.basic_auth_secret, "key": "password"}}
     return {"name": target.name, "selector": {"matchLabels": dict(target.service_labels)},
             "namespaceSelector": {"matchNames": [target.namespace]}, "endpoints": [endpoint]}
 

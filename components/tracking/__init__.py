@@ -14,7 +14,8 @@ Contract (every cloud's implementation exposes these outputs as attributes):
 - ``db_endpoint_record``: ``{"zone_id", "name"}`` of the private DNS record MLflow uses as its
   database host; failover repoints this record, MLflow's config never changes.
 - ``db_connection_secret``: ``{"name", "key", "namespace"}`` of the Kubernetes Secret holding the
-  SQLAlchemy URI (``postgresql://...?sslmode=require``) that MLflow reads as its backend store.
+  SQLAlchemy URI (``postgresql+psycopg2://...?sslmode=require``, see ``database_uri``) that MLflow
+  reads as its backend store.
 - ``service_account_role``: the cloud identity bound to MLflow's Kubernetes service account
   (AWS: IRSA role ARN), scoped to the artifact prefix and this database only.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Mapping
+from urllib.parse import quote
 
 from components.k8s import MLFLOW_DATABASE_SECRET, MLFLOW_NAME, MLFLOW_PORT, MLFLOW_SERVICE_ACCOUNT, PLATFORM_NAMESPACE
 
@@ -32,6 +34,18 @@ MLFLOW_NAMESPACE = PLATFORM_NAMESPACE
 MLFLOW_SERVICE = MLFLOW_NAME
 MLFLOW_DB_SECRET = MLFLOW_DATABASE_SECRET.name
 MLFLOW_DB_SECRET_KEY = MLFLOW_DATABASE_SECRET.key
+
+
+# The backend store's SQLAlchemy dialect and driver. A bare ``postgresql://`` means "the default
+# driver", which SQLAlchemy 2.1 changed from psycopg2 to psycopg 3; the MLflow image carries psycopg2
+# only (``mlflow[db]`` -> psycopg2-binary) and resolves SQLAlchemy 2.1, so the URI names the driver.
+DATABASE_URI_SCHEME = "postgresql+psycopg2"
+
+
+def database_uri(username: str, password: str, host: str, port: int, database: str) -> str:
+    """MLflow's backend-store URI: driver named, user and password percent-encoded, TLS required."""
+    return (f"{DATABASE_URI_SCHEME}://{quote(username, safe='')}:{quote(password, safe='')}@{host}:{port}/{database}"
+            "?sslmode=require")
 
 
 def tracking_url(namespace: str = MLFLOW_NAMESPACE, service: str = MLFLOW_SERVICE, port: int = MLFLOW_PORT) -> str:

@@ -25,7 +25,8 @@ from components.storage import BucketArgs
 from components.aws_account import arn_part
 from components.cluster.aws import IrsaRoleFactory
 from components.storage.aws import SecureBucket
-from components.tracking import MLFLOW_DB_SECRET, MLFLOW_DB_SECRET_KEY, TrackingArgs, postgres_major, tracking_url
+from components.tracking import (DATABASE_URI_SCHEME, MLFLOW_DB_SECRET, MLFLOW_DB_SECRET_KEY, TrackingArgs, postgres_major,
+                                 tracking_url)
 
 POSTGRES_PORT = 5432
 # External Secrets Operator, pinned (chart 1.0.0 serves the external-secrets.io/v1 API).
@@ -248,7 +249,7 @@ class TrackingServer(pulumi.ComponentResource):
             },
             opts=after_release)
         uri = pulumi.Output.format(
-            "postgresql://{{{{ .username }}}}:{{{{ .password | urlquery }}}}@{0}:{1}/{2}?sslmode=require",
+            DATABASE_URI_SCHEME + "://{{{{ .username | urlquery }}}}:{{{{ .password | urlquery }}}}@{0}:{1}/{2}?sslmode=require",
             args.db_record_name, POSTGRES_PORT, args.db_name)
         self.db_uri_external_secret = k8s.apiextensions.CustomResource(
             f"{name}-db-uri",

@@ -33,7 +33,8 @@ import pulumi_random as random
 from components.storage import BucketArgs
 from components.storage.azure import (STORAGE_BLOB_DATA_CONTRIBUTOR, CustomerManagedKey, PrivateEndpointTarget,
                                       SecureStorageAccount, grant)
-from components.tracking import MLFLOW_DB_SECRET, MLFLOW_DB_SECRET_KEY, TrackingArgs, postgres_major, tracking_url
+from components.tracking import (MLFLOW_DB_SECRET, MLFLOW_DB_SECRET_KEY, TrackingArgs, database_uri, postgres_major,
+                                 tracking_url)
 
 POSTGRES_PORT = 5432
 # Flexible server storage comes in fixed sizes (GiB); the configured size is rounded up to one.
@@ -154,9 +155,9 @@ class TrackingServer(pulumi.ComponentResource):
         self.service_account_role = self.mlflow_identity.client_id
         self.tracking_url = tracking_url(namespace=args.namespace)
         self.db_connection_secret = {"name": MLFLOW_DB_SECRET, "key": MLFLOW_DB_SECRET_KEY, "namespace": args.namespace}
-        self.db_uri = pulumi.Output.secret(pulumi.Output.format(
-            "postgresql://{0}:{1}@{2}:{3}/{4}?sslmode=require", args.db_username, self.admin_password.result,
-            self.db_host, POSTGRES_PORT, args.db_name))
+        self.db_uri = pulumi.Output.secret(pulumi.Output.all(
+            args.db_username, self.admin_password.result, self.db_host, POSTGRES_PORT, args.db_name,
+        ).apply(lambda parts: database_uri(*parts)))
         self.db_secret = None
         if inputs.k8s_provider is not None:
             namespace = inputs.mlflow_namespace if inputs.mlflow_namespace is not None else args.namespace

@@ -34,7 +34,8 @@ import pulumi_random as random
 
 from components.storage import BucketArgs
 from components.storage.gcp import SecureBucket, gcp_labels
-from components.tracking import MLFLOW_DB_SECRET, MLFLOW_DB_SECRET_KEY, TrackingArgs, postgres_major, tracking_url
+from components.tracking import (MLFLOW_DB_SECRET, MLFLOW_DB_SECRET_KEY, TrackingArgs, database_uri, postgres_major,
+                                 tracking_url)
 
 POSTGRES_PORT = 5432
 # Cloud SQL Enterprise edition: the `db-custom-*` tiers; Enterprise Plus (the default for new
@@ -201,6 +202,6 @@ class TrackingServer(pulumi.ComponentResource):
         self.db_instance_arn = self.db.self_link
         self.db_connection_name = self.db.connection_name
         self.db_private_ip = self.db.private_ip_address
-        self.db_uri = pulumi.Output.secret(pulumi.Output.format(
-            "postgresql://{0}:{1}@{2}:{3}/{4}?sslmode=require",
-            args.db_username, self.db_password.result, args.db_record_name, POSTGRES_PORT, args.db_name))
+        self.db_uri = pulumi.Output.secret(pulumi.Output.all(
+            args.db_username, self.db_password.result, args.db_record_name, POSTGRES_PORT, args.db_name,
+        ).apply(lambda parts: database_uri(*parts)))

@@ -11,7 +11,9 @@ mode (unknown fields are errors) against the schemas of the cluster version in `
 - Values still unknown at preview (outputs of other resources) cannot be checked: where a schema
   wants another type, the value is substituted for the check and listed as a note, never an error.
 - Custom resources (Karpenter NodePools, ExternalSecrets, ...) have no schema in the Kubernetes
-  OpenAPI documents: they are rendered and checked for apiVersion/kind/name only, and listed.
+  OpenAPI documents: they are validated against their CRDs pinned in ``mlops_tools/validate/crd_schemas/``
+  (``mlops_tools.validate.custom_resources``), strictly; a custom kind without a pinned CRD is invalid. The
+  ServiceMonitors and PrometheusRules kube-prometheus-stack makes from our values are checked too.
 - Helm releases (`kubernetes:helm.sh/v3:Release`) are rendered by Helm inside the provider at apply
   time, so offline there is no manifest to validate: their values are written to
   `helmrelease-<namespace>-<name>.values.yaml` for review, and the chart version must be pinned.
@@ -40,6 +42,7 @@ import yaml
 from referencing import Registry, Resource
 
 from mlops_tools.engine.preview import SECRET_MASK, UNKNOWN
+from mlops_tools.validate.custom_resources import chart_custom_resources, crd_validator, is_builtin_group
 
 HELM_RELEASE_TYPES = ("kubernetes:helm.sh/v3:Release",)
 _PINNED_CHART = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
@@ -145,6 +148,8 @@ def _validator(version: str, kind: str, api_version: str) -> Optional[jsonschema
     The same files, naming and $ref resolution `kubernetes_validate.validate(..., strict=True)` uses,
     kept per kind so a stack's fifty objects do not each reload the schema documents.
     """
+    if not is_builtin_group(api_version):
+        return crd_validator(kind, api_version)  # custom resource: its pinned CRD's schema
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     try:
         schema = kv_utils.schema_contents(
@@ -207,6 +212,13 @@ def render(plan: dict[str, Any], kubernetes_version: str, target: Path) -> Repor
             name = file_name("helmrelease", inputs.get("namespace"), inputs.get("name") or resource["name"], ".values.yaml")
             document, problems = _helm_values_document(resource)
             report.invalid += [f"{name}: {problem}" for problem in problems]
+            for key, custom in chart_custom_resources(resource):
+                _, errors, notes, has_schema = validate_manifest(custom, schema_version)
+                what = f"{name}: values {key} ({custom['kind']} {custom['metadata']['name']})"
+                if not has_schema:
+                    report.invalid.append(f"{what}: no pinned CRD for {custom['apiVersion']} {custom['kind']}")
+                report.invalid += [f"{what}: {error}" for error in errors]
+                report.notes += [f"{what}: {note_text}" for note_text in notes]
             report.helm_values.append(name)
             files[name] = document
             continue
@@ -231,9 +243,12 @@ def render(plan: dict[str, Any], kubernetes_version: str, target: Path) -> Repor
                 report.invalid.append(f"{filename}: {'; '.join(errors)}")
             report.notes += [f"{filename}: {note_text}" for note_text in notes]
             (report.validated if has_schema else report.without_schema).append(filename)
+            if not has_schema and not is_builtin_group(str(manifest["apiVersion"])):
+                report.invalid.append(f"{filename}: custom resource {manifest['apiVersion']} {kind} has no pinned CRD "
+                                      "in mlops_tools/validate/crd_schemas/ (add its CRD, see SOURCES.md there)")
             header = "".join(f"# placeholder: {note_text}\n" for note_text in notes)
             if not has_schema:
-                header += "# custom resource: no schema in the Kubernetes OpenAPI documents; rendered, not validated\n"
+                header += "# no schema for this kind: rendered, not validated\n"
         files[filename] = header + yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False)
     report.written = sorted(files)
 

@@ -72,15 +72,57 @@ def test_unknown_values_are_noted_not_errors(tmp_path, plan, capsys):
     assert "spec.replicas is unknown until apply: not checked" in capsys.readouterr().out
 
 
-def test_custom_resources_are_rendered_and_listed(tmp_path, plan, capsys):
-    with_cr = copy.deepcopy(plan)
-    with_cr["resources"].append({"urn": "urn:pulumi:prod::mlops-platform::kubernetes:karpenter.sh/v1:NodePool::gpu",
-                                 "type": "kubernetes:karpenter.sh/v1:NodePool", "name": "gpu", "custom": True,
-                                 "inputs": {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "gpu"},
-                                            "spec": {"limits": {"cpu": "64"}}}})
-    code, out = run(tmp_path, with_cr, "--kubernetes-version", "1.35")
-    assert code == 0 and (out / "nodepool-cluster-gpu.yaml").exists()
-    assert "custom resource (no schema): nodepool-cluster-gpu.yaml" in capsys.readouterr().out
+def _with(plan: dict, inputs: dict, name: str = "gpu") -> dict:
+    changed = copy.deepcopy(plan)
+    type_token = f"kubernetes:{inputs['apiVersion']}:{inputs['kind']}"
+    changed["resources"].append({"urn": f"urn:pulumi:prod::mlops-platform::{type_token}::{name}", "type": type_token,
+                                 "name": name, "custom": True, "inputs": inputs})
+    return changed
+
+
+NODEPOOL = {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "gpu"},
+            "spec": {"limits": {"cpu": "64"}, "template": {"spec": {
+                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu"},
+                "requirements": [{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}]}}}}
+
+
+def test_custom_resources_validate_against_their_pinned_crds(tmp_path, plan, capsys):
+    code, out = run(tmp_path, _with(plan, NODEPOOL), "--kubernetes-version", "1.35")
+    assert code == 0, capsys.readouterr().err
+    assert (out / "nodepool-cluster-gpu.yaml").exists()
+    assert "0 custom resources without a schema" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda np: np["spec"]["template"]["spec"]["requirements"][0].update(operator="Equals"),
+     "spec.template.spec.requirements[0].operator: 'Equals' is not one of"),
+    (lambda np: np["spec"].update(disruptionn={}), "Additional properties are not allowed ('disruptionn' was unexpected)"),
+    (lambda np: np["spec"]["template"]["spec"].pop("nodeClassRef"), "'nodeClassRef' is a required property"),
+])
+def test_a_custom_resource_that_breaks_its_crd_schema_is_invalid(tmp_path, plan, capsys, change, message):
+    broken = copy.deepcopy(NODEPOOL)
+    change(broken)
+    code, _ = run(tmp_path, _with(plan, broken), "--kubernetes-version", "1.35")
+    err = capsys.readouterr().err
+    assert code == 1 and "nodepool-cluster-gpu.yaml" in err and message in err, err
+
+
+def test_a_custom_kind_without_a_pinned_crd_is_invalid(tmp_path, plan, capsys):
+    unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {}}
+    code, _ = run(tmp_path, _with(plan, unknown, "w"), "--kubernetes-version", "1.35")
+    assert code == 1 and "example.com/v1 Widget has no pinned CRD" in capsys.readouterr().err
+
+
+def test_chart_made_servicemonitors_validate_against_the_crd(tmp_path, plan, capsys):
+    broken = copy.deepcopy(plan)
+    release = next(r for r in broken["resources"] if r["type"] == "kubernetes:helm.sh/v3:Release"
+                   and r["inputs"]["chart"] == "kube-prometheus-stack")
+    release["inputs"]["values"]["prometheus"]["additionalServiceMonitors"][0]["endpoints"][0]["basicAuth"] = {
+        "username": {"name": "mlflow-scrape"}, "passwd": {"name": "mlflow-scrape", "key": "password"}}
+    code, _ = run(tmp_path, broken, "--kubernetes-version", "1.35")
+    err = capsys.readouterr().err
+    assert code == 1 and "values prometheus.additionalServiceMonitors[0] (ServiceMonitor mlflow)" in err, err
+    assert "'passwd' was unexpected" in err and "'key' is a required property" in err
 
 
 def test_an_unpinned_chart_is_invalid(tmp_path, plan, capsys):

@@ -38,7 +38,8 @@ def test_probes_use_the_health_endpoint_with_a_startup_allowance(prod):
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}, probe
     startup = container["startupProbe"]
-    assert startup["periodSeconds"] * startup["failureThreshold"] >= 300  # database migrations on first start
+    # Migrations run in the init container; the server only loads MLflow and checks the schema.
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 180
 
 
 def test_server_command_serves_artifacts_from_the_object_store_with_basic_auth(prod):
@@ -53,8 +54,8 @@ def test_server_command_serves_artifacts_from_the_object_store_with_basic_auth(p
 
 def test_database_uri_and_credentials_come_from_secrets(prod):
     deployment = named(prod, DEPLOYMENT, "mlflow", "mlops")
-    init, server = list(containers(deployment))
-    for container in (init, server):
+    init, migrate, server = list(containers(deployment))
+    for container in (init, migrate, server):
         assert env_of(container)["MLFLOW_BACKEND_STORE_URI"]["valueFrom"]["secretKeyRef"] == {"name": DB_SECRET.name, "key": DB_SECRET.key}
     assert env_of(init)["MLFLOW_AUTH_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": MLFLOW_ADMIN_SECRET, "key": "password"}
     assert "MLFLOW_AUTH_ADMIN_PASSWORD" not in env_of(server)  # the server reads the ini, never the password
@@ -119,3 +120,20 @@ def test_unsafe_inputs_stop_the_preview_with_one_line(overrides, message):
 
 def test_image_is_the_pinned_input(prod):
     assert {c["image"] for c in containers(named(prod, DEPLOYMENT, "mlflow", "mlops"))} == {MLFLOW_IMAGE}
+
+
+def test_migrations_run_once_in_an_init_container_before_the_server(prod):
+    """Issue 9 item 18: the servers must not migrate a fresh database concurrently (workers, replicas)."""
+    deployment = named(prod, DEPLOYMENT, "mlflow", "mlops")
+    init = pod_spec(deployment)["initContainers"]
+    assert [c["name"] for c in init] == ["auth-config", "migrate"]
+    migrate = init[1]
+    script = migrate["command"][2]
+    assert migrate["command"][:2] == ["python", "-c"] and migrate["image"] == MLFLOW_IMAGE
+    assert "pg_advisory_lock" in script and "_upgrade_db" in script and "init_db" in script
+    env = env_of(migrate)
+    assert env["MLFLOW_METRICS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "mlflow-scrape", "key": "password"}
+    assert env["MLFLOW_AUTH_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": MLFLOW_ADMIN_SECRET, "key": "password"}
+    assert "MLFLOW_METRICS_PASSWORD" not in env_of(server_container(deployment))
+    scrape = named(prod, "kubernetes:core/v1:Secret", "mlflow-scrape", "mlops")
+    assert prod.is_secret(scrape["urn"], "stringData")

@@ -237,7 +237,7 @@ def test_external_secret_renders_the_tls_uri_through_the_private_record(prod):
     assert inputs["metadata"] == {"name": "mlflow-database", "namespace": "mlops"}
     assert inputs["spec"]["dataFrom"] == [{"extract": {"key": prod.outputs["dbSecretArn"]}}]
     template = inputs["spec"]["target"]["template"]["data"]["uri"]
-    assert template == ("postgresql://{{ .username }}:{{ .password | urlquery }}"
+    assert template == ("postgresql+psycopg2://{{ .username | urlquery }}:{{ .password | urlquery }}"
                         "@tracking-db.prod.mlops.internal:5432/mlflow?sslmode=require")
     store = prod.one("kubernetes:external-secrets.io/v1:ClusterSecretStore", "tracking-secret-store")
     assert inputs["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": store["inputs"]["metadata"]["name"]}

@@ -134,7 +134,7 @@ def test_mlflow_database_secret_holds_a_tls_uri_to_the_server_and_is_secret(dev)
     assert secret["inputs"]["metadata"]["namespace"] == "mlops"
     uri = secret["inputs"]["stringData"]["uri"]
     password = server(dev)["inputs"]["administratorLoginPassword"]
-    assert uri == f"postgresql://mlflow:{password}@{NAME}-tracking.postgres.database.azure.com:5432/mlflow?sslmode=require"
+    assert uri == f"postgresql+psycopg2://mlflow:{password}@{NAME}-tracking.postgres.database.azure.com:5432/mlflow?sslmode=require"
     (masked,) = [r for r in dev.masked_resources() if r["type"] == "kubernetes:core/v1:Secret"]
     assert masked["inputs"]["stringData"] in ("[secret]", {"uri": "[secret]"})
 

@@ -78,7 +78,7 @@ def test_cluster_secret_holds_the_private_ip_uri_and_is_secret(prod):
     assert secret["inputs"]["metadata"]["name"] == "mlflow-database"
     assert secret["inputs"]["metadata"]["namespace"] == "mlops"
     uri = secret["inputs"]["stringData"]["uri"]
-    assert uri.startswith("postgresql://mlflow:") and uri.endswith("@tracking-db.prod.mlops.internal:5432/mlflow?sslmode=require")
+    assert uri.startswith("postgresql+psycopg2://mlflow:") and uri.endswith("@tracking-db.prod.mlops.internal:5432/mlflow?sslmode=require")
     assert prod.is_secret(secret["urn"], "stringData")
     assert prod.masked_outputs()["dbUri"] == "[secret]"
     # MLflow must not find the Secret before its database user and name exist.

@@ -1,0 +1,96 @@
+"""Custom resources validated against their CRDs' schemas, offline.
+
+The Kubernetes OpenAPI documents that ``kubernetes-validate`` ships know only built-in kinds. Every
+custom resource the program renders (Karpenter NodePool/EC2NodeClass, External Secrets, and the
+ServiceMonitors and PrometheusRules that kube-prometheus-stack creates from our chart values) is
+checked here against the ``openAPIV3Schema`` of its CRD, pinned in ``mlops_tools/validate/crd_schemas/``
+(source, tag and checksum in SOURCES.md there).
+
+The API server prunes unknown fields of structural schemas, and ``kubectl``/server-side apply with
+strict field validation rejects them; we treat an unknown field as an error (``additionalProperties:
+false`` wherever a schema lists properties and does not preserve unknown fields), so a typo never
+reaches a cluster silently. A kind without a CRD here is an error too: add its CRD to validate it.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import jsonschema
+import yaml
+
+CRD_DIR = Path(__file__).resolve().parent / "crd_schemas"
+KUBE_PROMETHEUS_STACK = "kube-prometheus-stack"
+
+
+def _strict(schema: Any) -> Any:
+    """The schema with unknown fields refused, as strict field validation does."""
+    if isinstance(schema, dict):
+        schema = {key: _strict(value) for key, value in schema.items()}
+        if ("properties" in schema and "additionalProperties" not in schema
+                and not schema.get("x-kubernetes-preserve-unknown-fields")):
+            schema["additionalProperties"] = False
+        if schema.get("x-kubernetes-int-or-string"):
+            schema.pop("type", None)
+            schema["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+        if schema.get("nullable") and "type" in schema:
+            schema["type"] = [schema["type"], "null"]
+    elif isinstance(schema, list):
+        schema = [_strict(item) for item in schema]
+    return schema
+
+
+@functools.cache
+def _schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    """{(apiVersion, kind): strict openAPIV3Schema} of every served version of every pinned CRD."""
+    schemas = {}
+    for path in sorted(CRD_DIR.glob("*.yaml")):
+        for crd in yaml.safe_load_all(path.read_text()):
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                if version.get("served"):
+                    schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
+                    # apiVersion/kind/metadata are checked by the API server itself.
+                    schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+                    schemas[(f"{group}/{version['name']}", kind)] = _strict(schema)
+    return schemas
+
+
+def known_kinds() -> list[str]:
+    return sorted(f"{api}/{kind}" for api, kind in _schemas())
+
+
+def crd_validator(kind: str, api_version: str) -> Optional[jsonschema.Validator]:
+    """A validator for a custom resource, or None when no pinned CRD serves that apiVersion and kind."""
+    schema = _schemas().get((api_version, kind))
+    return None if schema is None else jsonschema.Draft7Validator(schema)
+
+
+def is_builtin_group(api_version: str) -> bool:
+    group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+    return group == "" or "." not in group or group.endswith(".k8s.io")
+
+
+def chart_custom_resources(resource: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Custom resources a Helm release creates from our values, as the chart templates them
+    (kube-prometheus-stack: ``prometheus.additionalServiceMonitors`` -> ServiceMonitor,
+    ``additionalPrometheusRulesMap`` -> PrometheusRule), with the values key they come from."""
+    inputs = resource.get("inputs") or {}
+    if inputs.get("chart") != KUBE_PROMETHEUS_STACK:
+        return
+    values = inputs.get("values") or {}
+    namespace = inputs.get("namespace")
+    for index, monitor in enumerate(values.get("prometheus", {}).get("additionalServiceMonitors", [])):
+        spec = {key: value for key, value in monitor.items() if key not in ("name", "additionalLabels")}
+        yield (f"prometheus.additionalServiceMonitors[{index}]",
+               {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+                "metadata": {"name": monitor.get("name"), "namespace": namespace}, "spec": spec})
+    for key, rules in values.get("additionalPrometheusRulesMap", {}).items():
+        yield (f"additionalPrometheusRulesMap.{key}",
+               {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+                "metadata": {"name": key, "namespace": namespace}, "spec": rules})
