@@ -103,8 +103,16 @@ class TrackingConfig(_Model):
         return value
 
 
+FEAST_IMAGE = "ghcr.io/mlops-platform/feast-feature-server:0.50.0-r1"
+# Upstream Feast images built from feast[minimal]: no azure-storage-blob/azure-identity (Feast's own
+# feature_servers/multicloud/requirements.txt at each tag).
+UPSTREAM_FEAST_IMAGES = ("feastdev/feature-server", "docker.io/feastdev/feature-server", "quay.io/feastdev/feature-server")
+
+
 class FeaturesConfig(_Model):
-    feast_image: str = Field(default="feastdev/feature-server:0.49.0", pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+    # The platform's own image (images/feast-feature-server, pushed by .github/workflows/feast-image.yml under
+    # the repository owner): upstream feastdev/feature-server lacks the Azure registry store's packages.
+    feast_image: str = Field(default=FEAST_IMAGE, pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
     online_store_ttl_days: Optional[int] = Field(default=None, ge=1, le=3650)
     # Feast project; the deployed project is "<project>_<environment>" so stacks sharing an account never collide.
     project: str = Field(default="mlops", pattern=r"^[a-z][a-z0-9_]{0,30}$")
@@ -302,6 +310,11 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
             problems.append((("dr", "replicaRegion"), replica, f"must differ from the primary region {cfg.region}"))
         elif cloud_known and replica not in regions:
             problems.append((("dr", "replicaRegion"), replica, _region_hint(cfg.cloud, replica, regions)))
+    feast_repository = re.split(r"[:@]", cfg.features.feast_image, maxsplit=1)[0]
+    if cloud_known and cfg.cloud == "azure" and feast_repository in UPSTREAM_FEAST_IMAGES:
+        problems.append((("features", "feastImage"), cfg.features.feast_image,
+                         "must hold Feast's Azure registry store packages (azure-storage-blob, azure-identity); "
+                         f"{feast_repository} is built from feast[minimal] without them: use {FEAST_IMAGE}"))
     if cfg.dr.rto_minutes < cfg.dr.rpo_minutes:
         problems.append((("dr", "rtoMinutes"), cfg.dr.rto_minutes, f"must be >= rpoMinutes ({cfg.dr.rpo_minutes})"))
     if cfg.dr.enabled and cloud_known and cfg.cloud == "aws" and cfg.dr.rpo_minutes < 15:

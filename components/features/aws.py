@@ -23,11 +23,9 @@ from components.storage import BucketArgs
 from components.storage.aws import SecureBucket
 from components.cluster.aws import IrsaRoleFactory
 
-# What serving (reads) and materialization (batch writes) need; no table-level writes.
-ONLINE_ITEM_ACTIONS = [
-    "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
-    "dynamodb:PutItem", "dynamodb:Query",
-]
+# What Feast calls on its tables (recorded by `make smoke` with IAM enforced): serving reads in batches,
+# materialization writes in batches, apply waits for the table. No single-item or query calls.
+ONLINE_ITEM_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,9 @@ class FeatureStore(pulumi.ComponentResource):
         self.online_tables = {view: table.name for view, table in self.tables.items()}
         self.online_table_arns = {view: table.arn for view, table in self.tables.items()}
         self.online_store_table = self.online_tables[args.online_feature_views[0]]
-        self.online_store = {"type": "dynamodb", "region": aws_inputs.region}
+        # Feast (0.50) re-tags every online table on `feast apply`: it removes the table's tags and writes the
+        # store config's `tags`. Rendering the tables' own tags here keeps them as the platform set them.
+        self.online_store = {"type": "dynamodb", "region": aws_inputs.region, "tags": dict(sorted(tags.items()))}
         self.offline_store = {"type": "file"}
 
         self.feature_server_role = aws_inputs.irsa_role(
@@ -98,13 +98,29 @@ class FeatureStore(pulumi.ComponentResource):
         return pulumi.Output.json_dumps({
             "Version": "2012-10-17",
             "Statement": [
+                # Feast's S3 registry store calls HeadBucket first, which S3 authorises as s3:ListBucket with no
+                # s3:prefix key: a prefix-conditioned grant alone denies it. "Null" matches exactly that request
+                # shape (no prefix), so listing under another prefix stays refused.
+                {"Sid": "FindBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
+                 "Condition": {"Null": {"s3:prefix": "true"}}},
                 {"Sid": "ListFeastPrefixes", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
                  "Condition": {"StringLike": {"s3:prefix": [f"{REGISTRY_PREFIX}/*", f"{OFFLINE_PREFIX}/*"]}}},
-                {"Sid": "ReadRegistry", "Effect": "Allow", "Action": "s3:GetObject",
-                 "Resource": pulumi.Output.format("{0}/{1}/*", bucket_arn, REGISTRY_PREFIX)},
+                # The registry is one object: read on every refresh, written by `feast apply`, materialization
+                # and the server's first start (an empty registry is committed when none exists).
+                {"Sid": "ReadWriteRegistry", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+                 "Resource": pulumi.Output.format("{0}/{1}", bucket_arn, REGISTRY_OBJECT)},
                 {"Sid": "ReadWriteOfflineStore", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
                  "Resource": pulumi.Output.format("{0}/{1}/*", bucket_arn, OFFLINE_PREFIX)},
                 {"Sid": "OnlineItems", "Effect": "Allow", "Action": ONLINE_ITEM_ACTIONS,
+                 "Resource": list(self.online_table_arns.values())},
+                # `feast apply` calls CreateTable for every online view and treats ResourceInUseException as "it
+                # exists"; AWS checks the permission before existence, so without it apply fails on the tables
+                # created here. Granted on exactly these names: no DeleteTable, so it can never replace one.
+                {"Sid": "ApplyFindsDeclaredTables", "Effect": "Allow", "Action": "dynamodb:CreateTable",
+                 "Resource": list(self.online_table_arns.values())},
+                # ... and then rewrites the table's tags (list, untag all, tag with online_store.tags).
+                {"Sid": "ApplyRewritesTableTags", "Effect": "Allow",
+                 "Action": ["dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource"],
                  "Resource": list(self.online_table_arns.values())},
                 {"Sid": "FeaturesKeyThroughS3AndDynamoDb", "Effect": "Allow",
                  "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": aws_inputs.features_key_arn,

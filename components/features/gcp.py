@@ -16,9 +16,10 @@ Feast), and they inherit the clusters' CMEK and replication, so nothing is lost 
 pre-creating them; ``online_tables[view]`` therefore names the instance that holds each view.
 
 The bucket comes from the shared hardened-bucket helper with the features key; only the offline
-prefix tiers down. Feast's service account reads the whole bucket (registry and offline data),
-writes only under ``offline/`` (an IAM condition on the object name), and reads/writes rows of this
-instance (``roles/bigtable.user``: no table or instance administration).
+prefix tiers down. Feast's service account reads the whole bucket (registry and offline data) and its
+metadata (the registry store's ``get_bucket``), writes only the registry object and under ``offline/``
+(an IAM condition on the object name), reads/writes rows of this instance and may create its own tables
+there (``feast apply``: a custom role with ``bigtable.tables.create``/``update``, no delete) (``roles/bigtable.user``: no table or instance administration).
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ from components.tracking.gcp import WorkloadIdentityFactory
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 CPU_TARGET = 50  # percent; leaves headroom for replication traffic
 MAX_NODES = 3
+BUCKET_METADATA_READER = "roles/storage.legacyBucketReader"
+FEAST_TABLE_PERMISSIONS = ("bigtable.tables.create", "bigtable.tables.update")
+
+
+def write_condition(bucket: str) -> str:
+    """Feast writes the registry object (``feast apply``, materialization, a first start commits an empty
+    registry) and the offline store; nothing else in the bucket."""
+    objects = f"projects/_/buckets/{bucket}/objects/"
+    return (f'resource.name == "{objects}{REGISTRY_OBJECT}" || '
+            f'resource.name.startsWith("{objects}{OFFLINE_PREFIX}/")')
 
 
 def instance_name(prefix: str) -> str:
@@ -158,15 +169,30 @@ class FeatureStore(pulumi.ComponentResource):
         member = self.identity.member
         gcp.storage.BucketIAMMember(
             f"{name}-feast-read", bucket=self.bucket_name, role="roles/storage.objectViewer", member=member, opts=child)
+        # Feast's GCS registry store starts with get_bucket (storage.buckets.get), in neither objectViewer nor
+        # objectUser. legacyBucketReader is storage.buckets.get + storage.objects.list (already granted above):
+        # the one predefined bucket role that adds exactly the missing permission.
         gcp.storage.BucketIAMMember(
-            f"{name}-feast-offline-write", bucket=self.bucket_name, role="roles/storage.objectUser", member=member,
+            f"{name}-feast-bucket-get", bucket=self.bucket_name, role=BUCKET_METADATA_READER, member=member, opts=child)
+        gcp.storage.BucketIAMMember(
+            f"{name}-feast-offline-write"  # name kept: renaming would replace the binding
+           , bucket=self.bucket_name, role="roles/storage.objectUser", member=member,
             condition={
-                "title": "offline-store-only",
-                "description": "write objects under the offline store prefix only",
-                "expression": self.bucket_name.apply(
-                    lambda bucket: f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{OFFLINE_PREFIX}/")'),
+                "title": "registry-and-offline-store-only",
+                "description": "write the registry object and objects under the offline store prefix only",
+                "expression": self.bucket_name.apply(write_condition),
             },
             opts=child)
         gcp.bigtable.InstanceIamMember(
             f"{name}-feast-online", project=gcp_inputs.project, instance=self.instance.name,
             role="roles/bigtable.user", member=member, opts=child)
+        # `feast apply` creates a table per entity set in the instance and adds its column family
+        # (CreateTable, ModifyColumnFamilies); bigtable.user has neither. No delete, no instance administration.
+        tables_role = gcp.projects.IAMCustomRole(
+            f"{name}-feast-tables", project=gcp_inputs.project, role_id=f"{self.args.name.replace('-', '_')}_feast_tables",
+            title="Feast: create its online tables", permissions=list(FEAST_TABLE_PERMISSIONS),
+            description="feast apply creates the tables of its feature views and their column family", opts=child)
+        gcp.bigtable.InstanceIamMember(
+            f"{name}-feast-tables", project=gcp_inputs.project, instance=self.instance.name,
+            role=pulumi.Output.concat("projects/", gcp_inputs.project, "/roles/", tables_role.role_id), member=member,
+            opts=child)

@@ -327,6 +327,9 @@ class TrainingJobIdentity(pulumi.ComponentResource):
         objects = [pulumi.Output.format("{0}/{1}/*", args.features_bucket_arn, prefix) for prefix in args.read_prefixes]
         policy_json = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [
             {"Sid": "ReadFeatureData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": objects},
+            # Feast's S3 registry store opens with HeadBucket: s3:ListBucket with no s3:prefix key ("Null").
+            {"Sid": "FindFeatureBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": args.features_bucket_arn,
+             "Condition": {"Null": {"s3:prefix": "true"}}},
             {"Sid": "ListFeatureData", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": args.features_bucket_arn,
              "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*" for prefix in args.read_prefixes]}}},
             {"Sid": "DecryptFeatureDataThroughS3", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": args.features_key_arn,

@@ -31,7 +31,7 @@ REQUIREMENTS = Path(__file__).resolve().parent / "requirements"
 DEBIAN_PACKAGES = {
     "initdb": "postgresql", "postgres": "postgresql", "psql": "postgresql-client",
     "openssl": "openssl", "prometheus": "prometheus", "promtool": "prometheus",
-    "amtool": "prometheus-alertmanager", "node": "nodejs", "npm": "npm",
+    "amtool": "prometheus-alertmanager", "node": "nodejs", "npm": "npm", "redis-server": "redis-server",
 }
 _lock = threading.Lock()
 _apt_updated = False

@@ -119,20 +119,27 @@ def start_moto(procs: Processes) -> Endpoint:
                           "AWS_SECRET_ACCESS_KEY": secret})
 
 
-def start_azurite(procs: Processes, account: str) -> Endpoint:
+def start_azurite(procs: Processes, account: str, tls: Optional[tuple[Path, Path]] = None) -> Endpoint:
     """Azurite's Blob service (npm, pinned) with the storage account the rendered config names and a key
-    the run generates; clients get a connection string for it."""
+    the run generates; clients get a connection string for it.
+
+    ``tls`` (certificate, key): serve HTTPS and take the account from the Host header
+    (``<account>.blob.core.windows.net``, production-style URLs), for clients that build the account URL
+    from the rendered name; ``Endpoint.env`` then also holds ``AZURE_STORAGE_KEY``."""
     program = npm_tool("azurite", "azurite-blob")
     key = base64.b64encode(secrets.token_bytes(64)).decode()
     port = free_port()
     location = procs.temp_dir("azurite")
     env = _minimal_env(AZURITE_ACCOUNTS=f"{account}:{key}")
+    style = ["--cert", str(tls[0]), "--key", str(tls[1])] if tls else ["--disableProductStyleUrl"]
     proc = procs.start("azurite", [str(program), "--blobHost", HOST, "--blobPort", str(port), "--location", str(location),
-                                   "--skipApiVersionCheck", "--disableProductStyleUrl", "--silent"], env=env)
+                                   "--skipApiVersionCheck", *style, "--silent"], env=env)
     procs.wait_port(proc, port, timeout=60)
-    url = f"http://{HOST}:{port}/{account}"
-    connection = (f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={key};BlobEndpoint={url};")
-    return Endpoint(url, {"AZURE_STORAGE_CONNECTION_STRING": connection})
+    scheme = "https" if tls else "http"
+    url = f"{scheme}://{HOST}:{port}/{account}"
+    connection = (f"DefaultEndpointsProtocol={scheme};AccountName={account};AccountKey={key};BlobEndpoint={url};")
+    return Endpoint(url, {"AZURE_STORAGE_CONNECTION_STRING": connection, "AZURE_STORAGE_KEY": key,
+                          "AZURITE_PORT": str(port)})
 
 
 def start_gcs(procs: Processes) -> Endpoint:

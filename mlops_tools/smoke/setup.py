@@ -1,7 +1,7 @@
 """``python -m mlops_tools.smoke.setup``: install what ``make smoke`` needs, once, before the tests run.
 
 System programs (Debian packages: PostgreSQL, openssl, Prometheus with promtool, amtool, Node.js and
-npm), the pinned virtualenvs (MLflow, the GCS emulator) and the pinned npm tools (Azurite). Each step
+npm, Redis; Google's Bigtable emulator is checked), the pinned virtualenvs (MLflow, the GCS emulator, Feast) and the pinned npm tools (Azurite). Each step
 is skipped when already current. Doing it here, in one process, keeps parallel test workers from
 installing the same thing at once. Prints what it did and how long it took; exit 2 with one line per
 missing prerequisite when this process may not install it (not root and not CI).
@@ -14,8 +14,9 @@ import time
 
 from mlops_tools.smoke import MissingPrerequisite
 from mlops_tools.smoke.envs import DEBIAN_PACKAGES, npm_tool, system_program, venv
+from mlops_tools.smoke.online_stores import bigtable_emulator
 
-VENVS = ("mlflow", "gcs")
+VENVS = ("mlflow", "gcs", "feast")
 NPM_TOOLS = (("azurite", "azurite-blob"),)
 
 
@@ -27,6 +28,10 @@ def main() -> int:
             system_program(program)
         except MissingPrerequisite as error:
             missing.append(str(error))
+    try:
+        bigtable_emulator()
+    except MissingPrerequisite as error:
+        missing.append(str(error))
     if missing:
         print("\n".join(f"smoke set-up: {line}" for line in missing), file=sys.stderr)
         return 2

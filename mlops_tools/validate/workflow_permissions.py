@@ -50,6 +50,9 @@ class PermissionChecks:
                 needs.setdefault("security-events", "upload-sarif")
             if uses_action(step, "pulumi/actions") and str((step.get("with") or {}).get("comment-on-pr")).lower() == "true":
                 needs.setdefault("pull-requests", "pulumi/actions comment-on-pr")
+            script = str(step.get("run", ""))
+            if re.search(r"\bdocker\s+login\s+ghcr\.io\b", script) and re.search(r"\bdocker\s+push\b", script):
+                needs.setdefault("packages", "docker push to ghcr.io")
             if uses_action(step, "actions/github-script"):
                 script = str((step.get("with") or {}).get("script", ""))
                 if "context.payload.pull_request" in script and re.search(r"issues\.(create|update)Comment", script):

@@ -45,8 +45,20 @@ def stack(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def plan(stack):
-    return load_plan(stack)
+def plan_for():
+    """Each stack's plan rendered once per session, also for tests that pick their stacks by cloud."""
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = load_plan(name)
+        return cache[name]
+    return get
+
+
+@pytest.fixture(scope="session")
+def plan(stack, plan_for):
+    return plan_for(stack)
 
 
 @pytest.fixture(scope="session")

@@ -119,6 +119,15 @@ def test_missing_workflows_directory_is_a_usage_error(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error: no workflows in")
 
 
+def test_pushing_to_ghcr_needs_and_justifies_packages_write(tmp_path):
+    job = ("permissions: {}\non: push\njobs:\n  image:\n    runs-on: ubuntu-24.04\n    permissions:\n"
+           "      contents: read\n      packages: write\n    steps:\n      - run: |\n"
+           "          echo \"$TOKEN\" | docker login ghcr.io --username me --password-stdin\n"
+           "          docker push \"$IMAGE\"\n")
+    assert lint(tmp_path, job) == []
+    assert any("packages: write is granted but no step needs it" in finding
+               for finding in lint(tmp_path, job.replace("docker push", "docker pull")))
+
 def lint_where(tmp_path: Path, workflow: str) -> list[str]:
     lint(tmp_path, workflow)
     return [f"{f.where}: {f.message}" for f in workflows.Linter(tmp_path).run()]

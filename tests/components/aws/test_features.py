@@ -68,7 +68,8 @@ def test_paths_follow_feast_layout(prod):
     bucket = prod.outputs["bucket"]
     assert prod.outputs["registryPath"] == f"s3://{bucket}/registry/registry.db"
     assert prod.outputs["offlinePath"] == f"s3://{bucket}/offline"
-    assert prod.outputs["onlineStore"] == {"type": "dynamodb", "region": PRIMARY}
+    assert prod.outputs["onlineStore"] == {"type": "dynamodb", "region": PRIMARY,
+                                           "tags": {"component": "features", "environment": "test"}}
 
 
 def test_one_online_table_per_view_named_as_feast_expects(prod):
@@ -106,12 +107,12 @@ def test_feature_server_reaches_exactly_these_tables_and_prefixes(prod):
     bucket_arn = f"arn:aws:s3:::{prod.outputs['bucket']}"
     document = policy(prod.one("aws:iam/rolePolicy:RolePolicy", "features-feature-server"))
     by_sid = statements(document)
-    assert sorted(by_sid["OnlineItems"]["Resource"]) == sorted(prod.outputs["tableArns"].values())
+    table_arns = sorted(prod.outputs["tableArns"].values())
+    assert sorted(by_sid["OnlineItems"]["Resource"]) == table_arns
     assert not {"dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable"} & set(by_sid["OnlineItems"]["Action"])
-    assert by_sid["ReadRegistry"]["Action"] == "s3:GetObject"
-    assert by_sid["ReadRegistry"]["Resource"] == f"{bucket_arn}/registry/*"
     assert by_sid["ReadWriteOfflineStore"]["Resource"] == f"{bucket_arn}/offline/*"
     assert by_sid["ListFeastPrefixes"]["Resource"] == bucket_arn
+    assert by_sid["ListFeastPrefixes"]["Condition"] == {"StringLike": {"s3:prefix": ["registry/*", "offline/*"]}}
     key = by_sid["FeaturesKeyThroughS3AndDynamoDb"]
     assert key["Resource"] == prod.outputs["key:features"]
     assert sorted(key["Condition"]["StringEquals"]["kms:ViaService"]) == [
@@ -119,6 +120,30 @@ def test_feature_server_reaches_exactly_these_tables_and_prefixes(prod):
     for statement in document["Statement"]:
         assert all("*" not in action for action in as_list(statement["Action"]))
         assert all(resource != "*" for resource in as_list(statement["Resource"]))
+
+
+def test_feast_registry_store_can_find_the_bucket_and_commit_the_registry(prod):
+    """Feast's S3 registry store: HeadBucket (authorised as s3:ListBucket with no s3:prefix), then Get/Put of the
+    one registry object (the first start commits an empty registry); `feast apply` calls CreateTable and takes
+    ResourceInUseException for "exists", which AWS only returns to a caller allowed to CreateTable."""
+    bucket_arn = f"arn:aws:s3:::{prod.outputs['bucket']}"
+    by_sid = statements(policy(prod.one("aws:iam/rolePolicy:RolePolicy", "features-feature-server")))
+    assert by_sid["FindBucket"]["Action"] == "s3:ListBucket" and by_sid["FindBucket"]["Resource"] == bucket_arn
+    assert by_sid["FindBucket"]["Condition"] == {"Null": {"s3:prefix": "true"}}
+    assert sorted(by_sid["ReadWriteRegistry"]["Action"]) == ["s3:GetObject", "s3:PutObject"]
+    assert by_sid["ReadWriteRegistry"]["Resource"] == f"{bucket_arn}/registry/registry.db"
+    assert by_sid["ApplyFindsDeclaredTables"]["Action"] == "dynamodb:CreateTable"
+    assert sorted(by_sid["ApplyFindsDeclaredTables"]["Resource"]) == sorted(prod.outputs["tableArns"].values())
+
+
+def test_feast_apply_keeps_the_platform_tags_of_the_online_tables(prod):
+    """Feast 0.50's apply untags an existing table and tags it with online_store.tags: those are the tables' tags."""
+    by_sid = statements(policy(prod.one("aws:iam/rolePolicy:RolePolicy", "features-feature-server")))
+    assert sorted(by_sid["ApplyRewritesTableTags"]["Action"]) == [
+        "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource"]
+    assert sorted(by_sid["ApplyRewritesTableTags"]["Resource"]) == sorted(prod.outputs["tableArns"].values())
+    for table in tables(prod).values():
+        assert table["inputs"]["tags"] == prod.outputs["onlineStore"]["tags"]
 
 
 def test_feature_views_are_validated_in_the_stack_config():

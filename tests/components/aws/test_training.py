@@ -244,6 +244,9 @@ def test_training_jobs_read_only_the_feast_offline_store_and_registry(result):
         f"{FEATURES_BUCKET_ARN}/offline/*", f"{FEATURES_BUCKET_ARN}/registry/*"]}
     assert document["ListFeatureData"]["Resource"] == FEATURES_BUCKET_ARN
     assert document["ListFeatureData"]["Condition"] == {"StringLike": {"s3:prefix": ["offline/*", "registry/*"]}}
+    # Feast in a training job opens the registry with HeadBucket (s3:ListBucket without s3:prefix).
+    assert document["FindFeatureBucket"]["Resource"] == FEATURES_BUCKET_ARN
+    assert document["FindFeatureBucket"]["Condition"] == {"Null": {"s3:prefix": "true"}}
     decrypt = document["DecryptFeatureDataThroughS3"]
     assert decrypt["Action"] == "kms:Decrypt" and decrypt["Resource"] == result.outputs["key:features"]
     assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{PRIMARY}.amazonaws.com"}}

@@ -56,17 +56,31 @@ def test_bigtable_agent_is_created_and_may_use_every_cluster_key_before_the_inst
     assert "pulumi:providers:gcp::dr::" in dr_grant["provider"]
 
 
-def test_feast_identity_reads_the_bucket_writes_only_offline_and_uses_only_this_instance(prod):
+def test_feast_identity_reads_the_bucket_writes_only_registry_and_offline_and_uses_only_this_instance(prod):
     member = f"serviceAccount:{prod.outputs['feastSa']}"
     grants = {r["inputs"]["role"]: r["inputs"] for r in prod.resources if r["inputs"].get("member") == member}
-    assert set(grants) == {"roles/storage.objectViewer", "roles/storage.objectUser", "roles/bigtable.user"}
+    tables_role = f"projects/{PROJECT}/roles/{NAME.replace('-', '_')}_feast_tables"
+    assert set(grants) == {"roles/storage.objectViewer", "roles/storage.legacyBucketReader",
+                           "roles/storage.objectUser", "roles/bigtable.user", tables_role}
+    assert grants[tables_role]["instance"] == f"{NAME}-features"
+    [custom] = [r["inputs"] for r in prod.resources if r["type"] == "gcp:projects/iAMCustomRole:IAMCustomRole"]
+    assert sorted(custom["permissions"]) == ["bigtable.tables.create", "bigtable.tables.update"]
     bucket = prod.outputs["featureBucket"]
     assert grants["roles/storage.objectViewer"]["bucket"] == bucket
     assert grants["roles/storage.objectUser"]["condition"]["expression"] == (
+        f'resource.name == "projects/_/buckets/{bucket}/objects/registry/registry.db" || '
         f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/offline/")')
     assert grants["roles/bigtable.user"]["instance"] == f"{NAME}-features"
     binding = inputs(prod, "gcp:serviceaccount/iAMMember:IAMMember", "features-feature-server-wi")
     assert binding["member"] == f"serviceAccount:{PROJECT}.svc.id.goog[mlops/feast]"
+
+
+def test_feast_registry_store_may_get_the_bucket(prod):
+    """Feast's GCS registry store calls get_bucket (storage.buckets.get) before reading or writing the registry."""
+    member = f"serviceAccount:{prod.outputs['feastSa']}"
+    [grant] = [r["inputs"] for r in prod.resources
+               if r["inputs"].get("member") == member and r["inputs"].get("role") == "roles/storage.legacyBucketReader"]
+    assert grant["bucket"] == prod.outputs["featureBucket"] and "condition" not in grant
 
 
 def test_high_availability_without_a_second_zone_is_refused_in_one_line():
