@@ -1,0 +1,34 @@
+"""The step containers' entry point: bad flags are one line and exit 2, never a traceback; the image
+installs exactly the versions make smoke ran the loop with."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipelines.__main__ import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("argv, words", [
+    ([], ["the following arguments are required", "step"]),
+    (["deploy"], ["invalid choice", "'deploy'"]),
+    (["train", "--features", "f.parquet"], ["train", "--label"]),
+    (["evaluate", "--model-name", "m", "--version", "1", "--min-improvement", "lots"], ["--min-improvement", "'lots'"]),
+])
+def test_bad_arguments_are_one_line_and_exit_2(argv, words, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert all(w in err for w in words), err
+
+
+def _pins(path: Path) -> dict[str, str]:
+    return dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", path.read_text(), re.MULTILINE))
+
+
+def test_image_pins_equal_the_smoke_run_pins():
+    image = _pins(REPO / "pipelines" / "requirements.txt")
+    smoke = _pins(REPO / "mlops_tools" / "smoke" / "requirements" / "mlflow.txt")
+    assert image and {name: smoke.get(name) for name in image} == image
