@@ -21,6 +21,7 @@ from pydantic.alias_generators import to_camel
 
 from stacks.catalog import machine_type_problem
 from stacks.config_delivery import AlertSmtp, AzureConfig, delivery_problems
+from stacks.config_pipelines import PipelinesConfig, pipelines_problems
 from stacks.regions import regions_for
 
 NAMESPACE = "mlops"
@@ -203,6 +204,7 @@ class PlatformConfig(_Model):
     training_pools: list[TrainingPool] = Field(default_factory=list)
     monitoring: MonitoringConfig = MonitoringConfig()
     dr: DrConfig = DrConfig()
+    pipelines: PipelinesConfig = PipelinesConfig()
     azure: AzureConfig = AzureConfig()
     # The SMTP password of monitoring.alertSmtp.username (set it with `pulumi config set --secret`).
     alert_smtp_password: Optional[str] = Field(default=None, min_length=1)
@@ -385,6 +387,7 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
                              "NodePools are alpha and cannot also scale; keep always-on capacity in the system node group"))
 
     problems.extend(delivery_problems(cfg, cloud_known))
+    problems.extend(pipelines_problems(cfg))
 
     waiver_keys: dict[tuple[str, str], int] = {}
     for index, waiver in enumerate(cfg.waivers):
