@@ -19,6 +19,8 @@ class _Parser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     root = _Parser(prog="python -m pipelines")
+    root.add_argument("--outputs", metavar="DIR",
+                      help="also write each scalar of the result to DIR/<key> (Argo output parameters read them)")
     steps = root.add_subparsers(dest="step", required=True, parser_class=_Parser)
     t = steps.add_parser("train")
     t.add_argument("--features", required=True)
@@ -69,9 +71,25 @@ def dispatch(args: argparse.Namespace) -> dict:
     return drift.run(args.model_name, args.recent, args.entity, args.output, args.p_value, args.share)
 
 
+def write_outputs(directory: str, result: dict) -> None:
+    """One file per scalar (``true``/``false`` for booleans, as Argo's ``when`` expressions compare)."""
+    from pathlib import Path
+
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    for key, value in result.items():
+        if isinstance(value, bool):
+            (target / key).write_text("true" if value else "false")
+        elif isinstance(value, (str, int, float)):
+            (target / key).write_text(str(value))
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
-        result = dispatch(parser().parse_args(argv))
+        args = parser().parse_args(argv)
+        result = dispatch(args)
+        if args.outputs:
+            write_outputs(args.outputs, result)
     except StepError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

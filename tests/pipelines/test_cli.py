@@ -32,3 +32,11 @@ def test_image_pins_equal_the_smoke_run_pins():
     image = _pins(REPO / "pipelines" / "requirements.txt")
     smoke = _pins(REPO / "mlops_tools" / "smoke" / "requirements" / "mlflow.txt")
     assert image and {name: smoke.get(name) for name in image} == image
+
+
+def test_outputs_are_one_file_per_scalar(tmp_path):
+    from pipelines.__main__ import write_outputs
+
+    write_outputs(str(tmp_path / "out"), {"version": "3", "promote": False, "share": 0.5, "metrics": {"a": 1}})
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["promote", "share", "version"]
+    assert (tmp_path / "out" / "promote").read_text() == "false" and (tmp_path / "out" / "version").read_text() == "3"
