@@ -40,3 +40,15 @@ def test_outputs_are_one_file_per_scalar(tmp_path):
     write_outputs(str(tmp_path / "out"), {"version": "3", "promote": False, "share": 0.5, "metrics": {"a": 1}})
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["promote", "share", "version"]
     assert (tmp_path / "out" / "promote").read_text() == "false" and (tmp_path / "out" / "version").read_text() == "3"
+
+
+def test_step_package_imports_nothing_of_the_program():
+    """The image ships pipelines/ alone: an import of components, stacks or mlops_tools would break it."""
+    import ast
+
+    wrong = []
+    for path in sorted((REPO / "pipelines").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in getattr(node, "names", [])] if isinstance(node, ast.Import) else []
+            wrong += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("components", "stacks", "mlops_tools", "policies")]
+    assert not wrong, wrong
