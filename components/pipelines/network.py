@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.k8s import MLFLOW_NAME, MLFLOW_PORT, MONITORING_NAMESPACE, PLATFORM_NAMESPACE
-from components.k8s._common import from_namespaces, tcp_ports
+from components.k8s._common import KUBE_DNS, from_namespaces, tcp_ports
 from components.pipelines import NAMESPACE
 from components.pipelines.argo import ARGO_CONTROLLER_METRICS_PORT
 from components.pipelines.workflows import LABELS as STEP_LABELS
@@ -31,6 +31,20 @@ def _policy(name: str, selector: dict[str, str], ingress: list[dict[str, Any]], 
             "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "mlops-platform"}},
             "spec": {"podSelector": {"matchLabels": selector}, "policyTypes": ["Ingress", "Egress"],
                      "ingress": ingress, "egress": egress}}
+
+
+def baseline_policies(namespace: str = NAMESPACE) -> list[dict[str, Any]]:
+    """Default deny (ingress and egress) and DNS for every pod, as the cluster baseline gives its namespaces."""
+    labels = {"app.kubernetes.io/part-of": "mlops-platform"}
+    return [
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "default-deny", "namespace": namespace, "labels": labels},
+         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "allow-dns", "namespace": namespace, "labels": labels},
+         "spec": {"podSelector": {}, "policyTypes": ["Egress"],
+                  "egress": [{"to": [KUBE_DNS], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}},
+    ]
 
 
 def network_policies(namespace: str = NAMESPACE) -> list[dict[str, Any]]:
