@@ -39,3 +39,11 @@ def test_release_is_pinned_and_custom_resources_wait_for_it(result):
     for kind in ("WorkflowTemplate", "CronWorkflow"):
         [resource] = result.by_type(f"kubernetes:argoproj.io/v1alpha1:{kind}")
         assert release["urn"] in resource["dependencies"], kind
+
+
+def test_kubernetes_pack_finds_no_violation(result):
+    from mlops_tools.policy.runner import run_policy_packs
+
+    root = Path(__file__).resolve().parents[2]
+    _, violations = run_policy_packs(result.resources, [root / "policies" / "kubernetes"])
+    assert violations == []
