@@ -10,7 +10,7 @@ from k8s_helpers import named, preview_components  # noqa: E402
 
 from components.pipelines.argo import ArtifactStore  # noqa: E402
 from components.pipelines.component import RetrainingPipeline, RetrainingPipelineArgs  # noqa: E402
-from test_workflows import ARGS  # noqa: E402
+from test_retraining_workflows import ARGS  # noqa: E402
 
 ROLE = {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/mlops-dev-pipeline-steps"}
 
