@@ -235,6 +235,7 @@ FREE = {
     "gcp:kms/keyRing:KeyRing": "key rings are free",
     "gcp:monitoring/dashboard:Dashboard": "Cloud Monitoring dashboards are free",
     "gcp:monitoring/notificationChannel:NotificationChannel": "notification channels are free",
+    "gcp:projects/iAMCustomRole:IAMCustomRole": "custom IAM roles are free",
     "gcp:projects/iAMMember:IAMMember": _IAM,
     "gcp:projects/service:Service": "enabling an API is free",
     "gcp:projects/serviceIdentity:ServiceIdentity": _IAM,
