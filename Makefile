@@ -18,7 +18,7 @@ STAMP  := $(VENV)/.requirements-installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/policies/common
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv preview preview-all diff cost prices architecture manifests test smoke bench lint-workflows \
+.PHONY: help venv preview preview-all diff cost prices architecture manifests checkov test smoke bench lint-workflows \
         bootstrap-backend dr-status dr-failover dr-failback clean
 
 help: ## list the targets and the variables they take
@@ -72,6 +72,21 @@ manifests: $(STAMP) ## render and validate every Kubernetes manifest of STACK in
 	$(PY) -m mlops_tools preview --stack $(STACK) --quiet --no-policy
 	$(PY) -m mlops_tools manifests --stack $(STACK)
 
+CHECKOV_VENV  := build/checkov-venv
+CHECKOV_STAMP := $(CHECKOV_VENV)/.requirements-installed
+
+# Checkov pins packages the project also uses (pydantic, boto3, ...) at other versions: its own venv.
+$(CHECKOV_STAMP): policies/checkov/requirements.txt
+	@test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	@echo "installing policies/checkov/requirements.txt into $(CHECKOV_VENV)"
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --requirement policies/checkov/requirements.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	@touch $@
+
+checkov: $(STAMP) $(CHECKOV_STAMP) ## Checkov over STACK's rendered manifests and .github (run after make preview); adds its SARIF run to build/reports/$(STACK).sarif
+	@test -f build/plan/$(STACK).json || $(PY) -m mlops_tools preview --stack $(STACK) --quiet --no-policy
+	$(PY) -m mlops_tools manifests --stack $(STACK)
+	$(PY) -m mlops_tools checkov --stack $(STACK)
+
 test: $(STAMP) ## the whole suite: every stack file previewed with every policy pack and its manifests validated
 	$(PY) -m pytest -n 2 --dist loadscope
 
@@ -92,13 +107,13 @@ bootstrap-backend: $(STAMP) ## create the S3 state bucket and KMS key for self-m
 	@test -n "$(REGION)" || { echo "usage: make bootstrap-backend REGION=<aws region> [ARGS=...]" >&2; exit 2; }
 	$(PY) -m mlops_tools bootstrap-backend --region $(REGION) $(ARGS)
 
-dr-status: $(STAMP) ## replication health of STACK against its RPO
+dr-status: $(STAMP) ## replication health of STACK against its RPO (the runbook of the stack file's mlops:cloud)
 	$(PY) -m mlops_tools dr status --stack $(STACK) $(ARGS)
 
-dr-failover: $(STAMP) ## promote the DR replicas of STACK and repoint the tracking database (asks first)
+dr-failover: $(STAMP) ## promote the DR replicas of STACK and repoint the tracking database (asks first; ARGS=--dry-run shows the plan)
 	$(PY) -m mlops_tools dr failover --stack $(STACK) $(ARGS)
 
-dr-failback: $(STAMP) ## return STACK to its primary region after a failover (asks first)
+dr-failback: $(STAMP) ## return STACK to its primary region after a failover (asks first; refuses while replication is behind)
 	$(PY) -m mlops_tools dr failback --stack $(STACK) $(ARGS)
 
 clean: ## remove build outputs

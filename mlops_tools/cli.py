@@ -10,8 +10,9 @@
     prices [--plans DIR] [--cloud C ...]       refresh the price snapshot from the clouds' price APIs (review)
     manifests --stack dev                      render and validate the Kubernetes manifests (validate)
     lint-workflows [--root DIR]                validate .github/workflows (validate)
+    checkov --stack dev                        Checkov over the rendered manifests and .github, SARIF merged (policy)
     bootstrap-backend --region R ...           create the self-managed state backend on AWS (ops)
-    dr status|failover|failback --stack S ...  the DR runbook (ops; AWS today)
+    dr status|failover|failback --stack S ...  the DR runbook of the stack's cloud (ops)
     drift --stack S DIGEST ...                 drift verdict from a refresh preview (ops)
 
 The commands after `diff` take their own options (`python -m mlops_tools <command> --help`).
@@ -35,6 +36,8 @@ from typing import Any, Iterator, Optional
 from mlops_tools.cmdline import EXIT_CONFIG, EXIT_INTERNAL, EXIT_POLICY
 
 ROOT = Path(__file__).resolve().parent.parent
+# End without interpreter teardown (engine/runtime.py exit_now): files written, packs stopped by then.
+FAST_EXIT_COMMANDS = ("preview", "preview-all")
 REPORT_EXTENSIONS = {"json": "json", "sarif": "sarif", "junit": "xml"}
 
 
@@ -58,8 +61,28 @@ def _policy_config(path: Optional[str]) -> Optional[dict[str, Any]]:
 def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool = True,
                 policy_config: Optional[dict[str, Any]] = None, today: Optional[dt.date] = None,
                 out_dir: Optional[Path] = None, report_format: str = "text", quiet: bool = False,
-                details: bool = False) -> int:
-    """Preview one stack, run the packs, apply waivers, write the plan (and report); return the exit code."""
+                details: bool = False, all_packs: bool = False) -> int:
+    """Preview one stack, run the packs, apply waivers, write the plan (and report); return the exit code.
+
+    Packs boot while the program runs; `all_packs` runs every pack, not only those selection.py picks.
+    """
+    from contextlib import nullcontext
+
+    packs: Any = None
+    if policies:
+        from mlops_tools.policy.runner import PolicyPackError, PolicyPacks
+        try:
+            packs = PolicyPacks.for_stack(root, stack, overrides, policy_config, all_packs=all_packs)
+        except PolicyPackError as error:
+            raise CliError(str(error)) from None
+    with packs or nullcontext():
+        return _preview_with(root, stack, overrides, packs, today=today, out_dir=out_dir, report_format=report_format,
+                             quiet=quiet, details=details, all_packs=all_packs)
+
+
+def _preview_with(root: Path, stack: str, overrides: list[str], packs: Any, *, today: Optional[dt.date],
+                  out_dir: Optional[Path], report_format: str, quiet: bool, details: bool,
+                  all_packs: bool) -> int:
     from mlops_tools.engine.plan import build_plan, write_plan
     from mlops_tools.engine.preview import PreviewError, load_stack_config, preview_stack
     from mlops_tools.policy.waivers import apply_waivers
@@ -67,6 +90,7 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     from stacks.config import ConfigError, load_config
     from stacks.stackfile import StackFileMissing
 
+    policies = packs is not None
     try:
         loaded = load_stack_config(root, stack, overrides)
         cfg = load_config(stack, loaded[1].values)
@@ -86,9 +110,9 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     pack_dicts: list[dict[str, Any]] = []
     violations: list[dict[str, Any]] = []
     if policies:
-        from mlops_tools.policy.runner import PolicyPackError, discover_packs, run_policy_packs
+        from mlops_tools.policy.runner import PolicyPackError
         try:
-            packs_info, found = run_policy_packs(result.resources, discover_packs(root / "policies"), policy_config)
+            packs_info, found = packs.analyze(result.resources, all_packs=all_packs)
         except PolicyPackError as error:
             raise CliError(str(error)) from None
         pack_dicts = [{"name": p.name, "version": p.version, "policies": len(p.policies)} for p in packs_info]
@@ -207,7 +231,7 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     return run_preview(ROOT, args.stack, [*split_overrides(args.configs), *args.config], policies=not args.no_policy,
                        policy_config=_policy_config(args.policy_config),
                        today=args.today, out_dir=Path(args.out) if args.out else None,
-                       report_format=args.format, quiet=args.quiet, details=args.details)
+                       report_format=args.format, quiet=args.quiet, details=args.details, all_packs=args.all_packs)
 
 
 def _cmd_preview_all(args: argparse.Namespace) -> int:
@@ -221,6 +245,7 @@ def _cmd_preview_all(args: argparse.Namespace) -> int:
     extra = ["--format", args.format] + (["--quiet"] if args.quiet else []) + (["--details"] if args.details else [])
     extra += (["--policy-config", args.policy_config] if args.policy_config else [])
     extra += (["--today", args.today.isoformat()] if args.today else [])
+    extra += (["--all-packs"] if args.all_packs else [])
     workers = max(1, min(len(stacks), os.cpu_count() or 1, 4))
     running: list[tuple[str, subprocess.Popen]] = []
     results: dict[str, tuple[int, str, str]] = {}
@@ -324,6 +349,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--today", type=_date, help="run the program and evaluate waiver expiry as of this date "
                        "(default: today, UTC); the program sees it as MLOPS_TODAY (budget start, support windows)")
         p.add_argument("--quiet", action="store_true", help="print only problems")
+        p.add_argument("--all-packs", action="store_true",
+                       help="run every policy pack, not only those whose provider has resources in the plan (plus kubernetes)")
         p.add_argument("--details", action="store_true",
                        help="after the verdict and findings, print resources per component and per type, and the outputs")
 
@@ -367,8 +394,9 @@ DELEGATED = {
     "prices": ("mlops_tools.review.cost.refresh", "refresh the price snapshot from the AWS, Azure and GCP price APIs"),
     "manifests": ("mlops_tools.validate.manifests", "render and validate every Kubernetes manifest of a stack"),
     "lint-workflows": ("mlops_tools.validate.workflows", "validate .github/workflows against the schema and our rules"),
+    "checkov": ("mlops_tools.policy.checkov", "Checkov (second opinion) over a stack's rendered manifests and .github"),
     "bootstrap-backend": ("mlops_tools.ops.aws.bootstrap", "create the S3 state bucket and KMS key for self-managed state"),
-    "dr": ("mlops_tools.ops.aws.dr", "DR runbook: status, failover, failback"),
+    "dr": ("mlops_tools.ops.dr", "DR runbook of the stack's cloud (aws, azure, gcp): status, failover, failback"),
     "drift": ("mlops_tools.ops.drift", "drift verdict and report from `pulumi refresh --preview-only --json`"),
 }
 

@@ -29,6 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
+from components.network import flow_log_retention_days
+
 
 @dataclass(frozen=True)
 class DrArgs:
@@ -45,6 +47,8 @@ class DrArgs:
     performance_insights: bool = False
     deletion_protection: bool = False
     log_retention_days: int = 30
+    # The DR network's flow logs: as long as the primary network's (after a failover they are the evidence).
+    flow_log_retention_days: int = 30
     untagged_image_expiry_days: int = 14  # for repositories created in the DR region by replication
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -60,6 +64,7 @@ class DrArgs:
                    rpo_minutes=cfg.dr.rpo_minutes, rto_minutes=cfg.dr.rto_minutes,
                    network_cidr=str(cfg.dr_network_cidr),
                    performance_insights=cfg.is_prod, deletion_protection=cfg.deletion_protection,
+                   flow_log_retention_days=flow_log_retention_days(cfg),
                    untagged_image_expiry_days=cfg.registry.untagged_image_expiry_days, tags=dict(tags))
 
 

@@ -88,7 +88,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         self.network = Network(
             f"{name}-network",
             NetworkArgs(name=f"{args.name}-dr", cidr=args.network_cidr, az_count=args.az_count, nat_gateway_per_az=False,
-                        flow_log_retention_days=args.log_retention_days, data_only=True, tags=tags),
+                        flow_log_retention_days=args.flow_log_retention_days, data_only=True, tags=tags),
             AwsNetworkInputs(region=args.replica_region, logs_key_arn=self._dr_keys["notifications"]),
             opts=pulumi.ResourceOptions(parent=self, providers=[aws_inputs.dr_provider]))
 

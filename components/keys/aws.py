@@ -121,6 +121,16 @@ def _service_statements(domain: str, region: str, account_id: str, partition: st
              "Principal": {"Service": "budgets.amazonaws.com"}, "Action": PUBLISHER_ACTIONS,
              "Resource": "*", "Condition": source_account},
         ]
+    if domain in ("artifacts", "features"):
+        # Each data bucket's server access logs land in a companion bucket encrypted with the same
+        # key; the logging service generates the data keys. Not visible offline: AWS's S3 guide long
+        # said SSE-KMS log buckets were unsupported; the AWS CDK integration test (aws-cdk#25350)
+        # delivers logs into one once the key policy names logging.s3.amazonaws.com like this.
+        return [
+            {"Sid": "S3ServerAccessLogsEncrypt", "Effect": "Allow",
+             "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": ["kms:GenerateDataKey"],
+             "Resource": "*", "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}},
+        ]
     if domain == "cluster":
         through_ec2 = {"kms:CallerAccount": account_id, "kms:ViaService": f"ec2.{region}.{dns_suffix}"}
         return [

@@ -42,8 +42,13 @@ class NetworkArgs:
     @classmethod
     def from_config(cls, cfg, name: str, tags: Mapping[str, str]) -> "NetworkArgs":
         return cls(name=name, cidr=str(cfg.network.cidr), az_count=cfg.az_count,
-                   nat_gateway_per_az=cfg.nat_gateway_per_az, flow_log_retention_days=30 if cfg.environment == "dev" else 365,
+                   nat_gateway_per_az=cfg.nat_gateway_per_az, flow_log_retention_days=flow_log_retention_days(cfg),
                    tags=dict(tags))
+
+
+def flow_log_retention_days(cfg) -> int:
+    """Flow-log retention for the stack's networks: the primary's and the DR region's are the same."""
+    return 30 if cfg.environment == "dev" else 365
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,10 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.storage import BucketArgs
+from components.aws_account import account_context
+from components.storage import MAX_NAME_LENGTH, BucketArgs
+
+LOG_SUFFIX = "-logs"
 
 
 def _lifecycle_rules(args: BucketArgs) -> list[dict]:
@@ -38,13 +41,29 @@ def _deny(sid: str, action: str, resource, condition: dict) -> dict:
     return {"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": action, "Resource": resource, "Condition": condition}
 
 
-def _bucket_policy(bucket_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str]) -> pulumi.Output[str]:
-    """Deny anything not over TLS 1.2+, and uploads that ask for another key or no KMS at all."""
+def _log_delivery(objects: pulumi.Input[str], source_bucket_arn: pulumi.Input[str],
+                  account_id: pulumi.Input[str]) -> dict:
+    """S3 server access logging writes as the logging.s3.amazonaws.com service, only for our source bucket."""
+    return {"Sid": "S3ServerAccessLogsDelivery", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject", "Resource": objects,
+            "Condition": {"ArnEquals": {"aws:SourceArn": source_bucket_arn},
+                          "StringEquals": {"aws:SourceAccount": account_id}}}
+
+
+def _bucket_policy(bucket_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str],
+                   log_source: Optional[tuple] = None) -> pulumi.Output[str]:
+    """Deny anything not over TLS 1.2+, and uploads that ask for another key or no KMS at all.
+
+    ``log_source`` = (source bucket ARN, account id) makes this an access-log bucket: the log
+    delivery service may write objects for that one bucket. Its writes carry no SSE headers, so the
+    two ``...IfExists`` denies let them through and the bucket's default SSE-KMS applies.
+    """
     objects = pulumi.Output.concat(bucket_arn, "/*")
     everything = [bucket_arn, objects]
+    extra = [_log_delivery(objects, *log_source)] if log_source else []
     return pulumi.Output.json_dumps({
         "Version": "2012-10-17",
-        "Statement": [
+        "Statement": extra + [
             _deny("DenyInsecureTransport", "s3:*", everything, {"Bool": {"aws:SecureTransport": "false"}}),
             _deny("DenyOutdatedTls", "s3:*", everything, {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
             _deny("DenyNonKmsEncryption", "s3:PutObject", objects,
@@ -56,14 +75,20 @@ def _bucket_policy(bucket_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str]
 
 
 class SecureBucket(pulumi.ComponentResource):
-    """A private, versioned, SSE-KMS (bucket key) S3 bucket with a TLS-only policy and lifecycle rules.
+    """A private, versioned, SSE-KMS (bucket key) S3 bucket with a TLS-only policy, lifecycle rules and
+    server access logging.
+
+    Secure by default: every request to the bucket is logged (who, what object, from where) into a
+    companion ``<name>-logs`` bucket hardened the same way (same key; the key policy lets the
+    logging service use it). ``log_source`` is for that companion only: (source bucket ARN,
+    account id) it accepts logs from; a log bucket is not logged itself (that would loop).
 
     Attributes: ``bucket`` (the aws.s3.Bucket), ``bucket_name``, ``bucket_arn``, ``kms_key_arn``,
-    ``versioning`` (replication configurations must wait for it).
+    ``versioning`` (replication configurations must wait for it), ``access_logs`` (the companion).
     """
 
     def __init__(self, name: str, args: BucketArgs, kms_key_arn: pulumi.Input[str],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: Optional[pulumi.ResourceOptions] = None, log_source: Optional[tuple] = None):
         super().__init__("mlops:storage:SecureBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
@@ -100,7 +125,7 @@ class SecureBucket(pulumi.ComponentResource):
             opts=child)
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy", bucket=self.bucket.id,
-            policy=_bucket_policy(self.bucket.arn, kms_key_arn),
+            policy=_bucket_policy(self.bucket.arn, kms_key_arn, log_source),
             # S3 rejects bucket policies while the public access block is still being applied.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership]))
         self.lifecycle = aws.s3.BucketLifecycleConfiguration(
@@ -109,4 +134,23 @@ class SecureBucket(pulumi.ComponentResource):
             # Noncurrent-version rules only mean something once versioning is on.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]))
 
+        self.access_logs: Optional[SecureBucket] = None
+        if log_source is None:
+            self._log_requests(name, args, kms_key_arn)
+
         self.register_outputs({"bucketName": self.bucket_name, "bucketArn": self.bucket_arn})
+
+    def _log_requests(self, name: str, args: BucketArgs, kms_key_arn: pulumi.Input[str]) -> None:
+        log_args = BucketArgs(name=f"{args.name[:MAX_NAME_LENGTH - len(LOG_SUFFIX)]}{LOG_SUFFIX}", tags=args.tags,
+                              noncurrent_version_expiry_days=args.noncurrent_version_expiry_days,
+                              force_destroy=args.force_destroy, protect=args.protect)
+        self.access_logs = SecureBucket(
+            f"{name}{LOG_SUFFIX}", log_args, kms_key_arn, opts=pulumi.ResourceOptions(parent=self),
+            log_source=(self.bucket.arn, account_context(self).account_id))
+        aws.s3.BucketLogging(
+            f"{name}-access-logging", bucket=self.bucket.id, target_bucket=self.access_logs.bucket.id,
+            # Date-partitioned keys (<prefix><account>/<region>/<bucket>/yyyy/mm/dd/...) for Athena.
+            target_prefix="access-logs/",
+            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+            # Logs are delivered only once the log bucket accepts them (policy in place).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.access_logs.policy]))

@@ -8,6 +8,8 @@ port of its Analyzer gRPC server. `<python>` is the pack's own virtualenv when i
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 import selectors
 import subprocess
@@ -24,6 +26,9 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 STARTUP_TIMEOUT_S = 60.0
 RPC_TIMEOUT_S = 120.0
 STDERR_TAIL_LINES = 15
+# Where a pack built with mlops_policy.policies() declares the resource types its rules read
+# (mlops_policy.loader.TYPES_FILE_ENV; the Pulumi CLI never sets it).
+TYPES_FILE_ENV = "MLOPS_POLICY_TYPES_FILE"
 
 
 class PolicyPackError(Exception):
@@ -36,6 +41,26 @@ def discover_packs(root: Path) -> list[Path]:
     if not root.is_dir():
         raise PolicyPackError(f"no policy pack directory at {root}")
     return sorted(p for p in root.iterdir() if (p / "PulumiPolicy.yaml").is_file())
+
+
+def declared_provider(pack_dir: Path) -> Optional[str]:
+    """The provider the pack's __main__.py passes to `PolicyPack(provider="...")`, read without running it.
+
+    "" when PolicyPack is called without one; None when the file cannot tell (not a literal, no call
+    found, unreadable). Only a boot-order hint: which packs run is decided by what they answer.
+    """
+    try:
+        tree = ast.parse((pack_dir / "__main__.py").read_text())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "PolicyPack":
+            for keyword in node.keywords:
+                if keyword.arg == "provider":
+                    value = keyword.value
+                    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+            return ""
+    return None
 
 
 def _read_pack_yaml(pack_dir: Path) -> dict:
@@ -76,12 +101,40 @@ class _PackProcess:
         common = str(pack_dir.parent / "common")
         env["PYTHONPATH"] = os.pathsep.join([common] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         env["PYTHONUNBUFFERED"] = "1"  # the SDK writes the port without flushing
+        descriptor, self.types_path = tempfile.mkstemp(prefix=f"mlops-{self.label}-types-", suffix=".jsonl")
+        os.close(descriptor)
+        env[TYPES_FILE_ENV] = self.types_path
         self.process = subprocess.Popen(
             [_pack_python(pack_dir, self.doc), "__main__.py"], cwd=pack_dir, env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr,
         )
         self.channel: Optional[grpc.Channel] = None
         self.stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
+
+    def declared_types(self) -> Optional[dict]:
+        """The types the pack's rules read, as it declared them before serving; None if it did not.
+
+        One JSON line per `mlops_policy.policies()` call: {"policies": [...], "resource": [...] | null,
+        "stack": [...] | null} (null = every resource). Lines are merged; a pack that mixes in rules
+        from elsewhere is caught by the runner comparing "policies" with what the pack serves.
+        """
+        try:
+            with open(self.types_path, encoding="utf-8") as lines:
+                entries = [json.loads(line) for line in lines if line.strip()]
+        except (OSError, ValueError):
+            return None
+        if not entries:
+            return None
+        merged: dict = {"policies": sorted(name for e in entries for name in e.get("policies") or ())}
+        for key in ("resource", "stack"):
+            parts = [e.get(key) for e in entries]
+            merged[key] = None if any(p is None for p in parts) else sorted({x for p in parts for x in p})
+        return merged
+
+    def terminate(self) -> None:
+        """Ask the process to end (a pack still booting then stops reading its port at once)."""
+        if self.process.poll() is None:
+            self.process.terminate()
 
     def stderr_tail(self) -> str:
         self.stderr.seek(0)
@@ -95,10 +148,17 @@ class _PackProcess:
     def connect(self) -> None:
         port = self._read_port()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        try:
-            grpc.channel_ready_future(self.channel).result(timeout=STARTUP_TIMEOUT_S)
-        except grpc.FutureTimeoutError:
-            raise self.fail(f"printed port {port} but its gRPC server did not answer") from None
+        ready = grpc.channel_ready_future(self.channel)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:  # in short waits, so a pack stopped meanwhile (an error elsewhere) ends this at once
+            try:
+                ready.result(timeout=0.5)
+                break
+            except grpc.FutureTimeoutError:
+                if self.process.poll() is not None:
+                    raise self.fail(f"exited with code {self.process.returncode} after printing port {port}") from None
+                if time.monotonic() > deadline:
+                    raise self.fail(f"printed port {port} but its gRPC server did not answer") from None
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
     def _read_port(self) -> int:
@@ -146,3 +206,7 @@ class _PackProcess:
         if self.process.stdout is not None:
             self.process.stdout.close()
         self.stderr.close()
+        try:
+            os.unlink(self.types_path)
+        except FileNotFoundError:
+            pass

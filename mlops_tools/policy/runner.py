@@ -6,7 +6,9 @@ requirements.txt installs as `../common` under the CLI). The pack prints the por
 Analyzer gRPC server; we then speak the Analyzer protocol: GetAnalyzerInfo, Configure (the
 CLI's --policy-pack-config format), Analyze once per resource and AnalyzeStack once.
 
-Starting and stopping a pack's process is `pack_process.py`; this module speaks the protocol.
+Starting and stopping a pack's process is `pack_process.py`; which packs run and which resources
+each receives is `selection.py`; this module speaks the protocol. `PolicyPacks` starts the packs
+ahead of the analysis, so they boot while the program runs instead of after it.
 """
 
 from __future__ import annotations
@@ -14,16 +16,17 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
-from mlops_tools.policy.pack_process import PolicyPackError, _PackProcess, discover_packs
+from mlops_tools.policy.pack_process import PolicyPackError, _PackProcess, declared_provider, discover_packs
+from mlops_tools.policy.selection import TypeFilter, boot_first, pack_runs, packages_in, stack_cloud_hint
 
-__all__ = ["FRAMEWORK_TAG_SEPARATOR", "PackInfo", "PolicyInfo", "PolicyPackError", "Violation", "configure_request",
-           "discover_packs", "run_policy_packs"]
+__all__ = ["FRAMEWORK_TAG_SEPARATOR", "PackInfo", "PolicyInfo", "PolicyPackError", "PolicyPacks", "Violation",
+           "configure_request", "discover_packs", "run_policy_packs"]
 
 FRAMEWORK_TAG_SEPARATOR = ":"
 
@@ -61,6 +64,7 @@ class PackInfo:
     name: str
     version: str
     policies: list  # list[PolicyInfo]
+    provider: str = ""  # what the pack declares in GetAnalyzerInfo ("" = any)
 
 
 @dataclass(frozen=True)
@@ -182,33 +186,51 @@ def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOption
                                                 parent=resource.get("parent") or "")
 
 
-def _analyze_requests(resources: list, by_urn: Mapping[str, Mapping[str, Any]]) -> list:
-    requests = []
-    for resource in resources:
-        request = analyzer_pb2.AnalyzeRequest(
-            type=resource["type"], properties=_struct(resource.get("inputs") or {}),
-            urn=resource["urn"], name=resource["name"], options=_options(resource))
-        provider = _provider_of(resource, by_urn)
-        if provider is not None:
-            request.provider.CopyFrom(provider)
-        requests.append(request)
-    return requests
+class _Requests:
+    """The Analyzer requests of one stack, each resource converted once and shared by every pack."""
 
+    def __init__(self, resources: list):
+        self.resources = resources
+        self.by_urn = {r["urn"]: r for r in resources}
+        self._analyze: dict = {}
+        self._stack: dict = {}
 
-def _stack_request(resources: list, by_urn: Mapping[str, Mapping[str, Any]]) -> analyzer_pb2.AnalyzeStackRequest:
-    request = analyzer_pb2.AnalyzeStackRequest()
-    for resource in resources:
-        item = analyzer_pb2.AnalyzerResource(
-            type=resource["type"], properties=_struct(resource.get("inputs") or {}), urn=resource["urn"],
-            name=resource["name"], options=_options(resource), parent=resource.get("parent") or "",
-            dependencies=list(resource.get("dependencies") or []))
-        for prop, urns in (resource.get("propertyDependencies") or {}).items():
-            item.propertyDependencies[prop].urns.extend(urns)
-        provider = _provider_of(resource, by_urn)
-        if provider is not None:
-            item.provider.CopyFrom(provider)
-        request.resources.append(item)
-    return request
+    def analyze(self, wanted) -> list:
+        """AnalyzeRequests of the resources (not providers) whose type `wanted` accepts, in plan order."""
+        requests = []
+        for resource in self.resources:
+            if resource["type"].startswith("pulumi:providers:") or not wanted(resource["type"]):
+                continue
+            if resource["urn"] not in self._analyze:
+                request = analyzer_pb2.AnalyzeRequest(
+                    type=resource["type"], properties=_struct(resource.get("inputs") or {}),
+                    urn=resource["urn"], name=resource["name"], options=_options(resource))
+                provider = _provider_of(resource, self.by_urn)
+                if provider is not None:
+                    request.provider.CopyFrom(provider)
+                self._analyze[resource["urn"]] = request
+            requests.append(self._analyze[resource["urn"]])
+        return requests
+
+    def stack(self, wanted) -> analyzer_pb2.AnalyzeStackRequest:
+        """One AnalyzeStackRequest of the resources (providers included) whose type `wanted` accepts."""
+        request = analyzer_pb2.AnalyzeStackRequest()
+        for resource in self.resources:
+            if not wanted(resource["type"]):
+                continue
+            if resource["urn"] not in self._stack:
+                item = analyzer_pb2.AnalyzerResource(
+                    type=resource["type"], properties=_struct(resource.get("inputs") or {}), urn=resource["urn"],
+                    name=resource["name"], options=_options(resource), parent=resource.get("parent") or "",
+                    dependencies=list(resource.get("dependencies") or []))
+                for prop, urns in (resource.get("propertyDependencies") or {}).items():
+                    item.propertyDependencies[prop].urns.extend(urns)
+                provider = _provider_of(resource, self.by_urn)
+                if provider is not None:
+                    item.provider.CopyFrom(provider)
+                self._stack[resource["urn"]] = item
+            request.resources.append(self._stack[resource["urn"]])
+        return request
 
 
 def _violation(pack: PackInfo, diagnostic: Any, default_urn: str) -> Violation:
@@ -222,15 +244,16 @@ def _violation(pack: PackInfo, diagnostic: Any, default_urn: str) -> Violation:
                      enforcement=_LEVEL_NAMES.get(diagnostic.enforcementLevel, "advisory"))
 
 
-def _analyze(process: _PackProcess, pack: PackInfo, requests: list, stack_request: Any, config: Any) -> list:
+def _analyze(process: _PackProcess, pack: PackInfo, requests: _Requests, config: Any) -> list:
     process.call("Configure", configure_request(pack, config))
+    wanted = TypeFilter(process.declared_types(), (p.name for p in pack.policies))
     found = []
-    for request in requests:
+    for request in requests.analyze(wanted.resource):
         response = process.call("Analyze", request)
         # A per-resource diagnostic without URN (e.g. the SDK's "can't run policy during preview") is
         # about the analyzed resource: the engine files it under that resource too.
         found += [_violation(pack, d, request.urn) for d in response.diagnostics]
-    response = process.call("AnalyzeStack", stack_request)
+    response = process.call("AnalyzeStack", requests.stack(wanted.stack))
     found += [_violation(pack, d, "") for d in response.diagnostics]
     return found
 
@@ -240,43 +263,112 @@ def _pack_info(process: _PackProcess) -> PackInfo:
     info = process.call("GetAnalyzerInfo", empty_pb2.Empty())
     # Python packs always answer 0.0.1; the CLI (and we) take the version from PulumiPolicy.yaml.
     return PackInfo(name=info.name, version=process.version or info.version,
-                    policies=sorted((_policy_info(p) for p in info.policies), key=lambda p: p.name))
+                    policies=sorted((_policy_info(p) for p in info.policies), key=lambda p: p.name),
+                    provider=info.provider)
 
 
-def run_policy_packs(resources: list, pack_dirs: Iterable[Path],
-                     policy_config: Optional[Mapping[str, Any]] = None) -> tuple[list[PackInfo], list[Violation]]:
+def _check_config_levels(policy_config: Optional[Mapping[str, Any]]) -> None:
+    if policy_config is not None and not isinstance(policy_config, Mapping):
+        raise PolicyPackError("policy config must be an object mapping policy names to levels or settings")
+    for key, entry in (policy_config or {}).items():
+        level = entry.get("enforcementLevel") if isinstance(entry, Mapping) else entry
+        if level is not None or not isinstance(entry, Mapping):
+            _level(level, key)
+
+
+class PolicyPacks:
+    """Packs started now, analysing later: create it when the preview starts, call `analyze` after.
+
+    Booting a pack (a Python process importing pulumi_policy and its rules) took 0.6-0.7 s after the
+    program had finished; started first, it overlaps the program. `boot_now(provider)` may defer the
+    packs whose `__main__.py` declares a provider the stack probably does not use (a hint from its
+    config): they boot after the program only if its plan needs them, so a wrong hint costs time,
+    never a pack. Use as a context manager (or call `stop`) so no pack process outlives an error.
+    """
+
+    def __init__(self, pack_dirs: Iterable[Path], policy_config: Optional[Mapping[str, Any]] = None, *,
+                 boot_now: Optional[Callable[[Optional[str]], bool]] = None):
+        _check_config_levels(policy_config)  # fail before starting anything
+        self._config = policy_config
+        self._dirs = [Path(d) for d in pack_dirs]
+        self._processes: dict = {}  # pack dir -> _PackProcess
+        self._booting: dict = {}    # pack dir -> Future[PackInfo]
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._dirs)))
+        try:
+            for pack_dir in self._dirs:
+                if boot_now is None or boot_now(declared_provider(pack_dir)):
+                    self._boot(pack_dir)
+        except BaseException:
+            self.stop()
+            raise
+
+    @classmethod
+    def for_stack(cls, root: Path, stack: str, overrides: Iterable[str] = (),
+                  policy_config: Optional[Mapping[str, Any]] = None, *, all_packs: bool = False) -> "PolicyPacks":
+        """The packs under `root/policies` for a preview of `stack`: its cloud's pack and kubernetes boot
+        now (`selection.boot_first`), others only if its plan needs them; every pack with `all_packs`."""
+        hint = None if all_packs else boot_first(stack_cloud_hint(root, stack, overrides))
+        return cls(discover_packs(root / "policies"), policy_config, boot_now=hint)
+
+    def _boot(self, pack_dir: Path) -> None:
+        self._processes[pack_dir] = _PackProcess(pack_dir)
+        self._booting[pack_dir] = self._pool.submit(_pack_info, self._processes[pack_dir])
+
+    def __enter__(self) -> "PolicyPacks":
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.stop()
+
+    def _booted(self, wanted: Callable[[Path], bool]) -> list:
+        """(dir, PackInfo) of every pack, booting the deferred ones `wanted` asks for; in pack order."""
+        for pack_dir in self._dirs:
+            if pack_dir not in self._processes and wanted(pack_dir):
+                self._boot(pack_dir)
+        return [(d, self._booting[d].result()) for d in self._dirs if d in self._booting]
+
+    def analyze(self, resources: Iterable[Mapping[str, Any]], *,
+                all_packs: bool = True) -> tuple[list[PackInfo], list[Violation]]:
+        """Analyze ``resources`` (preview_program().resources) and stop the packs.
+
+        ``all_packs=False`` runs only the packs `selection.pack_runs` picks for these resources.
+        Returns the packs that ran (sorted by name) and their violations, sorted by pack, policy, URN, message.
+        """
+        try:
+            requests = _Requests(list(resources))
+            present = packages_in(requests.resources)
+            booted = self._booted(lambda d: all_packs or pack_runs(declared_provider(d) or "", present))
+            if self._config and set(self._config) - {"all"} - {p.name for _, pack in booted for p in pack.policies}:
+                booted = self._booted(lambda d: True)  # the config may name a deferred pack's policy
+            packs = [pack for _, pack in booted]
+            names = [p.name for p in packs]
+            if len(set(names)) != len(names):
+                raise PolicyPackError(f"two policy packs share a name: {', '.join(sorted(names))}")
+            _check_config_keys(self._config or {}, packs)
+            chosen = [(self._processes[d], pack) for d, pack in booted if all_packs or pack_runs(pack.provider, present)]
+            for pack_dir, _ in booted:
+                if all(self._processes[pack_dir] is not process for process, _ in chosen):
+                    self._processes[pack_dir].stop()
+            results = list(self._pool.map(lambda pair: _analyze(pair[0], pair[1], requests, self._config), chosen))
+        finally:
+            self.stop()
+        violations = sorted((v for found in results for v in found), key=Violation.sort_key)
+        return sorted((pack for _, pack in chosen), key=lambda p: p.name), violations
+
+    def stop(self) -> None:
+        processes = list(self._processes.values())
+        for process in processes:
+            process.terminate()  # a pack still booting gives up reading its port at once
+        self._pool.shutdown(wait=True)
+        for process in processes:
+            process.stop()
+
+
+def run_policy_packs(resources: list, pack_dirs: Iterable[Path], policy_config: Optional[Mapping[str, Any]] = None,
+                     *, all_packs: bool = True) -> tuple[list[PackInfo], list[Violation]]:
     """Start every pack concurrently, analyze ``resources`` (preview_program().resources) and stop them all.
 
     Returns the packs (sorted by name) and their violations, sorted by pack, policy, URN, message.
     """
-    if policy_config is not None and not isinstance(policy_config, Mapping):
-        raise PolicyPackError("policy config must be an object mapping policy names to levels or settings")
-    for key, entry in (policy_config or {}).items():  # fail before starting anything
-        level = entry.get("enforcementLevel") if isinstance(entry, Mapping) else entry
-        if level is not None or not isinstance(entry, Mapping):
-            _level(level, key)
-    resources = list(resources)
-    by_urn = {r["urn"]: r for r in resources}
-    analyzed = [r for r in resources if not r["type"].startswith("pulumi:providers:")]
-    requests = _analyze_requests(analyzed, by_urn)
-    stack_request = _stack_request(resources, by_urn)
-
-    processes: list[_PackProcess] = []
-    try:
-        for pack_dir in pack_dirs:
-            processes.append(_PackProcess(Path(pack_dir)))
-        if not processes:
-            return [], []
-        with ThreadPoolExecutor(max_workers=len(processes)) as pool:
-            packs = list(pool.map(_pack_info, processes))
-            names = [p.name for p in packs]
-            if len(set(names)) != len(names):
-                raise PolicyPackError(f"two policy packs share a name: {', '.join(sorted(names))}")
-            _check_config_keys(policy_config or {}, packs)
-            results = list(pool.map(lambda pair: _analyze(pair[0], pair[1], requests, stack_request, policy_config),
-                                    zip(processes, packs)))
-    finally:
-        for process in processes:
-            process.stop()
-    violations = sorted((v for found in results for v in found), key=Violation.sort_key)
-    return sorted(packs, key=lambda p: p.name), violations
+    with PolicyPacks(pack_dirs, policy_config) as packs:
+        return packs.analyze(resources, all_packs=all_packs)

@@ -24,7 +24,7 @@ def _key_policy() -> str:
                  "Action": "kms:*", "Resource": "*"})
 
 
-def _bucket(name, key, *, sse="aws:kms", pab=True, tls=True):
+def _bucket(name, key, *, sse="aws:kms", pab=True, tls=True, log_to=None, public=False):
     bucket = aws.s3.Bucket(name)
     rule = {"apply_server_side_encryption_by_default": {"sse_algorithm": sse, **({"kms_master_key_id": key.arn} if sse != "AES256" else {})}}
     aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-sse", bucket=bucket.id, rules=[rule])
@@ -32,9 +32,13 @@ def _bucket(name, key, *, sse="aws:kms", pab=True, tls=True):
         aws.s3.BucketPublicAccessBlock(f"{name}-pab", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
                                        ignore_public_acls=True, restrict_public_buckets=True)
     if tls:
+        extra = [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}] if public else []
         aws.s3.BucketPolicy(f"{name}-policy", bucket=bucket.id, policy=bucket.arn.apply(lambda arn: _doc({
             "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}})))
+            "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}, *extra)))
+    if log_to is not None:
+        aws.s3.BucketLogging(f"{name}-logging", bucket=bucket.id, target_bucket=log_to.id, target_prefix=f"{name}/")
+    return bucket
 
 
 def _aws_program():
@@ -50,10 +54,20 @@ def _aws_program():
                   opts=pulumi.ResourceOptions(depends_on=[split_policy]))
     aws.sqs.Queue("racing-queue", kms_master_key_id=split_key.arn)
 
-    _bucket("good-bucket", key)
-    _bucket("bad-sse-bucket", key, sse="AES256")
-    _bucket("bad-pab-bucket", key, pab=False)
-    _bucket("bad-tls-bucket", key, tls=False)
+    logs = _bucket("access-logs", key)
+    _bucket("good-bucket", key, log_to=logs)
+    _bucket("bad-sse-bucket", key, sse="AES256", log_to=logs)
+    _bucket("bad-pab-bucket", key, pab=False, log_to=logs)
+    _bucket("bad-tls-bucket", key, tls=False, log_to=logs)
+    _bucket("bad-logging-bucket", key)
+    _bucket("bad-public-bucket", key, log_to=logs, public=True)
+
+    aws.cloudwatch.LogGroup("good-flow-logs", name="/mlops/p/vpc-flow-logs", retention_in_days=365, kms_key_id=key.arn)
+    aws.cloudwatch.LogGroup("good-dr-flow-logs", name="/mlops/p-dr/vpc-flow-logs", retention_in_days=365,
+                            kms_key_id=key.arn, region="eu-central-1")
+    aws.cloudwatch.LogGroup("audit-logs", name="/mlops/p/audit", retention_in_days=400, kms_key_id=key.arn)
+    aws.cloudwatch.LogGroup("bad-dr-audit-logs", name="/mlops/p-dr/audit", retention_in_days=30,
+                            kms_key_id=key.arn, region="eu-central-1")
 
     db = dict(instance_class="db.t4g.micro", engine="postgres", allocated_storage=20, storage_encrypted=True,
               kms_key_id=key.arn, publicly_accessible=False, iam_database_authentication_enabled=True)
@@ -103,6 +117,14 @@ def _aws_program():
     role = aws.iam.Role("good-role", assume_role_policy=trust, inline_policies=[{"name": "read-artifacts", "policy": _doc(
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::artifacts/*"})}])
     aws.iam.Role("bad-trust-role", assume_role_policy=_doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}))
+    github = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    aws.iam.Role("good-ci-role", assume_role_policy=_doc({
+        "Effect": "Allow", "Principal": {"Federated": github}, "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                                       "token.actions.githubusercontent.com:sub": "repo:acme/mlops:ref:refs/heads/main"}}}))
+    aws.iam.Role("bad-oidc-role", assume_role_policy=_doc({
+        "Effect": "Allow", "Principal": {"Federated": github}, "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}))
     aws.iam.Policy("good-policy", policy=_doc({"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "arn:aws:s3:::artifacts/*"},
                                               {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}))
     aws.iam.Policy("bad-actions-policy", policy=_doc({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::artifacts"}))
@@ -115,7 +137,7 @@ def _aws_program():
 
 
 HARDENED_CONTAINER = {
-    "name": "app", "image": "ghcr.io/acme/app:1.0.0",
+    "name": "app", "image": "ghcr.io/acme/app@sha256:" + "1" * 64,
     "security_context": {"allow_privilege_escalation": False, "read_only_root_filesystem": True, "run_as_non_root": True,
                          "run_as_user": 10001, "capabilities": {"drop": ["ALL"]}},
     "resources": {"limits": {"cpu": "500m", "memory": "512Mi"}},
@@ -129,6 +151,15 @@ def _deployment(name, container_patch=None, pod_patch=None):
     k8s.apps.v1.Deployment(name, metadata={"namespace": "mlops"}, spec={
         "selector": {"match_labels": {"app": name}},
         "template": {"metadata": {"labels": {"app": name}}, "spec": pod}})
+
+
+def _camel(value):
+    """Custom resources take the API's camelCase field names (no SDK translation)."""
+    if isinstance(value, dict):
+        return {k.split("_")[0] + "".join(p.title() for p in k.split("_")[1:]): _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
 
 
 def _kubernetes_program():
@@ -149,6 +180,25 @@ def _kubernetes_program():
     team = [{"kind": "Group", "name": "ml-team", "api_group": "rbac.authorization.k8s.io"}]
     k8s.rbac.v1.ClusterRoleBinding("good-binding", role_ref={**ref, "name": "view"}, subjects=team)
     k8s.rbac.v1.ClusterRoleBinding("bad-binding", role_ref={**ref, "name": "cluster-admin"}, subjects=team)
+    _deployment("bad-hostport", {"ports": [{"container_port": 8080, "host_port": 8080}]})
+    _deployment("bad-seccomp", {"security_context": {**ctx, "seccomp_profile": {"type": "Unconfined"}}})
+    _deployment("bad-env-secret", {"env": [{"name": "DB_PASSWORD", "value": "hunter2"}]})
+    _deployment("bad-digest", {"image": "ghcr.io/acme/app:1.0.0"})
+    k8s.apps.v1.DeploymentPatch("bad-patch", metadata={"name": "mlflow", "namespace": "mlops"}, spec={"template": {"spec": {
+        "containers": [{**HARDENED_CONTAINER, "security_context": {**ctx, "privileged": True}}]}}})
+    k8s.apiextensions.CustomResource("bad-workflow", api_version="argoproj.io/v1alpha1", kind="Workflow",
+                                     metadata={"namespace": "mlops"}, spec={"entrypoint": "train", "templates": [
+                                         {"name": "train", "container": {**_camel(HARDENED_CONTAINER), "securityContext": {
+                                             **_camel(ctx), "privileged": True}}}]})
+    k8s.core.v1.Namespace("good-namespace", metadata={"name": "mlops", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}})
+    k8s.core.v1.Namespace("bad-namespace", metadata={"name": "agents", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}})
+    k8s.core.v1.ConfigMap("good-config", metadata={"namespace": "mlops"}, data={"LOG_LEVEL": "info"})
+    k8s.core.v1.ConfigMap("bad-config", metadata={"namespace": "mlops"}, data={"DATABASE_URL": "postgresql://u:pw@db/mlflow"})
+    k8s.core.v1.Service("good-service", metadata={"namespace": "mlops", "annotations": {
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}}, spec={"type": "LoadBalancer", "ports": [{"port": 80}]})
+    k8s.core.v1.Service("bad-service", metadata={"namespace": "mlops"}, spec={"type": "LoadBalancer", "ports": [{"port": 80}]})
+    k8s.rbac.v1.ClusterRole("bad-secrets-role", rules=[{"api_groups": [""], "resources": ["secrets"], "verbs": ["list"]}])
+    k8s.rbac.v1.ClusterRoleBinding("bad-admin-binding", role_ref={**ref, "name": "admin"}, subjects=team)
     k8s.helm.v3.Release("monitoring", chart="kube-prometheus-stack", namespace="monitoring",
                         values={"prometheus-node-exporter": {"hostNetwork": True}})
 
@@ -192,6 +242,22 @@ EXPECTED = {
     ("kubernetes-workload-container-require-resource-limits", "bad-limits"),
     ("kubernetes-rbac-role-disallow-wildcard-permissions", "bad-k8s-role"),
     ("kubernetes-rbac-binding-disallow-cluster-admin", "bad-binding"),
+    ("aws-s3-bucket-enable-access-logging", "bad-logging-bucket"),
+    ("aws-s3-bucket-disallow-public-policy-principal", "bad-public-bucket-policy"),
+    ("aws-cloudwatch-loggroup-require-dr-retention-parity", "bad-dr-audit-logs"),
+    ("aws-iam-role-require-oidc-subject-condition", "bad-oidc-role"),
+    ("kubernetes-workload-container-disallow-host-ports", "bad-hostport"),
+    ("kubernetes-workload-pod-disallow-seccomp-unconfined", "bad-seccomp"),
+    ("kubernetes-workload-container-disallow-plaintext-secrets", "bad-env-secret"),
+    ("kubernetes-workload-container-require-image-digest", "bad-digest"),
+    ("kubernetes-workload-container-disallow-privileged", "bad-patch"),
+    ("kubernetes-workload-container-disallow-privileged", "bad-workflow"),
+    ("kubernetes-podsecurity-namespace-disallow-privileged-level", "bad-namespace"),
+    ("kubernetes-config-configmap-disallow-plaintext-secrets", "bad-config"),
+    ("kubernetes-network-service-disallow-public-load-balancer", "bad-service"),
+    ("kubernetes-rbac-clusterrole-disallow-escalation-permissions", "bad-secrets-role"),
+    ("kubernetes-rbac-clusterrole-disallow-escalation-permissions", "bad-k8s-role"),  # "*" resources include secrets
+    ("kubernetes-rbac-clusterbinding-disallow-namespace-admin-roles", "bad-admin-binding"),
 }
 
 

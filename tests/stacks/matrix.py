@@ -5,7 +5,7 @@ from pathlib import Path
 
 from mlops_tools.validate import manifests
 from mlops_tools.engine.plan import build_plan
-from mlops_tools.policy.runner import discover_packs, run_policy_packs
+from mlops_tools.policy.runner import PolicyPacks, discover_packs
 from mlops_tools.engine.preview import load_stack_config, preview_stack
 from mlops_tools.policy.waivers import apply_waivers
 from mlops_tools.review.cost import cost_section, estimate_items
@@ -18,8 +18,11 @@ class Stack:
     def __init__(self, name: str):
         self.name = name
         self.cfg = load_config(name, load_stack_config(ROOT, name)[1].values)
-        self.result = preview_stack(ROOT, name)
-        self.packs, found = run_policy_packs(self.result.resources, discover_packs(ROOT / "policies"))
+        # As the CLI does: every pack boots while the program runs, then the packs selection.py
+        # picks for this plan (its cloud's, kubernetes) analyse it.
+        with PolicyPacks(discover_packs(ROOT / "policies")) as packs:
+            self.result = preview_stack(ROOT, name)
+            self.packs, found = packs.analyze(self.result.resources, all_packs=False)
         self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
 
     def manifests(self, target: Path) -> manifests.Report:
@@ -99,3 +102,17 @@ class Stack:
 
 def stack_files() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+
+
+def check_runbook_reads_the_outputs(stack: Stack, parse_target, prod_outputs) -> None:
+    """A cloud's DR runbook tests use `prod_outputs()`; they must be what the prod stack really exports, and a
+    stack without DR must be refused with the reason."""
+    import pytest
+
+    from mlops_tools.ops.common import UsageError
+
+    if not stack.cfg.dr.enabled:
+        with pytest.raises(UsageError, match="DR is not enabled for stack s"):
+            parse_target(stack.result.outputs, "s", "x")
+        return
+    assert parse_target(stack.result.outputs, "s", "x") == parse_target(prod_outputs(), "s", "x")

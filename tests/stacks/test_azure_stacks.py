@@ -155,3 +155,12 @@ def test_every_resource_type_is_priced_free_or_unpriced_with_a_reason(stack):
     assert stack.cost_problems() == []
     section = stack.cost()
     assert section["monthlyUsd"]["idle"] <= section["monthlyUsd"]["expected"] <= section["monthlyUsd"]["max"]
+
+
+def test_the_dr_runbook_reads_what_the_stack_exports(stack):
+    """The runbook's tests use the azure-prod outputs; here they must be what the stack really exports."""
+    from mlops_tools.ops.azure.dr.target import parse_target
+    from tests.ops.azure.arm_fake import prod_outputs
+    from tests.stacks.matrix import check_runbook_reads_the_outputs
+
+    check_runbook_reads_the_outputs(stack, parse_target, prod_outputs)

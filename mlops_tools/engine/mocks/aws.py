@@ -294,8 +294,33 @@ def _eks_addon_version(args: dict[str, Any]) -> dict[str, Any]:
             "version": version, "id": addon}
 
 
+# pulumi-aws v7 accepts these as a JSON string or a PolicyDocument object (also inlinePolicies[].policy);
+# its outputs are typed str: the provider marshals the object to JSON (Go encoding/json: compact, keys
+# sorted) before the AWS API sees it, and the state keeps that string. Answering with the dict makes the
+# SDK fail ("expected a value of type str"). Whether AWS later normalises the JSON is not visible offline.
+POLICY_DOCUMENT_PROPS = ("policy", "assumeRolePolicy", "accessPolicies")
+
+
+def _document_json(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True, separators=(",", ":")) if isinstance(value, dict) else value
+
+
+def policy_documents_as_json(outputs: dict[str, Any]) -> dict[str, Any]:
+    """``outputs`` with every object-valued policy document replaced by the JSON string the provider returns."""
+    result = dict(outputs)
+    for prop in POLICY_DOCUMENT_PROPS:
+        if prop in result:
+            result[prop] = _document_json(result[prop])
+    if isinstance(result.get("inlinePolicies"), list):
+        result["inlinePolicies"] = [{**item, "policy": _document_json(item["policy"])}
+                                    if isinstance(item, dict) and "policy" in item else item
+                                    for item in result["inlinePolicies"]]
+    return result
+
+
 def answer(ctx: MockContext) -> Outputs:
-    return OUTPUTS.get(ctx.type, _generic_aws)(ctx)
+    physical_id, extra = OUTPUTS.get(ctx.type, _generic_aws)(ctx)
+    return physical_id, policy_documents_as_json({**ctx.inputs, **extra})
 
 
 INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {

@@ -35,6 +35,8 @@ def build_parser(prog: str, description: str, endpoint_help: str) -> argparse.Ar
             command.add_argument("--json", action="store_true", help="machine-readable report on stdout")
         else:
             command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+            command.add_argument("--dry-run", action="store_true",
+                                 help="print the plan of actions for the current state and change nothing")
             command.add_argument("--poll-seconds", type=float, default=15.0, help="seconds between state polls")
             command.add_argument("--timeout-seconds", type=float,
                                  help="give up waiting after this long (default: the stack's RTO)")
@@ -63,8 +65,14 @@ def main(argv: Optional[Sequence[str]], cloud: CloudRunbook, now: Callable[[], d
         if args.poll_seconds < 0 or (args.timeout_seconds is not None and args.timeout_seconds < 0):
             raise UsageError("--poll-seconds and --timeout-seconds must not be negative")
         wait = Wait(args.poll_seconds, target.rto_seconds if args.timeout_seconds is None else args.timeout_seconds)
+        extra = {}
+        if args.dry_run:
+            if not getattr(cloud, "supports_dry_run", False):
+                raise UsageError(f"--dry-run is not available for {cloud.prog} yet")
+            extra["dry_run"] = True
         if args.command == "failover":
-            return cloud.failover(calls, wait, assume_yes=args.yes, accept_data_loss=args.accept_data_loss)
-        return cloud.failback(calls, wait, assume_yes=args.yes, max_switch_lag_seconds=args.max_switch_lag_seconds)
+            return cloud.failover(calls, wait, assume_yes=args.yes, accept_data_loss=args.accept_data_loss, **extra)
+        return cloud.failback(calls, wait, assume_yes=args.yes, max_switch_lag_seconds=args.max_switch_lag_seconds,
+                              **extra)
 
     return cloud.run_main(log, body)

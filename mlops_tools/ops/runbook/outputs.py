@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from mlops_tools.ops.common import UsageError
 from mlops_tools.ops.runbook.steps import log
@@ -71,3 +72,49 @@ def optional_str(mapping: dict[str, Any], key: str, where: str) -> Optional[str]
     if value is not None and not isinstance(value, str):
         raise UsageError(f"{where}: output {key!r} should be a string, got {value!r}")
     return value or None
+
+
+class Objectives:
+    """The RPO and RTO in seconds, for a target dataclass with `rpo_minutes` and `rto_minutes`."""
+
+    rpo_minutes: int
+    rto_minutes: int
+
+    @property
+    def rpo_seconds(self) -> int:
+        return self.rpo_minutes * 60
+
+    @property
+    def rto_seconds(self) -> int:
+        return self.rto_minutes * 60
+
+
+@dataclass(frozen=True)
+class DrOutputs:
+    """What every cloud's runbook reads first from the stack outputs: where, and the objectives."""
+
+    region: str
+    dr: dict[str, Any]  # the stack's `dr` output
+    dr_where: str  # how an error names it
+    dr_region: str
+    rpo_minutes: int
+    rto_minutes: int
+
+
+def dr_outputs(outputs: dict[str, Any], stack: str, where: str, cloud: str,
+               check_region: Callable[[str, str], str] = lambda region, _where: region) -> DrOutputs:
+    """The cloud, the two regions and the objectives, validated once; `check_region` is the cloud's own check."""
+    if outputs.get("cloud") != cloud:
+        raise UsageError(f"{where}: this is the {cloud} DR runbook; this stack's cloud is {outputs.get('cloud')!r}")
+    region = check_region(require(outputs, "region", str, where), f"{where}: region")
+    dr = require(outputs, "dr", dict, where)
+    if dr.get("enabled") is not True:
+        raise UsageError(f"{where}: DR is not enabled for stack {stack} (set mlops:dr.enabled and deploy first)")
+    dr_where = f"{where} (dr)"
+    dr_region = check_region(require(dr, "region", str, dr_where), f"{dr_where}: region")
+    if dr_region == region:
+        raise UsageError(f"{where}: the DR region {dr_region} is the primary region; DR needs a second region")
+    rpo, rto = require(dr, "rpoMinutes", int, dr_where), require(dr, "rtoMinutes", int, dr_where)
+    if rpo <= 0 or rto <= 0:
+        raise UsageError(f"{dr_where}: rpoMinutes and rtoMinutes must be positive, got {rpo} and {rto}")
+    return DrOutputs(region, dr, dr_where, dr_region, rpo, rto)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Union
+from typing import Any, Callable, Optional, Union
 
 from mlops_tools.ops.common import OpsError, configure_logging
 
@@ -58,3 +58,22 @@ def print_objectives(target: Any, measured_rpo: str, elapsed: float) -> None:
     print(f"  measured RPO (replica lag at promotion): {measured_rpo}; target {target.rpo_seconds} s")
     rto_verdict = "met" if elapsed <= target.rto_seconds else "MISSED"
     print(f"  elapsed: {elapsed:.1f} s; RTO target {target.rto_seconds} s: {rto_verdict}")
+
+
+def bound_lag(name: str, lag: Optional[float], limit: float, purpose: str, accept_data_loss: bool,
+              metric: str = "replication-lag") -> Optional[float]:
+    """Promote only a replica whose data loss is known and within `limit` (the RPO, or the switch-back limit),
+    unless the operator accepts the loss (--accept-data-loss); `metric` is the cloud's name for the lag."""
+    log.info("%s of %s: %s", metric, name, "no data" if lag is None else f"{lag:g} s")
+    problem = None
+    if lag is None:
+        problem = f"no {metric} datapoint for {name} in the last 10 minutes: data loss cannot be bounded"
+    elif lag < 0:
+        problem = f"{name} reports {metric} {lag:g}: replication is stopped"
+    elif lag > limit:
+        problem = f"replica {name} lags {lag:g} s, beyond the {purpose} of {limit:g} s"
+    if problem:
+        if not accept_data_loss:
+            raise OpsError(f"{problem}; re-run with --accept-data-loss to promote anyway")
+        log.warning("proceeding despite: %s (--accept-data-loss)", problem)
+    return lag

@@ -229,6 +229,8 @@ FREE = {
     "aws:rds/subnetGroup:SubnetGroup": _CONFIG,
     "aws:route53/record:Record": "records are included in the hosted zone's charge",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _CONFIG,
+    "aws:s3/bucketLogging:BucketLogging":
+        "server access log delivery is free; the log objects are billed as storage on the log bucket (priced there)",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _CONFIG,
     "aws:s3/bucketPolicy:BucketPolicy": _CONFIG,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _CONFIG,

@@ -101,10 +101,53 @@ PRINCIPAL_SCOPING_CONDITION_KEYS = frozenset(k.lower() for k in (
 ))
 
 
+# Operators under which a condition names who may call. Negated operators (StringNotEquals,
+# ArnNotLike, ...) open access to everyone else, ``...IfExists`` passes a request that lacks the key,
+# and ``Null`` only tests presence: none of them pins the caller down.
+SCOPING_OPERATORS = frozenset(o.lower() for o in (
+    "StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike",
+    "ForAnyValue:StringEquals", "ForAnyValue:StringLike", "ForAllValues:StringEquals", "ForAllValues:StringLike",
+    "ForAnyValue:StringEqualsIgnoreCase",
+))
+_WILDCARDS = ("*", "?")
+
+
+def _value_scopes(key: str, value: str) -> bool:
+    """A condition value that names one account/org/caller: no wildcard where the owner is named.
+
+    ARN values may wildcard the resource part within a named account (``arn:aws:iam::123456789012:role/ci-*``)
+    but not the account (``arn:aws:iam::*:role/ci-*``); other values (account ids, org ids, VPCs) take none.
+    """
+    if is_unknown(value):
+        return True  # a reference to a resource of the program (an org id, a role ARN): a concrete value
+    if value.startswith("arn:"):
+        parts = value.split(":", 5)
+        return len(parts) == 6 and not any(w in ":".join(parts[:5]) for w in _WILDCARDS) and parts[5] not in ("*", "")
+    return value != "" and not any(w in value for w in _WILDCARDS)
+
+
+def scoping_conditions(statement) -> list:
+    """The (operator, key) pairs of ``statement`` that restrict the caller to named principals."""
+    found = []
+    for operator, entries in statement.conditions.items():
+        if operator.lower() not in SCOPING_OPERATORS:
+            continue
+        for key, values in entries.items():
+            if key.lower() in PRINCIPAL_SCOPING_CONDITION_KEYS and values and \
+                    all(_value_scopes(key, v) for v in values):
+                found.append((operator, key))
+    return found
+
+
 def public_principal_statements(statements) -> list:
-    """(index, statement) of Allow statements open to anyone, with no condition pinning the caller down."""
+    """(index, statement) of Allow statements open to anyone, with no condition pinning the caller down.
+
+    A condition counts only with a matching (not negated, not IfExists) operator and values without
+    wildcards where the account is named: ``StringNotEquals kms:CallerAccount`` or
+    ``aws:PrincipalArn arn:aws:iam::*:role/x`` leave the statement open.
+    """
     return [(i, s) for i, s in enumerate(statements)
-            if s.allows and s.principal_is_anyone() and not (s.condition_keys() & PRINCIPAL_SCOPING_CONDITION_KEYS)]
+            if s.allows and s.principal_is_anyone() and not scoping_conditions(s)]
 
 
 def describe(statement, index: int) -> str:

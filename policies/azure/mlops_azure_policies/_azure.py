@@ -27,6 +27,18 @@ class AzureTypes(tuple):
     def __contains__(self, token: object) -> bool:  # type: ignore[override]
         return isinstance(token, str) and _unversioned(token) in tuple(iter(self))
 
+    def type_patterns(self) -> list:
+        """The same matching as ``__contains__``, as regexes the offline runner filters with."""
+        patterns = []
+        for token in self:
+            match = _VERSIONED.match(token)
+            if not match:
+                patterns.append(re.escape(token))
+                continue
+            patterns.append(r"azure-native(?:_[a-z0-9]+_v[0-9a-z]+)?:" + re.escape(match["module"])
+                            + r"(?:/v[0-9a-z]+)?:" + re.escape(match["kind"]))
+        return patterns
+
 
 def _unversioned(token: str) -> str:
     match = _VERSIONED.match(token)

@@ -15,7 +15,7 @@ See rule.py for how unknowns become ADVISORY "cannot check during preview" repor
 from .correlate import Correlation, correlate
 from .graph import created_after, prerequisites
 from .iam import PolicyDocumentError, Statement, parse_policy_document
-from .loader import load_rules, policies
+from .loader import declared_types, load_rules, policies
 from .rule import (
     CIS_AWS,
     CIS_AZURE,
@@ -35,6 +35,7 @@ from .rule import (
     Stack,
     StackRule,
     cannot_check,
+    type_patterns,
     violation,
 )
 from .values import UNKNOWN, as_list, get, is_set, is_unknown, plain, truthy
@@ -43,6 +44,6 @@ __all__ = [
     "CIS_AWS", "CIS_AZURE", "CIS_EKS", "CIS_GCP", "CIS_KUBERNETES", "ISO27001", "PCI_DSS", "SOC2",
     "CannotCheckDuringPreview", "Control", "Correlation", "Finding", "Framework", "PolicyDocumentError", "Resource",
     "ResourceRule", "Rule", "Stack", "StackRule", "Statement", "UNKNOWN", "as_list",
-    "cannot_check", "correlate", "created_after", "get", "is_set", "is_unknown", "load_rules", "parse_policy_document",
-    "plain", "policies", "prerequisites", "truthy", "violation",
+    "cannot_check", "correlate", "created_after", "declared_types", "get", "is_set", "is_unknown", "load_rules",
+    "parse_policy_document", "plain", "policies", "prerequisites", "truthy", "type_patterns", "violation",
 ]

@@ -11,6 +11,7 @@ So an unknown never passes silently and never blocks an update on its own.
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
@@ -140,6 +141,28 @@ def _stack_view(args: StackValidationArgs) -> Stack:
     return Stack([views[id(r)] for r in args.resources])
 
 
+# --- which resource types a rule reads ----------------------------------------------------
+
+
+def type_patterns(types: Any) -> Optional[list]:
+    """Regular expressions (full match) for the type tokens in ``types``; None when it cannot say.
+
+    Why: the offline runner sends each pack only the resources its rules read, instead of every
+    resource to every rule. A plain tuple/list/set of tokens declares exactly those tokens; a
+    collection with its own matching (``__contains__`` over API versions, say) declares it with a
+    ``type_patterns()`` method. Anything else (None = "every resource", or a custom collection
+    without ``type_patterns``) answers None, and the runner then sends everything: never too little.
+    """
+    if types is None:
+        return None
+    declared = getattr(types, "type_patterns", None)
+    if callable(declared):
+        return sorted(declared())
+    if type(types) in (tuple, list, set, frozenset):
+        return sorted(re.escape(token) for token in types)
+    return None
+
+
 # --- rules ------------------------------------------------------------------------------
 
 EXCLUDE_FOR_SCHEMA = {
@@ -245,19 +268,41 @@ class ResourceRule(_RuleMetadata):
 
 @dataclass(frozen=True)
 class StackRule(_RuleMetadata):
-    """A rule that needs the whole stack (correlating resources). Findings must name a resource."""
+    """A rule that needs the whole stack (correlating resources). Findings must name a resource.
+
+    ``resource_types`` declares the types the check reads, all of them, including the ones it
+    correlates across providers (a Kubernetes rule that looks at cloud load balancers lists
+    those too). The check then sees only those resources, under the CLI and offline alike, and
+    parents/dependencies of other types drop out of the view; so a declaration that is too
+    narrow fails the rule's own tests instead of hiding only in the offline runner. None (the
+    default) means the check reads every resource (e.g. "which resources use this key").
+    """
 
     check: Callable[[Stack, Mapping[str, Any]], CheckResult] = None  # type: ignore[assignment]
+    resource_types: Any = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.check is None:
             raise ValueError(f"rule {self.name}: check is required")
 
+    def _view(self, args: StackValidationArgs) -> Stack:
+        view = _stack_view(args)
+        if self.resource_types is None:
+            return view
+        wanted = {id(r) for r in view.resources if r.type in self.resource_types}
+        kept = [r for r in view.resources if id(r) in wanted]
+        for r in kept:
+            r.parent = r.parent if r.parent is not None and id(r.parent) in wanted else None
+            r.dependencies = [d for d in r.dependencies if id(d) in wanted]
+            r.property_dependencies = {k: [d for d in deps if id(d) in wanted]
+                                       for k, deps in r.property_dependencies.items()}
+        return Stack(kept)
+
     def validate(self, args: StackValidationArgs, report: ReportViolation) -> None:
         config = args.get_config() or {}
         unknown = []
-        for finding in _findings(self.check(_stack_view(args), config)):
+        for finding in _findings(self.check(self._view(args), config)):
             if _excluded(config, finding.name, finding.urn):
                 continue
             if finding.unknown:

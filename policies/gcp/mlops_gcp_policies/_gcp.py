@@ -197,21 +197,30 @@ def path(value: Any, dotted: str) -> Any:
     return current
 
 
+def readable_grants(resource: Resource, what: str) -> Iterator:
+    """The resource's grants, or one finding when they cannot be read: an unparsable policyData fails
+    closed ("the rule cannot verify <what>"), an unknown one cannot be checked during preview."""
+    try:
+        found = grants(resource)
+    except PolicyDataError as error:
+        yield f"{error}: the rule cannot verify {what}."
+        return
+    if found is None:
+        yield cannot_check("policyData")
+        return
+    yield from found
+
+
 def forbidden_grants(resource: Resource, roles: dict, explain) -> Iterator:
     """Findings for every grant of one of ``roles`` (lower-case role -> display name) by an IAM resource.
 
     ``explain(role, grant)`` words the violation. Unknown roles/members/policyData become
     ``cannot_check``; a policyData the rule cannot parse fails closed.
     """
-    try:
-        found = grants(resource)
-    except PolicyDataError as error:
-        yield f"{error}: the rule cannot verify which roles it grants."
-        return
-    if found is None:
-        yield cannot_check("policyData")
-        return
-    for grant in found:
+    for grant in readable_grants(resource, "which roles it grants"):
+        if not isinstance(grant, Grant):
+            yield grant
+            continue
         if is_unknown(grant.role):
             yield cannot_check(f"role ({grant.where})")
             continue

@@ -48,7 +48,8 @@ def test_bucket_comes_from_the_shared_hardened_helper_with_the_features_key(prod
     [helper] = [r for r in prod.children(component) if r["type"] == "mlops:storage:SecureBucket"]
     kinds = sorted(r["type"].split(":")[-1] for r in prod.children(helper["urn"]))
     assert kinds == sorted(["Bucket", "BucketOwnershipControls", "BucketPublicAccessBlock", "BucketVersioning",
-                            "BucketServerSideEncryptionConfiguration", "BucketPolicy", "BucketLifecycleConfiguration"])
+                            "BucketServerSideEncryptionConfiguration", "BucketPolicy", "BucketLifecycleConfiguration",
+                            "BucketLogging", "SecureBucket"])  # access logs go to a companion SecureBucket
     sse = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
                    "features-store-encryption")["inputs"]
     assert sse["bucket"] == prod.outputs["bucket"]
@@ -158,3 +159,23 @@ def test_feature_views_are_validated_in_the_stack_config():
     assert online_table_name("p", "v") == "p.v"
     with pytest.raises(ValueError, match="unique"):
         FeaturesArgs(name=NAME, feast_project="p", online_feature_views=("a", "a"))
+
+
+def test_bucket_requests_are_logged_into_a_companion_bucket_only_the_logging_service_writes(prod):
+    logging = prod.one("aws:s3/bucketLogging:BucketLogging", "features-store-access-logging")["inputs"]
+    log_bucket = prod.one("aws:s3/bucketPolicy:BucketPolicy", "features-store-logs-policy")["inputs"]["bucket"]
+    assert logging["bucket"] == prod.outputs["bucket"] and logging["targetBucket"] == log_bucket != prod.outputs["bucket"]
+    assert logging["targetObjectKeyFormat"] == {"partitionedPrefix": {"partitionDateSource": "EventTime"}}
+    document = statements(policy(prod.one("aws:s3/bucketPolicy:BucketPolicy", "features-store-logs-policy")))
+    delivery = document["S3ServerAccessLogsDelivery"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"} and delivery["Action"] == "s3:PutObject"
+    assert delivery["Resource"] == f"arn:aws:s3:::{log_bucket}/*"
+    assert delivery["Condition"]["ArnEquals"] == {"aws:SourceArn": f"arn:aws:s3:::{prod.outputs['bucket']}"}
+    assert document["DenyInsecureTransport"]["Resource"] == [f"arn:aws:s3:::{log_bucket}", f"arn:aws:s3:::{log_bucket}/*"]
+    # Encrypted with the features key, and not logged itself (that would loop).
+    sse = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                   "features-store-logs-encryption")["inputs"]
+    assert sse["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == prod.outputs["key:features"]
+    assert [r["name"] for r in prod.by_type("aws:s3/bucketLogging:BucketLogging")] == ["features-store-access-logging"]
+    # The source bucket's own policy lets nobody but the account in.
+    assert "S3ServerAccessLogsDelivery" not in statements(policy(prod.one("aws:s3/bucketPolicy:BucketPolicy", "features-store-policy")))

@@ -97,10 +97,15 @@ def test_cluster_key_encrypts_volumes_for_this_accounts_principals_through_ec2_o
         == f"ec2.{DR}.amazonaws.com"
 
 
-def test_data_keys_name_no_service_principal(with_dr):
-    for domain in ("artifacts", "database", "features"):
-        sids = set(statements(policy(key_of(with_dr, domain))))
-        assert sids == {"AccountAdministersKey", "UseOnlyThroughDomainServices", "GrantsOnlyForDomainServices"}
+def test_data_keys_name_no_service_principal_but_s3_access_log_delivery(with_dr):
+    base = {"AccountAdministersKey", "UseOnlyThroughDomainServices", "GrantsOnlyForDomainServices"}
+    assert set(statements(policy(key_of(with_dr, "database")))) == base
+    for domain in ("artifacts", "features"):  # their buckets' access logs are encrypted with the same key
+        document = statements(policy(key_of(with_dr, domain)))
+        assert set(document) == base | {"S3ServerAccessLogsEncrypt"}
+        logs = document["S3ServerAccessLogsEncrypt"]
+        assert logs["Principal"] == {"Service": "logging.s3.amazonaws.com"} and logs["Action"] == ["kms:GenerateDataKey"]
+        assert logs["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
 def test_aliases_point_at_their_keys(with_dr):

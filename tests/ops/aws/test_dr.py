@@ -111,7 +111,7 @@ def test_status_flags_an_image_missing_from_the_dr_region(outputs_file, capsys):
     clients("ecr", DR_REGION).batch_delete_image(repositoryName="mlops-prod/models", imageIds=[{"imageTag": "v1"}])
     code, out, _ = run(capsys, "status", "--stack", "prod", "--outputs-file", str(path), "--json")
     (images,) = [c for c in json.loads(out)["checks"] if c["area"] == "images" and "models" in c["detail"]]
-    assert images["status"] == "WARN" and "not yet in us-west-2" in images["detail"]  # pushed seconds ago
+    assert images["status"] == "AT RISK" and "not yet in us-west-2" in images["detail"]  # pushed seconds ago
     assert code == 0
 
 
@@ -119,7 +119,7 @@ def test_status_without_a_replica(outputs_file, capsys):
     path, _ = outputs_file(replica=False, lag_seconds=None)
     code, out, _ = run(capsys, "status", "--stack", "prod", "--outputs-file", str(path))
     assert code == 1
-    assert "FAIL  database      replica mlops-prod-tracking-replica not found in us-west-2" in out
+    assert "FAIL    database      replica mlops-prod-tracking-replica not found in us-west-2" in out
 
 
 # ------------------------------------------------------------------ failover
@@ -139,6 +139,28 @@ def test_failover_promotes_repoints_and_reports_rpo_rto(outputs_file, capsys):
     assert tags[dr.TAG_LAG_AT_PROMOTION] == "12"
     assert "changed: promotion of mlops-prod-tracking-replica requested" in err
     assert "verified:" in err
+
+
+def test_dry_runs_print_the_plan_and_change_nothing(outputs_file, capsys):
+    path, outputs = outputs_file()
+    args = ("--stack", "prod", "--outputs-file", str(path))
+    before = (record_value(clients, outputs), db_state(DR_REGION, REPLICA_DB), db_state(REGION, PRIMARY_DB))
+    code, out, err = run(capsys, "failover", *args, "--dry-run")
+    assert code == 0, err
+    assert out.splitlines()[:3] == [
+        "plan for stack prod (dry run, nothing changed):",
+        f"  1. promote RDS replica {REPLICA_DB} in {DR_REGION} (tagged with the lag first)  [asks first]",
+        f"  2. repoint {outputs['trackingDbEndpointRecord']['name']}. at "
+        f"{instance(clients, DR_REGION, REPLICA_DB)['Endpoint']['Address']} and wait until Route 53 is INSYNC"]
+    assert "changed:" not in err
+    assert (record_value(clients, outputs), db_state(DR_REGION, REPLICA_DB), db_state(REGION, PRIMARY_DB)) == before
+    assert run(capsys, "failover", *args, "--yes")[0] == 0
+    before = (db_state(DR_REGION, REPLICA_DB), db_state(REGION, PRIMARY_DB))
+    code, out, err = run(capsys, "failback", *args, "--dry-run")
+    assert code == 0 and "changed:" not in err
+    assert f"1. rename {PRIMARY_DB} in {REGION} to {PRIMARY_DB}-retired (it keeps its data)  [asks first]" in out
+    assert f"2. create {PRIMARY_DB} in {REGION} as a replica of {REPLICA_DB}  [asks first]" in out
+    assert (db_state(DR_REGION, REPLICA_DB), db_state(REGION, PRIMARY_DB)) == before
 
 
 def test_failover_twice_changes_nothing_and_says_so(outputs_file, capsys):

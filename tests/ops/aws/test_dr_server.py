@@ -85,7 +85,7 @@ def test_status_then_failover_against_a_real_endpoint(moto_server, remote, tmp_p
     )
     assert status.returncode == 0, status.stdout + status.stderr
     assert status.stdout.splitlines()[-1] == "overall: HEALTHY"
-    assert "OK    database      replica mlops-prod-tracking-replica in us-west-2 available, lag 12 s" in status.stdout
+    assert "OK      database      replica mlops-prod-tracking-replica in us-west-2 available, lag 12 s" in status.stdout
 
     replica_address = instance(remote, DR_REGION, REPLICA_DB)["Endpoint"]["Address"]
     code = dr.main(["failover", "--stack", "prod", "--outputs-file", str(path), "--endpoint-url", moto_server,

@@ -115,9 +115,11 @@ def test_unknown_flag_is_advisory():
     json.dumps({"Statement": [{**TLS_STATEMENT, "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}}]}),
 ])
 def test_tls_only_policy_passes_inline_and_separate(document):
-    assert check_stack(s3_tls.RULE, [Res(BUCKET, "data", {}), Res(POLICY, "data-policy", {"bucket": UNKNOWN, "policy": document},
+    assert check_stack(s3_tls.RULE, [Res(BUCKET, "data", {"bucket": "data"}),
+                                     Res(POLICY, "data-policy", {"bucket": UNKNOWN, "policy": document}, deps=["data"])]).passed
+    assert check_stack(s3_tls.RULE, [Res(BUCKET, "data", {}), Res(POLICY, "data-policy", {"bucket": "data", "policy": document},
                                                                   deps=["data"])]).passed
-    assert check_stack(s3_tls.RULE, [Res(BUCKET, "data", {"policy": document})]).passed
+    assert check_stack(s3_tls.RULE, [Res(BUCKET, "data", {"bucket": "data", "policy": document})]).passed
 
 
 def test_bucket_without_tls_deny_fails():
@@ -130,6 +132,34 @@ def test_bucket_without_tls_deny_fails():
         Res(BUCKET, "getonly", {"policy": deny_get_only}),
     ])
     assert flagged(outcome) == {"nopolicy", "allowonly", "getonly"}
+
+
+@pytest.mark.parametrize("resources", [
+    ["arn:aws:s3:::other", "arn:aws:s3:::other/*"],   # another bucket's deny
+    ["arn:aws:s3:::data/*"],                          # the objects only: ListBucket etc. still over HTTP
+    "arn:aws:s3:::data",                              # the bucket only: every object over HTTP
+])
+def test_tls_deny_must_cover_this_bucket_and_its_objects(resources):
+    document = json.dumps({"Statement": [{**TLS_STATEMENT, "Resource": resources}]})
+    outcome = check_stack(s3_tls.RULE, [Res(BUCKET, "data", {}),
+                                        Res(POLICY, "data-policy", {"bucket": "data", "policy": document}, deps=["data"])])
+    assert flagged(outcome) == {"data"} and "<bucket ARN>/*" in outcome.messages[0]
+
+
+def test_tls_deny_with_wildcard_resource_or_pattern_passes():
+    for resources in ("*", ["arn:aws:s3:::data", "arn:aws:s3:::data/*"], ["arn:aws:s3:::data*"]):
+        document = json.dumps({"Statement": [{**TLS_STATEMENT, "Resource": resources}]})
+        assert check_stack(s3_tls.RULE, [Res(BUCKET, "data", {"bucket": "data", "policy": document})]).passed, resources
+
+
+def test_two_bucket_policies_on_one_bucket_fail():
+    document = json.dumps({"Statement": [TLS_STATEMENT]})
+    outcome = check_stack(s3_tls.RULE, [
+        Res(BUCKET, "data", {"bucket": "data"}),
+        Res(POLICY, "data-tls", {"bucket": "data", "policy": document}, deps=["data"]),
+        Res(POLICY, "data-access", {"bucket": "data", "policy": document}, deps=["data"]),
+    ])
+    assert flagged(outcome) == {"data"} and "2 BucketPolicy resources" in outcome.messages[0]
 
 
 def test_unknown_bucket_policy_is_advisory():

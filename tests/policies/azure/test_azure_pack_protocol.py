@@ -10,7 +10,7 @@ PACK = Path(__file__).resolve().parents[3] / "policies" / "azure"
 
 def test_pack_boots_describes_every_rule_and_reports_through_the_protocol():
     weak = resource("azure-native:storage:StorageAccount", "weak", {
-        "resourceGroupName": "rg", "minimumTlsVersion": "TLS1_0", "allowSharedKeyAccess": False,
+        "resourceGroupName": "rg", "minimumTlsVersion": "TLS1_0", "allowSharedKeyAccess": False, "publicNetworkAccess": "Disabled",
         "encryption": {"keySource": UNKNOWN}})
     server = resource("azure-native:dbforpostgresql:Server", "tracking", {
         "resourceGroupName": "rg", "serverName": "tracking", "network": {"publicNetworkAccess": "Disabled"},

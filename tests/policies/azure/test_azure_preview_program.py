@@ -44,12 +44,14 @@ def program():
     azure.storage.StorageAccount("account-hardened", resource_group_name=RG, kind="StorageV2",
                                  sku={"name": "Standard_ZRS"}, minimum_tls_version="TLS1_2",
                                  allow_blob_public_access=False, allow_shared_key_access=False, encryption=cmk,
+                                 public_network_access="Disabled", network_rule_set={"default_action": "Deny"},
                                  identity={"type": "UserAssigned", "user_assigned_identities": [identity.id]},
                                  opts=after_grant)
     # Hardened in every setting, but created in parallel with its key grant.
     azure.storage.StorageAccount("account-racing", resource_group_name=RG, kind="StorageV2",
                                  sku={"name": "Standard_ZRS"}, minimum_tls_version="TLS1_2",
                                  allow_blob_public_access=False, allow_shared_key_access=False, encryption=cmk,
+                                 public_network_access="Disabled", network_rule_set={"default_action": "Deny"},
                                  identity={"type": "UserAssigned", "user_assigned_identities": [identity.id]})
     azure.storage.StorageAccount("account-insecure", resource_group_name=RG, kind="StorageV2",
                                  sku={"name": "Standard_LRS"}, enable_https_traffic_only=False,
@@ -97,6 +99,18 @@ def program():
     azure.authorization.RoleAssignment(
         "owner-on-subscription", principal_id=identity.principal_id, principal_type="ServicePrincipal",
         scope=SUBSCRIPTION, role_definition_id=f"{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{OWNER}")
+    custom = "22222222-3333-4444-8555-666666666666"
+    narrow = "33333333-4444-4555-8666-777777777777"
+    azure.authorization.RoleDefinition(
+        "ml-superuser", role_definition_id=custom, role_name="ml-superuser", scope=SUBSCRIPTION,
+        permissions=[{"actions": ["*"]}], assignable_scopes=[SUBSCRIPTION])
+    azure.authorization.RoleDefinition(
+        "ml-reader", role_definition_id=narrow, role_name="ml-reader", scope=SUBSCRIPTION,
+        permissions=[{"actions": ["Microsoft.Storage/storageAccounts/read"]}], assignable_scopes=[SUBSCRIPTION])
+    for role, guid in (("ml-superuser", custom), ("ml-reader", narrow)):
+        azure.authorization.RoleAssignment(
+            f"{role}-on-subscription", principal_id=identity.principal_id, principal_type="ServicePrincipal",
+            scope=SUBSCRIPTION, role_definition_id=f"{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
     pulumi.export("vaultUri", vault.properties.vault_uri)
 
 
@@ -120,6 +134,9 @@ EXPECTED = {
     ("azure-machinelearningservices-workspace-disallow-public-access", "workspace-insecure"),
     ("azure-machinelearningservices-workspace-enable-cmk-encryption", "workspace-insecure"),
     ("azure-authorization-roleassignment-disallow-privileged-roles", "owner-on-subscription"),
+    ("azure-storage-account-require-network-default-deny", "account-insecure"),
+    ("azure-authorization-roledefinition-disallow-wildcard-actions", "ml-superuser"),
+    ("azure-authorization-roleassignment-disallow-wildcard-custom-roles", "ml-superuser-on-subscription"),
     ("azure-authorization-cmk-store-require-key-grant-first", "account-racing"),
 }
 

@@ -46,6 +46,10 @@ def program():
                        opts=pulumi.ResourceOptions(depends_on=[static_grants["storage"]]))
     # Hardened, but created in parallel with the storage agent's grant on its key.
     gcp.storage.Bucket("artifacts-racing", encryption={"default_kms_key_name": rotating.id}, **hardened_bucket)
+    gcp.storage.BucketIAMMember("reports-for-the-team", bucket="reports", role="roles/storage.objectViewer",
+                                member="group:ml@example.com")
+    gcp.storage.BucketIAMMember("reports-for-everyone", bucket="reports", role="roles/storage.objectViewer",
+                                member="allUsers")
 
     gcp.sql.DatabaseInstance(
         "tracking-db-hardened", region=REGION, database_version="POSTGRES_16", encryption_key_name=rotating.id,
@@ -91,6 +95,7 @@ def program():
 
 
 EXPECTED = {
+    ("gcp-iam-binding-disallow-public-members", "reports-for-everyone", "mandatory"),
     ("gcp-kms-cryptokey-enable-key-rotation", "static-key", "mandatory"),
     ("gcp-storage-bucket-enable-uniform-access", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enforce-public-access-prevention", "artifacts-insecure", "mandatory"),

@@ -67,6 +67,7 @@ class AwsDr:
     prog = "python -m mlops_tools.ops.aws.dr"
     description = "DR runbook for the AWS stack."
     endpoint_help = "AWS-compatible endpoint (e.g. a local emulator)"
+    supports_dry_run = True
 
     def parse_target(self, outputs: dict[str, Any], stack: str, where: str) -> DrTarget:
         return parse_target(outputs, stack, where)
@@ -77,11 +78,15 @@ class AwsDr:
     def checks(self, calls: Aws) -> list[Check]:
         return collect_status(calls)
 
-    def failover(self, calls: Aws, wait: Wait, *, assume_yes: bool, accept_data_loss: bool) -> int:
-        return Runbook(calls, wait, assume_yes=assume_yes, accept_data_loss=accept_data_loss).failover()
+    def failover(self, calls: Aws, wait: Wait, *, assume_yes: bool, accept_data_loss: bool,
+                 dry_run: bool = False) -> int:
+        return Runbook(calls, wait, assume_yes=assume_yes, accept_data_loss=accept_data_loss,
+                       dry_run=dry_run).failover()
 
-    def failback(self, calls: Aws, wait: Wait, *, assume_yes: bool, max_switch_lag_seconds: float) -> int:
-        return Runbook(calls, wait, assume_yes=assume_yes, max_switch_lag_seconds=max_switch_lag_seconds).failback()
+    def failback(self, calls: Aws, wait: Wait, *, assume_yes: bool, max_switch_lag_seconds: float,
+                 dry_run: bool = False) -> int:
+        return Runbook(calls, wait, assume_yes=assume_yes, max_switch_lag_seconds=max_switch_lag_seconds,
+                       dry_run=dry_run).failback()
 
     def run_main(self, logger: logging.Logger, body: Callable[[], int]) -> int:
         return run_main(logger, body, (ClientError, BotoCoreError), describe_failure)

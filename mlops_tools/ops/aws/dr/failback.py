@@ -12,7 +12,7 @@ from mlops_tools.ops.aws.dr.calls import endpoint_address, replication_source, s
 from mlops_tools.ops.aws.dr.steps import RdsSteps
 from mlops_tools.ops.aws.dr.target import RETIRED_SUFFIX
 from mlops_tools.ops.common import OpsError
-from mlops_tools.ops.runbook import confirm, log
+from mlops_tools.ops.runbook import Action, execute, log
 
 
 class Failback(RdsSteps):
@@ -44,19 +44,23 @@ class Failback(RdsSteps):
         if dr_db and replication_source(dr_db) is None and record == dr_address:
             if primary is not None and same_instance(replication_source(primary), target.dr_region, target.replica_db_id):
                 return self._switch_back(primary, dr_db)
+            kept: dict[str, Any] = {}
+            actions = []
             if primary is not None:
                 log.info("%s in %s diverged when the DR region took over; keeping it as %s",
                          target.primary_db_id, target.region, retired_primary_id)
-                template = self.rename(target.region, target.primary_db_id, retired_primary_id)
+                actions.append(self.rename_action(target.region, target.primary_db_id, retired_primary_id, kept))
             else:
-                template = self.aws.db(target.region, retired_primary_id)
-                if template is None:
+                kept["template"] = self.aws.db(target.region, retired_primary_id)
+                if kept["template"] is None:
                     raise OpsError(
                         f"neither {target.primary_db_id} nor {retired_primary_id} exists in {target.region}: "
                         "no instance to copy network and key settings from; restore the primary-region "
                         "network with `pulumi up` first (manual), then re-run"
                     )
-            self.create_replica(target.region, target.primary_db_id, dr_db, template)
+            actions.append(self.create_replica_action(target.region, target.primary_db_id, dr_db, kept))
+            if not execute(actions, stack=target.stack, dry_run=self.dry_run, assume_yes=self.assume_yes):
+                return EXIT_OK
             print(f"failback step done: {target.primary_db_id} is being created in {target.region} as a replica of "
                   f"{target.replica_db_id}. Re-run `make dr-failback STACK={target.stack}` once it is available and "
                   "caught up; that run switches the tracking server back.")
@@ -96,35 +100,57 @@ class Failback(RdsSteps):
         print("manual step before the switch: stop writes to the tracking server, e.g. "
               "`kubectl -n mlops scale deployment/mlflow --replicas=0`, so that nothing written after this "
               "point is lost", file=sys.stderr)
-        confirm(f"switch the tracking database of stack {target.stack} back to {target.primary_db_id} in "
-                f"{target.region} (writes are stopped)", target.stack, self.assume_yes)
-        self.measure_lag(target.region, target.primary_db_id, self.max_switch_lag_seconds, "switch-back limit")
-        self.aws.clients("rds", target.region).promote_read_replica(
-            DBInstanceIdentifier=target.primary_db_id,
-            BackupRetentionPeriod=max(1, dr_db.get("BackupRetentionPeriod") or 7),
-        )
-        log.info("changed: promotion of %s in %s requested", target.primary_db_id, target.region)
-        promoted = self.wait_promoted(target.region, target.primary_db_id)
-        self.repoint(endpoint_address(promoted) or "")
-        self.verify(target.region, target.primary_db_id)
+        promoted: dict[str, Any] = {}
+
+        def promote() -> None:
+            self.measure_lag(target.region, target.primary_db_id, self.max_switch_lag_seconds, "switch-back limit")
+            self.aws.clients("rds", target.region).promote_read_replica(
+                DBInstanceIdentifier=target.primary_db_id,
+                BackupRetentionPeriod=max(1, dr_db.get("BackupRetentionPeriod") or 7),
+            )
+            log.info("changed: promotion of %s in %s requested", target.primary_db_id, target.region)
+            promoted.update(self.wait_promoted(target.region, target.primary_db_id))
+
+        def repoint() -> None:
+            self.repoint(endpoint_address(promoted) or "")
+            self.verify(target.region, target.primary_db_id)
+
+        kept: dict[str, Any] = {}
+        actions = [
+            Action(f"promote {target.primary_db_id} in {target.region} (after re-checking its lag) and wait",
+                   promote, question=f"switch the tracking database of stack {target.stack} back to "
+                                     f"{target.primary_db_id} in {target.region} (writes are stopped)"),
+            Action(f"repoint {target.record_name} at {target.primary_db_id} and verify", repoint),
+            self.rename_action(target.dr_region, target.replica_db_id, target.replica_db_id + RETIRED_SUFFIX, kept),
+            self.create_replica_action(target.dr_region, target.replica_db_id, primary, kept),
+        ]
+        if not execute(actions, stack=target.stack, dry_run=self.dry_run, assume_yes=self.assume_yes):
+            return EXIT_OK
         print(f"switched back: {target.primary_db_id} in {target.region} serves the tracking server again "
               f"({self.elapsed():.1f} s). Manual step: start the tracking server again "
               "(`kubectl -n mlops scale deployment/mlflow --replicas=<n>`).")
-        fresh_dr = self.aws.db(target.dr_region, target.replica_db_id)
-        return self._reprotect(promoted, fresh_dr, target.replica_db_id + RETIRED_SUFFIX)
+        return self._reprotected(target.replica_db_id + RETIRED_SUFFIX)
 
     def _reprotect(self, primary: dict[str, Any], dr_db: Optional[dict[str, Any]], retired_dr_id: str) -> int:
         target = self.target
+        kept: dict[str, Any] = {}
+        actions = []
         if dr_db is not None:
-            template = self.rename(target.dr_region, target.replica_db_id, retired_dr_id)
+            actions.append(self.rename_action(target.dr_region, target.replica_db_id, retired_dr_id, kept))
         else:
-            template = self.aws.db(target.dr_region, retired_dr_id)
-            if template is None:
+            kept["template"] = self.aws.db(target.dr_region, retired_dr_id)
+            if kept["template"] is None:
                 raise OpsError(
                     f"no {target.replica_db_id} or {retired_dr_id} in {target.dr_region} to copy settings from: "
                     "run `pulumi up` for the stack to re-create the DR replica (manual)"
                 )
-        self.create_replica(target.dr_region, target.replica_db_id, primary, template)
+        actions.append(self.create_replica_action(target.dr_region, target.replica_db_id, primary, kept))
+        if not execute(actions, stack=target.stack, dry_run=self.dry_run, assume_yes=self.assume_yes):
+            return EXIT_OK
+        return self._reprotected(retired_dr_id)
+
+    def _reprotected(self, retired_dr_id: str) -> int:
+        target = self.target
         print(f"failback complete: {target.primary_db_id} in {target.region} is primary again and "
               f"{target.replica_db_id} is being re-created in {target.dr_region} as its replica.")
         print("  manual steps: 1) `pulumi refresh --stack " + target.stack + "` so the state matches; "

@@ -11,7 +11,8 @@ from typing import Any, Optional
 from mlops_tools.ops.aws.dr.calls import Aws, endpoint_address, replication_source
 from mlops_tools.ops.aws.dr.target import DrTarget, arn_region
 from mlops_tools.ops.common import OpsError
-from mlops_tools.ops.runbook import Wait, confirm, log
+from mlops_tools.ops.runbook import Action, Wait, log
+from mlops_tools.ops.runbook.steps import bound_lag
 
 # RDS statuses a promotion does not leave by itself (RDS User Guide, "Viewing Amazon RDS DB instance status").
 STUCK_STATUSES = frozenset({"failed", "incompatible-parameters", "incompatible-network", "incompatible-option-group",
@@ -29,6 +30,7 @@ class RdsSteps:
     assume_yes: bool
     accept_data_loss: bool = False
     max_switch_lag_seconds: float = 60.0
+    dry_run: bool = False  # print the plan of actions (runbook.plan) instead of carrying it out
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -84,20 +86,8 @@ class RdsSteps:
         log.info("changed: %s now points at %s", self.target.record_name, address)
 
     def measure_lag(self, region: str, identifier: str, limit_seconds: float, purpose: str) -> Optional[float]:
-        lag = self.aws.replica_lag_seconds(region, identifier)
-        log.info("ReplicaLag of %s: %s", identifier, "no data" if lag is None else f"{lag:g} s")
-        problem = None
-        if lag is None:
-            problem = f"no ReplicaLag datapoint for {identifier} in the last 10 minutes: data loss cannot be bounded"
-        elif lag < 0:
-            problem = f"{identifier} reports ReplicaLag {lag:g}: replication is stopped"
-        elif lag > limit_seconds:
-            problem = f"replica {identifier} lags {lag:g} s, beyond the {purpose} of {limit_seconds:g} s"
-        if problem:
-            if not self.accept_data_loss:
-                raise OpsError(f"{problem}; re-run with --accept-data-loss to promote anyway")
-            log.warning("proceeding despite: %s (--accept-data-loss)", problem)
-        return lag
+        return bound_lag(identifier, self.aws.replica_lag_seconds(region, identifier), limit_seconds, purpose,
+                         self.accept_data_loss, metric="ReplicaLag")
 
     def verify(self, region: str, identifier: str) -> None:
         instance = self.aws.db(region, identifier)
@@ -111,33 +101,41 @@ class RdsSteps:
 
     # ----------------------------------------------------------------------- failback
 
-    def rename(self, region: str, identifier: str, new_identifier: str) -> dict[str, Any]:
-        """Keep a diverged instance (its data may be needed) under a new name, out of the way."""
+    def rename_action(self, region: str, identifier: str, new_identifier: str, kept: dict[str, Any]) -> Action:
+        """Keep a diverged instance (its data may be needed) under a new name, out of the way; `kept["template"]`
+        is the renamed instance once the action has run."""
         if self.aws.db(region, new_identifier) is not None:
             raise OpsError(
                 f"both {identifier} and {new_identifier} exist in {region}: delete or rename {new_identifier} "
                 "by hand (after checking it holds nothing you need), then re-run"
             )
-        confirm(f"rename {identifier} in {region} to {new_identifier} (it keeps its data)", self.target.stack,
-                self.assume_yes)
-        self.aws.clients("rds", region).modify_db_instance(
-            DBInstanceIdentifier=identifier, NewDBInstanceIdentifier=new_identifier, ApplyImmediately=True
-        )
-        log.info("changed: rename of %s to %s requested", identifier, new_identifier)
-        renamed: dict[str, Any] = {}
 
-        def done() -> bool:
-            instance = self.aws.db(region, new_identifier)
-            if instance:
-                renamed.update(instance)
-            return bool(instance) and instance.get("DBInstanceStatus") == "available"
+        def run() -> None:
+            self.aws.clients("rds", region).modify_db_instance(
+                DBInstanceIdentifier=identifier, NewDBInstanceIdentifier=new_identifier, ApplyImmediately=True
+            )
+            log.info("changed: rename of %s to %s requested", identifier, new_identifier)
 
-        self.wait.until(f"{identifier} to be renamed {new_identifier}", done,
-                        f"{identifier} is still being renamed; re-run the same command to continue")
-        return renamed
+            def done() -> bool:
+                instance = self.aws.db(region, new_identifier)
+                if instance:
+                    kept["template"] = instance
+                return bool(instance) and instance.get("DBInstanceStatus") == "available"
 
-    def create_replica(self, region: str, identifier: str, source: dict[str, Any], template: dict[str, Any]) -> None:
-        """A cross-region read replica with the network, key and sizing the old instance had."""
+            self.wait.until(f"{identifier} to be renamed {new_identifier}", done,
+                            f"{identifier} is still being renamed; re-run the same command to continue")
+
+        return Action(f"rename {identifier} in {region} to {new_identifier} (it keeps its data)", run,
+                      question=f"rename {identifier} in {region} to {new_identifier} (it keeps its data)")
+
+    def create_replica_action(self, region: str, identifier: str, source: dict[str, Any],
+                              kept: dict[str, Any]) -> Action:
+        """A cross-region read replica with the network, key and sizing of `kept["template"]` (the old instance)."""
+        question = f"create {identifier} in {region} as a replica of {source['DBInstanceIdentifier']}"
+        return Action(question, lambda: self._create_replica(region, identifier, source, kept["template"]),
+                      question=question)
+
+    def _create_replica(self, region: str, identifier: str, source: dict[str, Any], template: dict[str, Any]) -> None:
         arguments: dict[str, Any] = {
             "DBInstanceIdentifier": identifier,
             "SourceDBInstanceIdentifier": source["DBInstanceArn"],
@@ -163,7 +161,5 @@ class RdsSteps:
         parameter_groups = template.get("DBParameterGroups") or []
         if parameter_groups:
             arguments["DBParameterGroupName"] = parameter_groups[0]["DBParameterGroupName"]
-        confirm(f"create {identifier} in {region} as a replica of {source['DBInstanceIdentifier']}",
-                self.target.stack, self.assume_yes)
         self.aws.clients("rds", region).create_db_instance_read_replica(**arguments)
         log.info("changed: creation of replica %s in %s from %s requested", identifier, region, source["DBInstanceArn"])

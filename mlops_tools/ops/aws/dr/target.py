@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from mlops_tools.ops.aws.clients import check_region
 from mlops_tools.ops.common import UsageError
+from mlops_tools.ops.runbook.outputs import Objectives, dr_outputs
 from mlops_tools.ops.runbook.outputs import optional_str as _optional_str
 from mlops_tools.ops.runbook.outputs import require as _require
 
@@ -20,7 +21,7 @@ RECORD_TTL_SECONDS = 30
 
 
 @dataclass(frozen=True)
-class DrTarget:
+class DrTarget(Objectives):
     """What the runbook needs from the stack outputs, validated once."""
 
     stack: str
@@ -41,14 +42,6 @@ class DrTarget:
     online_replica_region: Optional[str]
     image_repositories: tuple[str, ...]
     image_replica_region: Optional[str]
-
-    @property
-    def rpo_seconds(self) -> int:
-        return self.rpo_minutes * 60
-
-    @property
-    def rto_seconds(self) -> int:
-        return self.rto_minutes * 60
 
 
 def _bucket_from_path(path: Optional[str], key: str, where: str) -> Optional[str]:
@@ -71,21 +64,9 @@ def arn_region(arn: str) -> Optional[str]:
 
 
 def parse_target(outputs: dict[str, Any], stack: str, where: str) -> DrTarget:
-    cloud = outputs.get("cloud")
-    if cloud != "aws":
-        raise UsageError(f"{where}: the DR runbook drives AWS stacks; this stack's cloud is {cloud!r}")
-    region = check_region(_require(outputs, "region", str, where), f"{where}: region")
-    dr = _require(outputs, "dr", dict, where)
-    if dr.get("enabled") is not True:
-        raise UsageError(f"{where}: DR is not enabled for stack {stack} (set mlops:dr.enabled and deploy first)")
-    dr_where = f"{where} (dr)"
-    dr_region = check_region(_require(dr, "region", str, dr_where), f"{dr_where}: region")
-    if dr_region == region:
-        raise UsageError(f"{where}: the DR region {dr_region} is the primary region; DR needs a second region")
-    rpo = _require(dr, "rpoMinutes", int, dr_where)
-    rto = _require(dr, "rtoMinutes", int, dr_where)
-    if rpo <= 0 or rto <= 0:
-        raise UsageError(f"{dr_where}: rpoMinutes and rtoMinutes must be positive, got {rpo} and {rto}")
+    found = dr_outputs(outputs, stack, where, "aws", check_region)
+    region, dr, dr_where, dr_region = found.region, found.dr, found.dr_where, found.dr_region
+    rpo, rto = found.rpo_minutes, found.rto_minutes
     replica_arn = _require(dr, "dbReplicaArn", str, dr_where)
     if arn_region(replica_arn) != dr_region:
         raise UsageError(

@@ -1,4 +1,8 @@
-"""No AdministratorAccess or *FullAccess AWS-managed policy is attached to a role, user or group.
+"""No administrator-level AWS-managed policy is attached to a role, user or group.
+
+Administrator-level: AdministratorAccess, PowerUserAccess (every action outside IAM and
+Organizations: data in every bucket, every key's Decrypt), *FullAccess, *AdminAccess and
+*PowerUser policies (full control of one service, often including its data and its IAM hand-off).
 
 Attachment points: the *PolicyAttachment resources, PolicyAttachment, the
 *PolicyAttachmentsExclusive resources and Role.managedPolicyArns. An unknown ARN is a
@@ -11,7 +15,8 @@ import re
 from mlops_policy import CIS_AWS, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
 
 ADMIN_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?:[\w+=,.@-]+/)*"
-                       r"(AdministratorAccess(?:-[\w]+)?|[\w+=,.@-]*FullAccess)$")
+                       r"(AdministratorAccess(?:-[\w]+)?|PowerUserAccess|[\w+=,.@-]*FullAccess"
+                       r"|[\w+=,.@-]*AdminAccess|[\w+=,.@-]*PowerUser)$")
 
 ARN_PROPS = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
@@ -34,12 +39,12 @@ def check(resource, config):
     arns = value if isinstance(value, list) else [value]
     for arn in arns:
         if isinstance(arn, str) and not is_unknown(arn) and ADMIN_ARN.match(arn):
-            yield f"{prop} attaches {arn}, an administrator/full-access AWS-managed policy."
+            yield f"{prop} attaches {arn}, an administrator/full-access (or power-user) AWS-managed policy."
 
 
 RULE = ResourceRule(
     name="aws-iam-identity-disallow-admin-managed-policies",
-    description="IAM roles, users and groups must not get AdministratorAccess or *FullAccess AWS-managed policies.",
+    description="IAM roles, users and groups must not get AdministratorAccess, PowerUserAccess, *FullAccess or *AdminAccess AWS-managed policies.",
     severity="critical",
     enforcement="mandatory",
     remediation="Attach a customer-managed policy that lists the needed actions on named resources instead.",

@@ -3,15 +3,35 @@
 The policy may be inline on the bucket (``policy``) or a separate ``BucketPolicy``; it may be a
 JSON string or an object. A qualifying statement: Effect Deny, any principal, all S3 actions
 (``s3:*`` or ``*``), condition ``aws:SecureTransport = false`` (Bool / BoolIfExists) or
-``s3:TlsVersion`` NumericLessThan.
+``s3:TlsVersion`` NumericLessThan, and ``Resource`` covering both ``arn:aws:s3:::<bucket>`` and
+``arn:aws:s3:::<bucket>/*`` of that same bucket (a deny on another bucket, or on the objects only,
+leaves this one open to plain HTTP).
+
+S3 keeps one policy per bucket: with two BucketPolicy resources on one bucket the last one applied
+replaces the other, so which statements hold depends on update order. That is flagged too.
 """
 from __future__ import annotations
 
-from mlops_policy import CIS_AWS, ISO27001, PCI_DSS, SOC2, StackRule, violation
+import fnmatch
+
+from mlops_policy import CIS_AWS, ISO27001, PCI_DSS, SOC2, StackRule, cannot_check, is_unknown, violation
 
 from .._aws import BUCKET_TYPES, linked, policy_statements
 
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+
+
+def _covers(statement, bucket_name) -> object:
+    """True when the statement's Resource covers the bucket and its objects; None when the name is unknown."""
+    if statement.resources is None:
+        return False
+    patterns = list(statement.resources)
+    if any(p == "*" for p in patterns):
+        return True
+    if not isinstance(bucket_name, str) or is_unknown(bucket_name):
+        return None
+    arn = f"arn:aws:s3:::{bucket_name}"
+    return all(any(fnmatch.fnmatchcase(target, p) for p in patterns) for target in (arn, f"{arn}/*"))
 
 
 def _denies_insecure_transport(statement) -> bool:
@@ -30,34 +50,49 @@ def _denies_insecure_transport(statement) -> bool:
     return False
 
 
-def _tls_only(resource) -> object:
-    """True / False / None (unknown) for one policy-carrying resource; findings for unusable docs."""
+def _tls_only(resource, bucket_name) -> object:
+    """True / False / None (bucket name unknown) for one policy-carrying resource; findings for unusable docs."""
     usable, findings = policy_statements(resource)
     if findings:
         return findings
-    return any(_denies_insecure_transport(s) for _, statements in usable for s in statements)
+    covers = [_covers(s, bucket_name) for _, statements in usable for s in statements if _denies_insecure_transport(s)]
+    if any(c is True for c in covers):
+        return True
+    return None if any(c is None for c in covers) else False
 
 
 def check(stack, config):
-    verdicts = {}  # bucket urn -> list of results (True / False / findings)
+    verdicts = {}  # bucket urn -> list of (source, result)
     for policy in stack.of_type(BUCKET_POLICY):
-        result = _tls_only(policy)
         for bucket in linked(stack, policy, "bucket", BUCKET_TYPES):
-            verdicts.setdefault(bucket.urn, []).append((policy, result))
+            # The policy's bucket input (the bucket's id, i.e. its name) or, while that is unknown, the
+            # bucket's own name input (the CLI fills in an auto-name at preview).
+            name = policy.props.get("bucket")
+            if not isinstance(name, str) or is_unknown(name):
+                name = bucket.props.get("bucket")
+            verdicts.setdefault(bucket.urn, []).append((policy, _tls_only(policy, name)))
     for bucket in stack.of_type(*BUCKET_TYPES):
         results = list(verdicts.get(bucket.urn, []))
+        if len(results) > 1:
+            yield violation(
+                f"bucket {bucket.name} has {len(results)} BucketPolicy resources ({', '.join(s.name for s, _ in results)}); "
+                "S3 keeps only the last one applied. Merge their statements into one BucketPolicy.", bucket)
+            continue
         if bucket.props.get("policy") not in (None, ""):
-            results.append((bucket, _tls_only(bucket)))
+            results.append((bucket, _tls_only(bucket, bucket.props.get("bucket"))))
         if any(r is True for _, r in results):
             continue
         pending = [f for _, r in results if isinstance(r, list) for f in r]
         if pending:
             yield from pending
             continue
+        if any(r is None for _, r in results):
+            yield cannot_check("bucket name (to match the TLS deny's Resource)", bucket)
+            continue
         where = f"its policy ({', '.join(src.name for src, _ in results)})" if results else "it has no bucket policy"
         yield violation(
             f"bucket {bucket.name} accepts plain-HTTP requests: {where} lacks a Deny of s3:* for any principal "
-            "when aws:SecureTransport is false.", bucket)
+            "when aws:SecureTransport is false on both the bucket ARN and <bucket ARN>/*.", bucket)
 
 
 RULE = StackRule(

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from mlops_policy import CIS_KUBERNETES, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, get, is_unknown
 
-BINDING_TYPES = tuple(
-    f"kubernetes:rbac.authorization.k8s.io/{version}:{kind}"
-    for version in ("v1", "v1beta1", "v1alpha1") for kind in ("RoleBinding", "ClusterRoleBinding")
-)
+from .._kinds import BINDING_TYPES
+
 SYSTEM_NAMESPACE = "kube-system"
 
 
@@ -27,7 +25,7 @@ def check(resource, config):
     if get(role, "name") != "cluster-admin" or get(role, "kind", "ClusterRole") != "ClusterRole":
         return
     namespace = get(resource.props, "metadata.namespace")
-    if resource.type.endswith(":RoleBinding"):
+    if resource.type.endswith((":RoleBinding", ":RoleBindingPatch")):
         if is_unknown(namespace):
             yield cannot_check("metadata.namespace")
             return

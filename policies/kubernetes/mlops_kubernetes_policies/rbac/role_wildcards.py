@@ -7,21 +7,15 @@ from __future__ import annotations
 
 from mlops_policy import CIS_KUBERNETES, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
 
-ROLE_TYPES = tuple(
-    f"kubernetes:rbac.authorization.k8s.io/{version}:{kind}"
-    for version in ("v1", "v1beta1", "v1alpha1") for kind in ("Role", "ClusterRole")
-)
+from .._kinds import ROLE_TYPES, role_rules
 
 
 def check(resource, config):
-    rules = resource.props.get("rules")
-    if is_unknown(rules):
-        yield cannot_check("rules")
-        return
-    for i, rule in enumerate(rules or []):
-        if is_unknown(rule):
-            yield cannot_check(f"rules[{i}]")
+    for item in role_rules(resource):
+        if not isinstance(item, tuple):
+            yield item
             continue
+        i, rule = item
         for field in ("verbs", "resources"):
             values = rule.get(field) or []
             if is_unknown(values):

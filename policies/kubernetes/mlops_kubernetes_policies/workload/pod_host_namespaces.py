@@ -11,12 +11,14 @@ HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
 def check(resource, config):
     workload = Workload(resource)
     yield from workload.findings
-    for field in HOST_NAMESPACES:
-        value = workload.spec.get(field)
-        if is_unknown(value):
-            yield cannot_check(field)
-        elif value is True:
-            yield f"the pod sets {field}=true."
+    where = len(workload.pods) > 1
+    for pod in workload.pods:
+        for field in HOST_NAMESPACES:
+            value = pod.spec.get(field)
+            if is_unknown(value):
+                yield cannot_check(f"{pod.path}.{field}")
+            elif value is True:
+                yield f"the pod{' at ' + pod.path if where else ''} sets {field}=true."
 
 
 RULE = ResourceRule(

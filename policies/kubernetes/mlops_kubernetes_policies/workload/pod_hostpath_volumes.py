@@ -9,16 +9,18 @@ from .._workloads import WORKLOAD_TYPES, Workload
 def check(resource, config):
     workload = Workload(resource)
     yield from workload.findings
-    volumes = workload.spec.get("volumes")
-    if is_unknown(volumes):
-        yield cannot_check("volumes")
-        return
-    for i, volume in enumerate(volumes or []):
-        if is_unknown(volume):
-            yield cannot_check(f"volumes[{i}]")
-        elif volume.get("hostPath") is not None:
-            path = get(volume, "hostPath.path", "?")
-            yield f"volume {volume.get('name', i)!r} mounts the node path {path}."
+    where = len(workload.pods) > 1
+    for pod in workload.pods:
+        volumes = pod.spec.get("volumes")
+        if is_unknown(volumes):
+            yield cannot_check(f"{pod.path}.volumes")
+            continue
+        for i, volume in enumerate(volumes or []):
+            if is_unknown(volume):
+                yield cannot_check(f"{pod.path}.volumes[{i}]")
+            elif volume.get("hostPath") is not None:
+                path = get(volume, "hostPath.path", "?")
+                yield f"volume {volume.get('name', i)!r}{' at ' + pod.path if where else ''} mounts the node path {path}."
 
 
 RULE = ResourceRule(

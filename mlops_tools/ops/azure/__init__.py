@@ -1,0 +1,1 @@
+"""Azure operations: the DR runbook (`dr`)."""

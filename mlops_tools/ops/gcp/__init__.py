@@ -1,0 +1,1 @@
+"""GCP operations: the DR runbook (`dr`)."""

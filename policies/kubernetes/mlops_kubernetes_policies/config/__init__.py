@@ -1,0 +1,1 @@
+"""Rules about Kubernetes config resources."""

@@ -1,0 +1,89 @@
+"""The offline run's process tuning: aliases left out, the collector tuned, the CLI's exit without teardown."""
+
+import gc
+import subprocess
+import sys
+from pathlib import Path
+
+import pulumi
+import pulumi_azure_native as azure
+
+from mlops_tools.engine import preview as engine_preview
+from mlops_tools.engine.preview import RecordingMonitor, preview_program
+from mlops_tools.engine.runtime import PROGRAM_GC_THRESHOLDS, collector_tuned
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pool_program():
+    group = azure.resources.ResourceGroup("rg")
+    azure.containerservice.AgentPool("gpu", agent_pool_name="gpu", resource_group_name=group.name,
+                                     resource_name_="aks", vm_size="Standard_NC8as_T4_v3", count=0)
+    azure.storage.StorageAccount("sa", resource_group_name=group.name, kind="StorageV2", sku={"name": "Standard_LRS"},
+                                 opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old-sa")]))
+
+
+def _count_aliases(monkeypatch) -> dict:
+    """Resource name -> how many aliases its RegisterResource request carried."""
+    seen = {}
+    register = RecordingMonitor.RegisterResource
+
+    def counting(self, request):
+        seen[request.name] = len(request.aliases) + len(request.aliasURNs)
+        return register(self, request)
+
+    monkeypatch.setattr(RecordingMonitor, "RegisterResource", counting)
+    return seen
+
+
+def test_aliases_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
+    seen = _count_aliases(monkeypatch)
+    result = preview_program(_pool_program, stack="dev", config={"mlops:region": "westeurope"})
+    # azure-native declares ~100 API-version aliases on an AgentPool; our own alias is gone too.
+    assert seen["gpu"] == 0 and seen["sa"] == 0
+    pool = result.one("azure-native:containerservice:AgentPool", "gpu")
+    assert pool["inputs"]["vmSize"] == "Standard_NC8as_T4_v3"
+    assert set(pool) == set(engine_preview.PLAN_RESOURCE_KEYS) | {"propertyDependencies"}, "the plan records no aliases"
+
+
+def test_without_the_transformation_the_sdk_would_send_them(monkeypatch):
+    """The check above is meaningful: the SDK really sends the aliases when nothing leaves them out."""
+    seen = _count_aliases(monkeypatch)
+    monkeypatch.setattr(engine_preview, "_offline", lambda program: program)
+    with_aliases = preview_program(_pool_program, stack="dev", config={"mlops:region": "westeurope"})
+    assert seen["gpu"] > 50 and seen["sa"] > 1  # the storage account has API-version aliases plus ours
+    monkeypatch.undo()
+    without = preview_program(_pool_program, stack="dev", config={"mlops:region": "westeurope"})
+    assert with_aliases.masked_resources() == without.masked_resources()
+
+
+def test_the_collector_is_tuned_while_the_program_runs_and_restored_after():
+    during = {}
+
+    def program():
+        during["thresholds"] = gc.get_threshold()
+        during["frozen"] = gc.get_freeze_count()
+
+    before = gc.get_threshold()
+    preview_program(program, stack="dev")
+    assert during["thresholds"] == PROGRAM_GC_THRESHOLDS and during["frozen"] > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    with collector_tuned():
+        assert gc.get_threshold() == PROGRAM_GC_THRESHOLDS
+    assert gc.get_threshold() == before
+
+
+def test_exit_without_teardown_flushes_what_was_printed_first():
+    code = ("import sys\nfrom mlops_tools.engine.runtime import exit_now\n"
+            "sys.stdout.write('x' * 200000)\nsys.stderr.write('done')\nexit_now(3)\n")
+    child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert child.returncode == 3 and len(child.stdout) == 200000 and child.stderr == "done"
+
+
+def test_only_the_preview_commands_exit_without_teardown():
+    from mlops_tools import cli
+
+    assert set(cli.FAST_EXIT_COMMANDS) == {"preview", "preview-all"}
+    main = (ROOT / "mlops_tools" / "__main__.py").read_text()
+    assert "exit_now(main())" in main and "sys.exit(main())" in main
