@@ -15,9 +15,15 @@ from test_retraining_workflows import ARGS  # noqa: E402
 ROLE = {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/mlops-dev-pipeline-steps"}
 
 
+# By digest, as the kubernetes pack's (advisory) image-digest rule asks; mlops:pipelines.image takes either.
+DIGEST_IMAGE = "ghcr.io/acme/mlops-pipelines@sha256:" + "ab" * 32
+
+
 @pytest.fixture(scope="module")
 def result():
-    args = RetrainingPipelineArgs(ARGS, ArtifactStore("s3", "mlops-dev-artifacts", region="eu-west-1"), ROLE)
+    import dataclasses
+
+    args = RetrainingPipelineArgs(dataclasses.replace(ARGS, image=DIGEST_IMAGE), ArtifactStore("s3", "mlops-dev-artifacts", region="eu-west-1"), ROLE)
     return preview_components(lambda opts: RetrainingPipeline("pipelines", args, opts=opts))
 
 
@@ -42,6 +48,7 @@ def test_release_is_pinned_and_custom_resources_wait_for_it(result):
 
 
 def test_kubernetes_pack_finds_no_violation(result):
+    """Includes policies-v2's rules on pod templates inside Argo custom resources."""
     from mlops_tools.policy.runner import run_policy_packs
 
     root = Path(__file__).resolve().parents[2]
