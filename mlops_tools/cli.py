@@ -85,7 +85,7 @@ def _preview_with(root: Path, stack: str, overrides: list[str], packs: Any, *, t
     from mlops_tools.engine.plan import build_plan, write_plan
     from mlops_tools.engine.preview import PreviewError, load_stack_config, preview_stack
     from mlops_tools.policy.waivers import apply_waivers
-    from mlops_tools.review.summary import summarize
+    from mlops_tools.review.summary import relative_to_root, summarize, verdict_line
     from stacks.config import ConfigError, load_config
     from stacks.stackfile import StackFileMissing
 
@@ -139,7 +139,7 @@ def _preview_with(root: Path, stack: str, overrides: list[str], packs: Any, *, t
             report_path.parent.mkdir(parents=True, exist_ok=True)
             report_path.write_text(render(report_format, plan, packs_info))
             if not quiet:
-                print(f"\n{report_format} policy report: {_relative(report_path, root)}")
+                print(f"\n{report_format} policy report: {relative_to_root(report_path, root)}")
     if details and not quiet:
         print("\n" + summarize(plan))
     for message in outcome.unused:
@@ -167,26 +167,6 @@ def program_today(today: Optional[dt.date]) -> Iterator[None]:
             os.environ.pop("MLOPS_TODAY", None)
         else:
             os.environ["MLOPS_TODAY"] = before
-
-
-def _relative(path: Path, root: Path) -> Path:
-    return path.relative_to(root) if path.is_relative_to(root) else path
-
-
-def verdict_line(plan: dict[str, Any], stack: str, policies: bool, mandatory: int, expired: int,
-                 plan_path: Path, root: Path) -> str:
-    """The first thing a preview prints: pass or fail, and the counts behind it."""
-    resources = sum(1 for r in plan["resources"] if r["type"] != "pulumi:pulumi:Stack")
-    policy = plan.get("policy", {})
-    if not policies:
-        status, findings = "PREVIEWED", "policy packs not run (--no-policy)"
-    else:
-        advisory = sum(1 for v in policy.get("violations", []) if v.get("enforcement") != "mandatory")
-        status = "FAIL" if mandatory or expired else "PASS"
-        findings = (f"{mandatory} unwaived mandatory, {advisory} advisory, {len(policy.get('waived', []))} waived"
-                    + (f", {expired} expired waiver(s)" if expired else "")
-                    + f" across {len(policy.get('packs', []))} packs")
-    return f"{stack}: {status} ({plan['cloud']}, {resources} resources; {findings}); plan {_relative(plan_path, root)}"
 
 
 def _attach_cost(plan: dict[str, Any], stack: str, budget_usd: float) -> str:

@@ -147,7 +147,9 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
         mlflow=MlflowServerArgs(
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations={irsa: tracking.service_account_role},
-            extra_env={"AWS_REGION": cfg.region}),
+            extra_env={"AWS_REGION": cfg.region},
+            # The database and the ExternalSecret that syncs its URI into Secret mlflow-database.
+            depends_on=[r for r in (tracking.db, tracking.db_uri_external_secret) if r]),
         feast=FeatureServerArgs(
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,
             registry_path=features.registry_path, provider="aws", online_store=features.online_store,

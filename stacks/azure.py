@@ -149,7 +149,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             dr_postgres_replica_id=dr.db_replica_arn if dr else None,
             log_retention_days=30 if cfg.environment == "dev" else 365))
         trainer = training_job_identity(cluster, features)
-        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer)
+        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, dr)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_platform_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
@@ -210,7 +210,8 @@ def training_job_identity(cluster: Cluster, features: FeatureStore) -> azure.man
 
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, monitoring: Monitoring,
-                       trainer: azure.managedidentity.UserAssignedIdentity) -> PlatformWorkloads:
+                       trainer: azure.managedidentity.UserAssignedIdentity,
+                       dr: Optional[DisasterRecovery] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the Azure side's identities and addresses."""
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
     return PlatformWorkloads("platform", PlatformWorkloadsArgs(
@@ -223,7 +224,9 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs,
             service_account_annotations={CLIENT_ID_ANNOTATION: tracking.service_account_role},
-            workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS),
+            workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
+            # DR on, the URI names the writer virtual endpoint, which exists only once the replica does.
+            depends_on=[r for r in (tracking.db_database, tracking.db_secret, dr.db_writer_endpoint if dr else None) if r]),
         feast=FeatureServerArgs(
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,
             registry_path=features.registry_path, provider="azure", registry_store_type="AzureRegistryStore",
@@ -231,7 +234,8 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             offline_store=features.offline_store, secret_env=features.online_store_secret_env,
             service_account_annotations={CLIENT_ID_ANNOTATION: features.service_account_role},
             workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
-            egress_ports=(443, features.online_store_port)),
+            egress_ports=(443, features.online_store_port),
+            depends_on=[r for r in (features.online_store_secret,) if r]),
         monitoring=MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
             private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class,

@@ -23,6 +23,7 @@ from stacks.catalog import machine_type_problem
 from stacks.config_delivery import AlertSmtp, AzureConfig, delivery_problems
 from stacks.config_pipelines import PipelinesConfig, pipelines_problems
 from stacks.regions import regions_for
+from stacks.versions import today_utc, version_problems
 
 NAMESPACE = "mlops"
 
@@ -90,7 +91,9 @@ class ClusterConfig(_Model):
 class TrackingConfig(_Model):
     db_instance_class: Optional[str] = None  # None = the cloud's default (CLOUD_DEFAULTS)
     db_allocated_storage_gb: int = Field(default=20, ge=20, le=16384)
-    db_engine_version: str = Field(default="16.6", pattern=r"^\d+(\.\d+)?$")
+    # A major version lets RDS pick its current minor (and upgrade it); every value is checked against
+    # the support-window table (stacks/versions.py) on the day the config is validated.
+    db_engine_version: str = Field(default="16", pattern=r"^\d+(\.\d+)?$")
     # None means "the environment's default": single-AZ in dev, multi-AZ in staging/prod.
     multi_az: Optional[bool] = None
     backup_retention_days: Optional[int] = Field(default=None, ge=1, le=35)
@@ -293,7 +296,8 @@ def _region_hint(cloud: str, region: str, regions: frozenset[str]) -> str:
 _CLOUD_NAMES = {"aws": "an AWS", "azure": "an Azure", "gcp": "a GCP"}
 
 
-def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list[tuple[tuple[Any, ...], Any, str]]:
+def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True,
+                          today: Optional[dt.date] = None) -> list[tuple[tuple[Any, ...], Any, str]]:
     """Rules that need more than one key; each item is (key path, value, what is allowed).
 
     With `cloud_known` false (the cloud key itself is bad) the checks that depend on the cloud are
@@ -303,6 +307,8 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True) -> list
     regions = regions_for(cfg.cloud)
     if cloud_known and cfg.region not in regions:
         problems.append((("region",), cfg.region, _region_hint(cfg.cloud, cfg.region, regions)))
+    if cloud_known:
+        problems.extend(version_problems(cfg, today or today_utc()))
 
     if cfg.dr.enabled:
         replica = cfg.dr.replica_region
@@ -414,7 +420,7 @@ def parse_raw_config(config: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def load_config(stack: str, config: dict[str, Any]) -> PlatformConfig:
+def load_config(stack: str, config: dict[str, Any], today: Optional[dt.date] = None) -> PlatformConfig:
     """Validate a stack's `mlops:*` config; raise ConfigError listing every problem."""
     stack_file = f"Pulumi.{stack}.yaml"
     raw = parse_raw_config(config)
@@ -436,7 +442,7 @@ def load_config(stack: str, config: dict[str, Any]) -> PlatformConfig:
         cfg, cloud_known = _partial_config(raw, failing)
         if cfg is None:
             raise ConfigError(lines) from None
-    for loc, value, allowed in _cross_field_problems(cfg, cloud_known):
+    for loc, value, allowed in _cross_field_problems(cfg, cloud_known, today):
         lines.append(f"{stack_file}: {_key_path(loc)} = {_show(value)}: {allowed}")
     if lines:
         raise ConfigError(lines)

@@ -34,17 +34,11 @@ from components.tracking import TrackingArgs
 from components.tracking.gcp import GcpTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
 from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool,
-                                     gpu_accelerator)
+                                     gpu_accelerator, gpu_pool_zones)
 from stacks import naming
 from stacks.config import PlatformConfig
+from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
-
-# APIs the platform calls; enabled here so a fresh project works with one `pulumi up`. Never
-# disabled on destroy: other workloads of the project may use them.
-PROJECT_APIS = ("compute", "container", "cloudkms", "servicenetworking", "sqladmin", "artifactregistry",
-                "bigtableadmin", "pubsub", "monitoring", "logging", "iam", "iamcredentials", "storage",
-                "storagetransfer", "billingbudgets", "dns")  # DR bucket replication, budget, private DB name
-
 
 def platform_name() -> str:
     """`mlops-<stack>`, shortened for long stack names (stacks.naming)."""
@@ -60,13 +54,16 @@ def project_id() -> str:
     return project
 
 
-def check_gpu_machine_types(cfg: PlatformConfig) -> None:
-    """Every GPU pool's machine type must map to a known accelerator; one line per problem otherwise."""
+def check_gpu_machine_types(cfg: PlatformConfig, zones: Optional[list[str]] = None) -> None:
+    """Every GPU pool's machine type must map to a known accelerator and (once the cluster's `zones` are
+    known) be offered in one of them; one line per problem otherwise."""
     problems = []
     for index, pool in enumerate(cfg.training_pools):
         for type_index, machine_type in enumerate(pool.instance_types if pool.accelerator == "nvidia-gpu" else []):
             try:
                 gpu_accelerator(machine_type)
+                if zones is not None:
+                    gpu_pool_zones(machine_type, cfg.region, zones)
             except ValueError as error:
                 problems.append(f"Pulumi.{pulumi.get_stack()}.yaml: mlops:trainingPools[{index}].instanceTypes"
                                 f"[{type_index}] = \"{machine_type}\": {error}")
@@ -87,7 +84,7 @@ def region_zones(project: str, region: str, count: int, provider: gcp.Provider) 
 def build(cfg: PlatformConfig) -> dict[str, Any]:
     """Create the whole GCP platform for `cfg`; return the stack outputs (AWS names where the meaning is the same)."""
     project = project_id()
-    check_gpu_machine_types(cfg)
+    check_gpu_machine_types(cfg)  # before any resource; the zone check needs the region's zones
     name = platform_name()
     labels = gcp_labels(cfg.cost_tags)
 
@@ -98,10 +95,18 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                    default_labels={**labels, "dr-replica-of": cfg.region})
     on_primary = pulumi.ResourceOptions(providers={"gcp": primary})
 
-    apis = [gcp.projects.Service(f"api-{api}", project=project, service=f"{api}.googleapis.com",
-                                 disable_on_destroy=False, opts=on_primary) for api in PROJECT_APIS]
+    # Every API is enabled here so a fresh project works with one `pulumi up`; every GCP resource
+    # registered after this waits for its API's Service (stacks/gcp_apis.py).
+    api_services = enable_apis(project, on_primary)
+    wait_for_apis(api_services)
+    apis = list(api_services.values())
+    # The Billing Budgets API needs a quota project when called with user credentials (pulumi-gcp
+    # billing.Budget docs): this provider bills its requests to the stack's project.
+    billing = gcp.Provider("billing", project=project, region=cfg.region, default_labels=labels,
+                           billing_project=project, user_project_override=True)
     project_number = gcp.organizations.get_project_output(project_id=project, opts=pulumi.InvokeOptions(provider=primary)).number
     zones = region_zones(project, cfg.region, cfg.az_count, primary)
+    check_gpu_machine_types(cfg, zones)
 
     keys = Keys("keys", KeysArgs.from_config(cfg, name, labels), GcpKeysInputs(
         project=project, project_number=project_number, region=cfg.region,
@@ -119,7 +124,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         gpu_metrics=any(pool.accelerator == "nvidia-gpu" for pool in cfg.training_pools)), opts=on_primary)
     for pool in cfg.training_pools:
         TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, labels),
-                     GcpTrainingPoolInputs(cluster=cluster, node_service_account=cluster.node_service_account),
+                     GcpTrainingPoolInputs(cluster=cluster, node_service_account=cluster.node_service_account,
+                                           zones=zones),
                      opts=on_primary)
 
     # The MLflow namespace comes from the in-cluster workloads, built last; the DB secret waits for it.
@@ -156,7 +162,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             project=project, project_number=project_number, billing_account=cfg.monitoring.billing_account,
             db_instance_id=tracking.db_instance_id, db_instance_tier=cfg.db_instance_class,
             cluster_name=cluster.name, db_replica_id=dr.db_replica_id if dr else None,
-            online_store_instance=features.online_store_table), opts=on_primary)
+            online_store_instance=features.online_store_table, budget_provider=billing), opts=on_primary)
         trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
             cluster=cluster, features_bucket=features.bucket_name), opts=on_primary)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations)
@@ -186,10 +192,12 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, private_network_cidrs=private_cidrs,
             # No platform GPU agents on GKE (see gpu below), so no GPU-node share of the agents' quota.
             max_nodes=cfg.cluster.system_node_count + 1 + pool_nodes, max_gpu_nodes=0,
-            training_service_account_annotations=trainer_annotations),
+            training_service_account_annotations=trainer_annotations,
+            identity_endpoints=cluster.identity_endpoints),
         mlflow=MlflowServerArgs(
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
-            database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations),
+            database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations,
+            depends_on=[r for r in (tracking.db_secret,) if r]),  # the Secret waits for the user and database
         feast=FeatureServerArgs(
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,
             registry_path=features.registry_path, provider="gcp", online_store=features.online_store,

@@ -37,7 +37,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components.cluster import ClusterArgs
-from components.k8s import CAPACITY_TYPE_LABEL, POOL_LABEL
+from components.k8s import CAPACITY_TYPE_LABEL, POOL_LABEL, IdentityEndpoint
 
 STORAGE_CLASS = "pd-balanced-cmek"
 SYSTEM_POOL = "system"
@@ -46,6 +46,12 @@ NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)  # logging.logWriter
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 GSA_ANNOTATION = "iam.gke.io/gcp-service-account"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"  # access is decided by IAM roles
+DATAPATH_PROVIDER = "ADVANCED_DATAPATH"  # Dataplane V2
+# Where pods get Workload Identity tokens (GKE "About Workload Identity Federation for GKE", restrictions):
+# with Dataplane V2 the GKE metadata server answers on 169.254.169.254:80; otherwise on 169.254.169.252:988.
+# A default-deny egress policy must open exactly this one.
+METADATA_SERVER = {"ADVANCED_DATAPATH": IdentityEndpoint("169.254.169.254/32", 80),
+                   "LEGACY_DATAPATH": IdentityEndpoint("169.254.169.252/32", 988)}
 
 
 def account_id(prefix: str, suffix: str) -> str:
@@ -142,7 +148,7 @@ class Cluster(pulumi.ComponentResource):
             workload_identity_config={"workload_pool": self.workload_pool},
             database_encryption={"state": "ENCRYPTED", "key_name": gcp_inputs.cluster_key_id},
             enable_shielded_nodes=True, enable_legacy_abac=False,
-            datapath_provider="ADVANCED_DATAPATH",
+            datapath_provider=DATAPATH_PROVIDER,
             release_channel={"channel": RELEASE_CHANNEL}, min_master_version=args.version,
             addons_config={"http_load_balancing": {"disabled": False},
                            "gce_persistent_disk_csi_driver_config": {"enabled": True}},
@@ -175,6 +181,7 @@ class Cluster(pulumi.ComponentResource):
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig,
                                          opts=pulumi.ResourceOptions(parent=self, depends_on=[self.system_node_pool]))
         self.storage_class = STORAGE_CLASS
+        self.identity_endpoints = (METADATA_SERVER[DATAPATH_PROVIDER],)  # what pods need for Workload Identity
         k8s.storage.v1.StorageClass(
             f"{name}-{STORAGE_CLASS}",
             metadata=k8s.meta.v1.ObjectMetaArgs(

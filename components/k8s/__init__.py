@@ -141,6 +141,15 @@ class NamespaceQuota:
 
 # --- Args ------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class IdentityEndpoint:
+    """An endpoint pods must reach to get workload-identity tokens that plain HTTPS egress does not cover
+    (GKE's metadata server: 169.254.169.254:80 with Dataplane V2, 169.254.169.252:988 otherwise)."""
+
+    cidr: str
+    port: int
+
+
 @dataclass
 class ClusterBaselineArgs:
     environment: str  # dev | staging | prod
@@ -155,6 +164,9 @@ class ClusterBaselineArgs:
     training_service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # Per-namespace ResourceQuota overrides; the rest keep the environment's defaults (baseline.py).
     quotas: Mapping[str, NamespaceQuota] = field(default_factory=dict)
+    # Token endpoints of the cloud's workload identity outside HTTPS (the cluster says which: GCP's
+    # Cluster.identity_endpoints); opened for every namespace whose pods use workload identity.
+    identity_endpoints: Sequence[IdentityEndpoint] = ()
 
 
 @dataclass
@@ -181,6 +193,10 @@ class MlflowServerArgs:
     extra_allowed_hosts: Sequence[str] = ()  # Host headers to accept besides the Service names (LB DNS name)
     default_permission: str = "READ"  # basic-auth permission of a new user: READ | EDIT | MANAGE | NO_PERMISSIONS
     admin_username: str = "admin"
+    # What the server reads that other components make: its database, the Secret holding the URI, the
+    # endpoint the URI names (Azure DR: the writer virtual endpoint). The server waits for them, or its
+    # readiness wait runs out while they are still being created.
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 @dataclass
@@ -208,6 +224,8 @@ class FeatureServerArgs:
     # TCP ports the server opens outside the cluster (object store / online store APIs, STS): 443,
     # plus e.g. 6380 for Azure Cache for Redis.
     egress_ports: Sequence[int] = (443,)
+    # What the server reads that other components make (the online store and its connection Secret).
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,9 @@ POD_SECURITY = {
     NODE_AGENTS_NAMESPACE: "privileged",
 }
 
+# Namespaces whose pods get cloud credentials through workload identity.
+IDENTITY_NAMESPACES = (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, SERVING_NAMESPACE)
+
 PURPOSE = {
     PLATFORM_NAMESPACE: "MLflow tracking server and Feast feature server",
     MONITORING_NAMESPACE: "Prometheus, Alertmanager, Grafana",
@@ -174,6 +177,7 @@ class ClusterBaseline(pulumi.ComponentResource):
             self._default_deny(namespace, in_namespace)
 
         self._team_namespace_policies(private_cidrs)
+        self._identity_endpoint_policies(args.identity_endpoints)
         self.training_service_account = k8s.core.v1.ServiceAccount(
             f"{TRAINING_NAMESPACE}-{TRAINING_SERVICE_ACCOUNT}",
             metadata=metadata(TRAINING_SERVICE_ACCOUNT, TRAINING_NAMESPACE, {"app.kubernetes.io/part-of": "mlops-platform"},
@@ -215,6 +219,20 @@ class ClusterBaseline(pulumi.ComponentResource):
             "podSelector": {}, "policyTypes": ["Egress"],
             "egress": [{"to": [KUBE_DNS], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}],
         }, opts=opts)
+
+    def _identity_endpoint_policies(self, endpoints) -> None:
+        """Egress to the workload-identity token endpoints in the namespaces whose pods use workload identity
+        (MLflow and Feast in mlops, training jobs, model servers); nothing else may reach them."""
+        if not endpoints:
+            return
+        labels = {"app.kubernetes.io/part-of": "mlops-platform"}
+        egress = [{"to": [{"ipBlock": {"cidr": endpoint.cidr}}], "ports": tcp_ports([endpoint.port])}
+                  for endpoint in sorted(set(endpoints), key=lambda e: (e.cidr, e.port))]
+        for namespace in IDENTITY_NAMESPACES:
+            k8s.networking.v1.NetworkPolicy(
+                f"{namespace}-allow-workload-identity", metadata=metadata("allow-workload-identity", namespace, labels),
+                spec={"podSelector": {}, "policyTypes": ["Egress"], "egress": egress},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespaces[namespace]]))
 
     def _team_namespace_policies(self, private_cidrs: list[str]) -> None:
         """What team workloads in training/serving may reach; platform services open their own side."""

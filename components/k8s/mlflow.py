@@ -207,7 +207,8 @@ class MlflowServer(pulumi.ComponentResource):
 
         self.deployment = k8s.apps.v1.Deployment(
             name, metadata=metadata(MLFLOW_NAME, namespace, labels),
-            spec=self._deployment_spec(args, image, replicas, labels), opts=child)
+            spec=self._deployment_spec(args, image, replicas, labels),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.admin_secret, self.session_secret]))
 
         ports = [{"name": "http", "port": MLFLOW_PORT, "targetPort": "http", "protocol": "TCP"}]
         self.service = k8s.core.v1.Service(

@@ -39,8 +39,12 @@ class PlatformWorkloads(pulumi.ComponentResource):
         super().__init__("mlops:k8s:PlatformWorkloads", name, None, opts)
         self.baseline = ClusterBaseline(f"{name}-baseline", args.baseline, opts=pulumi.ResourceOptions(parent=self))
         after_baseline = pulumi.ResourceOptions(parent=self, depends_on=[self.baseline])
-        self.mlflow = MlflowServer(f"{name}-mlflow", args.mlflow, opts=after_baseline)
-        self.feast = FeatureServer(f"{name}-feast", args.feast, opts=after_baseline)
+        # Each server also waits for what it reads from other components (a component's children wait for
+        # its dependencies: they register only once it has).
+        self.mlflow = MlflowServer(f"{name}-mlflow", args.mlflow, opts=pulumi.ResourceOptions(
+            parent=self, depends_on=[self.baseline, *args.mlflow.depends_on]))
+        self.feast = FeatureServer(f"{name}-feast", args.feast, opts=pulumi.ResourceOptions(
+            parent=self, depends_on=[self.baseline, *args.feast.depends_on]))
         self.gpu = GpuNodeAgents(f"{name}-gpu", args.gpu, opts=after_baseline) if args.gpu is not None else None
         monitoring_args = dataclasses.replace(
             args.monitoring,

@@ -70,6 +70,9 @@ class GcpMonitoringInputs:
     cluster_name: pulumi.Input[str]
     db_replica_id: Optional[pulumi.Input[str]] = None  # DR: the cross-region replica
     online_store_instance: Optional[pulumi.Input[str]] = None  # the Bigtable instance of the feature store
+    # The provider the budget is created with: under user credentials the Billing Budgets API needs
+    # billing_project + user_project_override on it (pulumi-gcp billing.Budget docs); None = inherited.
+    budget_provider: Optional[pulumi.ProviderResource] = None
 
 
 @dataclass
@@ -234,7 +237,7 @@ class Monitoring(pulumi.ComponentResource):
             # Billing admins get the default emails; the platform's channels get every threshold too.
             all_updates_rule={"monitoring_notification_channels": self.channel_ids[:5],
                               "disable_default_iam_recipients": False},
-            opts=pulumi.ResourceOptions(parent=self))
+            opts=pulumi.ResourceOptions(parent=self, provider=gcp_inputs.budget_provider))
 
 
 def _cloud_sql(project: str, instance: pulumi.Input[str]) -> pulumi.Output[str]:

@@ -81,7 +81,7 @@ class TrackingServer(pulumi.ComponentResource):
         self.service_account_role = self.mlflow_role.arn
         self.tracking_url = tracking_url(namespace=args.namespace)
         self.db_connection_secret = {"name": MLFLOW_DB_SECRET, "key": MLFLOW_DB_SECRET_KEY, "namespace": args.namespace}
-        self.external_secrets_release = self.external_secrets_role = None
+        self.external_secrets_release = self.external_secrets_role = self.db_uri_external_secret = None
         if aws_inputs.k8s_provider is not None:
             self._secret_sync(name, args, aws_inputs)
 

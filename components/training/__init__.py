@@ -26,7 +26,7 @@ the pool's taints, e.g. for a GPU spot pool::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 from components.k8s import ACCELERATOR_LABEL, CAPACITY_TYPE_LABEL, GPU_ACCELERATOR, GPU_TAINT_KEY, POOL_LABEL
 
@@ -83,3 +83,22 @@ def node_taints(args: TrainingPoolArgs) -> list[Taint]:
     if args.spot:
         taints.append(Taint(SPOT_TAINT_KEY, "spot"))
     return taints
+
+
+def zones_offering(instance_type: str, region: str, cluster_zones: Sequence[str],
+                   offers: Mapping[str, Mapping[str, Sequence[str]]]) -> Optional[list[str]]:
+    """The cluster zones that offer ``instance_type``: GPU sizes are not offered in every zone, and a pool
+    that inherits a zone without them fails to scale there (or to be created at all).
+
+    ``offers`` maps an instance-type prefix (a machine series) to region -> zones, from the cloud's
+    published availability. None: no row for the type or the region, so it cannot be placed (the caller
+    says so). An empty list: the region has the series but none of the cluster's zones do.
+    """
+    prefixes = [prefix for prefix in offers if instance_type.startswith(prefix)]
+    if not prefixes:
+        return None
+    by_region = offers[max(prefixes, key=len)]
+    if region not in by_region:
+        return None
+    offered = set(by_region[region])
+    return [zone for zone in cluster_zones if zone in offered]

@@ -10,7 +10,9 @@ use its full size from whichever market has capacity; what a pool can cost is bo
 auto-provisioning was not used: its limits are cluster-wide and it creates pools from pending
 pods, so the per-pool labels, taints, spot-only and CMEK disks would not be the plan's.
 
-GPU pools attach the accelerators the machine type comes with (``GPU_MACHINE_FAMILIES``) and
+GPU pools are placed only in the cluster zones that offer their machine type (A2/A3 are in some
+zones of a region only; ``gcp_gpu_zones.json``, sourced and dated, read by ``gpu_pool_zones``); CPU
+pools use every cluster zone. GPU pools attach the accelerators the machine type comes with (``GPU_MACHINE_FAMILIES``) and
 let GKE install the NVIDIA driver (``gpu_driver_version: DEFAULT``, the version tested with the
 node's GKE version); GKE runs its own device plugin, and GPU metrics come from GKE's managed DCGM
 package (``GcpClusterInputs.gpu_metrics``), so the platform's GpuNodeAgents are not deployed on GKE.
@@ -34,8 +36,11 @@ lost, failed training pods) cover GKE; there is no interruption consumer with me
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Optional, Sequence
 
 import pulumi
@@ -43,7 +48,7 @@ import pulumi_gcp as gcp
 
 from components.features import OFFLINE_PREFIX, REGISTRY_PREFIX
 from components.k8s import TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT
-from components.training import TrainingPoolArgs, node_labels, node_taints
+from components.training import TrainingPoolArgs, node_labels, node_taints, zones_offering
 
 # GPU machine families: machine-type pattern -> (accelerator type, GPUs for the size in group 1).
 GPU_MACHINE_FAMILIES: tuple[tuple[re.Pattern[str], str, Optional[dict[str, int]]], ...] = (
@@ -66,6 +71,30 @@ TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCH
 SPOT_SHUTDOWN_GRACE_SECONDS = 120
 SPOT_SHUTDOWN_GRACE_CRITICAL_SECONDS = 15
 SPOT_SHUTDOWN_GRACE_MIN_VERSION = (1, 35)
+
+
+GPU_ZONES_TABLE = Path(__file__).with_name("gcp_gpu_zones.json")  # sourced and dated; see its "about"
+
+
+@lru_cache(maxsize=1)
+def gpu_zone_table() -> dict:
+    return json.loads(GPU_ZONES_TABLE.read_text())
+
+
+def gpu_pool_zones(machine_type: str, region: str, cluster_zones: Sequence[str]) -> list[str]:
+    """The cluster zones offering a GPU machine type (A2/A3 are in only some zones); ValueError naming the
+    zones that would offer it, or that the table has no row for it."""
+    table = gpu_zone_table()
+    zones = zones_offering(machine_type, region, cluster_zones, table["series"])
+    if zones is None:
+        raise ValueError(f"{machine_type} has no zone list for {region} in {GPU_ZONES_TABLE.name} (checked "
+                         f"{table['checkedOn']}); add the zones that offer it from {table['source'].split(' ')[-1]}")
+    if not zones:
+        series = max((p for p in table["series"] if machine_type.startswith(p)), key=len)
+        offered = ", ".join(table["series"][series][region]) or "none"
+        raise ValueError(f"{machine_type} is offered in {region} only in zones: {offered}; none of the "
+                         f"cluster's zones ({', '.join(cluster_zones)}) has it")
+    return zones
 
 
 def gpu_accelerator(machine_type: str) -> tuple[str, int]:
@@ -96,6 +125,9 @@ class GcpTrainingPoolInputs:
 
     cluster: "pulumi.Resource"  # components.cluster.gcp.Cluster (node_config(), name, project, location)
     node_service_account: pulumi.Input[str]
+    # The cluster's zones: GPU node pools go only to those offering their machine type (gpu_pool_zones);
+    # CPU pools inherit them all.
+    zones: Sequence[str] = ()
 
 
 class TrainingPool(pulumi.ComponentResource):
@@ -120,13 +152,15 @@ class TrainingPool(pulumi.ComponentResource):
                                if args.spot and version >= SPOT_SHUTDOWN_GRACE_MIN_VERSION else None)
         for index, machine_type in enumerate(args.instance_types):
             accelerators = []
+            locations = None
             if args.is_gpu:
+                locations = gpu_pool_zones(machine_type, cluster.location, gcp_inputs.zones) if gcp_inputs.zones else None
                 kind, count = self.accelerators[machine_type]
                 accelerators = [{"type": kind, "count": count,
                                  "gpu_driver_installation_config": {"gpu_driver_version": "DEFAULT"}}]
             self.node_pools[machine_type] = gcp.container.NodePool(
                 f"{name}-{machine_type}", name=node_pool_name(args.name, machine_type), project=cluster.project,
-                location=cluster.location, cluster=cluster.name, initial_node_count=0,
+                location=cluster.location, cluster=cluster.name, initial_node_count=0, node_locations=locations,
                 autoscaling={"total_min_node_count": args.min_nodes if index == 0 else 0,
                              "total_max_node_count": args.max_nodes,
                              # Spot: any zone with capacity; on-demand: spread evenly.

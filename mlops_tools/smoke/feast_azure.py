@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from mlops_tools.smoke import SmokeFailure
 from mlops_tools.smoke.envs import venv
-from mlops_tools.smoke.feast_smoke import CLIENT, FEAST_NAME, RenderedFeast, require
+from mlops_tools.smoke.feast_smoke import FEAST_NAME, SITE, RenderedFeast, require
 from mlops_tools.smoke.online_stores import Redis, certificate, start_redis
 from mlops_tools.smoke.procs import Processes
 from mlops_tools.smoke.services import start_azurite
@@ -32,14 +32,15 @@ def prepare(procs: Processes, feast: RenderedFeast, ssl: bool = True) -> tuple[d
     cert, key = certificate(procs, names, "azurite-tls")
     blob = start_azurite(procs, account, tls=(cert, key))
     redis = start_redis(procs, tls=(cert, key))  # one run certificate: SSL_CERT_FILE trusts it
-    port = blob.env["AZURITE_PORT"]
+    port = blob.url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
+    account_key = blob.env["AZURE_STORAGE_CONNECTION_STRING"].split("AccountKey=", 1)[1].split(";", 1)[0]
     env = feast.workload.env(feast.workload.container(FEAST_NAME), {SECRET: redis.connection_string(ssl=ssl)})
     env.update({
         "SMOKE_HOSTS": ",".join(f"{name}:443=127.0.0.1:{port}" for name in names),
         "SSL_CERT_FILE": str(cert), "REQUESTS_CA_BUNDLE": str(cert),
-        "REGISTRY_BLOB_KEY": blob.env["AZURE_STORAGE_KEY"],
-        "AZURE_STORAGE_ACCOUNT_NAME": account, "AZURE_STORAGE_ACCOUNT_KEY": blob.env["AZURE_STORAGE_KEY"],
-        "PYTHONPATH": str(CLIENT.parent / "feast_site"), "PATH": "/usr/bin:/bin",
+        "REGISTRY_BLOB_KEY": account_key,
+        "AZURE_STORAGE_ACCOUNT_NAME": account, "AZURE_STORAGE_ACCOUNT_KEY": account_key,
+        "PYTHONPATH": str(SITE), "PATH": "/usr/bin:/bin",
     })
     # The platform creates the container; the Feast identity only reads and writes blobs in it.
     procs.run("azurite-container", [str(venv("feast") / "python"), "-c",

@@ -30,7 +30,8 @@ from mlops_tools.smoke.plan import Plan, Workload
 from mlops_tools.smoke.procs import HOST, Processes, free_port
 
 FEAST_NAMESPACE, FEAST_NAME, CONFIG_MAP = "mlops", "feast", "feast-config"
-CLIENT = Path(__file__).resolve().parent / "feast_client.py"
+CLIENT = Path(__file__).resolve().parent / "clients" / "feast_client.py"
+SITE = Path(__file__).resolve().parent / "feast_site"  # sitecustomize of the Feast processes
 ENTITY = "driver_id"
 ROWS = [  # two drivers; materialization must keep the latest row of each
     {ENTITY: 1001, "conv_rate": 0.25, "event_timestamp": "2026-01-01T00:00:00Z"},
@@ -74,13 +75,16 @@ def stacks(cloud: str) -> list[str]:
     return [n for n in os.environ.get("SMOKE_STACKS", "dev azure-dev gcp-dev").split() if cloud_of(n) == cloud]
 
 
-def record(feast: "RenderedFeast", result: "FeastResult", started: float, report=None) -> None:
-    """Seconds per step of one stack's Feast smoke (build/smoke/timings, and the stack's report if given)."""
+def record(feast: "RenderedFeast", result: "FeastResult", started: float) -> None:
+    """Seconds per step of one stack's Feast smoke: build/smoke/timings/, and a line in the stack's report
+    (build/smoke/reports/<stack>.txt, which make smoke prints)."""
     timings = {**result.timings, "total": round(time.monotonic() - started, 2)}
     TIMINGS.mkdir(parents=True, exist_ok=True)
     (TIMINGS / f"feast-{feast.plan.stack}.json").write_text(json.dumps(timings, indent=1))
-    if report is not None:
-        report("Feast: " + ", ".join(f"{step} {seconds:.0f}s" for step, seconds in timings.items()))
+    reports = TIMINGS.parent / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    with open(reports / f"{feast.plan.stack}.txt", "a") as handle:
+        handle.write(f"[{feast.plan.stack}] Feast: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()) + "\n")
 
 
 def require(feast: "RenderedFeast", schemes: tuple[str, ...], store_type: str, cloud: str) -> str:
@@ -166,7 +170,7 @@ def run(procs: Processes, feast: RenderedFeast, repo: Path, env: Mapping[str, st
     """offline rows (apply reads their schema), apply, materialize-incremental, get_online_features, then serve and query it."""
     bin_dir = venv("feast")
     result = FeastResult()
-    env = {**env, "PYTHONPATH": str(CLIENT.parent / "feast_site"), "SMOKE_METRICS_PORT": str(metrics_port or free_port())}
+    env = {**env, "PYTHONPATH": str(SITE), "SMOKE_METRICS_PORT": str(metrics_port or free_port())}
     tag = feast.plan.stack
     rows = repo / "rows.json"
     rows.write_text(json.dumps(ROWS))

@@ -125,7 +125,7 @@ def start_azurite(procs: Processes, account: str, tls: Optional[tuple[Path, Path
 
     ``tls`` (certificate, key): serve HTTPS and take the account from the Host header
     (``<account>.blob.core.windows.net``, production-style URLs), for clients that build the account URL
-    from the rendered name; ``Endpoint.env`` then also holds ``AZURE_STORAGE_KEY``."""
+    from the rendered name."""
     program = npm_tool("azurite", "azurite-blob")
     key = base64.b64encode(secrets.token_bytes(64)).decode()
     port = free_port()
@@ -138,8 +138,7 @@ def start_azurite(procs: Processes, account: str, tls: Optional[tuple[Path, Path
     scheme = "https" if tls else "http"
     url = f"{scheme}://{HOST}:{port}/{account}"
     connection = (f"DefaultEndpointsProtocol={scheme};AccountName={account};AccountKey={key};BlobEndpoint={url};")
-    return Endpoint(url, {"AZURE_STORAGE_CONNECTION_STRING": connection, "AZURE_STORAGE_KEY": key,
-                          "AZURITE_PORT": str(port)})
+    return Endpoint(url, {"AZURE_STORAGE_CONNECTION_STRING": connection})
 
 
 def start_gcs(procs: Processes) -> Endpoint:

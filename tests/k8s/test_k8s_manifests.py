@@ -141,6 +141,8 @@ def test_cluster_version_maps_to_the_nearest_supported_schema(cluster, schema, n
 
 
 def test_version_comes_from_the_stack_config(tmp_path, plan, capsys, monkeypatch):
+    import datetime as dt
+    monkeypatch.setattr("stacks.config.today_utc", lambda: dt.date(2026, 6, 1))  # EKS 1.34 was still in standard support
     (tmp_path / "Pulumi.yaml").write_text("name: mlops-platform\nruntime: python\n")
     (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": {
         "mlops:cloud": "aws", "mlops:region": "eu-west-1", "mlops:environment": "dev", "mlops:cluster": {"version": "1.34"}}}))

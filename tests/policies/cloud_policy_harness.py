@@ -71,6 +71,7 @@ class Res:
     props: dict
     deps: list = field(default_factory=list)
     prop_deps: dict = field(default_factory=dict)
+    parent: Optional[str] = None  # the name of another Res (a component) this one is a child of
 
     @property
     def urn(self) -> str:
@@ -86,6 +87,7 @@ def check_stack(rule, resources: list, config: Optional[dict] = None) -> Outcome
     for r in resources:
         built[r.name].dependencies = [built[d] for d in r.deps]
         built[r.name].property_dependencies = {k: [built[d] for d in v] for k, v in r.prop_deps.items()}
+        built[r.name].parent = built[r.parent] if r.parent else None
     outcome = Outcome()
     args = StackValidationArgs([built[r.name] for r in resources], config or {})
     try:

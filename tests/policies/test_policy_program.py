@@ -75,6 +75,7 @@ def _aws_program():
     aws.rds.Instance("bad-db-cmk", **{**db, "storage_encrypted": False, "kms_key_id": None})
     aws.rds.Instance("bad-db-public", **{**db, "publicly_accessible": True})
     aws.rds.Instance("bad-db-iam", **{**db, "iam_database_authentication_enabled": False})
+    aws.rds.Instance("bad-db-version", **{**db, "engine_version": "16.6"})  # RDS stopped creating it 2026-05-01
 
     aws.ebs.Volume("good-volume", availability_zone="eu-west-1a", size=10, encrypted=True, kms_key_id=key.arn)
     aws.ebs.Volume("bad-volume", availability_zone="eu-west-1a", size=10)
@@ -86,6 +87,7 @@ def _aws_program():
     secrets = {"resources": ["secrets"], "provider": {"key_arn": key.arn}}
     aws.eks.Cluster("good-eks", role_arn=role_arn, vpc_config=private, encryption_config=secrets)
     aws.eks.Cluster("bad-eks-secrets", role_arn=role_arn, vpc_config=private)
+    aws.eks.Cluster("bad-eks-version", role_arn=role_arn, vpc_config=private, encryption_config=secrets, version="1.33")
     aws.eks.Cluster("bad-eks-endpoint", role_arn=role_arn, encryption_config=secrets,
                     vpc_config={"subnet_ids": ["subnet-1"], "endpoint_public_access": True, "public_access_cidrs": ["0.0.0.0/0"]})
 
@@ -199,6 +201,12 @@ def _kubernetes_program():
     k8s.core.v1.Service("bad-service", metadata={"namespace": "mlops"}, spec={"type": "LoadBalancer", "ports": [{"port": 80}]})
     k8s.rbac.v1.ClusterRole("bad-secrets-role", rules=[{"api_groups": [""], "resources": ["secrets"], "verbs": ["list"]}])
     k8s.rbac.v1.ClusterRoleBinding("bad-admin-binding", role_ref={**ref, "name": "admin"}, subjects=team)
+    # Default-deny egress without a way to the database its config names; a Secret it reads but does not wait for.
+    k8s.networking.v1.NetworkPolicy("deny-egress", metadata={"namespace": "mlops"},
+                                    spec={"pod_selector": {"match_labels": {"app": "bad-egress"}}, "policy_types": ["Egress"]})
+    _deployment("bad-egress", {"env": [{"name": "DB", "value": "postgresql://u@db.internal:5432/mlflow"}]})
+    k8s.core.v1.Secret("db-uri", metadata={"name": "db-uri", "namespace": "mlops"}, string_data={"uri": "x"})
+    _deployment("bad-unordered", {"env": [{"name": "DB", "value_from": {"secret_key_ref": {"name": "db-uri", "key": "uri"}}}]})
     k8s.helm.v3.Release("monitoring", chart="kube-prometheus-stack", namespace="monitoring",
                         values={"prometheus-node-exporter": {"hostNetwork": True}})
 
@@ -258,6 +266,10 @@ EXPECTED = {
     ("kubernetes-rbac-clusterrole-disallow-escalation-permissions", "bad-secrets-role"),
     ("kubernetes-rbac-clusterrole-disallow-escalation-permissions", "bad-k8s-role"),  # "*" resources include secrets
     ("kubernetes-rbac-clusterbinding-disallow-namespace-admin-roles", "bad-admin-binding"),
+    ("aws-rds-database-require-supported-version", "bad-db-version"),
+    ("aws-eks-cluster-require-supported-version", "bad-eks-version"),
+    ("kubernetes-networkpolicy-workload-allow-required-egress", "bad-egress"),
+    ("kubernetes-workload-pod-require-source-dependency", "bad-unordered"),
 }
 
 

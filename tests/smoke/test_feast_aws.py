@@ -19,15 +19,15 @@ STACKS = feast_smoke.stacks("aws")
 pytestmark = pytest.mark.skipif(not STACKS, reason="no AWS stack in SMOKE_STACKS")
 
 
-@pytest.fixture(scope="session", params=STACKS)
+@pytest.fixture(scope="module", params=STACKS)
 def stack(request) -> str:
     """This cloud's stacks only (conftest groups a stack's tests on one worker)."""
     return request.param
 
 
 @pytest.fixture(scope="module")
-def feast(plan):
-    return feast_smoke.rendered(plan)
+def feast(stack, plan_for):
+    return feast_smoke.rendered(plan_for(stack))
 
 
 def run_feast(feast, tmp_path, policy_document=None):
@@ -45,7 +45,7 @@ def run_feast(feast, tmp_path, policy_document=None):
     return server, result, tags["Tags"]
 
 
-def test_feast_apply_materialize_and_serve_as_the_feature_server_role(feast, tmp_path, report):
+def test_feast_apply_materialize_and_serve_as_the_feature_server_role(feast, tmp_path):
     started = time.monotonic()
     server, result, tags = run_feast(feast, tmp_path)
     assert server.refused() == []
@@ -58,7 +58,7 @@ def test_feast_apply_materialize_and_serve_as_the_feature_server_role(feast, tmp
     assert {a for a in granted_actions if not a.startswith("kms:")} == used
     # apply rewrote the table's tags with online_store.tags, which are the platform's own.
     assert {t["Key"]: t["Value"] for t in tags} == feast.setting("online_store", "tags")
-    feast_smoke.record(feast, result, started, report)
+    feast_smoke.record(feast, result, started)
 
 
 def test_feature_server_role_is_refused_outside_its_prefixes_and_tables(feast):

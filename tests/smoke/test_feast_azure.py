@@ -17,15 +17,15 @@ STACKS = feast_smoke.stacks("azure")
 pytestmark = pytest.mark.skipif(not STACKS, reason="no Azure stack in SMOKE_STACKS")
 
 
-@pytest.fixture(scope="session", params=STACKS)
+@pytest.fixture(scope="module", params=STACKS)
 def stack(request) -> str:
     """This cloud's stacks only (conftest groups a stack's tests on one worker)."""
     return request.param
 
 
 @pytest.fixture(scope="module")
-def feast(plan):
-    return feast_smoke.rendered(plan)
+def feast(stack, plan_for):
+    return feast_smoke.rendered(plan_for(stack))
 
 
 def run(feast, tmp_path, ssl=True):
@@ -38,12 +38,12 @@ def run(feast, tmp_path, ssl=True):
             raise feast_azure.explain(feast, failure) from None
 
 
-def test_feast_with_the_azure_registry_store_and_redis_over_tls(feast, tmp_path, report):
+def test_feast_with_the_azure_registry_store_and_redis_over_tls(feast, tmp_path):
     assert feast.setting("registry", "registry_store_type") == "AzureRegistryStore"
     assert feast.setting("online_store", "connection_string") == "${REDIS_CONNECTION_STRING}"
     started = time.monotonic()
     result = run(feast, tmp_path)
-    feast_smoke.record(feast, result, started, report)
+    feast_smoke.record(feast, result, started)
 
 
 def test_a_redis_connection_string_without_tls_fails_naming_component_and_setting(feast, tmp_path):

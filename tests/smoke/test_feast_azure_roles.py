@@ -21,15 +21,15 @@ pytestmark = pytest.mark.skipif(not STACKS, reason="no Azure stack in SMOKE_STAC
 FEATURE_STORE = "mlops:features:FeatureStore"
 
 
-@pytest.fixture(scope="session", params=STACKS)
+@pytest.fixture(scope="module", params=STACKS)
 def stack(request) -> str:
     """This cloud's stacks only (conftest groups a stack's tests on one worker)."""
     return request.param
 
 
 @pytest.fixture(scope="module")
-def feast(plan):
-    return feast_smoke.rendered(plan)
+def feast(stack, plan_for):
+    return feast_smoke.rendered(plan_for(stack))
 
 
 def check(feast) -> None:

@@ -18,19 +18,19 @@ STACKS = feast_smoke.stacks("gcp")
 pytestmark = pytest.mark.skipif(not STACKS, reason="no GCP stack in SMOKE_STACKS")
 
 
-@pytest.fixture(scope="session", params=STACKS)
+@pytest.fixture(scope="module", params=STACKS)
 def stack(request) -> str:
     """This cloud's stacks only (conftest groups a stack's tests on one worker)."""
     return request.param
 
 
 @pytest.fixture(scope="module")
-def feast(plan):
-    return feast_smoke.rendered(plan)
+def feast(stack, plan_for):
+    return feast_smoke.rendered(plan_for(stack))
 
 
 @pytest.fixture(scope="module")
-def recorded(feast, tmp_path_factory, report):
+def recorded(feast, tmp_path_factory):
     """One real Feast run; what it asked of GCS (from the emulator's log) and its timings."""
     tmp = tmp_path_factory.mktemp(feast.plan.stack)
     started = time.monotonic()
@@ -38,7 +38,7 @@ def recorded(feast, tmp_path_factory, report):
         env, offline = feast_gcp.prepare(procs, feast)
         repo = feast_smoke.write_repo(tmp / "repo", feast, offline, None)
         result = feast_smoke.run(procs, feast, repo, env, offline)
-    feast_smoke.record(feast, result, started, report)
+    feast_smoke.record(feast, result, started)
     return recorded_gcs_needs((tmp / "logs" / "gcs-emulator.log").read_text())
 
 

@@ -16,18 +16,18 @@ from mlops_tools.smoke.procs import Processes
 
 STACKS = feast_smoke.stacks("aws")
 pytestmark = pytest.mark.skipif(not STACKS, reason="no AWS stack in SMOKE_STACKS")
-CLIENT = REPO / "mlops_tools" / "smoke" / "mlflow_artifacts_client.py"
+CLIENT = REPO / "mlops_tools" / "smoke" / "clients" / "mlflow_artifacts_client.py"
 
 
-@pytest.fixture(scope="session", params=STACKS)
+@pytest.fixture(scope="module", params=STACKS)
 def stack(request) -> str:
     """AWS stacks only (conftest groups a stack's tests on one worker)."""
     return request.param
 
 
 @pytest.fixture(scope="module")
-def aws_plan(plan):
-    return plan
+def aws_plan(stack, plan_for):
+    return plan_for(stack)
 
 
 def artifacts_destination(plan) -> str:

@@ -164,3 +164,13 @@ def test_the_dr_runbook_reads_what_the_stack_exports(stack):
     from tests.stacks.matrix import check_runbook_reads_the_outputs
 
     check_runbook_reads_the_outputs(stack, parse_target, prod_outputs)
+
+
+def test_mlflow_waits_for_its_database_secret_and_the_dr_writer_endpoint(stack):
+    """azure-prod: the URI names the replication set's writer endpoint, which exists only once the replica does."""
+    names = {r["urn"]: r["name"] for r in stack.result.resources}
+    server = stack.result.one("mlops:k8s:MlflowServer")
+    waits = {names[d] for d in server["dependencies"]}
+    assert {"tracking-db-mlflow", "tracking-db-uri"} <= waits
+    assert ("dr-db-writer" in waits) == stack.cfg.dr.enabled
+    assert [v for v in stack.policy.active if v["policy"] == "kubernetes-workload-pod-require-source-dependency"] == []

@@ -154,3 +154,82 @@ def test_the_dr_runbook_reads_what_the_stack_exports(stack):
     from tests.stacks.matrix import check_runbook_reads_the_outputs
 
     check_runbook_reads_the_outputs(stack, parse_target, prod_outputs)
+
+
+def test_workload_identity_namespaces_reach_the_gke_metadata_server_of_dataplane_v2(stack):
+    """Default-deny egress would otherwise leave MLflow, Feast and training jobs without Google tokens."""
+    [cluster] = stack.result.by_type("gcp:container/cluster:Cluster")
+    assert cluster["inputs"]["datapathProvider"] == "ADVANCED_DATAPATH"  # so: 169.254.169.254:80, not .252:988
+    opened = {p["inputs"]["metadata"]["namespace"]: p["inputs"]["spec"]
+              for p in stack.result.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+              if p["inputs"]["metadata"]["name"] == "allow-workload-identity"}
+    assert sorted(opened) == ["mlops", "serving", "training"]
+    for spec in opened.values():
+        assert spec["podSelector"] == {} and spec["egress"] == [
+            {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}], "ports": [{"protocol": "TCP", "port": 80}]}]
+    assert [v for v in stack.policy.active if v["policy"] == "kubernetes-networkpolicy-workload-allow-required-egress"] == []
+
+
+def test_every_gcp_resource_waits_for_the_service_enabling_its_api(stack):
+    """Key rings and keys, agents' key grants, Bigtable and its agent, channels, alerts, the budget, everything."""
+    services = {r["urn"]: r["inputs"]["service"] for r in stack.result.by_type("gcp:projects/service:Service")}
+    waits = {}
+    for r in stack.result.resources:
+        if r["custom"] and r["type"].startswith("gcp:") and r["type"] != "gcp:projects/service:Service":
+            waits.setdefault(r["type"], set()).update(services[d] for d in r["dependencies"] if d in services)
+    assert "cloudkms.googleapis.com" in waits["gcp:kms/keyRing:KeyRing"] & waits["gcp:kms/cryptoKey:CryptoKey"] \
+        & waits["gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"]
+    assert "bigtableadmin.googleapis.com" in waits["gcp:bigtable/instance:Instance"]
+    assert waits["gcp:monitoring/notificationChannel:NotificationChannel"] == {"monitoring.googleapis.com"}
+    assert waits["gcp:monitoring/alertPolicy:AlertPolicy"] == {"monitoring.googleapis.com"}
+    assert waits["gcp:billing/budget:Budget"] == {"billingbudgets.googleapis.com"}
+    agents = stack.result.by_type("gcp:projects/serviceIdentity:ServiceIdentity")
+    assert all(any(services.get(d) == a["inputs"]["service"] for d in a["dependencies"]) for a in agents)
+    assert [v for v in stack.policy.active if v["policy"] == "gcp-serviceusage-resource-require-api-dependency"] == []
+
+
+def test_the_budget_is_created_through_a_provider_with_a_quota_project(stack):
+    """Under user credentials the Billing Budgets API answers 403 without billing_project + user_project_override."""
+    [budget] = stack.result.by_type("gcp:billing/budget:Budget")
+    provider = stack.result.one("pulumi:providers:gcp", "billing")
+    assert budget["provider"].startswith(provider["urn"] + "::")
+    project = stack.result.outputs["project"]
+    assert (provider["inputs"]["billingProject"], provider["inputs"]["userProjectOverride"]) == (project, "true")
+
+
+def test_gpu_node_pools_are_placed_only_in_zones_offering_their_machine_type(stack):
+    from components.training.gcp import gpu_zone_table
+
+    series = gpu_zone_table()["series"]
+    for pool in stack.result.by_type("gcp:container/nodePool:NodePool"):
+        machine = pool["inputs"]["nodeConfig"]["machineType"]
+        if pool["inputs"]["nodeConfig"].get("guestAccelerators"):
+            offered = next(zones for prefix, zones in series.items() if machine.startswith(prefix))[stack.cfg.region]
+            assert pool["inputs"]["nodeLocations"] and set(pool["inputs"]["nodeLocations"]) <= set(offered), machine
+        else:
+            assert "nodeLocations" not in pool["inputs"]  # CPU pools use every cluster zone
+    if stack.result.stack == "gcp-prod":
+        locations = {p["inputs"]["nodeConfig"]["machineType"]: p["inputs"]["nodeLocations"]
+                     for p in stack.result.by_type("gcp:container/nodePool:NodePool") if "nodeLocations" in p["inputs"]}
+        assert locations["a2-highgpu-8g"] == ["europe-west4-a", "europe-west4-b"]
+        assert locations["a3-highgpu-8g"] == ["europe-west4-b", "europe-west4-c"]
+
+
+def test_a_gpu_type_no_cluster_zone_offers_stops_with_one_line():
+    pools = ('mlops:trainingPools=[{"name": "gpu", "accelerator": "nvidia-gpu", '
+             '"instanceTypes": ["a2-highgpu-8g", "a2-ultragpu-8g"], "maxNodes": 1}]')
+    with pytest.raises(PreviewError) as error:
+        preview_stack(ROOT, "gcp-dev", [pools, "mlops:region=europe-west1"])
+    assert ('Pulumi.gcp-dev.yaml: mlops:trainingPools[0].instanceTypes[0] = "a2-highgpu-8g": a2-highgpu-8g is offered '
+            'in europe-west1 only in zones: none') in str(error.value)
+    assert "Traceback" not in str(error.value)
+
+
+def test_zones_are_the_regions_real_ones_so_the_dr_online_replica_lands_in_a_zone_that_exists(stack):
+    """europe-west1 has zones b, c, d (no a): the preview's zone lookup answers as Compute Engine does."""
+    [instance] = stack.result.by_type("gcp:bigtable/instance:Instance")
+    zones = sorted(c["zone"] for c in instance["inputs"]["clusters"])
+    primary = [z for z in zones if z.startswith(stack.cfg.region + "-")]
+    assert primary and all(z[-1] in "abc" for z in primary)
+    if stack.cfg.dr.enabled:
+        assert [z for z in zones if z.startswith(stack.cfg.dr.replica_region + "-")] == ["europe-west1-b"]

@@ -2,6 +2,23 @@
 
 Add a resource type by writing one function in `OUTPUTS`: it receives a `MockContext` and returns the
 physical id and the outputs that differ from the inputs.
+
+Where these answers still differ from the real APIs in a way that changes what the program builds
+(checked against pulumi-aws 7.51.1 and the EC2, EKS and RDS docs):
+
+- ``getAvailabilityZones``: six zones a-f with zone ids ``use1-az1..6`` in every region; really the
+  region's own zones (us-west-2 has four, many regions three, opt-in zones differ). The first
+  ``azCount`` names are the subnets' zones; a region with fewer zones than ``azCount`` fails only for real.
+- ``eks.getAddonVersion``: fixed add-on versions (``EKS_ADDON_VERSIONS``); really EKS's default for the
+  cluster's Kubernetes version, which the plan pins on each managed add-on.
+- ``getCallerIdentity``: account 123456789012, role ``offline-preview``; really the deploying account,
+  which every ARN, key policy and trust policy in the plan carries.
+- RDS answers no ``engineVersionActual``: a major version (``16``) really resolves to RDS's current minor.
+- Nothing is refused: an engine or EKS version RDS/EKS no longer creates, an instance type a zone does
+  not offer, a Spot vCPU quota, an SCP or a missing service-linked role fail only for real. Versions are
+  caught offline by the config check and the AWS pack (support windows); the rest are not.
+- Helm releases (Karpenter, External Secrets Operator) are recorded, not fetched: a chart version missing
+  from its repository, or a runner without HTTPS to it, fails only for real.
 """
 
 from __future__ import annotations

@@ -1,4 +1,26 @@
-"""GCP answers for the offline preview: resource outputs (`OUTPUTS`, self links and numbers) and invokes."""
+"""GCP answers for the offline preview: resource outputs (`OUTPUTS`, self links and numbers) and invokes.
+
+Where these answers still differ from the real APIs in a way that changes what the program builds
+(checked against pulumi-gcp 10.2.0 and the Compute Engine, GKE and Cloud SQL docs):
+
+- ``compute.getZones``: real zone letters only for the regions the stacks use (``ZONE_LETTERS``:
+  europe-west4 a/b/c, europe-west1 b/c/d); any other region answers a/b/c, and no zone is ever DOWN.
+  The real answer decides the cluster's zones, the DR Bigtable cluster's zone and which zones a GPU
+  pool may use.
+- ``organizations.getProject``: project number 123456789012 for every project; the real number names
+  every Google service agent the key grants go to, and the budget's project filter.
+- Nothing is refused: an API that is still disabled, a machine type a zone does not offer, a retired
+  GKE or Cloud SQL version, a quota or an organisation policy (e.g. CMEK or external-IP constraints),
+  a bucket name taken elsewhere, or a Cloud SQL name reused within a week of its deletion all fail only
+  for real. The first three are caught offline by the GCP pack (API dependencies, supported versions)
+  and the config check (GPU zones, support windows); the rest are not.
+- Server-assigned values have the real shape but not the real value: the GKE endpoint (a 10.x address;
+  really an address in the control-plane range, or public in dev), Cloud SQL's private IP (really one
+  from the private services range; the tracking database's DNS record carries it), notification
+  channel and alert policy numbers, transfer job names.
+- Budgets are accepted under any credentials; really, user credentials need a quota project (the
+  program's billing provider sets it).
+"""
 
 from __future__ import annotations
 
@@ -144,10 +166,16 @@ def answer(ctx: MockContext) -> Outputs:
     return OUTPUTS.get(ctx.type, _gcp_resource)(ctx)
 
 
+# Zones per region as Compute Engine lists them (cloud.google.com/compute/docs/regions-zones), for the
+# regions the stacks use; europe-west1 has no zone a.
+ZONE_LETTERS = {"europe-west4": "abc", "europe-west1": "bcd"}
+
+
 def _zones(args: dict[str, Any], region: str) -> dict[str, Any]:
-    """Three zones a, b, c (most regions; some start at b)."""
+    """The region's zones (ZONE_LETTERS; a, b, c for regions not listed)."""
     zone_region = args.get("region") or region
-    return {"names": [f"{zone_region}-{letter}" for letter in "abc"], "region": zone_region,
+    letters = ZONE_LETTERS.get(zone_region, "abc")
+    return {"names": [f"{zone_region}-{letter}" for letter in letters], "region": zone_region,
             "project": args.get("project") or GCP_PROJECT, "id": zone_region}
 
 

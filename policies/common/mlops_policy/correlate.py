@@ -45,3 +45,4 @@ def correlate(child: Resource, prop: str, candidates: Sequence[Resource],
     if len(among) == 1:
         return Correlation(among, True)
     return Correlation([], not (is_unknown(value) or len(among) > 1))
+

@@ -106,3 +106,17 @@ def test_training_jobs_read_only_the_feast_offline_store_and_registry():
                    if b["inputs"]["member"].endswith("[training/trainer]"))
     assert binding["role"] == "roles/iam.workloadIdentityUser"
     assert result.outputs["trainerAnnotations"] == {"iam.gke.io/gcp-service-account": email}
+
+
+def test_gpu_pools_go_only_to_zones_offering_their_machine_type():
+    """A2 is not in europe-west4-c and A3 not in europe-west4-a: a pool inheriting every zone fails there."""
+    from components.training.gcp import gpu_pool_zones
+
+    zones = ["europe-west4-a", "europe-west4-b", "europe-west4-c"]
+    assert gpu_pool_zones("a2-highgpu-8g", "europe-west4", zones) == ["europe-west4-a", "europe-west4-b"]
+    assert gpu_pool_zones("a3-highgpu-8g", "europe-west4", zones) == ["europe-west4-b", "europe-west4-c"]
+    assert gpu_pool_zones("g2-standard-8", "europe-west4", zones) == zones
+    with pytest.raises(ValueError, match="offered in europe-west4 only in zones: europe-west4-a; none of the cluster's"):
+        gpu_pool_zones("a2-ultragpu-8g", "europe-west4", zones[1:])
+    with pytest.raises(ValueError, match="has no zone list for us-central1 in gcp_gpu_zones.json"):
+        gpu_pool_zones("g2-standard-8", "us-central1", ["us-central1-a"])

@@ -72,7 +72,8 @@ def program():
                                         server_name=hardened_server.name,
                                         configuration_name="require_secure_transport", value="ON",
                                         source="user-override")
-    insecure_server = azure.dbforpostgresql.Server("tracking-db-insecure", resource_group_name=RG, version="16")
+    insecure_server = azure.dbforpostgresql.Server("tracking-db-insecure", resource_group_name=RG,
+                                                   version="14")  # retired 2026-11-12
     azure.dbforpostgresql.Configuration("tracking-db-insecure-logs", resource_group_name=RG,
                                         server_name=insecure_server.name, configuration_name="log_connections",
                                         value="ON", source="user-override")
@@ -85,6 +86,7 @@ def program():
         agent_pool_profiles=[{"name": "system", "mode": "System", "count": 3, "vm_size": "Standard_D4s_v5"}])
     azure.containerservice.ManagedCluster(
         "aks-insecure", resource_group_name=RG, dns_prefix="mlops-legacy", tags=PROD, enable_rbac=False,
+        kubernetes_version="1.33",  # out of AKS support
         agent_pool_profiles=[{"name": "system", "mode": "System", "count": 1, "vm_size": "Standard_D4s_v5"}])
 
     azure.machinelearningservices.Workspace(
@@ -131,6 +133,8 @@ EXPECTED = {
     ("azure-containerservice-managedcluster-disable-local-accounts", "aks-insecure"),
     ("azure-containerservice-managedcluster-require-private-api-server", "aks-insecure"),
     ("azure-containerservice-managedcluster-enable-disk-encryption-set", "aks-insecure"),
+    ("azure-containerservice-managedcluster-require-supported-version", "aks-insecure"),
+    ("azure-dbforpostgresql-server-require-supported-version", "tracking-db-insecure"),
     ("azure-machinelearningservices-workspace-disallow-public-access", "workspace-insecure"),
     ("azure-machinelearningservices-workspace-enable-cmk-encryption", "workspace-insecure"),
     ("azure-authorization-roleassignment-disallow-privileged-roles", "owner-on-subscription"),

@@ -9,8 +9,9 @@ from pathlib import Path
 import pulumi
 import pulumi_gcp as gcp
 
-from mlops_tools.policy.runner import run_policy_packs
 from mlops_tools.engine.preview import preview_program
+from mlops_tools.policy.runner import run_policy_packs
+from stacks.gcp_apis import enable_apis, wait_for_apis
 
 PACK = Path(__file__).resolve().parents[3] / "policies" / "gcp"
 PROJECT = "mlops-prod-4711"
@@ -31,6 +32,9 @@ def key_grants(key, name):
 
 
 def program():
+    # Registered before the APIs' Services and the transformation that makes resources wait for them.
+    gcp.storage.Bucket("artifacts-insecure", location=REGION)
+    wait_for_apis(enable_apis(PROJECT, pulumi.ResourceOptions()))
     ring = gcp.kms.KeyRing("keys", location=REGION, project=PROJECT)
     rotating = gcp.kms.CryptoKey("data-key", key_ring=ring.id, rotation_period="7776000s")
     static = gcp.kms.CryptoKey("static-key", key_ring=ring.id)
@@ -41,7 +45,6 @@ def program():
     hardened_bucket = {"location": REGION, "uniform_bucket_level_access": True, "public_access_prevention": "enforced"}
     gcp.storage.Bucket("artifacts-hardened", encryption={"default_kms_key_name": rotating.id}, **hardened_bucket,
                        opts=pulumi.ResourceOptions(depends_on=[grants["storage"]]))
-    gcp.storage.Bucket("artifacts-insecure", location=REGION)
     gcp.storage.Bucket("reports", encryption={"default_kms_key_name": static.id}, **hardened_bucket,
                        opts=pulumi.ResourceOptions(depends_on=[static_grants["storage"]]))
     # Hardened, but created in parallel with the storage agent's grant on its key.
@@ -57,7 +60,7 @@ def program():
             "ipv4_enabled": False, "private_network": f"projects/{PROJECT}/global/networks/mlops",
             "ssl_mode": "ENCRYPTED_ONLY"}}, opts=pulumi.ResourceOptions(depends_on=[grants["sql"]]))
     gcp.sql.DatabaseInstance(
-        "tracking-db-insecure", region=REGION, database_version="POSTGRES_16",
+        "tracking-db-insecure", region=REGION, database_version="POSTGRES_14",  # standard support ended 2026-11-12
         settings={"tier": "db-custom-2-7680", "ip_configuration": {
             "authorized_networks": [{"name": "anywhere", "value": "0.0.0.0/0"}]}})
 
@@ -70,6 +73,7 @@ def program():
         opts=pulumi.ResourceOptions(depends_on=[grants["gke"]]))
     gcp.container.Cluster(
         "gke-insecure", location=REGION, initial_node_count=1, enable_shielded_nodes=False, enable_legacy_abac=True,
+        min_master_version="1.33",  # GKE standard support ended 2026-06-30
         node_config={"machine_type": "e2-standard-4"})
     gcp.container.NodePool("cpu-hardened", cluster=cluster.name, location=REGION, node_config={
         "machine_type": "e2-standard-8", "shielded_instance_config": SHIELDED,
@@ -79,6 +83,10 @@ def program():
                            node_config={"machine_type": "g2-standard-8",
                                         "workload_metadata_config": {"mode": "GCE_METADATA"}})
 
+    gcp.billing.Budget("budget-hardened", billing_account="01ABCD-2345EF-6789AB", amount={"specified_amount": {
+        "currency_code": "USD", "units": "100"}}, budget_filter={"calendar_period": "MONTH"})
+    gcp.billing.Budget("budget-stale", billing_account="01ABCD-2345EF-6789AB", amount={"specified_amount": {
+        "currency_code": "USD", "units": "100"}}, budget_filter={"custom_period": {"start_date": {"year": 2026, "month": 11, "day": 1}}})
     trainer = gcp.serviceaccount.Account("trainer", account_id="trainer", project=PROJECT)
     gcp.projects.IAMMember("trainer-reads-artifacts", project=PROJECT, role="roles/storage.objectViewer",
                            member=trainer.member)
@@ -97,6 +105,10 @@ def program():
 EXPECTED = {
     ("gcp-iam-binding-disallow-public-members", "reports-for-everyone", "mandatory"),
     ("gcp-kms-cryptokey-enable-key-rotation", "static-key", "mandatory"),
+    ("gcp-serviceusage-resource-require-api-dependency", "artifacts-insecure", "mandatory"),
+    ("gcp-sql-databaseinstance-require-supported-version", "tracking-db-insecure", "mandatory"),
+    ("gcp-container-cluster-require-supported-version", "gke-insecure", "mandatory"),
+    ("gcp-billing-budget-require-current-period", "budget-stale", "mandatory"),
     ("gcp-storage-bucket-enable-uniform-access", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enforce-public-access-prevention", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enable-cmek-encryption", "artifacts-insecure", "mandatory"),

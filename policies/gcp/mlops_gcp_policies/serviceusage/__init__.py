@@ -1,0 +1,1 @@
+"""Service Usage: every resource waits for the API it needs."""
