@@ -16,7 +16,6 @@
     drift --stack S DIGEST ...                 drift verdict from a refresh preview (ops)
 
 The commands after `diff` take their own options (`python -m mlops_tools <command> --help`).
-
 Exit codes: 0 clean; 1 an unwaived mandatory violation or an expired waiver; 2 the program or its
 config could not be previewed (one message, no traceback).
 """

@@ -1,0 +1,105 @@
+"""``python -m pipelines <step> ...``: the entry point of every workflow container.
+
+MLflow is reached through MLFLOW_TRACKING_URI (+ MLFLOW_TRACKING_USERNAME/PASSWORD from a Secret). Prints
+one JSON line; exit 2 with one line on bad input, exit 1 with one line when MLflow or storage fails."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from pipelines import StepError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise StepError(f"{self.prog}: {message}")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = _Parser(prog="python -m pipelines")
+    root.add_argument("--outputs", metavar="DIR",
+                      help="also write each scalar of the result to DIR/<key> (Argo output parameters read them)")
+    steps = root.add_subparsers(dest="step", required=True, parser_class=_Parser)
+    t = steps.add_parser("train")
+    t.add_argument("--features", required=True)
+    t.add_argument("--label", required=True)
+    t.add_argument("--entity", required=True)
+    t.add_argument("--experiment", required=True)
+    t.add_argument("--holdout", type=float, default=0.25)
+    t.add_argument("--c", type=float, default=1.0)
+    t.add_argument("--max-iter", type=int, default=200)
+    t.add_argument("--seed", type=int, default=0)
+    r = steps.add_parser("register")
+    r.add_argument("--run-id", required=True)
+    r.add_argument("--model-name", required=True)
+    e = steps.add_parser("evaluate")
+    e.add_argument("--model-name", required=True)
+    e.add_argument("--version", required=True)
+    e.add_argument("--metric", default="roc_auc")
+    e.add_argument("--min-improvement", type=float, default=0.0)
+    p = steps.add_parser("promote")
+    p.add_argument("--model-name", required=True)
+    p.add_argument("--version", required=True)
+    d = steps.add_parser("drift")
+    d.add_argument("--model-name", required=True)
+    d.add_argument("--recent", required=True)
+    d.add_argument("--entity", required=True)
+    d.add_argument("--output", required=True)
+    d.add_argument("--p-value", type=float, default=0.05)
+    d.add_argument("--share", type=float, default=0.5)
+    return root
+
+
+def dispatch(args: argparse.Namespace) -> dict:
+    if args.step == "train":
+        from pipelines import train
+
+        return train.run(args.features, args.label, args.entity, args.experiment, args.holdout, args.c,
+                         args.max_iter, args.seed)
+    from pipelines import registry
+
+    if args.step == "register":
+        return registry.register(args.run_id, args.model_name)
+    if args.step == "evaluate":
+        return registry.evaluate(args.model_name, args.version, args.metric, args.min_improvement)
+    if args.step == "promote":
+        return registry.promote(args.model_name, args.version)
+    from pipelines import drift
+
+    return drift.run(args.model_name, args.recent, args.entity, args.output, args.p_value, args.share)
+
+
+def write_outputs(directory: str, result: dict) -> None:
+    """One file per scalar (``true``/``false`` for booleans, as Argo's ``when`` expressions compare)."""
+    from pathlib import Path
+
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    for key, value in result.items():
+        if isinstance(value, bool):
+            (target / key).write_text("true" if value else "false")
+        elif isinstance(value, (str, int, float)):
+            (target / key).write_text(str(value))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parser().parse_args(argv)
+        result = dispatch(args)
+        if args.outputs:
+            write_outputs(args.outputs, result)
+    except StepError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # MLflow, storage: one line, the step fails and Argo retries it
+        first = (str(error).strip().splitlines() or [""])[0]
+        print(f"error: {type(error).__name__}: {first}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

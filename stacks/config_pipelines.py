@@ -1,0 +1,66 @@
+"""``mlops:pipelines``: the retraining pipeline (issue 11): Argo Workflows on the cluster running the step
+package ``pipelines/`` (train, register, evaluate, promote) on a schedule. Off by default; see
+docs/pipelines.md. Part of the model in ``stacks/config.py``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+# Five cron fields (minute hour day-of-month month day-of-week), as Argo's CronWorkflow parses them.
+_CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
+CRON = re.compile(rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$")
+PINNED_IMAGE = r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+                              allow_inf_nan=False)
+
+
+class PipelinesConfig(_Model):
+    enabled: bool = False
+    # When the retraining CronWorkflow runs (UTC unless timezone says otherwise); weekly by default.
+    schedule: str = "0 3 * * 1"
+    timezone: str = Field(default="UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")
+    # The step image built from pipelines/Dockerfile and pushed to the platform's registry (pinned).
+    image: Optional[str] = Field(default=None, pattern=PINNED_IMAGE)
+    # The registered model the loop trains and promotes (MLflow registered-model name).
+    model_name: str = Field(default="default-model", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    # The offline-store file the feature view's FileSource points at (s3://, gs://, abfs:// or a path).
+    features_path: Optional[str] = Field(default=None, pattern=r"^(s3://|gs://|abfs://|/)\S+\.parquet$")
+    label: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    entity: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    metric: Literal["roc_auc", "accuracy", "log_loss"] = "roc_auc"
+    min_improvement: float = Field(default=0.0, ge=0, le=1)
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not CRON.fullmatch(value):
+            raise ValueError("must be a five-field cron expression (minute hour day-of-month month day-of-week), "
+                             "e.g. '0 3 * * 1'")
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _pinned(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and value.endswith(":latest"):
+            raise ValueError("must pin a version or digest, not :latest")
+        return value
+
+
+def pipelines_problems(cfg: Any) -> list[tuple[tuple[Any, ...], Any, str]]:
+    """An enabled pipeline needs its image and where its features are."""
+    pipelines = cfg.pipelines
+    if not pipelines.enabled:
+        return []
+    return [(("pipelines", key), None, f"is required when pipelines.enabled is true ({why})")
+            for key, why in (("image", "the step image built from pipelines/Dockerfile, pinned"),
+                             ("featuresPath", "the parquet file the feature view's FileSource points at"),
+                             ("label", "the label column in that file"),
+                             ("entity", "the entity key column in that file"))
+            if getattr(pipelines, {"featuresPath": "features_path"}.get(key, key)) is None]
