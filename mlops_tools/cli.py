@@ -275,7 +275,7 @@ def _stack_status(stack: str, code: int, out: str, err: str) -> str:
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     """The PR comment: exit 2 when a stack cannot be previewed, its error in the report."""
-    from mlops_tools.review.diff import DiffError, diff_against_ref, diff_plan_files, plan_mismatch
+    from mlops_tools.review.diff import DiffError, diff_against_ref, diff_plans, plan_mismatch
     from mlops_tools.engine.plan import read_plan
 
     if args.plans and len(args.plans) != 2:
@@ -283,10 +283,11 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     failed: list[str] = []
     try:
         if args.plans:
-            mismatch = plan_mismatch(read_plan(Path(args.plans[0])), read_plan(Path(args.plans[1])))
+            old, new = read_plan(Path(args.plans[0])), read_plan(Path(args.plans[1]))
+            mismatch = plan_mismatch(old, new)
             if mismatch:
                 print(f"warning: {mismatch}", file=sys.stderr)
-            report = diff_plan_files(Path(args.plans[0]), Path(args.plans[1]))
+            report = diff_plans(old, new)
         else:
             stacks = args.stack or stacks_in(ROOT)
             unknown = sorted(set(stacks) - set(stacks_in(ROOT)))

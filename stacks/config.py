@@ -361,8 +361,9 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True,
             problems.append((loc, str(cidr), "must be a specific range (/8 or narrower), never the whole internet"))
 
     system_type = cfg.cluster.system_node_instance_type
-    if cloud_known and system_type and machine_type_problem(cfg.cloud, system_type):
-        problems.append((("cluster", "systemNodeInstanceType"), system_type, machine_type_problem(cfg.cloud, system_type)))
+    system_type_problem = machine_type_problem(cfg.cloud, system_type) if cloud_known and system_type else None
+    if system_type_problem:
+        problems.append((("cluster", "systemNodeInstanceType"), system_type, system_type_problem))
 
     seen: dict[str, int] = {}
     gpu_pattern = GPU_INSTANCE_PATTERNS[cfg.cloud]

@@ -276,8 +276,9 @@ def load_stack_files(root: Path, stack: str, overrides: Iterable[str] = ()) -> t
 
     parsed: dict[str, Any] = {}
     secret_keys: list[str] = []
-    declared = {str(key) for key in _config_section(project_doc, "Pulumi.yaml")}
-    for key, spec in _config_section(project_doc, "Pulumi.yaml").items():
+    project_section = _config_section(project_doc, "Pulumi.yaml")
+    declared = {str(key) for key in project_section}
+    for key, spec in project_section.items():
         if isinstance(spec, dict) and "default" in spec:
             parsed[_qualify(str(key), project)] = spec["default"]
     for raw_key, value in _config_section(stack_doc, stack_file.name).items():

@@ -114,13 +114,6 @@ def diff_plans(old: dict[str, Any], new: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def diff_plan_files(old_path: Path, new_path: Path) -> str:
-    try:
-        return diff_plans(read_plan(old_path), read_plan(new_path))
-    except ValueError as exc:
-        raise DiffError(str(exc)) from None
-
-
 def _default_base(root: Path) -> str:
     for ref in ("origin/main", "main"):
         if subprocess.run(["git", "rev-parse", "--verify", "--quiet", ref], cwd=root, capture_output=True).returncode == 0:
