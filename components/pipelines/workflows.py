@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.k8s._common import (WORKLOAD_UID, InvalidInput, container_security_context, pod_security_context,
-                                    require_pinned_image)
+from components.k8s._common import (WORKLOAD_UID, InvalidInput, check_no_literal_credentials,
+                                    container_security_context, literal_env, pod_security_context, require_pinned_image)
 from components.pipelines import OUTPUTS_DIR, STEP_SERVICE_ACCOUNT, TEMPLATE_NAME, RetrainingArgs
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -28,7 +28,7 @@ def _param(name: str) -> str:
 
 
 def _step(args: RetrainingArgs, name: str, argv: list[str], inputs: list[str], outputs: list[str]) -> dict[str, Any]:
-    env = [{"name": "MLFLOW_TRACKING_URI", "value": args.mlflow_url}]
+    env = [{"name": "MLFLOW_TRACKING_URI", "value": args.mlflow_url}, *literal_env(args.extra_env)]
     env += [{"name": f"MLFLOW_TRACKING_{key.upper()}",
              "valueFrom": {"secretKeyRef": {"name": args.mlflow_credentials_secret, "key": key}}}
             for key in ("username", "password")]
@@ -69,6 +69,7 @@ def _task(name: str, depends_on: str | None = None, parameters: dict[str, str] |
 
 def workflow_template(args: RetrainingArgs) -> dict[str, Any]:
     require_pinned_image(args.image, "pipelines")
+    check_no_literal_credentials(args.extra_env, "RetrainingArgs.extra_env")
     if not args.mlflow_url.startswith(("http://", "https://")):
         raise InvalidInput(f"RetrainingArgs.mlflow_url {args.mlflow_url!r} must be an http(s) URL")
     parameters = {"features": args.features_path, "label": args.label, "entity": args.entity,
@@ -103,7 +104,7 @@ def workflow_template(args: RetrainingArgs) -> dict[str, Any]:
             "executor": {"serviceAccountName": STEP_SERVICE_ACCOUNT},
             "arguments": {"parameters": [{"name": k, "value": v} for k, v in parameters.items()]},
             "securityContext": pod_security_context(WORKLOAD_UID),
-            "podMetadata": {"labels": dict(LABELS)},
+            "podMetadata": {"labels": {**LABELS, **args.pod_labels}},
             "activeDeadlineSeconds": WORKFLOW_DEADLINE_SECONDS,
             "ttlStrategy": {"secondsAfterCompletion": KEEP_FINISHED_SECONDS},
             "podGC": {"strategy": "OnPodSuccess"},
