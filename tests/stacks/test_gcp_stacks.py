@@ -176,13 +176,14 @@ def test_dev_estimate_matches_the_hand_check_for_its_largest_items(stack):
 
 
 def test_workload_identity_namespaces_reach_the_gke_metadata_server_of_dataplane_v2(stack):
-    """Default-deny egress would otherwise leave MLflow, Feast and training jobs without Google tokens."""
+    """Default-deny egress would otherwise leave MLflow, Feast, training jobs and the retraining steps without
+    Google tokens."""
     [cluster] = stack.result.by_type("gcp:container/cluster:Cluster")
     assert cluster["inputs"]["datapathProvider"] == "ADVANCED_DATAPATH"  # so: 169.254.169.254:80, not .252:988
     opened = {p["inputs"]["metadata"]["namespace"]: p["inputs"]["spec"]
               for p in stack.result.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
               if p["inputs"]["metadata"]["name"] == "allow-workload-identity"}
-    assert sorted(opened) == ["mlops", "serving", "training"]
+    assert sorted(opened) == ["mlops", "pipelines", "serving", "training"]
     for spec in opened.values():
         assert spec["podSelector"] == {} and spec["egress"] == [
             {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}], "ports": [{"protocol": "TCP", "port": 80}]}]
