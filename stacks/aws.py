@@ -127,7 +127,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                                         opts=on_primary), opts=on_primary)
         pipeline = None
         if cfg.pipelines.enabled:
-            pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features.offline_store_path), cfg.environment,
+            pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features), cfg.environment,
                                            AwsPipelineInputs(
                 cluster=cluster, region=cfg.region, artifacts_bucket=tracking.artifact_bucket,
                 artifacts_bucket_arn=tracking.artifacts.bucket_arn, artifacts_key_arn=keys.artifacts.arn,

@@ -158,7 +158,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         sso = stack_sso(cfg, lambda args: EntraIssuer("access", args, AzureAccessInputs(tenant_id=tenant_id())))
         pipeline = None
         if cfg.pipelines.enabled:
-            pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features.offline_store_path), cfg.environment,
+            pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features), cfg.environment,
                                            AzurePipelineInputs(
                 cluster=cluster, artifacts_account=tracking.artifact_account,
                 artifacts_container_id=tracking.artifacts.container_ids[ARTIFACT_PREFIX],

@@ -172,7 +172,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         sso = stack_sso(cfg, opts=on_primary)  # GCP: an external issuer only (components/access/gcp.py)
         pipeline = None
         if cfg.pipelines.enabled:
-            pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features.offline_store_path), cfg.environment,
+            pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features), cfg.environment,
                                            GcpPipelineInputs(cluster=cluster, artifacts_bucket=tracking.artifact_bucket,
                                                              features_bucket=features.bucket_name),
                                            opts=on_primary, k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider),

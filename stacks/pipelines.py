@@ -8,7 +8,7 @@ from typing import Any, Optional
 import pulumi
 
 from components.k8s import PLATFORM_NAMESPACE, SERVING_NAMESPACE, TRACKING_URL, TRAINING_NAMESPACE
-from components.pipelines import MLFLOW_USER_SECRET, NAMESPACE, RetrainingArgs
+from components.pipelines import MLFLOW_USER_SECRET, NAMESPACE, FeastSource, RetrainingArgs
 from stacks.config import PlatformConfig
 
 
@@ -20,12 +20,19 @@ def features_path(cfg: PlatformConfig, offline_store_path: pulumi.Input[str]) ->
     return pulumi.Output.format("{0}/{1}", offline_store_path, path)
 
 
-def retraining_args(cfg: PlatformConfig, offline_store_path: pulumi.Input[str]) -> RetrainingArgs:
+def retraining_args(cfg: PlatformConfig, features: Any) -> RetrainingArgs:
+    """From ``mlops:pipelines`` and the stack's FeatureStore (offline store, registry, project)."""
     p = cfg.pipelines
+    feast = None
+    if p.feature_view:
+        feast = FeastSource(image=cfg.features.feast_image, project=features.feast_project,
+                            registry=features.registry_path, provider=cfg.cloud, feature_view=p.feature_view,
+                            # Feast infers S3/GCS registry stores from the path; Azure Blob's it must be told.
+                            registry_store_type="AzureRegistryStore" if cfg.cloud == "azure" else "")
     return RetrainingArgs(image=p.image, schedule=p.schedule, timezone=p.timezone, model_name=p.model_name,
-                          features_path=features_path(cfg, offline_store_path), label=p.label, entity=p.entity,
-                          metric=p.metric, min_improvement=p.min_improvement, mlflow_url=TRACKING_URL,
-                          mlflow_credentials_secret=MLFLOW_USER_SECRET)
+                          features_path=features_path(cfg, features.offline_store_path), label=p.label,
+                          entity=p.entity, metric=p.metric, min_improvement=p.min_improvement, mlflow_url=TRACKING_URL,
+                          mlflow_credentials_secret=MLFLOW_USER_SECRET, feast=feast)
 
 
 def mlflow_pipeline_args(pipeline: Optional[Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ builders call that when ``mlops:pipelines.enabled``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Optional
 
 from components.k8s import NamespaceQuota
 from components.k8s.baseline import ContainerLimits
@@ -48,6 +48,20 @@ class StepBudget:
 
 
 @dataclass(frozen=True)
+class FeastSource:
+    """Where the ``features`` step finds the features: the platform's Feast registry and one feature view.
+    With it the DAG starts with ``features`` (Feast's point-in-time join, in the Feast image), and
+    ``features_path`` names the entity data frame (entity key, event_timestamp, label)."""
+
+    image: str                  # the platform's Feast image (images/feast-feature-server), pinned
+    project: str
+    registry: object            # registry path (str or Output), as the feature server's config has it
+    provider: str               # aws | gcp | azure
+    feature_view: str
+    registry_store_type: str = ""  # Azure: AzureRegistryStore
+
+
+@dataclass(frozen=True)
 class RetrainingArgs:
     """What the retraining WorkflowTemplate and its CronWorkflow need (from ``mlops:pipelines`` and the
     tracking server's outputs)."""
@@ -69,3 +83,5 @@ class RetrainingArgs:
     pod_labels: Mapping[str, str] = field(default_factory=dict)
     # Non-secret environment the object-store clients need (AWS_REGION); credentials are refused.
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # Features through Feast's API (a features step before train); None: train reads features_path itself.
+    feast: Optional[FeastSource] = None

@@ -8,7 +8,9 @@ definitions with the conditions applied, both ways):
 - ``roles/storage.objectUser`` on the artifacts bucket, only for objects under ``argo/`` (and the bucket
   itself, where object listing is checked: Argo's GCS driver lists a key's prefix before it downloads):
   step logs and the training frame; MLflow's ``mlflow/`` objects cannot be read, written or deleted;
-- ``roles/storage.objectViewer`` on the features bucket, only under ``offline/`` and ``registry/``.
+- ``roles/storage.objectViewer`` on the features bucket, only under ``offline/`` and ``registry/``, and
+  ``roles/storage.legacyBucketReader`` there (storage.buckets.get, which Feast's GCS registry store calls
+  first, is in neither objectViewer nor objectUser; its storage.objects.list is bucket-wide anyway).
 
 The buckets' objects are encrypted by the Cloud Storage agent with the buckets' keys: no KMS role here.
 """
@@ -22,6 +24,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.features import OFFLINE_PREFIX, REGISTRY_PREFIX
+from components.features.gcp import BUCKET_METADATA_READER
 from components.k8s import IdentityEndpoint
 from components.pipelines import ARTIFACT_PREFIX, NAMESPACE, STEP_SERVICE_ACCOUNT, RetrainingArgs
 from components.pipelines.argo import ArtifactStore
@@ -38,7 +41,7 @@ class GcpPipelineInputs:
 
 
 class StepIdentity(pulumi.ComponentResource):
-    """The Google service account of ``pipelines/pipeline-steps`` and its two conditional bucket grants."""
+    """The Google service account of ``pipelines/pipeline-steps`` and its bucket grants."""
 
     def __init__(self, name: str, inputs: GcpPipelineInputs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("mlops:pipelines:StepIdentity", name, None, opts)
@@ -60,6 +63,8 @@ class StepIdentity(pulumi.ComponentResource):
                            "expression": pulumi.Output.from_input(inputs.features_bucket).apply(
                                lambda bucket: read_condition(bucket, inputs.feature_prefixes))},
                 opts=child),
+            gcp.storage.BucketIAMMember(f"{name}-features-bucket-get", bucket=inputs.features_bucket,
+                                        role=BUCKET_METADATA_READER, member=identity.member, opts=child),
         ]
         self.email = identity.email
         self.annotations = identity.annotations
