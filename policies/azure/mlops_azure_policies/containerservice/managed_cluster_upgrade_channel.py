@@ -17,13 +17,15 @@ def check(resource, config):
     if is_unknown(profile) or is_unknown(channel) or is_unknown(node):
         yield cannot_check("autoUpgradeProfile")
         return
+    problems = []
     if lower(channel) not in CHANNELS:
-        yield (f"autoUpgradeProfile.upgradeChannel is {channel or 'not set'}: Kubernetes patch releases are not "
-               "applied automatically.")
+        problems.append(f"autoUpgradeProfile.upgradeChannel is {channel or 'not set'}: Kubernetes patch releases are "
+                        "not applied automatically")
     if lower(node) in (None, "none", "unmanaged"):
-        yield (f"autoUpgradeProfile.nodeOSUpgradeChannel is {node or 'not set'}: node OS security updates are not "
-               "applied by AKS.")
-
+        problems.append(f"autoUpgradeProfile.nodeOSUpgradeChannel is {node or 'not set'}: node OS security updates "
+                        "are not applied by AKS")
+    if problems:
+        yield "; ".join(problems) + "."
 
 RULE = ResourceRule(
     name="azure-containerservice-managedcluster-enable-auto-upgrade",

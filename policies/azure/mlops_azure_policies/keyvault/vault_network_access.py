@@ -16,13 +16,15 @@ def check(resource, config):
     if is_unknown(public) or is_unknown(action):
         yield cannot_check("properties.publicNetworkAccess/networkAcls.defaultAction")
         return
+    problems = []
     if lower(public) != "disabled":
-        yield (f"properties.publicNetworkAccess is {public or 'not set (Enabled)'}: the vault's endpoint answers "
-               "requests from the internet.")
+        problems.append(f"properties.publicNetworkAccess is {public or 'not set (Enabled)'}: the vault's endpoint "
+                        "answers requests from the internet")
     if lower(action) != "deny":
-        yield (f"properties.networkAcls.defaultAction is {action or 'not set (Allow)'}: the vault firewall admits "
-               "every network.")
-
+        problems.append(f"properties.networkAcls.defaultAction is {action or 'not set (Allow)'}: the vault firewall "
+                        "admits every network")
+    if problems:
+        yield "; ".join(problems) + "."
 
 RULE = ResourceRule(
     name="azure-keyvault-vault-disallow-public-network-access",
