@@ -53,3 +53,19 @@ def require_one_of(path: str, allowed: Iterable[str], why: str, absent: Optional
             shown = "not set" if value is None else f"{value!r}"
             yield f"{path} is {shown} (allowed: {', '.join(allowed)}): {why}"
     return check
+
+
+def require_false(path: str, why: str, absent: bool = False, applies: Applies = None):
+    """A check: the setting at dotted ``path`` is off; ``absent`` is the cloud's default when unset."""
+    def check(resource, config):
+        if applies is not None and not applies(resource.props):
+            return
+        value = get(resource.props, path)
+        if is_unknown(value):
+            yield cannot_check(path)
+        elif value is None:
+            if absent:
+                yield f"{path} is not set (on by default): {why}"
+        elif truthy(value):
+            yield f"{path} is true: {why}"
+    return check

@@ -38,14 +38,13 @@ def created_after(resource: Resource, prerequisite: Resource) -> bool:
     return prerequisite.urn in prerequisites(resource)
 
 
-def dependents(resources, resource: Resource, exclude_types=()) -> list:
+def dependents(resources, resource: Resource) -> list:
     """The resources that depend on ``resource`` directly (its outputs feed them, or ``depends_on``).
 
-    A security group nobody depends on is attached to nothing; ``exclude_types`` drops the
-    resources that only refine ``resource`` (its own rules) and say nothing about its use.
+    The reverse of ``dependencies``: what uses a resource (a security group nobody depends on is
+    attached to nothing).
     """
-    return [r for r in resources
-            if r.type not in exclude_types and any(d.urn == resource.urn for d in r.dependencies)]
+    return [r for r in resources if any(d.urn == resource.urn for d in r.dependencies)]
 
 
 def linked_to(child: Resource, prop: str, candidates) -> list:

@@ -57,16 +57,16 @@ def test_default_security_group_not_adopted_or_with_rules_fails():
 SG = "aws:ec2/securityGroup:SecurityGroup"
 
 
-def _database_stack(attached=True):
+def _database_stack():
     return [
         Res(SG, "tracking-db", {"description": "PostgreSQL from the cluster only", "vpcId": UNKNOWN}),
         Res(SG, "cluster-nodes", {"description": "nodes", "vpcId": UNKNOWN}),
-        # its own rule: the only security group it depends on is tracking-db ... and the peer group
+        # tracking-db's own rule, which also names cluster-nodes as its peer
         Res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "tracking-db-from-cluster",
             {"securityGroupId": UNKNOWN, "referencedSecurityGroupId": UNKNOWN, "fromPort": 5432, "toPort": 5432},
             deps=["tracking-db", "cluster-nodes"]),
         Res("aws:rds/instance:Instance", "tracking-db-instance", {"vpcSecurityGroupIds": [UNKNOWN]},
-            deps=["tracking-db"] if attached else []),
+            deps=["tracking-db"]),
     ]
 
 

@@ -3,7 +3,8 @@
 A group nobody references is either left over from a refactor (and may still carry rules someone
 will attach by mistake) or a resource whose attachment was forgotten, leaving its workload on the
 VPC default group. Use is read from the engine's dependencies: an instance, node group, database,
-endpoint or another group's rule whose inputs take the group's id. Its own rules (a rule resource whose only group dependency is this one) do not count.
+endpoint or another group's rule whose inputs take the group's id. Its own rules (a rule resource
+whose only group dependency is this one) do not count.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ OWN_RULES = ("aws:ec2/securityGroupRule:SecurityGroupRule", "aws:vpc/securityGro
 
 def _own_rule(resource, group) -> bool:
     """A rule resource that belongs to ``group``: the only security group among its dependencies."""
-    groups = [d.urn for d in resource.dependencies if d.type == SECURITY_GROUP]
-    return resource.type in OWN_RULES and groups == [group.urn]
+    groups = {d.urn for d in resource.dependencies if d.type == SECURITY_GROUP}
+    return resource.type in OWN_RULES and groups == {group.urn}
 
 
 def check(stack, config):

@@ -7,15 +7,7 @@ addresses explicitly (Elastic IPs), so no subnet needs the flag.
 """
 from __future__ import annotations
 
-from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown, truthy
-
-
-def check(resource, config):
-    value = resource.props.get("mapPublicIpOnLaunch")
-    if is_unknown(value):
-        yield cannot_check("mapPublicIpOnLaunch")
-    elif value is not None and truthy(value):
-        yield "mapPublicIpOnLaunch is true: every instance launched here gets a public IPv4 address."
+from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, require_false
 
 
 RULE = ResourceRule(
@@ -27,5 +19,5 @@ RULE = ResourceRule(
     frameworks=SOC2("CC6.6") + ISO27001("A.8.20") + PCI_DSS("1.4.4"),
     tags=("ec2", "network", "public-access"),
     resource_types=("aws:ec2/subnet:Subnet",),
-    check=check,
+    check=require_false("mapPublicIpOnLaunch", "every instance launched here gets a public IPv4 address."),
 )

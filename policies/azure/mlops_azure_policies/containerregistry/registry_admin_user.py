@@ -4,17 +4,9 @@ The admin user is one shared username with two static passwords that can push an
 repository; it bypasses Entra ID and its use cannot be attributed. Nodes pull with the kubelet
 identity (AcrPull), CI pushes with a federated identity.
 """
-from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown, truthy
+from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, require_false
 
 from .._azure import azure_types
-
-
-def check(resource, config):
-    value = resource.props.get("adminUserEnabled")
-    if is_unknown(value):
-        yield cannot_check("adminUserEnabled")
-    elif value is not None and truthy(value):
-        yield "adminUserEnabled is true: a shared static credential can push and pull every image."
 
 
 RULE = ResourceRule(
@@ -26,5 +18,5 @@ RULE = ResourceRule(
     enforcement="mandatory",
     tags=("acr", "identity"),
     resource_types=azure_types("azure-native:containerregistry:Registry"),
-    check=check,
+    check=require_false("adminUserEnabled", "a shared static credential can push and pull every image."),
 )

@@ -3,17 +3,9 @@
 Training images bake in code, model-loading logic and sometimes data samples; anonymous pull
 lets anyone who can reach the registry endpoint download them.
 """
-from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown, truthy
+from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, require_false
 
 from .._azure import azure_types
-
-
-def check(resource, config):
-    value = resource.props.get("anonymousPullEnabled")
-    if is_unknown(value):
-        yield cannot_check("anonymousPullEnabled")
-    elif value is not None and truthy(value):
-        yield "anonymousPullEnabled is true: anyone who reaches the registry can pull every image."
 
 
 RULE = ResourceRule(
@@ -25,5 +17,5 @@ RULE = ResourceRule(
     enforcement="mandatory",
     tags=("acr", "public-access"),
     resource_types=azure_types("azure-native:containerregistry:Registry"),
-    check=check,
+    check=require_false("anonymousPullEnabled", "anyone who reaches the registry can pull every image."),
 )

@@ -12,7 +12,7 @@ from .._azure import azure_types, lower
 
 NSG = "azure-native:network:NetworkSecurityGroup"
 SECURITY_RULE = "azure-native:network:SecurityRule"
-INTERNET = ("*", "internet", "any", "0.0.0.0/0", "0.0.0.0", "::/0", "<nw>/0", "/0")
+INTERNET = ("*", "internet", "any", "0.0.0.0/0", "0.0.0.0", "::/0")
 WATCHED = {22: "SSH", 3389: "RDP", 80: "HTTP"}
 
 

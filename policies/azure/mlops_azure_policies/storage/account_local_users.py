@@ -4,18 +4,9 @@ Local users authenticate with account-local passwords or SSH keys that Entra ID 
 revokes, next to the shared-key access this platform already turns off. Unset counts as allowed
 (as Checkov reads it): the account must turn the feature off explicitly.
 """
-from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown, truthy
+from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, require_false
 
 from .._azure import azure_types
-
-
-def check(resource, config):
-    value = resource.props.get("isLocalUserEnabled")
-    if is_unknown(value):
-        yield cannot_check("isLocalUserEnabled")
-    elif value is None or truthy(value):
-        shown = "not set" if value is None else "true"
-        yield f"isLocalUserEnabled is {shown}: local SFTP users authenticate outside Entra ID."
 
 
 RULE = ResourceRule(
@@ -27,5 +18,5 @@ RULE = ResourceRule(
     enforcement="mandatory",
     tags=("storage", "identity"),
     resource_types=azure_types("azure-native:storage:StorageAccount"),
-    check=check,
+    check=require_false("isLocalUserEnabled", "local SFTP users authenticate outside Entra ID.", absent=True),
 )
