@@ -146,7 +146,8 @@ def node_pools(resource: Resource) -> list:
     profiles = resource.props.get("agentPoolProfiles")
     if is_unknown(profiles):
         return [("agentPoolProfiles", profiles)]
-    return [(f"agentPoolProfiles[{i}] ({(p or {}).get('name', '')})", p or {}) for i, p in enumerate(profiles or [])]
+    return [(f"agentPoolProfiles[{i}]" + ("" if is_unknown(p) else f" ({(p or {}).get('name', '')})"),
+             p if is_unknown(p) else p or {}) for i, p in enumerate(profiles or [])]
 
 
 def pool_check(path: str, judge):
@@ -205,7 +206,8 @@ def enabled_log_categories(settings: list) -> tuple:
             unknown = True
             continue
         for entry in logs or []:
-            entry = entry or {}
-            if entry.get("enabled") is True:
+            if is_unknown(entry):
+                unknown = True
+            elif (entry or {}).get("enabled") is True:
                 enabled.update(v for v in (entry.get("category"), entry.get("categoryGroup")) if isinstance(v, str))
     return enabled, unknown

@@ -102,6 +102,8 @@ def test_hardened_passes_insecure_fails(module, resource_type, base, changes, ex
     (sg_open, SG, {"ingress": [{"cidrBlocks": [UNKNOWN], "fromPort": 22, "toPort": 22, "protocol": "tcp"}]}),
     (imdsv2, "aws:ec2/launchTemplate:LaunchTemplate", {"metadataOptions": {"httpTokens": UNKNOWN}}),
     (rds_multi_az, INSTANCE, {"multiAz": UNKNOWN}),
+    (sg_open, SG, {"ingress": [UNKNOWN]}),  # one block computed from another resource's outputs
+    (nat_route, "aws:ec2/routeTable:RouteTable", {"routes": [UNKNOWN]}),
 ])
 def test_unknown_deciding_value_is_cannot_check(module, resource_type, props):
     outcome = check_resource(module.RULE, resource_type, props)

@@ -106,6 +106,8 @@ def test_hardened_passes_insecure_fails(module, resource_type, base, changes, ex
     (aks_public_ip, CLUSTER, {"agentPoolProfiles": UNKNOWN}),
     (nsg_internet, NSG, {"securityRules": [{"access": "Allow", "direction": "Inbound", "sourceAddressPrefix": UNKNOWN}]}),
     (kv_network, "azure-native:keyvault:Vault", {"properties": {"publicNetworkAccess": UNKNOWN}}),
+    (nsg_internet, NSG, {"securityRules": [UNKNOWN]}),
+    (aks_public_ip, CLUSTER, {"agentPoolProfiles": [UNKNOWN]}),
 ])
 def test_unknown_deciding_value_is_cannot_check(module, resource_type, props):
     outcome = check_resource(module.RULE, resource_type, props)

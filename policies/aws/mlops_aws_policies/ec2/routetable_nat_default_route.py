@@ -16,7 +16,7 @@ INSTANCE_TARGETS = ("instanceId", "networkInterfaceId")
 def _routes(resource):
     if resource.type == "aws:ec2/route:Route":
         return [("route", resource.props)]
-    return [(f"routes[{i}]", r or {}) for i, r in enumerate(as_list(resource.props.get("routes")))]
+    return [(f"routes[{i}]", r if is_unknown(r) else r or {}) for i, r in enumerate(as_list(resource.props.get("routes")))]
 
 
 def check(resource, config):
@@ -24,6 +24,9 @@ def check(resource, config):
         yield cannot_check("routes")
         return
     for label, route in _routes(resource):
+        if is_unknown(route):
+            yield cannot_check(label)
+            continue
         destination = route.get("cidrBlock") or route.get("ipv6CidrBlock") or route.get("destinationCidrBlock") \
             or route.get("destinationIpv6CidrBlock")
         if destination not in DEFAULT_ROUTES:

@@ -27,7 +27,8 @@ def check(resource, config):
             if is_unknown(entries):
                 yield cannot_check(block)
                 return
-            described += [(f"{block}[{i}].description", (e or {}).get("description")) for i, e in enumerate(as_list(entries))]
+            described += [(f"{block}[{i}].description", e if is_unknown(e) else (e or {}).get("description"))
+                          for i, e in enumerate(as_list(entries))]
     for label, value in described:
         if is_unknown(value):
             continue  # a description computed from other outputs is still a description

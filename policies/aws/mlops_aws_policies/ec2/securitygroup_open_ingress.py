@@ -42,6 +42,9 @@ def _entries(resource):
             yield "ingress", ingress, None, None, None
             return
         for i, rule in enumerate(as_list(ingress)):
+            if is_unknown(rule):
+                yield f"ingress[{i}]", rule, None, None, None
+                continue
             rule = rule or {}
             sources = as_list(rule.get("cidrBlocks")) + as_list(rule.get("ipv6CidrBlocks"))
             yield f"ingress[{i}]", sources, rule.get("protocol"), rule.get("fromPort"), rule.get("toPort")

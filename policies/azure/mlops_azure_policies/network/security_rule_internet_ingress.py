@@ -47,7 +47,8 @@ def _rules(resource):
     rules = resource.props.get("securityRules")
     if is_unknown(rules):
         return [("securityRules", rules)]
-    return [(f"securityRules[{i}] ({(r or {}).get('name', '')})", r or {}) for i, r in enumerate(rules or [])]
+    return [(f"securityRules[{i}]" + ("" if is_unknown(r) else f" ({(r or {}).get('name', '')})"),
+             r if is_unknown(r) else r or {}) for i, r in enumerate(rules or [])]
 
 
 def check(resource, config):
