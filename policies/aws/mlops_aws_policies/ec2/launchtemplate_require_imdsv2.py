@@ -7,7 +7,7 @@ role. The metadata endpoint may also be switched off entirely (httpEndpoint disa
 """
 from __future__ import annotations
 
-from mlops_policy import CIS_AWS, CIS_EKS, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, get, is_unknown
+from mlops_policy import CIS_AWS, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, get, is_unknown
 
 
 def check(resource, config):
@@ -41,7 +41,7 @@ RULE = ResourceRule(
     enforcement="mandatory",
     remediation="Set metadata_options={'http_endpoint': 'enabled', 'http_tokens': 'required', "
                 "'http_put_response_hop_limit': 1}.",
-    frameworks=CIS_AWS("5.6") + CIS_EKS("4.1.5") + SOC2("CC6.1") + ISO27001("A.8.9") + PCI_DSS("2.2.1"),
+    frameworks=CIS_AWS("5.6") + SOC2("CC6.1") + ISO27001("A.8.9") + PCI_DSS("2.2.1"),
     tags=("ec2", "imds", "credentials"),
     resource_types=("aws:ec2/launchTemplate:LaunchTemplate",),
     check=check,

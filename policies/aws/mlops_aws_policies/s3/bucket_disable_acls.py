@@ -6,7 +6,7 @@ bucket policy shows. BucketOwnerEnforced turns ACLs off: the bucket policy and I
 """
 from __future__ import annotations
 
-from mlops_policy import CIS_AWS, ISO27001, PCI_DSS, SOC2, StackRule, cannot_check, get, is_unknown, violation
+from mlops_policy import ISO27001, PCI_DSS, SOC2, StackRule, cannot_check, get, is_unknown, violation
 
 from .._aws import BUCKET_TYPES, bucket_settings
 
@@ -31,7 +31,7 @@ RULE = StackRule(
     severity="high",
     enforcement="mandatory",
     remediation="Add aws.s3.BucketOwnershipControls(bucket=..., rule={'object_ownership': 'BucketOwnerEnforced'}).",
-    frameworks=CIS_AWS("2.1.4") + SOC2("CC6.1") + ISO27001("A.8.3") + PCI_DSS("7.2.1"),
+    frameworks=SOC2("CC6.1") + ISO27001("A.8.3") + PCI_DSS("7.2.1"),
     tags=("s3", "access-control"),
     resource_types=BUCKET_TYPES + (OWNERSHIP,),
     check=check,

@@ -5,7 +5,7 @@ trusted Azure services (storage, PostgreSQL, disk encryption). ``publicNetworkAc
 closes the public endpoint; ``networkAcls.defaultAction: Deny`` is what still applies if someone
 re-enables it (and what the trusted-services bypass hangs off).
 """
-from mlops_policy import CIS_AZURE, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, get, is_unknown
+from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, get, is_unknown
 
 from .._azure import azure_types, lower
 
@@ -32,7 +32,7 @@ RULE = ResourceRule(
     severity="high",
     remediation="Set properties.publicNetworkAccess='Disabled' and properties.networkAcls={'defaultAction': 'Deny', "
                 "'bypass': 'AzureServices'}; reach the vault through a private endpoint.",
-    frameworks=CIS_AZURE("8.7") + SOC2("CC6.6") + ISO27001("A.8.20") + PCI_DSS("1.3.1"),
+    frameworks=SOC2("CC6.6") + ISO27001("A.8.20") + PCI_DSS("1.3.1"),
     enforcement="mandatory",
     tags=("keyvault", "network", "public-access"),
     resource_types=azure_types("azure-native:keyvault:Vault"),

@@ -46,7 +46,7 @@ RULE = StackRule(
     severity="medium",
     remediation="Add azure_native.network.PrivateEndpoint with private_link_service_connections=[{'group_ids': ['vault'], "
                 "'private_link_service_id': vault.id}] and a privatelink.vaultcore.azure.net DNS zone group.",
-    frameworks=CIS_AZURE("8.8") + SOC2("CC6.6") + ISO27001("A.8.20"),
+    frameworks=CIS_AZURE("8.7") + SOC2("CC6.6") + ISO27001("A.8.20"),
     enforcement="mandatory",
     tags=("keyvault", "network"),
     resource_types=azure_types(VAULT, PRIVATE_ENDPOINT),

@@ -75,7 +75,7 @@ RULE = ResourceRule(
     severity="critical",
     remediation="Restrict sourceAddressPrefix to VNet ranges or service tags other than Internet; reach nodes through "
                 "Azure Bastion or the AKS API, and serve UIs through internal load balancers.",
-    frameworks=CIS_AZURE("7.1", "7.2", "7.3", "7.4") + SOC2("CC6.6") + ISO27001("A.8.20") + PCI_DSS("1.3.1"),
+    frameworks=CIS_AZURE("6.1", "6.2", "6.3", "6.4") + SOC2("CC6.6") + ISO27001("A.8.20") + PCI_DSS("1.3.1"),
     enforcement="mandatory",
     tags=("network", "public-access"),
     resource_types=azure_types(NSG, SECURITY_RULE),
