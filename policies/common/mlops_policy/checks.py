@@ -1,4 +1,4 @@
-"""Check functions that many rules share: "this setting must be on", "this value must be one of".
+"""Check functions that many rules share: "this setting must be on / off", "this value must be one of".
 
 Most single-setting rules differ only in the property they read and why it matters; writing the
 unknown handling once keeps every rule's "cannot check during preview" behaviour the same.
@@ -13,10 +13,11 @@ from .values import get, is_unknown, truthy
 Applies = Optional[Callable[[Mapping[str, Any]], bool]]
 
 
-def require_true(path: str, why: str, absent: bool = False, applies: Applies = None):
-    """A check: the setting at dotted ``path`` is true; ``absent`` is the cloud's default when unset.
+def setting_check(path: str, judge: Callable[[Any], Optional[str]], applies: Applies = None):
+    """A check on the setting at dotted ``path``: ``judge(value)`` (None when unset) says why it fails, or None.
 
-    ``applies(props)`` False skips the resource (a read replica that follows its source, ...).
+    ``applies(props)`` False skips the resource (a read replica that follows its source, ...); an
+    unknown value is a cannot-check finding.
     """
     def check(resource, config):
         if applies is not None and not applies(resource.props):
@@ -25,12 +26,28 @@ def require_true(path: str, why: str, absent: bool = False, applies: Applies = N
         if is_unknown(value):
             yield cannot_check(path)
             return
-        if value is None:
-            if not absent:
-                yield f"{path} is not set (off by default): {why}"
-        elif not truthy(value):
-            yield f"{path} is {value!r}: {why}"
+        problem = judge(value)
+        if problem:
+            yield problem
     return check
+
+
+def require_true(path: str, why: str, absent: bool = False, applies: Applies = None):
+    """A check: the setting at dotted ``path`` is true; ``absent`` is the cloud's default when unset."""
+    def judge(value):
+        if value is None:
+            return None if absent else f"{path} is not set (off by default): {why}"
+        return None if truthy(value) else f"{path} is {value!r}: {why}"
+    return setting_check(path, judge, applies)
+
+
+def require_false(path: str, why: str, absent: bool = False, applies: Applies = None):
+    """A check: the setting at dotted ``path`` is off; ``absent`` is the cloud's default when unset."""
+    def judge(value):
+        if value is None:
+            return f"{path} is not set (on by default): {why}" if absent else None
+        return f"{path} is true: {why}" if truthy(value) else None
+    return setting_check(path, judge, applies)
 
 
 def require_one_of(path: str, allowed: Iterable[str], why: str, absent: Optional[str] = None,
@@ -41,31 +58,10 @@ def require_one_of(path: str, allowed: Iterable[str], why: str, absent: Optional
     def norm(value: Any) -> Any:
         return value if case_sensitive or not isinstance(value, str) else value.lower()
 
-    def check(resource, config):
-        if applies is not None and not applies(resource.props):
-            return
-        value = get(resource.props, path)
-        if is_unknown(value):
-            yield cannot_check(path)
-            return
+    def judge(value):
         effective = absent if value is None else value
-        if norm(effective) not in {norm(a) for a in allowed}:
-            shown = "not set" if value is None else f"{value!r}"
-            yield f"{path} is {shown} (allowed: {', '.join(allowed)}): {why}"
-    return check
-
-
-def require_false(path: str, why: str, absent: bool = False, applies: Applies = None):
-    """A check: the setting at dotted ``path`` is off; ``absent`` is the cloud's default when unset."""
-    def check(resource, config):
-        if applies is not None and not applies(resource.props):
-            return
-        value = get(resource.props, path)
-        if is_unknown(value):
-            yield cannot_check(path)
-        elif value is None:
-            if absent:
-                yield f"{path} is not set (on by default): {why}"
-        elif truthy(value):
-            yield f"{path} is true: {why}"
-    return check
+        if norm(effective) in {norm(a) for a in allowed}:
+            return None
+        shown = "not set" if value is None else f"{value!r}"
+        return f"{path} is {shown} (allowed: {', '.join(allowed)}): {why}"
+    return setting_check(path, judge, applies)
