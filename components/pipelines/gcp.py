@@ -29,7 +29,7 @@ from components.k8s import IdentityEndpoint
 from components.pipelines import ARTIFACT_PREFIX, NAMESPACE, STEP_SERVICE_ACCOUNT, RetrainingArgs
 from components.pipelines.argo import ArtifactStore
 from components.pipelines.component import RetrainingPipeline, RetrainingPipelineArgs
-from components.training.gcp import read_condition
+from components.training.gcp import prefix_grant
 
 
 @dataclass(frozen=True)
@@ -49,20 +49,11 @@ class StepIdentity(pulumi.ComponentResource):
         identity = inputs.cluster.workload_identity(f"{name}-steps", NAMESPACE, STEP_SERVICE_ACCOUNT, child,
                                                     account="pipelines")
         self.grants = [
-            gcp.storage.BucketIAMMember(
-                f"{name}-artifacts", bucket=inputs.artifacts_bucket, role="roles/storage.objectUser",
-                member=identity.member,
-                condition={"title": "argo-artifacts", "description": "workflow artifacts under argo/ only",
-                           "expression": pulumi.Output.from_input(inputs.artifacts_bucket).apply(
-                               lambda bucket: read_condition(bucket, [ARTIFACT_PREFIX]))},
-                opts=child),
-            gcp.storage.BucketIAMMember(
-                f"{name}-features", bucket=inputs.features_bucket, role="roles/storage.objectViewer",
-                member=identity.member,
-                condition={"title": "feast-offline-and-registry", "description": "Feast offline store and registry, read-only",
-                           "expression": pulumi.Output.from_input(inputs.features_bucket).apply(
-                               lambda bucket: read_condition(bucket, inputs.feature_prefixes))},
-                opts=child),
+            prefix_grant(f"{name}-artifacts", inputs.artifacts_bucket, "roles/storage.objectUser", identity.member,
+                         [ARTIFACT_PREFIX], "argo-artifacts", "workflow artifacts under argo/ only", child),
+            prefix_grant(f"{name}-features", inputs.features_bucket, "roles/storage.objectViewer", identity.member,
+                         inputs.feature_prefixes, "feast-offline-and-registry",
+                         "Feast offline store and registry, read-only", child),
             gcp.storage.BucketIAMMember(f"{name}-features-bucket-get", bucket=inputs.features_bucket,
                                         role=BUCKET_METADATA_READER, member=identity.member, opts=child),
         ]
