@@ -1,0 +1,246 @@
+"""The drift alert path on the real software: Pushgateway, Prometheus, Alertmanager (Debian packages), with
+the rendered config, and Argo Events' Sensor semantics evaluated against the real webhook payload.
+
+- ``drift_plan(stack_plan)``: the stack's plan when it renders ``mlops:pipelines:DriftMonitoring``;
+  otherwise (the stacks do not call it yet) a plan rendered by the components themselves under the mock
+  engine: ``RetrainingPipeline`` + ``DriftMonitoring`` + a ``MonitoringStack`` given
+  ``monitoring_inputs()``, exactly what the stack builders are to pass.
+- ``start_pushgateway`` / ``start_alertmanager``: the programs with the rendered arguments/config, only the
+  listen addresses and in-cluster URLs swapped for this run's 127.0.0.1 ports.
+- ``WebhookReceiver``: a local HTTP server standing in for the EventSource's Service; it records bodies.
+- ``gjson`` / ``passes_filters`` / ``apply_parameters``: the Sensor's data filter and parameter rules as
+  Argo Events v1.9.10 applies them (pkg/sensors/dependencies/filter.go: string values are Go regular
+  expressions matched anywhere in the value, every filter must pass; parameters: the gjson ``dataKey``'s
+  string at ``dest``), for the path forms the program renders (keys and array indices); any other gjson
+  syntax is refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Mapping
+
+from mlops_tools.smoke import SmokeFailure
+from mlops_tools.smoke.envs import system_program
+from mlops_tools.smoke.plan import Plan
+from mlops_tools.smoke.procs import HOST, Processes, free_port
+
+DRIFT_COMPONENT = "mlops:pipelines:DriftMonitoring"
+# What the reference rendering uses where a stack would give its own values.
+REFERENCE_IMAGE = "ghcr.io/acme/mlops-pipelines:1.0.0"
+
+
+def drift_plan(stack_plan: Plan, model_name: str, recent_path: str) -> tuple[Plan, str]:
+    """(plan, where it came from)."""
+    if stack_plan.resources(DRIFT_COMPONENT):
+        return stack_plan, f"stack {stack_plan.stack}'s plan"
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    from components.k8s import AlertReceiver, AlertRoute, MonitoringStackArgs, TRACKING_URL
+    from components.k8s.monitoring import MonitoringStack
+    from components.pipelines import RetrainingArgs
+    from components.pipelines.argo import ArtifactStore
+    from components.pipelines.component import RetrainingPipeline, RetrainingPipelineArgs
+    from components.pipelines.drift import DriftArgs
+    from components.pipelines.drift_component import DriftMonitoring, DriftMonitoringArgs, monitoring_inputs
+    from mlops_tools.engine.plan import build_plan
+    from mlops_tools.engine.preview import preview_program
+
+    pipeline = RetrainingArgs(image=REFERENCE_IMAGE, schedule="0 3 * * 1", timezone="UTC", model_name=model_name,
+                              features_path="s3://features/features.parquet", label="label", entity="customer_id",
+                              metric="roc_auc", min_improvement=0.0, mlflow_url=TRACKING_URL,
+                              mlflow_credentials_secret="mlflow-pipelines")
+    args = DriftMonitoringArgs(pipeline, DriftArgs(recent_path=recent_path))
+    targets, receivers, routes = monitoring_inputs(args)
+    # A people's receiver first (the default route), as every stack has one.
+    people = AlertReceiver("platform-alerts", {"sns_configs": [
+        {"topic_arn": "arn:aws:sns:eu-west-1:123456789012:mlops-alerts", "sigv4": {"region": "eu-west-1"}}]})
+
+    def program() -> None:
+        opts = pulumi.ResourceOptions(provider=k8s.Provider("cluster", kubeconfig="offline-preview-kubeconfig"))
+        MonitoringStack("monitoring", MonitoringStackArgs(
+            environment="dev", metrics_retention_days=15, private_network_cidrs=["10.0.0.0/16"],
+            alert_receivers=[people, *receivers],
+            alert_routes=[*routes, AlertRoute("platform-alerts", ['severity="critical"'])],
+            scrape_targets=targets, gpu_metrics=False), opts=opts)
+        retraining = RetrainingPipeline("pipelines", RetrainingPipelineArgs(
+            pipeline, ArtifactStore("s3", "artifacts", region="eu-west-1")), opts=opts)
+        DriftMonitoring("drift", DriftMonitoringArgs(pipeline, args.drift, depends_on=[retraining]), opts=opts)
+
+    result = preview_program(program, project="mlops-platform", stack=f"{stack_plan.stack}-drift")
+    return Plan(build_plan(result, stack_plan.cloud), source="reference rendering"), (
+        "the components' own rendering (the stacks do not create DriftMonitoring yet)")
+
+
+def drift_step_argv(plan: Plan, model: str, recent: str, pushgateway: str, outputs: str) -> list[str]:
+    """The drift CronWorkflow's container arguments with the workflow parameter, the input file and the
+    Pushgateway address resolved for this run."""
+    [cron] = [o for o in plan.k8s_objects("CronWorkflow") if o["metadata"]["name"] == "drift"]
+    spec = cron["spec"]["workflowSpec"]
+    [template] = [t for t in spec["templates"] if t["name"] == spec["entrypoint"]]
+    argv = list(template["container"]["args"])
+    argv = [a.replace("{{workflow.parameters.model-name}}", model) for a in argv]
+    argv[argv.index("--recent") + 1] = recent
+    argv[argv.index("--pushgateway") + 1] = pushgateway
+    argv[argv.index("--outputs") + 1] = outputs
+    argv[argv.index("--output") + 1] = f"{outputs}/drift.prom"
+    return argv
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+
+
+def start_pushgateway(procs: Processes, plan: Plan) -> Server:
+    workload = plan.workload("pushgateway", "pipelines")
+    [container] = workload.containers
+    port = free_port()
+    argv = [a for a in container.argv if not a.startswith("--web.listen-address")]
+    proc = procs.start("pushgateway", [system_program("prometheus-pushgateway"), *argv,
+                                       f"--web.listen-address={HOST}:{port}"], env={})
+    url = f"http://{HOST}:{port}"
+    procs.wait_url(proc, f"{url}{container.spec['readinessProbe']['httpGet']['path']}", timeout=30,
+                   ready=lambda status: status == 200)
+    return Server(url, port)
+
+
+def localised_alertmanager_config(config: Mapping[str, Any], webhooks: Mapping[str, str]) -> dict[str, Any]:
+    """The rendered config with in-cluster webhook URLs replaced by this run's ({rendered: local})."""
+    local = copy.deepcopy(dict(config))
+    for receiver in local.get("receivers", []):
+        for hook in receiver.get("webhook_configs", []):
+            if hook["url"] not in webhooks:
+                raise SmokeFailure(f"receiver {receiver['name']}: webhook {hook['url']} has no local stand-in")
+            hook["url"] = webhooks[hook["url"]]
+    return local
+
+
+def start_alertmanager(procs: Processes, config: Mapping[str, Any]) -> Server:
+    program = system_program("prometheus-alertmanager")
+    base = procs.temp_dir("alertmanager")
+    path = base / "alertmanager.yml"
+    path.write_text(json.dumps(config))
+    port = free_port()
+    proc = procs.start("alertmanager", [program, f"--config.file={path}", f"--storage.path={base / 'data'}",
+                                        f"--web.listen-address={HOST}:{port}", "--cluster.listen-address="],
+                       env={}, cwd=base)
+    url = f"http://{HOST}:{port}"
+    procs.wait_url(proc, f"{url}/-/ready", timeout=30, ready=lambda status: status == 200)
+    return Server(url, port)
+
+
+@dataclass
+class WebhookReceiver:
+    """Records every POST body (JSON) it receives, with the request path."""
+
+    received: list[tuple[str, Any]] = field(default_factory=list)
+
+    def __enter__(self) -> "WebhookReceiver":
+        received, lock = self.received, threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with lock:
+                    received.append((self.path, json.loads(body)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str) -> str:
+        return f"http://{HOST}:{self.port}{path}"
+
+
+_UNSUPPORTED_GJSON = re.compile(r"[*?\\@#|!]")
+
+
+def gjson(data: Any, path: str) -> Any:
+    """gjson's value at ``path`` (dot-separated keys; a number indexes an array); ``KeyError`` when absent."""
+    if _UNSUPPORTED_GJSON.search(path):
+        raise SmokeFailure(f"gjson path {path!r}: only keys and array indices are evaluated here")
+    value = data
+    for part in path.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            raise KeyError(path)
+    return value
+
+
+def _gjson_string(value: Any) -> str:
+    """gjson's ``Result.String()``: strings as they are, everything else as its JSON text."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def passes_filters(dependency: Mapping[str, Any], event_data: Any) -> bool:
+    filters = dependency.get("filters", {})
+    if set(filters) - {"data", "dataLogicalOperator"} or filters.get("dataLogicalOperator", "and") not in ("and", ""):
+        raise SmokeFailure(f"dependency {dependency['name']}: filters {sorted(filters)} are not evaluated here")
+    for item in filters.get("data", []):
+        if item["type"] != "string" or item.get("comparator") or item.get("template"):
+            raise SmokeFailure(f"dependency {dependency['name']}: only string data filters are evaluated here: {item}")
+        try:
+            value = _gjson_string(gjson(event_data, item["path"]))
+        except KeyError:
+            return False
+        if not any(re.search(pattern, value) for pattern in item["value"]):
+            return False
+    return True
+
+
+def _set(document: Any, path: str, value: str) -> None:
+    parts = path.split(".")
+    target = document
+    for part in parts[:-1]:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    last = parts[-1]
+    if isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
+
+
+def apply_parameters(trigger: Mapping[str, Any], events: Mapping[str, Any]) -> dict[str, Any]:
+    """The k8s trigger's resource with its parameters resolved from ``events`` ({dependency: event data})."""
+    k8s = trigger["template"]["k8s"]
+    resource = copy.deepcopy(k8s["source"]["resource"])
+    for parameter in k8s.get("parameters", []):
+        source = parameter["src"]
+        try:
+            value = _gjson_string(gjson(events[source["dependencyName"]], source["dataKey"]))
+        except KeyError:
+            if "value" not in source:
+                raise SmokeFailure(f"parameter {source['dataKey']}: not in the event and no default") from None
+            value = source["value"]
+        _set(resource, parameter["dest"], value)
+    return resource
+
+
+def webhook_event(body: Any) -> dict[str, Any]:
+    """The event data an Argo Events webhook EventSource publishes for a JSON request: its header and
+    body (pkg/eventsources/events/event-data.go, ``WebhookEventData``)."""
+    return {"header": {"Content-Type": ["application/json"]}, "body": body}
