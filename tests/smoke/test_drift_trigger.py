@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -99,8 +100,12 @@ def test_drift_alert_reaches_the_retraining_trigger_with_the_model_name(rendered
             rules, files)
 
         def drift(kind: str, seed: int) -> dict:
+            # recentPath is a prefix: the serving log's parquet parts under one folder.
+            folder = steps.data / f"recent-{kind}"
+            folder.mkdir()
+            Path(steps.table(kind, seed)).rename(folder / "part-00000.parquet")
             out = steps.data / f"out-{kind}"
-            return steps(*harness.drift_step_argv(rendered, MODEL, steps.table(kind, seed), gateway.url, str(out)))
+            return steps(*harness.drift_step_argv(rendered, MODEL, str(folder), gateway.url, str(out)))
 
         calm = drift("recent", 22)
         assert not calm["detected"] and calm["pushed_to"].startswith(gateway.url)
