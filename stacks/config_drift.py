@@ -31,12 +31,9 @@ class DriftConfig(BaseModel):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from stacks.config_pipelines import CRON
+        from stacks.config_pipelines import PipelinesConfig
 
-        if not CRON.fullmatch(value):
-            raise ValueError("must be a five-field cron expression (minute hour day-of-month month day-of-week), "
-                             "e.g. '0 * * * *'")
-        return value
+        return PipelinesConfig._cron(value)  # the retraining schedule's rule and message
 
 
 def drift_problems(cfg: Any) -> list[tuple[tuple[Any, ...], Any, str]]:

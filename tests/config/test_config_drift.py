@@ -1,25 +1,11 @@
 """mlops:pipelines.drift: off by default; on, it needs the pipeline and the recent-inputs path; bad values
 are one line naming the key."""
 
-import json
-
 import pytest
 
-from stacks.config import ConfigError, load_config
 from stacks.config_drift import drift_args
 
-PIPELINE = {"enabled": True, "image": "ghcr.io/acme/mlops-pipelines:1.0.0", "featuresPath": "s3://features/churn.parquet",
-            "label": "churned", "entity": "customer_id"}
-
-
-def load(pipelines):
-    return load_config("dev", {"mlops:cloud": "aws", "mlops:region": "us-east-1", "mlops:pipelines": json.dumps(pipelines)})
-
-
-def problems(pipelines):
-    with pytest.raises(ConfigError) as caught:
-        load(pipelines)
-    return caught.value.problems
+from test_config_pipelines import ENABLED as PIPELINE, load, problems  # noqa: E402
 
 
 def test_off_by_default_with_hourly_schedule_and_retrain():

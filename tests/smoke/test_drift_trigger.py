@@ -17,8 +17,7 @@ import pytest
 from mlops_tools.smoke import drift as harness
 from mlops_tools.smoke import monitoring
 from mlops_tools.smoke.envs import system_program
-from mlops_tools.smoke.mlflow import CLIENTS
-from mlops_tools.smoke.plan import REPO
+from mlops_tools.smoke.pipeline_steps import step_runner
 from mlops_tools.smoke.procs import Processes
 
 from conftest import LOGS
@@ -37,30 +36,13 @@ def rendered(plan, report):
 
 @pytest.fixture(scope="module")
 def steps(mlflow_run, tmp_path_factory):
-    """Run ``python -m pipelines`` as the containers do, against the run's MLflow."""
-    env = {**mlflow_run.client_env(mlflow_run.secrets["mlflow-admin/username"],
-                                   mlflow_run.secrets["mlflow-admin/password"]), "PYTHONPATH": str(REPO)}
-    data = tmp_path_factory.mktemp("drift")
-    python = str(mlflow_run.bin_dir / "python")
-
-    def table(kind: str, seed: int) -> str:
-        path = data / f"{kind}-{seed}.parquet"
-        subprocess.run([python, str(CLIENTS / "pipeline_data.py"), kind, str(path), str(seed)], env=env,
-                       check=True, timeout=120)
-        return str(path)
-
-    def step(*argv: str) -> dict:
-        result = subprocess.run([python, "-m", "pipelines", *argv], env=env, capture_output=True, text=True,
-                                timeout=300, cwd=data)
-        assert result.returncode == 0, result.stderr[-3000:]
-        return json.loads(result.stdout.strip().splitlines()[-1])
-
-    trained = step("train", "--features", table("clean", 21), "--label", "churned", "--entity", "customer_id",
+    """The steps as the containers run them, with a production model to compare against."""
+    step = step_runner(mlflow_run, tmp_path_factory.mktemp("drift"))
+    trained = step("train", "--features", step.table("clean", 21), "--label", "churned", "--entity", "customer_id",
                    "--experiment", f"{MODEL}-retraining")
     version = step("register", "--run-id", trained["run_id"], "--model-name", MODEL)["version"]
     step("evaluate", "--model-name", MODEL, "--version", version)
     assert step("promote", "--model-name", MODEL, "--version", version)["promoted"]
-    step.table, step.data = table, data
     return step
 
 
@@ -74,7 +56,7 @@ def _wait(what: str, check, timeout: float):
         time.sleep(1)
 
 
-def test_drift_alert_reaches_the_retraining_trigger_with_the_model_name(rendered, steps, report, tmp_path):
+def test_drift_alert_reaches_the_retraining_trigger_with_the_model_name(plan, rendered, steps, report):
     rules = monitoring.rule_groups(rendered)
     [am_source] = monitoring.alertmanager_configs(rendered)
     am_config = monitoring.alertmanager_configs(rendered)[am_source]
@@ -84,7 +66,7 @@ def test_drift_alert_reaches_the_retraining_trigger_with_the_model_name(rendered
     endpoint = source["spec"]["webhook"]["drift"]
     assert hook["url"].endswith(f":{endpoint['port']}{endpoint['endpoint']}"), (hook, endpoint)
 
-    with Processes(LOGS / rendered.stack / "drift") as procs, harness.WebhookReceiver() as receiver:
+    with Processes(LOGS / plan.stack / "drift") as procs, harness.WebhookReceiver() as receiver:
         gateway = harness.start_pushgateway(procs, rendered)
         monitors = {m["name"]: m for m in monitoring.service_monitors(rendered)}
         job, files = monitoring.scrape_config(rendered, monitors["pushgateway"],
@@ -159,6 +141,8 @@ def test_promtool_rule_test_and_amtool_routing(rendered, tmp_path):
     rules = monitoring.rule_groups(rendered)
     [(source, groups)] = [(s, g) for s, g in rules.items()
                           if any(r.get("alert") == ALERT for grp in g["groups"] for r in grp["rules"])]
+    [rule] = [r for grp in groups["groups"] for r in grp["rules"] if r.get("alert") == ALERT]
+    summary = rule["annotations"]["summary"].replace("{{ $labels.model }}", "churn")
     rule_file = tmp_path / "rules.json"
     rule_file.write_text(json.dumps(groups))
     test_file = tmp_path / "drift_test.yml"
@@ -168,7 +152,8 @@ def test_promtool_rule_test_and_amtool_routing(rendered, tmp_path):
                          {"series": 'mlops_model_drift_detected{job="mlops-drift",model="fraud"}', "values": "0 0 0 0 0"}],
         "alert_rule_test": [
             {"eval_time": "1m", "alertname": ALERT, "exp_alerts": []},
-            {"eval_time": "2m", "alertname": ALERT, "exp_alerts": [{"exp_labels": {"model": "churn", "severity": "warning"}}]},
+            {"eval_time": "2m", "alertname": ALERT, "exp_alerts": [{"exp_labels": {"model": "churn", "severity": "warning"},
+                                                                "exp_annotations": {"summary": summary}}]},
             {"eval_time": "4m", "alertname": ALERT, "exp_alerts": []},
         ]}]}))
     result = subprocess.run([system_program("promtool"), "test", "rules", str(test_file)], capture_output=True,
