@@ -127,3 +127,17 @@ def chart_custom_resources(resource: dict[str, Any]) -> Iterator[tuple[str, dict
         yield (f"additionalPrometheusRulesMap.{key}",
                {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
                 "metadata": {"name": key, "namespace": namespace}, "spec": rules})
+
+
+def embedded_custom_resources(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Resources a custom resource creates from a template it carries, with the path they sit at: an Argo
+    Events Sensor's ``k8s``/``argoWorkflow`` trigger source (the drift trigger's Workflow). Their own CRDs
+    validate them; the Sensor's schema treats them as opaque objects."""
+    if manifest.get("kind") != "Sensor" or not str(manifest.get("apiVersion", "")).startswith("argoproj.io/"):
+        return
+    for index, trigger in enumerate((manifest.get("spec") or {}).get("triggers") or []):
+        template = (trigger or {}).get("template") or {}
+        for kind in ("k8s", "argoWorkflow"):
+            resource = ((template.get(kind) or {}).get("source") or {}).get("resource")
+            if isinstance(resource, dict) and resource.get("kind"):
+                yield f"spec.triggers[{index}].template.{kind}.source.resource", resource

@@ -63,3 +63,23 @@ def test_kubernetes_pack_finds_no_violation(result):
     # Advisory only: the upstream Pushgateway image is pinned by tag; its digest is not visible offline.
     assert [(v.policy, v.enforcement) for v in violations] == [
         ("kubernetes-workload-container-require-image-digest", "advisory")], violations
+
+
+def _validate(plan, tmp_path):
+    from mlops_tools.validate.manifests import render
+
+    return render(plan, "1.35", tmp_path / "out")
+
+
+def test_every_object_validates_including_the_workflow_the_sensor_creates(result, tmp_path):
+    from mlops_tools.engine.plan import build_plan
+
+    plan = build_plan(result, "aws")
+    report = _validate(plan, tmp_path)
+    assert report.invalid == [] and "sensor-pipelines-drift-retraining.yaml" in report.validated
+    assert report.without_schema == []
+    [sensor] = [r for r in plan["resources"] if r["type"].endswith(":Sensor")]
+    sensor["inputs"]["spec"]["triggers"][0]["template"]["k8s"]["source"]["resource"]["spec"]["workflowTemplateRf"] = {}
+    report = _validate(plan, tmp_path)
+    assert any("spec.triggers[0].template.k8s.source.resource" in line and "workflowTemplateRf" in line
+               for line in report.invalid), report.invalid
