@@ -1,10 +1,9 @@
 """The drift alert path on the real software: Pushgateway, Prometheus, Alertmanager (Debian packages), with
 the rendered config, and Argo Events' Sensor semantics evaluated against the real webhook payload.
 
-- ``drift_plan(stack_plan)``: the stack's plan when it renders ``mlops:pipelines:DriftMonitoring``;
-  otherwise (the stacks do not call it yet) a plan rendered by the components themselves under the mock
-  engine: ``RetrainingPipeline`` + ``DriftMonitoring`` + a ``MonitoringStack`` given
-  ``monitoring_inputs()``, exactly what the stack builders are to pass.
+- The plan: the stack's when it renders ``mlops:pipelines:DriftMonitoring`` (``DRIFT_COMPONENT``); until
+  the stacks create it, tests/smoke/drift_reference.py renders the components (this layer reads plans,
+  it never runs the engine).
 - ``start_pushgateway`` / ``start_alertmanager``: the programs with the rendered arguments/config, only the
   listen addresses and in-cluster URLs swapped for this run's 127.0.0.1 ports.
 - ``WebhookReceiver``: a local HTTP server standing in for the EventSource's Service; it records bodies.
@@ -31,51 +30,6 @@ from mlops_tools.smoke.plan import Plan
 from mlops_tools.smoke.procs import HOST, Processes, free_port
 
 DRIFT_COMPONENT = "mlops:pipelines:DriftMonitoring"
-# What the reference rendering uses where a stack would give its own values.
-REFERENCE_IMAGE = "ghcr.io/acme/mlops-pipelines:1.0.0"
-
-
-def drift_plan(stack_plan: Plan, model_name: str, recent_path: str) -> tuple[Plan, str]:
-    """(plan, where it came from)."""
-    if stack_plan.resources(DRIFT_COMPONENT):
-        return stack_plan, f"stack {stack_plan.stack}'s plan"
-    import pulumi
-    import pulumi_kubernetes as k8s
-
-    from components.k8s import AlertReceiver, AlertRoute, MonitoringStackArgs, TRACKING_URL
-    from components.k8s.monitoring import MonitoringStack
-    from components.pipelines import RetrainingArgs
-    from components.pipelines.argo import ArtifactStore
-    from components.pipelines.component import RetrainingPipeline, RetrainingPipelineArgs
-    from components.pipelines.drift import DriftArgs
-    from components.pipelines.drift_component import DriftMonitoring, DriftMonitoringArgs, monitoring_inputs
-    from mlops_tools.engine.plan import build_plan
-    from mlops_tools.engine.preview import preview_program
-
-    pipeline = RetrainingArgs(image=REFERENCE_IMAGE, schedule="0 3 * * 1", timezone="UTC", model_name=model_name,
-                              features_path="s3://features/features.parquet", label="label", entity="customer_id",
-                              metric="roc_auc", min_improvement=0.0, mlflow_url=TRACKING_URL,
-                              mlflow_credentials_secret="mlflow-pipelines")
-    args = DriftMonitoringArgs(pipeline, DriftArgs(recent_path=recent_path))
-    targets, receivers, routes = monitoring_inputs(args)
-    # A people's receiver first (the default route), as every stack has one.
-    people = AlertReceiver("platform-alerts", {"sns_configs": [
-        {"topic_arn": "arn:aws:sns:eu-west-1:123456789012:mlops-alerts", "sigv4": {"region": "eu-west-1"}}]})
-
-    def program() -> None:
-        opts = pulumi.ResourceOptions(provider=k8s.Provider("cluster", kubeconfig="offline-preview-kubeconfig"))
-        MonitoringStack("monitoring", MonitoringStackArgs(
-            environment="dev", metrics_retention_days=15, private_network_cidrs=["10.0.0.0/16"],
-            alert_receivers=[people, *receivers],
-            alert_routes=[*routes, AlertRoute("platform-alerts", ['severity="critical"'])],
-            scrape_targets=targets, gpu_metrics=False), opts=opts)
-        retraining = RetrainingPipeline("pipelines", RetrainingPipelineArgs(
-            pipeline, ArtifactStore("s3", "artifacts", region="eu-west-1")), opts=opts)
-        DriftMonitoring("drift", DriftMonitoringArgs(pipeline, args.drift, depends_on=[retraining]), opts=opts)
-
-    result = preview_program(program, project="mlops-platform", stack=f"{stack_plan.stack}-drift")
-    return Plan(build_plan(result, stack_plan.cloud), source="reference rendering"), (
-        "the components' own rendering (the stacks do not create DriftMonitoring yet)")
 
 
 def drift_step_argv(plan: Plan, model: str, recent: str, pushgateway: str, outputs: str) -> list[str]:

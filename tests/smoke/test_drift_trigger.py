@@ -20,6 +20,7 @@ from mlops_tools.smoke.envs import system_program
 from mlops_tools.smoke.pipeline_steps import step_runner
 from mlops_tools.smoke.procs import Processes
 
+import drift_reference as reference
 from conftest import LOGS
 
 MODEL = "churn-drift"
@@ -29,7 +30,7 @@ RENDERED_RECENT = "s3://serving-logs/churn-drift/recent/"
 
 @pytest.fixture(scope="module")
 def rendered(plan, report):
-    drift_plan, origin = harness.drift_plan(plan, MODEL, RENDERED_RECENT)
+    drift_plan, origin = reference.drift_plan(plan, MODEL, RENDERED_RECENT)
     report(f"drift trigger config: {origin}")
     return drift_plan
 
