@@ -1,4 +1,4 @@
-"""Single sign-on for a stack: the issuer the config names, turned into MLflow's SSO settings.
+"""Single sign-on for a stack: the issuer the config names, turned into each UI's SSO settings.
 
 Shared by the three stack builders; the cloud's managed issuer (Cognito, Entra) comes in as a factory
 so this file stays cloud-neutral. None when the stack names no issuer.
@@ -6,18 +6,28 @@ so this file stays cloud-neutral. None when the stack names no issuer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import pulumi
 
-from components.access import AccessArgs, ExternalIssuer, mlflow_sso
+from components.access import AccessArgs, ExternalIssuer, grafana_sso, mlflow_sso
 from components.k8s.access import MlflowSsoArgs
+from components.k8s.grafana_sso import GrafanaSsoArgs
 from stacks import naming
 from stacks.config import PlatformConfig
 
 
+@dataclass
+class StackSso:
+    """What each UI needs from the stack's issuer."""
+
+    mlflow: MlflowSsoArgs
+    grafana: GrafanaSsoArgs
+
+
 def stack_sso(cfg: PlatformConfig, managed: Optional[Callable[[AccessArgs], Any]] = None,
-              opts: Optional[pulumi.ResourceOptions] = None) -> Optional[MlflowSsoArgs]:
+              opts: Optional[pulumi.ResourceOptions] = None) -> Optional[StackSso]:
     args = AccessArgs.from_config(cfg, naming.platform_name(pulumi.get_stack()), cfg.cost_tags)
     if args is None:
         return None
@@ -28,4 +38,5 @@ def stack_sso(cfg: PlatformConfig, managed: Optional[Callable[[AccessArgs], Any]
     else:  # the config model allows only this cloud's issuers; reaching here is a programming error
         raise ValueError(f"issuer {args.issuer!r} has no implementation on {cfg.cloud}")
     assert cfg.access.mlflow_image is not None  # required with an issuer (stacks/access_config.py)
-    return mlflow_sso(args, issuer, cfg.access.mlflow_image, cfg.access.scopes)
+    return StackSso(mlflow=mlflow_sso(args, issuer, cfg.access.mlflow_image, cfg.access.scopes),
+                    grafana=grafana_sso(args, issuer, cfg.access.scopes))

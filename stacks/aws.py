@@ -20,7 +20,6 @@ from components.features import FeaturesArgs
 from components.features.aws import AwsFeaturesInputs, FeatureStore
 from components.k8s import (PLATFORM_NAMESPACE, AlertReceiver, ClusterBaselineArgs, FeatureServerArgs,
                             GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs, PlatformWorkloadsArgs)
-from components.k8s.access import MlflowSsoArgs
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.aws import AwsKeysInputs, Keys
@@ -37,7 +36,7 @@ from components.training.aws import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERI
                                      AwsTrainingPoolInputs, Karpenter, KarpenterArgs, SpotInterruptionArgs,
                                      SpotInterruptionHandling, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool)
 from stacks import naming
-from stacks.access import stack_sso
+from stacks.access import StackSso, stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
@@ -140,7 +139,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, monitoring: Monitoring, trainer: TrainingJobIdentity,
-                       sso: Optional[MlflowSsoArgs] = None) -> PlatformWorkloads:
+                       sso: Optional[StackSso] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the AWS side's identities and addresses."""
     irsa = "eks.amazonaws.com/role-arn"
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
@@ -154,7 +153,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations={irsa: tracking.service_account_role},
             extra_env={"AWS_REGION": cfg.region},
-            sso=sso,
+            sso=sso.mlflow if sso else None,
             # The database and the ExternalSecret that syncs its URI into Secret mlflow-database.
             depends_on=[r for r in (tracking.db, tracking.db_uri_external_secret) if r]),
         feast=FeatureServerArgs(
@@ -164,6 +163,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             extra_env={"AWS_REGION": cfg.region}),
         monitoring=MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
+            sso=sso.grafana if sso else None,
             private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class,
             alert_receivers=[AlertReceiver("platform-alerts", monitoring.alert_receiver)],
             alertmanager_service_account_annotations={irsa: monitoring.alertmanager_role.arn},

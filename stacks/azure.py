@@ -36,7 +36,6 @@ from components.features.azure import FEAST_CONTAINER, AzureFeaturesInputs, Feat
 from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, ClusterBaselineArgs,
                             FeatureServerArgs, GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs,
                             PlatformWorkloadsArgs)
-from components.k8s.access import MlflowSsoArgs
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.azure import AzureKeysInputs, Keys
@@ -52,7 +51,7 @@ from components.tracking.azure import AzureTrackingInputs, EntraAdmin, TrackingS
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from stacks import clock, naming
-from stacks.access import stack_sso
+from stacks.access import StackSso, stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
@@ -216,7 +215,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
                        features: FeatureStore, monitoring: Monitoring,
                        trainer: azure.managedidentity.UserAssignedIdentity,
                        dr: Optional[DisasterRecovery] = None,
-                       sso: Optional[MlflowSsoArgs] = None) -> PlatformWorkloads:
+                       sso: Optional[StackSso] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the Azure side's identities and addresses."""
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
     return PlatformWorkloads("platform", PlatformWorkloadsArgs(
@@ -230,7 +229,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             database_cidrs=network.data_subnet_cidrs,
             service_account_annotations={CLIENT_ID_ANNOTATION: tracking.service_account_role},
             workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
-            sso=sso,
+            sso=sso.mlflow if sso else None,
             # DR on, the URI names the writer virtual endpoint, which exists only once the replica does.
             depends_on=[r for r in (tracking.db_database, tracking.db_secret, dr.db_writer_endpoint if dr else None) if r]),
         feast=FeatureServerArgs(
@@ -244,6 +243,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             depends_on=[r for r in (features.online_store_secret,) if r]),
         monitoring=MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
+            sso=sso.grafana if sso else None,
             private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class,
             **email_alerting(cfg)),
         gpu=GpuNodeAgentsArgs() if gpu_pools else None),

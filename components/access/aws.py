@@ -78,5 +78,10 @@ class CognitoIssuer(pulumi.ComponentResource):
         self.client_id = self.client.id
         self.client_secret = pulumi.Output.secret(self.client.client_secret)
         self.groups_claim = args.groups_claim or GROUPS_CLAIM
+        # The pool's hosted login (OAuth 2.0 endpoints of the Cognito domain).
+        login = pulumi.Output.concat("https://", self.domain.domain, ".auth.", inputs.region, ".amazoncognito.com/oauth2/")
+        self.authorize_url = pulumi.Output.concat(login, "authorize")
+        self.token_url = pulumi.Output.concat(login, "token")
+        self.userinfo_url = pulumi.Output.concat(login, "userInfo")
         self.register_outputs({"issuerUrl": self.issuer_url, "clientId": self.client_id,
                                "userPoolId": self.user_pool.id})

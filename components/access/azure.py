@@ -59,4 +59,7 @@ class EntraIssuer(pulumi.ComponentResource):
         self.client_id = self.application.client_id
         self.client_secret = pulumi.Output.secret(self.password.value)
         self.groups_claim = args.groups_claim or "groups"
+        self.authorize_url = pulumi.Output.concat("https://login.microsoftonline.com/", inputs.tenant_id, "/oauth2/v2.0/authorize")
+        self.token_url = pulumi.Output.concat("https://login.microsoftonline.com/", inputs.tenant_id, "/oauth2/v2.0/token")
+        self.userinfo_url = "https://graph.microsoft.com/oidc/userinfo"
         self.register_outputs({"issuerUrl": self.issuer_url, "clientId": self.client_id})
