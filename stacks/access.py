@@ -11,9 +11,10 @@ from typing import Any, Callable, Optional
 
 import pulumi
 
-from components.access import AccessArgs, ExternalIssuer, grafana_sso, mlflow_sso
+from components.access import AccessArgs, ExternalIssuer, grafana_sso, mlflow_sso, pipelines_sso
 from components.k8s.access import MlflowSsoArgs
 from components.k8s.grafana_sso import GrafanaSsoArgs
+from components.pipelines.ui_sso import PipelineUiSso
 from stacks import naming
 from stacks.config import PlatformConfig
 
@@ -24,6 +25,7 @@ class StackSso:
 
     mlflow: MlflowSsoArgs
     grafana: GrafanaSsoArgs
+    pipelines: PipelineUiSso  # for RetrainingPipelineArgs.ui_sso where a stack installs the pipelines
 
 
 def stack_sso(cfg: PlatformConfig, managed: Optional[Callable[[AccessArgs], Any]] = None,
@@ -39,4 +41,4 @@ def stack_sso(cfg: PlatformConfig, managed: Optional[Callable[[AccessArgs], Any]
         raise ValueError(f"issuer {args.issuer!r} has no implementation on {cfg.cloud}")
     assert cfg.access.mlflow_image is not None  # required with an issuer (stacks/access_config.py)
     return StackSso(mlflow=mlflow_sso(args, issuer, cfg.access.mlflow_image, cfg.access.scopes),
-                    grafana=grafana_sso(args, issuer, cfg.access.scopes))
+                    grafana=grafana_sso(args, issuer, cfg.access.scopes), pipelines=pipelines_sso(args, issuer))

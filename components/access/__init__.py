@@ -22,6 +22,7 @@ import pulumi
 if TYPE_CHECKING:  # the config model is a layer above; only its shape is used here
     from components.k8s.access import MlflowSsoArgs
     from components.k8s.grafana_sso import GrafanaSsoArgs
+    from components.pipelines.ui_sso import PipelineUiSso
     from stacks.config import PlatformConfig
 
 UIS = ("mlflow", "grafana", "pipelines")
@@ -97,6 +98,7 @@ def mlflow_sso(args: AccessArgs, issuer: Any, image: str, scopes: str = "openid 
 def grafana_sso(args: AccessArgs, issuer: Any, scopes: str = "openid email profile") -> "GrafanaSsoArgs":
     """Grafana's side of the issuer (components/k8s/grafana_sso.py): same client, its own callback."""
     from components.k8s.grafana_sso import GrafanaSsoArgs
+    from components.pipelines.ui_sso import PipelineUiSso
 
     return GrafanaSsoArgs(issuer_url=issuer.issuer_url, client_id=issuer.client_id,
                           client_secret=issuer.client_secret, authorize_url=issuer.authorize_url,
@@ -104,6 +106,15 @@ def grafana_sso(args: AccessArgs, issuer: Any, scopes: str = "openid email profi
                           root_url=f"https://{args.hostnames['grafana']}", groups_claim=issuer.groups_claim,
                           viewer_group=args.groups.grafana_viewer, editor_group=args.groups.grafana_editor,
                           admin_group=args.groups.grafana_admin, scopes=scopes)
+
+
+def pipelines_sso(args: AccessArgs, issuer: Any) -> "PipelineUiSso":
+    """The pipeline UI's side (components/pipelines/ui_sso.py): Argo's SSO mode, read vs submit groups."""
+    from components.pipelines.ui_sso import PipelineUiSso
+
+    return PipelineUiSso(issuer_url=issuer.issuer_url, client_id=issuer.client_id, client_secret=issuer.client_secret,
+                         redirect_url=f"https://{args.hostnames['pipelines']}{CALLBACK_PATHS['pipelines']}", groups_claim=issuer.groups_claim,
+                         read_group=args.groups.pipelines_read, submit_group=args.groups.pipelines_submit)
 
 
 class ExternalIssuer(pulumi.ComponentResource):

@@ -17,6 +17,8 @@ import pulumi_kubernetes as k8s
 from components.pipelines import RetrainingArgs
 from components.pipelines.argo import (ARGO_CHART, ARGO_CHART_REPOSITORY, ARGO_CHART_VERSION, ArtifactStore,
                                        argo_values)
+from components.pipelines import ui_sso
+from components.pipelines.ui_sso import PipelineUiSso
 from components.pipelines.network import baseline_policies, network_policies
 from components.pipelines.workflows import cron_workflow, workflow_template
 
@@ -28,6 +30,7 @@ class RetrainingPipelineArgs:
     retraining: RetrainingArgs
     artifact_store: ArtifactStore
     step_identity_annotations: Mapping[str, str] = field(default_factory=dict)
+    ui_sso: Optional[PipelineUiSso] = None  # None: the UI keeps client auth (kubectl port-forward only)
 
 
 class RetrainingPipeline(pulumi.ComponentResource):
@@ -38,7 +41,7 @@ class RetrainingPipeline(pulumi.ComponentResource):
         namespace = args.retraining.namespace
         # Render (and check) everything before registering anything: bad input fails the program cleanly.
         template, cron = workflow_template(args.retraining), cron_workflow(args.retraining)
-        values = argo_values(args.artifact_store, args.step_identity_annotations, namespace)
+        values = argo_values(args.artifact_store, args.step_identity_annotations, namespace, args.ui_sso)
         child = pulumi.ResourceOptions(parent=self)
         ns = k8s.core.v1.Namespace(f"{name}-namespace", metadata={"name": namespace, "labels": {
             "app.kubernetes.io/part-of": "mlops-platform", "kubernetes.io/metadata.name": namespace,
@@ -53,7 +56,8 @@ class RetrainingPipeline(pulumi.ComponentResource):
             name, name=RELEASE_NAME, chart=ARGO_CHART, version=ARGO_CHART_VERSION,
             repository_opts={"repo": ARGO_CHART_REPOSITORY}, namespace=namespace, create_namespace=False,
             values=values, atomic=True, cleanup_on_fail=True, timeout=600, max_history=10,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[ns, *policies]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                ns, *policies, *(ui_sso.register(name, args.ui_sso, namespace, in_ns) if args.ui_sso else [])]))
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         for suffix, manifest in (("template", template), ("cron", cron)):
             k8s.apiextensions.CustomResource(f"{name}-{suffix}", api_version=manifest["apiVersion"],
