@@ -11,7 +11,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.access.aws import AwsAccessInputs, CognitoIssuer
+from components.access.aws import AwsAccessInputs, CognitoIssuer, PrivateDns
 from components.cluster import ClusterArgs
 from components.cluster.aws import AwsClusterInputs, Cluster
 from components.dr import DrArgs, dr_outputs
@@ -36,10 +36,15 @@ from components.training.aws import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERI
                                      AwsTrainingPoolInputs, Karpenter, KarpenterArgs, SpotInterruptionArgs,
                                      SpotInterruptionHandling, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool)
 from stacks import naming
-from stacks.access import StackSso, stack_sso
+from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
+
+# A Network Load Balancer made by EKS's cloud controller for a LoadBalancer Service (TCP passthrough to the
+# front door, which terminates TLS); internal unless the stack opts into a public endpoint.
+AWS_PUBLIC_NLB = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+AWS_INTERNAL_NLB = {**AWS_PUBLIC_NLB, "service.beta.kubernetes.io/aws-load-balancer-internal": "true"}
 
 def platform_name() -> str:
     """`mlops-<stack>`, shortened for long stack names (stacks.naming)."""
@@ -123,6 +128,11 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         sso = stack_sso(cfg, lambda args: CognitoIssuer("access", args, AwsAccessInputs(region=cfg.region, prod=cfg.is_prod),
                                                         opts=on_primary), opts=on_primary)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, sso=sso)
+        if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
+            door = stack_front_door(cfg, sso, [network.vpc_cidr], AWS_INTERNAL_NLB, AWS_PUBLIC_NLB, pulumi.ResourceOptions(
+                provider=cluster.k8s_provider, depends_on=[workloads]))
+            PrivateDns("access-dns", sso.access.domain, network.vpc_id, cfg.region, door.address,
+                       door.hostnames, tags, opts=on_primary)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error,
         # not as a program that waits forever for the ExternalSecret's namespace.

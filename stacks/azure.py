@@ -25,7 +25,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_azure_native as azure
 
-from components.access.azure import AzureAccessInputs, EntraIssuer
+from components.access.azure import AzureAccessInputs, EntraIssuer, PrivateDns
 from components.cluster import ClusterArgs
 from components.azure_account import deployer, tenant_id
 from components.cluster.azure import CLIENT_ID_ANNOTATION, AzureClusterInputs, Cluster
@@ -51,7 +51,7 @@ from components.tracking.azure import AzureTrackingInputs, EntraAdmin, TrackingS
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from stacks import clock, naming
-from stacks.access import StackSso, stack_sso
+from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
@@ -153,6 +153,12 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         trainer = training_job_identity(cluster, features)
         sso = stack_sso(cfg, lambda args: EntraIssuer("access", args, AzureAccessInputs(tenant_id=tenant_id())))
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, dr, sso=sso)
+        if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
+            door = stack_front_door(cfg, sso, [network.vpc_cidr],
+                                    {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}, {},
+                                    pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=[workloads]))
+            PrivateDns("access-dns", sso.access.domain, group.name, network.vnet.id, door.address,
+                       door.hostnames, tags)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_platform_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads

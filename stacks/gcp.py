@@ -36,7 +36,8 @@ from components.training import TrainingPoolArgs
 from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool,
                                      gpu_accelerator, gpu_pool_zones)
 from stacks import naming
-from stacks.access import StackSso, stack_sso
+from components.access.gcp import PrivateDns
+from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.config import PlatformConfig
 from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
@@ -169,6 +170,11 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         sso = stack_sso(cfg, opts=on_primary)  # GCP: an external issuer only (components/access/gcp.py)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations,
                                        sso=sso)
+        if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
+            door = stack_front_door(cfg, sso, [network.vpc_cidr], {"networking.gke.io/load-balancer-type": "Internal"}, {},
+                                    pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=[workloads]))
+            PrivateDns("access-dns", f"{name}-uis", sso.access.domain, project, network.vpc_id, door.address,
+                       door.hostnames, labels, opts=on_primary)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_mlflow_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
