@@ -1,7 +1,10 @@
 """Access: single sign-on for the platform's UIs and machine credentials for its jobs (issue 16).
 
 Cloud-neutral contract. Each cloud file makes (or names) an OpenID Connect issuer and one web client
-for the UIs; ``components/k8s/access.py`` puts that client into the cluster (MLflow's OIDC auth app).
+for the UIs, and the private DNS zone of their hostnames; the UIs' sides are ``components/k8s/access.py``
+(MLflow's OIDC auth app), ``components/k8s/grafana_sso.py`` (Grafana's generic_oauth) and
+``components/pipelines/ui_sso.py`` (Argo's SSO mode); ``frontdoor.py`` and ``certificates.py`` are the
+private TLS endpoint in front of them.
 
 - ``AccessArgs``: what the stack config says (``mlops:access``): issuer kind, external issuer URL and
   client, group -> role mapping, the private zone for the UI hostnames.

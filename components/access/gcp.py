@@ -1,8 +1,9 @@
-"""GCP: an external OIDC issuer (``access.issuer: external``).
+"""GCP: an external OIDC issuer (``access.issuer: external``) and the UIs' private DNS zone.
 
-Google's own sign-in does not fit the role model: Google ID tokens carry no groups claim, and the IAP
-OAuth admin API that created OAuth clients (``google_iap_brand`` / ``google_iap_client``) is deprecated,
-so a program cannot make the client either. Teams on GCP connect the IdP they already run (Google
+Google's own sign-in does not fit the role model by itself: Google ID tokens carry no groups claim, and the
+IAP OAuth admin API that created OAuth clients (``google_iap_brand`` / ``google_iap_client``) is deprecated,
+so a program cannot make the client either. IAP (Google-managed client) needs a Google L7 load balancer in
+front; docs/access.md, "GCP and Google identity", says what that and Cloud Identity groups would take. Teams on GCP connect the IdP they already run (Google
 Workspace through a broker such as Keycloak or Dex, Okta, Entra ID) with three keys: ``issuerUrl``,
 ``clientId`` and the secret ``mlops:accessClientSecret``. The cluster side is the same as elsewhere.
 """
