@@ -25,6 +25,7 @@ class SsoRun:
     mlflow: MlflowRun
     provider: OidcProvider
     groups: dict[str, str]  # READ / EDIT / MANAGE -> group name from the plan
+    plan: Plan
 
     @property
     def login_url(self) -> str:
@@ -65,7 +66,7 @@ def start_sso_mlflow(procs: Processes, plan: Plan, accounts: dict[str, str]) -> 
                        extra_env={"OIDC_DISCOVERY_URL": provider.discovery_url, "OIDC_CLIENT_ID": client_id,
                                   "OIDC_REDIRECT_URI": redirect, "SESSION_COOKIE_SECURE": "false"},
                        port=port)
-    return SsoRun(run, provider, groups)
+    return SsoRun(run, provider, groups, plan)
 
 
 GRAFANA_ROLES = ("Viewer", "Editor", "Admin", "None")  # Grafana's org roles (org.RoleType.IsValid)

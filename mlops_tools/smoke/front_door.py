@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Mapping, Optional
 
 from mlops_tools.smoke import SmokeFailure
 from mlops_tools.smoke.envs import system_program
@@ -100,15 +101,23 @@ def issue_certificate(plan: Plan, target: Path) -> tuple[Path, list[str]]:
     return target / "ca.crt", list(spec["dnsNames"])
 
 
-def start_front_door(procs: Processes, plan: Plan, work: Path, open_to_client: bool) -> FrontDoorRun:
-    """nginx with the plan's config; ``open_to_client`` maps the private CIDRs to this client's address."""
+def start_front_door(procs: Processes, plan: Plan, work: Path, open_to_client: bool,
+                     running: Optional[Mapping[str, int]] = None) -> FrontDoorRun:
+    """nginx with the plan's config; ``open_to_client`` maps the private CIDRs to this client's address.
+    ``running``: Service name -> local port of a real server this run already started (e.g. MLflow);
+    the other upstreams get echo backends."""
     config = plan.k8s_object("ConfigMap", NAME, NAMESPACE)["data"]["nginx.conf"]
     ca_path, hostnames = issue_certificate(plan, work / "tls")
     ports = {int(p): free_port() for p in sorted(set(re.findall(r"listen (\d+)", config)))}
     run = FrontDoorRun(ports, ca_path, hostnames)
     for upstream in sorted(set(re.findall(r"proxy_pass https?://([^;/]+);", config))):
-        run.backends[upstream] = _start_backend(upstream.split(".")[0])
-        config = config.replace(f"://{upstream};", f"://{HOST}:{run.backends[upstream].port};")
+        service = upstream.split(".")[0]
+        if service in (running or {}):
+            port = (running or {})[service]
+        else:
+            run.backends[upstream] = _start_backend(service)
+            port = run.backends[upstream].port
+        config = config.replace(f"://{upstream};", f"://{HOST}:{port};")
     if "proxy_pass https://" in config:
         raise SmokeFailure(f"{plan.stack}: a TLS upstream is rendered; the run's backends speak plain HTTP")
     for rendered, local in ports.items():
@@ -126,16 +135,20 @@ def start_front_door(procs: Processes, plan: Plan, work: Path, open_to_client: b
     return run
 
 
-def https_get(run: FrontDoorRun, port: int, hostname: str, path: str = "/") -> tuple[int, dict]:
+def https_get(run: FrontDoorRun, port: int, hostname: str, path: str = "/",
+              auth: Optional[tuple[str, str]] = None) -> tuple[int, dict]:
     """GET over TLS to the front door, as a browser resolving ``hostname`` to it would (SNI + Host),
     trusting only the run's CA."""
     import urllib3
 
     pool = urllib3.HTTPSConnectionPool(HOST, run.ports[port], server_hostname=hostname, assert_hostname=hostname,
                                        ca_certs=str(run.ca_path), cert_reqs="CERT_REQUIRED", retries=False, timeout=10)
-    response = pool.request("GET", path, headers={"Host": hostname})
+    headers = {"Host": hostname}
+    if auth is not None:
+        headers.update(urllib3.util.make_headers(basic_auth=f"{auth[0]}:{auth[1]}"))
+    response = pool.request("GET", path, headers=headers)
     try:
-        body = json.loads(response.data) if response.headers.get("Content-Type") == "application/json" else {}
+        body = json.loads(response.data) if response.headers.get("Content-Type", "").startswith("application/json") else {}
     finally:
         pool.close()
     return response.status, {**body, "_headers": dict(response.headers)}
