@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.k8s import ResourceBudget
+from components.k8s._common import resources
+
 CHART = "cert-manager"
 CHART_VERSION = "v1.21.1"
 CHART_REPOSITORY = "https://charts.jetstack.io"
@@ -32,7 +35,7 @@ _LABELS = {"app.kubernetes.io/part-of": "mlops-platform", "app.kubernetes.io/com
 
 
 def _budget(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
-    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+    return resources(ResourceBudget(cpu, memory, cpu_limit, memory_limit))
 
 
 def chart_values(environment: str) -> dict[str, Any]:
