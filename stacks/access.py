@@ -48,11 +48,12 @@ def stack_sso(cfg: PlatformConfig, managed: Optional[Callable[[AccessArgs], Any]
 
 def stack_front_door(cfg: PlatformConfig, sso: StackSso, private_cidrs: Sequence[pulumi.Input[str]],
                      internal_annotations: Mapping[str, str], public_annotations: Mapping[str, str],
-                     opts: pulumi.ResourceOptions) -> FrontDoor:
+                     opts: pulumi.ResourceOptions, pipelines_namespace: Optional[str] = None) -> FrontDoor:
     """The private TLS front door for the SSO'd UIs (components/access/frontdoor.py); a public endpoint only
-    with ``mlops:access.public`` (the config model insists on SSO and an allow-list)."""
+    with ``mlops:access.public`` (the config model insists on SSO and an allow-list). A stack that installs
+    the pipelines passes their namespace, adding ``pipelines.<domain>``."""
     public = [str(cidr) for cidr in cfg.access.public.allowed_cidrs] if cfg.access.public.enabled else []
     return FrontDoor("front-door", FrontDoorArgs(
-        platform=sso.access.name, environment=cfg.environment, routes=ui_routes(sso.access.hostnames),
+        platform=sso.access.name, environment=cfg.environment, routes=ui_routes(sso.access.hostnames, pipelines_namespace),
         private_cidrs=list(private_cidrs), internal_annotations=dict(internal_annotations),
         public_cidrs=public, public_annotations=dict(public_annotations)), opts=opts)

@@ -32,6 +32,7 @@ DEBIAN_PACKAGES = {
     "initdb": "postgresql", "postgres": "postgresql", "psql": "postgresql-client",
     "openssl": "openssl", "prometheus": "prometheus", "promtool": "prometheus",
     "amtool": "prometheus-alertmanager", "node": "nodejs", "npm": "npm", "redis-server": "redis-server",
+    "nginx": "nginx",  # the SSO front door (tests/smoke/test_front_door.py)
 }
 _lock = threading.Lock()
 _apt_updated = False
