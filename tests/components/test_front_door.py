@@ -82,3 +82,16 @@ def test_no_front_door_without_single_sign_on():
 def test_bad_front_door_input_is_refused(routes, private, public, words):
     with pytest.raises(InvalidInput, match=words):
         nginx_conf(routes, private, public)
+
+
+def test_pipeline_ui_route_only_where_the_pipelines_are_installed():
+    from components.access.frontdoor import ui_routes
+
+    hosts = {ui: f"{ui}.ml.example.internal" for ui in ("mlflow", "grafana", "pipelines")}
+    assert [r.ui for r in ui_routes(hosts)] == ["mlflow", "grafana"]
+    routes = ui_routes(hosts, "pipelines")
+    config = nginx_conf(routes, ["10.0.0.0/16"], [])
+    assert "server_name pipelines.ml.example.internal;" in config
+    # Argo's server speaks TLS itself (secure: true).
+    assert "proxy_pass https://argo-workflows-server.pipelines.svc.cluster.local:2746;" in config
+    assert routes[-1].pod_labels == {"app.kubernetes.io/name": "argo-workflows-server"}
