@@ -97,7 +97,8 @@ class PrivateDns(pulumi.ComponentResource):
         super().__init__("mlops:access:PrivateDns", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.zone = aws.route53.Zone(f"{name}-zone", name=domain, comment="platform UIs (front door)",
-                                     vpcs=[{"vpc_id": vpc_id, "vpc_region": region}], tags=tags, opts=child)
+                                     vpcs=[{"vpc_id": vpc_id, "vpc_region": region}],
+                                     tags={**tags, "component": "access"}, opts=child)
         for host in hostnames:
             aws.route53.Record(f"{name}-{host.split('.')[0]}", zone_id=self.zone.zone_id, name=host, type="CNAME",
                                ttl=300, records=[address], opts=child)

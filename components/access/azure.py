@@ -76,11 +76,13 @@ class PrivateDns(pulumi.ComponentResource):
         super().__init__("mlops:access:PrivateDns", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.zone = azure.privatedns.PrivateZone(f"{name}-zone", resource_group_name=resource_group_name,
-                                                 private_zone_name=domain, location="global", tags=tags, opts=child)
+                                                 private_zone_name=domain, location="global",
+                                                 tags={**tags, "component": "access"}, opts=child)
         azure.privatedns.VirtualNetworkLink(
             f"{name}-link", resource_group_name=resource_group_name, private_zone_name=self.zone.name,
             virtual_network_link_name="platform-vnet", location="global", registration_enabled=False,
-            virtual_network=azure.privatedns.SubResourceArgs(id=vnet_id), tags=tags, opts=child)
+            virtual_network=azure.privatedns.SubResourceArgs(id=vnet_id), tags={**tags, "component": "access"},
+            opts=child)
         for host in hostnames:
             label = host[: -len(domain) - 1]
             azure.privatedns.PrivateRecordSet(

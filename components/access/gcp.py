@@ -31,7 +31,7 @@ class PrivateDns(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.zone = gcp.dns.ManagedZone(
             f"{name}-zone", name=zone_name, project=project, dns_name=f"{domain}.", visibility="private",
-            description="platform UIs (front door)", labels=labels,
+            description="platform UIs (front door)", labels={**labels, "component": "access"},
             private_visibility_config={"networks": [{"network_url": network}]}, opts=child)
         for host in hostnames:
             gcp.dns.RecordSet(f"{name}-{host.split('.')[0]}", name=f"{host}.", type="A", ttl=300, project=project,
