@@ -53,6 +53,11 @@ class PublicEndpoint(_Model):
 class AccessConfig(_Model):
     issuer: Optional[Literal["cognito", "entra", "external"]] = None
     issuer_url: Optional[str] = None
+    # External issuer only: Grafana's file configuration reads no discovery document, so it is told the
+    # endpoints (the values of authorization_endpoint, token_endpoint, userinfo_endpoint in the discovery).
+    authorize_url: Optional[str] = None
+    token_url: Optional[str] = None
+    userinfo_url: Optional[str] = None
     client_id: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9._:@/-]{1,255}$")
     groups_claim: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_:.-]{1,64}$")
     domain: Optional[str] = Field(default=None, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -62,6 +67,14 @@ class AccessConfig(_Model):
     scopes: str = Field(default="openid email profile", pattern=r"^openid( [A-Za-z0-9_:./-]+)*$")
     groups: AccessGroups = AccessGroups()
     public: PublicEndpoint = PublicEndpoint()
+
+    @field_validator("authorize_url", "token_url", "userinfo_url")
+    @classmethod
+    def _https_endpoint(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not ISSUER_URL.match(value):
+            raise ValueError("must be an https:// URL without query or fragment, as the issuer's "
+                             "/.well-known/openid-configuration lists it")
+        return value
 
     @field_validator("issuer_url")
     @classmethod
@@ -86,7 +99,9 @@ def access_problems(access: AccessConfig, cloud: str, cloud_known: bool, has_sec
         problems.append((("access", "issuer"), issuer, f"must be one of {', '.join(ISSUERS[cloud])} on {cloud}"
                          + (" (Google ID tokens carry no groups claim: use your OIDC issuer)" if cloud == "gcp" else "")))
     if issuer == "external":
-        for key, value in (("issuerUrl", access.issuer_url), ("clientId", access.client_id)):
+        for key, value in (("issuerUrl", access.issuer_url), ("clientId", access.client_id),
+                           ("authorizeUrl", access.authorize_url), ("tokenUrl", access.token_url),
+                           ("userinfoUrl", access.userinfo_url)):
             if value is None:
                 problems.append((("access", key), None, "is required when access.issuer is external "
                                  "(the client secret goes in the secret key mlops:accessClientSecret)"))
@@ -95,7 +110,8 @@ def access_problems(access: AccessConfig, cloud: str, cloud_known: bool, has_sec
                              "pulumi config set --secret mlops:accessClientSecret <the app's client secret>"))
     elif issuer is not None:
         for key, value in (("issuerUrl", access.issuer_url), ("clientId", access.client_id),
-                           ("accessClientSecret", "[secret]" if has_secret else None)):
+                           ("authorizeUrl", access.authorize_url), ("tokenUrl", access.token_url),
+                           ("userinfoUrl", access.userinfo_url), ("accessClientSecret", "[secret]" if has_secret else None)):
             if value is not None:
                 problems.append(((key,) if key == "accessClientSecret" else ("access", key), value, f"is only for issuer external; {issuer} makes its own"))
     if issuer is not None and access.mlflow_image is None:

@@ -11,7 +11,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.access.aws import AwsAccessInputs, CognitoIssuer
+from components.access.aws import AwsAccessInputs, CognitoIssuer, PrivateDns
 from components.cluster import ClusterArgs
 from components.cluster.aws import AwsClusterInputs, Cluster
 from components.dr import DrArgs, dr_outputs
@@ -20,7 +20,6 @@ from components.features import FeaturesArgs
 from components.features.aws import AwsFeaturesInputs, FeatureStore
 from components.k8s import (PLATFORM_NAMESPACE, AlertReceiver, ClusterBaselineArgs, FeatureServerArgs,
                             GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs, PlatformWorkloadsArgs)
-from components.k8s.access import MlflowSsoArgs
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.aws import AwsKeysInputs, Keys
@@ -38,11 +37,16 @@ from components.training.aws import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERI
                                      AwsTrainingPoolInputs, Karpenter, KarpenterArgs, SpotInterruptionArgs,
                                      SpotInterruptionHandling, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool)
 from stacks import naming
-from stacks.access import stack_sso
+from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 from stacks.pipelines import mlflow_pipeline_args, retraining_args
 
+
+# A Network Load Balancer made by EKS's cloud controller for a LoadBalancer Service (TCP passthrough to the
+# front door, which terminates TLS); internal unless the stack opts into a public endpoint.
+AWS_PUBLIC_NLB = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+AWS_INTERNAL_NLB = {**AWS_PUBLIC_NLB, "service.beta.kubernetes.io/aws-load-balancer-internal": "true"}
 
 def platform_name() -> str:
     """`mlops-<stack>`, shortened for long stack names (stacks.naming)."""
@@ -132,9 +136,16 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 cluster=cluster, region=cfg.region, artifacts_bucket=tracking.artifact_bucket,
                 artifacts_bucket_arn=tracking.artifacts.bucket_arn, artifacts_key_arn=keys.artifacts.arn,
                 features_bucket_arn=features.store.bucket_arn, features_key_arn=keys.features.arn, tags=tags),
-                opts=on_primary, k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
+                opts=on_primary, k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider),
+                ui_sso=sso.pipelines if sso else None)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, sso=sso,
                                        pipeline=pipeline)
+        if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
+            door = stack_front_door(cfg, sso, [network.vpc_cidr], AWS_INTERNAL_NLB, AWS_PUBLIC_NLB, pulumi.ResourceOptions(
+                provider=cluster.k8s_provider, depends_on=[workloads]),
+                                    pipelines_namespace=pipeline.namespace if pipeline else None)
+            PrivateDns("access-dns", sso.access.domain, network.vpc_id, cfg.region, door.address,
+                       door.hostnames, tags, opts=on_primary)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error,
         # not as a program that waits forever for the ExternalSecret's namespace.
@@ -151,7 +162,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, monitoring: Monitoring, trainer: TrainingJobIdentity,
-                       sso: Optional[MlflowSsoArgs] = None, pipeline: Optional[Any] = None) -> PlatformWorkloads:
+                       sso: Optional[StackSso] = None, pipeline: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the AWS side's identities and addresses."""
     irsa = "eks.amazonaws.com/role-arn"
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
@@ -165,7 +176,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations={irsa: tracking.service_account_role},
             extra_env={"AWS_REGION": cfg.region},
-            sso=sso, **mlflow_pipeline_args(pipeline),
+            sso=sso.mlflow if sso else None, **mlflow_pipeline_args(pipeline),
             # The database and the ExternalSecret that syncs its URI into Secret mlflow-database.
             depends_on=[r for r in (tracking.db, tracking.db_uri_external_secret) if r]),
         feast=FeatureServerArgs(
@@ -175,6 +186,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             extra_env={"AWS_REGION": cfg.region}),
         monitoring=MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
+            sso=sso.grafana if sso else None,
             private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class,
             alert_receivers=[AlertReceiver("platform-alerts", monitoring.alert_receiver)],
             alertmanager_service_account_annotations={irsa: monitoring.alertmanager_role.arn},

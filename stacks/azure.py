@@ -25,7 +25,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_azure_native as azure
 
-from components.access.azure import AzureAccessInputs, EntraIssuer
+from components.access.azure import AzureAccessInputs, EntraIssuer, PrivateDns
 from components.cluster import ClusterArgs
 from components.azure_account import deployer, tenant_id
 from components.cluster.azure import CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABELS, AzureClusterInputs, Cluster
@@ -36,7 +36,6 @@ from components.features.azure import FEAST_CONTAINER, AzureFeaturesInputs, Feat
 from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, ClusterBaselineArgs,
                             FeatureServerArgs, GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs,
                             PlatformWorkloadsArgs)
-from components.k8s.access import MlflowSsoArgs
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.azure import AzureKeysInputs, Keys
@@ -54,7 +53,7 @@ from components.tracking.azure import AzureTrackingInputs, EntraAdmin, TrackingS
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from stacks import clock, naming
-from stacks.access import stack_sso
+from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 from stacks.pipelines import mlflow_pipeline_args, retraining_args
@@ -164,9 +163,17 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 cluster=cluster, artifacts_account=tracking.artifact_account,
                 artifacts_container_id=tracking.artifacts.container_ids[ARTIFACT_PREFIX],
                 features_container_id=features.store.container_ids[FEAST_CONTAINER]),
-                opts=pulumi.ResourceOptions(), k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
+                opts=pulumi.ResourceOptions(), k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider),
+                ui_sso=sso.pipelines if sso else None)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, dr, sso=sso,
                                        pipeline=pipeline)
+        if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
+            door = stack_front_door(cfg, sso, [network.vpc_cidr],
+                                    {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}, {},
+                                    pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=[workloads]),
+                                    pipelines_namespace=pipeline.namespace if pipeline else None)
+            PrivateDns("access-dns", sso.access.domain, group.name, network.vnet.id, door.address,
+                       door.hostnames, tags)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_platform_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
@@ -238,7 +245,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
                        features: FeatureStore, monitoring: Monitoring,
                        trainer: azure.managedidentity.UserAssignedIdentity,
                        dr: Optional[DisasterRecovery] = None,
-                       sso: Optional[MlflowSsoArgs] = None, pipeline: Optional[Any] = None) -> PlatformWorkloads:
+                       sso: Optional[StackSso] = None, pipeline: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the Azure side's identities and addresses."""
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
     return PlatformWorkloads("platform", PlatformWorkloadsArgs(
@@ -252,7 +259,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             database_cidrs=network.data_subnet_cidrs,
             service_account_annotations={CLIENT_ID_ANNOTATION: tracking.service_account_role},
             workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
-            sso=sso, **mlflow_pipeline_args(pipeline),
+            sso=sso.mlflow if sso else None, **mlflow_pipeline_args(pipeline),
             # DR on, the URI names the writer virtual endpoint, which exists only once the replica does.
             depends_on=[r for r in (tracking.db_database, tracking.db_secret, dr.db_writer_endpoint if dr else None) if r]),
         feast=FeatureServerArgs(
@@ -266,6 +273,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             depends_on=[r for r in (features.online_store_secret,) if r]),
         monitoring=MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
+            sso=sso.grafana if sso else None,
             private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class,
             **email_alerting(cfg)),
         gpu=GpuNodeAgentsArgs() if gpu_pools else None),

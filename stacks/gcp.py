@@ -20,7 +20,6 @@ from components.features import FeaturesArgs
 from components.features.gcp import FeatureStore, GcpFeaturesInputs, OnlineReplica
 from components.k8s import (PLATFORM_NAMESPACE, ClusterBaselineArgs, FeatureServerArgs, MlflowServerArgs,
                             MonitoringStackArgs, PlatformWorkloadsArgs)
-from components.k8s.access import MlflowSsoArgs
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
 from components.keys.gcp import GcpKeysInputs, Keys
@@ -38,7 +37,8 @@ from components.training import TrainingPoolArgs
 from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool,
                                      gpu_accelerator, gpu_pool_zones)
 from stacks import naming
-from stacks.access import stack_sso
+from components.access.gcp import PrivateDns
+from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.config import PlatformConfig
 from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
@@ -179,6 +179,12 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                            identity_endpoints=cluster.identity_endpoints)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations,
                                        sso=sso, pipeline=pipeline)
+        if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
+            door = stack_front_door(cfg, sso, [network.vpc_cidr], {"networking.gke.io/load-balancer-type": "Internal"}, {},
+                                    pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=[workloads]),
+                                    pipelines_namespace=pipeline.namespace if pipeline else None)
+            PrivateDns("access-dns", f"{name}-uis", sso.access.domain, project, network.vpc_id, door.address,
+                       door.hostnames, labels, opts=on_primary)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_mlflow_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
@@ -196,7 +202,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, trainer_annotations,
-                       sso: Optional[MlflowSsoArgs] = None, pipeline: Optional[Any] = None) -> PlatformWorkloads:
+                       sso: Optional[StackSso] = None, pipeline: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with GKE Workload Identity and the GCP addresses."""
     # One GKE node pool per machine type, each up to maxNodes: node agents need a pod per node.
     pool_nodes = sum(pool.max_nodes * len(pool.instance_types) for pool in cfg.training_pools)
@@ -211,7 +217,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
         mlflow=MlflowServerArgs(
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations,
-            sso=sso, **mlflow_pipeline_args(pipeline),
+            sso=sso.mlflow if sso else None, **mlflow_pipeline_args(pipeline),
             depends_on=[r for r in (tracking.db_secret,) if r]),  # the Secret waits for the user and database
         feast=FeatureServerArgs(
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,
@@ -219,6 +225,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             offline_store=features.offline_store, service_account_annotations=features.service_account_annotations),
         monitoring=MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
+            sso=sso.grafana if sso else None,
             private_network_cidrs=private_cidrs, storage_class_name=cluster.storage_class,
             **email_alerting(cfg)),
         # GKE installs the NVIDIA driver, runs its own device plugin and collects DCGM metrics (cluster

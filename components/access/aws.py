@@ -78,5 +78,28 @@ class CognitoIssuer(pulumi.ComponentResource):
         self.client_id = self.client.id
         self.client_secret = pulumi.Output.secret(self.client.client_secret)
         self.groups_claim = args.groups_claim or GROUPS_CLAIM
+        # The pool's hosted login (OAuth 2.0 endpoints of the Cognito domain).
+        login = pulumi.Output.concat("https://", self.domain.domain, ".auth.", inputs.region, ".amazoncognito.com/oauth2/")
+        self.authorize_url = pulumi.Output.concat(login, "authorize")
+        self.token_url = pulumi.Output.concat(login, "token")
+        self.userinfo_url = pulumi.Output.concat(login, "userInfo")
         self.register_outputs({"issuerUrl": self.issuer_url, "clientId": self.client_id,
                                "userPoolId": self.user_pool.id})
+
+
+class PrivateDns(pulumi.ComponentResource):
+    """A Route 53 private hosted zone for the UI hostnames, attached to the VPC, and one CNAME per UI to the
+    front door's internal load balancer (its DNS name). Resolvable only from inside the VPC (and networks
+    the operator associates or forwards to it)."""
+
+    def __init__(self, name: str, domain: str, vpc_id: pulumi.Input[str], region: str, address: pulumi.Input[str],
+                 hostnames: list[str], tags: dict, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlops:access:PrivateDns", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.zone = aws.route53.Zone(f"{name}-zone", name=domain, comment="platform UIs (front door)",
+                                     vpcs=[{"vpc_id": vpc_id, "vpc_region": region}],
+                                     tags={**tags, "component": "access"}, opts=child)
+        for host in hostnames:
+            aws.route53.Record(f"{name}-{host.split('.')[0]}", zone_id=self.zone.zone_id, name=host, type="CNAME",
+                               ttl=300, records=[address], opts=child)
+        self.register_outputs({"zoneId": self.zone.zone_id})

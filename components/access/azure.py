@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
+import pulumi_azure_native as azure
 import pulumi_azuread as azuread
 
 from components.access import AccessArgs
@@ -59,4 +60,33 @@ class EntraIssuer(pulumi.ComponentResource):
         self.client_id = self.application.client_id
         self.client_secret = pulumi.Output.secret(self.password.value)
         self.groups_claim = args.groups_claim or "groups"
+        self.authorize_url = pulumi.Output.concat("https://login.microsoftonline.com/", inputs.tenant_id, "/oauth2/v2.0/authorize")
+        self.token_url = pulumi.Output.concat("https://login.microsoftonline.com/", inputs.tenant_id, "/oauth2/v2.0/token")
+        self.userinfo_url = "https://graph.microsoft.com/oidc/userinfo"
         self.register_outputs({"issuerUrl": self.issuer_url, "clientId": self.client_id})
+
+
+class PrivateDns(pulumi.ComponentResource):
+    """An Azure private DNS zone for the UI hostnames, linked to the VNet (no auto-registration), and one A
+    record per UI to the front door's internal load balancer IP."""
+
+    def __init__(self, name: str, domain: str, resource_group_name: pulumi.Input[str], vnet_id: pulumi.Input[str],
+                 address: pulumi.Input[str], hostnames: list[str], tags: dict,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlops:access:PrivateDns", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.zone = azure.privatedns.PrivateZone(f"{name}-zone", resource_group_name=resource_group_name,
+                                                 private_zone_name=domain, location="global",
+                                                 tags={**tags, "component": "access"}, opts=child)
+        azure.privatedns.VirtualNetworkLink(
+            f"{name}-link", resource_group_name=resource_group_name, private_zone_name=self.zone.name,
+            virtual_network_link_name="platform-vnet", location="global", registration_enabled=False,
+            virtual_network=azure.privatedns.SubResourceArgs(id=vnet_id), tags={**tags, "component": "access"},
+            opts=child)
+        for host in hostnames:
+            label = host[: -len(domain) - 1]
+            azure.privatedns.PrivateRecordSet(
+                f"{name}-{label}", resource_group_name=resource_group_name, private_zone_name=self.zone.name,
+                record_type="A", relative_record_set_name=label, ttl=300,
+                a_records=[azure.privatedns.ARecordArgs(ipv4_address=address)], opts=child)
+        self.register_outputs({"zoneId": self.zone.id})

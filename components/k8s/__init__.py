@@ -321,6 +321,8 @@ class MonitoringStackArgs:
     # pods) are always there.
     interruption_queries: Sequence[DashboardQuery] = ()
     gpu_metrics: bool = True  # scrape DCGM exporter, GPU panels on dashboards
+    # Single sign-on (components/k8s/grafana_sso.py): None keeps Grafana's admin login only.
+    sso: Optional["GrafanaSsoArgs"] = None  # noqa: F821 (defined in components.k8s.grafana_sso)
 
 
 @dataclass

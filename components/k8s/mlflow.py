@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Optional
+from urllib.parse import urlparse
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -295,10 +296,12 @@ class MlflowServer(pulumi.ComponentResource):
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
                              {"name": "auth-config", "mountPath": AUTH_CONFIG_DIR, "readOnly": True}],
         }
+        # Behind the front door the browser sends the private hostname (components/access/frontdoor.py).
+        sso_hosts = [urlparse(args.sso.redirect_url).hostname or ""] if args.sso else []
         command = [
             "mlflow", "server", "--host", "0.0.0.0", "--port", str(MLFLOW_PORT), "--workers", "2",
             "--app-name", "basic-auth", "--serve-artifacts", "--artifacts-destination", args.artifacts_destination,
-            "--expose-prometheus", METRICS_DIR, "--allowed-hosts", ",".join(allowed_hosts(list(args.extra_allowed_hosts))),
+            "--expose-prometheus", METRICS_DIR, "--allowed-hosts", ",".join(allowed_hosts(list(args.extra_allowed_hosts) + sso_hosts)),
         ]
         env = [
             database,

@@ -36,7 +36,7 @@ from components.k8s import (
     ResourceBudget,
     ScrapeTarget,
 )
-from components.k8s import dashboards
+from components.k8s import dashboards, grafana_sso
 from components.k8s._common import (
     InvalidInput,
     app_labels,
@@ -198,6 +198,11 @@ class MonitoringStack(pulumi.ComponentResource):
         self._network_policies(name, private_cidrs, labels, child)
 
         secrets = [grafana_secret]
+        if args.sso is not None:
+            secrets.append(k8s.core.v1.Secret(
+                f"{name}-grafana-oidc", metadata=metadata(grafana_sso.GRAFANA_OIDC_SECRET, namespace, labels),
+                type="Opaque", string_data={"client-secret": pulumi.Output.secret(args.sso.client_secret)},
+                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stringData", "data"])))
         if args.alertmanager_files:
             secrets.append(k8s.core.v1.Secret(
                 f"{name}-alertmanager-files", metadata=metadata(ALERTMANAGER_FILES_SECRET, namespace, labels),
@@ -273,7 +278,9 @@ class MonitoringStack(pulumi.ComponentResource):
                 "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
                                            "searchNamespace": MONITORING_NAMESPACE}},
                 "grafana.ini": {"analytics": {"reporting_enabled": False, "check_for_updates": False},
-                                "users": {"allow_sign_up": False}, "auth.anonymous": {"enabled": False}},
+                                "users": {"allow_sign_up": False}, "auth.anonymous": {"enabled": False},
+                                **(grafana_sso.grafana_ini(args.sso) if args.sso else {})},
+                **({"envValueFrom": grafana_sso.env_value_from()} if args.sso else {}),
                 "service": {"type": "ClusterIP"}, "ingress": {"enabled": False},
                 "resources": resources(_RESOURCES["grafana"]),
             },

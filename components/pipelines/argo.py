@@ -16,10 +16,10 @@ platform. Pure functions (the per-cloud components will register the Helm releas
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, Optional
 
 from components.k8s._common import InvalidInput, container_security_context, pod_security_context
-from components.pipelines import NAMESPACE, STEP_SERVICE_ACCOUNT
+from components.pipelines import NAMESPACE, STEP_SERVICE_ACCOUNT, ui_sso
 
 ARGO_CHART = "argo-workflows"
 ARGO_CHART_VERSION = "1.0.18"
@@ -78,9 +78,11 @@ def _budget(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[st
 
 
 def argo_values(store: ArtifactStore, step_identity_annotations: Mapping[str, Any],
-                namespace: str = NAMESPACE) -> dict[str, Any]:
+                namespace: str = NAMESPACE, sso: Optional[ui_sso.PipelineUiSso] = None) -> dict[str, Any]:
     """Chart values. ``step_identity_annotations`` bind the step pods' ServiceAccount to the cloud identity
-    that may use the bucket (IRSA role ARN, Entra client id, GCP service account)."""
+    that may use the bucket (IRSA role ARN, Entra client id, GCP service account). With ``sso`` the UI runs
+    Argo's SSO mode instead of ``client`` (components/pipelines/ui_sso.py)."""
+
     hardened = container_security_context(uid=ARGO_UID)
     pod = pod_security_context(ARGO_UID)
     return {
@@ -103,6 +105,7 @@ def argo_values(store: ArtifactStore, step_identity_annotations: Mapping[str, An
             "authModes": ["client"], "secure": True,
             "podSecurityContext": pod, "securityContext": {**hardened, "readOnlyRootFilesystem": True},
             "resources": _budget("50m", "128Mi", "500m", "512Mi"),
+            **(ui_sso.server_values(sso) if sso is not None else {}),
         },
         "workflow": {
             "serviceAccount": {"create": True, "name": STEP_SERVICE_ACCOUNT,

@@ -26,6 +26,7 @@ from components.features import OFFLINE_PREFIX, REGISTRY_PREFIX
 from components.pipelines import ARTIFACT_PREFIX, NAMESPACE, STEP_SERVICE_ACCOUNT, RetrainingArgs
 from components.pipelines.argo import ArtifactStore
 from components.pipelines.component import RetrainingPipeline, RetrainingPipelineArgs
+from components.pipelines.ui_sso import PipelineUiSso
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -84,7 +85,8 @@ class StepIdentity(pulumi.ComponentResource):
 
 
 def retraining_pipeline(name: str, retraining: RetrainingArgs, environment: str, inputs: AwsPipelineInputs,
-                        opts: pulumi.ResourceOptions, k8s_opts: pulumi.ResourceOptions) -> RetrainingPipeline:
+                        opts: pulumi.ResourceOptions, k8s_opts: pulumi.ResourceOptions,
+                        ui_sso: Optional[PipelineUiSso] = None) -> RetrainingPipeline:
     """The step identity (``opts``: the AWS provider) and the in-cluster pipeline (``k8s_opts``)."""
     identity = StepIdentity(f"{name}-identity", inputs, opts=opts)
     store = ArtifactStore("s3", inputs.artifacts_bucket, region=inputs.region, key_prefix=ARTIFACT_PREFIX,
@@ -93,4 +95,4 @@ def retraining_pipeline(name: str, retraining: RetrainingArgs, environment: str,
     retraining = dataclasses.replace(retraining, extra_env={**retraining.extra_env, "AWS_REGION": inputs.region})
     return RetrainingPipeline(name, RetrainingPipelineArgs(
         retraining=retraining, artifact_store=store, step_identity_annotations=identity.annotations,
-        environment=environment, depends_on=[identity]), opts=k8s_opts)
+        environment=environment, depends_on=[identity], ui_sso=ui_sso), opts=k8s_opts)

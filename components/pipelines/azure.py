@@ -24,6 +24,7 @@ from components.cluster.azure import CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD
 from components.pipelines import ARTIFACT_PREFIX, NAMESPACE, STEP_SERVICE_ACCOUNT, RetrainingArgs
 from components.pipelines.argo import ArtifactStore
 from components.pipelines.component import RetrainingPipeline, RetrainingPipelineArgs
+from components.pipelines.ui_sso import PipelineUiSso
 from components.storage.azure import STORAGE_BLOB_DATA_CONTRIBUTOR, STORAGE_BLOB_DATA_READER, grant
 
 
@@ -56,11 +57,12 @@ class StepIdentity(pulumi.ComponentResource):
 
 
 def retraining_pipeline(name: str, retraining: RetrainingArgs, environment: str, inputs: AzurePipelineInputs,
-                        opts: pulumi.ResourceOptions, k8s_opts: pulumi.ResourceOptions) -> RetrainingPipeline:
+                        opts: pulumi.ResourceOptions, k8s_opts: pulumi.ResourceOptions,
+                        ui_sso: Optional[PipelineUiSso] = None) -> RetrainingPipeline:
     identity = StepIdentity(f"{name}-identity", inputs, opts=opts)
     store = ArtifactStore("azure", ARTIFACT_PREFIX, key_prefix=ARTIFACT_PREFIX,
                           endpoint=pulumi.Output.format("https://{0}.blob.core.windows.net", inputs.artifacts_account))
     retraining = dataclasses.replace(retraining, pod_labels={**retraining.pod_labels, **WORKLOAD_IDENTITY_POD_LABELS})
     return RetrainingPipeline(name, RetrainingPipelineArgs(
         retraining=retraining, artifact_store=store, step_identity_annotations=identity.annotations,
-        environment=environment, depends_on=[*identity.grants]), opts=k8s_opts)
+        environment=environment, depends_on=[*identity.grants], ui_sso=ui_sso), opts=k8s_opts)

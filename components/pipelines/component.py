@@ -25,6 +25,8 @@ from components.pipelines import (CONTAINER_LIMITS, MLFLOW_USER_SECRET, MLFLOW_U
                                   namespace_quota)
 from components.pipelines.argo import (ARGO_CHART, ARGO_CHART_REPOSITORY, ARGO_CHART_VERSION, ArtifactStore,
                                        argo_values)
+from components.pipelines import ui_sso
+from components.pipelines.ui_sso import PipelineUiSso
 from components.pipelines.network import baseline_policies, network_policies
 from components.pipelines.workflows import cron_workflow, workflow_template
 
@@ -41,6 +43,7 @@ class RetrainingPipelineArgs:
     identity_endpoints: Sequence[IdentityEndpoint] = ()
     # Cloud resources the steps need before they run (the identity's grants): the release waits for them.
     depends_on: Sequence[pulumi.Resource] = ()
+    ui_sso: Optional[PipelineUiSso] = None  # None: the UI keeps client auth (kubectl port-forward only)
 
 
 class RetrainingPipeline(pulumi.ComponentResource):
@@ -51,7 +54,7 @@ class RetrainingPipeline(pulumi.ComponentResource):
         namespace = args.retraining.namespace
         # Render (and check) everything before registering anything: bad input fails the program cleanly.
         template, cron = workflow_template(args.retraining), cron_workflow(args.retraining)
-        values = argo_values(args.artifact_store, args.step_identity_annotations, namespace)
+        values = argo_values(args.artifact_store, args.step_identity_annotations, namespace, args.ui_sso)
         child = pulumi.ResourceOptions(parent=self)
         ns = k8s.core.v1.Namespace(f"{name}-namespace", metadata={"name": namespace, "labels": {
             "app.kubernetes.io/part-of": "mlops-platform", "kubernetes.io/metadata.name": namespace,
@@ -77,7 +80,9 @@ class RetrainingPipeline(pulumi.ComponentResource):
             name, name=RELEASE_NAME, chart=ARGO_CHART, version=ARGO_CHART_VERSION,
             repository_opts={"repo": ARGO_CHART_REPOSITORY}, namespace=namespace, create_namespace=False,
             values=values, atomic=True, cleanup_on_fail=True, timeout=600, max_history=10,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[ns, *policies, *args.depends_on]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                ns, *policies, *args.depends_on,
+                *(ui_sso.register(name, args.ui_sso, namespace, in_ns) if args.ui_sso else [])]))
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[self.release, self.mlflow_secret])
         for suffix, manifest in (("template", template), ("cron", cron)):
             k8s.apiextensions.CustomResource(f"{name}-{suffix}", api_version=manifest["apiVersion"],

@@ -29,6 +29,7 @@ from components.k8s import IdentityEndpoint
 from components.pipelines import ARTIFACT_PREFIX, NAMESPACE, STEP_SERVICE_ACCOUNT, RetrainingArgs
 from components.pipelines.argo import ArtifactStore
 from components.pipelines.component import RetrainingPipeline, RetrainingPipelineArgs
+from components.pipelines.ui_sso import PipelineUiSso
 from components.training.gcp import prefix_grant
 
 
@@ -64,9 +65,11 @@ class StepIdentity(pulumi.ComponentResource):
 
 def retraining_pipeline(name: str, retraining: RetrainingArgs, environment: str, inputs: GcpPipelineInputs,
                         opts: pulumi.ResourceOptions, k8s_opts: pulumi.ResourceOptions,
-                        identity_endpoints: Sequence[IdentityEndpoint] = ()) -> RetrainingPipeline:
+                        identity_endpoints: Sequence[IdentityEndpoint] = (),
+                        ui_sso: Optional[PipelineUiSso] = None) -> RetrainingPipeline:
     identity = StepIdentity(f"{name}-identity", inputs, opts=opts)
     store = ArtifactStore("gcs", inputs.artifacts_bucket, key_prefix=ARTIFACT_PREFIX)
     return RetrainingPipeline(name, RetrainingPipelineArgs(
         retraining=retraining, artifact_store=store, step_identity_annotations=identity.annotations,
-        environment=environment, identity_endpoints=identity_endpoints, depends_on=[*identity.grants]), opts=k8s_opts)
+        environment=environment, identity_endpoints=identity_endpoints, depends_on=[*identity.grants],
+        ui_sso=ui_sso), opts=k8s_opts)

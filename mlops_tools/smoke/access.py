@@ -25,6 +25,7 @@ class SsoRun:
     mlflow: MlflowRun
     provider: OidcProvider
     groups: dict[str, str]  # READ / EDIT / MANAGE -> group name from the plan
+    plan: Plan
 
     @property
     def login_url(self) -> str:
@@ -65,4 +66,34 @@ def start_sso_mlflow(procs: Processes, plan: Plan, accounts: dict[str, str]) -> 
                        extra_env={"OIDC_DISCOVERY_URL": provider.discovery_url, "OIDC_CLIENT_ID": client_id,
                                   "OIDC_REDIRECT_URI": redirect, "SESSION_COOKIE_SECURE": "false"},
                        port=port)
-    return SsoRun(run, provider, groups)
+    return SsoRun(run, provider, groups, plan)
+
+
+GRAFANA_ROLES = ("Viewer", "Editor", "Admin", "None")  # Grafana's org roles (org.RoleType.IsValid)
+
+
+def grafana_oauth(plan: Plan) -> dict:
+    """The rendered ``auth.generic_oauth`` section of Grafana (kube-prometheus-stack's grafana values)."""
+    section = ((plan.helm_values("kube-prometheus-stack").get("grafana") or {}).get("grafana.ini") or {}).get(
+        "auth.generic_oauth")
+    if not section or section.get("enabled") is not True:
+        raise SmokeFailure(f"{plan.stack}: Grafana has no enabled auth.generic_oauth: SSO is not rendered")
+    return section
+
+
+def grafana_role(section: dict, claims: dict) -> str | None:
+    """The org role Grafana gives these ID-token claims, or None when it refuses the login.
+
+    Grafana evaluates ``role_attribute_path`` with JMESPath on the token's claims and keeps the result only
+    if it is a string (util.SearchJSONForStringAttr); with ``role_attribute_strict`` an empty or unknown
+    role refuses the login. Evaluated here with the ``jmespath`` library, the language's reference
+    implementation; Grafana itself (a Go binary) cannot be installed on this machine."""
+    import jmespath
+
+    result = jmespath.search(section["role_attribute_path"], claims)
+    role = result if isinstance(result, str) else ""
+    if role in GRAFANA_ROLES:
+        return role
+    if section.get("role_attribute_strict") is True:
+        return None
+    return "Viewer"  # Grafana's auto_assign_org_role default without strict mode

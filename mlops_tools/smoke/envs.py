@@ -33,6 +33,7 @@ DEBIAN_PACKAGES = {
     "openssl": "openssl", "prometheus": "prometheus", "promtool": "prometheus",
     "amtool": "prometheus-alertmanager", "prometheus-alertmanager": "prometheus-alertmanager",
     "prometheus-pushgateway": "prometheus-pushgateway", "node": "nodejs", "npm": "npm", "redis-server": "redis-server",
+    "nginx": "nginx",  # the SSO front door (tests/smoke/test_front_door.py)
 }
 _lock = threading.Lock()
 _apt_updated = False

@@ -15,7 +15,11 @@ DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CLIENT_SECRET = "external-client-secret-value-123"
 EXTERNAL = ["mlops:access.issuer=external", "mlops:access.issuerUrl=https://login.example.com/realms/ml",
             "mlops:access.clientId=mlops-platform", "mlops:access.groupsClaim=roles",
-            "mlops:access.mlflowImage=registry.example.com/mlflow-oidc:3.10.1-oidc7.2.0"]
+            "mlops:access.mlflowImage=registry.example.com/mlflow-oidc:3.10.1-oidc7.2.0",
+            "mlops:access.authorizeUrl=https://login.example.com/realms/ml/protocol/openid-connect/auth",
+            "mlops:access.tokenUrl=https://login.example.com/realms/ml/protocol/openid-connect/token",
+            "mlops:access.userinfoUrl=https://login.example.com/realms/ml/protocol/openid-connect/userinfo"]
+RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 def preview(stack, overrides=(), secret=None):
@@ -70,6 +74,27 @@ def test_client_and_machine_secrets_never_reach_the_plan_in_clear_text(gcp_exter
                 assert value not in text, key
 
 
+def grafana_values(result):
+    return next(r["inputs"]["values"]["grafana"] for r in result.resources
+                if r["type"] == RELEASE and r["inputs"]["chart"] == "kube-prometheus-stack")
+
+
+def test_grafana_logs_in_through_the_external_issuer_with_its_endpoints(gcp_external):
+    grafana = grafana_values(gcp_external)
+    oauth = grafana["grafana.ini"]["auth.generic_oauth"]
+    assert oauth["enabled"] is True and oauth["client_id"] == "mlops-platform"
+    assert oauth["auth_url"].endswith("/openid-connect/auth") and oauth["token_url"].endswith("/openid-connect/token")
+    assert oauth["api_url"].endswith("/openid-connect/userinfo") and oauth["use_pkce"] is True
+    assert oauth["role_attribute_strict"] is True and '"roles"' in oauth["role_attribute_path"]
+    assert grafana["grafana.ini"]["server"]["root_url"] == "https://grafana.dev.mlops-gcp-dev.internal"
+    assert "client_secret" not in oauth  # the chart refuses leaked secrets; it comes from Secret grafana-oidc
+    assert grafana["envValueFrom"] == {"GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET": {
+        "secretKeyRef": {"name": "grafana-oidc", "key": "client-secret"}}}
+    secret = next(r for r in gcp_external.masked_resources() if r["type"] == "kubernetes:core/v1:Secret"
+                  and r["inputs"]["metadata"]["name"] == "grafana-oidc")
+    assert secret["inputs"]["metadata"]["namespace"] == "monitoring" and CLIENT_SECRET not in json.dumps(secret)
+
+
 def test_machine_credential_is_not_the_admin_password(gcp_external):
     init = next(c for c in mlflow_pod(gcp_external)["initContainers"] if c["name"] == "oidc-config")
     settings = env(init)
@@ -91,6 +116,10 @@ def test_cognito_issuer_makes_pool_groups_and_a_code_flow_client():
     settings = env(mlflow_pod(result)["containers"][0])
     assert settings["OIDC_GROUPS_ATTRIBUTE"] == "cognito:groups"
     assert settings["OIDC_DISCOVERY_URL"].startswith("https://cognito-idp.us-east-1.amazonaws.com/")
+    oauth = grafana_values(result)["grafana.ini"]["auth.generic_oauth"]
+    assert oauth["auth_url"] == "https://mlops-prod-login.auth.us-east-1.amazoncognito.com/oauth2/authorize"
+    # A claim name with a colon is a quoted JMESPath identifier (unquoted, the expression would not parse).
+    assert oauth["role_attribute_path"].startswith('contains(("cognito:groups" || `[]`), \'grafana-admins\') && \'Admin\'')
 
 
 def test_entra_app_registration_emits_group_claims():
@@ -99,12 +128,16 @@ def test_entra_app_registration_emits_group_claims():
     assert app["groupMembershipClaims"] == ["SecurityGroup"] and app["signInAudience"] == "AzureADMyOrg"
     assert "https://mlflow.ml.prod.example.internal/callback" in app["web"]["redirectUris"]
     assert env(mlflow_pod(result)["containers"][0])["OIDC_GROUPS_ATTRIBUTE"] == "groups"
+    oauth = grafana_values(result)["grafana.ini"]["auth.generic_oauth"]
+    assert oauth["token_url"].startswith("https://login.microsoftonline.com/") and oauth["token_url"].endswith("/oauth2/v2.0/token")
+    assert oauth["api_url"] == "https://graph.microsoft.com/oidc/userinfo"
 
 
 def test_stacks_without_an_issuer_keep_basic_auth():
     server = mlflow_pod(preview("dev"))["containers"][0]
     assert server["command"][server["command"].index("--app-name") + 1] == "basic-auth"
     assert "OIDC_DISCOVERY_URL" not in env(server)
+    assert "auth.generic_oauth" not in grafana_values(preview("dev"))["grafana.ini"]
 
 
 def test_an_external_issuer_without_its_secret_stops_the_preview():

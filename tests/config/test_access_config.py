@@ -18,6 +18,19 @@ def cfg(cloud="aws", region="us-east-1", secret=None, **access):
     return base
 
 
+ENDPOINTS = {"authorizeUrl": "https://login.example.com/realms/ml/protocol/openid-connect/auth",
+             "tokenUrl": "https://login.example.com/realms/ml/protocol/openid-connect/token",
+             "userinfoUrl": "https://login.example.com/realms/ml/protocol/openid-connect/userinfo"}
+
+
+def test_endpoints_must_be_https_and_only_for_an_external_issuer():
+    got = problems(cloud="gcp", region="us-central1", secret="s", issuer="external",
+                   issuerUrl="https://login.example.com", clientId="x", **{**ENDPOINTS, "tokenUrl": "http://idp/token"})
+    assert any("mlops:access.tokenUrl" in p and "http://idp/token" in p and "https://" in p for p in got)
+    assert any("mlops:access.authorizeUrl" in p and "only for issuer external" in p
+               for p in problems(issuer="cognito", authorizeUrl=ENDPOINTS["authorizeUrl"]))
+
+
 def problems(**kw):
     with pytest.raises(ConfigError) as caught:
         load_config("dev", cfg(**kw))
@@ -41,9 +54,12 @@ def test_gcp_needs_an_external_issuer_with_url_and_client_id():
     got = problems(cloud="gcp", region="us-central1", issuer="external")
     assert any("mlops:access.issuerUrl" in p and "required when access.issuer is external" in p for p in got)
     assert any("mlops:access.clientId" in p for p in got)
+    # Grafana reads no discovery document: the endpoints are named too.
+    assert all(any(f"mlops:access.{key}" in p and "required" in p for p in got)
+               for key in ("authorizeUrl", "tokenUrl", "userinfoUrl"))
     assert any("mlops:accessClientSecret" in p and "--secret" in p for p in got)
     ok = load_config("dev", cfg("gcp", "us-central1", secret="s3cr3t-value", issuer="external",
-                                issuerUrl="https://login.example.com/realms/ml", clientId="mlops"))
+                                issuerUrl="https://login.example.com/realms/ml", clientId="mlops", **ENDPOINTS))
     assert "s3cr3t-value" not in repr(ok)
     assert ok.access.issuer_url == "https://login.example.com/realms/ml"
 

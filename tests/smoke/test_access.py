@@ -99,6 +99,24 @@ def test_job_machine_credential_logs_a_run_without_a_login(sso, experiment_id):
     assert wrong.status_code == 401
 
 
+def test_through_the_front_door_mlflow_accepts_its_private_hostname(sso, tmp_path):
+    """The plan's front door (real nginx, TLS) in front of this MLflow: MLflow accepts the private hostname
+    (its --allowed-hosts includes mlflow.<zone>), the job's token works through it, and an anonymous call is
+    refused by MLflow behind it."""
+    from mlops_tools.smoke.front_door import https_get, start_front_door
+
+    with Processes(LOGS / sso.plan.stack / "front-door-mlflow") as procs:
+        door = start_front_door(procs, sso.plan, tmp_path, open_to_client=True,
+                                running={"mlflow": sso.mlflow.port})
+        host = next(h for h in door.hostnames if h.startswith("mlflow."))
+        status, _ = https_get(door, 8443, host, f"{API}/experiments/search?max_results=1")
+        assert status == 401
+        secrets = sso.mlflow.secrets
+        status, body = https_get(door, 8443, host, f"{API}/experiments/search?max_results=1",
+                                 auth=(secrets["mlflow-machine/username"], secrets["mlflow-machine/token"]))
+        assert status == 200 and "experiments" in body, body
+
+
 def test_admin_password_is_kept_as_break_glass(sso):
     secrets = sso.mlflow.secrets
     admin = requests.get(f"{sso.mlflow.url}{API}/experiments/search?max_results=1", timeout=60,

@@ -207,6 +207,7 @@ FREE = {
     "azure-native:network:PrivateDnsZoneGroup": _CONFIG,
     "azure-native:network:Subnet": _NETWORK,
     "azure-native:network:VirtualNetwork": _NETWORK,
+    "azure-native:privatedns:PrivateRecordSet": "records are included in the zone's charge (queries are billed per million, not estimated)",
     "azure-native:privatedns:VirtualNetworkLink": "links carry no charge of their own (the zone is priced)",
     "azure-native:redisenterprise:Database": "a database inside the cache (priced on the cache)",
     "azure-native:resources:ResourceGroup": "resource groups are free",

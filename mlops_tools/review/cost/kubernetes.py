@@ -112,6 +112,8 @@ FREE = {
     "kubernetes:argoproj.io/v1alpha1:WorkflowTemplate": ON_NODES,
     "kubernetes:apps/v1:Deployment": ON_NODES,
     "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": "a template: its volumes are priced on the Karpenter NodePool that uses it",
+    "kubernetes:cert-manager.io/v1:Certificate": OBJECT + " (issued in the cluster by the platform CA)",
+    "kubernetes:cert-manager.io/v1:ClusterIssuer": OBJECT,
     "kubernetes:core/v1:ConfigMap": OBJECT,
     "kubernetes:core/v1:LimitRange": OBJECT,
     "kubernetes:core/v1:Namespace": OBJECT,

@@ -171,7 +171,10 @@ def identity_needs(stack, cloud: str) -> list:
 
 _POSTGRES = re.compile(r"postgres(?:ql)?(?:\+\w+)?://[^/\s@]*@?[^/\s:@]+(?::(\d+))?")
 _REDIS_CONNECTION = re.compile(r"connection_string:\s*[\"']?[^\s:,\"']+:(\d+)")
-_OBJECT_STORE = re.compile(r"\b(?:s3|gs|wasbs|abfss|az)://|\bhttps://|\btype:\s*(?:dynamodb|bigtable|datastore)\b")
+# An https:// URL names an outside service unless its host is an in-cluster Service name (*.svc[.cluster.local]),
+# whose egress the namespace-to-namespace policies open, not 443 to the outside (the front door's TLS hop to Argo).
+_OBJECT_STORE = re.compile(r"\b(?:s3|gs|wasbs|abfss|az)://|\bhttps://(?![\w.-]+\.svc(?:\.cluster\.local)?(?![\w.-]))"
+                           r"|\btype:\s*(?:dynamodb|bigtable|datastore)\b")
 
 
 def service_needs(pods: Pods) -> list:

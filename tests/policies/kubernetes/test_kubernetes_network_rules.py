@@ -89,6 +89,13 @@ def test_postgres_and_object_store_named_in_args_and_env_must_be_open():
     assert check_stack(RULE, [app, DENY, HTTPS, database]).passed
 
 
+def test_an_https_url_to_an_in_cluster_service_needs_no_outside_443_but_a_lookalike_host_does():
+    inside = deployment(args=["--upstream", "https://argo-workflows-server.pipelines.svc.cluster.local:2746"])
+    assert check_stack(RULE, [inside, DENY]).passed
+    outside = deployment(args=["--upstream", "https://argo.svc.cluster.local.example.com/api"])
+    assert "object store / cloud API named in its config (external:443/TCP)" in check_stack(RULE, [outside, DENY]).messages[0]
+
+
 def test_policies_of_other_pods_or_namespaces_do_not_count_and_unrestricted_pods_pass():
     other = policy("other", [{"ports": [{"protocol": "TCP", "port": 80}]}], {"matchLabels": {"app": "x"}})
     assert check_stack(RULE, [gke("ADVANCED_DATAPATH"), GSA, deployment(), DENY, HTTPS, other]).violations

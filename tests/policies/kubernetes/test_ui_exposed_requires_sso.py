@@ -83,3 +83,29 @@ def test_through_the_analyzer_protocol_fails_the_exposed_basic_auth_ui_and_passe
     failed = violations(mlflow())
     assert len(failed) == 1 and failed[0].enforcement == "mandatory" and failed[0].urn.endswith("::mlflow-lb")
     assert violations(mlflow("oidc-auth", "registry.example.com/mlflow-oidc:3.10.1")) == []
+
+
+def _front_door():
+    labels = {"app.kubernetes.io/name": "front-door", "app.kubernetes.io/component": "front-door"}
+    door = {"metadata": {"name": "front-door", "namespace": "mlops"}, "spec": {
+        "selector": {"matchLabels": {"app.kubernetes.io/name": "front-door"}},
+        "template": {"metadata": {"labels": labels}, "spec": {
+            "containers": [{"name": "nginx", "image": "nginxinc/nginx-unprivileged:1.28.0-alpine"}]}}}}
+    return [Res("kubernetes:apps/v1:Deployment", "front-door", door),
+            Res("kubernetes:core/v1:Service", "front-door-internal",
+                service(selector={"app.kubernetes.io/name": "front-door"}))]
+
+
+@pytest.mark.parametrize("app_name, oauth, gaps", [
+    ("oidc-auth", {"enabled": True}, []),
+    ("basic-auth", {"enabled": True}, ["MLflow (mlflow)"]),
+    ("oidc-auth", None, ["Grafana of Helm release monitoring"]),
+])
+def test_an_exposed_front_door_needs_sso_on_every_ui_behind_it(app_name, oauth, gaps):
+    grafana = {"service": {"type": "ClusterIP"}, "grafana.ini": {"auth.generic_oauth": oauth} if oauth else {}}
+    resources = [Res("kubernetes:apps/v1:Deployment", "mlflow", mlflow(app_name, "registry.example.com/mlflow-oidc:3.10.1")),
+                 Res("kubernetes:helm.sh/v3:Release", "monitoring",
+                     {"chart": "kube-prometheus-stack", "values": {"grafana": grafana}}), *_front_door()]
+    outcome = check_stack(RULE, resources)
+    assert [m.split(" is reachable")[0] for m, _ in outcome.violations] == gaps
+    assert all("front door front-door" in m and urn.endswith("::front-door-internal") for m, urn in outcome.violations)

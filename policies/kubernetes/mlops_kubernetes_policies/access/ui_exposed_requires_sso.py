@@ -7,6 +7,10 @@ Ingress. SSO in front means: MLflow runs the OIDC auth app (``--app-name oidc-au
 ``auth.generic_oauth`` enabled, the pod has an oauth2-proxy container, or the Ingress delegates
 authentication to one (``nginx.ingress.kubernetes.io/auth-url``). Internal load balancers count as
 exposed: a private network is not an identity check.
+
+A front door (a workload labelled ``app.kubernetes.io/component: front-door``, the platform's TLS proxy in
+front of the UIs) that is exposed exposes every UI of the stack: then each UI workload must run SSO and
+Grafana's chart values must enable ``auth.generic_oauth``.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
 UI_IMAGES = {"mlflow": "MLflow", "grafana": "Grafana", "ml-pipeline/frontend": "Kubeflow Pipelines UI",
              "argoproj/argocli": "Argo Workflows UI", "mlflow-oidc": "MLflow"}
 AUTH_URL = "nginx.ingress.kubernetes.io/auth-url"
+FRONT_DOOR = ("app.kubernetes.io/component", "front-door")
 
 
 def _namespace(resource) -> str:
@@ -53,21 +58,38 @@ def _selects(service, workload) -> bool:
         all(labels.get(key) == value for key, value in selector.items())
 
 
-def _grafana_values(release) -> list[str]:
+def _grafana(release) -> dict | None:
+    """Grafana's chart values in a release (kube-prometheus-stack: the "grafana" subchart), else None."""
     values, chart = get(release.props, "values") or {}, str(release.props.get("chart", ""))
-    if "kube-prometheus-stack" in chart:  # Grafana is a subchart: its values sit under "grafana"
-        grafana = values.get("grafana") or {}
-    elif "grafana" in chart:
-        grafana = values
-    else:
+    if "kube-prometheus-stack" in chart:
+        return values.get("grafana") or {}
+    return values if "grafana" in chart else None
+
+
+def _grafana_sso(grafana: dict) -> bool:
+    return str(((grafana.get("grafana.ini") or {}).get("auth.generic_oauth") or {}).get("enabled")).lower() == "true"
+
+
+def _grafana_values(release) -> list[str]:
+    grafana = _grafana(release)
+    if grafana is None:
         return []
     exposed = []
     if get(grafana, "service.type") in ("LoadBalancer", "NodePort"):
         exposed.append(f"Service type {get(grafana, 'service.type')}")
     if get(grafana, "ingress.enabled") is True:
         exposed.append("an Ingress")
-    sso = ((grafana.get("grafana.ini") or {}).get("auth.generic_oauth") or {}).get("enabled")
-    return [] if str(sso).lower() == "true" else exposed
+    return [] if _grafana_sso(grafana) else exposed
+
+
+def _front_door_gaps(stack, workloads) -> list[str]:
+    """The UIs an exposed front door would put on the network without SSO."""
+    gaps = [f"{_ui(w)} ({get(w.props, 'metadata.name')})" for w in workloads if not _has_sso(w)]
+    for release in stack.of_type("kubernetes:helm.sh/v3:Release"):
+        grafana = _grafana(release)
+        if grafana is not None and not _grafana_sso(grafana):
+            gaps.append(f"Grafana of Helm release {release.name}")
+    return gaps
 
 
 def check(stack, config):
@@ -87,7 +109,14 @@ def check(stack, config):
                 service = exposed_services.get((_namespace(ingress), backend))
                 if service is not None:
                     routes.append((f"Ingress {get(ingress.props, 'metadata.name')}", service, ingress))
+    doors = [w for w in stack.of_type(*WORKLOADS)
+             if (get(w.props, "spec.template.metadata.labels") or {}).get(FRONT_DOOR[0]) == FRONT_DOOR[1]]
     for how, service, ingress in routes:
+        for door in doors:
+            if _selects(service, door):
+                for gap in _front_door_gaps(stack, workloads):
+                    yield violation(f"{gap} is reachable through the front door {get(door.props, 'metadata.name')} "
+                                    f"({how}) without single sign-on.", ingress or service)
         for workload in workloads:
             if _selects(service, workload) and not _has_sso(workload):
                 yield violation(f"{_ui(workload)} ({get(workload.props, 'metadata.name')}) is reachable from outside "
