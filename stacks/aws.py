@@ -131,7 +131,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, sso=sso)
         distributed_training(cfg, pools, registry.training_image_repository_url,
                              checkpoint_uri(pulumi.Output.concat("s3://", tracking.artifact_bucket)),
-                             lambda pool: interruption_notice("aws"), env={"AWS_REGION": cfg.region},
+                             lambda pool: interruption_notice("aws"), features.offline_store_path,
+                             env={"AWS_REGION": cfg.region},
                              depends_on=[workloads.baseline.namespaces[TRAINING_NAMESPACE],
                                          workloads.baseline.training_service_account],
                              opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))

@@ -21,7 +21,8 @@ class TrainingConfig(_Model):
     # The image tag in the platform registry's training repository, built from pipelines/Dockerfile.ray
     # (the Ray image of RAY_VERSION + the step package). Registries keep tags immutable.
     image_tag: str = Field(default="ray-2.60.0-1", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-    # The offline-store parquet and its columns (default: mlops:pipelines' featuresPath, label, entity).
+    # The offline-store parquet and its columns (default: mlops:pipelines' featuresPath, label, entity; without
+    # either, <the feature store's offline prefix>/<pipelines.modelName>.parquet).
     features_path: Optional[str] = Field(default=None, pattern=r"^(s3://|gs://|abfs://|abfss://|/)\S+\.parquet$")
     label: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
     entity: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -70,10 +71,10 @@ def training_problems(cfg: Any) -> list[tuple[tuple[Any, ...], Any, str]]:
                              "spot runs on pools with spot: true"))
     if not training.pools and not any(pool.spot for pool in cfg.training_pools):
         problems.append((("training", "enabled"), True, "needs at least one training pool with spot: true"))
-    for key, attribute in (("featuresPath", "features_path"), ("label", "label"), ("entity", "entity")):
-        if getattr(training, attribute) is None and getattr(cfg.pipelines, attribute) is None:
+    for key in ("label", "entity"):
+        if getattr(training, key) is None and getattr(cfg.pipelines, key) is None:
             problems.append((("training", key), None, f"is required when training.enabled is true (or set "
-                             f"pipelines.{key}): the job's features come from the offline store's parquet"))
+                             f"pipelines.{key}): the {key} column of the offline store's parquet"))
     if training.checkpoint_every > training.steps:
         problems.append((("training", "checkpointEvery"), training.checkpoint_every,
                          f"must be <= training.steps ({training.steps}): no checkpoint would be written"))

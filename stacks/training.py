@@ -13,7 +13,7 @@ from stacks.config_training import job_pools
 
 
 def distributed_training(cfg: Any, pools: Mapping[str, Any], image_repository: pulumi.Input[str],
-                         storage_uri: pulumi.Input[str], notice_for: Any, *,
+                         storage_uri: pulumi.Input[str], notice_for: Any, offline_store_path: pulumi.Input[str], *,
                          env: Optional[Mapping[str, str]] = None, pod_labels: Optional[Mapping[str, str]] = None,
                          depends_on: Sequence[pulumi.Resource] = (),
                          opts: Optional[pulumi.ResourceOptions] = None) -> Optional[DistributedTraining]:
@@ -23,6 +23,8 @@ def distributed_training(cfg: Any, pools: Mapping[str, Any], image_repository: p
     if not training.enabled:
         return None
     image = pulumi.Output.concat(image_repository, ":", training.image_tag)
+    features = (training.features_path or cfg.pipelines.features_path
+                or pulumi.Output.concat(offline_store_path, "/", cfg.pipelines.model_name, ".parquet"))
     jobs = []
     for pool in job_pools(cfg):
         notice: InterruptionNotice = notice_for(pools[pool.name])
@@ -32,12 +34,12 @@ def distributed_training(cfg: Any, pools: Mapping[str, Any], image_repository: p
             worker_memory_gi=training.worker_memory_gi, steps=training.steps, checkpoint_every=training.checkpoint_every,
             max_failures=training.max_failures, keep_checkpoints=training.keep_checkpoints,
             backoff_limit=training.backoff_limit, active_deadline_seconds=training.active_deadline_seconds,
-            features=training.features_path or cfg.pipelines.features_path,
+            features=features,
             label=training.label or cfg.pipelines.label, entity=training.entity or cfg.pipelines.entity,
             experiment=f"{cfg.pipelines.model_name}-distributed", env=dict(env or {}),
             pod_labels=dict(pod_labels or {})))
     return DistributedTraining("distributed-training", DistributedTrainingArgs(
-        jobs=jobs, storage_uri=storage_uri, depends_on=tuple(depends_on)), opts=opts)
+        jobs=jobs, features=features, storage_uri=storage_uri, depends_on=tuple(depends_on)), opts=opts)
 
 
 def checkpoint_uri(scheme_and_bucket: pulumi.Input[str]) -> pulumi.Output[str]:

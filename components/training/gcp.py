@@ -185,6 +185,10 @@ class TrainingJobIdentityArgs:
     features_bucket: pulumi.Input[str]  # the Feast bucket's name
     # Prefixes of the Feast bucket training jobs read (offline store and registry); read-only.
     read_prefixes: Sequence[str] = (OFFLINE_PREFIX, REGISTRY_PREFIX)
+    # Distributed training (mlops:training): Ray Train reads/writes checkpoints under this prefix of the
+    # artifacts bucket; None = no checkpoint access.
+    checkpoints_bucket: Optional[pulumi.Input[str]] = None
+    checkpoints_prefix: str = "checkpoints"
 
 
 def read_condition(bucket: str, prefixes: Sequence[str]) -> str:
@@ -213,6 +217,15 @@ class TrainingJobIdentity(pulumi.ComponentResource):
                        "expression": pulumi.Output.from_input(args.features_bucket).apply(
                            lambda bucket: read_condition(bucket, args.read_prefixes))},
             opts=child)
+        if args.checkpoints_bucket is not None:
+            # objectUser: create, read, overwrite, delete objects; listing is checked on the bucket itself.
+            gcp.storage.BucketIAMMember(
+                f"{name}-checkpoints", bucket=args.checkpoints_bucket, role="roles/storage.objectUser",
+                member=identity.member,
+                condition={"title": "training-checkpoints", "description": "Ray Train checkpoints, read/write",
+                           "expression": pulumi.Output.from_input(args.checkpoints_bucket).apply(
+                               lambda bucket: read_condition(bucket, (args.checkpoints_prefix,)))},
+                opts=child)
         self.email = identity.email
         self.service_account_annotations = identity.annotations
         self.register_outputs({"email": identity.email})

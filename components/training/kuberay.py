@@ -35,6 +35,7 @@ class DistributedTrainingArgs:
     # The checkpoint prefix in the platform's object store (e.g. s3://<artifacts bucket>/checkpoints); the
     # training identity may read and write there (TrainingJobIdentity on each cloud).
     storage_uri: pulumi.Input[str]
+    features: pulumi.Input[str]  # the offline-store parquet every job reads (may be known only at deploy time)
     # The baseline's training namespace (its resource), so the policies and jobs are created after it.
     depends_on: Sequence[pulumi.Resource] = ()
 
@@ -75,8 +76,8 @@ class DistributedTraining(pulumi.ComponentResource):
             for policy in network_policies()]
         self.jobs: dict[str, k8s.apiextensions.CustomResource] = {}
         for job in args.jobs:
-            spec = pulumi.Output.all(args.storage_uri, job.image).apply(
-                lambda resolved, job=job: rayjob_spec(replace(job, image=resolved[1]), resolved[0]))
+            spec = pulumi.Output.all(args.storage_uri, job.image, args.features).apply(
+                lambda resolved, job=job: rayjob_spec(replace(job, image=resolved[1], features=resolved[2]), resolved[0]))
             self.jobs[job.pool] = k8s.apiextensions.CustomResource(
                 f"{name}-{job.name}", api_version="ray.io/v1", kind="RayJob", metadata=rayjob_metadata(job), spec=spec,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, *args.depends_on],
