@@ -142,11 +142,6 @@ def run(features_path: str, label: str, entity: str, experiment: str, run_name: 
         workers: int, worker_cpus: int, steps: int, checkpoint_every: int, max_failures: int,
         keep_checkpoints: int, gpu: bool = False, learning_rate: float = 0.5, batch_size: int = 256,
         seed: int = 0, step_seconds: float = 0.0, address: str | None = None) -> dict:
-    import ray
-    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
-    from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
     for flag, value in (("--workers", workers), ("--worker-cpus", worker_cpus), ("--steps", steps),
                         ("--checkpoint-every", checkpoint_every), ("--keep-checkpoints", keep_checkpoints),
                         ("--batch-size", batch_size)):
@@ -157,6 +152,10 @@ def run(features_path: str, label: str, entity: str, experiment: str, run_name: 
     if checkpoint_every > steps:
         raise StepError(f"train-distributed: --checkpoint-every {checkpoint_every} must be <= --steps {steps}")
     features.read(features_path, label, entity)  # bad input fails here, with one line, before any cluster work
+    import ray
+    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     ray.init(address=address or os.environ.get("RAY_ADDRESS") or "auto")
     try:

@@ -32,6 +32,7 @@ DEBIAN_PACKAGES = {
     "initdb": "postgresql", "postgres": "postgresql", "psql": "postgresql-client",
     "openssl": "openssl", "prometheus": "prometheus", "promtool": "prometheus",
     "amtool": "prometheus-alertmanager", "node": "nodejs", "npm": "npm", "redis-server": "redis-server",
+    "ip": "iproute2", "unshare": "util-linux",
 }
 _lock = threading.Lock()
 _apt_updated = False
