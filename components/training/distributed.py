@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
 from components.k8s import (GPU_TAINT_KEY, MLFLOW_NAME, MLFLOW_PORT, POOL_LABEL, PLATFORM_NAMESPACE,
-                            PRIORITY_TRAINING, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT)
+                            PRIORITY_TRAINING, RAY_TRAINING_APP, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT)
 from components.k8s._common import InvalidInput, container_security_context, tcp_ports
 from components.training import Taint
 
@@ -46,7 +46,7 @@ RAY_VERSION = "2.60.0"
 RAY_UID = 1000
 
 APP_LABEL = "app.kubernetes.io/name"
-APP = "ray-training"
+APP = RAY_TRAINING_APP
 ROLE_LABEL = "mlops.dev/ray-role"
 CHECKPOINT_PREFIX = "checkpoints"
 SYSTEM_POOL = "system"  # the on-demand system nodes' pool label (components/cluster): the head never runs on spot

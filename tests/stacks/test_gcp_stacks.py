@@ -5,7 +5,7 @@ import json
 import pytest
 
 from mlops_tools.engine.preview import PreviewError, preview_program, preview_stack
-from tests.stacks.matrix import ROOT, Stack
+from tests.stacks.matrix import check_distributed_training, ROOT, Stack
 
 OUTPUTS = {"cloud", "environment", "region", "project", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
            "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreInstance",
@@ -252,3 +252,11 @@ def test_zones_are_the_regions_real_ones_so_the_dr_online_replica_lands_in_a_zon
     assert primary and all(z[-1] in "abc" for z in primary)
     if stack.cfg.dr.enabled:
         assert [z for z in zones if z.startswith(stack.cfg.dr.replica_region + "-")] == ["europe-west1-b"]
+
+
+def test_distributed_training_on_the_spot_pools_checkpoints_to_the_artifacts_bucket(stack):
+    bucket = stack.result.outputs["artifactBucket"]
+    check_distributed_training(stack, 105, f"gs://{bucket}/")  # GKE >= 1.35: graceful node shutdown's pod budget
+    (binding,) = [b["inputs"] for b in stack.result.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+                  if b["inputs"]["role"] == "roles/storage.objectUser" and b["inputs"]["bucket"] == bucket]
+    assert f'startsWith("projects/_/buckets/{bucket}/objects/checkpoints/")' in binding["condition"]["expression"]
