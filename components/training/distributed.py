@@ -45,6 +45,7 @@ RAY_VERSION = "2.60.0"
 # The rayproject/ray images run as the image's user "ray" (uid 1000, gid 100).
 RAY_UID = 1000
 
+MAX_RAYJOB_NAME = 47  # MaxRayJobNameLength in KubeRay v1.7.0 (ray-operator/controllers/ray/utils/constant.go)
 APP_LABEL = "app.kubernetes.io/name"
 APP = RAY_TRAINING_APP
 ROLE_LABEL = "mlops.dev/ray-role"
@@ -123,7 +124,8 @@ class RayJobArgs:
 
     @property
     def name(self) -> str:
-        return f"train-{self.pool}"[:63].rstrip("-")
+        """KubeRay v1.7.0 refuses RayJob names over 47 characters (its cluster name + a 6-character suffix)."""
+        return f"train-{self.pool}"[:MAX_RAYJOB_NAME].rstrip("-")
 
 
 def _start_params(ports: Mapping[str, int], extra: Mapping[str, str]) -> dict[str, str]:

@@ -122,3 +122,18 @@ def test_network_policy_opens_exactly_the_ports_ray_listens_on():
     assert [p["port"] for p in from_submitter["ports"]] == [HEAD_PORTS["dashboard-port"]]
     assert [p["port"] for p in submitter["spec"]["egress"][0]["ports"]] == [HEAD_PORTS["dashboard-port"]]
     assert submitter["spec"]["ingress"] == []
+
+
+def test_what_the_operator_itself_refuses_is_never_rendered():
+    """KubeRay v1.7.0's own spec checks (ray-operator/controllers/ray/utils/validation.go), which no CRD
+    schema carries: name length, suspend only with shutdownAfterJobFinishes, replicas bounds, no resources
+    in rayStartParams next to container resources, a positive deadline."""
+    manifest = rayjob_manifest(job(pool="p" * 60), STORAGE)
+    spec = manifest["spec"]
+    assert len(manifest["metadata"]["name"]) <= 47
+    assert not spec["suspend"] or spec["shutdownAfterJobFinishes"]
+    assert spec["activeDeadlineSeconds"] > 0 and spec["backoffLimit"] >= 0 and spec["ttlSecondsAfterFinished"] >= 0
+    for group in spec["rayClusterSpec"]["workerGroupSpecs"]:
+        assert 0 <= group["minReplicas"] <= group["replicas"] <= group["maxReplicas"]
+        assert not {"num-cpus", "num-gpus", "memory", "resources", "labels"} & set(group["rayStartParams"])
+    assert "labels" not in spec["rayClusterSpec"]["headGroupSpec"]["rayStartParams"]

@@ -258,5 +258,6 @@ def test_distributed_training_on_the_spot_pools_checkpoints_to_the_artifacts_buc
     bucket = stack.result.outputs["artifactBucket"]
     check_distributed_training(stack, 105, f"gs://{bucket}/")  # GKE >= 1.35: graceful node shutdown's pod budget
     (binding,) = [b["inputs"] for b in stack.result.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
-                  if b["inputs"]["role"] == "roles/storage.objectUser" and b["inputs"]["bucket"] == bucket]
+                  if b["inputs"].get("condition", {}).get("title") == "training-checkpoints"]
+    assert binding["role"] == "roles/storage.objectUser" and binding["bucket"] == bucket
     assert f'startsWith("projects/_/buckets/{bucket}/objects/checkpoints/")' in binding["condition"]["expression"]
