@@ -6,7 +6,7 @@ A local Ray cluster (head without CPUs, two worker nodes advertising the rendere
 failures, checkpoints kept) and checkpoints in moto's S3; the worker nodes get the rendered env (Ray's
 drain deadline on SIGTERM, Ray Train's preemption poll). Half an interval after a periodic checkpoint one
 node gets SIGTERM, as the kubelet sends it on a spot notice, and SIGKILL at the rendered grace period;
-a replacement node joins; later the other node is killed without notice (SIGKILL) and replaced as well. The run must resume from a checkpoint past step 0, train no step twice beyond
+a replacement node joins; on Azure the other node is then killed without notice (SIGKILL) and replaced too. The run must resume from a checkpoint past step 0, train no step twice beyond
 one checkpoint interval, keep at most the rendered number of checkpoints, and finish; MLflow (its file
 store: the cluster runs in its own network namespace, see clients/ray_spot.py) holds the step history.
 """
@@ -24,7 +24,7 @@ from mlops_tools.smoke import envs
 from mlops_tools.smoke.mlflow import CLIENTS
 
 STEPS_IN_INTERVALS = 5  # the smoke trains 5 checkpoint intervals (the rendered --steps would take hours)
-STEP_SECONDS = 0.01
+STEP_SECONDS = 0.05
 
 
 def rendered_job(plan) -> dict:
@@ -55,7 +55,10 @@ def test_spot_interruption_resumes_from_checkpoint(plan, ray_bin, tmp_path, repo
                    check=True, timeout=120)
     settings = {"entrypoint": entrypoint, "env": env, "grace": worker["terminationGracePeriodSeconds"],
                 "features": str(features), "steps": STEPS_IN_INTERVALS * every, "step_seconds": STEP_SECONDS,
-                "work": str(tmp_path / "work")}
+                "work": str(tmp_path / "work"),
+                # Azure: AKS drains nothing on the 30 s notice by default, so a node can go without SIGTERM;
+                # the run also loses a node that way and must resume from the last periodic checkpoint.
+                "kill_without_notice": plan.cloud == "azure"}
     (tmp_path / "settings.json").write_text(json.dumps(settings))
     unshare, _ = envs.system_program("unshare"), envs.system_program("ip")
     # Own network and PID namespaces: nothing Ray opens is reachable from outside, and when the runner
@@ -71,7 +74,8 @@ def test_spot_interruption_resumes_from_checkpoint(plan, ray_bin, tmp_path, repo
     assert "received SIGTERM. Draining" in run["node_b_log"], run["node_b_log"]
     resumed = run["result"]["resumed_from"]
     assert resumed and 0 < resumed[0] < settings["steps"], run["result"]  # the checkpoint written on the notice
-    if "sigkill" in run["timings"]:  # the node lost without notice: back to the last periodic checkpoint
+    if settings["kill_without_notice"]:  # the node lost without notice: back to the last periodic checkpoint
+        assert "sigkill" in run["timings"], run["timings"]
         assert len(resumed) == 2 and resumed[1] > resumed[0] and resumed[1] % every == 0, resumed
     assert run["resumed_from_mlflow"] == [float(step) for step in resumed]
     logged = collections.Counter(step for step, _ in run["history"])
@@ -83,7 +87,7 @@ def test_spot_interruption_resumes_from_checkpoint(plan, ray_bin, tmp_path, repo
     timings = run["timings"]
     report(f"distributed training (Ray {envs_version(ray_bin)}): 2 workers x {entrypoint[entrypoint.index('--worker-cpus') + 1]} "
            f"CPUs, checkpoint every {every} steps; SIGTERM at {timings['sigterm']:.0f}s, drain "
-           f"{env['RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S']}s, resumed from steps {resumed} (notice, then SIGKILL), {len(twice)} steps "
+           f"{env['RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S']}s, resumed from steps {resumed}{' (notice, then SIGKILL)' if settings['kill_without_notice'] else ''}, {len(twice)} steps "
            f"trained twice, done at {timings['driver_done']:.0f}s ({len(kept)} checkpoints kept)")
 
 

@@ -15,8 +15,9 @@ What happens: moto's S3 server; a head node (no CPUs, as rendered) and two worke
 flags (checkpoint interval, max failures, checkpoints kept, workers) and checkpoints in the emulator's
 bucket; half an interval after the first periodic checkpoint, node B gets SIGTERM (what the kubelet sends
 on a spot notice) and SIGKILL at the grace period if it still runs; a replacement node joins when B is
-gone (the autoscaler's part); half an interval after the next periodic checkpoint node A is killed
-without notice (SIGKILL) and replaced too; the driver must finish. The report has the driver's result, the MLflow metric
+gone (the autoscaler's part); with ``kill_without_notice`` (Azure, where no SIGTERM may come), half an
+interval after the next periodic checkpoint node A is killed without notice (SIGKILL) and replaced too; the
+driver must finish. The report has the driver's result, the MLflow metric
 history (file store) and the timings.
 """
 
@@ -103,12 +104,37 @@ class Cluster:
 
     def stop(self) -> None:
         for proc in self.procs.values():
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)  # the node's whole session: ray start and its raylet, workers
-            except ProcessLookupError:
-                pass
+            kill_node(proc)
         if not os.environ.get("RAY_SMOKE_KEEP"):
             shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Ray's raylet and workers run in sessions of their own, so a process-group
+    kill would leave them running; a container's end kills them all, and so does this)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_node(proc: subprocess.Popen) -> None:
+    """SIGKILL to a node's process and everything it started, as when its VM disappears."""
+    for pid in [proc.pid, *descendants(proc.pid)]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
 
 
 def _with(argv: list[str], flag: str, value: str) -> list[str]:
@@ -119,6 +145,14 @@ def _with(argv: list[str], flag: str, value: str) -> list[str]:
 
 def _flag(argv: list[str], flag: str) -> str:
     return argv[argv.index(flag) + 1]
+
+
+def _last_value(work: Path, metric: str, step: bool = False) -> float:
+    """The last logged value (or step) of a metric in the MLflow file store (lines: timestamp value step)."""
+    files = sorted((work / "mlruns").glob(f"*/*/metrics/{metric}"))
+    lines = files[-1].read_text().split("\n") if files else []
+    last = [line.split() for line in lines if len(line.split()) == 3]  # a line being written is skipped
+    return float(last[-1][2 if step else 1]) if last else 0.0
 
 
 def start_moto(work: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
@@ -189,21 +223,24 @@ def main(settings_path: str, report_path: str) -> int:
             node_b.wait(timeout=settings["grace"])
             timings["node_b_killed"] = 0.0
         except subprocess.TimeoutExpired:  # the kubelet's SIGKILL at the end of the grace period
-            os.killpg(node_b.pid, signal.SIGKILL)
-            node_b.wait()
+            kill_node(node_b)
             timings["node_b_killed"] = 1.0
         timings["node_b_gone"] = time.monotonic() - started
         cluster.worker("node-c", settings["env"], cpus, 2)  # the replacement spot node
         # Then a node lost without notice (Azure without a drain handler, a hardware failure): SIGKILL of the
         # whole node half an interval after the next periodic checkpoint; the job resumes from that one.
-        seen = set(checkpoints(s3, bucket, prefix))
-        wait_for(lambda: set(checkpoints(s3, bucket, prefix)) - seen or driver.poll() is not None, 150,
-                 "a checkpoint after the resume")
-        if driver.poll() is None:
+        if settings.get("kill_without_notice"):
+            # Half an interval past the first periodic checkpoint after the resume, read from the MLflow file
+            # store's step history (the run is too quick for polling the object store).
+            resumed = wait_for(lambda: _last_value(work, "resumed_from_step") or driver.poll() is not None, 150,
+                               "the resume")
+            target = (int(resumed) // every + 1) * every + every // 2
+            wait_for(lambda: _last_value(work, "train_loss", step=True) >= target or driver.poll() is not None, 150,
+                     f"step {target}", interval=0.05)
+        if settings.get("kill_without_notice") and driver.poll() is None:
             time.sleep(every * settings["step_seconds"] / 2)
             timings["sigkill"] = time.monotonic() - started
-            os.killpg(cluster.procs["node-a"].pid, signal.SIGKILL)
-            cluster.procs["node-a"].wait()
+            kill_node(cluster.procs["node-a"])
             cluster.worker("node-d", settings["env"], cpus, 3)
         driver.wait(timeout=300)
         timings["driver_done"] = time.monotonic() - started
