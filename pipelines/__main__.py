@@ -51,6 +51,25 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--share", type=float, default=0.5)
     d.add_argument("--pushgateway", metavar="URL",
                    help="also PUT the exposition to this Prometheus Pushgateway (group job=mlops-drift, model=NAME)")
+    g = steps.add_parser("train-distributed")
+    g.add_argument("--features", required=True)
+    g.add_argument("--label", required=True)
+    g.add_argument("--entity", required=True)
+    g.add_argument("--experiment", required=True)
+    g.add_argument("--run-name", required=True)
+    g.add_argument("--storage", required=True, help="checkpoint prefix: s3://, gs://, abfs:// or a local directory")
+    g.add_argument("--workers", type=int, required=True)
+    g.add_argument("--worker-cpus", type=int, default=1)
+    g.add_argument("--steps", type=int, required=True)
+    g.add_argument("--checkpoint-every", type=int, required=True)
+    g.add_argument("--max-failures", type=int, required=True)
+    g.add_argument("--keep-checkpoints", type=int, default=2)
+    g.add_argument("--gpu", action="store_true")
+    g.add_argument("--learning-rate", type=float, default=0.5)
+    g.add_argument("--batch-size", type=int, default=256)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--step-seconds", type=float, default=0.0, help="pause after each step (paces a demo or test run)")
+    g.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, as KubeRay sets it)")
     return root
 
 
@@ -60,6 +79,13 @@ def dispatch(args: argparse.Namespace) -> dict:
 
         return train.run(args.features, args.label, args.entity, args.experiment, args.holdout, args.c,
                          args.max_iter, args.seed)
+    if args.step == "train-distributed":
+        from pipelines import distributed
+
+        return distributed.run(args.features, args.label, args.entity, args.experiment, args.run_name, args.storage,
+                               args.workers, args.worker_cpus, args.steps, args.checkpoint_every, args.max_failures,
+                               args.keep_checkpoints, args.gpu, args.learning_rate, args.batch_size, args.seed,
+                               args.step_seconds, args.address)
     from pipelines import registry
 
     if args.step == "register":

@@ -18,7 +18,7 @@ from components.dr import DrArgs, dr_outputs
 from components.dr.aws import AwsDrInputs, DisasterRecovery
 from components.features import FeaturesArgs
 from components.features.aws import AwsFeaturesInputs, FeatureStore
-from components.k8s import (PLATFORM_NAMESPACE, AlertReceiver, ClusterBaselineArgs, FeatureServerArgs,
+from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, AlertReceiver, ClusterBaselineArgs, FeatureServerArgs,
                             GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs, PlatformWorkloadsArgs)
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
@@ -33,11 +33,13 @@ from components.registry.aws import AwsRegistryInputs, ModelRegistry
 from components.tracking import TrackingArgs
 from components.tracking.aws import AwsTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
+from components.training.distributed import interruption_notice
 from components.training.aws import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERIES, KARPENTER_SCRAPE_TARGET,
                                      AwsTrainingPoolInputs, Karpenter, KarpenterArgs, SpotInterruptionArgs,
                                      SpotInterruptionHandling, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool)
 from stacks import naming
 from stacks.access import StackSso, stack_front_door, stack_sso
+from stacks.training import checkpoint_uri, distributed_training
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 from stacks.pipelines import mlflow_pipeline_args, retraining_args
@@ -87,8 +89,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         cluster=cluster, cluster_name=name, region=cfg.region, interruption=interruptions,
         node_subnet_ids=network.private_subnet_ids, cluster_key_arn=keys.cluster.arn,
         replicas=min(2, cfg.cluster.system_node_count), tags=tags), opts=on_primary)
+    pools = {}
     for pool in cfg.training_pools:
-        TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, tags),
+        pools[pool.name] = TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, tags),
                      AwsTrainingPoolInputs(karpenter=karpenter, cluster_name=name, cluster_key_arn=keys.cluster.arn,
                                            k8s_provider=cluster.k8s_provider),
                      opts=on_primary)
@@ -125,7 +128,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             dr=dr.monitoring_inputs if dr else None), opts=on_primary)
         trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
             cluster=cluster, region=cfg.region, features_bucket_arn=features.store.bucket_arn,
-            features_key_arn=keys.features.arn, tags=tags), opts=on_primary)
+            features_key_arn=keys.features.arn, tags=tags,
+            checkpoints_bucket_arn=tracking.artifacts.bucket_arn if cfg.training.enabled else None,
+            checkpoints_key_arn=keys.artifacts.arn), opts=on_primary)
 
         sso = stack_sso(cfg, lambda args: CognitoIssuer("access", args, AwsAccessInputs(region=cfg.region, prod=cfg.is_prod),
                                                         opts=on_primary), opts=on_primary)
@@ -146,6 +151,13 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                     pipelines_namespace=pipeline.namespace if pipeline else None)
             PrivateDns("access-dns", sso.access.domain, network.vpc_id, cfg.region, door.address,
                        door.hostnames, tags, opts=on_primary)
+        distributed_training(cfg, pools, registry.training_image_repository_url,
+                             checkpoint_uri(pulumi.Output.concat("s3://", tracking.artifact_bucket)),
+                             lambda pool: interruption_notice("aws"), features.offline_store_path,
+                             env={"AWS_REGION": cfg.region},
+                             depends_on=[workloads.baseline.namespaces[TRAINING_NAMESPACE],
+                                         workloads.baseline.training_service_account],
+                             opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error,
         # not as a program that waits forever for the ExternalSecret's namespace.

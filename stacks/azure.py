@@ -47,14 +47,17 @@ from components.pipelines import ARTIFACT_PREFIX
 from components.pipelines.azure import AzurePipelineInputs, retraining_pipeline
 from components.registry import RegistryArgs
 from components.registry.azure import AzureRegistryInputs, ModelRegistry
-from components.storage.azure import STORAGE_BLOB_DATA_READER, PrivateEndpointTarget, grant
+from components.storage.azure import (STORAGE_BLOB_DATA_CONTRIBUTOR, STORAGE_BLOB_DATA_READER, PrivateEndpointTarget,
+                                      blob_prefix_condition, grant)
 from components.tracking import TrackingArgs
 from components.tracking.azure import AzureTrackingInputs, EntraAdmin, TrackingServer
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
+from components.training.distributed import CHECKPOINT_PREFIX, interruption_notice
 from stacks import clock, naming
 from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.config import PlatformConfig
+from stacks.training import checkpoint_uri, distributed_training
 from stacks.outputs import shared_outputs
 from stacks.pipelines import mlflow_pipeline_args, retraining_args
 
@@ -100,11 +103,13 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
     # AKS runs one operation per cluster at a time: training pools are added one after the other.
     previous: pulumi.Resource = cluster.aks_cluster
+    pools = {}
     for pool in cfg.training_pools:
-        previous = TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, tags), AzureTrainingPoolInputs(
+        pools[pool.name] = TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, tags), AzureTrainingPoolInputs(
             resource_group_name=group.name, cluster_name=cluster.name, node_subnet_id=network.node_subnet_id,
             availability_zones=network.availability_zones, kubernetes_version=cfg.cluster.version,
-            after=[previous])).last_agent_pool
+            after=[previous]))
+        previous = pools[pool.name].last_agent_pool
 
     # The platform namespace comes from the in-cluster workloads, which are built last (they need the
     # tracking and feature outputs); the DB-URI and online-store Secrets wait for it.
@@ -154,7 +159,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             dr_postgres_replica_id=dr.db_replica_arn if dr else None,
             log_retention_days=30 if cfg.environment == "dev" else 365,
             storage_account_ids=storage_accounts(tracking, features, dr)))
-        trainer = training_job_identity(cluster, features)
+        trainer = training_job_identity(cluster, features, tracking if cfg.training.enabled else None)
         sso = stack_sso(cfg, lambda args: EntraIssuer("access", args, AzureAccessInputs(tenant_id=tenant_id())))
         pipeline = None
         if cfg.pipelines.enabled:
@@ -174,6 +179,14 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                     pipelines_namespace=pipeline.namespace if pipeline else None)
             PrivateDns("access-dns", sso.access.domain, group.name, network.vnet.id, door.address,
                        door.hostnames, tags)
+        distributed_training(cfg, pools, registry.training_image_repository_url,
+                             checkpoint_uri(pulumi.Output.format("abfs://{0}@{1}.dfs.core.windows.net",
+                                                                 tracking.args.artifact_prefix, tracking.artifact_account)),
+                             lambda pool: interruption_notice("azure"), features.offline_store_path,
+                             pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
+                             depends_on=[workloads.baseline.namespaces[TRAINING_NAMESPACE],
+                                         workloads.baseline.training_service_account],
+                             opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_platform_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
@@ -231,13 +244,19 @@ def dr_foundation(cfg: PlatformConfig, name: str, tags: dict, group: azure.resou
     return dr_group, dr_network
 
 
-def training_job_identity(cluster: Cluster, features: FeatureStore) -> azure.managedidentity.UserAssignedIdentity:
-    """The identity of training jobs (``training/trainer``): reads the Feast container, writes nothing.
-    Training jobs log runs and artifacts through the MLflow server, not to storage directly."""
+def training_job_identity(cluster: Cluster, features: FeatureStore,
+                          tracking: Optional[TrackingServer] = None) -> azure.managedidentity.UserAssignedIdentity:
+    """The identity of training jobs (``training/trainer``): reads the Feast container; with distributed
+    training (``tracking`` given), reads/writes Ray Train checkpoints under ``checkpoints/`` of the
+    artifacts container (a role condition keeps it to that prefix). Runs and models go through MLflow."""
     identity = cluster.workload_identity("training-jobs", TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT)
     grant("training-jobs-features", scope=features.store.container_ids[FEAST_CONTAINER], role_guid=STORAGE_BLOB_DATA_READER,
           principal_id=identity.principal_id, opts=pulumi.ResourceOptions(parent=identity),
           description="training jobs read feature data (offline store, registry)")
+    if tracking is not None:
+        grant("training-jobs-checkpoints", scope=tracking.artifact_container_id, role_guid=STORAGE_BLOB_DATA_CONTRIBUTOR,
+              principal_id=identity.principal_id, opts=pulumi.ResourceOptions(parent=identity),
+              description="distributed training reads/writes its checkpoints", condition=blob_prefix_condition(CHECKPOINT_PREFIX))
     return identity
 
 

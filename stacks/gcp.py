@@ -18,7 +18,7 @@ from components.dr import DrArgs
 from components.dr.gcp import DisasterRecovery, GcpDrInputs, gcp_dr_outputs
 from components.features import FeaturesArgs
 from components.features.gcp import FeatureStore, GcpFeaturesInputs, OnlineReplica
-from components.k8s import (PLATFORM_NAMESPACE, ClusterBaselineArgs, FeatureServerArgs, MlflowServerArgs,
+from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, ClusterBaselineArgs, FeatureServerArgs, MlflowServerArgs,
                             MonitoringStackArgs, PlatformWorkloadsArgs)
 from components.k8s.platform import PlatformWorkloads
 from components.keys import KeysArgs
@@ -34,11 +34,13 @@ from components.storage.gcp import gcp_labels
 from components.tracking import TrackingArgs
 from components.tracking.gcp import GcpTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
+from components.training.distributed import interruption_notice
 from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool,
                                      gpu_accelerator, gpu_pool_zones)
 from stacks import naming
 from components.access.gcp import PrivateDns
 from stacks.access import StackSso, stack_front_door, stack_sso
+from stacks.training import checkpoint_uri, distributed_training
 from stacks.config import PlatformConfig
 from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
@@ -126,8 +128,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         vpc_cidr=network.vpc_cidr, cluster_key_id=keys.key_arns["cluster"], node_tags=[node_tag(name)],
         key_grants=keys.grants["cluster"],
         gpu_metrics=any(pool.accelerator == "nvidia-gpu" for pool in cfg.training_pools)), opts=on_primary)
+    pools = {}
     for pool in cfg.training_pools:
-        TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, labels),
+        pools[pool.name] = TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, labels),
                      GcpTrainingPoolInputs(cluster=cluster, node_service_account=cluster.node_service_account,
                                            zones=zones),
                      opts=on_primary)
@@ -168,7 +171,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             cluster_name=cluster.name, db_replica_id=dr.db_replica_id if dr else None,
             online_store_instance=features.online_store_table, budget_provider=billing), opts=on_primary)
         trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
-            cluster=cluster, features_bucket=features.bucket_name), opts=on_primary)
+            cluster=cluster, features_bucket=features.bucket_name,
+            checkpoints_bucket=tracking.artifact_bucket if cfg.training.enabled else None), opts=on_primary)
         sso = stack_sso(cfg, opts=on_primary)  # GCP: an external issuer only (components/access/gcp.py)
         pipeline = None
         if cfg.pipelines.enabled:
@@ -185,6 +189,15 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                     pipelines_namespace=pipeline.namespace if pipeline else None)
             PrivateDns("access-dns", f"{name}-uis", sso.access.domain, project, network.vpc_id, door.address,
                        door.hostnames, labels, opts=on_primary)
+        # GKE: the pod's budget of the spot pool's graceful node shutdown (105 s from GKE 1.35, else 15 s).
+        distributed_training(cfg, pools, registry.training_image_repository_url,
+                             checkpoint_uri(pulumi.Output.concat("gs://", tracking.artifact_bucket)),
+                             lambda pool: interruption_notice("gcp", pool.shutdown_grace[0] - pool.shutdown_grace[1]
+                                                              if pool.shutdown_grace else None),
+                             features.offline_store_path,
+                             depends_on=[workloads.baseline.namespaces[TRAINING_NAMESPACE],
+                                         workloads.baseline.training_service_account],
+                             opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_mlflow_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads

@@ -87,6 +87,9 @@ ALERTMANAGER_FILES_SECRET = "alertmanager-files"
 ALERTMANAGER_FILES_DIR = f"/etc/alertmanager/secrets/{ALERTMANAGER_FILES_SECRET}"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 TRAINING_SERVICE_ACCOUNT = "trainer"
+# `app.kubernetes.io/name` of the platform's Ray pods in `training` (components/training/distributed.py): the
+# baseline's any-port peer rule leaves them out, their own NetworkPolicy names Ray's ports.
+RAY_TRAINING_APP = "ray-training"
 
 DEVICE_PLUGIN_NAME = "nvidia-device-plugin"
 DCGM_EXPORTER_NAME = "dcgm-exporter"

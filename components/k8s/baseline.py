@@ -19,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.k8s import (
+    RAY_TRAINING_APP,
     FEAST_PORT,
     MLFLOW_PORT,
     MONITORING_NAMESPACE,
@@ -245,9 +246,12 @@ class ClusterBaseline(pulumi.ComponentResource):
         # private endpoints whose addresses the cloud assigns), so 443 is open, nothing else.
         https_out = [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": tcp_ports([443])}]
         scraped = [{"from": from_namespaces([MONITORING_NAMESPACE])}]
+        # Distributed training (NCCL, torch.distributed) talks pod to pod on arbitrary ports; the platform's
+        # Ray pods (components/training/distributed.py) are left out: their own policy names Ray's ports.
+        peers = {"podSelector": {"matchExpressions": [
+            {"key": "app.kubernetes.io/name", "operator": "NotIn", "values": [RAY_TRAINING_APP]}]}}
         for namespace, extra_ingress, extra_egress in (
-            # Distributed training (NCCL, torch.distributed) talks pod to pod on arbitrary ports.
-            (TRAINING_NAMESPACE, [{"from": [{"podSelector": {}}]}], [{"to": [{"podSelector": {}}]}]),
+            (TRAINING_NAMESPACE, [], []),
             # Model servers answer callers inside the cluster and on the private network.
             (SERVING_NAMESPACE, [{"from": [{"namespaceSelector": {}}] + from_cidrs(private_cidrs)}], []),
         ):
@@ -257,3 +261,6 @@ class ClusterBaseline(pulumi.ComponentResource):
                 "ingress": scraped + extra_ingress,
                 "egress": platform_services + https_out + extra_egress,
             }, opts=deps)
+        k8s.networking.v1.NetworkPolicy(f"{TRAINING_NAMESPACE}-peers", metadata=metadata("peers", TRAINING_NAMESPACE, labels), spec={
+            **peers, "policyTypes": ["Ingress", "Egress"], "ingress": [{"from": [peers]}], "egress": [{"to": [peers]}],
+        }, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespaces[TRAINING_NAMESPACE]]))

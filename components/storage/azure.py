@@ -207,8 +207,22 @@ class SecureStorageAccount(pulumi.ComponentResource):
 
 
 def grant(name: str, *, scope: pulumi.Input[str], role_guid: str, principal_id: pulumi.Input[str],
-          opts: pulumi.ResourceOptions, description: str) -> azure.authorization.RoleAssignment:
-    """One role assignment to a managed identity's service principal at `scope` (never wider)."""
+          opts: pulumi.ResourceOptions, description: str, condition: Optional[str] = None) -> azure.authorization.RoleAssignment:
+    """One role assignment to a managed identity's service principal at `scope` (never wider); `condition`
+    narrows it further (an Azure ABAC condition, version 2.0)."""
     return azure.authorization.RoleAssignment(
         name, scope=scope, role_definition_id=role_definition_id(scope, role_guid),
-        principal_id=principal_id, principal_type="ServicePrincipal", description=description, opts=opts)
+        principal_id=principal_id, principal_type="ServicePrincipal", description=description,
+        condition=condition, condition_version="2.0" if condition else None, opts=opts)
+
+
+_BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
+
+
+def blob_prefix_condition(prefix: str) -> str:
+    """ABAC: reading (except listing, which names blobs only), writing and deleting blobs only under
+    ``prefix/`` of the container (Azure's documented path-prefix pattern; evaluated by Azure, not offline)."""
+    actions = [f"!(ActionMatches{{'{_BLOBS}/read'}} AND NOT SubOperationMatches{{'Blob.List'}})",
+               *(f"!(ActionMatches{{'{_BLOBS}/{action}'}})" for action in ("write", "add/action", "delete"))]
+    return (f"(({' AND '.join(actions)}) OR "
+            f"(@Resource[{_BLOBS}:path] StringStartsWith '{prefix}/'))")

@@ -312,10 +312,32 @@ class TrainingJobIdentityArgs:
     # Prefixes of the Feast bucket training jobs read (offline store and registry); read-only.
     read_prefixes: Sequence[str] = ("offline", "registry")
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Distributed training (mlops:training): Ray Train writes checkpoints under this prefix of the artifacts
+    # bucket (read, write, delete old ones); None = no checkpoint access.
+    checkpoints_bucket_arn: Optional[pulumi.Input[str]] = None
+    checkpoints_key_arn: Optional[pulumi.Input[str]] = None
+    checkpoints_prefix: str = "checkpoints"
+
+
+def checkpoint_statements(bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str], prefix: str,
+                          region: str) -> list[dict]:
+    """Read/write/delete under one prefix of the artifacts bucket (Ray Train's checkpoint storage through
+    pyarrow's S3 file system, which lists the prefix and creates zero-byte "directory" markers)."""
+    return [
+        {"Sid": "ReadWriteCheckpoints", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+                                                                       "s3:AbortMultipartUpload"],
+         "Resource": pulumi.Output.format("{0}/{1}/*", bucket_arn, prefix)},
+        {"Sid": "ListCheckpoints", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
+         "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}},
+        {"Sid": "EncryptCheckpointsThroughS3", "Effect": "Allow",
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key_arn,
+         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}},
+    ]
 
 
 class TrainingJobIdentity(pulumi.ComponentResource):
-    """The IRSA role of training jobs (`training/trainer`): read the Feast offline store and registry.
+    """The IRSA role of training jobs (`training/trainer`): read the Feast offline store and registry, and
+    (distributed training on) read/write its checkpoint prefix of the artifacts bucket.
 
     MLflow artifacts go through the tracking server (it proxies the artifact store), images come
     through the node role, so this is all a training pod needs from AWS.
@@ -334,6 +356,8 @@ class TrainingJobIdentity(pulumi.ComponentResource):
              "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*" for prefix in args.read_prefixes]}}},
             {"Sid": "DecryptFeatureDataThroughS3", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": args.features_key_arn,
              "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}}},
+            *(checkpoint_statements(args.checkpoints_bucket_arn, args.checkpoints_key_arn, args.checkpoints_prefix,
+                                    args.region) if args.checkpoints_bucket_arn is not None else []),
         ]})
         self.role = args.cluster.irsa_role(f"{name}-trainer", TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT,
                                            policy_json=policy_json, opts=pulumi.ResourceOptions(parent=self), tags=tags)

@@ -185,6 +185,10 @@ class TrainingJobIdentityArgs:
     features_bucket: pulumi.Input[str]  # the Feast bucket's name
     # Prefixes of the Feast bucket training jobs read (offline store and registry); read-only.
     read_prefixes: Sequence[str] = (OFFLINE_PREFIX, REGISTRY_PREFIX)
+    # Distributed training (mlops:training): Ray Train reads/writes checkpoints under this prefix of the
+    # artifacts bucket; None = no checkpoint access.
+    checkpoints_bucket: Optional[pulumi.Input[str]] = None
+    checkpoints_prefix: str = "checkpoints"
 
 
 def read_condition(bucket: str, prefixes: Sequence[str]) -> str:
@@ -218,6 +222,10 @@ class TrainingJobIdentity(pulumi.ComponentResource):
                                                   child, account="trainer")
         prefix_grant(f"{name}-read-features", args.features_bucket, "roles/storage.objectViewer", identity.member,
                      args.read_prefixes, "feast-offline-and-registry", "Feast offline store and registry, read-only", child)
+        if args.checkpoints_bucket is not None:
+            # objectUser: create, read, overwrite, delete objects; listing is checked on the bucket itself.
+            prefix_grant(f"{name}-checkpoints", args.checkpoints_bucket, "roles/storage.objectUser", identity.member,
+                         (args.checkpoints_prefix,), "training-checkpoints", "Ray Train checkpoints, read/write", child)
         self.email = identity.email
         self.service_account_annotations = identity.annotations
         self.register_outputs({"email": identity.email})

@@ -34,6 +34,7 @@ DEBIAN_PACKAGES = {
     "amtool": "prometheus-alertmanager", "prometheus-alertmanager": "prometheus-alertmanager",
     "prometheus-pushgateway": "prometheus-pushgateway", "node": "nodejs", "npm": "npm", "redis-server": "redis-server",
     "nginx": "nginx",  # the SSO front door (tests/smoke/test_front_door.py)
+    "ip": "iproute2", "unshare": "util-linux",
 }
 _lock = threading.Lock()
 _apt_updated = False

@@ -68,6 +68,17 @@ def test_team_namespaces_reach_platform_services_and_https_only(prod):
         assert [p["port"] for rule in outside for p in rule["ports"]] == [443]
 
 
+def test_training_peers_talk_on_any_port_except_the_platforms_ray_pods(prod):
+    """Team jobs (NCCL) reach each other on any port; the platform's Ray pods are left out of that rule, so
+    only their own policy (Ray's fixed ports, components/training/distributed.py) lets traffic to them."""
+    policies = by_namespace(prod, NETPOL)
+    assert all("podSelector" not in str(rule) for rule in policies[("training", "workloads")]["inputs"]["spec"]["ingress"])
+    peers = policies[("training", "peers")]["inputs"]["spec"]
+    not_ray = {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "NotIn", "values": ["ray-training"]}]}
+    assert peers["podSelector"] == not_ray
+    assert peers["ingress"] == [{"from": [{"podSelector": not_ray}]}] and peers["egress"] == [{"to": [{"podSelector": not_ray}]}]
+
+
 def test_training_service_account_has_workload_identity(prod):
     account = by_namespace(prod, "kubernetes:core/v1:ServiceAccount")[("training", "trainer")]
     assert account["inputs"]["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": TRAINER_ROLE}

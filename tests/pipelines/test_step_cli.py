@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
     (["deploy"], ["invalid choice", "'deploy'"]),
     (["train", "--features", "f.parquet"], ["train", "--label"]),
     (["evaluate", "--model-name", "m", "--version", "1", "--min-improvement", "lots"], ["--min-improvement", "'lots'"]),
+    (["train-distributed", "--features", "f.parquet"], ["train-distributed", "--label"]),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(argv, words, capsys):
     assert main(argv) == 2
@@ -32,6 +33,27 @@ def test_image_pins_equal_the_smoke_run_pins():
     image = _pins(REPO / "pipelines" / "requirements.txt")
     smoke = _pins(REPO / "mlops_tools" / "smoke" / "requirements" / "mlflow.txt")
     assert image and {name: smoke.get(name) for name in image} == image
+
+
+def test_distributed_image_pins_equal_the_ray_smoke_pins():
+    image = dict(re.findall(r"^([A-Za-z0-9_.-]+)(?:\[[a-z,]+\])?==(\S+)$", (REPO / "pipelines" / "requirements-ray.txt").read_text(),
+                            re.MULTILINE))
+    smoke = _pins(REPO / "mlops_tools" / "smoke" / "requirements" / "ray.txt")
+    assert "ray" in image and {name: smoke.get(name) for name in image} == image
+    assert f"rayproject/ray:{image['ray']}-py311" in (REPO / "pipelines" / "Dockerfile.ray").read_text()
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--checkpoint-every", "500", "--steps", "100"], ["--checkpoint-every 500", "--steps 100"]),
+    (["--checkpoint-every", "10", "--steps", "100", "--workers", "0"], ["--workers 0", ">= 1"]),
+])
+def test_distributed_training_refuses_bad_settings_before_starting_ray(extra, words, capsys, tmp_path):
+    argv = ["train-distributed", "--features", str(tmp_path / "f.parquet"), "--label", "y", "--entity", "id",
+            "--experiment", "e", "--run-name", "r", "--storage", str(tmp_path / "ckpt"), "--workers", "2",
+            "--max-failures", "3", *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and all(w in err for w in words), err
 
 
 def test_outputs_are_one_file_per_scalar(tmp_path):

@@ -116,3 +116,24 @@ def check_runbook_reads_the_outputs(stack: Stack, parse_target, prod_outputs) ->
             parse_target(stack.result.outputs, "s", "x")
         return
     assert parse_target(stack.result.outputs, "s", "x") == parse_target(prod_outputs(), "s", "x")
+
+
+def check_distributed_training(stack: Stack, grace_seconds: int, storage_prefix: str) -> dict:
+    """mlops:training on: one stopped RayJob per spot pool, scheduled on that pool with tolerations for its
+    taints (the cloud's own included), the cloud's grace period, checkpoints under ``storage_prefix``."""
+    import shlex
+
+    pools = {p["name"].removeprefix("training-"): p for p in stack.result.by_type("mlops:training:TrainingPool")}
+    jobs = {r["inputs"]["metadata"]["name"]: r["inputs"]["spec"] for r in stack.result.by_type("kubernetes:ray.io/v1:RayJob")}
+    spot = [p.name for p in stack.cfg.training_pools if p.spot]
+    assert spot and sorted(jobs) == sorted(f"train-{name}" for name in spot)
+    (release,) = [r for r in stack.result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "kuberay-operator"]
+    assert release["inputs"]["version"] == "1.7.0" and release["inputs"]["values"]["watchNamespace"] == ["training"]
+    for name in spot:
+        spec = jobs[f"train-{name}"]
+        pod = spec["rayClusterSpec"]["workerGroupSpecs"][0]["template"]["spec"]
+        assert spec["suspend"] is True and pod["nodeSelector"] == {"mlops.dev/pool": name}
+        assert pod["terminationGracePeriodSeconds"] == grace_seconds
+        argv = shlex.split(spec["entrypoint"])
+        assert argv[argv.index("--storage") + 1].startswith(storage_prefix) and argv[argv.index("--storage") + 1].endswith("/checkpoints")
+    return jobs

@@ -1,11 +1,12 @@
 """The real AWS stack files preview to the complete platform, pass every policy pack, and export the fixed outputs."""
 
+import json
 import subprocess
 import sys
 
 import pytest
 
-from tests.stacks.matrix import ROOT, Stack
+from tests.stacks.matrix import check_distributed_training, ROOT, Stack
 
 OUTPUTS = {"cloud", "environment", "region", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
            "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreTable",
@@ -192,3 +193,15 @@ def test_pipeline_steps_get_their_irsa_role_and_argo_encrypts_with_the_artifacts
     key = sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
     assert s3["encryptionOptions"] == {"enableEncryption": True, "kmsKeyId": key}
     assert s3["keyFormat"].startswith("argo/") and s3["useSDKCreds"] is True
+
+
+def test_distributed_training_on_the_spot_pools_checkpoints_to_the_artifacts_bucket(stack):
+    bucket = stack.result.outputs["artifactBucket"]
+    jobs = check_distributed_training(stack, 90, f"s3://{bucket}/")
+    tolerated = {(t["key"], t["value"]) for t in jobs["train-gpu-spot"]["rayClusterSpec"]["workerGroupSpecs"][0]["template"]["spec"]["tolerations"]}
+    assert tolerated == {("nvidia.com/gpu", "true"), ("mlops.dev/capacity-type", "spot")}
+    (policy,) = [json.loads(r["inputs"]["policy"]) for r in stack.result.by_type("aws:iam/rolePolicy:RolePolicy")
+                 if r["name"] == "training-jobs-trainer"]
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["ReadWriteCheckpoints"]["Resource"] == f"arn:aws:s3:::{bucket}/checkpoints/*"
+    assert statements["ListCheckpoints"]["Condition"]["StringLike"]["s3:prefix"] == ["checkpoints", "checkpoints/*"]

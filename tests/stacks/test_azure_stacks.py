@@ -4,7 +4,7 @@ import pytest
 
 from components.cluster.azure import CLIENT_ID_ANNOTATION
 
-from tests.stacks.matrix import Stack
+from tests.stacks.matrix import check_distributed_training, Stack
 # AWS names where the meaning is the same; alertActionGroupId replaces alertTopicArn, plus the group and Redis host.
 OUTPUTS = {"cloud", "environment", "region", "resourceGroup", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
            "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreTable",
@@ -226,3 +226,14 @@ def test_pipeline_steps_identity_is_scoped_to_the_argo_and_feast_containers(stac
     assert values["artifactRepository"]["azure"]["container"] == "argo"
     [template] = stack.result.by_type("kubernetes:argoproj.io/v1alpha1:WorkflowTemplate")
     assert template["inputs"]["spec"]["podMetadata"]["labels"]["azure.workload.identity/use"] == "true"
+
+
+def test_distributed_training_on_the_spot_pools_checkpoints_to_the_artifacts_container(stack):
+    account = stack.result.outputs["artifactBucket"]
+    jobs = check_distributed_training(stack, 25, f"abfs://mlflow@{account}.dfs.core.windows.net/")
+    pod = jobs["train-cpu-spot"]["rayClusterSpec"]["workerGroupSpecs"][0]["template"]
+    assert ("kubernetes.azure.com/scalesetpriority", "spot") in {(t["key"], t["value"]) for t in pod["spec"]["tolerations"]}
+    assert pod["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    (assignment,) = [r["inputs"] for r in stack.result.by_type("azure-native:authorization:RoleAssignment")
+                     if r["name"] == "training-jobs-checkpoints"]
+    assert assignment["conditionVersion"] == "2.0" and "StringStartsWith 'checkpoints/'" in assignment["condition"]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from mlops_tools.engine.preview import PreviewError, preview_program, preview_stack
-from tests.stacks.matrix import ROOT, Stack
+from tests.stacks.matrix import check_distributed_training, ROOT, Stack
 
 OUTPUTS = {"cloud", "environment", "region", "project", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
            "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreInstance",
@@ -276,3 +276,12 @@ def test_pipeline_steps_service_account_has_its_bucket_grants_only(stack):
     [binding] = [r for r in stack.result.by_type("gcp:serviceaccount/iAMMember:IAMMember")
                  if r["inputs"]["member"].endswith("[pipelines/pipeline-steps]")]
     assert binding["inputs"]["role"] == "roles/iam.workloadIdentityUser"
+
+
+def test_distributed_training_on_the_spot_pools_checkpoints_to_the_artifacts_bucket(stack):
+    bucket = stack.result.outputs["artifactBucket"]
+    check_distributed_training(stack, 105, f"gs://{bucket}/")  # GKE >= 1.35: graceful node shutdown's pod budget
+    (binding,) = [b["inputs"] for b in stack.result.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+                  if b["inputs"].get("condition", {}).get("title") == "training-checkpoints"]
+    assert binding["role"] == "roles/storage.objectUser" and binding["bucket"] == bucket
+    assert f'startsWith("projects/_/buckets/{bucket}/objects/checkpoints/")' in binding["condition"]["expression"]
