@@ -11,6 +11,10 @@ and packs; their cost per resource above their own floor should stay flat as the
 Azure program (50 AKS pools) should cost no more per resource than the AWS one.
 
     python -m mlops_tools bench [--stack dev ...] [--repeat 3] [--sizes 1000,2000,5000] [--no-synthetic]
+                                [--no-stacks] [--baseline DIR]
+
+`--baseline DIR` (another checkout of the project, e.g. `git worktree add /tmp/before main`) previews each
+stack there too, alternating with the floor and this tree, so "before" and "after" share one run's load.
 """
 
 from __future__ import annotations
@@ -55,13 +59,13 @@ exit_now(0)
 """
 
 
-def _env() -> dict:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "policies" / "common")])}
+def _env(root: Path = ROOT) -> dict:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "policies" / "common")])}
 
 
-def _run_measured(command: list[str]) -> dict:
+def _run_measured(command: list[str], root: Path = ROOT) -> dict:
     start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(command, cwd=root, env=_env(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stdout = child.stdout.read()
     stderr = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
@@ -122,7 +126,8 @@ def _load() -> float:
     return os.getloadavg()[0]
 
 
-def bench_stack(stack: str, repeat: int, out_dir: Path) -> dict:
+def bench_stack(stack: str, repeat: int, out_dir: Path, baseline: Optional[Path] = None) -> dict:
+    """The stack's preview against its floor (and `baseline`'s preview of it), alternating, fastest of `repeat`."""
     preview = [sys.executable, "-m", "mlops_tools", "preview", "--stack", stack, "--quiet", "--out", str(out_dir)]
     load = _load()
     first = _run_measured(preview)
@@ -130,20 +135,31 @@ def bench_stack(stack: str, repeat: int, out_dir: Path) -> dict:
         raise RuntimeError(f"{stack}: preview failed: {first['stderr'].strip().splitlines()[-1:] or first['code']}")
     plan = json.loads((out_dir / f"{stack}.json").read_text())
     floor = [sys.executable, "-c", floor_code(r["type"] for r in plan["resources"])]
-    floors, previews = [], [first]
-    for index in range(repeat):  # alternate, so load from other processes hits both alike
+    before = [sys.executable, "-m", "mlops_tools", "preview", "--stack", stack, "--quiet", "--out", str(out_dir / "baseline")]
+    floors, previews, befores = [], [first], []
+    for index in range(repeat):  # alternate, so load from other processes hits all alike
         floors.append(_run_measured(floor))
+        if baseline is not None:
+            befores.append(_run_measured(before, baseline))
+            if befores[-1]["code"] not in (0, 1):
+                raise RuntimeError(f"{stack}: baseline preview in {baseline} failed: "
+                                   f"{befores[-1]['stderr'].strip().splitlines()[-1:] or befores[-1]['code']}")
         if index + 1 < repeat:
             previews.append(_run_measured(preview))
     if any(r["code"] for r in floors):
         raise RuntimeError(f"{stack}: floor process failed: {floors[0]['stderr'].strip().splitlines()[-1:]}")
     best, base = _fastest(previews), _fastest(floors)
     best_cpu, base_cpu = _fastest(previews, "cpu_s"), _fastest(floors, "cpu_s")
-    return {"stack": stack, "resources": len(plan["resources"]), "floor_s": base["wall_s"], "preview_s": best["wall_s"],
-            "ratio": best["wall_s"] / base["wall_s"], "floor_cpu_s": base_cpu["cpu_s"], "preview_cpu_s": best_cpu["cpu_s"],
-            "cpu_ratio": best_cpu["cpu_s"] / base_cpu["cpu_s"], "peak_mib": best["peak_mib"],
-            "floor_peak_mib": base["peak_mib"], "load": round(max(load, _load()), 2),
-            "packs": [p["name"] for p in plan["policy"]["packs"]]}
+    row = {"stack": stack, "resources": len(plan["resources"]), "floor_s": base["wall_s"], "preview_s": best["wall_s"],
+           "ratio": best["wall_s"] / base["wall_s"], "floor_cpu_s": base_cpu["cpu_s"], "preview_cpu_s": best_cpu["cpu_s"],
+           "cpu_ratio": best_cpu["cpu_s"] / base_cpu["cpu_s"], "peak_mib": best["peak_mib"],
+           "floor_peak_mib": base["peak_mib"], "load": round(max(load, _load()), 2),
+           "packs": [p["name"] for p in plan["policy"]["packs"]]}
+    if befores:
+        row.update({"baseline_ratio": _fastest(befores)["wall_s"] / base["wall_s"],
+                    "baseline_cpu_ratio": _fastest(befores, "cpu_s")["cpu_s"] / base_cpu["cpu_s"],
+                    "baseline_peak_mib": _fastest(befores)["peak_mib"]})
+    return row
 
 
 def bench_synthetic(cloud: str, sizes: list, repeat: int) -> list:
@@ -183,6 +199,13 @@ def _print_stacks(rows: list) -> None:
         print(f"{r['stack']:<11} {r['resources']:>9} {r['floor_s']:>8.2f} {r['preview_s']:>9.2f} {r['ratio']:>5.2f}x "
               f"{r['floor_cpu_s']:>9.2f} {r['preview_cpu_s']:>11.2f} {r['cpu_ratio']:>8.2f}x {r['peak_mib']:>8.0f} "
               f"{r['load']:>5.1f}  {', '.join(r['packs'])}{flag}")
+    baseline = [r for r in rows if "baseline_ratio" in r]
+    if baseline:
+        print(f"\n{'stack':<11} {'ratio before':>12} {'ratio after':>11} {'cpu before':>10} {'cpu after':>9} "
+              f"{'MiB before':>10} {'MiB after':>9}   (--baseline, same run)")
+        for r in baseline:
+            print(f"{r['stack']:<11} {r['baseline_ratio']:>11.2f}x {r['ratio']:>10.2f}x {r['baseline_cpu_ratio']:>9.2f}x "
+                  f"{r['cpu_ratio']:>8.2f}x {r['baseline_peak_mib']:>10.0f} {r['peak_mib']:>9.0f}")
 
 
 def _print_synthetic(rows: list) -> None:
@@ -200,7 +223,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each process; the fastest is reported")
     parser.add_argument("--sizes", default="1000,2000,5000", help="resources of the synthetic programs")
     parser.add_argument("--no-synthetic", action="store_true", help="only the stacks")
+    parser.add_argument("--no-stacks", action="store_true", help="only the synthetic programs")
+    parser.add_argument("--baseline", type=Path, help="another checkout whose preview is measured alongside (before/after)")
     args = parser.parse_args(argv)
+    if args.baseline is not None and not (args.baseline / "__main__.py").is_file():
+        print(f"error: --baseline {args.baseline}: not a checkout of the project (no __main__.py there)", file=sys.stderr)
+        return 2
     stacks = args.stack or sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
     repeat = max(args.repeat, 1)
     try:
@@ -210,8 +238,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     try:
         with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
-            stack_rows = [bench_stack(stack, repeat, Path(tmp)) for stack in stacks]
-        _print_stacks(stack_rows)
+            stack_rows = [] if args.no_stacks else [bench_stack(stack, repeat, Path(tmp), args.baseline) for stack in stacks]
+        if stack_rows:
+            _print_stacks(stack_rows)
         synthetic_rows = [] if args.no_synthetic else [
             row for cloud in ("aws", "azure") for row in bench_synthetic(cloud, sizes, max(1, min(repeat, 2)))]
         if synthetic_rows:
