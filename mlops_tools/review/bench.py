@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_RATIO = 1.3
@@ -162,8 +162,10 @@ def bench_stack(stack: str, repeat: int, out_dir: Path, baseline: Optional[Path]
     return row
 
 
-def bench_synthetic(cloud: str, sizes: list, repeat: int) -> list:
-    """Each size's program against the floor of the types it registers; per resource above that floor."""
+def bench_synthetic(cloud: str, sizes: list, repeat: int, on_row: Optional[Callable[[dict], None]] = None) -> list:
+    """Each size's program against the floor of the types it registers; per resource above that floor.
+
+    `on_row` gets each row as soon as it is measured (a long run on a busy machine shows what it has)."""
     rows = []
     floor_run = floor_cpu = None
     for size in sizes:
@@ -188,17 +190,23 @@ def bench_synthetic(cloud: str, sizes: list, repeat: int) -> list:
                      "cpu_ms_per_resource": 1000 * (best_cpu["cpu_s"] - floor_cpu["cpu_s"]) / count,
                      "kib_per_resource": 1024 * (best["peak_mib"] - floor_run["peak_mib"]) / count,
                      "load": round(max(load, _load()), 2), "packs": figures["packs"]})
+        if on_row is not None:
+            on_row(rows[-1])
     return rows
 
 
-def _print_stacks(rows: list) -> None:
-    print(f"{'stack':<11} {'resources':>9} {'floor s':>8} {'preview s':>9} {'ratio':>6} {'floor cpu':>9} "
-          f"{'preview cpu':>11} {'cpu ratio':>9} {'peak MiB':>8} {'load':>5}  packs")
+def _print_stacks(rows: list, header: bool = True) -> None:
+    if header:
+        print(f"{'stack':<11} {'resources':>9} {'floor s':>8} {'preview s':>9} {'ratio':>6} {'floor cpu':>9} "
+              f"{'preview cpu':>11} {'cpu ratio':>9} {'peak MiB':>8} {'load':>5}  packs")
     for r in rows:
         flag = "" if r["cpu_ratio"] <= TARGET_RATIO else f"  (CPU over {TARGET_RATIO}x)"
         print(f"{r['stack']:<11} {r['resources']:>9} {r['floor_s']:>8.2f} {r['preview_s']:>9.2f} {r['ratio']:>5.2f}x "
               f"{r['floor_cpu_s']:>9.2f} {r['preview_cpu_s']:>11.2f} {r['cpu_ratio']:>8.2f}x {r['peak_mib']:>8.0f} "
-              f"{r['load']:>5.1f}  {', '.join(r['packs'])}{flag}")
+              f"{r['load']:>5.1f}  {', '.join(r['packs'])}{flag}", flush=True)
+
+
+def _print_baseline(rows: list) -> None:
     baseline = [r for r in rows if "baseline_ratio" in r]
     if baseline:
         print(f"\n{'stack':<11} {'ratio before':>12} {'ratio after':>11} {'cpu before':>10} {'cpu after':>9} "
@@ -208,13 +216,14 @@ def _print_stacks(rows: list) -> None:
                   f"{r['cpu_ratio']:>8.2f}x {r['baseline_peak_mib']:>10.0f} {r['peak_mib']:>9.0f}")
 
 
-def _print_synthetic(rows: list) -> None:
-    print(f"\n{'program':<8} {'resources':>9} {'floor s':>8} {'wall s':>7} {'ms/res':>7} {'floor cpu':>9} {'cpu s':>6} "
-          f"{'cpu ms/res':>10} {'peak MiB':>8} {'KiB/res':>8} {'load':>5}")
+def _print_synthetic(rows: list, header: bool = True) -> None:
+    if header:
+        print(f"\n{'program':<8} {'resources':>9} {'floor s':>8} {'wall s':>7} {'ms/res':>7} {'floor cpu':>9} {'cpu s':>6} "
+              f"{'cpu ms/res':>10} {'peak MiB':>8} {'KiB/res':>8} {'load':>5}")
     for r in rows:
         print(f"{r['cloud']:<8} {r['resources']:>9} {r['floor_s']:>8.2f} {r['wall_s']:>7.2f} {r['ms_per_resource']:>7.2f} "
               f"{r['floor_cpu_s']:>9.2f} {r['cpu_s']:>6.2f} {r['cpu_ms_per_resource']:>10.2f} "
-              f"{r['peak_mib']:>8.0f} {r['kib_per_resource']:>8.1f} {r['load']:>5.1f}")
+              f"{r['peak_mib']:>8.0f} {r['kib_per_resource']:>8.1f} {r['load']:>5.1f}", flush=True)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -238,13 +247,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     try:
         with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
-            stack_rows = [] if args.no_stacks else [bench_stack(stack, repeat, Path(tmp), args.baseline) for stack in stacks]
-        if stack_rows:
-            _print_stacks(stack_rows)
-        synthetic_rows = [] if args.no_synthetic else [
-            row for cloud in ("aws", "azure") for row in bench_synthetic(cloud, sizes, max(1, min(repeat, 2)))]
-        if synthetic_rows:
-            _print_synthetic(synthetic_rows)
+            stack_rows: list = []
+            for stack in [] if args.no_stacks else stacks:  # each row printed as soon as it is measured
+                stack_rows.append(bench_stack(stack, repeat, Path(tmp), args.baseline))
+                _print_stacks(stack_rows[-1:], header=len(stack_rows) == 1)
+        _print_baseline(stack_rows)
+        synthetic_rows: list = []
+        for cloud in [] if args.no_synthetic else ("aws", "azure"):
+            bench_synthetic(cloud, sizes, max(1, min(repeat, 2)),
+                            lambda row: (synthetic_rows.append(row), _print_synthetic([row], header=len(synthetic_rows) == 1)))
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
