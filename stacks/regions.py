@@ -1,11 +1,20 @@
 """Where each cloud can run the platform.
 
-AWS regions come from botocore's bundled endpoint data (kept current by AWS, no network needed).
+AWS regions come from botocore's bundled endpoint data (kept current by AWS, no network needed),
+copied into `data/aws_regions.json` by `python -m stacks.regions`: importing botocore and loading its
+endpoint data cost about 1.5 s of CPU on every AWS preview, more than any other part of the program
+beyond the SDK imports (issue 18); a test keeps the copy equal to the pinned botocore.
 Azure and GCP SDKs ship no region list, so theirs are written out here from each cloud's public
 region documentation; extend them when a cloud opens a region.
 """
 
+import json
+import sys
 from functools import lru_cache
+from pathlib import Path
+
+AWS_FILE = Path(__file__).resolve().parent / "data" / "aws_regions.json"
+AWS_PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
 
 AZURE_LOCATIONS = frozenset({
     "australiacentral", "australiaeast", "australiasoutheast", "austriaeast", "belgiumcentral",
@@ -32,15 +41,20 @@ GCP_REGIONS = frozenset({
 })
 
 
-@lru_cache(maxsize=1)
-def aws_regions() -> frozenset[str]:
-    import botocore.session  # imported lazily: only AWS stacks pay for it
+def botocore_regions() -> list[str]:
+    """Every region of the pinned botocore's endpoint data where EC2 (and so EKS' nodes) runs."""
+    import botocore.session
 
     session = botocore.session.get_session()
     regions: set[str] = set()
-    for partition in ("aws", "aws-us-gov", "aws-cn"):
+    for partition in AWS_PARTITIONS:
         regions.update(session.get_available_regions("ec2", partition_name=partition))
-    return frozenset(regions)
+    return sorted(regions)
+
+
+@lru_cache(maxsize=1)
+def aws_regions() -> frozenset[str]:
+    return frozenset(json.loads(AWS_FILE.read_text())["regions"])
 
 
 def regions_for(cloud: str) -> frozenset[str]:
@@ -51,3 +65,17 @@ def regions_for(cloud: str) -> frozenset[str]:
     if cloud == "gcp":
         return GCP_REGIONS
     return frozenset()
+
+
+def refresh_aws(path: Path = AWS_FILE) -> int:
+    """Rewrite the AWS copy from the installed botocore; return how many regions it holds."""
+    import botocore
+
+    regions = botocore_regions()
+    path.write_text(json.dumps({"source": f"botocore {botocore.__version__} data/endpoints.json, ec2 in partitions "
+                                          + ", ".join(AWS_PARTITIONS), "regions": regions}, indent=0) + "\n")
+    return len(regions)
+
+
+if __name__ == "__main__":
+    print(f"{AWS_FILE}: {refresh_aws()} AWS regions", file=sys.stderr)

@@ -11,6 +11,10 @@ and packs; their cost per resource above their own floor should stay flat as the
 Azure program (50 AKS pools) should cost no more per resource than the AWS one.
 
     python -m mlops_tools bench [--stack dev ...] [--repeat 3] [--sizes 1000,2000,5000] [--no-synthetic]
+                                [--no-stacks] [--baseline DIR]
+
+`--baseline DIR` (another checkout of the project, e.g. `git worktree add /tmp/before main`) previews each
+stack there too, alternating with the floor and this tree, so "before" and "after" share one run's load.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_RATIO = 1.3
@@ -55,20 +59,22 @@ exit_now(0)
 """
 
 
-def _env() -> dict:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "policies" / "common")])}
+def _env(root: Path = ROOT) -> dict:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "policies" / "common")])}
 
 
-def _run_measured(command: list[str]) -> dict:
+def _run_measured(command: list[str], root: Path = ROOT) -> dict:
     start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(command, cwd=root, env=_env(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stdout = child.stdout.read()
     stderr = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     child.stdout.close()
     child.stderr.close()
-    return {"wall_s": time.perf_counter() - start, "peak_mib": usage.ru_maxrss / 1024, "code": child.returncode,
+    # wait4's rusage covers the child and every descendant it waited for (the policy pack processes).
+    return {"wall_s": time.perf_counter() - start, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_mib": usage.ru_maxrss / 1024, "code": child.returncode,
             "stdout": stdout.decode(errors="replace"), "stderr": stderr.decode(errors="replace")}
 
 
@@ -111,67 +117,113 @@ def floor_code(types: Iterable[str]) -> str:
     return "import pulumi, pulumi_policy\n" + "".join(f"from {m} import {c}\n" for m, c in sorted(classes))
 
 
-def _fastest(runs: list) -> dict:
-    return min(runs, key=lambda r: r["wall_s"])
+def _fastest(runs: list, key: str = "wall_s") -> dict:
+    return min(runs, key=lambda r: r[key])
 
 
-def bench_stack(stack: str, repeat: int, out_dir: Path) -> dict:
+def _load() -> float:
+    """The 1-minute load average: printed with every row, since other processes inflate wall time."""
+    return os.getloadavg()[0]
+
+
+def bench_stack(stack: str, repeat: int, out_dir: Path, baseline: Optional[Path] = None) -> dict:
+    """The stack's preview against its floor (and `baseline`'s preview of it), alternating, fastest of `repeat`."""
     preview = [sys.executable, "-m", "mlops_tools", "preview", "--stack", stack, "--quiet", "--out", str(out_dir)]
+    load = _load()
     first = _run_measured(preview)
     if first["code"] not in (0, 1):
         raise RuntimeError(f"{stack}: preview failed: {first['stderr'].strip().splitlines()[-1:] or first['code']}")
     plan = json.loads((out_dir / f"{stack}.json").read_text())
     floor = [sys.executable, "-c", floor_code(r["type"] for r in plan["resources"])]
-    floors, previews = [], [first]
-    for index in range(repeat):  # alternate, so load from other processes hits both alike
+    before = [sys.executable, "-m", "mlops_tools", "preview", "--stack", stack, "--quiet", "--out", str(out_dir / "baseline")]
+    floors, previews, befores = [], [first], []
+    for index in range(repeat):  # alternate, so load from other processes hits all alike
         floors.append(_run_measured(floor))
+        if baseline is not None:
+            befores.append(_run_measured(before, baseline))
+            if befores[-1]["code"] not in (0, 1):
+                raise RuntimeError(f"{stack}: baseline preview in {baseline} failed: "
+                                   f"{befores[-1]['stderr'].strip().splitlines()[-1:] or befores[-1]['code']}")
         if index + 1 < repeat:
             previews.append(_run_measured(preview))
     if any(r["code"] for r in floors):
         raise RuntimeError(f"{stack}: floor process failed: {floors[0]['stderr'].strip().splitlines()[-1:]}")
     best, base = _fastest(previews), _fastest(floors)
-    return {"stack": stack, "resources": len(plan["resources"]), "floor_s": base["wall_s"], "preview_s": best["wall_s"],
-            "ratio": best["wall_s"] / base["wall_s"], "peak_mib": best["peak_mib"], "floor_peak_mib": base["peak_mib"],
-            "packs": [p["name"] for p in plan["policy"]["packs"]]}
+    best_cpu, base_cpu = _fastest(previews, "cpu_s"), _fastest(floors, "cpu_s")
+    row = {"stack": stack, "resources": len(plan["resources"]), "floor_s": base["wall_s"], "preview_s": best["wall_s"],
+           "ratio": best["wall_s"] / base["wall_s"], "floor_cpu_s": base_cpu["cpu_s"], "preview_cpu_s": best_cpu["cpu_s"],
+           "cpu_ratio": best_cpu["cpu_s"] / base_cpu["cpu_s"], "peak_mib": best["peak_mib"],
+           "floor_peak_mib": base["peak_mib"], "load": round(max(load, _load()), 2),
+           "packs": [p["name"] for p in plan["policy"]["packs"]]}
+    if befores:
+        row.update({"baseline_ratio": _fastest(befores)["wall_s"] / base["wall_s"],
+                    "baseline_cpu_ratio": _fastest(befores, "cpu_s")["cpu_s"] / base_cpu["cpu_s"],
+                    "baseline_peak_mib": _fastest(befores)["peak_mib"]})
+    return row
 
 
-def bench_synthetic(cloud: str, sizes: list, repeat: int) -> list:
+def bench_synthetic(cloud: str, sizes: list, repeat: int, on_row: Optional[Callable[[dict], None]] = None) -> list:
+    """Each size's program against the floor of the types it registers; per resource above that floor.
+
+    `on_row` gets each row as soon as it is measured (a long run on a busy machine shows what it has)."""
     rows = []
-    floor_run = None
+    floor_run = floor_cpu = None
     for size in sizes:
+        load = _load()
         runs = []
         for _ in range(repeat):
             run = _run_measured([sys.executable, "-c", SYNTHETIC_CHILD, cloud, str(size), str(ROOT)])
             if run["code"] != 0:
                 raise RuntimeError(f"synthetic {cloud} {size}: {run['stderr'].strip().splitlines()[-1:] or run['code']}")
             runs.append(run)
-        best = _fastest(runs)
+        best, best_cpu = _fastest(runs), _fastest(runs, "cpu_s")
         figures = json.loads(best["stdout"].strip().splitlines()[-1])
         if floor_run is None:
             floor_cmd = [sys.executable, "-c", floor_code(figures["types"])]
-            floor_run = _fastest([_run_measured(floor_cmd) for _ in range(repeat)])
+            floors = [_run_measured(floor_cmd) for _ in range(repeat)]
+            floor_run, floor_cpu = _fastest(floors), _fastest(floors, "cpu_s")
         count = figures["resources"]
         rows.append({"cloud": cloud, "size": size, "resources": count, "wall_s": best["wall_s"],
-                     "floor_s": floor_run["wall_s"], "peak_mib": best["peak_mib"],
+                     "floor_s": floor_run["wall_s"], "cpu_s": best_cpu["cpu_s"], "floor_cpu_s": floor_cpu["cpu_s"],
+                     "peak_mib": best["peak_mib"],
                      "ms_per_resource": 1000 * (best["wall_s"] - floor_run["wall_s"]) / count,
+                     "cpu_ms_per_resource": 1000 * (best_cpu["cpu_s"] - floor_cpu["cpu_s"]) / count,
                      "kib_per_resource": 1024 * (best["peak_mib"] - floor_run["peak_mib"]) / count,
-                     "packs": figures["packs"]})
+                     "load": round(max(load, _load()), 2), "packs": figures["packs"]})
+        if on_row is not None:
+            on_row(rows[-1])
     return rows
 
 
-def _print_stacks(rows: list) -> None:
-    print(f"{'stack':<11} {'resources':>9} {'floor s':>8} {'preview s':>9} {'ratio':>6} {'peak MiB':>8}  packs")
+def _print_stacks(rows: list, header: bool = True) -> None:
+    if header:
+        print(f"{'stack':<11} {'resources':>9} {'floor s':>8} {'preview s':>9} {'ratio':>6} {'floor cpu':>9} "
+              f"{'preview cpu':>11} {'cpu ratio':>9} {'peak MiB':>8} {'load':>5}  packs")
     for r in rows:
-        flag = "" if r["ratio"] <= TARGET_RATIO else f"  (over {TARGET_RATIO}x)"
+        flag = "" if r["cpu_ratio"] <= TARGET_RATIO else f"  (CPU over {TARGET_RATIO}x)"
         print(f"{r['stack']:<11} {r['resources']:>9} {r['floor_s']:>8.2f} {r['preview_s']:>9.2f} {r['ratio']:>5.2f}x "
-              f"{r['peak_mib']:>8.0f}  {', '.join(r['packs'])}{flag}")
+              f"{r['floor_cpu_s']:>9.2f} {r['preview_cpu_s']:>11.2f} {r['cpu_ratio']:>8.2f}x {r['peak_mib']:>8.0f} "
+              f"{r['load']:>5.1f}  {', '.join(r['packs'])}{flag}", flush=True)
 
 
-def _print_synthetic(rows: list) -> None:
-    print(f"\n{'program':<8} {'resources':>9} {'floor s':>8} {'wall s':>7} {'ms/res':>7} {'peak MiB':>8} {'KiB/res':>8}")
+def _print_baseline(rows: list) -> None:
+    baseline = [r for r in rows if "baseline_ratio" in r]
+    if baseline:
+        print(f"\n{'stack':<11} {'ratio before':>12} {'ratio after':>11} {'cpu before':>10} {'cpu after':>9} "
+              f"{'MiB before':>10} {'MiB after':>9}   (--baseline, same run)")
+        for r in baseline:
+            print(f"{r['stack']:<11} {r['baseline_ratio']:>11.2f}x {r['ratio']:>10.2f}x {r['baseline_cpu_ratio']:>9.2f}x "
+                  f"{r['cpu_ratio']:>8.2f}x {r['baseline_peak_mib']:>10.0f} {r['peak_mib']:>9.0f}")
+
+
+def _print_synthetic(rows: list, header: bool = True) -> None:
+    if header:
+        print(f"\n{'program':<8} {'resources':>9} {'floor s':>8} {'wall s':>7} {'ms/res':>7} {'floor cpu':>9} {'cpu s':>6} "
+              f"{'cpu ms/res':>10} {'peak MiB':>8} {'KiB/res':>8} {'load':>5}")
     for r in rows:
         print(f"{r['cloud']:<8} {r['resources']:>9} {r['floor_s']:>8.2f} {r['wall_s']:>7.2f} {r['ms_per_resource']:>7.2f} "
-              f"{r['peak_mib']:>8.0f} {r['kib_per_resource']:>8.1f}")
+              f"{r['floor_cpu_s']:>9.2f} {r['cpu_s']:>6.2f} {r['cpu_ms_per_resource']:>10.2f} "
+              f"{r['peak_mib']:>8.0f} {r['kib_per_resource']:>8.1f} {r['load']:>5.1f}", flush=True)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -180,7 +232,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each process; the fastest is reported")
     parser.add_argument("--sizes", default="1000,2000,5000", help="resources of the synthetic programs")
     parser.add_argument("--no-synthetic", action="store_true", help="only the stacks")
+    parser.add_argument("--no-stacks", action="store_true", help="only the synthetic programs")
+    parser.add_argument("--baseline", type=Path, help="another checkout whose preview is measured alongside (before/after)")
     args = parser.parse_args(argv)
+    if args.baseline is not None and not (args.baseline / "__main__.py").is_file():
+        print(f"error: --baseline {args.baseline}: not a checkout of the project (no __main__.py there)", file=sys.stderr)
+        return 2
     stacks = args.stack or sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
     repeat = max(args.repeat, 1)
     try:
@@ -190,20 +247,24 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     try:
         with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
-            stack_rows = [bench_stack(stack, repeat, Path(tmp)) for stack in stacks]
-        _print_stacks(stack_rows)
-        synthetic_rows = [] if args.no_synthetic else [
-            row for cloud in ("aws", "azure") for row in bench_synthetic(cloud, sizes, max(1, min(repeat, 2)))]
-        if synthetic_rows:
-            _print_synthetic(synthetic_rows)
+            stack_rows: list = []
+            for stack in [] if args.no_stacks else stacks:  # each row printed as soon as it is measured
+                stack_rows.append(bench_stack(stack, repeat, Path(tmp), args.baseline))
+                _print_stacks(stack_rows[-1:], header=len(stack_rows) == 1)
+        _print_baseline(stack_rows)
+        synthetic_rows: list = []
+        for cloud in [] if args.no_synthetic else ("aws", "azure"):
+            bench_synthetic(cloud, sizes, max(1, min(repeat, 2)),
+                            lambda row: (synthetic_rows.append(row), _print_synthetic([row], header=len(synthetic_rows) == 1)))
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     out = ROOT / "build" / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"stacks": stack_rows, "synthetic": synthetic_rows}, indent=2, sort_keys=True) + "\n")
-    print(f"\n(fastest of {repeat} fresh processes each, preview and floor alternating; the machine may be shared, "
-          f"so compare ratios, not seconds; figures in {out.relative_to(ROOT)})")
+    print(f"\n(fastest of {repeat} fresh processes each, preview and floor alternating; CPU = user+sys of the process "
+          f"and the pack processes it waited for; load = 1-minute load average; on a shared machine compare the CPU "
+          f"ratios, not seconds; figures in {out.relative_to(ROOT)})")
     return 0
 
 

@@ -73,6 +73,17 @@ def test_the_collector_is_tuned_while_the_program_runs_and_restored_after():
     assert gc.get_threshold() == before
 
 
+def test_a_cli_process_keeps_the_heap_frozen_after_the_program():
+    """Unfrozen after the program, the SDK heap was walked again by the next full collection (issue 18)."""
+    code = ("import gc\nfrom mlops_tools.engine.runtime import PROGRAM_GC_THRESHOLDS, tune_for_cli\n"
+            "from mlops_tools.engine.preview import preview_program\ntune_for_cli()\n"
+            "preview_program(lambda: None, stack='dev')\n"
+            "print(gc.get_freeze_count() > 0, gc.get_threshold() == PROGRAM_GC_THRESHOLDS)\n")
+    child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert child.stdout.split() == ["True", "True"], child.stderr
+
+
 def test_exit_without_teardown_flushes_what_was_printed_first():
     code = ("import sys\nfrom mlops_tools.engine.runtime import exit_now\n"
             "sys.stdout.write('x' * 200000)\nsys.stderr.write('done')\nexit_now(3)\n")

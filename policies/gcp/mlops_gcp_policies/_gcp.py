@@ -12,8 +12,13 @@ from mlops_policy import Resource, cannot_check, get, is_unknown, truthy
 
 # Every pulumi-gcp IAM grant resource: gcp:projects/iAMMember:IAMMember,
 # gcp:storage/bucketIAMBinding:BucketIAMBinding, gcp:secretmanager/secretIamPolicy:SecretIamPolicy, ...
-_IAM_TOKEN = re.compile(r"^gcp:(?P<module>[A-Za-z0-9]+)/[A-Za-z0-9]+:[A-Za-z0-9]*I[Aa][Mm](?P<shape>Member|Binding|Policy)$")
+_IAM_KIND = r"/[A-Za-z0-9]+:[A-Za-z0-9]*I[Aa][Mm](?P<shape>Member|Binding|Policy)"
+_IAM_TOKEN = re.compile(r"^gcp:(?P<module>[A-Za-z0-9]+)" + _IAM_KIND + "$")
 LEVELS = {"projects": "project", "folder": "folder", "organizations": "organization"}
+# The same matching as regexes for the offline runner's type filter (mlops_policy.type_patterns);
+# without them it sent every resource to the pack, which decodes each once per rule (issue 18).
+IAM_TYPE_PATTERN = r"gcp:[A-Za-z0-9]+" + _IAM_KIND.replace("?P<shape>", "?:")
+LEVEL_IAM_TYPE_PATTERN = "gcp:(?:" + "|".join(LEVELS) + ")" + _IAM_KIND.replace("?P<shape>", "?:")
 
 
 def iam_shape(resource_type: str) -> Optional[tuple]:
@@ -32,6 +37,9 @@ class IamTypes(tuple):
     def __contains__(self, token: object) -> bool:  # type: ignore[override]
         return isinstance(token, str) and is_iam_type(token)
 
+    def type_patterns(self) -> list:
+        return [IAM_TYPE_PATTERN]
+
 
 IAM_GRANT_TYPES = IamTypes(("gcp:projects/iAMMember:IAMMember", "gcp:projects/iAMBinding:IAMBinding",
                             "gcp:projects/iAMPolicy:IAMPolicy"))
@@ -43,6 +51,9 @@ class LevelIamTypes(tuple):
     def __contains__(self, token: object) -> bool:  # type: ignore[override]
         shape = iam_shape(token) if isinstance(token, str) else None
         return shape is not None and shape[0] in LEVELS
+
+    def type_patterns(self) -> list:
+        return [LEVEL_IAM_TYPE_PATTERN]
 
 
 LEVEL_IAM_GRANT_TYPES = LevelIamTypes(tuple(f"gcp:{m}/iAM{s}:IAM{s}" for m in LEVELS for s in ("Member", "Binding", "Policy")))

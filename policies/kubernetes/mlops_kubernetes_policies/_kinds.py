@@ -39,6 +39,15 @@ class KubeTypes(tuple):
         parsed = group_kind(token) if isinstance(token, str) else None
         return parsed is not None and (parsed[0], parsed[1]) in self.pairs
 
+    def type_patterns(self) -> list:
+        """The same matching as ``__contains__``, as regexes the offline runner filters with.
+
+        Without them the runner sent every resource of the stack to the kubernetes pack, where the SDK
+        decodes each one once per rule: 1.4 s of the prod stack's 2.1 s of pack CPU (issue 18).
+        """
+        return sorted(f"kubernetes:{re.escape(group)}/[A-Za-z0-9]+:{re.escape(kind)}(?:Patch)?"
+                      for group, kind in self.pairs)
+
 
 def kube_types(*pairs: tuple) -> KubeTypes:
     return KubeTypes(pairs)

@@ -5,9 +5,11 @@ account, which is no smaller in practice. Both can be granted on every IAM shape
 bucket, secret, key, repository, service account ... as Member, Binding or Policy) and through
 the legacy Cloud Storage ACL resources, so the rule looks at all of them.
 """
+import re
+
 from mlops_policy import CIS_GCP, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
 
-from .._gcp import Grant, is_iam_type, readable_grants, target_of
+from .._gcp import IAM_TYPE_PATTERN, Grant, is_iam_type, readable_grants, target_of
 
 PUBLIC = ("allusers", "allauthenticatedusers")
 ACL_TYPES = {
@@ -25,6 +27,9 @@ class GrantTypes(tuple):
 
     def __contains__(self, token: object) -> bool:  # type: ignore[override]
         return isinstance(token, str) and (is_iam_type(token) or token in ACL_TYPES)
+
+    def type_patterns(self) -> list:
+        return [IAM_TYPE_PATTERN] + sorted(re.escape(token) for token in ACL_TYPES)
 
 
 def _public(member) -> bool:
