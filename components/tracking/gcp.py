@@ -33,7 +33,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.storage import BucketArgs
-from components.storage.gcp import SecureBucket, gcp_labels
+from components.storage.gcp import AccessLogBucket, SecureBucket, gcp_labels
 from components.tracking import (MLFLOW_DB_SECRET, MLFLOW_DB_SECRET_KEY, TrackingArgs, database_uri, postgres_major,
                                  tracking_url)
 
@@ -82,6 +82,7 @@ class GcpTrackingInputs:
     key_grants: Sequence[pulumi.Resource] = ()
     k8s_provider: Optional[k8s.Provider] = None  # without it, only cloud resources are built
     mlflow_namespace: Optional[pulumi.Input[str]] = None  # the namespace as created by the k8s layer
+    access_logs: Optional[AccessLogBucket] = None  # the region's usage-log bucket the artifact bucket logs to
 
 
 class TrackingServer(pulumi.ComponentResource):
@@ -101,7 +102,7 @@ class TrackingServer(pulumi.ComponentResource):
             BucketArgs(name=f"{args.name}-artifacts", tags={**args.tags, "component": "tracking"},
                        force_destroy=not args.deletion_protection, protect=args.deletion_protection),
             kms_key_id=gcp_inputs.artifacts_key_id, project=gcp_inputs.project, location=gcp_inputs.region,
-            depends_on=gcp_inputs.key_grants, opts=pulumi.ResourceOptions(parent=self))
+            depends_on=gcp_inputs.key_grants, access_logs=gcp_inputs.access_logs, opts=pulumi.ResourceOptions(parent=self))
         self.artifact_bucket = self.artifacts.bucket_name
         self.artifact_root = pulumi.Output.format("gs://{0}/{1}", self.artifacts.bucket_name, args.artifact_prefix)
 

@@ -121,6 +121,11 @@ class Stack:
     def of_type(self, *types: str) -> list:
         return [r for r in self.resources if r.type in types]
 
+    def of_types(self, types: Any) -> list:
+        """The resources whose type is in ``types``: any collection, including the packs' type filters with
+        their own ``__contains__`` (every IAM shape, every Kubernetes kind in any version, ...)."""
+        return [r for r in self.resources if r.type in types]
+
     def by_urn(self) -> dict:
         return {r.urn: r for r in self.resources}
 

@@ -43,6 +43,12 @@ def program():
 
     grants, static_grants = key_grants(rotating, "data-key"), key_grants(static, "static-key")
     hardened_bucket = {"location": REGION, "uniform_bucket_level_access": True, "public_access_prevention": "enforced"}
+    # The region's usage-log bucket (the one bucket that does not log) and the log writer's grant on it.
+    logs = gcp.storage.Bucket("access-logs", name="mlops-access-logs", encryption={"default_kms_key_name": rotating.id},
+                              **hardened_bucket, opts=pulumi.ResourceOptions(depends_on=[grants["storage"]]))
+    gcp.storage.BucketIAMMember("access-logs-writer", bucket=logs.name, role="roles/storage.objectCreator",
+                                member="group:cloud-storage-analytics@google.com")
+    hardened_bucket["logging"] = {"log_bucket": "mlops-access-logs"}  # by name: no dependency on the log bucket
     gcp.storage.Bucket("artifacts-hardened", encryption={"default_kms_key_name": rotating.id}, **hardened_bucket,
                        opts=pulumi.ResourceOptions(depends_on=[grants["storage"]]))
     gcp.storage.Bucket("reports", encryption={"default_kms_key_name": static.id}, **hardened_bucket,
@@ -129,6 +135,7 @@ EXPECTED = {
     ("gcp-iam-binding-disallow-primitive-roles", "platform-folder", "mandatory"),
     ("gcp-iam-binding-disallow-project-service-account-roles", "ci-acts-as-anyone", "mandatory"),
     ("gcp-kms-cmek-store-require-key-grant-first", "artifacts-racing", "mandatory"),
+    ("gcp-storage-bucket-enable-access-logging", "artifacts-insecure", "mandatory"),
 }
 
 
