@@ -30,6 +30,10 @@ def test_pack_boots_describes_every_rule_and_reports_through_the_protocol():
         ("gcp-iam-binding-disallow-primitive-roles", grant["urn"], "advisory"),   # policyData unknown
         ("gcp-iam-binding-disallow-public-members", grant["urn"], "advisory"),    # policyData unknown
         ("gcp-iam-binding-disallow-project-service-account-roles", grant["urn"], "advisory"),
+        ("gcp-iam-binding-disallow-default-service-accounts", grant["urn"], "advisory"),
+        # the bucket neither logs its access nor keeps versions
+        ("gcp-storage-bucket-enable-access-logging", bucket["urn"], "mandatory"),
+        ("gcp-storage-bucket-enable-versioning", bucket["urn"], "mandatory"),
         # no projects.Service in this stack: none of the four waits for its API
         *{("gcp-serviceusage-resource-require-api-dependency", r["urn"], "mandatory")
           for r in (key, key_grant, bucket, grant)},

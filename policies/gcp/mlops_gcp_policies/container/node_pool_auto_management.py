@@ -16,13 +16,16 @@ def _management(label, pool):
     if is_unknown(pool):
         yield cannot_check(f"{label} management")
         return
+    missing = []
     for key, why in (("autoRepair", "unhealthy nodes are not replaced"),
                      ("autoUpgrade", "nodes miss the security patches of their GKE version")):
         value = path(pool, f"management.{key}")
         if is_unknown(value):
             yield cannot_check(f"{label} management.{key}")
         elif not (value is not None and truthy(value)):
-            yield f"{label}: management.{key} is not true: {why}."
+            missing.append(f"management.{key} is not true: {why}")
+    if missing:
+        yield f"{label}: {'; '.join(missing)}."
 
 
 def check(resource, config):
