@@ -53,11 +53,20 @@ class WorkloadIdentityFactory(Protocol):
                  account: str) -> Any: ...
 
 
+# PostgreSQL session and wait logging (CIS GCP 6.2.x; Cloud SQL's defaults are off): who connected from
+# where and for how long, checkpoints and lock waits. Into Cloud Logging with the instance's other logs.
+SESSION_LOG_FLAGS = ("log_checkpoints", "log_connections", "log_disconnections", "log_lock_waits", "log_hostname")
+
+
 def tracking_db_flags() -> list[dict]:
-    """IAM logins allowed; statements slower than 1 s are logged (Cloud Logging)."""
+    """IAM logins allowed; statements slower than 1 s and every session are logged (Cloud Logging).
+
+    The same flags on the primary and the DR replica (a promoted replica keeps logging the same way).
+    """
     return [
         {"name": "cloudsql.iam_authentication", "value": "on"},
         {"name": "log_min_duration_statement", "value": "1000"},
+        *({"name": flag, "value": "on"} for flag in SESSION_LOG_FLAGS),
     ]
 
 

@@ -22,6 +22,7 @@ from mlops_gcp_policies.container import node_pool_auto_management as auto_manag
 from mlops_gcp_policies.container import node_pool_cos_image as cos_image
 from mlops_gcp_policies.iam import default_service_accounts as default_sa
 from mlops_gcp_policies.sql import database_instance_backups as backups
+from mlops_gcp_policies.sql import database_instance_log_flags as log_flags
 from mlops_gcp_policies.storage import bucket_versioning as versioning
 from tests.policies.cloud_policy_harness import (
     UNKNOWN, assert_hardened_passes_and_variant_fails, case_ids, check_resource, variant,
@@ -60,8 +61,11 @@ HARDENED_CLUSTER = {
 }
 HARDENED_POOL = {"cluster": "mlops", "management": {"autoRepair": True, "autoUpgrade": True},
                  "nodeConfig": {"imageType": "COS_CONTAINERD", "machineType": "n2-standard-4"}}
+LOG_FLAGS = [{"name": f, "value": "on"} for f in
+             ("log_checkpoints", "log_connections", "log_disconnections", "log_lock_waits", "log_hostname")]
 HARDENED_SQL = {"databaseVersion": "POSTGRES_16", "settings": {"tier": "db-custom-4-16384", "backupConfiguration": {
-    "enabled": True, "pointInTimeRecoveryEnabled": True}}}
+    "enabled": True, "pointInTimeRecoveryEnabled": True}, "databaseFlags": [
+        {"name": "cloudsql.iam_authentication", "value": "on"}, *LOG_FLAGS]}}
 HARDENED_REPOSITORY = {"format": "DOCKER", "repositoryId": "models", "kmsKeyName": KEY}
 HARDENED_BIGTABLE = {"name": "features", "deletionProtection": True, "clusters": [
     {"clusterId": "features-p1", "zone": "europe-west4-a", "kmsKeyName": KEY},
@@ -111,6 +115,9 @@ CASES = [
     (alpha, CLUSTER, HARDENED_CLUSTER, {"enableKubernetesAlpha": True}, "deleted after 30 days"),
     (backups, SQL, HARDENED_SQL, {"settings__backupConfiguration__enabled": False}, "no automated backups"),
     (backups, SQL, HARDENED_SQL, {"settings__backupConfiguration": ...}, "no automated backups"),
+    (log_flags, SQL, HARDENED_SQL, {"settings__databaseFlags": LOG_FLAGS[1:]}, "do not set log_checkpoints to on"),
+    (log_flags, SQL, HARDENED_SQL, {"settings__databaseFlags": [{"name": "log_connections", "value": "off"}]},
+     "log_checkpoints, log_connections, log_disconnections, log_lock_waits, log_hostname"),
     (default_sa, PROJECT_MEMBER, NODE_GRANT, {"member": "serviceAccount:123456789012-compute@developer.gserviceaccount.com"},
      "default service account"),
     (default_sa, PROJECT_MEMBER, NODE_GRANT, {"member": f"serviceAccount:{PROJECT}@appspot.gserviceaccount.com"},
@@ -183,3 +190,10 @@ def test_unknown_deciding_values_are_advisory_cannot_check(module, type_, props)
 
 def test_an_unknown_key_is_still_a_customer_managed_key():
     assert check_resource(ar_cmek.RULE, REPOSITORY, variant(HARDENED_REPOSITORY, kmsKeyName=UNKNOWN)).passed
+
+
+def test_session_logging_applies_to_postgres_only_and_follows_the_config():
+    mysql = variant(HARDENED_SQL, databaseVersion="MYSQL_8_0", settings__databaseFlags=[])
+    assert check_resource(log_flags.RULE, SQL, mysql).passed
+    fewer = variant(HARDENED_SQL, settings__databaseFlags=LOG_FLAGS[1:3])
+    assert check_resource(log_flags.RULE, SQL, fewer, config={"requiredFlags": ["log_connections"]}).passed

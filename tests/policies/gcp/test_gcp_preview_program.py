@@ -73,7 +73,9 @@ def program():
         "tracking-db-hardened", region=REGION, database_version="POSTGRES_16", encryption_key_name=rotating.id,
         settings={"tier": "db-custom-2-7680", "ip_configuration": {
             "ipv4_enabled": False, "private_network": f"projects/{PROJECT}/global/networks/mlops",
-            "ssl_mode": "ENCRYPTED_ONLY"}, "backup_configuration": {"enabled": True}},
+            "ssl_mode": "ENCRYPTED_ONLY"}, "backup_configuration": {"enabled": True},
+            "database_flags": [{"name": f, "value": "on"} for f in (
+                "log_checkpoints", "log_connections", "log_disconnections", "log_lock_waits", "log_hostname")]},
         opts=pulumi.ResourceOptions(depends_on=[grants["sql"]]))
     gcp.sql.DatabaseInstance(
         "tracking-db-insecure", region=REGION, database_version="POSTGRES_14",  # standard support ended 2026-11-12
@@ -174,6 +176,7 @@ EXPECTED = {
     ("gcp-storage-bucket-enable-access-logging", "artifacts-insecure", "mandatory"),
     ("gcp-storage-bucket-enable-versioning", "artifacts-insecure", "mandatory"),
     ("gcp-sql-databaseinstance-enable-backups", "tracking-db-insecure", "mandatory"),
+    ("gcp-sql-databaseinstance-enable-session-logging", "tracking-db-insecure", "mandatory"),
     ("gcp-container-cluster-enable-cloud-logging", "gke-insecure", "mandatory"),
     ("gcp-container-cluster-enable-cloud-monitoring", "gke-insecure", "advisory"),
     ("gcp-container-cluster-enable-network-policy", "gke-insecure", "mandatory"),
