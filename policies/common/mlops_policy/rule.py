@@ -112,6 +112,7 @@ class Resource:
     parent: Optional["Resource"] = None
     dependencies: list = field(default_factory=list)           # list[Resource]
     property_dependencies: dict = field(default_factory=dict)  # prop -> list[Resource]
+    protect: bool = False  # the Pulumi ``protect`` option (the engine refuses to delete the resource)
 
 
 @dataclass(eq=False)
@@ -134,7 +135,8 @@ def _stack_view(args: StackValidationArgs) -> Stack:
     views: dict = {}
     for r in args.resources:
         provider_props = plain(r.provider.props) if r.provider is not None else {}
-        views[id(r)] = Resource(r.resource_type, r.name, r.urn, plain(r.props), provider_props)
+        views[id(r)] = Resource(r.resource_type, r.name, r.urn, plain(r.props), provider_props,
+                                protect=bool(getattr(r.opts, "protect", False)))
     for r in args.resources:
         view = views[id(r)]
         view.parent = views.get(id(r.parent)) if r.parent is not None else None
@@ -256,7 +258,8 @@ class ResourceRule(_RuleMetadata):
         if _excluded(config, args.name, args.urn):
             return
         provider_props = plain(args.provider.props) if args.provider is not None else {}
-        resource = Resource(args.resource_type, args.name, args.urn, plain(args.props), provider_props)
+        resource = Resource(args.resource_type, args.name, args.urn, plain(args.props), provider_props,
+                            protect=bool(getattr(args.opts, "protect", False)))
         unknown = []
         for finding in _findings(self.check(resource, config)):
             if finding.unknown:

@@ -21,6 +21,7 @@ from mlops_gcp_policies.container import cluster_vpc_native as vpc_native
 from mlops_gcp_policies.container import node_pool_auto_management as auto_management
 from mlops_gcp_policies.container import node_pool_cos_image as cos_image
 from mlops_gcp_policies.iam import default_service_accounts as default_sa
+from mlops_gcp_policies.kms import crypto_key_protect as key_protect
 from mlops_gcp_policies.sql import database_instance_backups as backups
 from mlops_gcp_policies.sql import database_instance_log_flags as log_flags
 from mlops_gcp_policies.storage import bucket_versioning as versioning
@@ -197,3 +198,10 @@ def test_session_logging_applies_to_postgres_only_and_follows_the_config():
     assert check_resource(log_flags.RULE, SQL, mysql).passed
     fewer = variant(HARDENED_SQL, settings__databaseFlags=LOG_FLAGS[1:3])
     assert check_resource(log_flags.RULE, SQL, fewer, config={"requiredFlags": ["log_connections"]}).passed
+
+
+def test_a_key_passes_only_when_the_program_protects_it():
+    key = {"keyRing": "projects/p/locations/europe-west4/keyRings/mlops", "name": "data", "rotationPeriod": "7776000s"}
+    assert check_resource(key_protect.RULE, "gcp:kms/cryptoKey:CryptoKey", key, protect=True).passed
+    outcome = check_resource(key_protect.RULE, "gcp:kms/cryptoKey:CryptoKey", key)
+    assert len(outcome.violations) == 1 and "not protected (Pulumi protect)" in outcome.messages[0]

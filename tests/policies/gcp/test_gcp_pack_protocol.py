@@ -27,6 +27,7 @@ def test_pack_boots_describes_every_rule_and_reports_through_the_protocol():
     assert_pack_describes_every_rule(packs[0], mlops_gcp_policies)
     assert {(v.policy, v.urn, v.enforcement) for v in violations} == {
         ("gcp-kms-cryptokey-enable-key-rotation", key["urn"], "mandatory"),        # stack rule, names the bucket
+        ("gcp-kms-cryptokey-enable-deletion-protection", key["urn"], "advisory"),  # not protected
         ("gcp-iam-binding-disallow-primitive-roles", grant["urn"], "advisory"),   # policyData unknown
         ("gcp-iam-binding-disallow-public-members", grant["urn"], "advisory"),    # policyData unknown
         ("gcp-iam-binding-disallow-project-service-account-roles", grant["urn"], "advisory"),

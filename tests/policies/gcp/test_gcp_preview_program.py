@@ -44,10 +44,11 @@ def program():
     gcp.storage.Bucket("artifacts-insecure", location=REGION)
     wait_for_apis(enable_apis(PROJECT, pulumi.ResourceOptions()))
     ring = gcp.kms.KeyRing("keys", location=REGION, project=PROJECT)
-    rotating = gcp.kms.CryptoKey("data-key", key_ring=ring.id, rotation_period="7776000s")
+    protected = pulumi.ResourceOptions(protect=True)
+    rotating = gcp.kms.CryptoKey("data-key", key_ring=ring.id, rotation_period="7776000s", opts=protected)
     static = gcp.kms.CryptoKey("static-key", key_ring=ring.id)
     gcp.kms.CryptoKey("signing-key", key_ring=ring.id, purpose="ASYMMETRIC_SIGN",
-                      version_template={"algorithm": "EC_SIGN_P256_SHA256"})  # cannot rotate automatically: no finding
+                      version_template={"algorithm": "EC_SIGN_P256_SHA256"}, opts=protected)  # cannot rotate automatically: no finding
 
     grants, static_grants = key_grants(rotating, "data-key"), key_grants(static, "static-key")
     hardened_bucket = {"location": REGION, "uniform_bucket_level_access": True, "public_access_prevention": "enforced",
@@ -149,6 +150,7 @@ def network_and_stores(grants):
 EXPECTED = {
     ("gcp-iam-binding-disallow-public-members", "reports-for-everyone", "mandatory"),
     ("gcp-kms-cryptokey-enable-key-rotation", "static-key", "mandatory"),
+    ("gcp-kms-cryptokey-enable-deletion-protection", "static-key", "advisory"),
     ("gcp-serviceusage-resource-require-api-dependency", "artifacts-insecure", "mandatory"),
     ("gcp-sql-databaseinstance-require-supported-version", "tracking-db-insecure", "mandatory"),
     ("gcp-container-cluster-require-supported-version", "gke-insecure", "mandatory"),
