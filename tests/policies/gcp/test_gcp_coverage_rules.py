@@ -10,6 +10,7 @@ from mlops_gcp_policies.compute import network_custom_mode as custom_mode
 from mlops_gcp_policies.compute import subnetwork_flow_logs as flow_logs
 from mlops_gcp_policies.compute import subnetwork_private_google_access as pga
 from mlops_gcp_policies.container import cluster_client_certificate as client_cert
+from mlops_gcp_policies.container import cluster_intranode_visibility as intranode
 from mlops_gcp_policies.container import cluster_kubernetes_alpha as alpha
 from mlops_gcp_policies.container import cluster_labels as labels
 from mlops_gcp_policies.container import cluster_logging as logging
@@ -51,7 +52,7 @@ HARDENED_SUBNET = {"ipCidrRange": "10.50.128.0/20", "network": NETWORK, "private
     "aggregationInterval": "INTERVAL_5_SEC", "flowSampling": 0.5, "metadata": "INCLUDE_ALL_METADATA"}}
 HARDENED_CLUSTER = {
     "location": "europe-west4", "removeDefaultNodePool": True, "initialNodeCount": 1,
-    "datapathProvider": "ADVANCED_DATAPATH", "networkingMode": "VPC_NATIVE",
+    "datapathProvider": "ADVANCED_DATAPATH", "networkingMode": "VPC_NATIVE", "enableIntranodeVisibility": True,
     "ipAllocationPolicy": {"clusterSecondaryRangeName": "pods", "servicesSecondaryRangeName": "services"},
     "loggingConfig": {"enableComponents": ["SYSTEM_COMPONENTS", "WORKLOADS", "APISERVER"]},
     "monitoringConfig": {"enableComponents": ["SYSTEM_COMPONENTS", "DCGM"], "managedPrometheus": {"enabled": True}},
@@ -114,6 +115,8 @@ CASES = [
     (release_channel, CLUSTER, HARDENED_CLUSTER, {"releaseChannel": ...}, "static version path"),
     (release_channel, CLUSTER, HARDENED_CLUSTER, {"releaseChannel__channel": "UNSPECIFIED"}, "static version path"),
     (alpha, CLUSTER, HARDENED_CLUSTER, {"enableKubernetesAlpha": True}, "deleted after 30 days"),
+    (intranode, CLUSTER, HARDENED_CLUSTER, {"enableIntranodeVisibility": ...}, "invisible to VPC flow logs"),
+    (intranode, CLUSTER, HARDENED_CLUSTER, {"enableIntranodeVisibility": False}, "invisible to VPC flow logs"),
     (backups, SQL, HARDENED_SQL, {"settings__backupConfiguration__enabled": False}, "no automated backups"),
     (backups, SQL, HARDENED_SQL, {"settings__backupConfiguration": ...}, "no automated backups"),
     (log_flags, SQL, HARDENED_SQL, {"settings__databaseFlags": LOG_FLAGS[1:]}, "do not set log_checkpoints to on"),
@@ -205,3 +208,8 @@ def test_a_key_passes_only_when_the_program_protects_it():
     assert check_resource(key_protect.RULE, "gcp:kms/cryptoKey:CryptoKey", key, protect=True).passed
     outcome = check_resource(key_protect.RULE, "gcp:kms/cryptoKey:CryptoKey", key)
     assert len(outcome.violations) == 1 and "not protected (Pulumi protect)" in outcome.messages[0]
+
+
+def test_autopilot_clusters_have_intranode_visibility_always():
+    autopilot = {"location": "europe-west4", "enableAutopilot": True}
+    assert check_resource(intranode.RULE, CLUSTER, autopilot).passed

@@ -24,7 +24,7 @@ AGENTS = {"storage": f"service-{PROJECT_NUMBER}@gs-project-accounts.iam.gservice
           "registry": f"service-{PROJECT_NUMBER}@gcp-sa-artifactregistry.iam.gserviceaccount.com",
           "bigtable": f"service-{PROJECT_NUMBER}@gcp-sa-bigtable.iam.gserviceaccount.com"}
 HARDENED_CLUSTER = dict(
-    datapath_provider="ADVANCED_DATAPATH", networking_mode="VPC_NATIVE",
+    datapath_provider="ADVANCED_DATAPATH", networking_mode="VPC_NATIVE", enable_intranode_visibility=True,
     ip_allocation_policy={"cluster_secondary_range_name": "pods", "services_secondary_range_name": "services"},
     master_authorized_networks_config={"cidr_blocks": [{"cidr_block": "10.50.0.0/16"}]},
     release_channel={"channel": "REGULAR"}, resource_labels={"owner": "ml-platform"})
@@ -188,6 +188,7 @@ EXPECTED = {
     ("gcp-container-cluster-enable-vpc-native", "gke-insecure", "advisory"),
     ("gcp-container-cluster-require-release-channel", "gke-insecure", "advisory"),
     ("gcp-container-cluster-disable-kubernetes-alpha", "gke-insecure", "mandatory"),
+    ("gcp-container-cluster-enable-intranode-visibility", "gke-insecure", "advisory"),
     ("gcp-container-nodepool-enable-auto-repair-upgrade", "gpu-insecure", "advisory"),
     ("gcp-container-nodepool-require-cos-image", "gpu-insecure", "advisory"),
     ("gcp-compute-network-require-custom-mode", "vpc-insecure", "advisory"),
