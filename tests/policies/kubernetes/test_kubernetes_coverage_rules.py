@@ -2,7 +2,6 @@
 each insecure spelling fails with exactly one finding, unknowns are advisory."""
 import copy
 
-import pytest
 
 from mlops_kubernetes_policies.namespace import resource_default_namespace as default_namespace
 from mlops_kubernetes_policies.network import workload_network_policy as network_policy
@@ -108,3 +107,17 @@ def test_every_workload_needs_a_network_policy_selecting_it():
         assert outcome.messages[0].startswith("mlops/mlflow: no NetworkPolicy selects its pods")
     unknown = Res(NETWORK_POLICY, "p", {"metadata": {"name": "p", "namespace": "mlops"}, "spec": {"podSelector": UNKNOWN}})
     assert "cannot check" in check_stack(network_policy.RULE, [mlflow, unknown]).cannot_check
+
+
+def test_argo_workflows_name_their_service_account_and_token_mount_at_workflow_or_template_level():
+    workflow = {"spec": {"serviceAccountName": "trainer", "automountServiceAccountToken": False, "templates": [
+        {"name": "train", "container": {"name": "main", "image": "x"}}]}}
+    kind = "kubernetes:argoproj.io/v1alpha1:Workflow"
+    assert check_resource(default_sa.RULE, kind, workflow).passed and check_resource(token.RULE, kind, workflow).passed
+    opened = copy.deepcopy(workflow)
+    opened["spec"]["templates"][0]["automountServiceAccountToken"] = True
+    outcome = check_resource(token.RULE, kind, opened)
+    assert len(outcome.violations) == 1 and "service account trainer" in outcome.messages[0]
+    unnamed = copy.deepcopy(workflow)
+    del unnamed["spec"]["serviceAccountName"]
+    assert len(check_resource(default_sa.RULE, kind, unnamed).violations) == 1

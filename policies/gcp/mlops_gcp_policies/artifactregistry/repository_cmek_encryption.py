@@ -2,7 +2,7 @@
 
 Checkov calls this "CSEK", which Artifact Registry does not offer; CMEK (``kmsKeyName``) is the control.
 """
-from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_set, is_unknown
+from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, is_set, is_unknown
 
 
 def check(resource, config):

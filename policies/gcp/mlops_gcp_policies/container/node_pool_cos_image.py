@@ -4,17 +4,15 @@ Checked wherever node settings are written: the cluster's default pool and inlin
 (``nodeConfig.imageType``), auto-provisioning defaults, and separate ``NodePool`` resources. An unset
 ``imageType`` is GKE's default, COS_CONTAINERD.
 """
-from mlops_policy import ISO27001, SOC2, ResourceRule, cannot_check, is_unknown
+from mlops_policy import ISO27001, SOC2, Finding, ResourceRule, cannot_check, is_unknown
 
 from .._frameworks import CIS_GKE
-from .._gcp import is_autopilot, node_configs, path
-
-NODE_POOL = "gcp:container/nodePool:NodePool"
+from .._gcp import NODE_POOL, node_settings, path
 
 
 def _image(label, node_config):
     value = path(node_config, "imageType")
-    if is_unknown(node_config) or is_unknown(value):
+    if is_unknown(value):
         yield cannot_check(f"{label} imageType")
     elif isinstance(value, str) and value and not value.upper().startswith("COS"):
         yield (f"{label}: imageType is {value}: nodes run a general-purpose OS instead of Container-Optimized OS "
@@ -22,19 +20,13 @@ def _image(label, node_config):
 
 
 def check(resource, config):
-    if resource.type == NODE_POOL:
-        yield from _image("node pool", resource.props.get("nodeConfig") or {})
-        return
-    autopilot = is_autopilot(resource.props)
-    if autopilot is None:
-        yield cannot_check("enableAutopilot")
-        return
-    if autopilot:
-        return
-    for label, node_config in node_configs(resource.props):
-        yield from _image(label, node_config)
+    for item in node_settings(resource):
+        if isinstance(item, Finding):
+            yield item
+        else:
+            yield from _image(*item)
     defaults = path(resource.props.get("clusterAutoscaling"), "autoProvisioningDefaults")
-    if defaults:
+    if resource.type != NODE_POOL and defaults:
         yield from _image("clusterAutoscaling.autoProvisioningDefaults", defaults)
 
 

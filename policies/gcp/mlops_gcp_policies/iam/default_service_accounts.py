@@ -7,25 +7,22 @@ workloads at once. Grant roles to dedicated service accounts instead.
 """
 import re
 
-from mlops_policy import CIS_GCP, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
+from mlops_policy import CIS_GCP, ISO27001, PCI_DSS, SOC2, Finding, ResourceRule
 
-from .._gcp import IAM_GRANT_TYPES, Grant, readable_grants, target_of
+from .._gcp import IAM_GRANT_TYPES, grants_to, target_of
 
 DEFAULT = re.compile(r"(^|:)[^:@]*(-compute@developer|@appspot)\.gserviceaccount\.com$", re.IGNORECASE)
 
 
 def check(resource, config):
-    for grant in readable_grants(resource, "who is granted access"):
-        if not isinstance(grant, Grant):
-            yield grant
+    for item in grants_to(resource, DEFAULT.search, "who is granted access"):
+        if isinstance(item, Finding):
+            yield item
             continue
-        if is_unknown(grant.members):
-            yield cannot_check(f"members ({grant.where})")
-            continue
-        defaults = [str(m) for m in grant.members if not is_unknown(m) and DEFAULT.search(str(m).strip())]
-        if defaults:
-            yield (f"grants {grant.role} on {target_of(resource)} to the default service account "
-                   f"{', '.join(defaults)} ({grant.where}): every workload created without its own identity gets it.")
+        grant, defaults = item
+        yield (f"grants {grant.role} on {target_of(resource)} to the default service account "
+               f"{', '.join(str(m) for m in defaults)} ({grant.where}): every workload created without its own "
+               "identity gets it.")
 
 
 RULE = ResourceRule(
