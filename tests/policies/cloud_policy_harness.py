@@ -72,6 +72,7 @@ class Res:
     deps: list = field(default_factory=list)
     prop_deps: dict = field(default_factory=dict)
     parent: Optional[str] = None  # the name of another Res (a component) this one is a child of
+    protect: bool = False         # the Pulumi protect option
 
     @property
     def urn(self) -> str:
@@ -82,7 +83,7 @@ def check_stack(rule, resources: list, config: Optional[dict] = None) -> Outcome
     assert len({r.name for r in resources}) == len(resources), "test stack resources need distinct names"
     built: dict = {}
     for r in resources:
-        built[r.name] = PolicyResource(r.type, unknown_checking_proxy(r.props), r.urn, r.name, _opts(), None,
+        built[r.name] = PolicyResource(r.type, unknown_checking_proxy(r.props), r.urn, r.name, _opts(r.protect), None,
                                        None, [], {})
     for r in resources:
         built[r.name].dependencies = [built[d] for d in r.deps]
