@@ -121,3 +121,13 @@ def test_argo_workflows_name_their_service_account_and_token_mount_at_workflow_o
     unnamed = copy.deepcopy(workflow)
     del unnamed["spec"]["serviceAccountName"]
     assert len(check_resource(default_sa.RULE, kind, unnamed).violations) == 1
+
+
+def test_a_workflow_running_a_referenced_template_inherits_its_service_account_and_token_setting():
+    kind = "kubernetes:argoproj.io/v1alpha1:CronWorkflow"
+    cron = {"spec": {"schedules": ["0 3 * * *"], "workflowSpec": {"workflowTemplateRef": {"name": "retraining"}}}}
+    assert check_resource(default_sa.RULE, kind, cron).passed and check_resource(token.RULE, kind, cron).passed
+    overriding = copy.deepcopy(cron)
+    overriding["spec"]["workflowSpec"].update(serviceAccountName="default", automountServiceAccountToken=True)
+    assert len(check_resource(default_sa.RULE, kind, overriding).violations) == 1
+    assert len(check_resource(token.RULE, kind, overriding).violations) == 1

@@ -42,9 +42,12 @@ def check(resource, config):
         if pod.fragment:
             continue
         account = pod.spec.get("serviceAccountName") or pod.spec.get("serviceAccount")
+        # No containers of its own: a workflow that runs a referenced WorkflowTemplate's pods, which keep the
+        # template's service account unless this spec names another, so only an explicit "default" counts here.
+        inherited = not pod.containers and account is None
         if is_unknown(account):
             yield cannot_check(f"{pod.path}.serviceAccountName")
-        elif account in (None, "", "default"):
+        elif account in (None, "", "default") and not inherited:
             yield (f"the pod{' at ' + pod.path if several else ''} runs as the namespace's default service account: "
                    "give the workload its own.")
 

@@ -26,9 +26,12 @@ def check(resource, config):
             continue
         value = pod.spec.get("automountServiceAccountToken")
         account = pod.spec.get("serviceAccountName") or pod.spec.get("serviceAccount") or "default"
+        # No containers of its own: a workflow that runs a referenced WorkflowTemplate's pods, which inherit
+        # the template's setting unless this spec overrides it, so only an explicit true counts here.
+        inherited = not pod.containers and value is None
         if is_unknown(value) or is_unknown(account):
             yield cannot_check(f"{pod.path}.automountServiceAccountToken")
-        elif value is not False and account not in allowed:
+        elif value is not False and not inherited and account not in allowed:
             yield (f"the pod{' at ' + pod.path if several else ''} mounts the API token of service account "
                    f"{account} (automountServiceAccountToken is not false).")
 
