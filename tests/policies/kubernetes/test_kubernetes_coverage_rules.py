@@ -131,3 +131,12 @@ def test_a_workflow_running_a_referenced_template_inherits_its_service_account_a
     overriding["spec"]["workflowSpec"].update(serviceAccountName="default", automountServiceAccountToken=True)
     assert len(check_resource(default_sa.RULE, kind, overriding).violations) == 1
     assert len(check_resource(token.RULE, kind, overriding).violations) == 1
+
+
+def test_custom_resource_pods_count_any_policy_of_their_namespace():
+    cron = Res("kubernetes:argoproj.io/v1alpha1:CronWorkflow", "drift", {"metadata": {"namespace": "pipelines"}, "spec": {
+        "workflowSpec": {"workflowTemplateRef": {"name": "drift"}}}})
+    steps = policy("drift-steps", namespace="pipelines", selector={"matchLabels": {"app.kubernetes.io/name": "drift"}})
+    assert check_stack(network_policy.RULE, [cron, steps]).passed
+    outcome = check_stack(network_policy.RULE, [cron, policy("elsewhere", namespace="mlops")])
+    assert outcome.violations == [(outcome.messages[0], cron.urn)]

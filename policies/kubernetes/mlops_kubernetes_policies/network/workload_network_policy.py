@@ -3,8 +3,9 @@
 Pods no NetworkPolicy selects accept traffic from, and send it to, anything in the cluster (and
 beyond): one compromised pod can reach the tracking database or the feature server. The platform's
 namespaces have default-deny ingress and egress policies (``podSelector: {}``) plus per-workload
-allows (components/k8s/baseline.py). Custom-resource pods are labelled by their controllers, so
-only selectors that match every pod count for them. Patches are out of scope.
+allows (components/k8s/baseline.py). Custom-resource pods (Argo, Kubeflow, Ray, KServe) are labelled by
+their controllers and referenced templates, which the rule cannot see: for them any NetworkPolicy of
+their namespace counts. Patches are out of scope.
 """
 from __future__ import annotations
 
