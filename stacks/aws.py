@@ -28,6 +28,7 @@ from components.monitoring import MonitoringArgs
 from components.monitoring.aws import AwsMonitoringInputs, Monitoring
 from components.network import NetworkArgs
 from components.network.aws import AwsNetworkInputs, Network
+from components.pipelines.aws import AwsPipelineInputs, retraining_pipeline
 from components.registry import RegistryArgs
 from components.registry.aws import AwsRegistryInputs, ModelRegistry
 from components.tracking import TrackingArgs
@@ -40,6 +41,7 @@ from stacks import naming
 from stacks.access import stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
+from stacks.pipelines import mlflow_pipeline_args, retraining_args
 
 
 def platform_name() -> str:
@@ -123,7 +125,16 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
         sso = stack_sso(cfg, lambda args: CognitoIssuer("access", args, AwsAccessInputs(region=cfg.region, prod=cfg.is_prod),
                                                         opts=on_primary), opts=on_primary)
-        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, sso=sso)
+        pipeline = None
+        if cfg.pipelines.enabled:
+            pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features), cfg.environment,
+                                           AwsPipelineInputs(
+                cluster=cluster, region=cfg.region, artifacts_bucket=tracking.artifact_bucket,
+                artifacts_bucket_arn=tracking.artifacts.bucket_arn, artifacts_key_arn=keys.artifacts.arn,
+                features_bucket_arn=features.store.bucket_arn, features_key_arn=keys.features.arn, tags=tags),
+                opts=on_primary, k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
+        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, sso=sso,
+                                       pipeline=pipeline)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error,
         # not as a program that waits forever for the ExternalSecret's namespace.
@@ -140,7 +151,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, monitoring: Monitoring, trainer: TrainingJobIdentity,
-                       sso: Optional[MlflowSsoArgs] = None) -> PlatformWorkloads:
+                       sso: Optional[MlflowSsoArgs] = None, pipeline: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the AWS side's identities and addresses."""
     irsa = "eks.amazonaws.com/role-arn"
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
@@ -154,7 +165,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations={irsa: tracking.service_account_role},
             extra_env={"AWS_REGION": cfg.region},
-            sso=sso,
+            sso=sso, **mlflow_pipeline_args(pipeline),
             # The database and the ExternalSecret that syncs its URI into Secret mlflow-database.
             depends_on=[r for r in (tracking.db, tracking.db_uri_external_secret) if r]),
         feast=FeatureServerArgs(

@@ -28,7 +28,7 @@ import pulumi_azure_native as azure
 from components.access.azure import AzureAccessInputs, EntraIssuer
 from components.cluster import ClusterArgs
 from components.azure_account import deployer, tenant_id
-from components.cluster.azure import CLIENT_ID_ANNOTATION, AzureClusterInputs, Cluster
+from components.cluster.azure import CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABELS, AzureClusterInputs, Cluster
 from components.dr import DrArgs, dr_outputs
 from components.dr.azure import AzureDrInputs, DisasterRecovery, redis_geo_group
 from components.features import FeaturesArgs
@@ -44,6 +44,8 @@ from components.monitoring import MonitoringArgs, email_alerting
 from components.monitoring.azure import AzureMonitoringInputs, Monitoring
 from components.network import NetworkArgs
 from components.network.azure import AzureNetworkInputs, Network
+from components.pipelines import ARTIFACT_PREFIX
+from components.pipelines.azure import AzurePipelineInputs, retraining_pipeline
 from components.registry import RegistryArgs
 from components.registry.azure import AzureRegistryInputs, ModelRegistry
 from components.storage.azure import STORAGE_BLOB_DATA_READER, PrivateEndpointTarget, grant
@@ -55,8 +57,8 @@ from stacks import clock, naming
 from stacks.access import stack_sso
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
+from stacks.pipelines import mlflow_pipeline_args, retraining_args
 
-WORKLOAD_IDENTITY_POD_LABELS = {"azure.workload.identity/use": "true"}
 # Azure region pairs (learn.microsoft.com/azure/reliability/cross-region-replication-azure), both ways:
 # geo-redundant backups of the tracking database go to the primary's pair.
 _PAIRS = (("westeurope", "northeurope"), ("eastus", "westus"), ("eastus2", "centralus"), ("uksouth", "ukwest"),
@@ -126,7 +128,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             # when the DR region is the pair (otherwise the DR replica is the only off-region copy).
             geo_backup_key=keys.dr_cmk("database") if cfg.is_prod and dr_group
             and PAIRED_REGIONS.get(cfg.region) == cfg.dr.replica_region else None,
-            mlflow_namespace=platform_namespace))
+            mlflow_namespace=platform_namespace,
+            extra_containers=[ARTIFACT_PREFIX] if cfg.pipelines.enabled else []))
         features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, tags), AzureFeaturesInputs(
             resource_group_name=group.name, location=location, features_key=keys.cmk("features"),
             blob_endpoints=network.endpoint_target("blob"), redis_endpoints=network.endpoint_target("redis"),
@@ -154,7 +157,16 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             storage_account_ids=storage_accounts(tracking, features, dr)))
         trainer = training_job_identity(cluster, features)
         sso = stack_sso(cfg, lambda args: EntraIssuer("access", args, AzureAccessInputs(tenant_id=tenant_id())))
-        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, dr, sso=sso)
+        pipeline = None
+        if cfg.pipelines.enabled:
+            pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features), cfg.environment,
+                                           AzurePipelineInputs(
+                cluster=cluster, artifacts_account=tracking.artifact_account,
+                artifacts_container_id=tracking.artifacts.container_ids[ARTIFACT_PREFIX],
+                features_container_id=features.store.container_ids[FEAST_CONTAINER]),
+                opts=pulumi.ResourceOptions(), k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
+        workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, dr, sso=sso,
+                                       pipeline=pipeline)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_platform_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
@@ -226,7 +238,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
                        features: FeatureStore, monitoring: Monitoring,
                        trainer: azure.managedidentity.UserAssignedIdentity,
                        dr: Optional[DisasterRecovery] = None,
-                       sso: Optional[MlflowSsoArgs] = None) -> PlatformWorkloads:
+                       sso: Optional[MlflowSsoArgs] = None, pipeline: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the Azure side's identities and addresses."""
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
     return PlatformWorkloads("platform", PlatformWorkloadsArgs(
@@ -240,7 +252,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             database_cidrs=network.data_subnet_cidrs,
             service_account_annotations={CLIENT_ID_ANNOTATION: tracking.service_account_role},
             workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
-            sso=sso,
+            sso=sso, **mlflow_pipeline_args(pipeline),
             # DR on, the URI names the writer virtual endpoint, which exists only once the replica does.
             depends_on=[r for r in (tracking.db_database, tracking.db_secret, dr.db_writer_endpoint if dr else None) if r]),
         feast=FeatureServerArgs(

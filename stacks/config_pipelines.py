@@ -32,8 +32,14 @@ class PipelinesConfig(_Model):
     image: Optional[str] = Field(default=None, pattern=PINNED_IMAGE)
     # The registered model the loop trains and promotes (MLflow registered-model name).
     model_name: str = Field(default="default-model", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-    # The offline-store file the feature view's FileSource points at (s3://, gs://, abfs:// or a path).
-    features_path: Optional[str] = Field(default=None, pattern=r"^(s3://|gs://|abfs://|/)\S+\.parquet$")
+    # The offline-store file the feature view's FileSource points at: a name under the stack's offline
+    # store (e.g. churn/labels.parquet, resolved against featureOfflineStorePath, whose bucket name the
+    # cloud chooses), or a full s3://, gs://, abfs:// or absolute path.
+    features_path: Optional[str] = Field(
+        default=None, pattern=r"^((s3://|gs://|abfs://|/)\S+|[A-Za-z0-9_][A-Za-z0-9_.=-]*(/[A-Za-z0-9_][A-Za-z0-9_.=-]*)*)\.parquet$")
+    # The Feast feature view the features step joins onto featuresPath (then the entity data frame: entity
+    # key, event_timestamp, label) with Feast's get_historical_features; unset: train reads featuresPath.
+    feature_view: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
     label: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
     entity: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
     metric: Literal["roc_auc", "accuracy", "log_loss"] = "roc_auc"

@@ -28,6 +28,7 @@ from components.monitoring import MonitoringArgs, email_alerting
 from components.monitoring.gcp import GcpMonitoringInputs, Monitoring
 from components.network import NetworkArgs, pick_zones
 from components.network.gcp import GcpNetworkInputs, Network, node_tag
+from components.pipelines.gcp import GcpPipelineInputs, retraining_pipeline
 from components.registry import RegistryArgs
 from components.registry.gcp import GcpRegistryInputs, ModelRegistry
 from components.storage import BucketArgs
@@ -42,6 +43,7 @@ from stacks.access import stack_sso
 from stacks.config import PlatformConfig
 from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
+from stacks.pipelines import mlflow_pipeline_args, retraining_args
 
 def platform_name() -> str:
     """`mlops-<stack>`, shortened for long stack names (stacks.naming)."""
@@ -173,8 +175,15 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
             cluster=cluster, features_bucket=features.bucket_name), opts=on_primary)
         sso = stack_sso(cfg, opts=on_primary)  # GCP: an external issuer only (components/access/gcp.py)
+        pipeline = None
+        if cfg.pipelines.enabled:
+            pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features), cfg.environment,
+                                           GcpPipelineInputs(cluster=cluster, artifacts_bucket=tracking.artifact_bucket,
+                                                             features_bucket=features.bucket_name),
+                                           opts=on_primary, k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider),
+                                           identity_endpoints=cluster.identity_endpoints)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations,
-                                       sso=sso)
+                                       sso=sso, pipeline=pipeline)
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_mlflow_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads
@@ -213,7 +222,7 @@ def access_log_buckets(cfg: PlatformConfig, name: str, labels: dict, project: st
 
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, trainer_annotations,
-                       sso: Optional[MlflowSsoArgs] = None) -> PlatformWorkloads:
+                       sso: Optional[MlflowSsoArgs] = None, pipeline: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with GKE Workload Identity and the GCP addresses."""
     # One GKE node pool per machine type, each up to maxNodes: node agents need a pod per node.
     pool_nodes = sum(pool.max_nodes * len(pool.instance_types) for pool in cfg.training_pools)
@@ -228,7 +237,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
         mlflow=MlflowServerArgs(
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations,
-            sso=sso,
+            sso=sso, **mlflow_pipeline_args(pipeline),
             depends_on=[r for r in (tracking.db_secret,) if r]),  # the Secret waits for the user and database
         feast=FeatureServerArgs(
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,

@@ -58,6 +58,8 @@ from components.storage.azure import grant, role_definition_id
 STORAGE_CLASS = "managed-csi-cmk"
 WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+# The workload identity webhook injects the federated token only into pods with this label.
+WORKLOAD_IDENTITY_POD_LABELS = {"azure.workload.identity/use": "true"}
 # Built-in "Azure Kubernetes Service RBAC Cluster Admin": with local accounts off and Azure RBAC for
 # Kubernetes authorization, the deploying identity needs it to create the platform's cluster-scoped
 # objects (namespaces, CRDs, ClusterRoles and webhooks of the monitoring chart, priority and storage

@@ -169,6 +169,25 @@ class ClusterBaselineArgs:
     identity_endpoints: Sequence[IdentityEndpoint] = ()
 
 
+@dataclass(frozen=True)
+class MlflowServiceUser:
+    """A non-admin MLflow user of a workload outside ``mlops`` (the retraining pipeline's steps).
+
+    Its owner generates the password and keeps a copy of Secret ``secret`` (keys ``username``, ``password``)
+    in its own namespace; MlflowServer keeps the copy in ``mlops`` that its ``migrate`` step reads to create
+    the user, create ``registered_model`` when it does not exist yet (so the user is not its creator, which
+    MLflow would make MANAGE) and grant the user ``permission`` on that model only. Runs in experiments the
+    user creates are its own (MLflow gives a creator MANAGE on an experiment); everything else it sees
+    with the server's default permission.
+    """
+
+    secret: str
+    username: str
+    password: pulumi.Input[str]  # a Pulumi secret
+    registered_model: str
+    permission: str = "EDIT"
+
+
 @dataclass
 class MlflowServerArgs:
     environment: str
@@ -199,6 +218,8 @@ class MlflowServerArgs:
     depends_on: Sequence[pulumi.Resource] = ()
     # Single sign-on (components/k8s/access.py): None keeps MLflow's basic-auth app.
     sso: Optional["MlflowSsoArgs"] = None  # noqa: F821 (defined in components.k8s.access)
+    # Service users of other workloads, each with one permission on one registered model.
+    service_users: Sequence[MlflowServiceUser] = ()
 
 
 @dataclass

@@ -21,7 +21,7 @@ MLflow's own ``basic-auth`` app knows passwords only. With SSO the server runs t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -29,6 +29,7 @@ import pulumi_random as random
 
 from components.k8s import MLFLOW_ADMIN_SECRET, PLATFORM_NAMESPACE, TRAINING_NAMESPACE, ResourceBudget, SecretKeyRef
 from components.k8s._common import container_security_context, metadata, resources, secret_env, writable_dir
+from components.k8s.service_users import SEED_SERVICE_USERS
 
 OIDC_SECRET = "mlflow-oidc"
 MACHINE_SECRET = "mlflow-machine"
@@ -57,6 +58,7 @@ class MlflowSsoArgs:
 # Runs in the MLflow image before the server: schema, plugin migrations, groups, permissions, users.
 _OIDC_CONFIG = f"""
 import os, sqlalchemy
+{SEED_SERVICE_USERS}
 uri = os.environ["MLFLOW_BACKEND_STORE_URI"]
 auth_uri = uri + ("&" if "?" in uri else "?") + "options=-csearch_path%3D{OIDC_SCHEMA}"
 fd = os.open(os.path.join(os.environ["CONFIG_K8S_SECRETS_PATH"], "OIDC_USERS_DB_URI"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o400)
@@ -89,6 +91,10 @@ with engine.connect() as lock:
         if group:
             store.set_user_groups(user, [group])
         print("user", user, "ready")
+    seed_service_users(store, lambda name, password: store.create_user(name, password, name, is_admin=False,
+                                                                        is_service_account=True),
+                       lambda name, password: store.update_user(name, password=password, is_admin=False,
+                                                                is_service_account=True), uri)
     lock.execute(sqlalchemy.text("SELECT pg_advisory_unlock({OIDC_LOCK_KEY})"))
 print("oidc-auth schema at head; groups", sorted(roles.values()))
 """.strip()
@@ -117,7 +123,8 @@ def server_env(sso: MlflowSsoArgs) -> list[dict[str, Any]]:
             secret_env("CONFIG_K8S_SECRETS_PATH", SecretKeyRef(OIDC_SECRET, "config-source-path"))]
 
 
-def config_init_container(sso: MlflowSsoArgs, database: dict[str, Any], scrape_secret: str) -> dict[str, Any]:
+def config_init_container(sso: MlflowSsoArgs, database: dict[str, Any], scrape_secret: str,
+                          service_user_env: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     return {
         "name": "oidc-config", "image": sso.image, "command": ["python", "-c", _OIDC_CONFIG],
         "env": [
@@ -134,6 +141,7 @@ def config_init_container(sso: MlflowSsoArgs, database: dict[str, Any], scrape_s
             secret_env("MLFLOW_METRICS_PASSWORD", SecretKeyRef(scrape_secret, "password")),
             secret_env("SSO_MACHINE_USERNAME", SecretKeyRef(MACHINE_SECRET, "username")),
             secret_env("SSO_MACHINE_TOKEN", SecretKeyRef(MACHINE_SECRET, "token")),
+            *service_user_env,
         ],
         "resources": resources(ResourceBudget("100m", "256Mi", "1", "512Mi")),
         "securityContext": container_security_context(),

@@ -70,7 +70,7 @@ PURPOSE = {
 
 
 @dataclass(frozen=True)
-class _ContainerLimits:
+class ContainerLimits:
     default_cpu: str
     default_memory: str
     request_cpu: str
@@ -81,11 +81,11 @@ class _ContainerLimits:
 
 # Defaults for containers that declare nothing, and the largest container a namespace admits.
 LIMIT_RANGES = {
-    PLATFORM_NAMESPACE: _ContainerLimits("500m", "512Mi", "100m", "256Mi", "4", "16Gi"),
-    MONITORING_NAMESPACE: _ContainerLimits("500m", "512Mi", "50m", "128Mi", "8", "32Gi"),
-    TRAINING_NAMESPACE: _ContainerLimits("1", "2Gi", "250m", "512Mi", "192", "2Ti"),
-    SERVING_NAMESPACE: _ContainerLimits("1", "1Gi", "100m", "256Mi", "32", "256Gi"),
-    NODE_AGENTS_NAMESPACE: _ContainerLimits("250m", "256Mi", "20m", "32Mi", "1", "2Gi"),
+    PLATFORM_NAMESPACE: ContainerLimits("500m", "512Mi", "100m", "256Mi", "4", "16Gi"),
+    MONITORING_NAMESPACE: ContainerLimits("500m", "512Mi", "50m", "128Mi", "8", "32Gi"),
+    TRAINING_NAMESPACE: ContainerLimits("1", "2Gi", "250m", "512Mi", "192", "2Ti"),
+    SERVING_NAMESPACE: ContainerLimits("1", "1Gi", "100m", "256Mi", "32", "256Gi"),
+    NODE_AGENTS_NAMESPACE: ContainerLimits("250m", "256Mi", "20m", "32Mi", "1", "2Gi"),
 }
 
 # Per node: node-exporter; per GPU node: device plugin + DCGM exporter (their limits, see gpu.py / monitoring.py).
@@ -122,6 +122,31 @@ def _quota_spec(quota: NamespaceQuota) -> dict[str, Any]:
     if quota.gpus:
         hard["requests.nvidia.com/gpu"] = str(quota.gpus)
     return {"hard": hard}
+
+
+def quota_and_limits(namespace: str, quota: NamespaceQuota, limits: ContainerLimits,
+                     opts: pulumi.ResourceOptions) -> None:
+    """The namespace's ResourceQuota and LimitRange (resources ``<namespace>-quota``/``-limits``, children of
+    ``opts.parent``); any component that owns a namespace gives it these, as the baseline does its own."""
+    labels = {"app.kubernetes.io/part-of": "mlops-platform"}
+    k8s.core.v1.ResourceQuota(f"{namespace}-quota", metadata=metadata("platform-quota", namespace, labels),
+                              spec=_quota_spec(quota), opts=opts)
+    if namespace == NODE_AGENTS_NAMESPACE:
+        # system-node-critical pods outside kube-system need a quota that names the class
+        # (clouds configure ResourceQuota admission to limit critical priorities to such namespaces).
+        spec = _quota_spec(quota)
+        spec["scopeSelector"] = {"matchExpressions": [
+            {"scopeName": "PriorityClass", "operator": "In", "values": [PRIORITY_NODE_AGENT]}]}
+        k8s.core.v1.ResourceQuota(f"{namespace}-critical-quota",
+                                  metadata=metadata("node-critical-quota", namespace, labels), spec=spec, opts=opts)
+    k8s.core.v1.LimitRange(f"{namespace}-limits", metadata=metadata("container-defaults", namespace, labels), spec={
+        "limits": [{
+            "type": "Container",
+            "default": {"cpu": limits.default_cpu, "memory": limits.default_memory},
+            "defaultRequest": {"cpu": limits.request_cpu, "memory": limits.request_memory},
+            "max": {"cpu": limits.max_cpu, "memory": limits.max_memory},
+        }],
+    }, opts=opts)
 
 
 class ClusterBaseline(pulumi.ComponentResource):
@@ -173,7 +198,7 @@ class ClusterBaseline(pulumi.ComponentResource):
 
         for namespace in NAMESPACES:
             in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespaces[namespace]])
-            self._quota_and_limits(namespace, quotas[namespace], in_namespace)
+            quota_and_limits(namespace, quotas[namespace], LIMIT_RANGES[namespace], in_namespace)
             self._default_deny(namespace, in_namespace)
 
         self._team_namespace_policies(private_cidrs)
@@ -188,28 +213,6 @@ class ClusterBaseline(pulumi.ComponentResource):
 
         self.register_outputs({"namespaces": self.namespace_names,
                                "priorityClasses": sorted(self.priority_classes)})
-
-    def _quota_and_limits(self, namespace: str, quota: NamespaceQuota, opts: pulumi.ResourceOptions) -> None:
-        labels = {"app.kubernetes.io/part-of": "mlops-platform"}
-        k8s.core.v1.ResourceQuota(f"{namespace}-quota", metadata=metadata("platform-quota", namespace, labels),
-                                  spec=_quota_spec(quota), opts=opts)
-        if namespace == NODE_AGENTS_NAMESPACE:
-            # system-node-critical pods outside kube-system need a quota that names the class
-            # (clouds configure ResourceQuota admission to limit critical priorities to such namespaces).
-            spec = _quota_spec(quota)
-            spec["scopeSelector"] = {"matchExpressions": [
-                {"scopeName": "PriorityClass", "operator": "In", "values": [PRIORITY_NODE_AGENT]}]}
-            k8s.core.v1.ResourceQuota(f"{namespace}-critical-quota",
-                                      metadata=metadata("node-critical-quota", namespace, labels), spec=spec, opts=opts)
-        limits = LIMIT_RANGES[namespace]
-        k8s.core.v1.LimitRange(f"{namespace}-limits", metadata=metadata("container-defaults", namespace, labels), spec={
-            "limits": [{
-                "type": "Container",
-                "default": {"cpu": limits.default_cpu, "memory": limits.default_memory},
-                "defaultRequest": {"cpu": limits.request_cpu, "memory": limits.request_memory},
-                "max": {"cpu": limits.max_cpu, "memory": limits.max_memory},
-            }],
-        }, opts=opts)
 
     def _default_deny(self, namespace: str, opts: pulumi.ResourceOptions) -> None:
         labels = {"app.kubernetes.io/part-of": "mlops-platform"}

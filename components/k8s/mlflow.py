@@ -52,6 +52,8 @@ from components.k8s import (
     SecretKeyRef,
 )
 from components.k8s import access as sso_parts
+from components.k8s.service_users import (SEED_SERVICE_USERS, check_service_users, service_user_env,
+                                          service_user_secrets)
 from components.k8s._common import (
     InvalidInput,
     app_labels,
@@ -127,6 +129,7 @@ if not uri.startswith("postgresql+psycopg2://"):
 import sqlalchemy
 from mlflow.store.db.utils import _all_tables_exist, _initialize_tables, _upgrade_db, create_sqlalchemy_engine_with_retry
 from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
+{SEED_SERVICE_USERS}
 engine = create_sqlalchemy_engine_with_retry(uri)
 with engine.connect() as lock:
     lock.execute(sqlalchemy.text("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
@@ -143,6 +146,8 @@ with engine.connect() as lock:
         else:
             store.create_user(user, password, is_admin=admin)
         print("user", user, "ready (admin)" if admin else "ready")
+    seed_service_users(store, lambda name, password: store.create_user(name, password, is_admin=False),
+                       lambda name, password: store.update_user(name, password=password, is_admin=False), uri)
     lock.execute(sqlalchemy.text("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
 print("tracking and auth schemas at head")
 """.strip()
@@ -184,6 +189,7 @@ class MlflowServer(pulumi.ComponentResource):
         if args.default_permission not in PERMISSIONS:
             raise InvalidInput(f"MlflowServerArgs.default_permission {args.default_permission!r} must be one of "
                                f"{', '.join(PERMISSIONS)}")
+        check_service_users(args.service_users)
         lb_annotations = _check_internal_lb(args)
         namespace = PLATFORM_NAMESPACE
         labels = app_labels(MLFLOW_NAME, "tracking-server")
@@ -206,6 +212,8 @@ class MlflowServer(pulumi.ComponentResource):
             f"{name}-session-key", metadata=metadata(SESSION_KEY_SECRET, namespace, labels), type="Opaque",
             string_data={"key": session_key.result}, opts=child)
 
+        self.service_user_secrets = service_user_secrets(name, args.service_users, labels, child)
+
         # With SSO the plugin's image runs every container (it is the official image plus mlflow-oidc-auth).
         self.sso = sso_parts.MlflowSso(f"{name}-sso", args.sso, labels, child) if args.sso else None
         if args.sso:
@@ -215,7 +223,7 @@ class MlflowServer(pulumi.ComponentResource):
             name, metadata=metadata(MLFLOW_NAME, namespace, labels),
             spec=self._deployment_spec(args, image, replicas, labels),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[
-                self.admin_secret, self.session_secret, *self.scrape_secrets,
+                self.admin_secret, self.session_secret, *self.scrape_secrets, *self.service_user_secrets,
                 *([self.sso.oidc_secret, *self.sso.machine_secrets] if self.sso else [])]))
 
         ports = [{"name": "http", "port": MLFLOW_PORT, "targetPort": "http", "protocol": "TCP"}]
@@ -280,6 +288,7 @@ class MlflowServer(pulumi.ComponentResource):
                 secret_env("MLFLOW_AUTH_ADMIN_PASSWORD", SecretKeyRef(MLFLOW_ADMIN_SECRET, "password")),
                 secret_env("MLFLOW_METRICS_USERNAME", SecretKeyRef(SCRAPE_SECRET, "username")),
                 secret_env("MLFLOW_METRICS_PASSWORD", SecretKeyRef(SCRAPE_SECRET, "password")),
+                *service_user_env(args.service_users),
             ],
             "resources": resources(ResourceBudget("100m", "256Mi", "1", "512Mi")),
             "securityContext": container_security_context(),
@@ -319,7 +328,8 @@ class MlflowServer(pulumi.ComponentResource):
             command[command.index("basic-auth")] = "oidc-auth"
             env += sso_parts.server_env(args.sso)
             server["volumeMounts"].append(sso_parts.SERVER_MOUNT)
-            init_containers.append(sso_parts.config_init_container(args.sso, database, SCRAPE_SECRET))
+            init_containers.append(sso_parts.config_init_container(args.sso, database, SCRAPE_SECRET,
+                                                                   service_user_env(args.service_users)))
             volumes.append(sso_parts.VOLUME)
         return replicated_deployment_spec(MLFLOW_NAME, replicas, {**labels, **args.workload_identity_pod_labels}, {
             "terminationGracePeriodSeconds": 30,

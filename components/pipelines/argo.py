@@ -33,13 +33,17 @@ ARGO_UID = 8737
 
 @dataclass(frozen=True)
 class ArtifactStore:
-    """Where step artifacts (logs, outputs) go: a bucket/container of the platform's object store."""
+    """Where step artifacts (logs, outputs) go: a bucket/container of the platform's object store. Names may
+    be Outputs (the per-cloud files pass the bucket's); literal values are checked here."""
 
     kind: Literal["s3", "gcs", "azure"]
-    bucket: str                 # S3/GCS bucket, or the Azure blob container
+    bucket: Any                 # S3/GCS bucket, or the Azure blob container (str or Output)
     region: str = ""            # S3 only
-    endpoint: str = ""          # S3: s3.<region>.amazonaws.com; Azure: https://<account>.blob.core.windows.net
+    endpoint: Any = ""          # S3: s3.<region>.amazonaws.com; Azure: https://<account>.blob.core.windows.net
     key_prefix: str = "argo"
+    # S3: the bucket's customer-managed key. Argo sends SSE-KMS with this key; with no key but encryption
+    # on it would send SSE-S3 (AES256), which the platform's bucket policy refuses (DenyNonKmsEncryption).
+    kms_key_id: Any = ""
 
 
 def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
@@ -49,17 +53,20 @@ def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
     if store.kind == "s3":
         if not store.region:
             raise InvalidInput("ArtifactStore.region is required for s3")
-        return {"archiveLogs": True, "s3": {"bucket": store.bucket, "region": store.region,
-                                             "endpoint": store.endpoint or f"s3.{store.region}.amazonaws.com",
-                                             "insecure": False, "useSDKCreds": True, "keyFormat": key,
-                                             "encryptionOptions": {"enableEncryption": True}}}
+        s3: dict[str, Any] = {"bucket": store.bucket, "region": store.region,
+                              "endpoint": store.endpoint or f"s3.{store.region}.amazonaws.com",
+                              "insecure": False, "useSDKCreds": True, "keyFormat": key}
+        # No key: no encryption header, so the bucket's default (SSE-KMS with its key) applies.
+        if store.kms_key_id:
+            s3["encryptionOptions"] = {"enableEncryption": True, "kmsKeyId": store.kms_key_id}
+        return {"archiveLogs": True, "s3": s3}
     # The chart passes the gcs and azure sections through Helm's `tpl` (its s3 keyFormat is quoted, not
     # templated): Argo's own {{workflow.name}} must reach the ConfigMap as text, so it is a Helm string literal.
     helm_literal = '{{ "' + key + '" }}'
     if store.kind == "gcs":
         return {"archiveLogs": True, "gcs": {"bucket": store.bucket, "keyFormat": helm_literal}}
     if store.kind == "azure":
-        if not store.endpoint.startswith("https://"):
+        if isinstance(store.endpoint, str) and not store.endpoint.startswith("https://"):
             raise InvalidInput(f"ArtifactStore.endpoint {store.endpoint!r} must be the account's https:// blob endpoint")
         return {"archiveLogs": True, "azure": {"endpoint": store.endpoint, "container": store.bucket,
                                                 "blobNameFormat": helm_literal, "useSDKCreds": True}}
@@ -70,7 +77,7 @@ def _budget(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[st
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
 
 
-def argo_values(store: ArtifactStore, step_identity_annotations: Mapping[str, str],
+def argo_values(store: ArtifactStore, step_identity_annotations: Mapping[str, Any],
                 namespace: str = NAMESPACE) -> dict[str, Any]:
     """Chart values. ``step_identity_annotations`` bind the step pods' ServiceAccount to the cloud identity
     that may use the bucket (IRSA role ARN, Entra client id, GCP service account)."""

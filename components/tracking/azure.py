@@ -23,7 +23,7 @@ Why this shape:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import pulumi
 import pulumi_azure_native as azure
@@ -103,6 +103,8 @@ class AzureTrackingInputs:
     writer_endpoint: bool = False
     k8s_provider: Optional[k8s.Provider] = None
     mlflow_namespace: Optional[pulumi.Input[str]] = None  # the namespace as created by the k8s layer
+    # More containers in the artifacts account, same guarantees (the retraining pipeline's "argo").
+    extra_containers: Sequence[str] = ()
 
 
 class TrackingServer(pulumi.ComponentResource):
@@ -129,7 +131,7 @@ class TrackingServer(pulumi.ComponentResource):
         self.artifacts = SecureStorageAccount(
             f"{name}-artifacts", BucketArgs(name=f"{args.name}-artifacts", tags=tags, protect=args.deletion_protection),
             resource_group_name=rg, location=inputs.location, key=inputs.artifacts_key,
-            containers=[args.artifact_prefix], private_endpoint_target=inputs.private_endpoints,
+            containers=[args.artifact_prefix, *inputs.extra_containers], private_endpoint_target=inputs.private_endpoints,
             zone_redundant=inputs.zone_redundant_storage, opts=child)
         self.artifact_account = self.artifacts.account_name
         self.artifact_bucket = self.artifacts.account_name

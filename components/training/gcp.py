@@ -193,6 +193,16 @@ def read_condition(bucket: str, prefixes: Sequence[str]) -> str:
     return " || ".join([f'resource.name == "projects/_/buckets/{bucket}"', *paths])
 
 
+def prefix_grant(name: str, bucket: pulumi.Input[str], role: str, member: pulumi.Input[str], prefixes: Sequence[str],
+                 title: str, description: str, opts: pulumi.ResourceOptions) -> gcp.storage.BucketIAMMember:
+    """``role`` on ``bucket`` for objects under ``prefixes`` only (and the bucket, where listing is checked)."""
+    return gcp.storage.BucketIAMMember(
+        name, bucket=bucket, role=role, member=member,
+        condition={"title": title, "description": description,
+                   "expression": pulumi.Output.from_input(bucket).apply(lambda b: read_condition(b, prefixes))},
+        opts=opts)
+
+
 class TrainingJobIdentity(pulumi.ComponentResource):
     """The Google service account of training jobs (`training/trainer`): read the Feast offline store and registry.
 
@@ -206,13 +216,8 @@ class TrainingJobIdentity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         identity = args.cluster.workload_identity(f"{name}-trainer", TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT,
                                                   child, account="trainer")
-        gcp.storage.BucketIAMMember(
-            f"{name}-read-features", bucket=args.features_bucket, role="roles/storage.objectViewer",
-            member=identity.member,
-            condition={"title": "feast-offline-and-registry", "description": "Feast offline store and registry, read-only",
-                       "expression": pulumi.Output.from_input(args.features_bucket).apply(
-                           lambda bucket: read_condition(bucket, args.read_prefixes))},
-            opts=child)
+        prefix_grant(f"{name}-read-features", args.features_bucket, "roles/storage.objectViewer", identity.member,
+                     args.read_prefixes, "feast-offline-and-registry", "Feast offline store and registry, read-only", child)
         self.email = identity.email
         self.service_account_annotations = identity.annotations
         self.register_outputs({"email": identity.email})

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
+from components.pipelines import MLFLOW_USERNAME as PIPELINES_USERNAME
 from mlops_tools.smoke import SmokeFailure
 from mlops_tools.smoke.envs import REQUIREMENTS, venv
 from mlops_tools.smoke.plan import Plan
@@ -144,6 +145,10 @@ def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | N
         "mlflow-session-key/key": secrets.token_urlsafe(48),
         "mlflow-scrape/username": "smoke-prometheus",
         "mlflow-scrape/password": hostile_password(),
+        # The retraining steps' user (Secret mlflow-pipelines; the plan hides the whole Secret): the program's
+        # own user name, a generated password.
+        "mlflow-pipelines/username": PIPELINES_USERNAME,
+        "mlflow-pipelines/password": hostile_password(),
     }
     values.update(secret_values or {})
     pod = local_pod(procs, workload, bin_dir, values, {**store.env, **(extra_env or {})})

@@ -6,17 +6,18 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from mlops_tools.smoke.mlflow import CLIENTS
 from mlops_tools.smoke.plan import REPO
 
 
-def step_runner(mlflow_run: Any, data: Path) -> Callable[..., Any]:
+def step_runner(mlflow_run: Any, data: Path, credentials: Optional[tuple[str, str]] = None) -> Callable[..., Any]:
     """``step(*argv, expect=0)`` -> the step's JSON line (or its stderr when a non-zero exit is expected);
-    ``step.table(kind, seed)`` -> path of a generated parquet table; ``step.data`` -> the work directory."""
-    env = {**mlflow_run.client_env(mlflow_run.secrets["mlflow-admin/username"],
-                                   mlflow_run.secrets["mlflow-admin/password"]), "PYTHONPATH": str(REPO)}
+    ``step.table(kind, seed)`` -> path of a generated parquet table; ``step.data`` -> the work directory.
+    ``credentials``: the MLflow user the steps log in as (default the admin)."""
+    user = credentials or (mlflow_run.secrets["mlflow-admin/username"], mlflow_run.secrets["mlflow-admin/password"])
+    env = {**mlflow_run.client_env(*user), "PYTHONPATH": str(REPO)}
     python = str(mlflow_run.bin_dir / "python")
 
     def table(kind: str, seed: int) -> str:

@@ -49,3 +49,14 @@ def test_enabled_without_image_and_features_names_each_key():
 def test_bad_value_is_one_line_naming_key_and_value(key, value, words):
     [line] = problems({**ENABLED, key: value})
     assert line.startswith("Pulumi.dev.yaml: ") and all(w in line for w in words), line
+
+
+@pytest.mark.parametrize("path", ["churn/training.parquet", "training.parquet", "gs://b/offline/x.parquet"])
+def test_features_path_may_be_a_name_under_the_offline_store(path):
+    assert load({**ENABLED, "featuresPath": path}).pipelines.features_path == path
+
+
+@pytest.mark.parametrize("path", ["../etc/x.parquet", "churn/../../x.parquet", "churn training.parquet", "churn.csv"])
+def test_features_path_outside_the_offline_store_or_not_parquet_is_refused(path):
+    [line] = problems({**ENABLED, "featuresPath": path})
+    assert "mlops:pipelines.featuresPath" in line and path in line

@@ -71,3 +71,12 @@ def test_argo_key_templates_survive_the_charts_tpl():
     assert artifact_repository(STORES[0])["s3"]["keyFormat"] == argo
     assert artifact_repository(STORES[1])["gcs"]["keyFormat"] == '{{ "' + argo + '" }}'
     assert artifact_repository(STORES[2])["azure"]["blobNameFormat"] == '{{ "' + argo + '" }}'
+
+
+def test_s3_uploads_name_the_buckets_kms_key_or_send_no_encryption_header():
+    """Argo's enableEncryption without kmsKeyId sends SSE-S3 (AES256), which the platform bucket policy's
+    DenyNonKmsEncryption refuses: with the key, SSE-KMS with it; without, no header (bucket default applies)."""
+    key = "arn:aws:kms:eu-west-1:123456789012:key/k"
+    with_key = artifact_repository(ArtifactStore("s3", "b", region="eu-west-1", kms_key_id=key))["s3"]
+    assert with_key["encryptionOptions"] == {"enableEncryption": True, "kmsKeyId": key}
+    assert "encryptionOptions" not in artifact_repository(ArtifactStore("s3", "b", region="eu-west-1"))["s3"]

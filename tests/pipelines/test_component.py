@@ -54,3 +54,12 @@ def test_kubernetes_pack_finds_no_violation(result):
     root = Path(__file__).resolve().parents[2]
     _, violations = run_policy_packs(result.resources, [root / "policies" / "kubernetes"])
     assert violations == []
+
+
+def test_namespace_has_quota_limits_and_the_steps_mlflow_secret(result):
+    quota = named(result, "kubernetes:core/v1:ResourceQuota", "platform-quota", "pipelines")["inputs"]
+    assert quota["spec"]["hard"]["pods"] == "20"
+    limits = named(result, "kubernetes:core/v1:LimitRange", "container-defaults", "pipelines")["inputs"]["spec"]["limits"][0]
+    assert limits["max"] == {"cpu": "4", "memory": "8Gi"}  # a step's 2 CPU / 4Gi limit fits
+    secret = named(result, "kubernetes:core/v1:Secret", "mlflow-pipelines", "pipelines")["inputs"]
+    assert secret["stringData"]["username"] == "svc-pipelines" and secret["stringData"]["password"]

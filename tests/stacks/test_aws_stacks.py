@@ -165,3 +165,30 @@ def test_dev_estimate_is_within_ten_percent_of_the_hand_check_for_its_five_large
         assert item["name"] in HAND_CHECK_DEV, f"{item['name']} is among the five largest but has no hand check"
         expected = HAND_CHECK_DEV[item["name"]]
         assert abs(item["monthlyUsd"]["idle"] - expected) <= 0.10 * expected, (item["name"], item["monthlyUsd"], expected)
+
+
+def test_retraining_pipeline_logs_in_as_its_own_mlflow_user_and_validates(stack, tmp_path):
+    from tests.stacks.pipelines_checks import manifest_problems, mlflow_user_problems
+
+    assert mlflow_user_problems(stack) == []
+    assert manifest_problems(stack, tmp_path) == []
+
+
+def test_pipeline_steps_get_their_irsa_role_and_argo_encrypts_with_the_artifacts_key(stack):
+    """The chart's step ServiceAccount carries the role that trusts pipelines/pipeline-steps; Argo uploads with
+    SSE-KMS and the artifacts bucket's own key (a bare enableEncryption would send SSE-S3, which the bucket
+    policy's DenyNonKmsEncryption refuses)."""
+    [release] = [r for r in stack.result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "argo-workflows"]
+    values = release["inputs"]["values"]
+    [role] = [r for r in stack.result.by_type("aws:iam/role:Role")
+              if "system:serviceaccount:pipelines:pipeline-steps" in str(r["inputs"]["assumeRolePolicy"])]
+    # The mock names a role as Pulumi would: its resource name plus a random suffix.
+    assert values["workflow"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].startswith(
+        f"arn:aws:iam::123456789012:role/{role['name']}-")
+    s3 = values["artifactRepository"]["s3"]
+    [sse] = [r for r in stack.result.by_type("aws:s3/bucketServerSideEncryptionConfiguration:"
+                                             "BucketServerSideEncryptionConfiguration")
+             if r["inputs"]["bucket"] == s3["bucket"]]
+    key = sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+    assert s3["encryptionOptions"] == {"enableEncryption": True, "kmsKeyId": key}
+    assert s3["keyFormat"].startswith("argo/") and s3["useSDKCreds"] is True

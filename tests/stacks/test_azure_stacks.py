@@ -192,3 +192,37 @@ def test_mlflow_waits_for_its_database_secret_and_the_dr_writer_endpoint(stack):
     assert {"tracking-db-mlflow", "tracking-db-uri"} <= waits
     assert ("dr-db-writer" in waits) == stack.cfg.dr.enabled
     assert [v for v in stack.policy.active if v["policy"] == "kubernetes-workload-pod-require-source-dependency"] == []
+
+
+def test_retraining_pipeline_logs_in_as_its_own_mlflow_user_and_validates(stack, tmp_path):
+    from tests.stacks.pipelines_checks import manifest_problems, mlflow_user_problems
+
+    assert mlflow_user_problems(stack) == []
+    assert manifest_problems(stack, tmp_path) == []
+
+
+def test_pipeline_steps_identity_is_scoped_to_the_argo_and_feast_containers(stack):
+    """Contributor on the artifacts account's argo container, Reader on the Feast container, nothing wider;
+    the chart's step ServiceAccount names that identity and the step pods carry the webhook's label."""
+    [identity] = [r for r in stack.result.by_type("azure-native:managedidentity:UserAssignedIdentity")
+                  if r["name"] == "pipelines-identity-steps"]
+    [federated] = [r for r in stack.result.by_type("azure-native:managedidentity:FederatedIdentityCredential")
+                   if r["parent"] == identity["urn"]]
+    assert federated["inputs"]["subject"] == "system:serviceaccount:pipelines:pipeline-steps"
+    grants = {r["inputs"]["roleDefinitionId"].rsplit("/", 1)[1]: r["inputs"]["scope"]
+              for r in stack.result.by_type("azure-native:authorization:RoleAssignment")
+              if r["name"].startswith("pipelines-identity-")}
+    assert set(grants) == {"ba92f5b4-2d11-453d-a403-e96b0029c9fe", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"}
+    assert grants["ba92f5b4-2d11-453d-a403-e96b0029c9fe"].endswith("/blobServices/default/containers/argo")
+    assert grants["2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"].endswith("/blobServices/default/containers/feast")
+    [container] = [r for r in stack.result.by_type("azure-native:storage:BlobContainer")
+                   if r["inputs"]["containerName"] == "argo"]
+    assert container["inputs"]["publicAccess"] == "None"
+    [release] = [r for r in stack.result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "argo-workflows"]
+    values = release["inputs"]["values"]
+    assert CLIENT_ID_ANNOTATION in values["workflow"]["serviceAccount"]["annotations"]
+    account = grants["ba92f5b4-2d11-453d-a403-e96b0029c9fe"].split("/storageAccounts/")[1].split("/")[0]
+    assert values["artifactRepository"]["azure"]["endpoint"] == f"https://{account}.blob.core.windows.net"
+    assert values["artifactRepository"]["azure"]["container"] == "argo"
+    [template] = stack.result.by_type("kubernetes:argoproj.io/v1alpha1:WorkflowTemplate")
+    assert template["inputs"]["spec"]["podMetadata"]["labels"]["azure.workload.identity/use"] == "true"

@@ -176,13 +176,14 @@ def test_dev_estimate_matches_the_hand_check_for_its_largest_items(stack):
 
 
 def test_workload_identity_namespaces_reach_the_gke_metadata_server_of_dataplane_v2(stack):
-    """Default-deny egress would otherwise leave MLflow, Feast and training jobs without Google tokens."""
+    """Default-deny egress would otherwise leave MLflow, Feast, training jobs and the retraining steps without
+    Google tokens."""
     [cluster] = stack.result.by_type("gcp:container/cluster:Cluster")
     assert cluster["inputs"]["datapathProvider"] == "ADVANCED_DATAPATH"  # so: 169.254.169.254:80, not .252:988
     opened = {p["inputs"]["metadata"]["namespace"]: p["inputs"]["spec"]
               for p in stack.result.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
               if p["inputs"]["metadata"]["name"] == "allow-workload-identity"}
-    assert sorted(opened) == ["mlops", "serving", "training"]
+    assert sorted(opened) == ["mlops", "pipelines", "serving", "training"]
     for spec in opened.values():
         assert spec["podSelector"] == {} and spec["egress"] == [
             {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}], "ports": [{"protocol": "TCP", "port": 80}]}]
@@ -273,3 +274,26 @@ def test_every_bucket_logs_its_access_to_the_usage_log_bucket_of_its_region(stac
             continue
         target = log_buckets[bucket["inputs"]["logging"]["logBucket"]]
         assert target["inputs"]["location"] == bucket["inputs"]["location"], name
+
+
+def test_retraining_pipeline_logs_in_as_its_own_mlflow_user_and_validates(stack, tmp_path):
+    from tests.stacks.pipelines_checks import manifest_problems, mlflow_user_problems
+
+    assert mlflow_user_problems(stack) == []
+    assert manifest_problems(stack, tmp_path) == []
+
+
+def test_pipeline_steps_service_account_has_its_bucket_grants_only(stack):
+    [release] = [r for r in stack.result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "argo-workflows"]
+    values = release["inputs"]["values"]
+    email = values["workflow"]["serviceAccount"]["annotations"]["iam.gke.io/gcp-service-account"]
+    grants = {r["inputs"]["role"]: r["inputs"] for r in stack.result.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+              if r["inputs"]["member"] == f"serviceAccount:{email}"}
+    assert set(grants) == {"roles/storage.objectUser", "roles/storage.objectViewer", "roles/storage.legacyBucketReader"}
+    assert grants["roles/storage.legacyBucketReader"]["bucket"] == grants["roles/storage.objectViewer"]["bucket"]
+    artifacts = grants["roles/storage.objectUser"]
+    assert artifacts["bucket"] == values["artifactRepository"]["gcs"]["bucket"]
+    assert f'startsWith("projects/_/buckets/{artifacts["bucket"]}/objects/argo/")' in artifacts["condition"]["expression"]
+    [binding] = [r for r in stack.result.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+                 if r["inputs"]["member"].endswith("[pipelines/pipeline-steps]")]
+    assert binding["inputs"]["role"] == "roles/iam.workloadIdentityUser"

@@ -107,6 +107,9 @@ RULES = {
 
 FREE = {
     "kubernetes:apps/v1:DaemonSet": ON_NODES,
+    # Argo Workflows objects: the step pods they start run on the cluster's nodes (priced there).
+    "kubernetes:argoproj.io/v1alpha1:CronWorkflow": ON_NODES,
+    "kubernetes:argoproj.io/v1alpha1:WorkflowTemplate": ON_NODES,
     "kubernetes:apps/v1:Deployment": ON_NODES,
     "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": "a template: its volumes are priced on the Karpenter NodePool that uses it",
     "kubernetes:core/v1:ConfigMap": OBJECT,

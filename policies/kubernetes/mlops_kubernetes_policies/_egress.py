@@ -15,7 +15,7 @@ from typing import Optional
 from mlops_policy import get, is_unknown
 
 from ._kinds import group_kind
-from ._workloads import BUILTIN_POD_SPEC_PATHS, WORKLOAD_TYPES, Workload
+from ._workloads import ARGO, ARGO_WORKFLOW_SPEC, BUILTIN_POD_SPEC_PATHS, WORKLOAD_TYPES, Workload
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
@@ -66,9 +66,13 @@ def _namespace(resource) -> Optional[str]:
 def _template_labels(resource) -> dict:
     parsed = group_kind(resource.type)
     path = BUILTIN_POD_SPEC_PATHS.get(parsed[:2]) if parsed else None
-    if path is None:  # custom resources: their pods are labelled by their controller, not by a template here
+    if parsed and parsed[0] == ARGO and parsed[1] in ARGO_WORKFLOW_SPEC:
+        # Argo labels every pod of a workflow with its spec's podMetadata.labels (and the controller's own).
+        meta = f"{ARGO_WORKFLOW_SPEC[parsed[1]]}.podMetadata"
+    elif path is None:  # other custom resources: their pods are labelled by their controller, not by a template here
         return {}
-    meta = "metadata" if path == "spec" else path[: -len(".spec")] + ".metadata"
+    else:
+        meta = "metadata" if path == "spec" else path[: -len(".spec")] + ".metadata"
     labels = get(resource.props, f"{meta}.labels") or {}
     return {} if is_unknown(labels) else {k: v for k, v in labels.items() if isinstance(v, str)}
 

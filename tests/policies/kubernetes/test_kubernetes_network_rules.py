@@ -112,3 +112,19 @@ def test_the_database_port_in_an_external_secret_template_must_be_open():
     assert "PostgreSQL named in its config (external:5432/TCP)" in check_stack(RULE, [external, app, DENY, HTTPS]).messages[0]
     database = policy("db", [{"to": [{"ipBlock": {"cidr": "10.1.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 5432}]}])
     assert check_stack(RULE, [external, app, DENY, HTTPS, database]).passed
+
+
+def test_argo_step_pods_are_matched_by_their_podmetadata_labels():
+    """A WorkflowTemplate's pods carry spec.podMetadata.labels: a policy selecting them opens their egress;
+    without it the object store its step names stays blocked."""
+    steps = {"app.kubernetes.io/name": "retraining"}
+    template = Res("kubernetes:argoproj.io/v1alpha1:WorkflowTemplate", "retraining", {
+        "metadata": {"name": "retraining", "namespace": "mlops"}, "spec": {
+            "serviceAccountName": "steps", "podMetadata": {"labels": steps}, "templates": [
+                {"name": "features", "container": {"image": "x@sha256:" + "0" * 64,
+                                                    "args": ["--registry", "s3://bucket/registry/registry.db"]}}]}})
+    https = policy("steps", [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}],
+                   {"matchLabels": steps})
+    blocked = check_stack(RULE, [template, DENY])
+    assert "object store / cloud API named in its config (external:443/TCP)" in blocked.messages[0]
+    assert check_stack(RULE, [template, DENY, https]).passed

@@ -1,0 +1,44 @@
+"""What the three stack builders share for ``mlops:pipelines``: the retraining arguments from the config and
+the tracking server's side of the pipeline (its MLflow user, the namespace allowed to call it)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+
+from components.k8s import PLATFORM_NAMESPACE, SERVING_NAMESPACE, TRACKING_URL, TRAINING_NAMESPACE
+from components.pipelines import MLFLOW_USER_SECRET, NAMESPACE, FeastSource, RetrainingArgs
+from stacks.config import PlatformConfig
+
+
+def features_path(cfg: PlatformConfig, offline_store_path: pulumi.Input[str]) -> pulumi.Input[str]:
+    """``featuresPath`` as a full URI: a relative name is a file under the stack's offline store."""
+    path = cfg.pipelines.features_path
+    if path.startswith(("s3://", "gs://", "abfs://", "/")):
+        return path
+    return pulumi.Output.format("{0}/{1}", offline_store_path, path)
+
+
+def retraining_args(cfg: PlatformConfig, features: Any) -> RetrainingArgs:
+    """From ``mlops:pipelines`` and the stack's FeatureStore (offline store, registry, project)."""
+    p = cfg.pipelines
+    feast = None
+    if p.feature_view:
+        feast = FeastSource(image=cfg.features.feast_image, project=features.feast_project,
+                            registry=features.registry_path, provider=cfg.cloud, feature_view=p.feature_view,
+                            # Feast infers S3/GCS registry stores from the path; Azure Blob's it must be told.
+                            registry_store_type="AzureRegistryStore" if cfg.cloud == "azure" else "")
+    return RetrainingArgs(image=p.image, schedule=p.schedule, timezone=p.timezone, model_name=p.model_name,
+                          features_path=features_path(cfg, features.offline_store_path), label=p.label,
+                          entity=p.entity, metric=p.metric, min_improvement=p.min_improvement, mlflow_url=TRACKING_URL,
+                          mlflow_credentials_secret=MLFLOW_USER_SECRET, feast=feast)
+
+
+def mlflow_pipeline_args(pipeline: Optional[Any]) -> dict[str, Any]:
+    """MlflowServerArgs keys for a pipeline (none without one): its service user, and its namespace among
+    the tracking server's callers."""
+    if pipeline is None:
+        return {}
+    return {"service_users": [pipeline.mlflow_user],
+            "client_namespaces": (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, SERVING_NAMESPACE, NAMESPACE)}

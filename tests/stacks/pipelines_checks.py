@@ -1,0 +1,86 @@
+"""What every stack with ``mlops:pipelines.enabled`` must show, whatever the cloud (called from the per-cloud
+stack tests, which add their identity's checks): the steps log in to MLflow as their own user, which MLflow
+creates with EDIT on the pipeline's model only; MLflow admits the pipelines namespace; the namespace has a
+quota and limit range; the WorkflowTemplate and CronWorkflow are in the plan's manifests and validate
+against the pinned Argo CRDs (and a broken one is reported)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from mlops_tools.validate import manifests
+from tests.stacks.matrix import Stack
+
+SECRET = "mlflow-pipelines"
+
+
+def _k8s(stack: Stack, kind: str) -> list[dict]:
+    return [r["inputs"] for r in stack.result.resources if r["type"].startswith("kubernetes:") and r["type"].endswith(f":{kind}")]
+
+
+def _named(stack: Stack, kind: str, name: str, namespace: str) -> dict:
+    [found] = [o for o in _k8s(stack, kind) if o["metadata"]["name"] == name and o["metadata"].get("namespace") == namespace]
+    return found
+
+
+def mlflow_user_problems(stack: Stack) -> list[str]:
+    problems = []
+    model = stack.cfg.pipelines.model_name
+    for namespace in ("pipelines", "mlops"):
+        secret = _named(stack, "Secret", SECRET, namespace)
+        if secret["stringData"]["username"] != "svc-pipelines":
+            problems.append(f"Secret {namespace}/{SECRET} username {secret['stringData']['username']!r}")
+    deployment = _named(stack, "Deployment", "mlflow", "mlops")["spec"]["template"]["spec"]
+    seeders = ["migrate", "oidc-config"] if stack.cfg.access.issuer else ["migrate"]
+    if [c["name"] for c in deployment["initContainers"] if c["name"] in ("migrate", "oidc-config")] != seeders:
+        problems.append(f"MLflow's init containers {[c['name'] for c in deployment['initContainers']]}, expected {seeders}")
+    for container in (c for c in deployment["initContainers"] if c["name"] in seeders):
+        env = {e["name"]: e for e in container["env"]}
+        listing = json.loads(env.get("MLFLOW_SERVICE_USERS", {}).get("value", "[]"))
+        if listing != [{"env": "MLFLOW_SERVICE_USER_0", "model": model, "permission": "EDIT"}]:
+            problems.append(f"init container {container['name']}: service users {listing}")
+        refs = {env[f"MLFLOW_SERVICE_USER_0_{k}"]["valueFrom"]["secretKeyRef"]["name"] for k in ("USERNAME", "PASSWORD")
+                if f"MLFLOW_SERVICE_USER_0_{k}" in env}
+        if refs != {SECRET}:
+            problems.append(f"init container {container['name']}: the user's credentials come from {refs}")
+    [template] = [o for o in _k8s(stack, "WorkflowTemplate") if o["metadata"]["namespace"] == "pipelines"]
+    for step in (t for t in template["spec"]["templates"] if "container" in t):
+        refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in step["container"]["env"] if "valueFrom" in e}
+        if refs != (set() if step["name"] == "features" else {SECRET}):  # Feast's step never talks to MLflow
+            problems.append(f"step {step['name']} reads MLflow credentials from {refs}")
+    if stack.cfg.pipelines.feature_view:
+        [features] = [t for t in template["spec"]["templates"] if t["name"] == "features"]
+        args = features["container"]["args"]
+        if args[args.index("--feature-view") + 1] != stack.cfg.pipelines.feature_view or \
+                features["container"]["image"] != stack.cfg.features.feast_image:
+            problems.append(f"features step {features['container']['image']} {args}")
+    policy = _named(stack, "NetworkPolicy", "mlflow", "mlops")["spec"]
+    callers = {peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+                for rule in policy["ingress"] for peer in rule.get("from", [])}
+    if "pipelines" not in callers:
+        problems.append(f"MLflow's NetworkPolicy admits {sorted(c for c in callers if c)}, not pipelines")
+    quota = _named(stack, "ResourceQuota", "platform-quota", "pipelines")["spec"]["hard"]
+    limits = _named(stack, "LimitRange", "container-defaults", "pipelines")["spec"]["limits"][0]
+    if not {"requests.cpu", "limits.memory", "pods"} <= set(quota) or "default" not in limits:
+        problems.append(f"pipelines quota {quota} / limits {limits}")
+    return problems
+
+
+def manifest_problems(stack: Stack, tmp_path) -> list[str]:
+    """The plan's Argo objects are among the manifests validated against their CRDs, and a WorkflowTemplate
+    with a field Argo does not know is reported."""
+    plan = stack.plan()
+    report = manifests.render(plan, stack.cfg.cluster.version, tmp_path / "good")
+    problems = [line for line in report.invalid]
+    for name in ("workflowtemplate-pipelines-retraining.yaml", "cronworkflow-pipelines-retraining.yaml"):
+        if name not in report.validated:
+            problems.append(f"{name} not validated against a schema ({sorted(report.validated)[:5]}...)")
+    broken = copy.deepcopy(plan)
+    [template] = [r for r in broken["resources"] if r["type"].endswith(":WorkflowTemplate")]
+    template["inputs"]["spec"]["templates"][1]["container"]["imagePullPolicyy"] = "Always"
+    bad = manifests.render(broken, stack.cfg.cluster.version, tmp_path / "bad")
+    if not any(line.startswith("workflowtemplate-pipelines-retraining.yaml") and "imagePullPolicyy" in line
+               for line in bad.invalid):
+        problems.append(f"a broken WorkflowTemplate was not reported: {bad.invalid}")
+    return problems
