@@ -30,7 +30,8 @@ from components.network.gcp import GcpNetworkInputs, Network, node_tag
 from components.pipelines.gcp import GcpPipelineInputs, retraining_pipeline
 from components.registry import RegistryArgs
 from components.registry.gcp import GcpRegistryInputs, ModelRegistry
-from components.storage.gcp import gcp_labels
+from components.storage import BucketArgs
+from components.storage.gcp import AccessLogBucket, gcp_labels
 from components.tracking import TrackingArgs
 from components.tracking.gcp import GcpTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
@@ -118,6 +119,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         project=project, project_number=project_number, region=cfg.region,
         dr_region=cfg.dr.replica_region if cfg.dr.enabled else None, dr_provider=dr_provider, apis=apis),
         opts=on_primary)
+    access_logs, dr_access_logs = access_log_buckets(cfg, name, labels, project, keys, dr_provider, on_primary)
     network = Network("network", NetworkArgs.from_config(cfg, name, labels),
                       GcpNetworkInputs(project=project, region=cfg.region, zones=tuple(zones), apis=apis),
                       opts=on_primary)
@@ -148,7 +150,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             artifacts_key_id=keys.key_arns["artifacts"], database_key_id=keys.key_arns["database"],
             workload_identity=cluster.workload_identity,
             key_grants=[*keys.grants["artifacts"], *keys.grants["database"]],
-            k8s_provider=cluster.k8s_provider, mlflow_namespace=mlflow_namespace), opts=on_primary)
+            k8s_provider=cluster.k8s_provider, mlflow_namespace=mlflow_namespace, access_logs=access_logs),
+            opts=on_primary)
         online_replica = None
         if dr_provider is not None:
             # The DR region's Bigtable cluster, in its first zone, encrypted with the DR twin of the features key.
@@ -157,14 +160,16 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         features = FeatureStore("features", FeaturesArgs.from_config(cfg, name, labels), GcpFeaturesInputs(
             project=project, region=cfg.region, zones=zones,
             features_key_id=keys.key_arns["features"], workload_identity=cluster.workload_identity,
-            high_availability=cfg.is_prod, key_grants=keys.grants["features"], dr_replica=online_replica),
+            high_availability=cfg.is_prod, key_grants=keys.grants["features"], dr_replica=online_replica,
+            access_logs=access_logs),
             opts=on_primary)
         dr = None
         if dr_provider is not None:
             dr = DisasterRecovery("dr", DrArgs.from_config(cfg, name, labels), GcpDrInputs(
                 project=project, dr_provider=dr_provider, tracking=tracking,
                 features=features, registry=registry, dr_key_ids=keys.dr_key_arns,
-                dr_key_grants=[grant for grants in keys.dr_grants.values() for grant in grants]), opts=on_primary)
+                dr_key_grants=[grant for grants in keys.dr_grants.values() for grant in grants],
+                access_logs=dr_access_logs), opts=on_primary)
         monitoring = Monitoring("monitoring", MonitoringArgs.from_config(cfg, name, labels), GcpMonitoringInputs(
             project=project, project_number=project_number, billing_account=cfg.monitoring.billing_account,
             db_instance_id=tracking.db_instance_id, db_instance_tier=cfg.db_instance_class,
@@ -211,6 +216,27 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "trackingDbConnectionName": tracking.db_connection_name,
         "dr": gcp_dr_outputs(cfg, dr),
     }
+
+
+def access_log_buckets(cfg: PlatformConfig, name: str, labels: dict, project: str, keys: Keys,
+                       dr_provider: Optional[gcp.Provider], on_primary: pulumi.ResourceOptions) -> tuple:
+    """The usage-log bucket of the primary region and, with DR, of the DR region (logs stay in their region).
+
+    Encrypted with the region's artifacts key, whose Cloud Storage agent grant it waits for.
+    """
+    def log_bucket(resource_name: str, location: str, key_id, grants, opts: pulumi.ResourceOptions) -> AccessLogBucket:
+        args = BucketArgs(name=f"{name}-{'dr-' if resource_name.startswith('dr') else ''}access-logs",
+                          tags={**labels, "component": "access-logs"}, force_destroy=not cfg.deletion_protection,
+                          protect=cfg.deletion_protection)
+        return AccessLogBucket(resource_name, args, key_id, project=project, location=location, depends_on=grants,
+                               opts=opts)
+
+    primary = log_bucket("access-logs", cfg.region, keys.key_arns["artifacts"], keys.grants["artifacts"], on_primary)
+    dr = None
+    if dr_provider is not None:
+        dr = log_bucket("dr-access-logs", cfg.dr.replica_region, keys.dr_key_arns["artifacts"],
+                        keys.dr_grants["artifacts"], pulumi.ResourceOptions(providers=[dr_provider]))
+    return primary, dr
 
 
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,

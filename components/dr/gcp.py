@@ -39,7 +39,7 @@ from components.features.gcp import FeatureStore
 from components.registry import IMAGE_KINDS
 from components.registry.gcp import ModelRegistry, cleanup_policies, docker_url, repository_id
 from components.storage import BucketArgs
-from components.storage.gcp import SecureBucket, gcp_labels
+from components.storage.gcp import AccessLogBucket, SecureBucket, gcp_labels
 from components.tracking.gcp import EDITION, TrackingServer, ip_configuration, tracking_db_flags
 
 DR_KEY_DOMAINS = ("artifacts", "database", "features")
@@ -69,6 +69,7 @@ class GcpDrInputs:
     registry: ModelRegistry
     dr_key_ids: Mapping[str, pulumi.Input[str]]  # domain -> DR-region key id (DR_KEY_DOMAINS)
     dr_key_grants: Sequence[pulumi.Resource] = ()  # the service agents' grants on the DR keys
+    access_logs: Optional[AccessLogBucket] = None  # the DR region's usage-log bucket the replicas log to
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 BucketArgs(name=f"{args.name}-{kind}-dr", tags=self._tags, force_destroy=not args.deletion_protection,
                            protect=args.deletion_protection),
                 kms_key_id=gcp_inputs.dr_key_ids[domain], project=gcp_inputs.project, location=args.replica_region,
-                depends_on=self._after_grants,
+                depends_on=self._after_grants, access_logs=gcp_inputs.access_logs,
                 opts=pulumi.ResourceOptions(parent=self, providers=[gcp_inputs.dr_provider]))
             child = pulumi.ResourceOptions(parent=self)
             # The grants Google's own replication setup gives the agent: bucket owner on the source (it adds

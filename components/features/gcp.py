@@ -32,7 +32,7 @@ import pulumi_gcp as gcp
 
 from components.features import OFFLINE_PREFIX, REGISTRY_OBJECT, FeaturesArgs
 from components.storage import BucketArgs
-from components.storage.gcp import SecureBucket, gcp_labels
+from components.storage.gcp import AccessLogBucket, SecureBucket, gcp_labels
 from components.tracking.gcp import WorkloadIdentityFactory
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
@@ -77,6 +77,7 @@ class GcpFeaturesInputs:
     high_availability: bool = False  # prod: a second cluster in another zone
     key_grants: Sequence[pulumi.Resource] = ()  # the storage agent's grant on the features key
     dr_replica: Optional[OnlineReplica] = None  # DR: a cluster in the DR region
+    access_logs: Optional[AccessLogBucket] = None  # the region's usage-log bucket the feature bucket logs to
 
 
 class FeatureStore(pulumi.ComponentResource):
@@ -98,7 +99,7 @@ class FeatureStore(pulumi.ComponentResource):
             BucketArgs(name=f"{args.name}-features", tags=tags, tier_down_prefix=f"{OFFLINE_PREFIX}/",
                        force_destroy=not args.deletion_protection, protect=args.deletion_protection),
             kms_key_id=gcp_inputs.features_key_id, project=gcp_inputs.project, location=gcp_inputs.region,
-            depends_on=gcp_inputs.key_grants, opts=child)
+            depends_on=gcp_inputs.key_grants, access_logs=gcp_inputs.access_logs, opts=child)
         self.bucket_name = self.store.bucket_name
         self.registry_path = pulumi.Output.format("gs://{0}/{1}", self.bucket_name, REGISTRY_OBJECT)
         self.offline_store_path = pulumi.Output.format("gs://{0}/{1}", self.bucket_name, OFFLINE_PREFIX)

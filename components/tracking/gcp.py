@@ -33,7 +33,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.storage import BucketArgs
-from components.storage.gcp import SecureBucket, gcp_labels
+from components.storage.gcp import AccessLogBucket, SecureBucket, gcp_labels
 from components.tracking import (MLFLOW_DB_SECRET, MLFLOW_DB_SECRET_KEY, TrackingArgs, database_uri, postgres_major,
                                  tracking_url)
 
@@ -53,11 +53,20 @@ class WorkloadIdentityFactory(Protocol):
                  account: str) -> Any: ...
 
 
+# PostgreSQL session and wait logging (CIS GCP 6.2.x; Cloud SQL's defaults are off): who connected from
+# where and for how long, checkpoints and lock waits. Into Cloud Logging with the instance's other logs.
+SESSION_LOG_FLAGS = ("log_checkpoints", "log_connections", "log_disconnections", "log_lock_waits", "log_hostname")
+
+
 def tracking_db_flags() -> list[dict]:
-    """IAM logins allowed; statements slower than 1 s are logged (Cloud Logging)."""
+    """IAM logins allowed; statements slower than 1 s and every session are logged (Cloud Logging).
+
+    The same flags on the primary and the DR replica (a promoted replica keeps logging the same way).
+    """
     return [
         {"name": "cloudsql.iam_authentication", "value": "on"},
         {"name": "log_min_duration_statement", "value": "1000"},
+        *({"name": flag, "value": "on"} for flag in SESSION_LOG_FLAGS),
     ]
 
 
@@ -82,6 +91,7 @@ class GcpTrackingInputs:
     key_grants: Sequence[pulumi.Resource] = ()
     k8s_provider: Optional[k8s.Provider] = None  # without it, only cloud resources are built
     mlflow_namespace: Optional[pulumi.Input[str]] = None  # the namespace as created by the k8s layer
+    access_logs: Optional[AccessLogBucket] = None  # the region's usage-log bucket the artifact bucket logs to
 
 
 class TrackingServer(pulumi.ComponentResource):
@@ -101,7 +111,7 @@ class TrackingServer(pulumi.ComponentResource):
             BucketArgs(name=f"{args.name}-artifacts", tags={**args.tags, "component": "tracking"},
                        force_destroy=not args.deletion_protection, protect=args.deletion_protection),
             kms_key_id=gcp_inputs.artifacts_key_id, project=gcp_inputs.project, location=gcp_inputs.region,
-            depends_on=gcp_inputs.key_grants, opts=pulumi.ResourceOptions(parent=self))
+            depends_on=gcp_inputs.key_grants, access_logs=gcp_inputs.access_logs, opts=pulumi.ResourceOptions(parent=self))
         self.artifact_bucket = self.artifacts.bucket_name
         self.artifact_root = pulumi.Output.format("gs://{0}/{1}", self.artifacts.bucket_name, args.artifact_prefix)
 

@@ -112,6 +112,7 @@ def test_kubernetes_policy_pack_has_no_mandatory_violation_and_only_the_device_p
     advisory = sorted((v.policy, v.urn.rsplit("::", 1)[-1]) for v in violations
                       if v.enforcement == "advisory" and v.policy != "kubernetes-workload-container-require-image-digest")
     assert advisory == [
+        ("kubernetes-workload-container-require-health-probes", "platform-gpu-device-plugin"),  # no health endpoint
         ("kubernetes-workload-container-require-non-root", "platform-gpu-device-plugin"),
         ("kubernetes-workload-pod-disallow-hostpath-volumes", "platform-gpu-device-plugin"),
     ]

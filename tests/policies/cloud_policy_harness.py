@@ -36,8 +36,8 @@ class Outcome:
         return not self.violations and self.cannot_check is None
 
 
-def _opts() -> PolicyResourceOptions:
-    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+def _opts(protect: bool = False) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 
 def urn_of(resource_type: str, name: str) -> str:
@@ -45,7 +45,7 @@ def urn_of(resource_type: str, name: str) -> str:
 
 
 def check_resource(rule, resource_type: str, props: dict, name: str = "res", config: Optional[dict] = None,
-                   provider_props: Optional[dict] = None) -> Outcome:
+                   provider_props: Optional[dict] = None, protect: bool = False) -> Outcome:
     policy = rule.policy
     provider = None
     if provider_props is not None:
@@ -53,7 +53,7 @@ def check_resource(rule, resource_type: str, props: dict, name: str = "res", con
         provider = PolicyProviderResource(f"pulumi:providers:{package}", provider_props,
                                           urn_of(f"pulumi:providers:{package}", "default"), "default")
     args = ResourceValidationArgs(resource_type, unknown_checking_proxy(props), urn_of(resource_type, name), name,
-                                  _opts(), provider, config or {})
+                                  _opts(protect), provider, config or {})
     outcome = Outcome()
     try:
         policy.validate(args, lambda message, urn=None: outcome.violations.append((message, urn)))
@@ -72,6 +72,7 @@ class Res:
     deps: list = field(default_factory=list)
     prop_deps: dict = field(default_factory=dict)
     parent: Optional[str] = None  # the name of another Res (a component) this one is a child of
+    protect: bool = False         # the Pulumi protect option
 
     @property
     def urn(self) -> str:
@@ -82,7 +83,7 @@ def check_stack(rule, resources: list, config: Optional[dict] = None) -> Outcome
     assert len({r.name for r in resources}) == len(resources), "test stack resources need distinct names"
     built: dict = {}
     for r in resources:
-        built[r.name] = PolicyResource(r.type, unknown_checking_proxy(r.props), r.urn, r.name, _opts(), None,
+        built[r.name] = PolicyResource(r.type, unknown_checking_proxy(r.props), r.urn, r.name, _opts(r.protect), None,
                                        None, [], {})
     for r in resources:
         built[r.name].dependencies = [built[d] for d in r.deps]

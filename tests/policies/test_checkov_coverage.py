@@ -33,3 +33,12 @@ def test_every_answer_gives_its_reason():
 
 def test_docs_show_the_current_table():
     assert checkov_coverage.main(["--check"]) == 0
+
+
+def test_every_rule_a_covered_by_answer_names_is_a_rule_of_our_packs():
+    """"covered by `<rule>` (one rule for ...)" answers: the backticked rule must exist, as for "rule:" answers."""
+    import re
+
+    named = {name for entry in checkov_coverage.load()["checks"].values()
+             for name in re.findall(r"`((?:aws|azure|gcp|kubernetes)-[a-z0-9-]+)`", entry.get("covered_by") or "")}
+    assert named and named - RULES == set()

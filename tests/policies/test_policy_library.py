@@ -152,3 +152,25 @@ def test_prerequisites_follow_dependencies_transitively_and_through_parents():
     loner = Resource("t:store", "loner", "urn:loner", {}, dependencies=[gate.parent] if gate.parent else [])
     assert prerequisites(child) == {"urn:gate", "urn:grant"}
     assert created_after(child, grant) and not created_after(loner, grant) and not created_after(grant, child)
+
+
+def test_stack_rules_see_the_protect_option_and_select_types_with_a_filter_collection():
+    """``Resource.protect`` carries Pulumi's protect; ``Stack.of_types`` takes the packs' __contains__ filters."""
+    from mlops_policy import violation
+    from tests.policies.cloud_policy_harness import Res, check_stack
+
+    class KeyTypes(tuple):
+        def __contains__(self, token):  # every Cloud KMS key type, present and future
+            return isinstance(token, str) and token.startswith("gcp:kms/cryptoKey")
+
+    def check(stack, config):
+        for key in stack.of_types(KeyTypes()):
+            if not key.protect:
+                yield violation(f"{key.name} is not protected", key)
+
+    rule = StackRule(name="gcp-kms-cryptokey-require-test-protect", description="Keys are protected.",
+                     severity="low", remediation="Protect it.", frameworks=SOC2("CC6.1"), check=check)
+    stack = [Res("gcp:kms/cryptoKey:CryptoKey", "data", {}), Res("gcp:kms/cryptoKey:CryptoKey", "kept", {}, protect=True),
+             Res("gcp:storage/bucket:Bucket", "b", {})]
+    outcome = check_stack(rule, stack)
+    assert outcome.violations == [("data is not protected", stack[0].urn)]

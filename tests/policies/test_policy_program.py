@@ -164,14 +164,17 @@ HARDENED_CONTAINER = {
     "security_context": {"allow_privilege_escalation": False, "read_only_root_filesystem": True, "run_as_non_root": True,
                          "run_as_user": 10001, "capabilities": {"drop": ["ALL"]}},
     "resources": {"limits": {"cpu": "500m", "memory": "512Mi"}},
+    "liveness_probe": {"http_get": {"path": "/health", "port": 8080}},
+    "readiness_probe": {"http_get": {"path": "/health", "port": 8080}},
 }
 
 
-def _deployment(name, container_patch=None, pod_patch=None):
+def _deployment(name, container_patch=None, pod_patch=None, namespace="mlops"):
     container = {**HARDENED_CONTAINER, **(container_patch or {})}
     init = {**HARDENED_CONTAINER, "name": "init"}
-    pod = {"containers": [container], "init_containers": [init], **(pod_patch or {})}
-    k8s.apps.v1.Deployment(name, metadata={"namespace": "mlops"}, spec={
+    pod = {"containers": [container], "init_containers": [init], "service_account_name": name,
+           "automount_service_account_token": False, **(pod_patch or {})}
+    k8s.apps.v1.Deployment(name, metadata={"namespace": namespace}, spec={
         "selector": {"match_labels": {"app": name}},
         "template": {"metadata": {"labels": {"app": name}}, "spec": pod}})
 
@@ -217,7 +220,9 @@ def _kubernetes_program():
     k8s.apps.v1.DeploymentPatch("bad-patch", metadata={"name": "mlflow", "namespace": "mlops"}, spec={"template": {"spec": {
         "containers": [{**HARDENED_CONTAINER, "security_context": {**ctx, "privileged": True}}]}}})
     k8s.apiextensions.CustomResource("bad-workflow", api_version="argoproj.io/v1alpha1", kind="Workflow",
-                                     metadata={"namespace": "mlops"}, spec={"entrypoint": "train", "templates": [
+                                     metadata={"namespace": "mlops"}, spec={
+                                         "entrypoint": "train", "serviceAccountName": "trainer",
+                                         "automountServiceAccountToken": False, "templates": [
                                          {"name": "train", "container": {**_camel(HARDENED_CONTAINER), "securityContext": {
                                              **_camel(ctx), "privileged": True}}}]})
     k8s.core.v1.Namespace("good-namespace", metadata={"name": "mlops", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}})
@@ -235,6 +240,14 @@ def _kubernetes_program():
     _deployment("bad-egress", {"env": [{"name": "DB", "value": "postgresql://u@db.internal:5432/mlflow"}]})
     k8s.core.v1.Secret("db-uri", metadata={"name": "db-uri", "namespace": "mlops"}, string_data={"uri": "x"})
     _deployment("bad-unordered", {"env": [{"name": "DB", "value_from": {"secret_key_ref": {"name": "db-uri", "key": "uri"}}}]})
+    # Every pod of mlops is selected by a default-deny ingress policy; "serving" has none.
+    k8s.networking.v1.NetworkPolicy("default-deny-ingress", metadata={"namespace": "mlops"},
+                                    spec={"pod_selector": {}, "policy_types": ["Ingress"]})
+    _deployment("bad-probes", {"liveness_probe": None, "readiness_probe": None})
+    _deployment("bad-token", pod_patch={"automount_service_account_token": True})
+    _deployment("bad-default-sa", pod_patch={"service_account_name": None})
+    _deployment("bad-no-netpol", namespace="serving")
+    k8s.core.v1.ConfigMap("bad-default-ns", data={"LOG_LEVEL": "info"})  # no namespace: the provider's default
     k8s.helm.v3.Release("monitoring", chart="kube-prometheus-stack", namespace="monitoring",
                         values={"prometheus-node-exporter": {"hostNetwork": True}})
 
@@ -299,6 +312,12 @@ EXPECTED = {
     ("kubernetes-networkpolicy-workload-allow-required-egress", "bad-egress"),
     ("kubernetes-workload-pod-require-source-dependency", "bad-unordered"),
     ("kubernetes-ui-exposed-requires-sso", "bad-ui-lb"),
+    # Checkov coverage rules (issue 13)
+    ("kubernetes-workload-container-require-health-probes", "bad-probes"),
+    ("kubernetes-workload-pod-disable-service-account-token-automount", "bad-token"),
+    ("kubernetes-workload-pod-disallow-default-service-account", "bad-default-sa"),
+    ("kubernetes-networkpolicy-workload-require-network-policy", "bad-no-netpol"),
+    ("kubernetes-namespace-resource-disallow-default-namespace", "bad-default-ns"),
 } | GAP_EXPECTED
 
 

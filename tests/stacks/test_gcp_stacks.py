@@ -255,6 +255,27 @@ def test_zones_are_the_regions_real_ones_so_the_dr_online_replica_lands_in_a_zon
         assert [z for z in zones if z.startswith(stack.cfg.dr.replica_region + "-")] == ["europe-west1-b"]
 
 
+def test_every_bucket_logs_its_access_to_the_usage_log_bucket_of_its_region(stack):
+    """CKV_GCP_62: usage logs land in a CMEK, uniform-access log bucket per region that Cloud Storage's log
+    writer may write to; the log bucket is the one bucket that does not log."""
+    buckets = {b["inputs"]["name"]: b for b in stack.result.by_type("gcp:storage/bucket:Bucket")}
+    log_buckets = {n: b for n, b in buckets.items() if "access-logs" in n}
+    regions = {stack.cfg.region, *([stack.cfg.dr.replica_region] if stack.cfg.dr.enabled else [])}
+    assert sorted(b["inputs"]["location"] for b in log_buckets.values()) == sorted(regions)
+    writers = {(g["inputs"]["bucket"], g["inputs"]["role"], g["inputs"]["member"])
+               for g in stack.result.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")}
+    for name, log_bucket in log_buckets.items():
+        inputs = log_bucket["inputs"]
+        assert "logging" not in inputs
+        assert inputs["uniformBucketLevelAccess"] is True and inputs["encryption"]["defaultKmsKeyName"]
+        assert (name, "roles/storage.objectCreator", "group:cloud-storage-analytics@google.com") in writers
+    for name, bucket in buckets.items():
+        if name in log_buckets:
+            continue
+        target = log_buckets[bucket["inputs"]["logging"]["logBucket"]]
+        assert target["inputs"]["location"] == bucket["inputs"]["location"], name
+
+
 def test_retraining_pipeline_logs_in_as_its_own_mlflow_user_and_validates(stack, tmp_path):
     from tests.stacks.pipelines_checks import manifest_problems, mlflow_user_problems
 

@@ -112,6 +112,7 @@ class Resource:
     parent: Optional["Resource"] = None
     dependencies: list = field(default_factory=list)           # list[Resource]
     property_dependencies: dict = field(default_factory=dict)  # prop -> list[Resource]
+    protect: bool = False  # the Pulumi ``protect`` option (the engine refuses to delete the resource)
 
 
 @dataclass(eq=False)
@@ -119,6 +120,11 @@ class Stack:
     resources: list  # list[Resource]
 
     def of_type(self, *types: str) -> list:
+        return [r for r in self.resources if r.type in types]
+
+    def of_types(self, types: Any) -> list:
+        """The resources whose type is in ``types``: any collection, including the packs' type filters with
+        their own ``__contains__`` (every IAM shape, every Kubernetes kind in any version, ...)."""
         return [r for r in self.resources if r.type in types]
 
     def by_urn(self) -> dict:
@@ -133,7 +139,7 @@ class _StackResource(Resource):
     """
 
     def __init__(self, r: Any):
-        super().__init__(r.resource_type, r.name, r.urn, {})
+        super().__init__(r.resource_type, r.name, r.urn, {}, protect=bool(getattr(r.opts, "protect", False)))
         del self.props, self.provider_props  # resolved by __getattr__ when a check reads them
         self._source = r
 
@@ -278,7 +284,8 @@ class ResourceRule(_RuleMetadata):
         if _excluded(config, args.name, args.urn):
             return
         provider_props = plain(args.provider.props) if args.provider is not None else {}
-        resource = Resource(args.resource_type, args.name, args.urn, plain(args.props), provider_props)
+        resource = Resource(args.resource_type, args.name, args.urn, plain(args.props), provider_props,
+                            protect=bool(getattr(args.opts, "protect", False)))
         unknown = []
         for finding in _findings(self.check(resource, config)):
             if finding.unknown:

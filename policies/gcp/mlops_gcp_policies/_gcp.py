@@ -191,6 +191,29 @@ def node_configs(cluster_props: dict) -> Iterator[tuple]:
         yield label, pool if not isinstance(pool, dict) else (pool.get("nodeConfig") or {})
 
 
+NODE_POOL = "gcp:container/nodePool:NodePool"
+
+
+def node_settings(resource: Resource) -> Iterator:
+    """(label, nodeConfig) wherever a GKE resource writes node settings, or a Finding.
+
+    A ``NodePool`` has one; a Standard cluster has its default pool's and its inline pools' (``node_configs``);
+    an Autopilot cluster none (GKE manages its nodes); an unknown ``enableAutopilot`` or node config is a
+    cannot-check Finding.
+    """
+    if resource.type == NODE_POOL:
+        yield "node pool", resource.props.get("nodeConfig") or {}
+        return
+    autopilot = is_autopilot(resource.props)
+    if autopilot is None:
+        yield cannot_check("enableAutopilot")
+        return
+    if autopilot:
+        return
+    for label, node_config in node_configs(resource.props):
+        yield cannot_check(label) if is_unknown(node_config) else (label, node_config)
+
+
 def block(value: Any) -> Any:
     """A nested block as a dict whether written as an object or a one-element list (older SDKs)."""
     if isinstance(value, list):
@@ -242,6 +265,23 @@ def forbidden_grants(resource: Resource, roles: dict, explain) -> Iterator:
             yield cannot_check(f"members of {role} ({grant.where})")
         elif grant.members:
             yield explain(role, grant)
+
+
+def grants_to(resource: Resource, matches, what: str) -> Iterator:
+    """(grant, members) for each grant of the resource naming members for which ``matches(member)`` holds.
+
+    Unknown members become ``cannot_check``; an unknown or unparsable policyData gives the finding of
+    ``readable_grants`` (``what`` words what the rule cannot verify). Findings are yielded as they come.
+    """
+    for grant in readable_grants(resource, what):
+        if not isinstance(grant, Grant):
+            yield grant
+        elif is_unknown(grant.members):
+            yield cannot_check(f"members ({grant.where})")
+        else:
+            hits = [m for m in grant.members if not is_unknown(m) and matches(str(m).strip())]
+            if hits:
+                yield grant, hits
 
 
 def members_text(grant: Grant) -> str:

@@ -253,3 +253,22 @@ def allows(rules: Optional[list], need: Need) -> bool:
         return True
     return any(_port_ok(rule, need.port) and (not rule.get("to") or any(_peer_ok(p, need.address) for p in rule["to"]))
                for rule in rules)
+
+
+def selecting_policies(stack, pods: Pods) -> Optional[list]:
+    """The NetworkPolicies of the pods' namespace whose podSelector selects them; None when one selector is unknown.
+
+    Pods of custom resources (Argo, Kubeflow, Ray, KServe) are labelled by their controllers and templates the
+    view does not see, so for them every policy of their namespace counts.
+    """
+    found = []
+    labels_known = group_kind(pods.resource.type)[:2] in BUILTIN_POD_SPEC_PATHS
+    for policy in stack.of_type(NETWORK_POLICY):
+        if _namespace(policy) != pods.namespace:
+            continue
+        selected = _selects(get(policy.props, "spec.podSelector"), pods.labels) if labels_known else True
+        if selected is None:
+            return None
+        if selected:
+            found.append(policy)
+    return found

@@ -120,8 +120,8 @@ def _argo_pods(resource: Resource, kind: str, findings: list) -> list:
         findings.append(cannot_check(spec_path))
         return []
     spec = spec or {}
-    shared = {k: spec[k] for k in ("securityContext", "hostNetwork", "volumes", "automountServiceAccountToken")
-              if k in spec}
+    shared = {k: spec[k] for k in ("securityContext", "hostNetwork", "volumes", "automountServiceAccountToken",
+                                   "serviceAccountName") if k in spec}
     pods = []
     templates = spec.get("templates")
     if is_unknown(templates):
@@ -133,7 +133,9 @@ def _argo_pods(resource: Resource, kind: str, findings: list) -> list:
         if is_unknown(template):
             findings.append(cannot_check(path))
             continue
-        pod_spec = {**shared, **{k: template[k] for k in ("securityContext",) if k in template}}
+        # A template may override the workflow's security context, service account and token mount.
+        pod_spec = {**shared, **{k: template[k] for k in ("securityContext", "serviceAccountName",
+                                                          "automountServiceAccountToken") if k in template}}
         both = (shared.get("volumes"), template.get("volumes"))
         pod_spec["volumes"] = next((v for v in both if is_unknown(v)), None) or (both[0] or []) + (both[1] or [])
         pod_spec["initContainers"] = template.get("initContainers") or []

@@ -44,6 +44,7 @@ def test_hardening_workload_identity_dataplane_v2_no_abac_no_client_cert(gke_dev
     assert gke_dev["workloadIdentityConfig"] == {"workloadPool": f"{PROJECT}.svc.id.goog"}
     assert gke_dev["enableShieldedNodes"] is True and gke_dev["enableLegacyAbac"] is False
     assert gke_dev["datapathProvider"] == "ADVANCED_DATAPATH"
+    assert gke_dev["enableIntranodeVisibility"] is True  # same-node pod traffic reaches the VPC flow logs
     assert gke_dev["releaseChannel"] == {"channel": "REGULAR"} and gke_dev["minMasterVersion"] == "1.35"
     assert gke_dev["masterAuth"]["clientCertificateConfig"]["issueClientCertificate"] is False
     assert gke_dev["removeDefaultNodePool"] is True

@@ -59,6 +59,8 @@ def test_database_has_iam_auth_query_insights_and_the_enterprise_edition(dev):
     assert instance["databaseVersion"] == "POSTGRES_16"
     settings = instance["settings"]
     assert {"name": "cloudsql.iam_authentication", "value": "on"} in settings["databaseFlags"]
+    for flag in ("log_checkpoints", "log_connections", "log_disconnections", "log_lock_waits", "log_hostname"):
+        assert {"name": flag, "value": "on"} in settings["databaseFlags"]  # session logging (CIS GCP 6.2.x)
     assert settings["insightsConfig"]["queryInsightsEnabled"] is True
     assert settings["edition"] == "ENTERPRISE"  # db-custom tiers; PostgreSQL 16 would default to Enterprise Plus
     assert settings["diskAutoresize"] is True and settings["diskAutoresizeLimit"] == 80

@@ -27,9 +27,14 @@ def test_pack_boots_describes_every_rule_and_reports_through_the_protocol():
     assert_pack_describes_every_rule(packs[0], mlops_gcp_policies)
     assert {(v.policy, v.urn, v.enforcement) for v in violations} == {
         ("gcp-kms-cryptokey-enable-key-rotation", key["urn"], "mandatory"),        # stack rule, names the bucket
+        ("gcp-kms-cryptokey-enable-deletion-protection", key["urn"], "advisory"),  # not protected
         ("gcp-iam-binding-disallow-primitive-roles", grant["urn"], "advisory"),   # policyData unknown
         ("gcp-iam-binding-disallow-public-members", grant["urn"], "advisory"),    # policyData unknown
         ("gcp-iam-binding-disallow-project-service-account-roles", grant["urn"], "advisory"),
+        ("gcp-iam-binding-disallow-default-service-accounts", grant["urn"], "advisory"),
+        # the bucket neither logs its access nor keeps versions
+        ("gcp-storage-bucket-enable-access-logging", bucket["urn"], "mandatory"),
+        ("gcp-storage-bucket-enable-versioning", bucket["urn"], "mandatory"),
         # no projects.Service in this stack: none of the four waits for its API
         *{("gcp-serviceusage-resource-require-api-dependency", r["urn"], "mandatory")
           for r in (key, key_grant, bucket, grant)},

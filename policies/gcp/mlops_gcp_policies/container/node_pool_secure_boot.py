@@ -4,12 +4,10 @@ Checked wherever node settings are written: the cluster's default pool (``nodeCo
 ``nodePools``, node auto-provisioning defaults, and separate ``NodePool`` resources. Autopilot
 clusters enforce both themselves.
 """
-from mlops_policy import ISO27001, SOC2, ResourceRule, cannot_check, is_unknown, truthy
+from mlops_policy import ISO27001, SOC2, Finding, ResourceRule, cannot_check, is_unknown, truthy
 
 from .._frameworks import CIS_GKE
-from .._gcp import is_autopilot, node_configs, path
-
-NODE_POOL = "gcp:container/nodePool:NodePool"
+from .._gcp import NODE_POOL, is_autopilot, node_settings, path
 
 
 def _shielded_findings(label, shielded):
@@ -26,20 +24,14 @@ def _shielded_findings(label, shielded):
 
 
 def check(resource, config):
-    if resource.type == NODE_POOL:
-        yield from _shielded_findings("node pool", path(resource.props.get("nodeConfig"), "shieldedInstanceConfig"))
-        return
-    autopilot = is_autopilot(resource.props)
-    if autopilot is None:
-        yield cannot_check("enableAutopilot")
-        return
-    if autopilot:
-        return
-    for label, node_config in node_configs(resource.props):
-        if is_unknown(node_config):
-            yield cannot_check(label)
+    for item in node_settings(resource):
+        if isinstance(item, Finding):
+            yield item
         else:
+            label, node_config = item
             yield from _shielded_findings(label, path(node_config, "shieldedInstanceConfig"))
+    if resource.type == NODE_POOL or is_autopilot(resource.props) is not False:
+        return
     autoscaling = resource.props.get("clusterAutoscaling")
     provisioning = path(autoscaling, "enabled")
     if is_unknown(provisioning):

@@ -7,9 +7,9 @@ the legacy Cloud Storage ACL resources, so the rule looks at all of them.
 """
 import re
 
-from mlops_policy import CIS_GCP, ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_unknown
+from mlops_policy import CIS_GCP, ISO27001, PCI_DSS, SOC2, Finding, ResourceRule, cannot_check, is_unknown
 
-from .._gcp import IAM_TYPE_PATTERN, Grant, is_iam_type, readable_grants, target_of
+from .._gcp import IAM_TYPE_PATTERN, grants_to, is_iam_type, target_of
 
 PUBLIC = ("allusers", "allauthenticatedusers")
 ACL_TYPES = {
@@ -52,17 +52,13 @@ def check(resource, config):
     if resource.type in ACL_TYPES:
         yield from _acl(resource)
         return
-    for grant in readable_grants(resource, "who is granted access"):
-        if not isinstance(grant, Grant):
-            yield grant
+    for item in grants_to(resource, _public, "who is granted access"):
+        if isinstance(item, Finding):
+            yield item
             continue
-        if is_unknown(grant.members):
-            yield cannot_check(f"members ({grant.where})")
-            continue
-        public = [m for m in grant.members if _public(m)]
-        if public:
-            yield (f"grants {grant.role} on {target_of(resource)} to {', '.join(public)} ({grant.where}): "
-                   "anyone (with a Google account) gets that access.")
+        grant, public = item
+        yield (f"grants {grant.role} on {target_of(resource)} to {', '.join(str(m) for m in public)} ({grant.where}): "
+               "anyone (with a Google account) gets that access.")
 
 
 RULE = ResourceRule(
