@@ -124,6 +124,8 @@ FREE = {
     "kubernetes:external-secrets.io/v1:ExternalSecret": OBJECT,
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": OBJECT,
     "kubernetes:policy/v1:PodDisruptionBudget": OBJECT,
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": OBJECT,
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": OBJECT,
     "kubernetes:ray.io/v1:RayJob": "created suspended; when started its pods run on the training pools' nodes, "
                                    "which are priced on the node pools",
     "kubernetes:scheduling.k8s.io/v1:PriorityClass": OBJECT,
