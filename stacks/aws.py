@@ -30,6 +30,8 @@ from components.network import NetworkArgs
 from components.network.aws import AwsNetworkInputs, Network
 from components.registry import RegistryArgs
 from components.registry.aws import AwsRegistryInputs, ModelRegistry
+from components.serving import ModelStorage
+from components.serving.aws import model_server_identity
 from components.tracking import TrackingArgs
 from components.tracking.aws import AwsTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
@@ -39,6 +41,7 @@ from components.training.aws import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERI
 from stacks import naming
 from stacks.access import stack_sso
 from stacks.config import PlatformConfig
+from stacks.serving import stack_serving
 from stacks.outputs import shared_outputs
 
 
@@ -124,6 +127,10 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         sso = stack_sso(cfg, lambda args: CognitoIssuer("access", args, AwsAccessInputs(region=cfg.region, prod=cfg.is_prod),
                                                         opts=on_primary), opts=on_primary)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, sso=sso)
+        stack_serving(cfg, workloads, ModelStorage("s3", cfg.region), model_server_identity(
+            cluster, tracking.artifacts.bucket_arn, TrackingArgs.from_config(cfg, name, tags).artifact_prefix,
+            keys.artifacts.arn, cfg.region, tags), [network.vpc_cidr], tracking.artifact_root,
+            pulumi.ResourceOptions(providers={"aws": primary, "kubernetes": cluster.k8s_provider}))
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error,
         # not as a program that waits forever for the ExternalSecret's namespace.

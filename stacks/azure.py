@@ -46,6 +46,8 @@ from components.network import NetworkArgs
 from components.network.azure import AzureNetworkInputs, Network
 from components.registry import RegistryArgs
 from components.registry.azure import AzureRegistryInputs, ModelRegistry
+from components.serving import ModelStorage
+from components.serving.azure import model_server_identity
 from components.storage.azure import STORAGE_BLOB_DATA_READER, PrivateEndpointTarget, grant
 from components.tracking import TrackingArgs
 from components.tracking.azure import AzureTrackingInputs, EntraAdmin, TrackingServer
@@ -53,6 +55,7 @@ from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from stacks import clock, naming
 from stacks.access import stack_sso
+from stacks.serving import stack_serving
 from stacks.config import PlatformConfig
 from stacks.outputs import shared_outputs
 
@@ -154,6 +157,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         trainer = training_job_identity(cluster, features)
         sso = stack_sso(cfg, lambda args: EntraIssuer("access", args, AzureAccessInputs(tenant_id=tenant_id())))
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, dr, sso=sso)
+        stack_serving(cfg, workloads, ModelStorage("azure"), model_server_identity(cluster, tracking.artifact_container_id),
+                      [network.vpc_cidr], tracking.artifact_root,
+                      pulumi.ResourceOptions(providers={"kubernetes": cluster.k8s_provider}))
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_platform_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads

@@ -23,6 +23,7 @@ from stacks.access_config import AccessConfig, access_problems
 from stacks.catalog import machine_type_problem
 from stacks.config_delivery import AlertSmtp, AzureConfig, delivery_problems
 from stacks.config_pipelines import PipelinesConfig, pipelines_problems
+from stacks.config_serving import ServingConfig, serving_problems
 from stacks.regions import regions_for
 from stacks.versions import today_utc, version_problems
 
@@ -212,6 +213,7 @@ class PlatformConfig(_Model):
     # Secret config (`pulumi config set --secret mlops:accessClientSecret`): wrapped in Output.secret where used.
     access_client_secret: Optional[str] = Field(default=None, min_length=1, repr=False)
     pipelines: PipelinesConfig = PipelinesConfig()
+    serving: ServingConfig = ServingConfig()
     azure: AzureConfig = AzureConfig()
     # The SMTP password of monitoring.alertSmtp.username (set it with `pulumi config set --secret`).
     alert_smtp_password: Optional[str] = Field(default=None, min_length=1)
@@ -400,6 +402,7 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True,
     problems += access_problems(cfg.access, cfg.cloud, cloud_known, cfg.access_client_secret is not None)
     problems.extend(delivery_problems(cfg, cloud_known))
     problems.extend(pipelines_problems(cfg))
+    problems.extend(serving_problems(cfg, cloud_known))
 
     waiver_keys: dict[tuple[str, str], int] = {}
     for index, waiver in enumerate(cfg.waivers):

@@ -30,6 +30,8 @@ from components.network import NetworkArgs, pick_zones
 from components.network.gcp import GcpNetworkInputs, Network, node_tag
 from components.registry import RegistryArgs
 from components.registry.gcp import GcpRegistryInputs, ModelRegistry
+from components.serving import ModelStorage
+from components.serving.gcp import model_server_identity
 from components.storage.gcp import gcp_labels
 from components.tracking import TrackingArgs
 from components.tracking.gcp import GcpTrackingInputs, TrackingServer
@@ -38,6 +40,7 @@ from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity,
                                      gpu_accelerator, gpu_pool_zones)
 from stacks import naming
 from stacks.access import stack_sso
+from stacks.serving import stack_serving
 from stacks.config import PlatformConfig
 from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
@@ -170,6 +173,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         sso = stack_sso(cfg, opts=on_primary)  # GCP: an external issuer only (components/access/gcp.py)
         workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations,
                                        sso=sso)
+        stack_serving(cfg, workloads, ModelStorage("gcs"), model_server_identity(cluster, tracking.artifact_bucket),
+                      [network.vpc_cidr], tracking.artifact_root,
+                      pulumi.ResourceOptions(providers={"gcp": primary, "kubernetes": cluster.k8s_provider}))
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_mlflow_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads

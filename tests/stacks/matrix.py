@@ -15,13 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Stack:
-    def __init__(self, name: str):
+    def __init__(self, name: str, overrides: tuple[str, ...] = ()):
+        """`overrides` are `--config`-style `key=value` settings on top of the stack file (an opt-in feature)."""
         self.name = name
-        self.cfg = load_config(name, load_stack_config(ROOT, name)[1].values)
+        self.cfg = load_config(name, load_stack_config(ROOT, name, overrides)[1].values)
         # As the CLI does: every pack boots while the program runs, then the packs selection.py
         # picks for this plan (its cloud's, kubernetes) analyse it.
         with PolicyPacks(discover_packs(ROOT / "policies")) as packs:
-            self.result = preview_stack(ROOT, name)
+            self.result = preview_stack(ROOT, name, overrides)
             self.packs, found = packs.analyze(self.result.resources, all_packs=False)
         self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
 
