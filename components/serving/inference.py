@@ -43,7 +43,10 @@ def runtime_env(service_placeholder: str = "{{.Name}}") -> dict[str, str]:
     return {
         "MLSERVER_HTTP_PORT": str(HTTP_PORT), "MLSERVER_GRPC_PORT": str(GRPC_PORT),
         "MLSERVER_METRICS_PORT": str(METRICS_PORT), "MLSERVER_METRICS_DIR": "/tmp/mlserver-metrics",
-        "MLSERVER_PARALLEL_WORKERS": "1",
+        # Inference in the server process: MLServer 1.7.1's worker processes die at start with the uvloop its
+        # pins resolve to (no implicit event loop; found by make smoke), and one model per pod gains nothing
+        # from a worker pool: Knative scales pods instead.
+        "MLSERVER_PARALLEL_WORKERS": "0",
         "MLSERVER_MODEL_NAME": service_placeholder, "MLSERVER_MODEL_URI": MODEL_DIR,
         "MLSERVER_MODEL_IMPLEMENTATION": "mlserver_mlflow.MLflowRuntime",
         "HOME": "/tmp", "MODELS_DIR": MODEL_DIR,

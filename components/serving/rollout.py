@@ -39,7 +39,9 @@ def _in(name: str) -> str:
     return "{{inputs.parameters." + name + "}}"
 
 
-def _step(rollout: RolloutArgs, name: str, argv: list[str], inputs: list[str], outputs: list[str]) -> dict[str, Any]:
+def _step(rollout: RolloutArgs, name: str, argv: list[str], inputs: list[str], outputs: list[str],
+          command: str = "") -> dict[str, Any]:
+    """A container step running ``python -m pipelines <command or name> ...`` with the MLflow credentials."""
     env = [{"name": "MLFLOW_TRACKING_URI", "value": rollout.mlflow_url}]
     env += [{"name": f"MLFLOW_TRACKING_{key.upper()}",
              "valueFrom": {"secretKeyRef": {"name": rollout.mlflow_credentials_secret, "key": key}}}
@@ -51,7 +53,7 @@ def _step(rollout: RolloutArgs, name: str, argv: list[str], inputs: list[str], o
         "retryStrategy": {"limit": "2", "retryPolicy": "OnError",
                           "backoff": {"duration": "30s", "factor": "2", "maxDuration": "5m"}},
         "container": {
-            "image": rollout.image, "args": ["--outputs", OUTPUTS_DIR, name, *argv], "env": env,
+            "image": rollout.image, "args": ["--outputs", OUTPUTS_DIR, command or name, *argv], "env": env,
             "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
             "securityContext": container_security_context(),
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
@@ -107,7 +109,7 @@ def workflow_template(serving: ServingArgs, rollout: RolloutArgs, artifacts_dest
                                    "--max-p95-seconds", repr(float(c.max_p95_seconds)),
                                    "--min-requests", str(c.min_requests), "--window", window,
                                    "--analysis-seconds", str(c.analysis_seconds), "--interval", "30"],
-              ["model-name", "version"], ["decision", "traffic_percent"]),
+              ["model-name", "version"], ["decision", "traffic_percent"], command="canary"),
         _patch("finish", serving, f"    canaryTrafficPercent: {_in('traffic_percent')}\n", ["traffic_percent"]),
     ]
     return {
