@@ -20,7 +20,7 @@ from typing import Literal, Mapping, Optional
 
 import pulumi
 
-from components.k8s import SERVING_NAMESPACE
+from components.k8s import SERVING_NAMESPACE, ResourceBudget
 
 NAMESPACE = SERVING_NAMESPACE
 SERVICE_ACCOUNT = "model-server"
@@ -69,12 +69,8 @@ class ModelStorage:
                 "serving.kserve.io/s3-region": self.region, "serving.kserve.io/s3-useanoncredential": "false"}
 
 
-@dataclass(frozen=True)
-class ServerBudget:
-    cpu_request: str = "500m"
-    memory_request: str = "1Gi"
-    cpu_limit: str = "2"
-    memory_limit: str = "4Gi"
+# The model server's requests and limits (fits the serving namespace's LimitRange maximum).
+SERVER_BUDGET = ResourceBudget("500m", "1Gi", "2", "4Gi")
 
 
 @dataclass(frozen=True)
@@ -90,7 +86,7 @@ class ServingArgs:
     min_replicas: int = 0
     max_replicas: int = 3
     canary: CanaryObjectives = field(default_factory=CanaryObjectives)
-    budget: ServerBudget = field(default_factory=ServerBudget)
+    budget: ResourceBudget = SERVER_BUDGET
     namespace: str = NAMESPACE
     # Workload identity: ServiceAccount annotations (role ARN / client id / GSA) and pod labels (Azure).
     identity_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)

@@ -21,7 +21,7 @@ from typing import Any
 
 from components.k8s import PRIORITY_SERVING
 from components.k8s._common import (WORKLOAD_UID, InvalidInput, container_security_context, pod_security_context,
-                                    require_pinned_image)
+                                    require_pinned_image, resources)
 from components.serving import (GRPC_PORT, HTTP_PORT, METRICS_PORT, RUNTIME_NAME, SERVICE_ACCOUNT, VERSION_LABEL,
                                 VERSION_METRIC_LABEL, ServingArgs)
 
@@ -59,7 +59,6 @@ def runtime_command() -> list[str]:
 
 def serving_runtime(args: ServingArgs) -> dict[str, Any]:
     require_pinned_image(args.runtime_image, "serving runtime")
-    b = args.budget
     return {
         "apiVersion": "serving.kserve.io/v1alpha1", "kind": "ServingRuntime",
         "metadata": {"name": RUNTIME_NAME, "namespace": args.namespace, "labels": dict(LABELS),
@@ -74,8 +73,7 @@ def serving_runtime(args: ServingArgs) -> dict[str, Any]:
                 "command": runtime_command(),
                 "env": [{"name": k, "value": v} for k, v in sorted(runtime_env().items())],
                 "ports": [{"name": "http1", "containerPort": HTTP_PORT, "protocol": "TCP"}],
-                "resources": {"requests": {"cpu": b.cpu_request, "memory": b.memory_request},
-                              "limits": {"cpu": b.cpu_limit, "memory": b.memory_limit}},
+                "resources": resources(args.budget),
                 "securityContext": container_security_context(),
                 "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
             }],
@@ -96,7 +94,6 @@ def inference_service(args: ServingArgs) -> dict[str, Any]:
     check_storage_uri(args)
     if not 0 <= args.min_replicas <= args.max_replicas:
         raise InvalidInput(f"ServingArgs: minReplicas {args.min_replicas} must be between 0 and maxReplicas {args.max_replicas}")
-    b = args.budget
     return {
         "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
         "metadata": {"name": args.inference_service, "namespace": args.namespace, "labels": dict(LABELS),
@@ -112,8 +109,7 @@ def inference_service(args: ServingArgs) -> dict[str, Any]:
             "model": {
                 "modelFormat": {"name": "mlflow"}, "protocolVersion": "v2", "runtime": RUNTIME_NAME,
                 "storageUri": args.storage_uri,
-                "resources": {"requests": {"cpu": b.cpu_request, "memory": b.memory_request},
-                              "limits": {"cpu": b.cpu_limit, "memory": b.memory_limit}},
+                "resources": resources(args.budget),
                 "securityContext": container_security_context(),
             },
         }},
