@@ -98,4 +98,8 @@ def infer(http_port: int, service: str, columns: Mapping[str, list]) -> tuple[in
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        text = error.read().decode(errors="replace")
+        try:
+            return error.code, json.loads(text or "{}")
+        except ValueError:  # MLServer answers an exception in predict with a plain-text traceback
+            return error.code, {"error": text[-500:]}
