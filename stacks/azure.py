@@ -153,7 +153,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             postgres_server_id=tracking.db_instance_arn, postgres_sku=cfg.db_instance_class, budget_start=budget_start(),
             key_vault_id=keys.vault_id, cluster_id=cluster.cluster_id,
             dr_postgres_replica_id=dr.db_replica_arn if dr else None,
-            log_retention_days=30 if cfg.environment == "dev" else 365))
+            log_retention_days=30 if cfg.environment == "dev" else 365,
+            storage_account_ids=storage_accounts(tracking, features, dr)))
         trainer = training_job_identity(cluster, features)
         sso = stack_sso(cfg, lambda args: EntraIssuer("access", args, AzureAccessInputs(tenant_id=tenant_id())))
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, dr, sso=sso)
@@ -183,6 +184,15 @@ def postgres_entra_admin(cfg: PlatformConfig, name: str) -> EntraAdmin:
         return EntraAdmin(configured.object_id, configured.principal_name, configured.principal_type)
     return EntraAdmin(deployer().object_id, f"{name}-deployer",
                       "user" if cfg.azure.kubelogin_mode == "azurecli" else "servicePrincipal")
+
+
+def storage_accounts(tracking: TrackingServer, features: FeatureStore,
+                     dr: Optional[DisasterRecovery]) -> dict[str, pulumi.Output[str]]:
+    """Every storage account of the platform by purpose: their blob access is logged to the workspace."""
+    accounts = {"artifacts": tracking.artifacts.account_id, "features": features.store.account_id}
+    if dr is not None:
+        accounts.update({"dr-artifacts": dr.artifact_replica.account_id, "dr-features": dr.feature_replica.account_id})
+    return accounts
 
 
 def budget_start() -> dt.date:

@@ -10,6 +10,8 @@
   NotReady.
 - Diagnostic settings to the workspace: Key Vault (all logs, audit included), PostgreSQL (all logs),
   AKS control plane (API server, audit-admin, controller manager, scheduler, autoscaler, guard),
+  the blob service of every storage account (StorageRead, StorageWrite, StorageDelete: who read or
+  changed which model artifact or feature file, the Azure counterpart of S3 server access logging),
   into resource-specific tables.
 - Consumption budget on the resource group: actual cost at 80% and 100%, forecast at 100%, to
   the alert emails and the action group. It starts on the first day of the month of the run (Azure
@@ -24,8 +26,8 @@ through an SMTP relay instead (``components.monitoring.email_alerting``, ``mlops
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_azure_native as azure
@@ -41,6 +43,8 @@ POSTGRES_MAX_CONNECTIONS = {
     "Standard_E2ds_v4": 1718, "Standard_E4ds_v4": 3437, "Standard_E8ds_v4": 5000,
     "Standard_E2ds_v5": 1718, "Standard_E4ds_v5": 3437, "Standard_E8ds_v5": 5000,
 }
+# Blob service resource-log categories (Azure Monitor: "Microsoft.Storage/storageAccounts/blobServices").
+BLOB_ACCESS_LOGS = ("StorageRead", "StorageWrite", "StorageDelete")
 AKS_CONTROL_PLANE_LOGS = ("kube-apiserver", "kube-audit-admin", "kube-controller-manager", "kube-scheduler",
                           "cluster-autoscaler", "guard")
 
@@ -61,6 +65,11 @@ class AzureMonitoringInputs:
     cluster_id: Optional[pulumi.Input[str]] = None
     dr_postgres_replica_id: Optional[pulumi.Input[str]] = None  # DR on: alert on replica lag
     log_retention_days: int = 30
+    # purpose -> storage account id: their blob services log reads, writes and deletes to the workspace.
+    # DR accounts in the other region log here too: a Log Analytics destination may be in any region
+    # (only storage-account and Event Hubs destinations must share the resource's region; Azure Monitor
+    # docs, "Diagnostic settings", not visible offline).
+    storage_account_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 def _criteria(metric: str, namespace: str, operator: str, threshold: float, aggregation: str,
@@ -150,6 +159,10 @@ class Monitoring(pulumi.ComponentResource):
             targets["key-vault"] = (inputs.key_vault_id, [{"category_group": "allLogs", "enabled": True}])
         if inputs.cluster_id is not None:
             targets["cluster"] = (inputs.cluster_id, [{"category": c, "enabled": True} for c in AKS_CONTROL_PLANE_LOGS])
+        for purpose, account_id in sorted(inputs.storage_account_ids.items()):
+            # The blob service is a child resource of the account; its logs are configured on it, not on the account.
+            targets[f"blob-{purpose}"] = (pulumi.Output.concat(account_id, "/blobServices/default"),
+                                          [{"category": c, "enabled": True} for c in BLOB_ACCESS_LOGS])
         for target, (resource_id, logs) in targets.items():
             self.diagnostics[target] = azure.monitor.DiagnosticSetting(
                 f"{name}-diag-{target}", name=f"{args.name}-to-log-analytics", resource_uri=resource_id,

@@ -10,6 +10,7 @@ import pytest
 
 from mlops_tools.policy.runner import run_policy_packs
 from mlops_tools.engine.preview import preview_program
+from tests.policies.aws_gap_program import ALL_CONTROL_PLANE_LOGS, GAP_EXPECTED, IMDSV2, gap_program, hardened_db
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = {"aws:region": "eu-west-1", "mlops:cloud": "aws"}
@@ -24,8 +25,17 @@ def _key_policy() -> str:
                  "Action": "kms:*", "Resource": "*"})
 
 
-def _bucket(name, key, *, sse="aws:kms", pab=True, tls=True, log_to=None, public=False):
+def _bucket(name, key, *, sse="aws:kms", pab=True, tls=True, log_to=None, public=False, versioning=True,
+            lifecycle=True, ownership=True):
     bucket = aws.s3.Bucket(name)
+    if versioning:
+        aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"})
+    if lifecycle:
+        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket.id, rules=[{
+            "id": "abort-uploads", "status": "Enabled", "filter": {},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}])
+    if ownership:
+        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"})
     rule = {"apply_server_side_encryption_by_default": {"sse_algorithm": sse, **({"kms_master_key_id": key.arn} if sse != "AES256" else {})}}
     aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-sse", bucket=bucket.id, rules=[rule])
     if pab:
@@ -61,6 +71,9 @@ def _aws_program():
     _bucket("bad-tls-bucket", key, tls=False, log_to=logs)
     _bucket("bad-logging-bucket", key)
     _bucket("bad-public-bucket", key, log_to=logs, public=True)
+    _bucket("bad-versioning-bucket", key, log_to=logs, versioning=False)
+    _bucket("bad-lifecycle-bucket", key, log_to=logs, lifecycle=False)
+    _bucket("bad-acl-bucket", key, log_to=logs, ownership=False)
 
     aws.cloudwatch.LogGroup("good-flow-logs", name="/mlops/p/vpc-flow-logs", retention_in_days=365, kms_key_id=key.arn)
     aws.cloudwatch.LogGroup("good-dr-flow-logs", name="/mlops/p-dr/vpc-flow-logs", retention_in_days=365,
@@ -70,7 +83,7 @@ def _aws_program():
                             kms_key_id=key.arn, region="eu-central-1")
 
     db = dict(instance_class="db.t4g.micro", engine="postgres", allocated_storage=20, storage_encrypted=True,
-              kms_key_id=key.arn, publicly_accessible=False, iam_database_authentication_enabled=True)
+              kms_key_id=key.arn, publicly_accessible=False, iam_database_authentication_enabled=True, **hardened_db(key))
     aws.rds.Instance("good-db", **db)
     aws.rds.Instance("bad-db-cmk", **{**db, "storage_encrypted": False, "kms_key_id": None})
     aws.rds.Instance("bad-db-public", **{**db, "publicly_accessible": True})
@@ -79,16 +92,20 @@ def _aws_program():
 
     aws.ebs.Volume("good-volume", availability_zone="eu-west-1a", size=10, encrypted=True, kms_key_id=key.arn)
     aws.ebs.Volume("bad-volume", availability_zone="eu-west-1a", size=10)
-    aws.ec2.LaunchTemplate("good-lt", block_device_mappings=[{"device_name": "/dev/xvda", "ebs": {"encrypted": "true", "kms_key_id": key.arn}}])
+    aws.ec2.LaunchTemplate("good-lt", metadata_options=IMDSV2,
+                           block_device_mappings=[{"device_name": "/dev/xvda", "ebs": {"encrypted": "true", "kms_key_id": key.arn}}])
     aws.ec2.LaunchTemplate("bad-lt", image_id="ami-0123456789abcdef0")
 
     role_arn = "arn:aws:iam::123456789012:role/eks"
     private = {"subnet_ids": ["subnet-1"], "endpoint_private_access": True, "endpoint_public_access": False}
     secrets = {"resources": ["secrets"], "provider": {"key_arn": key.arn}}
-    aws.eks.Cluster("good-eks", role_arn=role_arn, vpc_config=private, encryption_config=secrets)
-    aws.eks.Cluster("bad-eks-secrets", role_arn=role_arn, vpc_config=private)
-    aws.eks.Cluster("bad-eks-version", role_arn=role_arn, vpc_config=private, encryption_config=secrets, version="1.33")
-    aws.eks.Cluster("bad-eks-endpoint", role_arn=role_arn, encryption_config=secrets,
+    eks = {"role_arn": role_arn, "enabled_cluster_log_types": ALL_CONTROL_PLANE_LOGS}
+    aws.eks.Cluster("good-eks", **eks, vpc_config=private, encryption_config=secrets)
+    aws.eks.Cluster("bad-eks-secrets", **eks, vpc_config=private)
+    aws.eks.Cluster("bad-eks-version", **eks, vpc_config=private, encryption_config=secrets, version="1.33")
+    aws.eks.Cluster("bad-eks-logging", role_arn=role_arn, vpc_config=private, encryption_config=secrets,
+                    enabled_cluster_log_types=["api"])
+    aws.eks.Cluster("bad-eks-endpoint", **eks, encryption_config=secrets,
                     vpc_config={"subnet_ids": ["subnet-1"], "endpoint_public_access": True, "public_access_cidrs": ["0.0.0.0/0"]})
 
     repo = dict(image_tag_mutability="IMMUTABLE", image_scanning_configuration={"scan_on_push": True},
@@ -98,9 +115,12 @@ def _aws_program():
     aws.ecr.Repository("bad-repo-tags", **{**repo, "image_tag_mutability": "MUTABLE"})
     aws.ecr.Repository("bad-repo-scan", **{**repo, "image_scanning_configuration": {"scan_on_push": False}})
 
-    table = dict(hash_key="id", billing_mode="PAY_PER_REQUEST", attributes=[{"name": "id", "type": "S"}])
-    aws.dynamodb.Table("good-table", server_side_encryption={"enabled": True, "kms_key_arn": key.arn}, **table)
+    table = dict(hash_key="id", billing_mode="PAY_PER_REQUEST", attributes=[{"name": "id", "type": "S"}],
+                 point_in_time_recovery={"enabled": True})
+    encrypted = {"server_side_encryption": {"enabled": True, "kms_key_arn": key.arn}}
+    aws.dynamodb.Table("good-table", **encrypted, **table)
     aws.dynamodb.Table("bad-table", **table)
+    aws.dynamodb.Table("bad-table-pitr", **encrypted, **{**table, "point_in_time_recovery": {"enabled": False}})
     aws.sns.Topic("good-topic", kms_master_key_id=key.id)
     aws.sns.Topic("bad-topic", kms_master_key_id="alias/aws/sns")
     aws.sqs.Queue("good-queue", kms_master_key_id=key.id)
@@ -136,6 +156,7 @@ def _aws_program():
     user = aws.iam.User("ci-user")
     aws.iam.UserPolicy("bad-user-policy", user=user.name, policy=_doc(
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::artifacts/*"}))
+    gap_program(key, db)
 
 
 HARDENED_CONTAINER = {
@@ -278,7 +299,7 @@ EXPECTED = {
     ("kubernetes-networkpolicy-workload-allow-required-egress", "bad-egress"),
     ("kubernetes-workload-pod-require-source-dependency", "bad-unordered"),
     ("kubernetes-ui-exposed-requires-sso", "bad-ui-lb"),
-}
+} | GAP_EXPECTED
 
 
 @pytest.fixture(scope="module")

@@ -159,3 +159,12 @@ def require_key(resource: Resource, prop: str, what: str) -> Iterator:
     problem = key_problem(resource.props.get(prop), f"{prop} to a customer-managed KMS key")
     if problem:
         yield f"{what} {problem}."
+
+
+def bucket_settings(stack: Stack, *setting_types: str) -> dict:
+    """bucket URN -> the setting resources (BucketVersioning, BucketOwnershipControls, ...) that name it."""
+    found: dict = {}
+    for setting in stack.of_type(*setting_types):
+        for bucket in linked(stack, setting, "bucket", BUCKET_TYPES):
+            found.setdefault(bucket.urn, []).append(setting)
+    return found

@@ -130,3 +130,84 @@ def except_project_workspaces(check_settings):
         elif lower(kind) != "project":
             yield from check_settings(resource, config)
     return check
+
+
+# --- AKS node pools: inline in the cluster (agentPoolProfiles) or separate AgentPool resources --------
+
+MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
+AGENT_POOL = "azure-native:containerservice:AgentPool"
+AKS_TYPES = AzureTypes((MANAGED_CLUSTER, AGENT_POOL))
+
+
+def node_pools(resource: Resource) -> list:
+    """(label, pool props) for each node pool the resource declares; an unknown list is one unknown entry."""
+    if resource.type in AzureTypes((AGENT_POOL,)):
+        return [("", resource.props)]
+    profiles = resource.props.get("agentPoolProfiles")
+    if is_unknown(profiles):
+        return [("agentPoolProfiles", profiles)]
+    return [(f"agentPoolProfiles[{i}]" + ("" if is_unknown(p) else f" ({(p or {}).get('name', '')})"),
+             p if is_unknown(p) else p or {}) for i, p in enumerate(profiles or [])]
+
+
+def pool_check(path: str, judge):
+    """A check over every node pool: ``judge(value)`` returns why the pool's ``path`` value fails, or None."""
+    def check(resource: Resource, config: Mapping[str, Any]):
+        for label, pool in node_pools(resource):
+            if is_unknown(pool):
+                yield cannot_check(label)
+                continue
+            value = pool.get(path)
+            where = f"{label}.{path}" if label else path
+            if is_unknown(value):
+                yield cannot_check(where)
+                continue
+            problem = judge(value)
+            if problem:
+                yield f"{where} {problem}"
+    return check
+
+
+# --- diagnostic settings: which resource a setting's resourceUri names ----------------------------
+
+DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
+DESTINATIONS = ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId", "marketplacePartnerId")
+
+
+def diagnostic_settings(stack_resources: Iterable[Resource], targets: list, name_of, suffix: str = "") -> dict:
+    """target URN -> the DiagnosticSettings whose resourceUri is ``<target's ARM id><suffix>``.
+
+    A literal URI is matched on its last segments (``.../<name><suffix>``, case-insensitive); an
+    unknown one (the target's id is an output during a real preview) by the engine's dependency.
+    """
+    def names(candidate: Resource, value: str) -> bool:
+        name = name_of(candidate)
+        return isinstance(name, str) and not is_unknown(name) and \
+            value.rstrip("/").lower().endswith(f"/{name}{suffix}".lower())
+
+    found: dict = {}
+    for setting in of_types(stack_resources, AzureTypes((DIAGNOSTIC_SETTING,))):
+        uri = setting.props.get("resourceUri")
+        if isinstance(uri, str) and not is_unknown(uri) and not uri.rstrip("/").lower().endswith(suffix.lower()):
+            continue  # a setting on another (sub)resource of the same target
+        for target in correlate(setting, "resourceUri", targets, names).matches:
+            found.setdefault(target.urn, []).append(setting)
+    return found
+
+
+def enabled_log_categories(settings: list) -> tuple:
+    """(categories and category groups enabled across ``settings``, whether any value was unknown)."""
+    enabled, unknown = set(), False
+    for setting in settings:
+        if not any(setting.props.get(k) not in (None, "") for k in DESTINATIONS):
+            continue  # a setting without a destination delivers nothing
+        logs = setting.props.get("logs")
+        if is_unknown(logs):
+            unknown = True
+            continue
+        for entry in logs or []:
+            if is_unknown(entry):
+                unknown = True
+            elif (entry or {}).get("enabled") is True:
+                enabled.update(v for v in (entry.get("category"), entry.get("categoryGroup")) if isinstance(v, str))
+    return enabled, unknown

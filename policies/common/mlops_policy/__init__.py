@@ -13,7 +13,8 @@ messages (str / ``violation()``) or ``cannot_check(...)`` for an unknown that de
 See rule.py for how unknowns become ADVISORY "cannot check during preview" reports.
 """
 from .correlate import Correlation, correlate
-from .graph import created_after, prerequisites
+from .checks import require_false, require_one_of, require_true, setting_check
+from .graph import created_after, dependents, linked_to, prerequisites
 from .iam import PolicyDocumentError, Statement, parse_policy_document
 from .loader import declared_types, load_rules, policies
 from .rule import (
@@ -46,4 +47,5 @@ __all__ = [
     "ResourceRule", "Rule", "Stack", "StackRule", "Statement", "UNKNOWN", "as_list",
     "cannot_check", "correlate", "created_after", "declared_types", "get", "is_set", "is_unknown", "load_rules",
     "parse_policy_document", "plain", "policies", "prerequisites", "truthy", "type_patterns", "violation",
+    "dependents", "linked_to", "require_false", "require_one_of", "require_true", "setting_check",
 ]

@@ -8,6 +8,7 @@ chain, so a resource's ancestors' dependencies count too.
 """
 from __future__ import annotations
 
+from .correlate import correlate
 from .rule import Resource
 
 
@@ -35,3 +36,21 @@ def prerequisites(resource: Resource) -> set:
 def created_after(resource: Resource, prerequisite: Resource) -> bool:
     """True when the engine creates ``resource`` only after ``prerequisite`` exists."""
     return prerequisite.urn in prerequisites(resource)
+
+
+def dependents(resources, resource: Resource) -> list:
+    """The resources that depend on ``resource`` directly (its outputs feed them, or ``depends_on``).
+
+    The reverse of ``dependencies``: what uses a resource (a security group nobody depends on is
+    attached to nothing).
+    """
+    return [r for r in resources if any(d.urn == resource.urn for d in r.dependencies)]
+
+
+def linked_to(child: Resource, prop: str, candidates) -> list:
+    """The ``candidates`` that ``child.props[prop]`` refers to when only the engine's links can tell.
+
+    For ids a preview leaves unknown (a VPC id, a server name chosen by the cloud): the property's
+    dependencies, else the one candidate among the child's dependencies (see ``correlate``).
+    """
+    return correlate(child, prop, candidates, lambda candidate, value: False).matches

@@ -16,13 +16,15 @@ SERVER = f"{RG}/providers/Microsoft.DBforPostgreSQL/flexibleServers/{NAME}-track
 REPLICA = f"{RG}/providers/Microsoft.DBforPostgreSQL/flexibleServers/{NAME}-tracking-dr"
 VAULT = f"{RG}/providers/Microsoft.KeyVault/vaults/mlopstestkv"
 CLUSTER = f"{RG}/providers/Microsoft.ContainerService/managedClusters/{NAME}"
+ACCOUNTS = {"artifacts": f"{RG}/providers/Microsoft.Storage/storageAccounts/mlopstestartifacts",
+            "features": f"{RG}/providers/Microsoft.Storage/storageAccounts/mlopstestfeatures"}
 EMAILS = ("ml@example.com", "oncall@example.com")
 
 
 BUDGET_START = dt.date(2027, 3, 1)
 
 
-def program(dr: bool, sku: str = "Standard_D2ds_v5", budget_start: dt.date = BUDGET_START):
+def program(dr: bool, sku: str = "Standard_D2ds_v5", budget_start: dt.date = BUDGET_START, accounts=None):
     def run():
         monitoring = Monitoring("monitoring", MonitoringArgs(
             name=NAME, environment="prod", alert_emails=EMAILS, monthly_budget_usd=800,
@@ -30,7 +32,8 @@ def program(dr: bool, sku: str = "Standard_D2ds_v5", budget_start: dt.date = BUD
             AzureMonitoringInputs(resource_group_name="mlops-test-rg", resource_group_id=RG, location=PRIMARY,
                                   postgres_server_id=SERVER, postgres_sku=sku, budget_start=budget_start,
                                   key_vault_id=VAULT, cluster_id=CLUSTER,
-                                  dr_postgres_replica_id=REPLICA if dr else None))
+                                  dr_postgres_replica_id=REPLICA if dr else None,
+                                  storage_account_ids=accounts or {}))
         pulumi.export("actionGroup", monitoring.alert_topic)
     return run
 
@@ -84,6 +87,17 @@ def test_key_vault_postgres_and_control_plane_logs_go_to_the_workspace(dr):
     assert {log["category"] for log in settings[CLUSTER]["logs"]} >= {"kube-apiserver", "kube-audit-admin"}
     assert settings[VAULT]["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
     assert all(s["workspaceId"] == settings[SERVER]["workspaceId"] for s in settings.values())
+
+
+def test_blob_reads_writes_and_deletes_of_every_storage_account_go_to_the_workspace():
+    # CKV2_AZURE_21 / the S3 access-logging counterpart: who read which artifact is answerable.
+    result = preview(program(dr=False, accounts=ACCOUNTS))
+    settings = {d["inputs"]["resourceUri"]: d["inputs"] for d in result.by_type("azure-native:monitor:DiagnosticSetting")}
+    for account in ACCOUNTS.values():
+        blob = settings[f"{account}/blobServices/default"]
+        assert blob["logs"] == [{"category": c, "enabled": True} for c in ("StorageRead", "StorageWrite", "StorageDelete")]
+        assert blob["logAnalyticsDestinationType"] == "Dedicated" and blob["workspaceId"] == settings[SERVER]["workspaceId"]
+    assert set(settings) == {SERVER, VAULT, CLUSTER} | {f"{a}/blobServices/default" for a in ACCOUNTS.values()}
 
 
 def test_budget_on_the_resource_group_at_80_and_100_percent(dr):

@@ -11,12 +11,21 @@ PACK = Path(__file__).resolve().parents[3] / "policies" / "azure"
 def test_pack_boots_describes_every_rule_and_reports_through_the_protocol():
     weak = resource("azure-native:storage:StorageAccount", "weak", {
         "resourceGroupName": "rg", "minimumTlsVersion": "TLS1_0", "allowSharedKeyAccess": False, "publicNetworkAccess": "Disabled",
-        "encryption": {"keySource": UNKNOWN}})
+        "encryption": {"keySource": UNKNOWN}, "isLocalUserEnabled": False, "sku": {"name": "Standard_ZRS"}})
+    # its blob service: soft delete on, reads/writes/deletes logged (the stack rules correlate by dependency)
+    blob = resource("azure-native:storage:BlobServiceProperties", "weak-blob", {
+        "resourceGroupName": "rg", "accountName": UNKNOWN, "deleteRetentionPolicy": {"enabled": True, "days": 14},
+        "containerDeleteRetentionPolicy": {"enabled": True, "days": 14}}, dependencies=(weak["urn"],))
+    logs = resource("azure-native:monitor:DiagnosticSetting", "weak-blob-logs", {
+        "resourceUri": UNKNOWN, "workspaceId": "/subscriptions/s/workspaces/logs",
+        "logs": [{"category": c, "enabled": True} for c in ("StorageRead", "StorageWrite", "StorageDelete")]},
+        dependencies=(weak["urn"],))
     server = resource("azure-native:dbforpostgresql:Server", "tracking", {
         "resourceGroupName": "rg", "serverName": "tracking", "network": {"publicNetworkAccess": "Disabled"},
+        "backup": {"geoRedundantBackup": "Enabled"},
         "dataEncryption": {"type": "AzureKeyVault", "primaryKeyURI": "https://kv/keys/pg",
                            "primaryUserAssignedIdentityId": "/subscriptions/s/id"}})
-    packs, violations = run_policy_packs([weak, server], [PACK], policy_config={
+    packs, violations = run_policy_packs([weak, blob, logs, server], [PACK], policy_config={
         "azure-storage-account-require-tls12": "advisory"})
 
     assert [p.name for p in packs] == ["mlops-azure"]

@@ -18,13 +18,29 @@ OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 CRYPTO_SERVICE_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 PROD = {"environment": "prod", "owner": "ml-platform"}
+ENDPOINT_SUBNET = f"{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/endpoints"
+BLOB_LOGS = [{"category": c, "enabled": True} for c in ("StorageRead", "StorageWrite", "StorageDelete")]
+
+
+def blob_service_and_logs(name: str, account, workspace) -> None:
+    """Soft delete on the account's blob service, and its reads/writes/deletes into the workspace."""
+    azure.storage.BlobServiceProperties(f"{name}-blob", resource_group_name=RG, account_name=account.name,
+                                        blob_services_name="default",
+                                        delete_retention_policy={"enabled": True, "days": 14},
+                                        container_delete_retention_policy={"enabled": True, "days": 14})
+    azure.monitor.DiagnosticSetting(f"{name}-blob-logs", resource_uri=account.id.apply(lambda i: f"{i}/blobServices/default"),
+                                    workspace_id=workspace.id, logs=BLOB_LOGS)
 
 
 def program():
     identity = azure.managedidentity.UserAssignedIdentity("data-identity", resource_group_name=RG)
     vault = azure.keyvault.Vault("vault-hardened", resource_group_name=RG, vault_name="mlops-prod-kv", properties={
         "tenant_id": "11111111-1111-4111-8111-111111111111", "sku": {"family": "A", "name": "standard"},
-        "enable_purge_protection": True, "enable_rbac_authorization": True})
+        "enable_purge_protection": True, "enable_rbac_authorization": True, "public_network_access": "Disabled",
+        "network_acls": {"default_action": "Deny", "bypass": "AzureServices"}})
+    azure.network.PrivateEndpoint("vault-hardened-pe", resource_group_name=RG, subnet={"id": ENDPOINT_SUBNET},
+                                  private_link_service_connections=[{"name": "vault", "group_ids": ["vault"],
+                                                                     "private_link_service_id": vault.id}])
     azure.keyvault.Vault("vault-insecure", resource_group_name=RG, vault_name="mlops-legacy-kv", properties={
         "tenant_id": "11111111-1111-4111-8111-111111111111", "sku": {"family": "A", "name": "standard"}})
     key = azure.keyvault.Key("data-key", resource_group_name=RG, vault_name=vault.name, key_name="data", properties={
@@ -41,18 +57,22 @@ def program():
         "data-key-grant", principal_id=identity.principal_id, principal_type="ServicePrincipal", scope=key.id,
         role_definition_id=f"{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{CRYPTO_SERVICE_USER}")
     after_grant = pulumi.ResourceOptions(depends_on=[key_grant])
-    azure.storage.StorageAccount("account-hardened", resource_group_name=RG, kind="StorageV2",
+    workspace = azure.operationalinsights.Workspace("logs", resource_group_name=RG, sku={"name": "PerGB2018"})
+    hardened_account = azure.storage.StorageAccount("account-hardened", resource_group_name=RG, kind="StorageV2",
                                  sku={"name": "Standard_ZRS"}, minimum_tls_version="TLS1_2",
                                  allow_blob_public_access=False, allow_shared_key_access=False, encryption=cmk,
                                  public_network_access="Disabled", network_rule_set={"default_action": "Deny"},
                                  identity={"type": "UserAssigned", "user_assigned_identities": [identity.id]},
-                                 opts=after_grant)
+                                 is_local_user_enabled=False, opts=after_grant)
+    blob_service_and_logs("account-hardened", hardened_account, workspace)
     # Hardened in every setting, but created in parallel with its key grant.
-    azure.storage.StorageAccount("account-racing", resource_group_name=RG, kind="StorageV2",
+    racing = azure.storage.StorageAccount("account-racing", resource_group_name=RG, kind="StorageV2",
                                  sku={"name": "Standard_ZRS"}, minimum_tls_version="TLS1_2",
                                  allow_blob_public_access=False, allow_shared_key_access=False, encryption=cmk,
                                  public_network_access="Disabled", network_rule_set={"default_action": "Deny"},
-                                 identity={"type": "UserAssigned", "user_assigned_identities": [identity.id]})
+                                 identity={"type": "UserAssigned", "user_assigned_identities": [identity.id]},
+                                 is_local_user_enabled=False)
+    blob_service_and_logs("account-racing", racing, workspace)
     azure.storage.StorageAccount("account-insecure", resource_group_name=RG, kind="StorageV2",
                                  sku={"name": "Standard_LRS"}, enable_https_traffic_only=False,
                                  minimum_tls_version="TLS1_0", allow_blob_public_access=True)
@@ -67,6 +87,7 @@ def program():
               "primary_user_assigned_identity_id": identity.id}
     hardened_server = azure.dbforpostgresql.Server("tracking-db-hardened", resource_group_name=RG, version="16",
                                                    network={"public_network_access": "Disabled"},
+                                                   backup={"geo_redundant_backup": "Enabled"},
                                                    data_encryption=pg_cmk, opts=after_grant)
     azure.dbforpostgresql.Configuration("tracking-db-hardened-tls", resource_group_name=RG,
                                         server_name=hardened_server.name,
@@ -78,16 +99,36 @@ def program():
                                         server_name=insecure_server.name, configuration_name="log_connections",
                                         value="ON", source="user-override")
 
-    azure.containerservice.ManagedCluster(
+    hardened_cluster = azure.containerservice.ManagedCluster(
         "aks-hardened", resource_group_name=RG, dns_prefix="mlops", tags=PROD, enable_rbac=True,
+        sku={"name": "Base", "tier": "Standard"},
+        auto_upgrade_profile={"upgrade_channel": "patch", "node_os_upgrade_channel": "NodeImage"},
+        network_profile={"network_plugin": "azure", "network_plugin_mode": "overlay", "network_policy": "cilium"},
         disable_local_accounts=True, aad_profile={"managed": True, "enable_azure_rbac": True},
         api_server_access_profile={"enable_private_cluster": True},
         disk_encryption_set_id=f"{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/diskEncryptionSets/aks",
-        agent_pool_profiles=[{"name": "system", "mode": "System", "count": 3, "vm_size": "Standard_D4s_v5"}])
+        agent_pool_profiles=[{"name": "system", "mode": "System", "count": 3, "vm_size": "Standard_D4s_v5",
+                              "type": "VirtualMachineScaleSets", "max_pods": 110, "enable_node_public_ip": False}])
+    azure.monitor.DiagnosticSetting("aks-hardened-logs", resource_uri=hardened_cluster.id, workspace_id=workspace.id,
+                                    logs=[{"category": "kube-audit-admin", "enabled": True}])
     azure.containerservice.ManagedCluster(
         "aks-insecure", resource_group_name=RG, dns_prefix="mlops-legacy", tags=PROD, enable_rbac=False,
         kubernetes_version="1.33",  # out of AKS support
-        agent_pool_profiles=[{"name": "system", "mode": "System", "count": 1, "vm_size": "Standard_D4s_v5"}])
+        agent_pool_profiles=[{"name": "system", "mode": "System", "count": 1, "vm_size": "Standard_D4s_v5",
+                              "type": "AvailabilitySet", "max_pods": 30, "enable_node_public_ip": True}])
+
+    vnet_only = {"name": "postgres-from-nodes", "priority": 100, "access": "Allow", "direction": "Inbound",
+                 "protocol": "Tcp", "source_address_prefix": "10.50.0.0/19", "source_port_range": "*",
+                 "destination_address_prefix": "*", "destination_port_range": "5432"}
+    azure.network.NetworkSecurityGroup("nsg-hardened", resource_group_name=RG, security_rules=[vnet_only])
+    azure.network.NetworkSecurityGroup("nsg-insecure", resource_group_name=RG, security_rules=[
+        {**vnet_only, "name": "ssh-from-anywhere", "source_address_prefix": "Internet", "destination_port_range": "22"}])
+    azure.containerregistry.Registry(
+        "registry-hardened", resource_group_name=RG, sku={"name": "Premium"}, admin_user_enabled=False,
+        anonymous_pull_enabled=False, public_network_access="Disabled", zone_redundancy="Enabled",
+        policies={"retention_policy": {"status": "enabled", "days": 14}})
+    azure.containerregistry.Registry("registry-insecure", resource_group_name=RG, sku={"name": "Premium"},
+                                     admin_user_enabled=True, anonymous_pull_enabled=True)
 
     azure.machinelearningservices.Workspace(
         "workspace-hardened", resource_group_name=RG, public_network_access="Disabled",
@@ -142,6 +183,28 @@ EXPECTED = {
     ("azure-authorization-roledefinition-disallow-wildcard-actions", "ml-superuser"),
     ("azure-authorization-roleassignment-disallow-wildcard-custom-roles", "ml-superuser-on-subscription"),
     ("azure-authorization-cmk-store-require-key-grant-first", "account-racing"),
+    # Checkov coverage gaps (issue 13)
+    ("azure-keyvault-vault-disallow-public-network-access", "vault-insecure"),
+    ("azure-keyvault-vault-require-private-endpoint", "vault-insecure"),
+    ("azure-storage-account-disable-local-users", "account-insecure"),
+    ("azure-storage-account-enable-blob-access-logging", "account-insecure"),
+    ("azure-storage-account-enable-soft-delete", "account-insecure"),
+    ("azure-storage-account-require-zone-or-geo-redundancy", "account-insecure"),
+    ("azure-dbforpostgresql-server-enable-geo-redundant-backup", "tracking-db-insecure"),
+    ("azure-containerservice-managedcluster-enable-diagnostic-logs", "aks-insecure"),
+    ("azure-containerservice-managedcluster-enable-network-policy", "aks-insecure"),
+    ("azure-containerservice-managedcluster-require-azure-cni", "aks-insecure"),
+    ("azure-containerservice-managedcluster-require-paid-tier", "aks-insecure"),
+    ("azure-containerservice-managedcluster-enable-auto-upgrade", "aks-insecure"),
+    ("azure-containerservice-nodepool-disallow-public-ip", "aks-insecure"),
+    ("azure-containerservice-nodepool-require-min-max-pods", "aks-insecure"),
+    ("azure-containerservice-nodepool-require-scale-sets", "aks-insecure"),
+    ("azure-network-securitygroup-disallow-internet-ingress", "nsg-insecure"),
+    ("azure-containerregistry-registry-disable-admin-user", "registry-insecure"),
+    ("azure-containerregistry-registry-disable-anonymous-pull", "registry-insecure"),
+    ("azure-containerregistry-registry-disallow-public-network-access", "registry-insecure"),
+    ("azure-containerregistry-registry-enable-retention-policy", "registry-insecure"),
+    ("azure-containerregistry-registry-enable-zone-redundancy", "registry-insecure"),
 }
 
 
@@ -154,7 +217,9 @@ def test_pack_reports_exactly_the_insecure_resources():
     found = {(v.policy, names.get(v.urn)) for v in violations}
     assert found == EXPECTED
     assert len(violations) == len(EXPECTED)  # one finding per rule and resource, no duplicates
-    assert {v.enforcement for v in violations} == {"mandatory"}  # every value is known: nothing "cannot check"
+    # every value is known: nothing "cannot check"; each finding at its rule's own level
+    assert not [v for v in violations if "cannot check during preview" in v.message]
+    assert {(v.policy, v.enforcement) for v in violations} == {(p.name, p.enforcement_level) for p in packs[0].policies}
     every_rule = {p.name for p in packs[0].policies}
     assert every_rule == {policy for policy, _ in EXPECTED}  # each rule met an insecure resource
     rotation = next(v for v in violations if v.policy == "azure-keyvault-key-enable-key-rotation")

@@ -1,0 +1,1 @@
+"""containerregistry rules."""
