@@ -91,6 +91,18 @@ def _traffic(port: int, count: int) -> list[int]:
     return [infer(port, SERVICE, _rows(3, i))[0] for i in range(count)]
 
 
+def _wait_for(served, counts: dict[str, int], timeout: float = 90) -> None:
+    """Until Prometheus has scraped at least ``counts[version]`` inference requests of each version."""
+    deadline, seen = time.monotonic() + timeout, {}
+    while time.monotonic() < deadline:
+        seen = {s["metric"]["model_version"]: float(s["value"][1]) for s in query(
+            served["prometheus"], 'sum by (model_version) (rest_server_requests_total{path=~".*/infer"})')}
+        if all(seen.get(v, 0) >= n for v, n in counts.items()):
+            return
+        time.sleep(2)
+    raise AssertionError(f"Prometheus saw {seen} inference requests, expected at least {counts}")
+
+
 def _canary(served, version: str, *extra: str) -> dict:
     return served["step"]("canary", "--model-name", MODEL, "--version", version, "--service", SERVICE,
                           "--prometheus", served["prometheus"], "--min-requests", "20", "--window", "2m",
@@ -111,15 +123,15 @@ def test_mlserver_answers_a_v2_request_with_the_models_prediction(served, report
 
 def test_canary_promotes_a_healthy_version_and_rolls_back_a_broken_one(served, report):
     stable, healthy, broken = served["versions"]
+    # A counter series appears with its first request and increase() counts growth between samples, so one
+    # request each first, scraped, then the traffic the analysis judges (as a live canary sees steady traffic).
+    for version in served["versions"]:
+        _traffic(served["servers"][version], 1)
+    _wait_for(served, {v: 1 for v in served["versions"]})
     assert set(_traffic(served["servers"][stable], 30)) == {200}
     assert set(_traffic(served["servers"][healthy], 30)) == {200}
     assert set(_traffic(served["servers"][broken], 30)) == {500}
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # both canaries' requests scraped with their version label
-        counts = {s["metric"].get("model_version") for s in query(served["prometheus"], 'rest_server_requests_total{path=~".*/infer"}')}
-        if {healthy, broken} <= counts:
-            break
-        time.sleep(2)
+    _wait_for(served, {v: 31 for v in served["versions"]})
 
     promoted = _canary(served, healthy)
     assert promoted["decision"] == "promote" and promoted["traffic_percent"] == 100, promoted
