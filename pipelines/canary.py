@@ -96,7 +96,8 @@ def prometheus_value(base_url: str, promql: str, timeout: float = 10.0) -> Optio
 def measure(query: Callable[[str], Optional[float]], promql: dict[str, str]) -> Measurement:
     requests = query(promql["requests"]) or 0.0
     errors = query(promql["errors"]) or 0.0
-    return Measurement(requests=requests, error_ratio=(errors / requests) if requests > 0 else None,
+    # increase() extrapolates each series on its own, so errors/requests can exceed 1 by a rounding hair.
+    return Measurement(requests=requests, error_ratio=min(1.0, errors / requests) if requests > 0 else None,
                        p95_seconds=query(promql["p95_seconds"]))
 
 

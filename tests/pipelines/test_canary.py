@@ -46,6 +46,12 @@ def test_judge(m, final, expected):
     assert (verdict[0] if verdict else None) == expected
 
 
+def test_error_ratio_is_capped_at_one_when_extrapolation_overshoots():
+    answers = {"status_code": 30.0014, "histogram_quantile": 0.01}
+    m = canary.measure(lambda q: next((v for k, v in answers.items() if k in q), 30.0), canary.queries("rest_server", "s", "1", "5m"))
+    assert m.error_ratio == 1.0 and m.requests == 30.0
+
+
 def test_analyze_rolls_back_at_the_first_breach_and_promotes_at_the_deadline():
     now = [0.0]
     values = iter([(200, 0, 0.1), (400, 40, 0.1)])
