@@ -49,6 +49,8 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--output", required=True)
     d.add_argument("--p-value", type=float, default=0.05)
     d.add_argument("--share", type=float, default=0.5)
+    d.add_argument("--pushgateway", metavar="URL",
+                   help="also PUT the exposition to this Prometheus Pushgateway (group job=mlops-drift, model=NAME)")
     g = steps.add_parser("target")
     g.add_argument("--model-name", required=True)
     g.add_argument("--version", required=True)
@@ -104,9 +106,15 @@ def dispatch(args: argparse.Namespace) -> dict:
         return canary.run(args.model_name, args.version, args.prometheus, args.service,
                           canary.Objectives(args.max_error_ratio, args.max_p95_seconds, args.min_requests),
                           args.window, args.analysis_seconds, args.interval)
-    from pipelines import drift
+    from pipelines import drift, push
 
-    return drift.run(args.model_name, args.recent, args.entity, args.output, args.p_value, args.share)
+    if args.pushgateway:
+        push.group_url(args.pushgateway, args.model_name)  # a bad URL is bad input: fail before scoring
+    result = drift.run(args.model_name, args.recent, args.entity, args.output, args.p_value, args.share)
+    if args.pushgateway:
+        with open(args.output, encoding="utf-8") as handle:
+            result["pushed_to"] = push.push(args.pushgateway, args.model_name, handle.read())
+    return result
 
 
 def write_outputs(directory: str, result: dict) -> None:

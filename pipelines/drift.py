@@ -4,6 +4,7 @@ feature (scipy), the verdict from ``decision.drift_verdict``, the scores in Prom
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 
@@ -39,6 +40,8 @@ def run(model_name: str, recent_path: str, entity: str, output: str, p_threshold
         raise StepError(f"drift: --recent {recent_path!r} lacks the model's features {', '.join(missing)}")
     result = decision.drift_verdict(score(reference, recent, list(reference.columns)), p_threshold, share_threshold)
     text = exposition.render(model_name, result, time.time() if now is None else now)
+    # The workflow writes into the outputs directory of its /tmp emptyDir, which starts empty.
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     with open(output, "w", encoding="utf-8") as handle:
         handle.write(text)
     return {"model_name": model_name, "production_version": version, "share": result.share,

@@ -22,6 +22,7 @@ from pydantic.alias_generators import to_camel
 from stacks.access_config import AccessConfig, access_problems
 from stacks.catalog import machine_type_problem
 from stacks.config_delivery import AlertSmtp, AzureConfig, delivery_problems
+from stacks.config_drift import drift_problems
 from stacks.config_pipelines import PipelinesConfig, pipelines_problems
 from stacks.config_serving import ServingConfig, serving_problems
 from stacks.regions import regions_for
@@ -403,6 +404,7 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True,
     problems.extend(delivery_problems(cfg, cloud_known))
     problems.extend(pipelines_problems(cfg))
     problems.extend(serving_problems(cfg, cloud_known))
+    problems.extend(drift_problems(cfg))
 
     waiver_keys: dict[tuple[str, str], int] = {}
     for index, waiver in enumerate(cfg.waivers):

@@ -10,6 +10,8 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from stacks.config_drift import DriftConfig
+
 # Five cron fields (minute hour day-of-month month day-of-week), as Argo's CronWorkflow parses them.
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
 CRON = re.compile(rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$")
@@ -36,6 +38,8 @@ class PipelinesConfig(_Model):
     entity: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
     metric: Literal["roc_auc", "accuracy", "log_loss"] = "roc_auc"
     min_improvement: float = Field(default=0.0, ge=0, le=1)
+    # The drift job and the drift -> retraining trigger (stacks/config_drift.py).
+    drift: DriftConfig = DriftConfig()
 
     @field_validator("schedule")
     @classmethod

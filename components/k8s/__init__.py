@@ -265,6 +265,8 @@ class ScrapeTarget:
     interval: str = "30s"
     # Secret in the monitoring namespace with keys username/password when the endpoint needs basic-auth.
     basic_auth_secret: Optional[str] = None
+    # Keep the scraped series' own job/instance labels (a Pushgateway: the pusher's labels, not the gateway's).
+    honor_labels: bool = False
 
 
 @dataclass(frozen=True)

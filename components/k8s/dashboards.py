@@ -118,3 +118,20 @@ def mlflow() -> str:
                   "{{pod}}")], "short"),
     ]
     return _dashboard("mlops-mlflow", "MLOps / MLflow tracking server", panels)
+
+
+DRIFT = "mlops_model_drift"
+
+
+def model_drift() -> str:
+    """The drift job's scores (pipelines/exposition.py), kept per model by the Pushgateway."""
+    panels: list[tuple[str, Sequence[tuple[str, str]], str]] = [
+        ("Share of drifted features", [(f"max by (model) ({DRIFT}_share)", "{{model}}")], "percentunit"),
+        ("Drift detected (1 = retraining triggered)", [(f"max by (model) ({DRIFT}_detected)", "{{model}}")], "short"),
+        # A p-value under the job's threshold (0.05 unless configured) marks the feature as drifted.
+        ("Per-feature p-value (Kolmogorov-Smirnov)",
+         [(f"min by (model, feature) ({DRIFT}_feature_p_value)", "{{model}} / {{feature}}")], "short"),
+        ("Hours since the last drift run",
+         [(f"(time() - max by (model) ({DRIFT}_last_run_timestamp_seconds)) / 3600", "{{model}}")], "h"),
+    ]
+    return _dashboard("mlops-model-drift", "MLOps / Model drift", panels)

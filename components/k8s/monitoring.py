@@ -55,6 +55,9 @@ CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
 RELEASE_NAME = "kube-prometheus-stack"
 NULL_RECEIVER = "null"
 OPERATOR_WEBHOOK_PORT = 10250
+# The drift job's alert (pipelines/exposition.py names the metric); the retraining trigger routes on it
+# (components/pipelines/events.py) and reads its ``model`` label.
+DRIFT_ALERT = "ModelDriftDetected"
 
 DCGM_SCRAPE_TARGET = ScrapeTarget(name=DCGM_EXPORTER_NAME, namespace=NODE_AGENTS_NAMESPACE,
                                   service_labels={"app.kubernetes.io/name": DCGM_EXPORTER_NAME}, port="metrics")
@@ -118,6 +121,8 @@ def service_monitor(target: ScrapeTarget) -> dict[str, Any]:
     endpoint: dict[str, Any] = {"port": target.port, "path": target.path, "interval": target.interval,
                                 # Dashboards join on the node a target runs on.
                                 "relabelings": [{"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}]}
+    if target.honor_labels:
+        endpoint["honorLabels"] = True
     if target.basic_auth_secret is not None:
         endpoint["basicAuth"] = {"username": {"name": target.basic_auth_secret, "key": "username"},
                                  "password": {"name": target.basic_auth_secret, "key": "password"}}
@@ -142,6 +147,12 @@ def platform_alert_rules(gpu_metrics: bool) -> dict[str, Any]:
          "expr": f'sum(kube_pod_status_reason{{namespace="{TRAINING_NAMESPACE}",reason="Evicted"}}) > 0',
          "for": "10m", "labels": {"severity": "warning"},
          "annotations": {"summary": "Training pods were evicted (node pressure or reclaim)."}},
+        # The drift CronWorkflow pushes a 0/1 verdict per model hourly; the Pushgateway keeps the last one, so
+        # the alert holds until a run finds no drift (no "for": each value is already an hour's verdict).
+        {"alert": DRIFT_ALERT, "expr": "max by (model) (mlops_model_drift_detected) == 1", "for": "0m",
+         "labels": {"severity": "warning"},
+         "annotations": {"summary": "Input drift on model {{ $labels.model }}: the share of drifted features reached "
+                                    "the drift job's threshold; retraining starts if the drift trigger is installed."}},
     ]
     if gpu_metrics:
         rules.append({"alert": "GpuXidError", "expr": "changes(DCGM_FI_DEV_XID_ERRORS[10m]) > 0", "for": "0m",
@@ -178,7 +189,7 @@ class MonitoringStack(pulumi.ComponentResource):
         dashboard_maps = []
         for key, model in (("training-pools", dashboards.training_pools(args.gpu_metrics)),
                            ("spot-interruptions", dashboards.spot_interruptions(args.interruption_queries)),
-                           ("mlflow", dashboards.mlflow())):
+                           ("mlflow", dashboards.mlflow()), ("model-drift", dashboards.model_drift())):
             dashboard_maps.append(k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{key}",
                 metadata=metadata(f"dashboard-{key}", namespace, {**labels, "grafana_dashboard": "1"}),

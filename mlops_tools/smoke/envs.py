@@ -31,7 +31,8 @@ REQUIREMENTS = Path(__file__).resolve().parent / "requirements"
 DEBIAN_PACKAGES = {
     "initdb": "postgresql", "postgres": "postgresql", "psql": "postgresql-client",
     "openssl": "openssl", "prometheus": "prometheus", "promtool": "prometheus",
-    "amtool": "prometheus-alertmanager", "node": "nodejs", "npm": "npm", "redis-server": "redis-server",
+    "amtool": "prometheus-alertmanager", "prometheus-alertmanager": "prometheus-alertmanager",
+    "prometheus-pushgateway": "prometheus-pushgateway", "node": "nodejs", "npm": "npm", "redis-server": "redis-server",
 }
 _lock = threading.Lock()
 _apt_updated = False

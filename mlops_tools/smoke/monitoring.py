@@ -42,6 +42,7 @@ NOT_RUN_HERE = {
     "DCGM_": "NVIDIA DCGM exporter (needs a GPU node)",
     "karpenter_": "Karpenter (needs an EKS cluster)",
     "kubelet_": "kubelet (needs a node)",
+    "mlops_model_drift_": "the drift CronWorkflow through the Pushgateway (tests/smoke/test_drift_trigger.py scrapes it)",
 }
 _PROMQL_WORDS = {
     "sum", "min", "max", "avg", "count", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values", "group",
@@ -143,6 +144,8 @@ def scrape_config(plan: Plan, monitor: Mapping[str, Any], target: LocalTarget, i
             "namespace": service["metadata"]["namespace"], "service": service["metadata"]["name"],
             "endpoint": endpoint["port"], "pod": f"{target.workload}-smoke"}}],
     }
+    if endpoint.get("honorLabels"):
+        job["honor_labels"] = True
     files = {}
     if "basicAuth" in endpoint:
         auth = endpoint["basicAuth"]

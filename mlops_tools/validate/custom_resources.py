@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -64,12 +65,32 @@ def _group_schemas(group: str) -> dict[tuple[str, str], dict[str, Any]]:
                     # apiVersion/kind/metadata are checked by the API server itself.
                     schema.setdefault("properties", {})["metadata"] = {"type": "object"}
                     schemas[(f"{crd['spec']['group']}/{version['name']}", kind)] = _strict(schema)
+    schemas.update(_json_schema_kinds(group))
+    return schemas
+
+
+def _json_schema_kinds(group: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """Kinds whose CRDs are schemaless upstream (Argo Events: ``spec`` preserves unknown fields), checked
+    against the project's own published JSON schema (``<group>_<name>.schema.json``, one definition per
+    kind, tagged with ``x-kubernetes-group-version-kind``) with the same strictness as a CRD."""
+    schemas = {}
+    for path in sorted(CRD_DIR.glob(f"{group}_*.schema.json")):
+        definitions = _strict(json.loads(path.read_text())["definitions"])
+        for name, definition in definitions.items():
+            for gvk in definition.get("x-kubernetes-group-version-kind", []):
+                if gvk.get("group") != group:
+                    continue
+                schema = copy.deepcopy(definition)
+                schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+                schema["properties"].pop("status", None)
+                schema["definitions"] = definitions
+                schemas[(f"{group}/{gvk['version']}", gvk["kind"])] = schema
     return schemas
 
 
 def _schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """Every pinned CRD's schemas, all groups."""
-    groups = sorted({path.name.split("_", 1)[0] for path in CRD_DIR.glob("*_*.yaml")})
+    groups = sorted({path.name.split("_", 1)[0] for path in [*CRD_DIR.glob("*_*.yaml"), *CRD_DIR.glob("*_*.schema.json")]})
     return {key: schema for group in groups for key, schema in _group_schemas(group).items()}
 
 
@@ -106,3 +127,17 @@ def chart_custom_resources(resource: dict[str, Any]) -> Iterator[tuple[str, dict
         yield (f"additionalPrometheusRulesMap.{key}",
                {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
                 "metadata": {"name": key, "namespace": namespace}, "spec": rules})
+
+
+def embedded_custom_resources(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Resources a custom resource creates from a template it carries, with the path they sit at: an Argo
+    Events Sensor's ``k8s``/``argoWorkflow`` trigger source (the drift trigger's Workflow). Their own CRDs
+    validate them; the Sensor's schema treats them as opaque objects."""
+    if manifest.get("kind") != "Sensor" or not str(manifest.get("apiVersion", "")).startswith("argoproj.io/"):
+        return
+    for index, trigger in enumerate((manifest.get("spec") or {}).get("triggers") or []):
+        template = (trigger or {}).get("template") or {}
+        for kind in ("k8s", "argoWorkflow"):
+            resource = ((template.get(kind) or {}).get("source") or {}).get("resource")
+            if isinstance(resource, dict) and resource.get("kind"):
+                yield f"spec.triggers[{index}].template.{kind}.source.resource", resource

@@ -42,7 +42,8 @@ import yaml
 from referencing import Registry, Resource
 
 from mlops_tools.engine.preview import SECRET_MASK, UNKNOWN
-from mlops_tools.validate.custom_resources import chart_custom_resources, crd_validator, is_builtin_group
+from mlops_tools.validate.custom_resources import (chart_custom_resources, crd_validator, embedded_custom_resources,
+                                                   is_builtin_group)
 
 HELM_RELEASE_TYPES = ("kubernetes:helm.sh/v3:Release",)
 _PINNED_CHART = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
@@ -241,6 +242,12 @@ def render(plan: dict[str, Any], kubernetes_version: str, target: Path) -> Repor
             manifest, errors, notes, has_schema = validate_manifest(manifest, schema_version)
             if errors:
                 report.invalid.append(f"{filename}: {'; '.join(errors)}")
+            for path, embedded in embedded_custom_resources(manifest):
+                _, inner, _, inner_schema = validate_manifest(embedded, schema_version)
+                what = f"{filename}: {path} ({embedded.get('apiVersion')} {embedded.get('kind')})"
+                report.invalid += [f"{what}: {error}" for error in inner]
+                if not inner_schema:
+                    report.invalid.append(f"{what}: no pinned CRD or schema for this kind")
             report.notes += [f"{filename}: {note_text}" for note_text in notes]
             (report.validated if has_schema else report.without_schema).append(filename)
             if not has_schema and not is_builtin_group(str(manifest["apiVersion"])):

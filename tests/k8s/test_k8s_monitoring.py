@@ -81,14 +81,17 @@ def test_service_monitors_scrape_mlflow_feast_and_dcgm(release, dev):
     assert sorted(m["name"] for m in dev_monitors) == ["feast", "mlflow"]  # no GPU pools, no DCGM
 
 
-def test_dashboards_for_pools_spot_interruptions_and_mlflow(prod, release):
+def test_dashboards_for_pools_spot_interruptions_mlflow_and_drift(prod, release):
     maps = [r for r in prod.by_type("kubernetes:core/v1:ConfigMap") if r["inputs"]["metadata"]["labels"].get("grafana_dashboard") == "1"]
     models = {json.loads(v)["uid"]: json.loads(v) for m in maps for v in m["inputs"]["data"].values()}
-    assert set(models) == {"mlops-training-pools", "mlops-spot-interruptions", "mlops-mlflow"}
+    assert set(models) == {"mlops-training-pools", "mlops-spot-interruptions", "mlops-mlflow", "mlops-model-drift"}
     exprs = {uid: " ".join(t["expr"] for p in m["panels"] for t in p["targets"]) for uid, m in models.items()}
     assert "DCGM_FI_DEV_GPU_UTIL" in exprs["mlops-training-pools"] and "label_mlops_dev_pool" in exprs["mlops-training-pools"]
     assert "karpenter_interruption_received_messages_total" in exprs["mlops-spot-interruptions"]
     assert 'job="mlflow"' in exprs["mlops-mlflow"]
+    # The drift job's share and per-feature p-values (pipelines/exposition.py names them).
+    assert "mlops_model_drift_share" in exprs["mlops-model-drift"]
+    assert "min by (model, feature) (mlops_model_drift_feature_p_value)" in exprs["mlops-model-drift"]
     allow = release["values"]["kube-state-metrics"]["metricLabelsAllowlist"]
     assert allow == ["nodes=[mlops.dev/pool,mlops.dev/capacity-type,mlops.dev/accelerator]"]
     assert release["values"]["grafana"]["sidecar"]["dashboards"]["label"] == "grafana_dashboard"
@@ -136,3 +139,19 @@ def test_mlflow_dashboard_queries_the_metrics_mlflow_exports(prod):
     assert "mlflow_http_request_total" in exprs and "mlflow_http_request_duration_seconds_bucket" in exprs
     ratio = [t["expr"] for p in model["panels"] if p["title"] == "Server errors (5xx) ratio" for t in p["targets"]][0]
     assert "or vector(0)" in ratio  # no 5xx series is a ratio of 0, not an empty panel
+
+
+def test_drift_alert_is_in_the_platform_rules(release):
+    rules = release["values"]["additionalPrometheusRulesMap"]["mlops-platform"]["groups"][0]["rules"]
+    [drift] = [r for r in rules if r.get("alert") == "ModelDriftDetected"]
+    assert drift["expr"] == "max by (model) (mlops_model_drift_detected) == 1" and drift["for"] == "0m"
+
+
+def test_a_scrape_target_can_keep_the_pushed_labels():
+    from components.k8s import ScrapeTarget
+    from components.k8s.monitoring import service_monitor
+
+    plain = service_monitor(ScrapeTarget("mlflow", "mlops", {"app.kubernetes.io/name": "mlflow"}, "http"))
+    pushed = service_monitor(ScrapeTarget("pushgateway", "pipelines", {"app.kubernetes.io/name": "pushgateway"},
+                                          "metrics", honor_labels=True))
+    assert "honorLabels" not in plain["endpoints"][0] and pushed["endpoints"][0]["honorLabels"] is True

@@ -5,38 +5,17 @@ job scoring shifted inputs above its threshold in a format promtool accepts."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
 
 import pytest
 
-from mlops_tools.smoke.mlflow import CLIENTS
-from mlops_tools.smoke.plan import REPO
+from mlops_tools.smoke.pipeline_steps import step_runner
 
 
 @pytest.fixture(scope="session")
 def loop(mlflow_run, tmp_path_factory):
-    env = {**mlflow_run.client_env(mlflow_run.secrets["mlflow-admin/username"],
-                                   mlflow_run.secrets["mlflow-admin/password"]), "PYTHONPATH": str(REPO)}
-    data = tmp_path_factory.mktemp("pipeline")
-    python = str(mlflow_run.bin_dir / "python")
-
-    def table(kind: str, seed: int) -> str:
-        path = data / f"{kind}-{seed}.parquet"
-        subprocess.run([python, str(CLIENTS / "pipeline_data.py"), kind, str(path), str(seed)], env=env,
-                       check=True, timeout=120)
-        return str(path)
-
-    def step(*argv: str, expect: int = 0) -> dict | str:
-        result = subprocess.run([python, "-m", "pipelines", *argv], env=env, capture_output=True, text=True,
-                                timeout=300, cwd=data)
-        assert result.returncode == expect, result.stderr[-3000:]
-        return json.loads(result.stdout.strip().splitlines()[-1]) if expect == 0 else result.stderr
-
-    step.table, step.data = table, data
-    return step
+    return step_runner(mlflow_run, tmp_path_factory.mktemp("pipeline"))
 
 
 def _cycle(step, features: str, model: str) -> tuple[dict, dict, dict]:

@@ -1,0 +1,200 @@
+"""The drift alert path on the real software: Pushgateway, Prometheus, Alertmanager (Debian packages), with
+the rendered config, and Argo Events' Sensor semantics evaluated against the real webhook payload.
+
+- The plan: the stack's when it renders ``mlops:pipelines:DriftMonitoring`` (``DRIFT_COMPONENT``); until
+  the stacks create it, tests/smoke/drift_reference.py renders the components (this layer reads plans,
+  it never runs the engine).
+- ``start_pushgateway`` / ``start_alertmanager``: the programs with the rendered arguments/config, only the
+  listen addresses and in-cluster URLs swapped for this run's 127.0.0.1 ports.
+- ``WebhookReceiver``: a local HTTP server standing in for the EventSource's Service; it records bodies.
+- ``gjson`` / ``passes_filters`` / ``apply_parameters``: the Sensor's data filter and parameter rules as
+  Argo Events v1.9.10 applies them (pkg/sensors/dependencies/filter.go: string values are Go regular
+  expressions matched anywhere in the value, every filter must pass; parameters: the gjson ``dataKey``'s
+  string at ``dest``), for the path forms the program renders (keys and array indices); any other gjson
+  syntax is refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Mapping
+
+from mlops_tools.smoke import SmokeFailure
+from mlops_tools.smoke.envs import system_program
+from mlops_tools.smoke.plan import Plan
+from mlops_tools.smoke.procs import HOST, Processes, free_port
+
+DRIFT_COMPONENT = "mlops:pipelines:DriftMonitoring"
+
+
+def drift_step_argv(plan: Plan, model: str, recent: str, pushgateway: str, outputs: str) -> list[str]:
+    """The drift CronWorkflow's container arguments with the workflow parameter, the input file and the
+    Pushgateway address resolved for this run."""
+    [cron] = [o for o in plan.k8s_objects("CronWorkflow") if o["metadata"]["name"] == "drift"]
+    spec = cron["spec"]["workflowSpec"]
+    [template] = [t for t in spec["templates"] if t["name"] == spec["entrypoint"]]
+    argv = list(template["container"]["args"])
+    argv = [a.replace("{{workflow.parameters.model-name}}", model) for a in argv]
+    argv[argv.index("--recent") + 1] = recent
+    argv[argv.index("--pushgateway") + 1] = pushgateway
+    argv[argv.index("--outputs") + 1] = outputs
+    argv[argv.index("--output") + 1] = f"{outputs}/drift.prom"
+    return argv
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+
+
+def start_pushgateway(procs: Processes, plan: Plan) -> Server:
+    workload = plan.workload("pushgateway", "pipelines")
+    [container] = workload.containers
+    port = free_port()
+    argv = [a for a in container.argv if not a.startswith("--web.listen-address")]
+    proc = procs.start("pushgateway", [system_program("prometheus-pushgateway"), *argv,
+                                       f"--web.listen-address={HOST}:{port}"], env={})
+    url = f"http://{HOST}:{port}"
+    procs.wait_url(proc, f"{url}{container.spec['readinessProbe']['httpGet']['path']}", timeout=30,
+                   ready=lambda status: status == 200)
+    return Server(url, port)
+
+
+def localised_alertmanager_config(config: Mapping[str, Any], webhooks: Mapping[str, str]) -> dict[str, Any]:
+    """The rendered config with in-cluster webhook URLs replaced by this run's ({rendered: local})."""
+    local = copy.deepcopy(dict(config))
+    for receiver in local.get("receivers", []):
+        for hook in receiver.get("webhook_configs", []):
+            if hook["url"] not in webhooks:
+                raise SmokeFailure(f"receiver {receiver['name']}: webhook {hook['url']} has no local stand-in")
+            hook["url"] = webhooks[hook["url"]]
+    return local
+
+
+def start_alertmanager(procs: Processes, config: Mapping[str, Any]) -> Server:
+    program = system_program("prometheus-alertmanager")
+    base = procs.temp_dir("alertmanager")
+    path = base / "alertmanager.yml"
+    path.write_text(json.dumps(config))
+    port = free_port()
+    proc = procs.start("alertmanager", [program, f"--config.file={path}", f"--storage.path={base / 'data'}",
+                                        f"--web.listen-address={HOST}:{port}", "--cluster.listen-address="],
+                       env={}, cwd=base)
+    url = f"http://{HOST}:{port}"
+    procs.wait_url(proc, f"{url}/-/ready", timeout=30, ready=lambda status: status == 200)
+    return Server(url, port)
+
+
+@dataclass
+class WebhookReceiver:
+    """Records every POST body (JSON) it receives, with the request path."""
+
+    received: list[tuple[str, Any]] = field(default_factory=list)
+
+    def __enter__(self) -> "WebhookReceiver":
+        received, lock = self.received, threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with lock:
+                    received.append((self.path, json.loads(body)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str) -> str:
+        return f"http://{HOST}:{self.port}{path}"
+
+
+_UNSUPPORTED_GJSON = re.compile(r"[*?\\@#|!]")
+
+
+def gjson(data: Any, path: str) -> Any:
+    """gjson's value at ``path`` (dot-separated keys; a number indexes an array); ``KeyError`` when absent."""
+    if _UNSUPPORTED_GJSON.search(path):
+        raise SmokeFailure(f"gjson path {path!r}: only keys and array indices are evaluated here")
+    value = data
+    for part in path.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            raise KeyError(path)
+    return value
+
+
+def _gjson_string(value: Any) -> str:
+    """gjson's ``Result.String()``: strings as they are, everything else as its JSON text."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def passes_filters(dependency: Mapping[str, Any], event_data: Any) -> bool:
+    filters = dependency.get("filters", {})
+    if set(filters) - {"data", "dataLogicalOperator"} or filters.get("dataLogicalOperator", "and") not in ("and", ""):
+        raise SmokeFailure(f"dependency {dependency['name']}: filters {sorted(filters)} are not evaluated here")
+    for item in filters.get("data", []):
+        if item["type"] != "string" or item.get("comparator") or item.get("template"):
+            raise SmokeFailure(f"dependency {dependency['name']}: only string data filters are evaluated here: {item}")
+        try:
+            value = _gjson_string(gjson(event_data, item["path"]))
+        except KeyError:
+            return False
+        if not any(re.search(pattern, value) for pattern in item["value"]):
+            return False
+    return True
+
+
+def _set(document: Any, path: str, value: str) -> None:
+    parts = path.split(".")
+    target = document
+    for part in parts[:-1]:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    last = parts[-1]
+    if isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
+
+
+def apply_parameters(trigger: Mapping[str, Any], events: Mapping[str, Any]) -> dict[str, Any]:
+    """The k8s trigger's resource with its parameters resolved from ``events`` ({dependency: event data})."""
+    k8s = trigger["template"]["k8s"]
+    resource = copy.deepcopy(k8s["source"]["resource"])
+    for parameter in k8s.get("parameters", []):
+        source = parameter["src"]
+        try:
+            value = _gjson_string(gjson(events[source["dependencyName"]], source["dataKey"]))
+        except KeyError:
+            if "value" not in source:
+                raise SmokeFailure(f"parameter {source['dataKey']}: not in the event and no default") from None
+            value = source["value"]
+        _set(resource, parameter["dest"], value)
+    return resource
+
+
+def webhook_event(body: Any) -> dict[str, Any]:
+    """The event data an Argo Events webhook EventSource publishes for a JSON request: its header and
+    body (pkg/eventsources/events/event-data.go, ``WebhookEventData``)."""
+    return {"header": {"Content-Type": ["application/json"]}, "body": body}

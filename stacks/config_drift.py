@@ -1,0 +1,58 @@
+"""``mlops:pipelines.drift``: the hourly drift job and the drift -> retraining trigger (issue 11,
+docs/pipelines.md "Drift monitoring"). Off by default; needs ``mlops:pipelines.enabled`` (it runs in the
+pipeline's namespace, with its image, MLflow login and identity). Part of ``PipelinesConfig``."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+
+class DriftConfig(BaseModel):
+    # As every mlops:pipelines model (stacks/config_pipelines.py), which imports this one.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+                              allow_inf_nan=False)
+
+    enabled: bool = False
+    # When the drift CronWorkflow runs (the pipeline's timezone); hourly by default.
+    schedule: str = "0 * * * *"
+    # Recent serving inputs: a parquet file or a prefix of parquet files with the model's feature columns,
+    # the entity key and event_timestamp (what the serving request log writes; docs/pipelines.md).
+    recent_path: Optional[str] = Field(default=None, pattern=r"^(s3://|gs://|abfs://|/)\S+$")
+    # Kolmogorov-Smirnov p-value under which a feature counts as drifted, and the share of drifted features
+    # at which the model counts as drifted (Evidently's defaults for small numeric data).
+    p_value: float = Field(default=0.05, gt=0, lt=1)
+    share: float = Field(default=0.5, gt=0, le=1)
+    # A drift alert starts the retraining WorkflowTemplate (Argo Events; at most one run an hour).
+    retrain: bool = True
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from stacks.config_pipelines import PipelinesConfig
+
+        return PipelinesConfig._cron(value)  # the retraining schedule's rule and message
+
+
+def drift_problems(cfg: Any) -> list[tuple[tuple[Any, ...], Any, str]]:
+    drift = cfg.pipelines.drift
+    if not drift.enabled:
+        return []
+    problems: list[tuple[tuple[Any, ...], Any, str]] = []
+    if not cfg.pipelines.enabled:
+        problems.append((("pipelines", "drift", "enabled"), True,
+                         "needs pipelines.enabled: true (the drift job runs with the pipeline's image, identity and MLflow login)"))
+    if drift.recent_path is None:
+        problems.append((("pipelines", "drift", "recentPath"), None,
+                         "is required when pipelines.drift.enabled is true (the parquet file or prefix of recent serving inputs)"))
+    return problems
+
+
+def drift_args(drift: DriftConfig):
+    """The component arguments (components/pipelines/drift.py) for an enabled, validated config."""
+    from components.pipelines.drift import DriftArgs
+
+    return DriftArgs(recent_path=drift.recent_path or "", schedule=drift.schedule, p_value=drift.p_value,
+                     share=drift.share, retrain=drift.retrain)

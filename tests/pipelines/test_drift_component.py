@@ -1,0 +1,85 @@
+"""DriftMonitoring under the mock engine: the drift job, the Pushgateway, the trigger after its release,
+policy-clean on the kubernetes pack; without ``retrain`` no Argo Events at all."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "k8s"))
+from k8s_helpers import preview_components  # noqa: E402
+
+from components.pipelines.drift import DriftArgs  # noqa: E402
+from components.pipelines.drift_component import DriftMonitoring, DriftMonitoringArgs, monitoring_inputs  # noqa: E402
+from test_component import DIGEST_IMAGE  # noqa: E402
+from test_retraining_workflows import ARGS  # noqa: E402
+
+import dataclasses  # noqa: E402
+
+PIPELINE = dataclasses.replace(ARGS, image=DIGEST_IMAGE)
+
+
+def _preview(retrain: bool):
+    args = DriftMonitoringArgs(PIPELINE, DriftArgs(recent_path="s3://serving-logs/churn/", retrain=retrain))
+    return preview_components(lambda opts: DriftMonitoring("drift", args, opts=opts))
+
+
+@pytest.fixture(scope="module")
+def result():
+    return _preview(True)
+
+
+def _kinds(result):
+    return sorted(r["type"].rsplit(":", 1)[-1] for r in result.resources if r["type"].startswith("kubernetes:")
+                  and r["custom"] and "Provider" not in r["type"] and not r["type"].startswith("kubernetes:helm"))
+
+
+def test_component_type_and_resources(result):
+    assert result.by_type("mlops:pipelines:DriftMonitoring")
+    for kind in ("CronWorkflow", "Deployment", "Service", "EventBus", "EventSource", "Sensor", "Role", "RoleBinding"):
+        assert kind in _kinds(result), kind
+
+
+def test_event_resources_wait_for_the_argo_events_release(result):
+    [release] = result.by_type("kubernetes:helm.sh/v3:Release")
+    assert release["inputs"]["chart"] == "argo-events" and release["inputs"]["version"] == "2.4.22"
+    for kind in ("EventBus", "EventSource", "Sensor"):
+        [resource] = result.by_type(f"kubernetes:argoproj.io/v1alpha1:{kind}")
+        assert release["urn"] in resource["dependencies"], kind
+
+
+def test_without_retrain_no_argo_events_and_no_receiver():
+    quiet = _preview(False)
+    assert not quiet.by_type("kubernetes:helm.sh/v3:Release") and not quiet.by_type("kubernetes:argoproj.io/v1alpha1:Sensor")
+    targets, receivers, routes = monitoring_inputs(DriftMonitoringArgs(PIPELINE, DriftArgs("s3://x/", retrain=False)))
+    assert [t.name for t in targets] == ["pushgateway"] and receivers == [] and routes == []
+
+
+def test_kubernetes_pack_finds_no_violation(result):
+    from mlops_tools.policy.runner import run_policy_packs
+
+    root = Path(__file__).resolve().parents[2]
+    _, violations = run_policy_packs(result.resources, [root / "policies" / "kubernetes"])
+    # Advisory only: the upstream Pushgateway image is pinned by tag; its digest is not visible offline.
+    assert [(v.policy, v.enforcement) for v in violations] == [
+        ("kubernetes-workload-container-require-image-digest", "advisory")], violations
+
+
+def _validate(plan, tmp_path):
+    from mlops_tools.validate.manifests import render
+
+    return render(plan, "1.35", tmp_path / "out")
+
+
+def test_every_object_validates_including_the_workflow_the_sensor_creates(result, tmp_path):
+    from mlops_tools.engine.plan import build_plan
+
+    plan = build_plan(result, "aws")
+    report = _validate(plan, tmp_path)
+    assert report.invalid == [] and "sensor-pipelines-drift-retraining.yaml" in report.validated
+    assert report.without_schema == []
+    [sensor] = [r for r in plan["resources"] if r["type"].endswith(":Sensor")]
+    sensor["inputs"]["spec"]["triggers"][0]["template"]["k8s"]["source"]["resource"]["spec"]["workflowTemplateRf"] = {}
+    report = _validate(plan, tmp_path)
+    assert any("spec.triggers[0].template.k8s.source.resource" in line and "workflowTemplateRf" in line
+               for line in report.invalid), report.invalid
