@@ -48,6 +48,20 @@ def test_every_serving_custom_resource_validates_against_its_crd(stack, tmp_path
     assert expected <= set(report.validated), sorted(expected - set(report.validated))
 
 
+def test_retraining_rolls_a_promoted_version_out_through_the_canary_template(stack):
+    """The retraining DAG ends in the canary rollout (same condition as promote), and the template it names
+    is installed in the pipelines' namespace: Argo resolves templateRef there at run time."""
+    templates = {(r["inputs"]["metadata"]["namespace"], r["inputs"]["metadata"]["name"]): r["inputs"]
+                 for r in stack.result.by_type("kubernetes:argoproj.io/v1alpha1:WorkflowTemplate")}
+    dag = {t["name"]: t for t in next(t for t in templates[("pipelines", "retraining")]["spec"]["templates"]
+                                      if t["name"] == "retrain")["dag"]["tasks"]}
+    canary = dag["canary"]
+    assert canary["dependencies"] == ["promote"] and canary["when"] == dag["promote"]["when"]
+    assert ("pipelines", canary["templateRef"]["name"]) in templates
+    assert {p["name"]: p["value"] for p in canary["arguments"]["parameters"]}["version"] == \
+        "{{tasks.register.outputs.parameters.version}}"
+
+
 def test_inference_service_uses_the_platform_identity_and_scales_to_zero(stack):
     (isvc,) = stack.result.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
     predictor = isvc["inputs"]["spec"]["predictor"]
