@@ -11,6 +11,8 @@ One module per step, each a function a test can call and a sub-command of ``pyth
 - ``promote``: moves the ``production`` alias to the version when the verdict says so.
 - ``drift``: recent inputs against the production model's training reference, per-feature two-sample
   Kolmogorov-Smirnov tests, scores written in Prometheus' text format.
+- ``target`` / ``canary`` (``canary.py``): a version's storage URI for KServe, and the canary verdict
+  (promote or roll back) from Prometheus' error ratio and p95 latency of that version (docs/serving.md).
 
 Each step prints one JSON line (Argo reads it as the step's output) and exits 2 with one line naming the
 flag and the value on bad input. ``decision`` and ``exposition`` hold the logic and import nothing heavy,

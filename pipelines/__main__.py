@@ -70,7 +70,37 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--step-seconds", type=float, default=0.0, help="pause after each step (paces a demo or test run)")
     g.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, as KubeRay sets it)")
+    g = steps.add_parser("target")
+    g.add_argument("--model-name", required=True)
+    g.add_argument("--version", required=True)
+    g.add_argument("--artifacts-destination", default="",
+                   help="the MLflow server's --artifacts-destination (maps proxied mlflow-artifacts: URIs)")
+    c = steps.add_parser("canary")
+    c.add_argument("--model-name", required=True)
+    c.add_argument("--version", required=True)
+    c.add_argument("--service", required=True, help="the InferenceService serving the model")
+    c.add_argument("--prometheus", required=True, help="Prometheus base URL")
+    c.add_argument("--max-error-ratio", type=_ratio, default=0.01)
+    c.add_argument("--max-p95-seconds", type=_positive, default=0.5)
+    c.add_argument("--min-requests", type=int, default=100)
+    c.add_argument("--window", default="10m")
+    c.add_argument("--analysis-seconds", type=_positive, default=600.0)
+    c.add_argument("--interval", type=_positive, default=30.0)
     return root
+
+
+def _ratio(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
 
 
 def dispatch(args: argparse.Namespace) -> dict:
@@ -94,6 +124,14 @@ def dispatch(args: argparse.Namespace) -> dict:
         return registry.evaluate(args.model_name, args.version, args.metric, args.min_improvement)
     if args.step == "promote":
         return registry.promote(args.model_name, args.version)
+    if args.step in ("target", "canary"):
+        from pipelines import canary
+
+        if args.step == "target":
+            return canary.target(args.model_name, args.version, args.artifacts_destination)
+        return canary.run(args.model_name, args.version, args.prometheus, args.service,
+                          canary.Objectives(args.max_error_ratio, args.max_p95_seconds, args.min_requests),
+                          args.window, args.analysis_seconds, args.interval)
     from pipelines import drift, push
 
     if args.pushgateway:

@@ -30,6 +30,8 @@ from components.network.aws import AwsNetworkInputs, Network
 from components.pipelines.aws import AwsPipelineInputs, retraining_pipeline
 from components.registry import RegistryArgs
 from components.registry.aws import AwsRegistryInputs, ModelRegistry
+from components.serving import ModelStorage
+from components.serving.aws import model_server_identity
 from components.tracking import TrackingArgs
 from components.tracking.aws import AwsTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
@@ -41,6 +43,7 @@ from stacks import naming
 from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.training import checkpoint_uri, distributed_training
 from stacks.config import PlatformConfig
+from stacks.serving import stack_serving
 from stacks.outputs import shared_outputs
 from stacks.pipelines import drift_monitoring, mlflow_pipeline_args, retraining_args, with_drift
 
@@ -159,6 +162,11 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                              depends_on=[workloads.baseline.namespaces[TRAINING_NAMESPACE],
                                          workloads.baseline.training_service_account],
                              opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
+        stack_serving(cfg, workloads, ModelStorage("s3", cfg.region), model_server_identity(
+            cluster, tracking.artifacts.bucket_arn, TrackingArgs.from_config(cfg, name, tags).artifact_prefix,
+            keys.artifacts.arn, cfg.region, tags), [network.vpc_cidr], tracking.artifact_root,
+            pulumi.ResourceOptions(providers={"aws": primary, "kubernetes": cluster.k8s_provider}),
+                      rollout_depends_on=[pipeline] if pipeline else [])
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error,
         # not as a program that waits forever for the ExternalSecret's namespace.

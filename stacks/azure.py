@@ -49,6 +49,8 @@ from components.registry import RegistryArgs
 from components.registry.azure import AzureRegistryInputs, ModelRegistry
 from components.storage.azure import (STORAGE_BLOB_DATA_CONTRIBUTOR, STORAGE_BLOB_DATA_READER, PrivateEndpointTarget,
                                       blob_prefix_condition, grant)
+from components.serving import ModelStorage
+from components.serving.azure import model_server_identity
 from components.tracking import TrackingArgs
 from components.tracking.azure import AzureTrackingInputs, EntraAdmin, TrackingServer
 from components.training import TrainingPoolArgs
@@ -56,6 +58,7 @@ from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from components.training.distributed import CHECKPOINT_PREFIX, interruption_notice
 from stacks import clock, naming
 from stacks.access import StackSso, stack_front_door, stack_sso
+from stacks.serving import stack_serving
 from stacks.config import PlatformConfig
 from stacks.training import checkpoint_uri, distributed_training
 from stacks.outputs import shared_outputs
@@ -188,6 +191,10 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                              depends_on=[workloads.baseline.namespaces[TRAINING_NAMESPACE],
                                          workloads.baseline.training_service_account],
                              opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
+        stack_serving(cfg, workloads, ModelStorage("azure"), model_server_identity(cluster, tracking.artifact_container_id),
+                      [network.vpc_cidr], tracking.artifact_root,
+                      pulumi.ResourceOptions(providers={"kubernetes": cluster.k8s_provider}),
+                      rollout_depends_on=[pipeline] if pipeline else [])
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_platform_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads

@@ -25,6 +25,7 @@ from stacks.config_delivery import AlertSmtp, AzureConfig, delivery_problems
 from stacks.config_drift import drift_problems
 from stacks.config_pipelines import PipelinesConfig, pipelines_problems
 from stacks.config_training import TrainingConfig, training_problems
+from stacks.config_serving import ServingConfig, serving_problems
 from stacks.regions import regions_for
 from stacks.versions import today_utc, version_problems
 
@@ -215,6 +216,7 @@ class PlatformConfig(_Model):
     access_client_secret: Optional[str] = Field(default=None, min_length=1, repr=False)
     pipelines: PipelinesConfig = PipelinesConfig()
     training: TrainingConfig = TrainingConfig()
+    serving: ServingConfig = ServingConfig()
     azure: AzureConfig = AzureConfig()
     # The SMTP password of monitoring.alertSmtp.username (set it with `pulumi config set --secret`).
     alert_smtp_password: Optional[str] = Field(default=None, min_length=1)
@@ -404,6 +406,7 @@ def _cross_field_problems(cfg: PlatformConfig, cloud_known: bool = True,
     problems.extend(delivery_problems(cfg, cloud_known))
     problems.extend(pipelines_problems(cfg))
     problems.extend(training_problems(cfg))
+    problems.extend(serving_problems(cfg, cloud_known))
     problems.extend(drift_problems(cfg))
 
     waiver_keys: dict[tuple[str, str], int] = {}

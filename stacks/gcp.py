@@ -32,6 +32,8 @@ from components.registry import RegistryArgs
 from components.registry.gcp import GcpRegistryInputs, ModelRegistry
 from components.storage import BucketArgs
 from components.storage.gcp import AccessLogBucket, gcp_labels
+from components.serving import ModelStorage
+from components.serving.gcp import model_server_identity
 from components.tracking import TrackingArgs
 from components.tracking.gcp import GcpTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
@@ -42,6 +44,7 @@ from stacks import naming
 from components.access.gcp import PrivateDns
 from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.training import checkpoint_uri, distributed_training
+from stacks.serving import stack_serving
 from stacks.config import PlatformConfig
 from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
@@ -204,6 +207,10 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                              depends_on=[workloads.baseline.namespaces[TRAINING_NAMESPACE],
                                          workloads.baseline.training_service_account],
                              opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
+        stack_serving(cfg, workloads, ModelStorage("gcs"), model_server_identity(cluster, tracking.artifact_bucket),
+                      [network.vpc_cidr], tracking.artifact_root,
+                      pulumi.ResourceOptions(providers={"gcp": primary, "kubernetes": cluster.k8s_provider}),
+                      rollout_depends_on=[pipeline] if pipeline else [])
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_mlflow_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads

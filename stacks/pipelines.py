@@ -11,6 +11,7 @@ import pulumi
 from components.k8s import PLATFORM_NAMESPACE, SERVING_NAMESPACE, TRACKING_URL, TRAINING_NAMESPACE, MonitoringStackArgs
 from components.pipelines import MLFLOW_USER_SECRET, NAMESPACE, FeastSource, RetrainingArgs
 from components.pipelines.drift_component import DriftMonitoring, DriftMonitoringArgs, monitoring_inputs
+from components.serving.rollout import retraining_canary_task
 from stacks.config import PlatformConfig
 from stacks.config_drift import drift_args
 
@@ -39,7 +40,10 @@ def retraining_args(cfg: PlatformConfig, features: Any) -> RetrainingArgs:
     return RetrainingArgs(image=p.image, schedule=p.schedule, timezone=p.timezone, model_name=p.model_name,
                           features_path=features_path(cfg, features.offline_store_path), label=p.label,
                           entity=p.entity, metric=p.metric, min_improvement=p.min_improvement, mlflow_url=TRACKING_URL,
-                          mlflow_credentials_secret=MLFLOW_USER_SECRET, feast=feast)
+                          mlflow_credentials_secret=MLFLOW_USER_SECRET, feast=feast,
+                          # With serving on, a promoted version goes out as a canary (stacks/serving.py installs
+                          # the rollout template whenever both are enabled).
+                          after_promote=(retraining_canary_task(),) if cfg.serving.enabled else ())
 
 
 def mlflow_pipeline_args(pipeline: Optional[Any]) -> dict[str, Any]:

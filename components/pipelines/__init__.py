@@ -9,7 +9,7 @@ builders call that when ``mlops:pipelines.enabled``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from components.k8s import NamespaceQuota
 from components.k8s.baseline import ContainerLimits
@@ -85,3 +85,6 @@ class RetrainingArgs:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     # Features through Feast's API (a features step before train); None: train reads features_path itself.
     feast: Optional[FeastSource] = None
+    # DAG tasks run after promote, from WorkflowTemplates other capabilities install in this namespace (the
+    # serving canary rollout: components/serving/rollout.py retraining_canary_task).
+    after_promote: Sequence[Mapping[str, Any]] = ()

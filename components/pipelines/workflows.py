@@ -121,6 +121,7 @@ def workflow_template(args: RetrainingArgs) -> dict[str, Any]:
         _task("promote", "evaluate", {"version": "{{tasks.register.outputs.parameters.version}}"},
               when="{{tasks.evaluate.outputs.parameters.promote}} == true"),
     ]
+    tasks += [dict(task) for task in args.after_promote]
     steps = [train]
     if args.feast:
         tasks.insert(0, _task("features"))

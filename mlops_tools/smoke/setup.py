@@ -16,7 +16,9 @@ from mlops_tools.smoke import MissingPrerequisite
 from mlops_tools.smoke.envs import DEBIAN_PACKAGES, npm_set, npm_tool, system_program, venv
 from mlops_tools.smoke.online_stores import bigtable_emulator
 
-VENVS = ("mlflow", "mlflow-oidc", "gcs", "feast")
+# Every venv a smoke test uses, built here once: the per-stack pytest processes run side by side and
+# would otherwise race to build the same venv directory.
+VENVS = ("mlflow", "mlflow-oidc", "gcs", "feast", "mlserver", "ray")
 NPM_TOOLS = (("azurite", "azurite-blob"),)
 NPM_SETS = ("oidc-provider",)  # libraries a smoke script imports (no program of their own)
 

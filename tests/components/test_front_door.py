@@ -32,12 +32,12 @@ def test_aws_front_door_is_an_internal_nlb_with_dns_names_for_each_ui(aws_public
     zone = next(r["inputs"] for r in aws_public.resources if r["type"] == "aws:route53/zone:Zone"
                 and r["inputs"]["name"] == "ml.prod.example.internal")
     assert zone["vpcs"]  # private hosted zone
-    for ui in ("mlflow", "grafana"):
+    for ui in ("mlflow", "grafana", "pipelines"):  # the stack installs the pipelines: Argo's UI gets a name too
         record = records[f"{ui}.ml.prod.example.internal"]
         assert record["type"] == "CNAME" and record["records"][0].startswith("internal-front-door-internal-")
-    assert "pipelines.ml.prod.example.internal" not in records  # no pipeline UI installed on this stack
     cert = k8s(aws_public, "cert-manager.io/v1:Certificate", "front-door")["spec"]
-    assert cert["dnsNames"] == ["grafana.ml.prod.example.internal", "mlflow.ml.prod.example.internal"]
+    assert cert["dnsNames"] == ["grafana.ml.prod.example.internal", "mlflow.ml.prod.example.internal",
+                                "pipelines.ml.prod.example.internal"]
     assert cert["issuerRef"]["name"] == "platform-ca"
 
 
@@ -48,7 +48,7 @@ def test_public_endpoint_opens_only_to_the_allow_list(aws_public):
     assert public["spec"]["ports"][0]["targetPort"] == 8444
     config = k8s(aws_public, "core/v1:ConfigMap", "front-door")["data"]["nginx.conf"]
     public_servers = [block for block in config.split("server {") if "listen 8444 ssl;" in block]
-    assert len(public_servers) == 2 and all("allow 198.51.100.0/24;" in b and "allow 10." not in b for b in public_servers)
+    assert len(public_servers) == 3 and all("allow 198.51.100.0/24;" in b and "allow 10." not in b for b in public_servers)
 
 
 def test_azure_and_gcp_records_point_at_the_internal_load_balancer_ip():
@@ -56,7 +56,7 @@ def test_azure_and_gcp_records_point_at_the_internal_load_balancer_ip():
     assert k8s(azure, SERVICE, "front-door-internal")["metadata"]["annotations"] == {
         "service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
     records = [r["inputs"] for r in azure.resources if r["type"] == "azure-native:privatedns:PrivateRecordSet"]
-    assert sorted(r["relativeRecordSetName"] for r in records) == ["grafana", "mlflow"]
+    assert sorted(r["relativeRecordSetName"] for r in records) == ["grafana", "mlflow", "pipelines"]
     assert all(r["aRecords"][0]["ipv4Address"].startswith("10.") for r in records)
     gcp = preview("gcp-dev", EXTERNAL, secret=CLIENT_SECRET)
     assert k8s(gcp, SERVICE, "front-door-internal")["metadata"]["annotations"] == {

@@ -15,14 +15,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Stack:
-    def __init__(self, name: str):
+    def __init__(self, name: str, overrides: tuple[str, ...] = ()):
+        """`overrides` are `--config`-style `key=value` settings on top of the stack file (an opt-in feature)."""
         self.name = name
-        self.cfg = load_config(name, load_stack_config(ROOT, name)[1].values)
+        self.cfg = load_config(name, load_stack_config(ROOT, name, overrides)[1].values)
         # As the CLI does: the stack's cloud pack and kubernetes boot while the program runs
         # (PolicyPacks.for_stack), another pack only if the plan needs it; the packs selection.py picks
         # analyse the plan. (Booting all four for every stack was 10 s of the suite's CPU; issue 18.)
         with PolicyPacks.for_stack(ROOT, name) as packs:
-            self.result = preview_stack(ROOT, name)
+            self.result = preview_stack(ROOT, name, overrides)
             self.packs, found = packs.analyze(self.result.resources, all_packs=False)
         self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
 

@@ -131,6 +131,8 @@ FREE = {
     "kubernetes:rbac.authorization.k8s.io/v1:Role": OBJECT,
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": OBJECT,
     "kubernetes:policy/v1:PodDisruptionBudget": OBJECT,
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": OBJECT,
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": OBJECT,
     "kubernetes:ray.io/v1:RayJob": "created suspended; when started its pods run on the training pools' nodes, "
                                    "which are priced on the node pools",
     "kubernetes:scheduling.k8s.io/v1:PriorityClass": OBJECT,

@@ -1,0 +1,69 @@
+"""``mlops:serving``: model serving with canary rollouts (issue 11): KServe in Knative mode serving the MLflow
+model through MLServer. Off by default; see docs/serving.md. Part of the model in ``stacks/config.py``."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from stacks.config_pipelines import PINNED_IMAGE
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+                              allow_inf_nan=False)
+
+
+class CanaryConfig(_Model):
+    # Share of requests the new version gets while it is judged.
+    traffic_percent: int = Field(default=10, ge=1, le=99)
+    # Objectives over the analysis: 5xx share of inference requests, and 95th-percentile latency.
+    max_error_ratio: float = Field(default=0.01, ge=0, le=1)
+    max_p95_seconds: float = Field(default=0.5, gt=0, le=60)
+    # Fewer requests than this in the analysis window: not proven, rolled back.
+    min_requests: int = Field(default=100, ge=1, le=1_000_000)
+    analysis_seconds: int = Field(default=600, ge=60, le=86_400)
+
+
+class ServingConfig(_Model):
+    enabled: bool = False
+    # MLServer + mlserver-mlflow image built from images/mlserver and pushed to the platform's registry.
+    runtime_image: Optional[str] = Field(default=None, pattern=PINNED_IMAGE)
+    # InferenceService name: a DNS label short enough for Knative's revision names (<name>-predictor-00001).
+    service_name: str = Field(default="default-model", pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+    # The MLflow registered model it serves.
+    model_name: str = Field(default="default-model", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    # The first version's files in the artifact store (later versions: the canary rollout) and its number.
+    storage_uri: Optional[str] = Field(default=None, pattern=r"^(s3://|gs://|https://)\S+$")
+    model_version: str = Field(default="1", pattern=r"^[1-9][0-9]{0,9}$")
+    # 0 scales an idle model to zero (Knative); the first request then waits for a pod to start.
+    min_replicas: int = Field(default=0, ge=0, le=100)
+    max_replicas: int = Field(default=3, ge=1, le=100)
+    canary: CanaryConfig = CanaryConfig()
+
+
+STORAGE = {"aws": ("s3://", "an s3://<artifact bucket>/... URI"),
+           "gcp": ("gs://", "a gs://<artifact bucket>/... URI"),
+           "azure": ("https://", "an https://<account>.blob.core.windows.net/<container>/... URI")}
+
+
+def serving_problems(cfg: Any, cloud_known: bool) -> list[tuple[tuple[Any, ...], Any, str]]:
+    serving = cfg.serving
+    if not serving.enabled:
+        return []
+    problems: list[tuple[tuple[Any, ...], Any, str]] = []
+    for key, attr, why in (("runtimeImage", "runtime_image", "the MLServer image built from images/mlserver, pinned"),
+                           ("storageUri", "storage_uri", "the first model version's artifact location")):
+        if getattr(serving, attr) is None:
+            problems.append((("serving", key), None, f"is required when serving.enabled is true ({why})"))
+    uri = serving.storage_uri
+    if cloud_known and uri is not None:
+        prefix, what = STORAGE[cfg.cloud]
+        if not uri.startswith(prefix) or (cfg.cloud == "azure" and ".blob.core.windows.net/" not in uri):
+            problems.append((("serving", "storageUri"), uri, f"must be {what} on {cfg.cloud} (the MLflow artifact store)"))
+    if serving.min_replicas > serving.max_replicas:
+        problems.append((("serving", "minReplicas"), serving.min_replicas,
+                         f"must not exceed serving.maxReplicas ({serving.max_replicas})"))
+    return problems

@@ -1,0 +1,54 @@
+"""Model serving for a stack: ``mlops:serving`` turned into the ``ModelServing`` component.
+
+Shared by the three stack builders (each passes its cloud's identity factory from components/serving/<cloud>.py
+and where the models are), so the builders stay one call long. None when serving is off.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+import pulumi
+
+from components.k8s import SERVING_NAMESPACE, TRACKING_URL
+from components.pipelines import MLFLOW_USER_SECRET
+from components.k8s.platform import PlatformWorkloads
+from components.serving import (CanaryObjectives, ModelStorage, RolloutArgs, ServingArgs)
+from components.serving.component import ModelServing, ModelServingArgs, ServingIdentity
+from components.serving.network import PROMETHEUS_PORT
+from stacks.config import PlatformConfig
+
+# kube-prometheus-stack's Prometheus Service (fullnameOverride "kps", components/k8s/monitoring.py).
+PROMETHEUS_URL = f"http://kps-prometheus.monitoring.svc.cluster.local:{PROMETHEUS_PORT}"
+# The Secret with the MLflow user the pipeline steps log in with (docs/pipelines.md, "What remains" 1).
+PIPELINES_MLFLOW_SECRET = MLFLOW_USER_SECRET  # the Secret the retraining pipeline creates (components/pipelines)
+
+
+def serving_args(cfg: PlatformConfig, storage: ModelStorage, private_cidrs: Sequence[Any]) -> ServingArgs:
+    s = cfg.serving
+    assert s.runtime_image is not None and s.storage_uri is not None  # required when enabled (config_serving.py)
+    c = s.canary
+    return ServingArgs(
+        runtime_image=s.runtime_image, inference_service=s.service_name, model_name=s.model_name,
+        storage_uri=s.storage_uri, model_version=s.model_version, storage=storage,
+        min_replicas=s.min_replicas, max_replicas=s.max_replicas,
+        canary=CanaryObjectives(c.traffic_percent, c.max_error_ratio, c.max_p95_seconds, c.min_requests,
+                                c.analysis_seconds),
+        private_network_cidrs=tuple(private_cidrs))
+
+
+def stack_serving(cfg: PlatformConfig, workloads: PlatformWorkloads, storage: ModelStorage,
+                  identity: Callable[[pulumi.Resource], ServingIdentity], private_cidrs: Sequence[Any],
+                  artifacts_destination: pulumi.Input[str], opts: pulumi.ResourceOptions,
+                  rollout_depends_on: Sequence[pulumi.Resource] = ()) -> Optional[ModelServing]:
+    if not cfg.serving.enabled:
+        return None
+    rollout = None
+    if cfg.pipelines.enabled and cfg.pipelines.image:
+        rollout = RolloutArgs(image=cfg.pipelines.image, mlflow_url=TRACKING_URL,
+                              mlflow_credentials_secret=PIPELINES_MLFLOW_SECRET, prometheus_url=PROMETHEUS_URL)
+    return ModelServing("serving", ModelServingArgs(
+        serving=serving_args(cfg, storage, private_cidrs), identity=identity, rollout=rollout,
+        artifacts_destination=artifacts_destination,
+        depends_on=[workloads.baseline.namespaces[SERVING_NAMESPACE], workloads.monitoring.release],
+        rollout_depends_on=rollout_depends_on), opts=opts)

@@ -1,0 +1,97 @@
+"""Every stack file previews with `mlops:serving` on: KServe's pieces in the plan, zero unwaived mandatory
+violations from every pack, every custom resource valid against its pinned CRD, and the model server's
+cloud identity reading the MLflow artifact store only."""
+
+import json
+
+import pytest
+
+from tests.stacks.matrix import Stack
+
+STORAGE = {"aws": "s3://mlops-artifacts/mlflow/1/models/m-1/artifacts",
+           "azure": "https://mlopsartifacts.blob.core.windows.net/mlflow/1/models/m-1/artifacts",
+           "gcp": "gs://mlops-artifacts/mlflow/1/models/m-1/artifacts"}
+CLOUD = {"dev": "aws", "prod": "aws", "azure-dev": "azure", "azure-prod": "azure", "gcp-dev": "gcp", "gcp-prod": "gcp"}
+PIPELINES = {"enabled": True, "image": "registry.example.com/mlops-pipelines:1.0.0", "modelName": "churn",
+             "featuresPath": "s3://features/churn.parquet", "label": "churned", "entity": "customer_id"}
+
+
+def overrides(name: str, pipelines: bool) -> tuple[str, ...]:
+    serving = {"enabled": True, "runtimeImage": "registry.example.com/mlserver:1.7.1-mlflow3.10.1",
+               "storageUri": STORAGE[CLOUD[name]], "serviceName": "churn", "modelName": "churn"}
+    extra = [f"mlops:pipelines={json.dumps(PIPELINES)}"] if pipelines else []
+    return (f"mlops:serving={json.dumps(serving)}", *extra)
+
+
+# The dev stacks also switch the pipelines on, so the canary rollout template and its policies are checked.
+@pytest.fixture(scope="module", params=list(CLOUD))
+def stack(request):
+    return Stack(request.param, overrides(request.param, pipelines=request.param.endswith("dev")))
+
+
+def test_zero_unwaived_mandatory_violations_with_serving(stack):
+    assert stack.result.by_type("mlops:serving:ModelServing")
+    assert stack.mandatory_violations() == []
+
+
+def test_every_serving_custom_resource_validates_against_its_crd(stack, tmp_path):
+    report = stack.manifests(tmp_path)
+    kinds = {r["type"].rsplit(":", 1)[1] for r in stack.result.resources if r["type"].startswith("kubernetes:")}
+    assert {"InferenceService", "ServingRuntime", "PodMonitor", "KnativeServing"} <= kinds
+    if stack.name.endswith("dev"):
+        assert "WorkflowTemplate" in kinds
+    assert report.invalid == [] and report.without_schema == [], (report.invalid, report.without_schema)
+    expected = {"inferenceservice-serving-churn.yaml", "servingruntime-serving-mlflow-mlserver.yaml",
+                "podmonitor-serving-churn.yaml", "knativeserving-knative-serving-knative-serving.yaml"}
+    if stack.name.endswith("dev"):
+        expected.add("workflowtemplate-pipelines-canary-rollout.yaml")
+    assert expected <= set(report.validated), sorted(expected - set(report.validated))
+
+
+def test_retraining_rolls_a_promoted_version_out_through_the_canary_template(stack):
+    """The retraining DAG ends in the canary rollout (same condition as promote), and the template it names
+    is installed in the pipelines' namespace: Argo resolves templateRef there at run time."""
+    templates = {(r["inputs"]["metadata"]["namespace"], r["inputs"]["metadata"]["name"]): r["inputs"]
+                 for r in stack.result.by_type("kubernetes:argoproj.io/v1alpha1:WorkflowTemplate")}
+    dag = {t["name"]: t for t in next(t for t in templates[("pipelines", "retraining")]["spec"]["templates"]
+                                      if t["name"] == "retrain")["dag"]["tasks"]}
+    canary = dag["canary"]
+    assert canary["dependencies"] == ["promote"] and canary["when"] == dag["promote"]["when"]
+    assert ("pipelines", canary["templateRef"]["name"]) in templates
+    assert {p["name"]: p["value"] for p in canary["arguments"]["parameters"]}["version"] == \
+        "{{tasks.register.outputs.parameters.version}}"
+
+
+def test_inference_service_uses_the_platform_identity_and_scales_to_zero(stack):
+    (isvc,) = stack.result.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    predictor = isvc["inputs"]["spec"]["predictor"]
+    assert predictor["serviceAccountName"] == "model-server" and predictor["minReplicas"] == 0
+    assert predictor["model"]["modelFormat"] == {"name": "mlflow"} and predictor["model"]["protocolVersion"] == "v2"
+    assert predictor["model"]["storageUri"] == STORAGE[CLOUD[stack.name]]
+    (account,) = [r for r in stack.result.by_type("kubernetes:core/v1:ServiceAccount")
+                  if r["inputs"]["metadata"]["name"] == "model-server"]
+    annotations = account["inputs"]["metadata"]["annotations"]
+    expected = {"aws": "eks.amazonaws.com/role-arn", "azure": "azure.workload.identity/client-id",
+                "gcp": "iam.gke.io/gcp-service-account"}[CLOUD[stack.name]]
+    assert expected in annotations
+    if CLOUD[stack.name] == "azure":
+        assert predictor["labels"]["azure.workload.identity/use"] == "true"
+
+
+def test_model_server_identity_only_reads_the_artifact_store(stack):
+    cloud = CLOUD[stack.name]
+    if cloud == "aws":
+        (policy,) = [r for r in stack.result.by_type("aws:iam/rolePolicy:RolePolicy") if r["name"] == "model-server"]
+        statements = json.loads(policy["inputs"]["policy"])["Statement"]
+        actions = sorted(a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+        assert actions == ["kms:Decrypt", "s3:GetObject", "s3:ListBucket"]
+        assert all(s["Effect"] == "Allow" for s in statements)
+    elif cloud == "azure":
+        (grant,) = [r for r in stack.result.by_type("azure-native:authorization:RoleAssignment")
+                    if r["name"] == "model-server-artifacts"]
+        assert grant["inputs"]["roleDefinitionId"].endswith("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")  # Blob Data Reader
+        assert "/blobServices/default/containers/" in grant["inputs"]["scope"]
+    else:
+        (member,) = [r for r in stack.result.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+                     if r["name"] == "model-server-artifacts"]
+        assert member["inputs"]["role"] == "roles/storage.objectViewer"
