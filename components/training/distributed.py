@@ -295,8 +295,9 @@ def ray_ports() -> list[int]:
 
 def network_policies(namespace: str = TRAINING_NAMESPACE) -> list[dict[str, Any]]:
     """Between the Ray pods of the training namespace: exactly Ray's fixed ports (and the worker-port
-    range); the submitter reaches the head's dashboard (job API) only. MLflow, Feast, HTTPS and the
-    scrape come from the namespace's baseline ``workloads`` policy."""
+    range); the head and workers reach MLflow (5000: the driver and train loop log there); the submitter
+    reaches the head's dashboard (job API) only. Feast, HTTPS and the scrape come from the namespace's
+    baseline ``workloads`` policy."""
     ray_pods = {"podSelector": {"matchLabels": {APP_LABEL: APP},
                                 "matchExpressions": [{"key": ROLE_LABEL, "operator": "In", "values": ["head", "worker"]}]}}
     submitters = {"podSelector": {"matchLabels": {APP_LABEL: APP, ROLE_LABEL: "submitter"}}}

@@ -6,7 +6,7 @@
   on-demand system nodes, watching the ``training`` namespace only. The chart installs the RayJob and
   RayCluster CRDs the plan's RayJobs are validated against (mlops_tools/validate/crd_schemas).
 - NetworkPolicies in ``training``: Ray's fixed ports between the job's pods, the submitter to the head's
-  job API; the rest (MLflow, HTTPS, the scrape) is the namespace's baseline.
+  job API, the head and workers to MLflow; the rest (HTTPS, the scrape) is the namespace's baseline.
 - The training jobs' MLflow credential: Secret ``mlflow-training`` in ``training`` with the password the
   stack generated for ``MlflowServiceUser`` ``svc-training`` (the same user MlflowServer seeds); the head and
   workers read it through secretKeyRef, and every RayJob waits for it.

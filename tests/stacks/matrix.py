@@ -184,6 +184,13 @@ def training_mlflow_problems(stack: Stack) -> list[str]:
                 problems.append(f"RayJob {name} {role}: MLflow env {env}")
         if training_secret is None or training_secret not in job["dependencies"]:
             problems.append(f"RayJob {name} does not wait for Secret training/mlflow-training")
+    [ray_policy] = [r["inputs"]["spec"] for r in stack.result.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                    if r["inputs"]["metadata"]["name"] == "ray-cluster" and r["inputs"]["metadata"]["namespace"] == "training"]
+    to_mlflow = [rule for rule in ray_policy["egress"] if {"protocol": "TCP", "port": 5000} in rule.get("ports", [])
+                 and any(peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == "mlops"
+                         for peer in rule["to"])]
+    if not to_mlflow:
+        problems.append("the Ray pods' NetworkPolicy does not let them reach MLflow on 5000")
     [deployment] = [r["inputs"] for r in stack.result.by_type("kubernetes:apps/v1:Deployment")
                     if r["inputs"]["metadata"]["name"] == "mlflow" and r["inputs"]["metadata"].get("namespace") == "mlops"]
     for container in deployment["spec"]["template"]["spec"]["initContainers"]:
