@@ -57,7 +57,7 @@ def distributed_training(cfg: Any, pools: Mapping[str, Any], image_repository: p
             features=features,
             label=training.label or cfg.pipelines.label, entity=training.entity or cfg.pipelines.entity,
             experiment=f"{cfg.pipelines.model_name}-distributed", env=dict(env or {}),
-            pod_labels=dict(pod_labels or {}), mlflow_secret=mlflow_user.secret if mlflow_user else None))
+            pod_labels=dict(pod_labels or {})))
     return DistributedTraining("distributed-training", DistributedTrainingArgs(
         jobs=jobs, features=features, storage_uri=storage_uri, depends_on=tuple(depends_on),
         mlflow_user=mlflow_user), opts=opts)

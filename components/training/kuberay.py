@@ -23,7 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.k8s import MONITORING_NAMESPACE, TRAINING_NAMESPACE, MlflowServiceUser
-from components.k8s._common import KUBE_DNS, InvalidInput, from_namespaces, metadata, tcp_ports
+from components.k8s._common import KUBE_DNS, from_namespaces, metadata, tcp_ports
 from components.training.distributed import (KUBERAY_CHART, KUBERAY_CHART_REPOSITORY, KUBERAY_CHART_VERSION,
                                              KUBERAY_NAMESPACE, RayJobArgs, network_policies, operator_values,
                                              rayjob_metadata, rayjob_spec)
@@ -41,7 +41,7 @@ class DistributedTrainingArgs:
     features: pulumi.Input[str]  # the offline-store parquet every job reads (may be known only at deploy time)
     # The baseline's training namespace (its resource), so the policies and jobs are created after it.
     depends_on: Sequence[pulumi.Resource] = ()
-    # The jobs' MLflow user (its Secret name is each job's ``mlflow_secret``); None: the jobs log nothing.
+    # The jobs' MLflow user (the component sets each job's ``mlflow_secret`` to its Secret); None: no tracking.
     mlflow_user: Optional[MlflowServiceUser] = None
 
 
@@ -85,15 +85,12 @@ class DistributedTraining(pulumi.ComponentResource):
             secrets.append(k8s.core.v1.Secret(
                 f"{name}-mlflow", metadata=metadata(user.secret, TRAINING_NAMESPACE, _PART_OF), type="Opaque",
                 string_data={"username": user.username, "password": pulumi.Output.secret(user.password)}, opts=after))
-        expected = args.mlflow_user.secret if args.mlflow_user else None
-        for job in args.jobs:
-            if job.mlflow_secret != expected:
-                raise InvalidInput(f"RayJob {job.name}: mlflow_secret {job.mlflow_secret!r} must be the training "
-                                   f"MLflow user's Secret {expected!r}")
+        mlflow_secret = args.mlflow_user.secret if args.mlflow_user else None
         self.jobs: dict[str, k8s.apiextensions.CustomResource] = {}
         for job in args.jobs:
             spec = pulumi.Output.all(args.storage_uri, job.image, args.features).apply(
-                lambda resolved, job=job: rayjob_spec(replace(job, image=resolved[1], features=resolved[2]), resolved[0]))
+                lambda resolved, job=job: rayjob_spec(replace(job, image=resolved[1], features=resolved[2],
+                                                       mlflow_secret=mlflow_secret), resolved[0]))
             self.jobs[job.pool] = k8s.apiextensions.CustomResource(
                 f"{name}-{job.name}", api_version="ray.io/v1", kind="RayJob", metadata=rayjob_metadata(job), spec=spec,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, *secrets, *args.depends_on],
