@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from components.pipelines import MLFLOW_USERNAME as PIPELINES_USERNAME
+from components.training.distributed import MLFLOW_USERNAME as TRAINING_USERNAME
 from mlops_tools.smoke import SmokeFailure
 from mlops_tools.smoke.envs import REQUIREMENTS, venv
 from mlops_tools.smoke.plan import Plan
@@ -123,7 +124,8 @@ def check_pinned_version(plan: Plan) -> str:
 def server_secret_values(plan: Plan, db: Postgres) -> dict:
     """What the run puts in the Secrets the plan hides (``<secret>/<key>`` -> value) for the MLflow
     Deployment's containers: the database URI on ``db``, generated passwords, and the service users'
-    own names (the retraining steps' user, Secret mlflow-pipelines)."""
+    own names (the retraining steps' user, Secret mlflow-pipelines; the distributed training jobs' user,
+    Secret mlflow-training)."""
     return {
         "mlflow-database/uri": database_uri(plan, db),
         "mlflow-admin/username": "smoke-admin",
@@ -133,6 +135,8 @@ def server_secret_values(plan: Plan, db: Postgres) -> dict:
         "mlflow-scrape/password": hostile_password(),
         "mlflow-pipelines/username": PIPELINES_USERNAME,
         "mlflow-pipelines/password": hostile_password(),
+        "mlflow-training/username": TRAINING_USERNAME,
+        "mlflow-training/password": hostile_password(),
     }
 
 def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | None = None,
