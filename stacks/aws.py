@@ -41,7 +41,7 @@ from components.training.aws import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERI
                                      SpotInterruptionHandling, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool)
 from stacks import naming
 from stacks.access import StackSso, stack_front_door, stack_sso
-from stacks.training import checkpoint_uri, distributed_training
+from stacks.training import checkpoint_uri, distributed_training, training_mlflow_user
 from stacks.config import PlatformConfig
 from stacks.serving import stack_serving
 from stacks.outputs import shared_outputs
@@ -138,6 +138,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         sso = stack_sso(cfg, lambda args: CognitoIssuer("access", args, AwsAccessInputs(region=cfg.region, prod=cfg.is_prod),
                                                         opts=on_primary), opts=on_primary)
         pipeline = None
+        training_user = training_mlflow_user(cfg)  # MLflow seeds it; the RayJobs log as it
         if cfg.pipelines.enabled:
             pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features), cfg.environment,
                                            AwsPipelineInputs(
@@ -148,7 +149,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 ui_sso=sso.pipelines if sso else None)
         drift = drift_monitoring(cfg, pipeline, features, pulumi.ResourceOptions(provider=cluster.k8s_provider))
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, sso=sso,
-                                       pipeline=pipeline, drift=drift)
+                                       pipeline=pipeline, training_user=training_user, drift=drift)
         if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
             door = stack_front_door(cfg, sso, [network.vpc_cidr], AWS_INTERNAL_NLB, AWS_PUBLIC_NLB, pulumi.ResourceOptions(
                 provider=cluster.k8s_provider, depends_on=[workloads]),
@@ -159,6 +160,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                              checkpoint_uri(pulumi.Output.concat("s3://", tracking.artifact_bucket)),
                              lambda pool: interruption_notice("aws"), features.offline_store_path,
                              env={"AWS_REGION": cfg.region},
+                             mlflow_user=training_user,
                              depends_on=[workloads.baseline.namespaces[TRAINING_NAMESPACE],
                                          workloads.baseline.training_service_account],
                              opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
@@ -184,6 +186,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, monitoring: Monitoring, trainer: TrainingJobIdentity,
                        sso: Optional[StackSso] = None, pipeline: Optional[Any] = None,
+                       training_user: Optional[Any] = None,
                        drift: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the AWS side's identities and addresses."""
     irsa = "eks.amazonaws.com/role-arn"
@@ -198,7 +201,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations={irsa: tracking.service_account_role},
             extra_env={"AWS_REGION": cfg.region},
-            sso=sso.mlflow if sso else None, **mlflow_pipeline_args(pipeline),
+            sso=sso.mlflow if sso else None, **mlflow_pipeline_args(pipeline, training_user),
             # The database and the ExternalSecret that syncs its URI into Secret mlflow-database.
             depends_on=[r for r in (tracking.db, tracking.db_uri_external_secret) if r]),
         feast=FeatureServerArgs(

@@ -60,7 +60,7 @@ from stacks import clock, naming
 from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.serving import stack_serving
 from stacks.config import PlatformConfig
-from stacks.training import checkpoint_uri, distributed_training
+from stacks.training import checkpoint_uri, distributed_training, training_mlflow_user
 from stacks.outputs import shared_outputs
 from stacks.pipelines import drift_monitoring, mlflow_pipeline_args, retraining_args, with_drift
 
@@ -165,6 +165,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         trainer = training_job_identity(cluster, features, tracking if cfg.training.enabled else None)
         sso = stack_sso(cfg, lambda args: EntraIssuer("access", args, AzureAccessInputs(tenant_id=tenant_id())))
         pipeline = None
+        training_user = training_mlflow_user(cfg)  # MLflow seeds it; the RayJobs log as it
         if cfg.pipelines.enabled:
             pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features), cfg.environment,
                                            AzurePipelineInputs(
@@ -175,7 +176,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 ui_sso=sso.pipelines if sso else None)
         drift = drift_monitoring(cfg, pipeline, features, pulumi.ResourceOptions(provider=cluster.k8s_provider))
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, dr, sso=sso,
-                                       pipeline=pipeline, drift=drift)
+                                       pipeline=pipeline, training_user=training_user, drift=drift)
         if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
             door = stack_front_door(cfg, sso, [network.vpc_cidr],
                                     {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}, {},
@@ -188,6 +189,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                                                  tracking.args.artifact_prefix, tracking.artifact_account)),
                              lambda pool: interruption_notice("azure"), features.offline_store_path,
                              pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
+                             mlflow_user=training_user,
                              depends_on=[workloads.baseline.namespaces[TRAINING_NAMESPACE],
                                          workloads.baseline.training_service_account],
                              opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
@@ -273,6 +275,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
                        trainer: azure.managedidentity.UserAssignedIdentity,
                        dr: Optional[DisasterRecovery] = None,
                        sso: Optional[StackSso] = None, pipeline: Optional[Any] = None,
+                       training_user: Optional[Any] = None,
                        drift: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the Azure side's identities and addresses."""
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
@@ -287,7 +290,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             database_cidrs=network.data_subnet_cidrs,
             service_account_annotations={CLIENT_ID_ANNOTATION: tracking.service_account_role},
             workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
-            sso=sso.mlflow if sso else None, **mlflow_pipeline_args(pipeline),
+            sso=sso.mlflow if sso else None, **mlflow_pipeline_args(pipeline, training_user),
             # DR on, the URI names the writer virtual endpoint, which exists only once the replica does.
             depends_on=[r for r in (tracking.db_database, tracking.db_secret, dr.db_writer_endpoint if dr else None) if r]),
         feast=FeatureServerArgs(

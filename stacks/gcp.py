@@ -43,7 +43,7 @@ from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity,
 from stacks import naming
 from components.access.gcp import PrivateDns
 from stacks.access import StackSso, stack_front_door, stack_sso
-from stacks.training import checkpoint_uri, distributed_training
+from stacks.training import checkpoint_uri, distributed_training, training_mlflow_user
 from stacks.serving import stack_serving
 from stacks.config import PlatformConfig
 from stacks.gcp_apis import enable_apis, wait_for_apis
@@ -183,6 +183,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             checkpoints_bucket=tracking.artifact_bucket if cfg.training.enabled else None), opts=on_primary)
         sso = stack_sso(cfg, opts=on_primary)  # GCP: an external issuer only (components/access/gcp.py)
         pipeline = None
+        training_user = training_mlflow_user(cfg)  # MLflow seeds it; the RayJobs log as it
         if cfg.pipelines.enabled:
             pipeline = retraining_pipeline("pipelines", retraining_args(cfg, features), cfg.environment,
                                            GcpPipelineInputs(cluster=cluster, artifacts_bucket=tracking.artifact_bucket,
@@ -191,7 +192,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                            identity_endpoints=cluster.identity_endpoints)
         drift = drift_monitoring(cfg, pipeline, features, pulumi.ResourceOptions(provider=cluster.k8s_provider))
         workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations,
-                                       sso=sso, pipeline=pipeline, drift=drift)
+                                       sso=sso, pipeline=pipeline, training_user=training_user, drift=drift)
         if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
             door = stack_front_door(cfg, sso, [network.vpc_cidr], {"networking.gke.io/load-balancer-type": "Internal"}, {},
                                     pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=[workloads]),
@@ -204,6 +205,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                              lambda pool: interruption_notice("gcp", pool.shutdown_grace[0] - pool.shutdown_grace[1]
                                                               if pool.shutdown_grace else None),
                              features.offline_store_path,
+                             mlflow_user=training_user,
                              depends_on=[workloads.baseline.namespaces[TRAINING_NAMESPACE],
                                          workloads.baseline.training_service_account],
                              opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))
@@ -250,6 +252,7 @@ def access_log_buckets(cfg: PlatformConfig, name: str, labels: dict, project: st
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, trainer_annotations,
                        sso: Optional[StackSso] = None, pipeline: Optional[Any] = None,
+                       training_user: Optional[Any] = None,
                        drift: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with GKE Workload Identity and the GCP addresses."""
     # One GKE node pool per machine type, each up to maxNodes: node agents need a pod per node.
@@ -265,7 +268,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
         mlflow=MlflowServerArgs(
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations,
-            sso=sso.mlflow if sso else None, **mlflow_pipeline_args(pipeline),
+            sso=sso.mlflow if sso else None, **mlflow_pipeline_args(pipeline, training_user),
             depends_on=[r for r in (tracking.db_secret,) if r]),  # the Secret waits for the user and database
         feast=FeatureServerArgs(
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,

@@ -46,13 +46,14 @@ def retraining_args(cfg: PlatformConfig, features: Any) -> RetrainingArgs:
                           after_promote=(retraining_canary_task(),) if cfg.serving.enabled else ())
 
 
-def mlflow_pipeline_args(pipeline: Optional[Any]) -> dict[str, Any]:
-    """MlflowServerArgs keys for a pipeline (none without one): its service user, and its namespace among
-    the tracking server's callers."""
-    if pipeline is None:
-        return {}
-    return {"service_users": [pipeline.mlflow_user],
-            "client_namespaces": (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, SERVING_NAMESPACE, NAMESPACE)}
+def mlflow_pipeline_args(pipeline: Optional[Any], training_user: Optional[Any] = None) -> dict[str, Any]:
+    """MlflowServerArgs keys for a pipeline: its service user, and its namespace among the tracking server's
+    callers; plus the distributed training jobs' user (``stacks.training.training_mlflow_user``) if any."""
+    users = [user for user in (pipeline.mlflow_user if pipeline else None, training_user) if user is not None]
+    args: dict[str, Any] = {"service_users": users} if users else {}
+    if pipeline is not None:
+        args["client_namespaces"] = (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, SERVING_NAMESPACE, NAMESPACE)
+    return args
 
 
 def drift_monitoring(cfg: PlatformConfig, pipeline: Optional[Any], features: Any,

@@ -6,14 +6,34 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
+import pulumi_random as random
 
-from components.training.distributed import CHECKPOINT_PREFIX, InterruptionNotice, RayJobArgs
+from components.k8s import MlflowServiceUser
+from components.training.distributed import (CHECKPOINT_PREFIX, MLFLOW_USER_SECRET, MLFLOW_USERNAME,
+                                             InterruptionNotice, RayJobArgs)
 from components.training.kuberay import DistributedTraining, DistributedTrainingArgs
 from stacks.config_training import job_pools
 
 
+def training_mlflow_user(cfg: Any) -> Optional[MlflowServiceUser]:
+    """The training jobs' MLflow user (None when ``mlops:training`` is off), made before MlflowServerArgs so
+    the server seeds it; ``distributed_training`` keeps its Secret in the training namespace.
+
+    What it may do, the least MLflow's permission model allows for logging runs: the job creates its
+    experiment (``<model>-distributed``) and MLflow makes the creator MANAGE on that experiment only (MLflow has
+    no grant that lets a user create an experiment with less); on the registered model it gets READ, the
+    lowest grant a service user holds (it registers nothing); everything else it sees with the server's
+    default permission (READ). It can delete or re-permission nothing it did not create."""
+    if not cfg.training.enabled:
+        return None
+    password = random.RandomPassword("distributed-training-mlflow-password", length=32, special=False)
+    return MlflowServiceUser(secret=MLFLOW_USER_SECRET, username=MLFLOW_USERNAME, password=password.result,
+                             registered_model=cfg.pipelines.model_name, permission="READ")
+
+
 def distributed_training(cfg: Any, pools: Mapping[str, Any], image_repository: pulumi.Input[str],
                          storage_uri: pulumi.Input[str], notice_for: Any, offline_store_path: pulumi.Input[str], *,
+                         mlflow_user: Optional[MlflowServiceUser] = None,
                          env: Optional[Mapping[str, str]] = None, pod_labels: Optional[Mapping[str, str]] = None,
                          depends_on: Sequence[pulumi.Resource] = (),
                          opts: Optional[pulumi.ResourceOptions] = None) -> Optional[DistributedTraining]:
@@ -39,7 +59,8 @@ def distributed_training(cfg: Any, pools: Mapping[str, Any], image_repository: p
             experiment=f"{cfg.pipelines.model_name}-distributed", env=dict(env or {}),
             pod_labels=dict(pod_labels or {})))
     return DistributedTraining("distributed-training", DistributedTrainingArgs(
-        jobs=jobs, features=features, storage_uri=storage_uri, depends_on=tuple(depends_on)), opts=opts)
+        jobs=jobs, features=features, storage_uri=storage_uri, depends_on=tuple(depends_on),
+        mlflow_user=mlflow_user), opts=opts)
 
 
 def checkpoint_uri(scheme_and_bucket: pulumi.Input[str]) -> pulumi.Output[str]:

@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
 from components.k8s import (GPU_TAINT_KEY, MLFLOW_NAME, MLFLOW_PORT, POOL_LABEL, PLATFORM_NAMESPACE,
-                            PRIORITY_TRAINING, RAY_TRAINING_APP, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT)
-from components.k8s._common import InvalidInput, container_security_context, tcp_ports
+                            PRIORITY_TRAINING, RAY_TRAINING_APP, TRACKING_URL, TRAINING_NAMESPACE,
+                            TRAINING_SERVICE_ACCOUNT, SecretKeyRef)
+from components.k8s._common import InvalidInput, container_security_context, secret_env, tcp_ports
 from components.training import Taint
 
 # Pinned versions: the operator chart and the Ray version its RayJobs run (the image's Ray must be this).
@@ -50,6 +51,10 @@ APP_LABEL = "app.kubernetes.io/name"
 APP = RAY_TRAINING_APP
 ROLE_LABEL = "mlops.dev/ray-role"
 CHECKPOINT_PREFIX = "checkpoints"
+# The training jobs' own MLflow user (never the admin): its generated password sits in this Secret in the
+# training namespace (keys username, password); MlflowServer seeds the user (components/k8s/service_users.py).
+MLFLOW_USER_SECRET = "mlflow-training"
+MLFLOW_USERNAME = "svc-training"
 SYSTEM_POOL = "system"  # the on-demand system nodes' pool label (components/cluster): the head never runs on spot
 
 # Every port Ray listens on, fixed (Ray picks random ones otherwise), so the NetworkPolicy can name them.
@@ -121,6 +126,9 @@ class RayJobArgs:
     experiment: str = "distributed-training"
     env: Mapping[str, Any] = field(default_factory=dict)  # e.g. AWS_REGION
     pod_labels: Mapping[str, str] = field(default_factory=dict)  # e.g. Azure's azure.workload.identity/use
+    # The Secret (keys username, password) of the MLflow user the training code logs as; None: no tracking
+    # (pipelines/distributed.py logs nothing without MLFLOW_TRACKING_URI).
+    mlflow_secret: Optional[str] = None
 
     @property
     def name(self) -> str:
@@ -161,10 +169,22 @@ def _pod(args: RayJobArgs, role: str, container: dict[str, Any], node_selector: 
     }
 
 
+def mlflow_env(secret: str) -> list[dict[str, Any]]:
+    """What MLflow's client reads: the in-cluster tracking URL and the user's basic-auth credentials, from
+    the Secret (never a literal in the spec)."""
+    return [{"name": "MLFLOW_TRACKING_URI", "value": TRACKING_URL},
+            secret_env("MLFLOW_TRACKING_USERNAME", SecretKeyRef(secret, "username")),
+            secret_env("MLFLOW_TRACKING_PASSWORD", SecretKeyRef(secret, "password"))]
+
+
 def _container(args: RayJobArgs, name: str, cpu: str, memory: str, gpus: int = 0,
-               command: Optional[list[str]] = None, ports: Mapping[str, int] = {}) -> dict[str, Any]:
+               command: Optional[list[str]] = None, ports: Mapping[str, int] = {}, tracking: bool = False) -> dict[str, Any]:
     limits = {"cpu": cpu, "memory": memory, **({"nvidia.com/gpu": str(gpus)} if gpus else {})}
     env = [{"name": key, "value": value} for key, value in sorted(args.env.items())]
+    if tracking and args.mlflow_secret:
+        # Ray's driver (the job's entrypoint, on the head) and its train workers inherit the env of
+        # `ray start`; both log to MLflow (pipelines/distributed.py).
+        env += mlflow_env(args.mlflow_secret)
     # On SIGTERM `ray start --block` drains its node with reason PREEMPTION and this deadline, then stops;
     # Ray Train's preemption watcher (polling every RAY_TRAIN_PREEMPTION_POLL_INTERVAL_S on the head)
     # tells the training loop, which checkpoints at once.
@@ -216,9 +236,11 @@ def rayjob_spec(args: RayJobArgs, storage_uri: Any) -> dict[str, Any]:
     if args.checkpoint_every > args.steps:
         raise InvalidInput(f"checkpoint_every {args.checkpoint_every} must be <= steps {args.steps}")
     head_container = _container(args, "ray-head", "1", "4Gi", ports=HEAD_CONTAINER_PORTS,
-                                command=node_command())
+                                command=node_command(), tracking=True)
     worker_container = _container(args, "ray-worker", str(args.worker_cpu), f"{args.worker_memory_gi}Gi",
-                                  gpus=1 if args.gpu else 0, ports=WORKER_CONTAINER_PORTS, command=node_command())
+                                  gpus=1 if args.gpu else 0, ports=WORKER_CONTAINER_PORTS, command=node_command(),
+                                  tracking=True)
+    # The submitter only calls the head's job API: it runs no training code and gets no MLflow credential.
     submitter = _container(args, "ray-job-submitter", "500m", "512Mi")
     worker_tolerations = tolerations(args.taints)
     if args.gpu and not any(t.key == GPU_TAINT_KEY for t in args.taints):
@@ -273,8 +295,9 @@ def ray_ports() -> list[int]:
 
 def network_policies(namespace: str = TRAINING_NAMESPACE) -> list[dict[str, Any]]:
     """Between the Ray pods of the training namespace: exactly Ray's fixed ports (and the worker-port
-    range); the submitter reaches the head's dashboard (job API) only. MLflow, Feast, HTTPS and the
-    scrape come from the namespace's baseline ``workloads`` policy."""
+    range); the head and workers reach MLflow (5000: the driver and train loop log there); the submitter
+    reaches the head's dashboard (job API) only. Feast, HTTPS and the scrape come from the namespace's
+    baseline ``workloads`` policy."""
     ray_pods = {"podSelector": {"matchLabels": {APP_LABEL: APP},
                                 "matchExpressions": [{"key": ROLE_LABEL, "operator": "In", "values": ["head", "worker"]}]}}
     submitters = {"podSelector": {"matchLabels": {APP_LABEL: APP, ROLE_LABEL: "submitter"}}}

@@ -6,7 +6,10 @@
   on-demand system nodes, watching the ``training`` namespace only. The chart installs the RayJob and
   RayCluster CRDs the plan's RayJobs are validated against (mlops_tools/validate/crd_schemas).
 - NetworkPolicies in ``training``: Ray's fixed ports between the job's pods, the submitter to the head's
-  job API; the rest (MLflow, HTTPS, the scrape) is the namespace's baseline.
+  job API, the head and workers to MLflow; the rest (HTTPS, the scrape) is the namespace's baseline.
+- The training jobs' MLflow credential: Secret ``mlflow-training`` in ``training`` with the password the
+  stack generated for ``MlflowServiceUser`` ``svc-training`` (the same user MlflowServer seeds); the head and
+  workers read it through secretKeyRef, and every RayJob waits for it.
 - A RayJob per pool, ``suspend: true`` (a deploy never starts training); the spec's ``suspend`` is left to
   whoever starts the job (``ignore_changes``), so a later ``pulumi up`` never stops a running one.
 """
@@ -19,8 +22,8 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import MONITORING_NAMESPACE
-from components.k8s._common import KUBE_DNS, from_namespaces, tcp_ports
+from components.k8s import MONITORING_NAMESPACE, TRAINING_NAMESPACE, MlflowServiceUser
+from components.k8s._common import KUBE_DNS, from_namespaces, metadata, tcp_ports
 from components.training.distributed import (KUBERAY_CHART, KUBERAY_CHART_REPOSITORY, KUBERAY_CHART_VERSION,
                                              KUBERAY_NAMESPACE, RayJobArgs, network_policies, operator_values,
                                              rayjob_metadata, rayjob_spec)
@@ -38,6 +41,8 @@ class DistributedTrainingArgs:
     features: pulumi.Input[str]  # the offline-store parquet every job reads (may be known only at deploy time)
     # The baseline's training namespace (its resource), so the policies and jobs are created after it.
     depends_on: Sequence[pulumi.Resource] = ()
+    # The jobs' MLflow user (the component sets each job's ``mlflow_secret`` to its Secret); None: no tracking.
+    mlflow_user: Optional[MlflowServiceUser] = None
 
 
 class DistributedTraining(pulumi.ComponentResource):
@@ -74,13 +79,21 @@ class DistributedTraining(pulumi.ComponentResource):
             k8s.networking.v1.NetworkPolicy(f"{name}-{policy['metadata']['name']}", metadata=policy["metadata"],
                                             spec=policy["spec"], opts=after)
             for policy in network_policies()]
+        secrets: list[pulumi.Resource] = []
+        if args.mlflow_user is not None:
+            user = args.mlflow_user
+            secrets.append(k8s.core.v1.Secret(
+                f"{name}-mlflow", metadata=metadata(user.secret, TRAINING_NAMESPACE, _PART_OF), type="Opaque",
+                string_data={"username": user.username, "password": pulumi.Output.secret(user.password)}, opts=after))
+        mlflow_secret = args.mlflow_user.secret if args.mlflow_user else None
         self.jobs: dict[str, k8s.apiextensions.CustomResource] = {}
         for job in args.jobs:
             spec = pulumi.Output.all(args.storage_uri, job.image, args.features).apply(
-                lambda resolved, job=job: rayjob_spec(replace(job, image=resolved[1], features=resolved[2]), resolved[0]))
+                lambda resolved, job=job: rayjob_spec(replace(job, image=resolved[1], features=resolved[2],
+                                                       mlflow_secret=mlflow_secret), resolved[0]))
             self.jobs[job.pool] = k8s.apiextensions.CustomResource(
                 f"{name}-{job.name}", api_version="ray.io/v1", kind="RayJob", metadata=rayjob_metadata(job), spec=spec,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, *args.depends_on],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, *secrets, *args.depends_on],
                                             ignore_changes=["spec.suspend"]))
         self.job_names = {pool: job.name for pool, job in zip(self.jobs, args.jobs)}
         self.register_outputs({"chartVersion": KUBERAY_CHART_VERSION, "jobs": self.job_names})

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import hashlib
 import os
@@ -59,7 +60,11 @@ def venv(name: str) -> Path:
     target = SMOKE_DIR / "venv" / name
     stamp = target / ".requirements-sha256"
     wanted = _digest(requirements)
-    with _lock:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A lock file across processes too: the per-stack smoke processes run side by side, and two pips
+    # installing into one directory left a venv without its programs (and a stamp written twice).
+    with _lock, open(target.parent / f".{name}.lock", "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
         if stamp.is_file() and stamp.read_text() == wanted:
             return target / "bin"
         shutil.rmtree(target, ignore_errors=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,8 +60,14 @@ class Backend:
     server: ThreadingHTTPServer
 
 
-def _start_backend(label: str) -> Backend:
+def _start_backend(label: str, tls: Optional[tuple[Path, Path]] = None) -> Backend:
+    """An echo server answering with its label; ``tls`` = (certificate, key) makes it speak HTTPS, as a UI
+    that serves TLS itself does (Argo's server: nginx encrypts that hop without verifying it)."""
     server = ThreadingHTTPServer((HOST, 0), _Echo)
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.label = label  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return Backend(label, server.server_address[1], server)
@@ -110,16 +117,17 @@ def start_front_door(procs: Processes, plan: Plan, work: Path, open_to_client: b
     ca_path, hostnames = issue_certificate(plan, work / "tls")
     ports = {int(p): free_port() for p in sorted(set(re.findall(r"listen (\d+)", config)))}
     run = FrontDoorRun(ports, ca_path, hostnames)
-    for upstream in sorted(set(re.findall(r"proxy_pass https?://([^;/]+);", config))):
+    for scheme, upstream in sorted(set(re.findall(r"proxy_pass (https?)://([^;/]+);", config))):
         service = upstream.split(".")[0]
         if service in (running or {}):
+            if scheme == "https":
+                raise SmokeFailure(f"{plan.stack}: {upstream} is rendered as a TLS upstream; the run's {service} speaks HTTP")
             port = (running or {})[service]
         else:
-            run.backends[upstream] = _start_backend(service)
+            tls = (work / "tls" / "tls.crt", work / "tls" / "tls.key") if scheme == "https" else None
+            run.backends[upstream] = _start_backend(service, tls)
             port = run.backends[upstream].port
         config = config.replace(f"://{upstream};", f"://{HOST}:{port};")
-    if "proxy_pass https://" in config:
-        raise SmokeFailure(f"{plan.stack}: a TLS upstream is rendered; the run's backends speak plain HTTP")
     for rendered, local in ports.items():
         config = re.sub(rf"listen {rendered}\b", f"listen {HOST}:{local}", config)
     config = config.replace("/tmp/", f"{work}/").replace(TLS_DIR, str(work / "tls"))  # work may be under /tmp

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from components.pipelines import MLFLOW_USERNAME as PIPELINES_USERNAME
+from components.training.distributed import MLFLOW_USERNAME as TRAINING_USERNAME
 from mlops_tools.smoke import SmokeFailure
 from mlops_tools.smoke.envs import REQUIREMENTS, venv
 from mlops_tools.smoke.plan import Plan
@@ -119,6 +120,25 @@ def check_pinned_version(plan: Plan) -> str:
     return match.group(1)
 
 
+
+def server_secret_values(plan: Plan, db: Postgres) -> dict:
+    """What the run puts in the Secrets the plan hides (``<secret>/<key>`` -> value) for the MLflow
+    Deployment's containers: the database URI on ``db``, generated passwords, and the service users'
+    own names (the retraining steps' user, Secret mlflow-pipelines; the distributed training jobs' user,
+    Secret mlflow-training)."""
+    return {
+        "mlflow-database/uri": database_uri(plan, db),
+        "mlflow-admin/username": "smoke-admin",
+        "mlflow-admin/password": hostile_password(),
+        "mlflow-session-key/key": secrets.token_urlsafe(48),
+        "mlflow-scrape/username": "smoke-prometheus",
+        "mlflow-scrape/password": hostile_password(),
+        "mlflow-pipelines/username": PIPELINES_USERNAME,
+        "mlflow-pipelines/password": hostile_password(),
+        "mlflow-training/username": TRAINING_USERNAME,
+        "mlflow-training/password": hostile_password(),
+    }
+
 def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | None = None,
                  software: str = "mlflow", extra_env: dict[str, str] | None = None,
                  port: int | None = None) -> MlflowRun:
@@ -138,19 +158,7 @@ def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | N
     if created.returncode != 0:
         raise SmokeFailure(f"creating {destination} on the emulator failed: {created.stderr[-2000:]}")
     db = start_postgres(procs)
-    values = {
-        "mlflow-database/uri": database_uri(plan, db),
-        "mlflow-admin/username": "smoke-admin",
-        "mlflow-admin/password": hostile_password(),
-        "mlflow-session-key/key": secrets.token_urlsafe(48),
-        "mlflow-scrape/username": "smoke-prometheus",
-        "mlflow-scrape/password": hostile_password(),
-        # The retraining steps' user (Secret mlflow-pipelines; the plan hides the whole Secret): the program's
-        # own user name, a generated password.
-        "mlflow-pipelines/username": PIPELINES_USERNAME,
-        "mlflow-pipelines/password": hostile_password(),
-    }
-    values.update(secret_values or {})
+    values = {**server_secret_values(plan, db), **(secret_values or {})}
     pod = local_pod(procs, workload, bin_dir, values, {**store.env, **(extra_env or {})})
     pod.run_init_containers(procs)
     port = port or free_port()

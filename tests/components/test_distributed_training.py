@@ -39,6 +39,27 @@ def test_interruption_notice_per_cloud(cloud, shutdown, notice, grace, drain):
     assert n.drain_seconds < n.grace_seconds  # Ray stops its processes before the kubelet's SIGKILL
 
 
+def test_driver_and_workers_log_to_mlflow_with_the_secrets_credentials_and_the_submitter_gets_none():
+    """pipelines/distributed.py logs only when MLFLOW_TRACKING_URI is set; MLflow's client reads the user and
+    password from MLFLOW_TRACKING_USERNAME/PASSWORD. The driver runs on the head, the train loop on the
+    workers; the submitter only calls the job API."""
+    from components.k8s import TRACKING_URL
+
+    spec = rayjob_manifest(job(mlflow_secret="mlflow-training"), STORAGE)["spec"]
+    env = {role: {e["name"]: e for e in pod["spec"]["containers"][0]["env"]} for role, pod in (
+        ("head", spec["rayClusterSpec"]["headGroupSpec"]["template"]),
+        ("worker", spec["rayClusterSpec"]["workerGroupSpecs"][0]["template"]),
+        ("submitter", spec["submitterPodTemplate"]))}
+    for role in ("head", "worker"):
+        assert env[role]["MLFLOW_TRACKING_URI"] == {"name": "MLFLOW_TRACKING_URI", "value": TRACKING_URL}
+        for key in ("username", "password"):
+            assert env[role][f"MLFLOW_TRACKING_{key.upper()}"]["valueFrom"] == {
+                "secretKeyRef": {"name": "mlflow-training", "key": key}}
+    assert not [name for name in env["submitter"] if name.startswith("MLFLOW_")]
+    untracked = rayjob_manifest(job(), STORAGE)["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]
+    assert not [e for e in untracked["spec"]["containers"][0]["env"] if e["name"].startswith("MLFLOW_")]
+
+
 def test_unknown_cloud_is_refused():
     with pytest.raises(InvalidInput, match="aws, azure or gcp"):
         interruption_notice("oci")
@@ -46,7 +67,7 @@ def test_unknown_cloud_is_refused():
 
 @pytest.mark.parametrize("gpu", [False, True])
 def test_rayjob_validates_against_the_pinned_crd(gpu):
-    manifest = rayjob_manifest(job(gpu=gpu), STORAGE)
+    manifest = rayjob_manifest(job(gpu=gpu, mlflow_secret="mlflow-training"), STORAGE)
     validator = crd_validator("RayJob", "ray.io/v1")
     assert validator is not None, "ray.io_rayjobs.yaml missing from mlops_tools/validate/crd_schemas"
     assert [e.message for e in validator.iter_errors(manifest)] == []

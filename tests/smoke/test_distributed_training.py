@@ -94,3 +94,17 @@ def test_spot_interruption_resumes_from_checkpoint(plan, ray_bin, tmp_path, repo
 def envs_version(ray_bin) -> str:
     return subprocess.run([str(ray_bin / "python"), "-c", "import ray; print(ray.__version__)"], capture_output=True,
                           text=True, timeout=60).stdout.strip()
+
+
+def test_rendered_mlflow_env_is_what_the_training_images_client_reads(plan, ray_bin):
+    """The head (driver) and workers (train loop) carry the env names the ray venv's MLflow client (the
+    image's mlflow-skinny) reads for the tracking URL and basic-auth, the credentials from a Secret."""
+    spec = rendered_job(plan)["spec"]
+    probe = ("import json, mlflow.environment_variables as v; print(json.dumps("
+             "[v.MLFLOW_TRACKING_URI.name, v.MLFLOW_TRACKING_USERNAME.name, v.MLFLOW_TRACKING_PASSWORD.name]))")
+    uri, user, password = json.loads(subprocess.run([str(ray_bin / "python"), "-c", probe], check=True, timeout=120,
+                                                    capture_output=True, text=True).stdout)
+    for pod in (spec["rayClusterSpec"]["headGroupSpec"]["template"], spec["rayClusterSpec"]["workerGroupSpecs"][0]["template"]):
+        env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
+        assert env[uri]["value"].startswith("http://") and env[uri]["value"].endswith(":5000"), env.get(uri)
+        assert all("secretKeyRef" in env[name]["valueFrom"] for name in (user, password)), env

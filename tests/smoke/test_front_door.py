@@ -21,7 +21,8 @@ from tests.smoke.conftest import LOGS
 SSO_STACKS = ["prod", "azure-prod"]
 INTERNAL_PORT = 8443
 # The Service behind each hostname: MLflow's own; Grafana's from kube-prometheus-stack (release name + "-grafana").
-UPSTREAMS = {"mlflow": "mlflow", "grafana": "kube-prometheus-stack-grafana"}
+# The pipeline UI is Argo's server, reached over TLS (it serves its own certificate; the echo stand-in does too).
+UPSTREAMS = {"mlflow": "mlflow", "grafana": "kube-prometheus-stack-grafana", "pipelines": "argo-workflows-server"}
 pytestmark = pytest.mark.xdist_group(name="sso")
 
 
@@ -36,7 +37,8 @@ def doors(request, tmp_path_factory):
 
 def test_each_ui_hostname_reaches_its_own_upstream_over_tls(doors):
     plan, door, _ = doors
-    assert {h.split(".")[0] for h in door.hostnames} == {"mlflow", "grafana"}  # pipelines only where installed
+    # every shipped stack file installs the pipelines, so Argo's UI is behind the door too
+    assert {h.split(".")[0] for h in door.hostnames} == {"mlflow", "grafana", "pipelines"}
     for hostname in door.hostnames:
         status, body = https_get(door, INTERNAL_PORT, hostname, "/api/2.0/mlflow/experiments/search")
         assert status == 200, (hostname, body)

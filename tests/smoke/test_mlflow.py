@@ -47,18 +47,16 @@ def test_two_pods_starting_at_once_migrate_a_fresh_database_without_a_race(plan)
     an empty database, both succeed (the advisory lock serialises them; the second finds the schema
     at head and the users present)."""
     from mlops_tools.smoke.envs import venv
-    from mlops_tools.smoke.mlflow import database_uri
+    from mlops_tools.smoke.mlflow import server_secret_values
     from mlops_tools.smoke.pods import local_pod
-    from mlops_tools.smoke.services import hostile_password, start_postgres
+    from mlops_tools.smoke.services import start_postgres
 
     from conftest import LOGS
     from mlops_tools.smoke.procs import Processes
 
     with Processes(LOGS / plan.stack / "migrate-race") as procs:
         db = start_postgres(procs)
-        values = {"mlflow-database/uri": database_uri(plan, db), "mlflow-admin/username": "smoke-admin",
-                  "mlflow-admin/password": hostile_password(), "mlflow-session-key/key": "unused",
-                  "mlflow-scrape/username": "smoke-prometheus", "mlflow-scrape/password": hostile_password()}
+        values = server_secret_values(plan, db)
         pods = [local_pod(procs, plan.workload("mlflow", "mlops"), venv("mlflow"), values) for _ in range(2)]
         writer = pods[0].workload.container("auth-config")
         migrate = pods[0].workload.container("migrate")

@@ -138,4 +138,68 @@ def check_distributed_training(stack: Stack, grace_seconds: int, storage_prefix:
         assert pod["terminationGracePeriodSeconds"] == grace_seconds
         argv = shlex.split(spec["entrypoint"])
         assert argv[argv.index("--storage") + 1].startswith(storage_prefix) and argv[argv.index("--storage") + 1].endswith("/checkpoints")
+    problems = training_mlflow_problems(stack)
+    assert problems == [], problems
     return jobs
+
+
+def training_mlflow_problems(stack: Stack) -> list[str]:
+    """The RayJobs log to MLflow as ``svc-training``: the head and workers (where the driver and the train
+    workers run) get the in-cluster tracking URL and the user's credentials from Secret ``mlflow-training``
+    (the submitter none), every RayJob waits for that Secret, MLflow seeds the user with READ on the model,
+    and no password is in the plan."""
+    import json
+
+    from components.k8s import TRACKING_URL
+
+    problems = []
+    secrets = {(r["inputs"]["metadata"].get("namespace"), r["inputs"]["metadata"]["name"]): r
+               for r in stack.result.by_type("kubernetes:core/v1:Secret")}
+    for namespace in ("training", "mlops"):
+        secret = secrets.get((namespace, "mlflow-training"))
+        if secret is None or secret["inputs"]["stringData"]["username"] != "svc-training" or \
+                not stack.result.is_secret(secret["urn"], "stringData", "password"):
+            problems.append(f"Secret {namespace}/mlflow-training is missing, not svc-training's or not held as a secret")
+    revealed = [r["inputs"]["stringData"]["password"] for r in stack.result.by_type("kubernetes:core/v1:Secret")
+                if r["inputs"]["metadata"]["name"] == "mlflow-training"]
+    plan = json.dumps([stack.result.masked_resources(), stack.result.masked_outputs()], default=str)
+    if not revealed or any(len(p) < 16 or p in plan for p in revealed):
+        problems.append("svc-training's password is missing, short, or in clear text in the plan")
+    passwords = [r for r in stack.result.by_type("random:index/randomPassword:RandomPassword")
+                 if r["name"] == "distributed-training-mlflow-password"]
+    if len(passwords) != 1:
+        problems.append(f"{len(passwords)} generated passwords for svc-training")
+    expected = [{"name": "MLFLOW_TRACKING_URI", "value": TRACKING_URL}] + [
+        {"name": f"MLFLOW_TRACKING_{key.upper()}", "valueFrom": {"secretKeyRef": {"name": "mlflow-training", "key": key}}}
+        for key in ("username", "password")]
+    training_secret = secrets.get(("training", "mlflow-training"), {}).get("urn")
+    for job in stack.result.by_type("kubernetes:ray.io/v1:RayJob"):
+        name, spec = job["inputs"]["metadata"]["name"], job["inputs"]["spec"]
+        pods = {"head": spec["rayClusterSpec"]["headGroupSpec"]["template"],
+                "worker": spec["rayClusterSpec"]["workerGroupSpecs"][0]["template"],
+                "submitter": spec["submitterPodTemplate"]}
+        for role, pod in pods.items():
+            env = [e for e in pod["spec"]["containers"][0]["env"] if e["name"].startswith("MLFLOW_")]
+            if env != ([] if role == "submitter" else expected):
+                problems.append(f"RayJob {name} {role}: MLflow env {env}")
+        if training_secret is None or training_secret not in job["dependencies"]:
+            problems.append(f"RayJob {name} does not wait for Secret training/mlflow-training")
+    [ray_policy] = [r["inputs"]["spec"] for r in stack.result.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                    if r["inputs"]["metadata"]["name"] == "ray-cluster" and r["inputs"]["metadata"]["namespace"] == "training"]
+    to_mlflow = [rule for rule in ray_policy["egress"] if {"protocol": "TCP", "port": 5000} in rule.get("ports", [])
+                 and any(peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == "mlops"
+                         for peer in rule["to"])]
+    if not to_mlflow:
+        problems.append("the Ray pods' NetworkPolicy does not let them reach MLflow on 5000")
+    [deployment] = [r["inputs"] for r in stack.result.by_type("kubernetes:apps/v1:Deployment")
+                    if r["inputs"]["metadata"]["name"] == "mlflow" and r["inputs"]["metadata"].get("namespace") == "mlops"]
+    for container in deployment["spec"]["template"]["spec"]["initContainers"]:
+        env = {e["name"]: e for e in container.get("env", [])}
+        if "MLFLOW_SERVICE_USERS" not in env:
+            continue
+        listing = json.loads(env["MLFLOW_SERVICE_USERS"]["value"])
+        mine = [u for u in listing if env[u["env"] + "_USERNAME"]["valueFrom"]["secretKeyRef"]["name"] == "mlflow-training"]
+        if [{k: u[k] for k in ("model", "permission")} for u in mine] != [
+                {"model": stack.cfg.pipelines.model_name, "permission": "READ"}]:
+            problems.append(f"MLflow init container {container['name']} seeds {mine} for svc-training")
+    return problems

@@ -38,7 +38,8 @@ def mlflow_user_problems(stack: Stack) -> list[str]:
     for container in (c for c in deployment["initContainers"] if c["name"] in seeders):
         env = {e["name"]: e for e in container["env"]}
         listing = json.loads(env.get("MLFLOW_SERVICE_USERS", {}).get("value", "[]"))
-        if listing != [{"env": "MLFLOW_SERVICE_USER_0", "model": model, "permission": "EDIT"}]:
+        # The pipelines' user comes first; the distributed training jobs' user (READ) follows when training is on.
+        if listing[:1] != [{"env": "MLFLOW_SERVICE_USER_0", "model": model, "permission": "EDIT"}]:
             problems.append(f"init container {container['name']}: service users {listing}")
         refs = {env[f"MLFLOW_SERVICE_USER_0_{k}"]["valueFrom"]["secretKeyRef"]["name"] for k in ("USERNAME", "PASSWORD")
                 if f"MLFLOW_SERVICE_USER_0_{k}" in env}
