@@ -45,7 +45,7 @@ from stacks.training import checkpoint_uri, distributed_training, training_mlflo
 from stacks.config import PlatformConfig
 from stacks.serving import stack_serving
 from stacks.outputs import shared_outputs
-from stacks.pipelines import mlflow_pipeline_args, retraining_args
+from stacks.pipelines import drift_monitoring, mlflow_pipeline_args, retraining_args, with_drift
 
 
 # A Network Load Balancer made by EKS's cloud controller for a LoadBalancer Service (TCP passthrough to the
@@ -147,8 +147,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 features_bucket_arn=features.store.bucket_arn, features_key_arn=keys.features.arn, tags=tags),
                 opts=on_primary, k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider),
                 ui_sso=sso.pipelines if sso else None)
+        drift = drift_monitoring(cfg, pipeline, features, pulumi.ResourceOptions(provider=cluster.k8s_provider))
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, sso=sso,
-                                       pipeline=pipeline, training_user=training_user)
+                                       pipeline=pipeline, training_user=training_user, drift=drift)
         if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
             door = stack_front_door(cfg, sso, [network.vpc_cidr], AWS_INTERNAL_NLB, AWS_PUBLIC_NLB, pulumi.ResourceOptions(
                 provider=cluster.k8s_provider, depends_on=[workloads]),
@@ -185,7 +186,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, monitoring: Monitoring, trainer: TrainingJobIdentity,
                        sso: Optional[StackSso] = None, pipeline: Optional[Any] = None,
-                       training_user: Optional[Any] = None) -> PlatformWorkloads:
+                       training_user: Optional[Any] = None,
+                       drift: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the AWS side's identities and addresses."""
     irsa = "eks.amazonaws.com/role-arn"
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
@@ -207,12 +209,12 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             registry_path=features.registry_path, provider="aws", online_store=features.online_store,
             offline_store=features.offline_store, service_account_annotations={irsa: features.service_account_role},
             extra_env={"AWS_REGION": cfg.region}),
-        monitoring=MonitoringStackArgs(
+        monitoring=with_drift(MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
             sso=sso.grafana if sso else None,
             private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class,
             alert_receivers=[AlertReceiver("platform-alerts", monitoring.alert_receiver)],
             alertmanager_service_account_annotations={irsa: monitoring.alertmanager_role.arn},
-            scrape_targets=[KARPENTER_SCRAPE_TARGET], interruption_queries=KARPENTER_INTERRUPTION_QUERIES),
+            scrape_targets=[KARPENTER_SCRAPE_TARGET], interruption_queries=KARPENTER_INTERRUPTION_QUERIES), drift),
         gpu=GpuNodeAgentsArgs() if gpu_pools else None),
         opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))

@@ -62,7 +62,7 @@ from stacks.serving import stack_serving
 from stacks.config import PlatformConfig
 from stacks.training import checkpoint_uri, distributed_training, training_mlflow_user
 from stacks.outputs import shared_outputs
-from stacks.pipelines import mlflow_pipeline_args, retraining_args
+from stacks.pipelines import drift_monitoring, mlflow_pipeline_args, retraining_args, with_drift
 
 # Azure region pairs (learn.microsoft.com/azure/reliability/cross-region-replication-azure), both ways:
 # geo-redundant backups of the tracking database go to the primary's pair.
@@ -174,8 +174,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 features_container_id=features.store.container_ids[FEAST_CONTAINER]),
                 opts=pulumi.ResourceOptions(), k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider),
                 ui_sso=sso.pipelines if sso else None)
+        drift = drift_monitoring(cfg, pipeline, features, pulumi.ResourceOptions(provider=cluster.k8s_provider))
         workloads = platform_workloads(cfg, network, cluster, tracking, features, monitoring, trainer, dr, sso=sso,
-                                       pipeline=pipeline, training_user=training_user)
+                                       pipeline=pipeline, training_user=training_user, drift=drift)
         if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
             door = stack_front_door(cfg, sso, [network.vpc_cidr],
                                     {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}, {},
@@ -274,7 +275,8 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
                        trainer: azure.managedidentity.UserAssignedIdentity,
                        dr: Optional[DisasterRecovery] = None,
                        sso: Optional[StackSso] = None, pipeline: Optional[Any] = None,
-                       training_user: Optional[Any] = None) -> PlatformWorkloads:
+                       training_user: Optional[Any] = None,
+                       drift: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with the Azure side's identities and addresses."""
     gpu_pools = [pool for pool in cfg.training_pools if pool.accelerator == "nvidia-gpu"]
     return PlatformWorkloads("platform", PlatformWorkloadsArgs(
@@ -300,10 +302,10 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             workload_identity_pod_labels=WORKLOAD_IDENTITY_POD_LABELS,
             egress_ports=(443, features.online_store_port),
             depends_on=[r for r in (features.online_store_secret,) if r]),
-        monitoring=MonitoringStackArgs(
+        monitoring=with_drift(MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
             sso=sso.grafana if sso else None,
             private_network_cidrs=[network.vpc_cidr], storage_class_name=cluster.storage_class,
-            **email_alerting(cfg)),
+            **email_alerting(cfg)), drift),
         gpu=GpuNodeAgentsArgs() if gpu_pools else None),
         opts=pulumi.ResourceOptions(provider=cluster.k8s_provider))

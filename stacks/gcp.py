@@ -48,7 +48,7 @@ from stacks.serving import stack_serving
 from stacks.config import PlatformConfig
 from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
-from stacks.pipelines import mlflow_pipeline_args, retraining_args
+from stacks.pipelines import drift_monitoring, mlflow_pipeline_args, retraining_args, with_drift
 
 def platform_name() -> str:
     """`mlops-<stack>`, shortened for long stack names (stacks.naming)."""
@@ -190,8 +190,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                                              features_bucket=features.bucket_name),
                                            opts=on_primary, k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider),
                                            identity_endpoints=cluster.identity_endpoints)
+        drift = drift_monitoring(cfg, pipeline, features, pulumi.ResourceOptions(provider=cluster.k8s_provider))
         workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations,
-                                       sso=sso, pipeline=pipeline, training_user=training_user)
+                                       sso=sso, pipeline=pipeline, training_user=training_user, drift=drift)
         if sso is not None:  # the private front door and its DNS (components/access/frontdoor.py)
             door = stack_front_door(cfg, sso, [network.vpc_cidr], {"networking.gke.io/load-balancer-type": "Internal"}, {},
                                     pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=[workloads]),
@@ -251,7 +252,8 @@ def access_log_buckets(cfg: PlatformConfig, name: str, labels: dict, project: st
 def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, tracking: TrackingServer,
                        features: FeatureStore, trainer_annotations,
                        sso: Optional[StackSso] = None, pipeline: Optional[Any] = None,
-                       training_user: Optional[Any] = None) -> PlatformWorkloads:
+                       training_user: Optional[Any] = None,
+                       drift: Optional[Any] = None) -> PlatformWorkloads:
     """The in-cluster platform (components/k8s), fed with GKE Workload Identity and the GCP addresses."""
     # One GKE node pool per machine type, each up to maxNodes: node agents need a pod per node.
     pool_nodes = sum(pool.max_nodes * len(pool.instance_types) for pool in cfg.training_pools)
@@ -272,11 +274,11 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,
             registry_path=features.registry_path, provider="gcp", online_store=features.online_store,
             offline_store=features.offline_store, service_account_annotations=features.service_account_annotations),
-        monitoring=MonitoringStackArgs(
+        monitoring=with_drift(MonitoringStackArgs(
             environment=cfg.environment, metrics_retention_days=cfg.monitoring.metrics_retention_days,
             sso=sso.grafana if sso else None,
             private_network_cidrs=private_cidrs, storage_class_name=cluster.storage_class,
-            **email_alerting(cfg)),
+            **email_alerting(cfg)), drift),
         # GKE installs the NVIDIA driver, runs its own device plugin and collects DCGM metrics (cluster
         # monitoring); the platform's agents would duplicate the plugin and cannot reach GKE's NVIDIA libraries.
         gpu=None),

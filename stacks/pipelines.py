@@ -3,22 +3,29 @@ the tracking server's side of the pipeline (its MLflow user, the namespace allow
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Optional
 
 import pulumi
 
-from components.k8s import PLATFORM_NAMESPACE, SERVING_NAMESPACE, TRACKING_URL, TRAINING_NAMESPACE
+from components.k8s import PLATFORM_NAMESPACE, SERVING_NAMESPACE, TRACKING_URL, TRAINING_NAMESPACE, MonitoringStackArgs
 from components.pipelines import MLFLOW_USER_SECRET, NAMESPACE, FeastSource, RetrainingArgs
+from components.pipelines.drift_component import DriftMonitoring, DriftMonitoringArgs, monitoring_inputs
 from components.serving.rollout import retraining_canary_task
 from stacks.config import PlatformConfig
+from stacks.config_drift import drift_args
+
+
+def under_offline_store(path: str, offline_store_path: pulumi.Input[str]) -> pulumi.Input[str]:
+    """A config path as a full URI: a relative name is under the stack's offline store."""
+    if path.startswith(("s3://", "gs://", "abfs://", "/")):
+        return path
+    return pulumi.Output.format("{0}/{1}", offline_store_path, path)
 
 
 def features_path(cfg: PlatformConfig, offline_store_path: pulumi.Input[str]) -> pulumi.Input[str]:
     """``featuresPath`` as a full URI: a relative name is a file under the stack's offline store."""
-    path = cfg.pipelines.features_path
-    if path.startswith(("s3://", "gs://", "abfs://", "/")):
-        return path
-    return pulumi.Output.format("{0}/{1}", offline_store_path, path)
+    return under_offline_store(cfg.pipelines.features_path, offline_store_path)
 
 
 def retraining_args(cfg: PlatformConfig, features: Any) -> RetrainingArgs:
@@ -47,3 +54,27 @@ def mlflow_pipeline_args(pipeline: Optional[Any], training_user: Optional[Any] =
     if pipeline is not None:
         args["client_namespaces"] = (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, SERVING_NAMESPACE, NAMESPACE)
     return args
+
+
+def drift_monitoring(cfg: PlatformConfig, pipeline: Optional[Any], features: Any,
+                     opts: pulumi.ResourceOptions) -> Optional[DriftMonitoringArgs]:
+    """``mlops:pipelines:DriftMonitoring`` when ``mlops:pipelines.drift.enabled`` (``opts``: the cluster's
+    provider), in the pipeline's namespace with the steps' own settings, after the pipeline (its namespace,
+    default deny and Argo's CRDs). Returns its arguments for ``with_drift`` (None: no drift job)."""
+    if pipeline is None or not cfg.pipelines.drift.enabled:
+        return None
+    recent = under_offline_store(cfg.pipelines.drift.recent_path or "", features.offline_store_path)
+    args = DriftMonitoringArgs(pipeline.retraining, drift_args(cfg.pipelines.drift, recent), depends_on=[pipeline])
+    DriftMonitoring("drift", args, opts=opts)
+    return args
+
+
+def with_drift(monitoring: MonitoringStackArgs, drift: Optional[DriftMonitoringArgs]) -> MonitoringStackArgs:
+    """The monitoring stack plus what the drift job needs from it: the Pushgateway scrape target, and the
+    ``retrain`` receiver with its route first (it ``continue``s, so the stack's own routes still match)."""
+    if drift is None:
+        return monitoring
+    targets, receivers, routes = monitoring_inputs(drift)
+    return dataclasses.replace(monitoring, scrape_targets=[*monitoring.scrape_targets, *targets],
+                               alert_receivers=[*monitoring.alert_receivers, *receivers],
+                               alert_routes=[*routes, *monitoring.alert_routes])

@@ -89,6 +89,9 @@ class RetrainingPipeline(pulumi.ComponentResource):
                                              kind=manifest["kind"], metadata=manifest["metadata"],
                                              spec=manifest["spec"], opts=after_release)
         self.namespace = namespace
+        # The arguments as the cloud's builder completed them (region env, workload-identity pod labels):
+        # the drift job (DriftMonitoring) runs with exactly the steps' settings.
+        self.retraining = args.retraining
         self.register_outputs({"namespace": namespace, "release": self.release.name, "mlflowSecret": MLFLOW_USER_SECRET})
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
+
 from components.k8s import ScrapeTarget
 from components.k8s._common import (InvalidInput, container_security_context, http_probe, metadata,
                                     pod_security_context, require_pinned_image)
@@ -40,7 +42,7 @@ KEEP_FINISHED_SECONDS = 24 * 3600
 class DriftArgs:
     """From ``mlops:pipelines.drift`` (stacks/config_drift.py)."""
 
-    recent_path: str            # parquet file or prefix of recent serving inputs, same columns as the features
+    recent_path: pulumi.Input[str]  # parquet file or prefix of recent serving inputs, same columns as the features
     schedule: str = "0 * * * *"
     p_value: float = 0.05
     share: float = 0.5
@@ -51,7 +53,7 @@ def pushgateway_url(namespace: str) -> str:
     return f"http://{PUSHGATEWAY_NAME}.{namespace}.svc.cluster.local:{PUSHGATEWAY_PORT}"
 
 
-def drift_arguments(recent_path: str, pipeline: RetrainingArgs, drift: DriftArgs) -> list[str]:
+def drift_arguments(recent_path: pulumi.Input[str], pipeline: RetrainingArgs, drift: DriftArgs) -> list[str]:
     """The drift step's command line as the container runs it (after ``--outputs DIR drift``)."""
     return ["--model-name", "{{workflow.parameters.model-name}}", "--recent", recent_path,
             "--entity", pipeline.entity, "--output", f"{OUTPUTS_DIR}/drift.prom",
@@ -63,7 +65,8 @@ def drift_cron_workflow(pipeline: RetrainingArgs, drift: DriftArgs) -> dict[str,
     """The hourly drift job: same image, identity, MLflow login and pod hardening as the retraining steps
     (it reads the production model's training reference from MLflow), labelled ``drift`` so its network
     policy adds the Pushgateway to what it may reach."""
-    if not drift.recent_path.startswith(("s3://", "gs://", "abfs://", "/")):
+    # An Output is the stack's offline store root joined with a relative name (stacks/pipelines.py): a URI.
+    if isinstance(drift.recent_path, str) and not drift.recent_path.startswith(("s3://", "gs://", "abfs://", "/")):
         raise InvalidInput(f"DriftArgs.recent_path {drift.recent_path!r} must be s3://, gs://, abfs:// or a path")
     if not 0 < drift.p_value < 1 or not 0 < drift.share <= 1:
         raise InvalidInput(f"DriftArgs p_value {drift.p_value} must be in (0, 1) and share {drift.share} in (0, 1]")
@@ -74,7 +77,8 @@ def drift_cron_workflow(pipeline: RetrainingArgs, drift: DriftArgs) -> dict[str,
     spec.update({
         "entrypoint": DRIFT_NAME,
         "arguments": {"parameters": [{"name": "model-name", "value": pipeline.model_name}]},
-        "podMetadata": {"labels": dict(DRIFT_LABELS)},
+        # The cloud's pod labels too (Azure's workload-identity opt-in): the pod reads recentPath as the steps.
+        "podMetadata": {"labels": {**pipeline.pod_labels, **DRIFT_LABELS}},
         "activeDeadlineSeconds": DRIFT_DEADLINE_SECONDS,
         "ttlStrategy": {"secondsAfterCompletion": KEEP_FINISHED_SECONDS},
         "templates": [step],

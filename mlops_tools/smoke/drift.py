@@ -1,9 +1,8 @@
 """The drift alert path on the real software: Pushgateway, Prometheus, Alertmanager (Debian packages), with
 the rendered config, and Argo Events' Sensor semantics evaluated against the real webhook payload.
 
-- The plan: the stack's when it renders ``mlops:pipelines:DriftMonitoring`` (``DRIFT_COMPONENT``); until
-  the stacks create it, tests/smoke/drift_reference.py renders the components (this layer reads plans,
-  it never runs the engine).
+- The plan: the stack's, which renders ``mlops:pipelines:DriftMonitoring`` (``DRIFT_COMPONENT``) when
+  ``mlops:pipelines.drift.enabled`` (every shipped stack file); this layer reads plans, never runs the engine.
 - ``start_pushgateway`` / ``start_alertmanager``: the programs with the rendered arguments/config, only the
   listen addresses and in-cluster URLs swapped for this run's 127.0.0.1 ports.
 - ``WebhookReceiver``: a local HTTP server standing in for the EventSource's Service; it records bodies.

@@ -31,8 +31,17 @@ def test_enabled_needs_the_pipeline_and_the_recent_path():
     ("pValue", 1.5, ["mlops:pipelines.drift.pValue", "1.5"]),
     ("share", 0, ["mlops:pipelines.drift.share"]),
     ("recentPath", "ftp://x/y", ["mlops:pipelines.drift.recentPath", "ftp://x/y"]),
+    ("recentPath", "https://logs/x/", ["mlops:pipelines.drift.recentPath", "https://logs/x/", "offline store"]),
+    ("recentPath", "churn/ recent", ["mlops:pipelines.drift.recentPath", "churn/ recent"]),
     ("retrian", True, ["mlops:pipelines.drift.retrian"]),
 ])
 def test_bad_value_is_one_line_naming_key_and_value(key, value, words):
     [line] = problems({**PIPELINE, "drift": {"enabled": True, "recentPath": "s3://logs/", key: value}})
     assert line.startswith("Pulumi.dev.yaml: ") and all(w in line for w in words), line
+
+
+def test_a_relative_recent_path_is_kept_for_the_stack_to_put_under_its_offline_store():
+    d = load({**PIPELINE, "drift": {"enabled": True, "recentPath": "churn/serving/recent/"}}).pipelines.drift
+    assert d.recent_path == "churn/serving/recent/" and drift_args(d).recent_path == "churn/serving/recent/"
+    assert drift_args(d, "s3://features/offline/churn/serving/recent/").recent_path == \
+        "s3://features/offline/churn/serving/recent/"

@@ -85,3 +85,13 @@ def test_pushgateway_reachable_only_by_drift_pods_and_monitoring():
                       [{"protocol": "TCP", "port": PUSHGATEWAY_PORT}])]
     steps = policies["drift-steps"]
     assert steps["ingress"] == [] and [r["ports"][0]["port"] for r in steps["egress"]] == [5000, 443, PUSHGATEWAY_PORT]
+
+
+def test_the_drift_pod_carries_the_clouds_pod_labels():
+    """Azure's workload identity is opted into by a pod label: without it the drift pod cannot read an
+    abfs:// recentPath as the steps' identity."""
+    import dataclasses
+
+    azure = dataclasses.replace(ARGS, pod_labels={"azure.workload.identity/use": "true"})
+    labels = drift_cron_workflow(azure, DRIFT)["spec"]["workflowSpec"]["podMetadata"]["labels"]
+    assert labels["azure.workload.identity/use"] == "true" and labels["app.kubernetes.io/name"] == "drift"

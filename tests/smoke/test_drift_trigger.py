@@ -20,19 +20,19 @@ from mlops_tools.smoke.envs import system_program
 from mlops_tools.smoke.pipeline_steps import step_runner
 from mlops_tools.smoke.procs import Processes
 
-import drift_reference as reference
 from conftest import LOGS
 
 MODEL = "churn-drift"
 ALERT = "ModelDriftDetected"
-RENDERED_RECENT = "s3://serving-logs/churn-drift/recent/"
 
 
 @pytest.fixture(scope="module")
 def rendered(plan, report):
-    drift_plan, origin = reference.drift_plan(plan, MODEL, RENDERED_RECENT)
-    report(f"drift trigger config: {origin}")
-    return drift_plan
+    """The stack's own plan: every shipped stack file enables ``mlops:pipelines.drift``."""
+    assert plan.resources(harness.DRIFT_COMPONENT), \
+        f"stack {plan.stack}'s plan has no {harness.DRIFT_COMPONENT} (mlops:pipelines.drift.enabled is off)"
+    report(f"drift trigger config: stack {plan.stack}'s plan")
+    return plan
 
 
 @pytest.fixture(scope="module")

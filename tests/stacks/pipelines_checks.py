@@ -85,3 +85,60 @@ def manifest_problems(stack: Stack, tmp_path) -> list[str]:
                for line in bad.invalid):
         problems.append(f"a broken WorkflowTemplate was not reported: {bad.invalid}")
     return problems
+
+
+def _monitoring_values(stack: Stack) -> dict:
+    (release,) = [r for r in stack.result.by_type("kubernetes:helm.sh/v3:Release")
+                  if r["inputs"]["chart"] == "kube-prometheus-stack"]
+    return release["inputs"]["values"]
+
+
+def drift_problems(stack: Stack) -> list[str]:
+    """``mlops:pipelines.drift`` on (every shipped stack): the drift CronWorkflow runs the stack's model on
+    ``recentPath`` under its offline store with the steps' own pod labels and env (their cloud identity and
+    region); the EventSource and Sensor are in ``pipelines``; Prometheus scrapes the Pushgateway keeping the
+    pushed labels; Alertmanager routes ModelDriftDetected to ``retrain`` (the EventSource's webhook) before
+    any other route, and still sends everything else to the people's receiver."""
+    problems = []
+    drift = stack.cfg.pipelines.drift
+    cron = _named(stack, "CronWorkflow", "drift", "pipelines")["spec"]
+    spec = cron["workflowSpec"]
+    [step] = spec["templates"]
+    args = step["container"]["args"]
+    recent = args[args.index("--recent") + 1]
+    if not (recent.startswith(("s3://", "gs://", "abfs://")) and recent.endswith(f"/offline/{drift.recent_path}")):
+        problems.append(f"drift --recent {recent!r} is not {drift.recent_path!r} under the offline store")
+    if spec["arguments"]["parameters"] != [{"name": "model-name", "value": stack.cfg.pipelines.model_name}]:
+        problems.append(f"drift parameters {spec['arguments']['parameters']}")
+    if cron["schedules"] != [drift.schedule]:
+        problems.append(f"drift schedules {cron['schedules']}")
+    retraining = _named(stack, "WorkflowTemplate", "retraining", "pipelines")["spec"]
+    # The cloud's labels (Azure's workload-identity opt-in), not the app.kubernetes.io/* naming ones.
+    if any(spec["podMetadata"]["labels"].get(k) != v for k, v in retraining["podMetadata"]["labels"].items()
+           if not k.startswith("app.kubernetes.io/")):
+        problems.append(f"drift pod labels {spec['podMetadata']['labels']} lack the steps' {retraining['podMetadata']['labels']}")
+    [train] = [t for t in retraining["templates"] if t["name"] == "train"]
+    plain = lambda c: {e["name"]: e.get("value") for e in c.get("env", []) if "value" in e}  # noqa: E731
+    if plain(step["container"]) != plain(train["container"]):
+        problems.append(f"drift env {plain(step['container'])} != the train step's {plain(train['container'])}")
+    source = _named(stack, "EventSource", "drift-alerts", "pipelines")["spec"]["webhook"]["drift"]
+    sensor = _named(stack, "Sensor", "drift-retraining", "pipelines")["spec"]
+    if sensor["triggers"][0]["template"]["k8s"]["operation"] != "create":
+        problems.append(f"Sensor trigger {sensor['triggers'][0]['template']['k8s']}")
+    values = _monitoring_values(stack)
+    monitors = [m for m in values["prometheus"]["additionalServiceMonitors"] if m["name"] == "pushgateway"]
+    if [m["endpoints"][0].get("honorLabels") for m in monitors] != [True]:
+        problems.append(f"Pushgateway ServiceMonitors {monitors}")
+    config = values["alertmanager"]["config"]
+    routes = config["route"]["routes"]
+    first = routes[1] if len(routes) > 1 else {}  # [0] is the chart's Watchdog sink
+    if (first.get("receiver"), first.get("matchers"), first.get("continue")) != \
+            ("retrain", ['alertname="ModelDriftDetected"'], True):
+        problems.append(f"Alertmanager's first route {first} does not send ModelDriftDetected to retrain")
+    [retrain] = [r for r in config["receivers"] if r["name"] == "retrain"] or [{}]
+    urls = [h["url"] for h in retrain.get("webhook_configs", [])]
+    if urls != [f"http://drift-alerts-eventsource-svc.pipelines.svc.cluster.local:{source['port']}{source['endpoint']}"]:
+        problems.append(f"retrain receiver posts to {urls}, not the EventSource {source}")
+    if config["route"]["receiver"] != "platform-alerts":
+        problems.append(f"Alertmanager's default receiver is {config['route']['receiver']}")
+    return problems

@@ -175,6 +175,12 @@ def test_retraining_pipeline_logs_in_as_its_own_mlflow_user_and_validates(stack,
     assert manifest_problems(stack, tmp_path) == []
 
 
+def test_drift_job_and_its_retraining_trigger_are_wired(stack):
+    from tests.stacks.pipelines_checks import drift_problems
+
+    assert drift_problems(stack) == []
+
+
 def test_pipeline_steps_get_their_irsa_role_and_argo_encrypts_with_the_artifacts_key(stack):
     """The chart's step ServiceAccount carries the role that trusts pipelines/pipeline-steps; Argo uploads with
     SSE-KMS and the artifacts bucket's own key (a bare enableEncryption would send SSE-S3, which the bucket

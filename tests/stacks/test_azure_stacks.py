@@ -201,6 +201,12 @@ def test_retraining_pipeline_logs_in_as_its_own_mlflow_user_and_validates(stack,
     assert manifest_problems(stack, tmp_path) == []
 
 
+def test_drift_job_and_its_retraining_trigger_are_wired(stack):
+    from tests.stacks.pipelines_checks import drift_problems
+
+    assert drift_problems(stack) == []
+
+
 def test_pipeline_steps_identity_is_scoped_to_the_argo_and_feast_containers(stack):
     """Contributor on the artifacts account's argo container, Reader on the Feast container, nothing wider;
     the chart's step ServiceAccount names that identity and the step pods carry the webhook's label."""

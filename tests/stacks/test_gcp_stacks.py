@@ -283,6 +283,12 @@ def test_retraining_pipeline_logs_in_as_its_own_mlflow_user_and_validates(stack,
     assert manifest_problems(stack, tmp_path) == []
 
 
+def test_drift_job_and_its_retraining_trigger_are_wired(stack):
+    from tests.stacks.pipelines_checks import drift_problems
+
+    assert drift_problems(stack) == []
+
+
 def test_pipeline_steps_service_account_has_its_bucket_grants_only(stack):
     [release] = [r for r in stack.result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "argo-workflows"]
     values = release["inputs"]["values"]

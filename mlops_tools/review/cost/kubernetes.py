@@ -110,6 +110,11 @@ FREE = {
     # Argo Workflows objects: the step pods they start run on the cluster's nodes (priced there).
     "kubernetes:argoproj.io/v1alpha1:CronWorkflow": ON_NODES,
     "kubernetes:argoproj.io/v1alpha1:WorkflowTemplate": ON_NODES,
+    # Argo Events objects: the controller runs each as pods on the nodes (EventBus: JetStream without
+    # persistent volumes, components/pipelines/events.py).
+    "kubernetes:argoproj.io/v1alpha1:EventBus": ON_NODES + "; no persistent volume",
+    "kubernetes:argoproj.io/v1alpha1:EventSource": ON_NODES + "; a ClusterIP Service, no load balancer",
+    "kubernetes:argoproj.io/v1alpha1:Sensor": ON_NODES,
     "kubernetes:apps/v1:Deployment": ON_NODES,
     "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": "a template: its volumes are priced on the Karpenter NodePool that uses it",
     "kubernetes:cert-manager.io/v1:Certificate": OBJECT + " (issued in the cluster by the platform CA)",
@@ -123,6 +128,8 @@ FREE = {
     "kubernetes:external-secrets.io/v1:ClusterSecretStore": OBJECT,
     "kubernetes:external-secrets.io/v1:ExternalSecret": OBJECT,
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": OBJECT,
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": OBJECT,
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": OBJECT,
     "kubernetes:policy/v1:PodDisruptionBudget": OBJECT,
     "kubernetes:rbac.authorization.k8s.io/v1:Role": OBJECT,
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": OBJECT,
