@@ -28,13 +28,16 @@ import pulumi_kubernetes as k8s
 
 from components.access import certificates
 from components.k8s import PLATFORM_NAMESPACE, PRIORITY_SERVING, ResourceBudget
-from components.k8s._common import (InvalidInput, container_security_context, disruption_budget, from_cidrs,
+from components.k8s._common import (WORKLOAD_UID, InvalidInput, container_security_context, disruption_budget, from_cidrs,
                                     metadata, pod_security_context, replicated_deployment_spec, resources,
                                     service_account, tcp_ports, writable_dir)
 
 NAME = "front-door"
 IMAGE = "nginxinc/nginx-unprivileged:1.28.0-alpine"  # tag pinned; existence of the tag is not visible offline
-UID = 101  # the image's nginx user
+# Not the image's nginx user (101): a UID above 10000 cannot collide with a host account (Checkov CKV_K8S_40).
+# nginx-unprivileged reads only world-readable files (binary, modules) and the mounted config and TLS
+# Secret (mode 0644); every path it writes is under /tmp (an emptyDir), so any non-root UID runs it.
+UID = WORKLOAD_UID
 INTERNAL_PORT, PUBLIC_PORT, HEALTH_PORT = 8443, 8444, 8081
 TLS_SECRET = "front-door-tls"
 CONFIG_DIR, TLS_DIR = "/etc/front-door", "/etc/front-door/tls"

@@ -95,3 +95,10 @@ def test_pipeline_ui_route_only_where_the_pipelines_are_installed():
     # Argo's server speaks TLS itself (secure: true).
     assert "proxy_pass https://argo-workflows-server.pipelines.svc.cluster.local:2746;" in config
     assert routes[-1].pod_labels == {"app.kubernetes.io/name": "argo-workflows-server"}
+
+
+def test_the_proxy_runs_as_a_high_uid_that_cannot_be_a_host_account(aws_public):
+    """Checkov CKV_K8S_40 (the image's own nginx user is 101); the pod and the container both say so."""
+    pod = k8s(aws_public, "apps/v1:Deployment", "front-door")["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] >= 10000
+    assert all(c["securityContext"]["runAsUser"] >= 10000 for c in pod["containers"])
