@@ -13,6 +13,7 @@ from components.pipelines import MLFLOW_USER_SECRET, NAMESPACE, FeastSource, Ret
 from components.pipelines.drift_component import DriftMonitoring, DriftMonitoringArgs, monitoring_inputs
 from components.serving.rollout import retraining_canary_task
 from stacks.config import PlatformConfig
+from stacks.serving import canary_rollout_on
 from stacks.config_drift import drift_args
 
 
@@ -41,9 +42,8 @@ def retraining_args(cfg: PlatformConfig, features: Any) -> RetrainingArgs:
                           features_path=features_path(cfg, features.offline_store_path), label=p.label,
                           entity=p.entity, metric=p.metric, min_improvement=p.min_improvement, mlflow_url=TRACKING_URL,
                           mlflow_credentials_secret=MLFLOW_USER_SECRET, feast=feast,
-                          # With serving on, a promoted version goes out as a canary (stacks/serving.py installs
-                          # the rollout template whenever both are enabled).
-                          after_promote=(retraining_canary_task(),) if cfg.serving.enabled else ())
+                          # With serving on, a promoted version goes out as a canary (the template stacks/serving.py installs).
+                          after_promote=(retraining_canary_task(),) if canary_rollout_on(cfg) else ())
 
 
 def mlflow_pipeline_args(pipeline: Optional[Any], training_user: Optional[Any] = None) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from stacks.config import PlatformConfig
 # kube-prometheus-stack's Prometheus Service (fullnameOverride "kps", components/k8s/monitoring.py).
 PROMETHEUS_URL = f"http://kps-prometheus.monitoring.svc.cluster.local:{PROMETHEUS_PORT}"
 # The Secret with the MLflow user the pipeline steps log in with (docs/pipelines.md, "What remains" 1).
-PIPELINES_MLFLOW_SECRET = MLFLOW_USER_SECRET  # the Secret the retraining pipeline creates (components/pipelines)
 
 
 def serving_args(cfg: PlatformConfig, storage: ModelStorage, private_cidrs: Sequence[Any]) -> ServingArgs:
@@ -37,6 +36,12 @@ def serving_args(cfg: PlatformConfig, storage: ModelStorage, private_cidrs: Sequ
         private_network_cidrs=tuple(private_cidrs))
 
 
+def canary_rollout_on(cfg: PlatformConfig) -> bool:
+    """Serving and the retraining pipeline both on: the rollout template is installed (here) and the
+    retraining DAG ends in it (stacks/pipelines.py); one predicate so the two never disagree."""
+    return cfg.serving.enabled and cfg.pipelines.enabled and bool(cfg.pipelines.image)
+
+
 def stack_serving(cfg: PlatformConfig, workloads: PlatformWorkloads, storage: ModelStorage,
                   identity: Callable[[pulumi.Resource], ServingIdentity], private_cidrs: Sequence[Any],
                   artifacts_destination: pulumi.Input[str], opts: pulumi.ResourceOptions,
@@ -44,9 +49,9 @@ def stack_serving(cfg: PlatformConfig, workloads: PlatformWorkloads, storage: Mo
     if not cfg.serving.enabled:
         return None
     rollout = None
-    if cfg.pipelines.enabled and cfg.pipelines.image:
+    if canary_rollout_on(cfg):
         rollout = RolloutArgs(image=cfg.pipelines.image, mlflow_url=TRACKING_URL,
-                              mlflow_credentials_secret=PIPELINES_MLFLOW_SECRET, prometheus_url=PROMETHEUS_URL)
+                              mlflow_credentials_secret=MLFLOW_USER_SECRET, prometheus_url=PROMETHEUS_URL)
     return ModelServing("serving", ModelServingArgs(
         serving=serving_args(cfg, storage, private_cidrs), identity=identity, rollout=rollout,
         artifacts_destination=artifacts_destination,
