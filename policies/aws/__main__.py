@@ -1,7 +1,7 @@
 """The mlops-platform AWS policy pack: only builds the PolicyPack (rules live in mlops_aws_policies)."""
-from pulumi_policy import EnforcementLevel, PolicyPack
+from pulumi_policy import EnforcementLevel
 
-from mlops_policy import policies
+from mlops_policy import PolicyPack, policies
 
 import mlops_aws_policies
 

@@ -1,7 +1,7 @@
 """The mlops-platform Azure policy pack: only builds the PolicyPack (rules live in mlops_azure_policies)."""
-from pulumi_policy import EnforcementLevel, PolicyPack
+from pulumi_policy import EnforcementLevel
 
-from mlops_policy import policies
+from mlops_policy import PolicyPack, policies
 
 import mlops_azure_policies
 

@@ -17,6 +17,7 @@ from .checks import require_false, require_one_of, require_true, setting_check
 from .graph import created_after, dependents, linked_to, prerequisites
 from .iam import PolicyDocumentError, Statement, parse_policy_document
 from .loader import declared_types, load_rules, policies
+from .pack import PolicyPack
 from .rule import (
     CIS_AWS,
     CIS_AZURE,
@@ -43,7 +44,8 @@ from .values import UNKNOWN, as_list, get, is_set, is_unknown, plain, truthy
 
 __all__ = [
     "CIS_AWS", "CIS_AZURE", "CIS_EKS", "CIS_GCP", "CIS_KUBERNETES", "ISO27001", "PCI_DSS", "SOC2",
-    "CannotCheckDuringPreview", "Control", "Correlation", "Finding", "Framework", "PolicyDocumentError", "Resource",
+    "CannotCheckDuringPreview", "Control", "Correlation", "Finding", "Framework", "PolicyDocumentError", "PolicyPack",
+    "Resource",
     "ResourceRule", "Rule", "Stack", "StackRule", "Statement", "UNKNOWN", "as_list",
     "cannot_check", "correlate", "created_after", "declared_types", "get", "is_set", "is_unknown", "load_rules",
     "parse_policy_document", "plain", "policies", "prerequisites", "truthy", "type_patterns", "violation",

@@ -297,7 +297,7 @@ class ResourceRule(_RuleMetadata):
 
     @property
     def policy(self) -> ResourceValidationPolicy:
-        return ResourceValidationPolicy(validate=self.validate, **self._policy_kwargs())
+        return _ResourceRulePolicy(self)
 
 
 @dataclass(frozen=True)
@@ -340,7 +340,29 @@ class StackRule(_RuleMetadata):
 
     @property
     def policy(self) -> StackValidationPolicy:
-        return StackValidationPolicy(validate=self.validate, **self._policy_kwargs())
+        return _StackRulePolicy(self)
 
 
 Rule = Union[ResourceRule, StackRule]
+
+
+class RulePolicy:
+    """Marks the SDK policy of a rule of this library (``.rule`` is the rule).
+
+    The pack's servicer (pack.py) relies on what these rules promise: a ResourceRule reads only the
+    types it declares, and no check changes the props it is given (they read copies, `plain`).
+    """
+
+    rule: Rule
+
+
+class _ResourceRulePolicy(RulePolicy, ResourceValidationPolicy):
+    def __init__(self, rule: ResourceRule):
+        super().__init__(validate=rule.validate, **rule._policy_kwargs())
+        self.rule = rule
+
+
+class _StackRulePolicy(RulePolicy, StackValidationPolicy):
+    def __init__(self, rule: StackRule):
+        super().__init__(validate=rule.validate, **rule._policy_kwargs())
+        self.rule = rule
