@@ -9,6 +9,7 @@ mask them while the policy packs still see real values, as they do under the CLI
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import os
 import runpy
@@ -16,11 +17,13 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import pulumi
 from google.protobuf import json_format
+from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import register_stack_transformation, run_in_stack, run_pulumi_func
 
@@ -212,6 +215,24 @@ def _without_aliases(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi
     return pulumi.ResourceTransformationResult(args.props, opts)
 
 
+@contextlib.contextmanager
+def _without_source_positions() -> Iterator[None]:
+    """Leave the registrations' source positions (the SDK's stack traces) out of the offline run.
+
+    For every resource the SDK walks the Python stack (`traceback.extract_stack`, a file URI per
+    frame) so that the engine can show where in the program it was declared: ~0.2 s CPU of a
+    300-resource preview. The offline monitor records neither `sourcePosition` nor `stackTrace`
+    (see RecordingMonitor; the plan has no such field), so the plan is byte-identical without them.
+    Restored afterwards; under the real CLI this never runs.
+    """
+    original = sdk_resource._get_stack_trace
+    sdk_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        sdk_resource._get_stack_trace = original
+
+
 def _offline(program: Callable[[], Any]) -> Callable[[], Any]:
     def run() -> Any:
         register_stack_transformation(_without_aliases)
@@ -250,7 +271,7 @@ def preview_program(program: Callable[[], Any], *, project: str = "mlops-platfor
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
         # set_mocks registers an empty root stack; start a fresh one that collects pulumi.export calls.
         settings.ROOT.set(None)
-        with collector_tuned():
+        with collector_tuned(), _without_source_positions():
             loop.run_until_complete(_run_with_deadline(program, deadline_seconds))
     except PreviewError:
         raise

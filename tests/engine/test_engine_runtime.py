@@ -1,5 +1,6 @@
 """The offline run's process tuning: aliases left out, the collector tuned, the CLI's exit without teardown."""
 
+import contextlib
 import gc
 import subprocess
 import sys
@@ -55,6 +56,35 @@ def test_without_the_transformation_the_sdk_would_send_them(monkeypatch):
     monkeypatch.undo()
     without = preview_program(_pool_program, stack="dev", config={"mlops:region": "westeurope"})
     assert with_aliases.masked_resources() == without.masked_resources()
+
+
+def _count_stack_walks(monkeypatch) -> list:
+    """Resource names whose registration walked the Python stack for its source position."""
+    from pulumi.runtime import resource as sdk_resource
+
+    walked = []
+    original = sdk_resource.traceback.extract_stack
+    monkeypatch.setattr(sdk_resource.traceback, "extract_stack", lambda *a, **k: (walked.append(1), original(*a, **k))[1])
+    return walked
+
+
+def test_source_positions_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
+    """The SDK walked the stack once per resource for a source position the offline record never keeps (issue 18)."""
+    from pulumi.runtime import resource as sdk_resource
+
+    walked = _count_stack_walks(monkeypatch)
+
+    def program():
+        walked.clear()  # set_mocks registered its root stack before the run
+        _pool_program()
+
+    original = sdk_resource._get_stack_trace
+    without = preview_program(program, stack="dev", config={"mlops:region": "westeurope"})
+    assert walked == [] and sdk_resource._get_stack_trace is original  # restored for library callers
+    monkeypatch.setattr(engine_preview, "_without_source_positions", contextlib.nullcontext)
+    with_positions = preview_program(program, stack="dev", config={"mlops:region": "westeurope"})
+    assert len(walked) >= 3  # the check above is meaningful: the SDK does walk it, once per resource
+    assert with_positions.masked_resources() == without.masked_resources()
 
 
 def test_the_collector_is_tuned_while_the_program_runs_and_restored_after():
