@@ -4,18 +4,30 @@ Each pack runs as `<python> __main__.py` with the pack directory as working dire
 policies/common, which the pack's requirements.txt installs as `../common` under the CLI). It prints the
 port of its Analyzer gRPC server. `<python>` is the pack's own virtualenv when it exists (PulumiPolicy.yaml
 `runtime.options.virtualenv`, created by the CLI), else this interpreter.
+
+When the pack runs on this interpreter and this process has no other thread yet (the preview starts its
+packs first thing), the pack process is forked from this one instead of exec'd: it then runs the same
+`__main__.py` (same working directory, sys.path, argv, environment, stdout/stderr) without importing
+pulumi, pulumi_policy and grpc again, which was ~0.2 s CPU per pack, most of what a pack cost once its
+analysis decoded each resource once (issue 18). Anything else (a pack venv, threads already running, a
+pack booted after the program) starts the exact CLI way.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import json
 import os
+import runpy
 import selectors
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Optional
 
@@ -84,10 +96,98 @@ def _pack_python(pack_dir: Path, doc: dict) -> str:
     return sys.executable
 
 
+class _ForkedProcess:
+    """The part of subprocess.Popen the runner uses, for a pack forked from this interpreter."""
+
+    def __init__(self, pid: int, stdout: Any):
+        self.pid, self.stdout, self.returncode = pid, stdout, None
+
+    def poll(self) -> Optional[int]:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: Optional[float] = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"policy pack {self.pid}", timeout or 0)
+            time.sleep(0.01)
+        return self.returncode  # type: ignore[return-value]
+
+    def _signal(self, number: int) -> None:
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, number)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+
+def _run_forked_pack(pack_dir: Path, stdout_fd: int, stderr_fd: int, env: dict) -> None:
+    """In the forked child: become `python __main__.py` in the pack directory; never returns."""
+    code = 1
+    try:
+        os.dup2(stdout_fd, 1)
+        os.dup2(stderr_fd, 2)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        # Unbuffered, as PYTHONUNBUFFERED makes an exec'd pack: the SDK writes its port without flushing.
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
+        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.chdir(pack_dir)
+        os.environ.clear()
+        os.environ.update(env)
+        sys.argv = ["__main__.py"]
+        sys.path[:0] = [str(pack_dir)] + [p for p in env["PYTHONPATH"].split(os.pathsep) if p not in sys.path]
+        runpy.run_path("__main__.py", run_name="__main__")
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        if exit_.code is not None and not isinstance(exit_.code, int):
+            print(exit_.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - reported on stderr like an exec'd interpreter would
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+
+
+def _can_fork(python: str) -> bool:
+    return hasattr(os, "fork") and python == sys.executable and threading.active_count() == 1
+
+
+def _fork_pack(pack_dir: Path, env: dict, stderr: Any) -> _ForkedProcess:
+    # What every pack imports first, loaded once here and shared with each forked pack (copy on write).
+    import pulumi_policy  # noqa: F401
+
+    read_fd, write_fd = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        _run_forked_pack(pack_dir, write_fd, stderr.fileno(), env)
+    os.close(write_fd)
+    return _ForkedProcess(pid, os.fdopen(read_fd, "rb", buffering=0))
+
+
 class _PackProcess:
     """One running pack: its process, port, channel and stub."""
 
-    def __init__(self, pack_dir: Path):
+    def __init__(self, pack_dir: Path, allow_fork: bool = False):
         self.dir = pack_dir
         self.label = pack_dir.name
         self.doc = _read_pack_yaml(pack_dir)
@@ -104,10 +204,15 @@ class _PackProcess:
         descriptor, self.types_path = tempfile.mkstemp(prefix=f"mlops-{self.label}-types-", suffix=".jsonl")
         os.close(descriptor)
         env[TYPES_FILE_ENV] = self.types_path
-        self.process = subprocess.Popen(
-            [_pack_python(pack_dir, self.doc), "__main__.py"], cwd=pack_dir, env=env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr,
-        )
+        python = _pack_python(pack_dir, self.doc)
+        self.process: Any
+        if allow_fork and _can_fork(python):
+            self.process = _fork_pack(pack_dir, env, self.stderr)
+        else:
+            self.process = subprocess.Popen(
+                [python, "__main__.py"], cwd=pack_dir, env=env,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr,
+            )
         self.channel: Optional[grpc.Channel] = None
         self.stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
 

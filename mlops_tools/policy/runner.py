@@ -295,9 +295,13 @@ class PolicyPacks:
         self._booting: dict = {}    # pack dir -> Future[PackInfo]
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._dirs)))
         try:
-            for pack_dir in self._dirs:
-                if boot_now is None or boot_now(declared_provider(pack_dir)):
-                    self._boot(pack_dir)
+            # Every pack process first, while this process has no other thread (so they may be forked,
+            # pack_process.py), then their boots in the pool.
+            now = [d for d in self._dirs if boot_now is None or boot_now(declared_provider(d))]
+            for pack_dir in now:
+                self._processes[pack_dir] = _PackProcess(pack_dir, allow_fork=True)
+            for pack_dir in now:
+                self._booting[pack_dir] = self._pool.submit(_pack_info, self._processes[pack_dir])
         except BaseException:
             self.stop()
             raise

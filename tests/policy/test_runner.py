@@ -182,3 +182,48 @@ def test_docs_list_every_aws_and_kubernetes_rule():
     catalogue = (ROOT / "docs" / "policies.md").read_text()
     for rule in load_rules(mlops_aws_policies) + load_rules(mlops_kubernetes_policies):
         assert f"| `{rule.name}` |" in catalogue, f"docs/policies.md does not list {rule.name}"
+
+
+FORK_CHILD = """
+import json, sys, threading
+from pathlib import Path
+sys.path[:0] = [sys.argv[1]]
+from tests.policy.test_runner import AWS_PACK, K8S_PACK, RESOURCES
+from mlops_tools.policy.runner import PolicyPacks
+
+def started(packs):
+    return {d.name: Path(f"/proc/{p.process.pid}/cmdline").read_bytes().split(b"\\0")[:2] for d, p in packs._processes.items()}
+
+def run():
+    with PolicyPacks([AWS_PACK, K8S_PACK]) as packs:
+        how = started(packs)
+        info, violations = packs.analyze(RESOURCES)
+    return {"how": {k: [part.decode() for part in v] for k, v in how.items()},
+            "packs": [[p.name, p.version, [q.name for q in p.policies]] for p in info],
+            "violations": [v.to_dict() for v in violations]}
+
+forked = run()                       # this process has one thread: the packs are forked from it
+hold = threading.Event()
+threading.Thread(target=hold.wait, daemon=True).start()
+execd = run()                        # another thread is running: started the exact CLI way
+hold.set()
+print(json.dumps({"forked": forked, "execd": execd, "argv": sys.argv[:1]}))
+"""
+
+
+def test_packs_started_first_are_forked_and_answer_as_exec_started_ones():
+    """A pack forked from the preview skips re-importing pulumi, pulumi_policy and grpc (issue 18); it must
+    report exactly what the pack started as `python __main__.py` reports."""
+    import json
+    import subprocess
+
+    child = subprocess.run([sys.executable, "-c", FORK_CHILD, str(ROOT)], cwd=ROOT, capture_output=True, text=True,
+                           timeout=300, env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(POLICIES / "common")])})
+    assert child.returncode == 0, child.stderr
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    forked, execd = result["forked"], result["execd"]
+    assert all(how[1] == "-c" for how in forked["how"].values()), forked["how"]  # this interpreter's own command line
+    assert all(how[1] == "__main__.py" for how in execd["how"].values()), execd["how"]
+    assert forked["packs"] == execd["packs"] and forked["violations"] == execd["violations"]
+    assert {v["policy"] for v in forked["violations"]} >= {"aws-sns-topic-enable-kms-encryption",
+                                                          "kubernetes-workload-pod-disallow-host-namespaces"}
