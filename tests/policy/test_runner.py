@@ -227,3 +227,21 @@ def test_packs_started_first_are_forked_and_answer_as_exec_started_ones():
     assert forked["packs"] == execd["packs"] and forked["violations"] == execd["violations"]
     assert {v["policy"] for v in forked["violations"]} >= {"aws-sns-topic-enable-kms-encryption",
                                                           "kubernetes-workload-pod-disallow-host-namespaces"}
+
+
+def test_a_config_shared_by_many_policies_is_validated_once_and_a_bad_one_still_names_its_policy(monkeypatch):
+    """~90 policies share the excludeFor schema and its default; each was validated apart (issue 18)."""
+    import jsonschema
+
+    from mlops_tools.policy.runner import PackInfo, PolicyInfo, configure_request
+
+    schema = {"properties": {"excludeFor": {"type": "array", "items": {"type": "string"}, "default": []}}, "required": []}
+    pack = PackInfo("p", "1", [PolicyInfo(f"p-{i}", "d.", "low", "advisory", "r", config_schema=schema) for i in range(5)])
+    calls = []
+    validate = jsonschema.validate
+    monkeypatch.setattr(jsonschema, "validate", lambda *a, **k: (calls.append(a), validate(*a, **k))[1])
+    request = configure_request(pack, {"p-3": {"excludeFor": ["legacy-*"]}})
+    assert len(calls) == 2  # the shared default once, p-3's own config once
+    assert list(request.policyConfig["p-3"].properties["excludeFor"]) == ["legacy-*"]
+    with pytest.raises(PolicyPackError, match=r"policy config p-4.excludeFor: 'legacy-\*' is not of type 'array'"):
+        configure_request(pack, {"p-4": {"excludeFor": "legacy-*"}})
