@@ -56,40 +56,37 @@ def _decode(struct: Any) -> Any:
     return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(struct)))
 
 
-class _LazyProvider(PolicyProviderResource):
+class _LazyProps:
+    """`props` decoded from the request's Struct when first read, then kept."""
+
+    _message: Any
+    _props: Any = _UNSET
+
+    @property
+    def props(self) -> Any:
+        if self._props is _UNSET:
+            self._props = _decode(self._message)
+        return self._props
+
+    @props.setter
+    def props(self, value: Any) -> None:
+        self._props = value
+
+
+class _LazyProvider(_LazyProps, PolicyProviderResource):
     """A provider whose props are decoded on first read; shared by the resources of one request."""
 
     def __init__(self, message: Any):
-        self._message, self._props = message.properties, _UNSET
+        self._message = message.properties
         super().__init__(message.type, _UNSET, message.urn, message.name)
 
-    @property
-    def props(self) -> Any:  # type: ignore[override]
-        if self._props is _UNSET:
-            self._props = _decode(self._message)
-        return self._props
 
-    @props.setter
-    def props(self, value: Any) -> None:
-        self._props = value
-
-
-class _LazyResource(PolicyResource):
+class _LazyResource(_LazyProps, PolicyResource):
     """A stack resource whose props are decoded on first read, once for every rule of the request."""
 
     def __init__(self, message: Any, opts: Any, provider: Optional[PolicyProviderResource]):
-        self._message, self._props = message.properties, _UNSET
+        self._message = message.properties
         super().__init__(message.type, _UNSET, message.urn, message.name, opts, provider, None, [], {})
-
-    @property
-    def props(self) -> Any:  # type: ignore[override]
-        if self._props is _UNSET:
-            self._props = _decode(self._message)
-        return self._props
-
-    @props.setter
-    def props(self, value: Any) -> None:
-        self._props = value
 
 
 def _ours(policy: Policy) -> bool:
