@@ -165,8 +165,16 @@ def _run_forked_pack(pack_dir: Path, stdout_fd: int, stderr_fd: int, env: dict) 
         os._exit(code)
 
 
+def _single_threaded() -> bool:
+    """No other thread in this process, Python's or native (gRPC's core, say): forking is then safe."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1
+
+
 def _can_fork(python: str) -> bool:
-    return hasattr(os, "fork") and python == sys.executable and threading.active_count() == 1
+    return hasattr(os, "fork") and python == sys.executable and _single_threaded()
 
 
 def _fork_pack(pack_dir: Path, env: dict, stderr: Any) -> _ForkedProcess:
