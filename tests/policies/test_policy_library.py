@@ -56,6 +56,23 @@ def test_plain_unwraps_the_sdk_proxy_and_keeps_unknowns():
     assert plain(proxied) == {"a": {"b": [1, UNKNOWN]}, "c": UNKNOWN}  # ... the rule sees the sentinel
 
 
+def test_plain_gives_fresh_plain_containers_for_every_shape_props_take():
+    """plain() has fast paths for exact dicts, lists, scalars and the SDK's proxies (issue 18); every shape,
+    secrets proxies and tuples included, still comes back as plain dicts and lists, and never the input itself."""
+    from pulumi_policy.secret import secrets_preserving_proxy
+
+    tree = {"n": None, "b": True, "i": 3, "f": 1.5, "s": "x", "u": UNKNOWN, "t": (1, "a"),
+            "l": [{"k": [1, {"d": UNKNOWN}]}, []], "m": {1: "int key"}}
+    expected = {"n": None, "b": True, "i": 3, "f": 1.5, "s": "x", "u": UNKNOWN, "t": [1, "a"],
+                "l": [{"k": [1, {"d": UNKNOWN}]}, []], "m": {"1": "int key"}}
+    for value in (tree, unknown_checking_proxy(tree), secrets_preserving_proxy(tree)):
+        result = plain(value)
+        assert result == expected
+        assert type(result) is dict and type(result["l"]) is list and type(result["l"][0]["k"][1]) is dict
+        result["l"][0]["k"].append("changed")  # a check's copy: the input is untouched
+        assert tree["l"][0]["k"] == [1, {"d": UNKNOWN}]
+
+
 def _rule(**overrides):
     fields = dict(name="aws-test-thing-enable-check", description="Test rule.", severity="low", remediation="fix",
                   frameworks=SOC2("CC6.1"), resource_types=("aws:s3/bucket:Bucket",), check=lambda r, c: ())

@@ -8,7 +8,8 @@ per property with the helpers below.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pulumi_policy import proxy as _proxy
 
@@ -29,8 +30,22 @@ def is_unknown(value: Any) -> bool:
     return isinstance(value, str) and value in UNKNOWN_SENTINELS
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_DICTS = (dict, _proxy._DictProxy)
+_LISTS = (list, _proxy._ListProxy)
+
+
 def plain(value: Any) -> Any:
     """Unwrap the SDK's unknown/secret-checking proxies into plain dicts and lists."""
+    kind = type(value)
+    # Fast paths for what props are made of (the exact types; anything else takes the general path
+    # below): every check of every resource goes through here (issue 18).
+    if kind in _SCALARS:
+        return value
+    if kind in _DICTS:
+        return {str(k): plain(v) for k, v in (value if kind is dict else value["__target"]).items()}
+    if kind in _LISTS:
+        return [plain(v) for v in (value if kind is list else value["__target"])]
     if isinstance(value, Mapping):
         target = _raw_target(value)
         return {str(k): plain(v) for k, v in target.items()}
