@@ -9,8 +9,11 @@
 The source is policies/checkov/coverage.yaml (one answer per check: rule, covered_by, not_applicable,
 waived or no_rule_yet). A ``waived`` answer is a deliberate trade-off: it needs a waiver for that check in
 policies/checkov/waivers.yaml (reason, owner, expires; the one place for Checkov waivers), whose owner and
-expiry the table shows; an expired or missing waiver is an error. This module imports only the standard library, PyYAML and, for --refresh, Checkov, so
-it runs in Checkov's own virtualenv as well as in the project's.
+expiry the table shows; an expired or missing waiver is an error.
+
+This module imports only the standard library, PyYAML, the waiver loader of mlops_tools.policy.checkov
+(itself standard library and PyYAML) and, for --refresh, Checkov, so it runs in Checkov's own virtualenv
+as well as in the project's.
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from pathlib import Path
 from typing import Optional
 
 import yaml
+
+from mlops_tools.policy.checkov import CheckovError, load_waivers
 
 ROOT = Path(__file__).resolve().parents[2]
 COVERAGE = ROOT / "policies" / "checkov" / "coverage.yaml"
@@ -51,24 +56,21 @@ def load(path: Path = COVERAGE, waivers_path: Path = WAIVERS, today: Optional[dt
 
 def _waivers(path: Path) -> list:
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise CoverageError(f"{path}: cannot read the Checkov waivers: {str(error).splitlines()[0]}") from None
-    items = doc.get("waivers") if isinstance(doc, dict) else None
-    return [w for w in items if isinstance(w, dict)] if isinstance(items, list) else []
+        return load_waivers(path)  # the same file and checks as `make checkov`
+    except CheckovError as error:
+        raise CoverageError(str(error)) from None
 
 
 def _current_waivers(path: Path, check: str, waivers: list, waivers_path: Path, today: dt.date) -> list:
     """The waivers of ``check``; a ``waived`` answer without one, or with an expired one, is an error."""
-    found = [w for w in waivers if str(w.get("check")) == check]
+    found = [w for w in waivers if w.check == check]
     if not found:
         raise CoverageError(f"{path}: checks.{check} is waived, but {waivers_path} has no waiver with check {check} "
                             "(reason, owner, expires)")
     for waiver in found:
-        expires = waiver.get("expires")
-        if not isinstance(expires, dt.date) or expires < today:
-            raise CoverageError(f"{waivers_path}: the waiver for {check} expires {expires!r} (before {today.isoformat()} "
-                                "or not a date): review the trade-off and renew it, or build the rule")
+        if waiver.expires < today:
+            raise CoverageError(f"{waivers_path}: the waiver for {check} expires {waiver.expires.isoformat()} (before "
+                                f"{today.isoformat()}): review the trade-off and renew it, or build the rule")
     return found
 
 
@@ -96,7 +98,7 @@ def render(doc: dict) -> str:
             shown = f"`{text}`" if key == "rule" else f"{ANSWERS[key]}: {text}"
             if key == "waived":
                 shown = "waived in policies/checkov/waivers.yaml (" + "; ".join(
-                    f"owner {w.get('owner')}, expires {w.get('expires')}" for w in entry["_waivers"]) + f"): {text}"
+                    f"owner {w.owner}, expires {w.expires.isoformat()}" for w in entry["_waivers"]) + f"): {text}"
             types = ", ".join(entry.get("types") or [])
             lines.append(f"| {check} | {entry['name'].replace('|', '/')} | {types} | {shown.replace('|', '/')} |")
         lines.append("")

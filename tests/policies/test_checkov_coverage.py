@@ -54,7 +54,7 @@ def test_a_waived_answer_needs_a_current_waiver_in_the_one_waiver_file(tmp_path)
     doc = checkov_coverage.load()
     for check in ("CKV_GCP_66", "CKV_GCP_79"):
         key, _ = checkov_coverage.answer(doc["checks"][check])
-        assert key == "waived" and doc["checks"][check]["_waivers"][0]["owner"]
+        assert key == "waived" and doc["checks"][check]["_waivers"][0].owner
     coverage = tmp_path / "coverage.yaml"
     coverage.write_text("checkov: 3.3.30\ntypes: {}\nchecks:\n  CKV_GCP_79:\n    name: latest major\n"
                         "    waived: the major the smoke proves\n")
