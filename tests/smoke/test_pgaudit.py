@@ -26,8 +26,8 @@ def _psql(db, sql: str) -> str:
     return result.stdout.strip()
 
 
-def _audit_lines(db) -> list[str]:
-    return [line for line in db.log.read_text(errors="replace").splitlines() if "AUDIT: SESSION," in line]
+def _audit_lines(db, since=None) -> list[str]:
+    return [line for line in db.server_log(since).splitlines() if "AUDIT: SESSION," in line]
 
 
 def test_the_rendered_flags_and_migrate_step_audit_ddl_and_role_changes_but_not_reads_or_writes(plan, mlflow_run, report):
@@ -42,14 +42,15 @@ def test_the_rendered_flags_and_migrate_step_audit_ddl_and_role_changes_but_not_
     # MLflow's own migrations (run after the extension) are on the audit trail.
     assert any(",DDL,CREATE TABLE," in line for line in _audit_lines(db)), db.log
 
+    before = db.log.stat().st_size
     _psql(db, f"CREATE ROLE {PROBE_ROLE} NOLOGIN; CREATE TABLE {PROBE_TABLE} (x int); "
               f"INSERT INTO {PROBE_TABLE} VALUES (1); UPDATE {PROBE_TABLE} SET x = 2; SELECT x FROM {PROBE_TABLE}; "
               f"GRANT SELECT ON {PROBE_TABLE} TO {PROBE_ROLE}; REVOKE SELECT ON {PROBE_TABLE} FROM {PROBE_ROLE}; "
               f"DROP TABLE {PROBE_TABLE}; DROP ROLE {PROBE_ROLE}")
-    probes = [line for line in _audit_lines(db) if PROBE_ROLE in line or PROBE_TABLE in line]
+    probes = [line for line in _audit_lines(db, before) if PROBE_ROLE in line or PROBE_TABLE in line]
     classes = {re.search(r"AUDIT: SESSION,\d+,\d+,(\w+),([A-Z ]+),", line).groups() for line in probes}
-    assert classes == {("ROLE", "CREATE ROLE"), ("DDL", "CREATE TABLE"), ("ROLE", "GRANT"), ("ROLE", "REVOKE"),
-                       ("DDL", "DROP TABLE"), ("ROLE", "DROP ROLE")}, probes
+    assert len(probes) == 6 and classes == {("ROLE", "CREATE ROLE"), ("DDL", "CREATE TABLE"), ("ROLE", "GRANT"),
+                                            ("ROLE", "REVOKE"), ("DDL", "DROP TABLE"), ("ROLE", "DROP ROLE")}, probes
     report(f"pgAudit: extension created by the rendered migrate step; pgaudit.log={settings.settings['pgaudit.log']} "
            f"audited {len(probes)} probe statements (DDL, ROLE) and no INSERT/UPDATE/SELECT; "
            f"Cloud SQL flags not reproduced locally: {', '.join(settings.not_reproduced) or 'none'}")
