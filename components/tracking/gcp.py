@@ -78,7 +78,9 @@ def tracking_db_flags() -> list[dict]:
     """IAM logins allowed; statements slower than 1 s, every session and (pgAudit) every DDL and role change
     are logged (Cloud Logging).
 
-    The same flags on the primary and the DR replica (a promoted replica keeps logging the same way).
+    The same flags on the primary and the DR replica (a promoted replica keeps logging the same way; the
+    extension is in the replicated database already). Not visible offline: that Cloud SQL takes the pgAudit
+    flags on a cross-region read replica; Google documents them per instance, without a replica exception.
     """
     return [
         {"name": "cloudsql.iam_authentication", "value": "on"},
