@@ -4,7 +4,9 @@ import pytest
 
 from components.cluster.azure import CLIENT_ID_ANNOTATION
 
+from stacks.config_delivery import PLATFORM_POOL_DEFAULTS
 from tests.stacks.matrix import check_distributed_training, Stack
+from tests.stacks.scheduling import placements, pools_admitting, unschedulable
 # AWS names where the meaning is the same; alertActionGroupId replaces alertTopicArn, plus the group and Redis host.
 OUTPUTS = {"cloud", "environment", "region", "resourceGroup", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
            "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreTable",
@@ -32,7 +34,34 @@ def test_every_capability_is_a_component_with_children(stack):
     pools = stack.result.by_type("mlops:training:TrainingPool")
     assert sorted(p["name"] for p in pools) == sorted(f"training-{p.name}" for p in stack.cfg.training_pools)
     agent_pools = stack.result.by_type("azure-native:containerservice:AgentPool")
-    assert len(agent_pools) == sum(min(len(p.instance_types), p.max_nodes) for p in stack.cfg.training_pools)
+    # one per training-pool VM size, and the platform pool the platform's services run on
+    assert len(agent_pools) == 1 + sum(min(len(p.instance_types), p.max_nodes) for p in stack.cfg.training_pools)
+
+
+def test_every_pod_has_a_pool_and_the_platform_stays_off_the_system_pool(stack):
+    """The System pool is tainted CriticalAddonsOnly (CKV_AZURE_232): every rendered pod (Deployments, DaemonSets,
+    RayJobs, Argo templates, Helm chart pods) must still fit some pool, and no platform pod may fit the System pool."""
+    plan = stack.plan()
+    assert unschedulable(plan) == []
+    found = dict(placements(plan))
+    for where in ("Deployment platform-mlflow spec.template.spec", "Deployment platform-feast spec.template.spec",
+                  "Release platform-monitoring (chart pods without placement values)",
+                  "RayJob distributed-training-train-cpu-spot spec.rayClusterSpec.headGroupSpec.template.spec"):
+        assert pools_admitting(plan, found[where]) == ["platform"], where
+    on_system = [w for w, p in found.items() if "system" in pools_admitting(plan, p)]
+    # only what tolerates every taint (the GPU node agents) could run there, and they select GPU nodes anyway
+    assert all("tolerations" in found[w] and {"operator": "Exists"} in found[w]["tolerations"] for w in on_system), on_system
+
+
+def test_platform_pool_is_sized_per_environment_and_priced(stack):
+    [pool] = [p for p in stack.result.by_type("azure-native:containerservice:AgentPool") if p["name"] == "cluster-platform"]
+    low, high = PLATFORM_POOL_DEFAULTS[stack.cfg.environment]
+    assert (pool["inputs"]["minCount"], pool["inputs"]["maxCount"], pool["inputs"]["vmSize"]) == (
+        low, high, stack.cfg.system_node_instance_type)
+    [item] = [i for i in stack.cost()["items"] if i["name"] == "cluster-platform"]
+    node_hours = item["charges"][0]
+    assert node_hours["priceKey"].endswith(f"/vm/{stack.cfg.system_node_instance_type}/on-demand")
+    assert (node_hours["quantity"]["idle"], node_hours["quantity"]["max"]) == (low * 730, high * 730)
 
 
 def test_zero_unwaived_mandatory_violations_from_every_pack(stack):
