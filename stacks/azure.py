@@ -127,7 +127,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         registry = ModelRegistry("registry", RegistryArgs.from_config(cfg, name, tags), AzureRegistryInputs(
             resource_group_name=group.name, location=location, registry_key=keys.cmk("artifacts"),
             private_endpoints=network.endpoint_target("acr"), kubelet_principal_id=cluster.kubelet_identity.principal_id,
-            zone_redundant=cfg.is_prod))
+            zone_redundant=cfg.is_prod, defender_for_containers=cfg.azure.defender_for_containers))
         tracking = TrackingServer("tracking", TrackingArgs.from_config(cfg, name, tags), AzureTrackingInputs(
             resource_group_name=group.name, location=location, postgres_subnet_id=network.postgres_subnet_id,
             postgres_dns_zone_id=network.private_dns_zone_ids["postgres"],

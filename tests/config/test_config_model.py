@@ -182,6 +182,7 @@ AZURE = {"mlops:cloud": "azure", "mlops:region": "westeurope"}
 def test_azure_settings_default_to_az_cli_login_and_the_deployer_as_database_admin():
     c = load_config("azure-dev", AZURE)
     assert (c.azure.kubelogin_mode, c.azure.postgres_entra_admin) == ("azurecli", None)
+    assert c.azure.defender_for_containers is True  # image scanning on unless a stack opts out (and waives the rule)
     admin = {"objectId": "55555555-5555-4555-8555-555555555555", "principalName": "mlops-db-operators"}
     c = load_config("azure-dev", {**AZURE, "mlops:azure": json.dumps({"kubeloginMode": "workloadidentity",
                                                                        "postgresEntraAdmin": admin})})

@@ -272,3 +272,20 @@ def test_distributed_training_on_the_spot_pools_checkpoints_to_the_artifacts_con
     (assignment,) = [r["inputs"] for r in stack.result.by_type("azure-native:authorization:RoleAssignment")
                      if r["name"] == "training-jobs-checkpoints"]
     assert assignment["conditionVersion"] == "2.0" and "StringStartsWith 'checkpoints/'" in assignment["condition"]
+
+
+def test_defender_for_containers_is_on_and_its_vcores_are_this_stacks_nodes(stack):
+    """CKV_AZURE_163 on by default; the estimate bills the plan per vCore-hour of every pool the stack declares."""
+    [plan] = stack.result.by_type("azure-native:security:Pricing")
+    assert (plan["inputs"]["pricingName"], plan["inputs"]["pricingTier"]) == ("Containers", "Standard")
+    pools = [p["inputs"] for p in stack.result.by_type("azure-native:containerservice:AgentPool")]
+    system = stack.result.by_type("azure-native:containerservice:ManagedCluster")[0]["inputs"]["agentPoolProfiles"]
+    size = {"Standard_D4s_v5": 4, "Standard_D8s_v5": 8, "Standard_D8as_v5": 8, "Standard_D8ds_v5": 8,
+            "Standard_D16s_v5": 16, "Standard_D16as_v5": 16, "Standard_D16ds_v5": 16,
+            "Standard_NC4as_T4_v3": 4, "Standard_NC8as_T4_v3": 8, "Standard_NC16as_T4_v3": 16}
+    at_max = sum(size[p["vmSize"]] * p.get("maxCount", p["count"]) for p in pools + system)
+    idle = sum(size[p["vmSize"]] * p.get("minCount", p["count"]) for p in pools + system)
+    [item] = [i for i in stack.cost()["items"] if i["type"] == "azure-native:security:Pricing"]
+    [charge] = item["charges"]
+    assert charge["priceKey"].endswith("/defender/containers-vcore-hour")
+    assert (charge["quantity"]["idle"], charge["quantity"]["max"]) == (idle * 730, at_max * 730)

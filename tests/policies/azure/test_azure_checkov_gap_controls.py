@@ -1,7 +1,8 @@
 """Issue 13's last Azure Checkov gaps as rules: encryption at host on every AKS pool (CKV_AZURE_227), critical
-add-ons only on System pools (CKV_AZURE_232), an NSG on every subnet (CKV2_AZURE_31). Each rule passes the
-platform's props (as components/cluster/azure.py and components/network/azure.py render them) and fails the
-insecure spelling, through the public pulumi_policy API and through the pack over the Analyzer protocol."""
+add-ons only on System pools (CKV_AZURE_232), an NSG on every subnet (CKV2_AZURE_31), Defender for Containers
+scanning the registry's images (CKV_AZURE_163). Each rule passes the platform's props (as the components render
+them) and fails the insecure spelling, through the public pulumi_policy API and through the pack over the
+Analyzer protocol."""
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,10 @@ import pytest
 from mlops_azure_policies.containerservice import managed_cluster_critical_addons_only as critical_only
 from mlops_azure_policies.containerservice import nodepool_encryption_at_host as host_encryption
 from mlops_azure_policies.network import subnet_require_nsg as subnet_nsg
+from mlops_azure_policies.security import pricing_defender_for_containers as defender
 from mlops_tools.policy.runner import run_policy_packs
-from tests.policies.cloud_policy_harness import (UNKNOWN, assert_hardened_passes_and_variant_fails, case_ids, check_resource,
-                                                 resource, variant)
+from tests.policies.cloud_policy_harness import (UNKNOWN, Res, assert_hardened_passes_and_variant_fails, case_ids,
+                                                 check_resource, check_stack, resource, variant)
 
 PACK = Path(__file__).resolve().parents[3] / "policies" / "azure"
 CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -24,6 +26,14 @@ AKS = {"resourceName": "mlops-azure-prod", "agentPoolProfiles": [SYSTEM]}
 PLATFORM = {"agentPoolName": "platform", "mode": "User", "enableEncryptionAtHost": True, "scaleSetPriority": "Regular",
             "nodeLabels": {"mlops.dev/pool": "system"}}
 NSG_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/mlops-azure-prod-nodes"
+REGISTRY = "azure-native:containerregistry:Registry"
+PRICING = "azure-native:security:Pricing"
+ACR = {"registryName": "mlopsazureprod1a2b3c", "sku": {"name": "Premium"}}
+CONTAINERS = {"scopeId": "subscriptions/00000000-0000-4000-8000-000000000000", "pricingName": "Containers",
+              "pricingTier": "Standard", "extensions": [
+                  {"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "True"},
+                  {"name": "AgentlessDiscoveryForKubernetes", "isEnabled": "True"},
+                  {"name": "ContainerSensor", "isEnabled": "False"}, {"name": "AgentlessVmScanning", "isEnabled": "False"}]}
 NODES = {"subnetName": "nodes", "addressPrefix": "10.50.0.0/19", "networkSecurityGroup": {"id": NSG_ID}}
 
 CASES = [
@@ -83,3 +93,37 @@ def test_through_the_pack_over_the_analyzer_protocol():
         (critical_only.RULE.name, "old-cluster", "mandatory"),
         (subnet_nsg.RULE.name, "old-nodes", "mandatory"),
     }
+
+
+def _registry_stack(pricing):
+    return [Res(REGISTRY, "registry", ACR)] + ([Res(PRICING, "registry-defender-containers", pricing)] if pricing else [])
+
+
+@pytest.mark.parametrize("pricing, expected", [
+    (None, "no Defender for Containers plan"),
+    ({**CONTAINERS, "pricingTier": "Free"}, "no Defender for Containers plan"),
+    ({**CONTAINERS, "pricingName": "ContainerRegistry"}, "no Defender for Containers plan"),  # the retired plan
+    ({**CONTAINERS, "extensions": [{"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "False"}]},
+     "scans its images"),
+])
+def test_registry_without_image_scanning_fails(pricing, expected):
+    assert check_stack(defender.RULE, _registry_stack(CONTAINERS)).passed
+    outcome = check_stack(defender.RULE, _registry_stack(pricing))
+    assert len(outcome.violations) == 1 and expected in outcome.messages[0]
+    assert outcome.violations[0][1].endswith("::registry")  # on the registry: a waiver names it
+
+
+def test_defender_plan_edge_cases():
+    assert check_stack(defender.RULE, [Res(PRICING, "p", {**CONTAINERS, "pricingTier": "Free"})]).passed  # no registry
+    assert check_stack(defender.RULE, _registry_stack({**CONTAINERS, "extensions": []})).passed  # Standard's default
+    unknown = check_stack(defender.RULE, _registry_stack({**CONTAINERS, "pricingTier": UNKNOWN}))
+    assert unknown.messages == [] and "cannot check during preview" in unknown.cannot_check
+
+
+def test_defender_through_the_pack_over_the_analyzer_protocol():
+    acr = resource(REGISTRY, "registry", ACR)
+    plan = resource(PRICING, "registry-defender-containers", CONTAINERS)
+    _, scanned = run_policy_packs([acr, plan], [PACK])
+    _, unscanned = run_policy_packs([acr], [PACK])
+    assert [v for v in scanned if v.policy == defender.RULE.name] == []
+    assert [(v.urn, v.enforcement) for v in unscanned if v.policy == defender.RULE.name] == [(acr["urn"], "mandatory")]
