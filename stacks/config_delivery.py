@@ -56,7 +56,7 @@ class AzureConfig(_Model):
     platform_pool: PlatformPool = PlatformPool()
     # Microsoft Defender for Containers on the deploying subscription (image vulnerability scanning of the
     # registry, agentless Kubernetes discovery): a subscription-wide plan billed per vCore of every AKS node
-    # there (docs/registry.md). Turn it off only where the subscription's Defender plans are owned centrally,
+    # there (docs/azure.md "Image scanning"). Turn it off only where the subscription's Defender plans are owned centrally,
     # and waive azure-security-pricing-enable-defender-for-containers in mlops:waivers saying so.
     defender_for_containers: bool = True
 
