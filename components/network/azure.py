@@ -67,8 +67,9 @@ ENDPOINT_PORTS = ["443", "10000"]
 # The node subnet's NSG admits the pod range, so the network owns it and the cluster reads it from here.
 POD_CIDR, SERVICE_CIDR, DNS_SERVICE_IP = "192.168.0.0/16", "172.16.0.0/16", "172.16.0.10"
 # API server VNet integration: clients (nodes, kubectl in the VNet or a peer) reach the API server's internal
-# load balancer on 443; AKS's docs also name 4443 from the cluster subnet (not verifiable offline; kept open
-# to the VNet so no AKS version that uses it is cut off).
+# load balancer on 443. 4443 (the port AKS's node-to-control-plane tunnel uses on clusters without VNet
+# integration) stays open to the VNet too: which other ports an integrated API server serves is not visible
+# offline, and this NSG must not cut off anything AKS needs.
 APISERVER_PORTS = ["443", "4443"]
 AZURE_ZONES = ("1", "2", "3")
 

@@ -53,6 +53,15 @@ def test_every_pod_has_a_pool_and_the_platform_stays_off_the_system_pool(stack):
     assert all("tolerations" in found[w] and {"operator": "Exists"} in found[w]["tolerations"] for w in on_system), on_system
 
 
+def test_node_agents_quota_counts_the_platform_pool(stack):
+    """node-exporter runs on every node: the node-agents quota admits one per node of every pool at its maximum."""
+    [quota] = [r for r in stack.result.by_type("kubernetes:core/v1:ResourceQuota") if r["name"] == "node-agents-quota"]
+    nodes = stack.cfg.cluster.system_node_count + PLATFORM_POOL_DEFAULTS[stack.cfg.environment][1] + sum(
+        p.max_nodes for p in stack.cfg.training_pools)
+    gpu_nodes = sum(p.max_nodes for p in stack.cfg.training_pools if p.accelerator == "nvidia-gpu")
+    assert int(quota["inputs"]["spec"]["hard"]["pods"]) == nodes + 2 * gpu_nodes + 5
+
+
 def test_platform_pool_is_sized_per_environment_and_priced(stack):
     [pool] = [p for p in stack.result.by_type("azure-native:containerservice:AgentPool") if p["name"] == "cluster-platform"]
     low, high = PLATFORM_POOL_DEFAULTS[stack.cfg.environment]
