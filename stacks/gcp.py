@@ -269,6 +269,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations,
             sso=sso.mlflow if sso else None, **mlflow_pipeline_args(pipeline, training_user),
+            database_extensions=tracking.db_extensions,
             depends_on=[r for r in (tracking.db_secret,) if r]),  # the Secret waits for the user and database
         feast=FeatureServerArgs(
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,
