@@ -1,0 +1,133 @@
+"""Google sign-in (issue 16 on GCP): the gcp-prod stack's rendered MLflow (mlflow-oidc-auth with the plan's
+group-detection plugin from ConfigMap mlflow-oidc-plugins) against panva's oidc-provider issuing tokens
+shaped like Google's (``email``, ``email_verified``, ``hd``; no groups claim), with the groups read from
+Cloud Identity's ``searchTransitiveGroups`` as the pod's own Google service account: a local server replays
+Google's metadata server and the API from responses in Google's documented format
+(mlops_tools/smoke/google_identity/recorded.json, sources inside).
+
+Rita is in the readers group through a nested group, Eddie in the editors group likewise, Olga in no
+platform group, Mallory is an outside account (another domain) that an owner added to the editors group."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from mlops_tools.smoke import SmokeFailure
+from mlops_tools.smoke.access import start_google_sso_mlflow
+from mlops_tools.smoke.google_identity import recorded_groups
+from mlops_tools.smoke.oidc import browser_login
+from mlops_tools.smoke.plan import load_plan
+from mlops_tools.smoke.procs import Processes
+from tests.smoke.conftest import LOGS
+
+GOOGLE_STACKS = ["gcp-prod"]  # the stacks whose config names issuer google
+pytestmark = pytest.mark.xdist_group(name="sso-google")
+API = "/api/2.0/mlflow"
+GROUPS_SCOPE = "https://www.googleapis.com/auth/cloud-identity.groups.readonly"
+
+
+@pytest.fixture(scope="module", params=GOOGLE_STACKS)
+def sso(request):
+    plan = load_plan(request.param)
+    domain = next(e["value"] for e in plan.workload("mlflow", "mlops").container("mlflow").env
+                  if e["name"] == "GOOGLE_HOSTED_DOMAIN")
+    accounts = {"rita": {"domain": domain}, "eddie": {"domain": domain}, "olga": {"domain": domain},
+                "mallory": {"domain": "other.example"}}
+    with Processes(LOGS / plan.stack / "mlflow-sso-google") as procs:
+        run = start_google_sso_mlflow(procs, plan, accounts)
+        missing = set(run.groups.values()) - recorded_groups()
+        if missing:
+            raise SmokeFailure(f"{plan.stack}: the plan's MLflow groups {sorted(missing)} are not in the recorded "
+                               "Cloud Identity answers (mlops_tools/smoke/google_identity/recorded.json)")
+        yield run
+
+
+@pytest.fixture(scope="module")
+def editor(sso):
+    return browser_login(sso.login_url, "eddie")
+
+
+@pytest.fixture(scope="module")
+def experiment_id(sso, editor):
+    response = editor.post(f"{sso.mlflow.url}{API}/experiments/create", json={"name": f"google-sso-{time.time_ns()}"},
+                           timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()["experiment_id"]
+
+
+def _create_run(session: requests.Session, url: str, experiment_id: str) -> requests.Response:
+    return session.post(f"{url}{API}/runs/create", json={"experiment_id": experiment_id,
+                                                        "start_time": int(time.time() * 1000)}, timeout=60)
+
+
+def _refused(sso, account: str) -> None:
+    with pytest.raises(SmokeFailure):
+        session = browser_login(sso.login_url, account)
+        response = session.get(f"{sso.mlflow.url}{API}/experiments/search?max_results=1", timeout=60)
+        if response.status_code != 200:
+            raise SmokeFailure(f"refused with {response.status_code}")
+
+
+def test_the_tokens_carry_no_groups_only_googles_identity_claims(sso):
+    from mlops_tools.smoke.oidc import code_flow_id_token
+    # A second client of the same provider (Grafana-like), to read an ID token as issued.
+    claims = code_flow_id_token(sso.provider, *_client(sso), "rita", "openid email profile")
+    assert claims["email"].startswith("rita@") and claims["email_verified"] is True and claims["hd"]
+    assert not any("group" in key for key in claims)
+
+
+def _client(sso):
+    # The provider was started with one client; its id and secret are MLflow's (the run generated them).
+    secrets = sso.mlflow.secrets
+    return "platform-uis.apps.googleusercontent.com", secrets["mlflow-oidc/client-secret"], \
+        f"{sso.mlflow.url}/callback"
+
+
+def test_editor_in_a_nested_group_logs_a_run(sso, editor, experiment_id):
+    run = _create_run(editor, sso.mlflow.url, experiment_id)
+    assert run.status_code == 200, run.text
+    run_id = run.json()["run"]["info"]["run_id"]
+    logged = editor.post(f"{sso.mlflow.url}{API}/runs/log-metric",
+                         json={"run_id": run_id, "key": "loss", "value": 0.5, "timestamp": 0, "step": 0}, timeout=60)
+    assert logged.status_code == 200, logged.text
+
+
+def test_reader_reads_but_cannot_write(sso, experiment_id):
+    reader = browser_login(sso.login_url, "rita")
+    seen = reader.get(f"{sso.mlflow.url}{API}/experiments/get?experiment_id={experiment_id}", timeout=60)
+    assert seen.status_code == 200, seen.text
+    refused = _create_run(reader, sso.mlflow.url, experiment_id)
+    assert refused.status_code == 403, refused.text
+
+
+def test_person_in_no_platform_group_is_refused(sso):
+    _refused(sso, "olga")
+
+
+def test_account_of_another_domain_is_refused_even_as_a_group_member(sso):
+    _refused(sso, "mallory")
+
+
+def test_groups_came_from_cloud_identity_as_the_pods_service_account_with_the_groups_scope_only(sso, editor):
+    calls = sso.google.calls()
+    minted = [c for c in calls if c["path"].endswith("/token")]
+    searches = [c for c in calls if c["path"].endswith(":searchTransitiveGroups")]
+    assert minted and all(c["scopes"] == [GROUPS_SCOPE] for c in minted), minted
+    assert all(c["minted_for"].endswith(".iam.gserviceaccount.com") for c in minted)
+    assert searches and all(c["status"] == 200 and c["scopes"] == [GROUPS_SCOPE] for c in searches), searches
+    eddie = [c for c in searches if "member_key_id == 'eddie@" in c["query"]]
+    # Eddie has three groups and the recorded pages hold two: the plugin followed nextPageToken.
+    assert [c["page_start"] for c in eddie[:2]] == [0, 2], eddie
+    # Mallory's account is refused on its domain before any group lookup.
+    assert not any("mallory@" in c["query"] for c in searches)
+
+
+def test_job_machine_credential_still_works_without_a_login(sso, experiment_id):
+    secrets = sso.mlflow.secrets
+    run = requests.post(f"{sso.mlflow.url}{API}/runs/create", timeout=60,
+                        json={"experiment_id": experiment_id, "start_time": int(time.time() * 1000)},
+                        auth=(secrets["mlflow-machine/username"], secrets["mlflow-machine/token"]))
+    assert run.status_code == 200, run.text
