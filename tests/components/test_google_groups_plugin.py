@@ -70,7 +70,7 @@ def _userinfo(monkeypatch, status=200, **claims):
 
 def test_transitive_groups_follow_pages_under_the_pods_token_with_the_groups_scope_only(google):
     assert plugin.transitive_groups("eddie@example.com") == [
-        "ml-engineering@example.com", "mlflow-editors@example.com", "all-staff@example.com"]
+        "ml-engineering@example.com", "mlflow-editors@example.com", "all-staff@example.com", "grafana-editors@example.com"]
     calls = [json.loads(line) for line in google.read_text().splitlines()]
     assert [c["scopes"] for c in calls if c["path"].endswith("/token")] == [[plugin.SCOPE]]
     assert [c["page_start"] for c in calls if c["path"].endswith("searchTransitiveGroups")] == [0, 2]

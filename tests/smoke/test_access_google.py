@@ -125,6 +125,27 @@ def test_groups_came_from_cloud_identity_as_the_pods_service_account_with_the_gr
     assert not any("mallory@" in c["query"] for c in searches)
 
 
+def test_grafana_role_from_the_plans_rule_on_googles_token_then_the_direct_groups(sso):
+    """Grafana's Google connector evaluates role_attribute_path on the ID token first, then on
+    {"groups": [...]} from searchDirectGroups (grafana/grafana social_base.go searchRole). Grafana itself (Go)
+    is not run here: the plan's rule is evaluated with jmespath on a real token from the provider, then on
+    the recorded *direct* groups."""
+    from mlops_tools.smoke.access import grafana_role
+    from mlops_tools.smoke.google_identity import RECORDED
+    from mlops_tools.smoke.oidc import code_flow_id_token
+
+    section = sso.plan.helm_values("kube-prometheus-stack")["grafana"]["grafana.ini"]["auth.google"]
+    members = RECORDED["searchTransitiveGroups"]["members"]
+    roles = {}
+    for account in ("rita", "eddie", "olga"):
+        claims = code_flow_id_token(sso.provider, *_client(sso), account, "openid email profile")
+        assert grafana_role(section, claims) is None  # no groups in Google's token: nothing on the first pass
+        direct = [group for group, relation in members[claims["email"]] if relation == "DIRECT"]
+        roles[account] = grafana_role(section, {"groups": direct})
+    # Olga reaches grafana-admins only through a nested group: Grafana (direct groups only) refuses her.
+    assert roles == {"rita": "Viewer", "eddie": "Editor", "olga": None}
+
+
 def test_job_machine_credential_still_works_without_a_login(sso, experiment_id):
     secrets = sso.mlflow.secrets
     run = requests.post(f"{sso.mlflow.url}{API}/runs/create", timeout=60,
