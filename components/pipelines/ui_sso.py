@@ -69,9 +69,7 @@ def _member_of(sso: PipelineUiSso, group: str) -> pulumi.Input[str]:
     """The rule that picks ``group``'s ServiceAccount: a groups-claim test, or (Google) an e-mail test."""
     if sso.members is None:
         return f"{json.dumps(group)} in groups"  # expr-lang: a double-quoted string literal (JSON escaping)
-    if sso.hosted_domain is None or group not in sso.members:
-        raise InvalidInput(f"pipelines group {group!r}: e-mail rules need the hosted domain and the group's members")
-    domain = sso.hosted_domain
+    domain = str(sso.hosted_domain)  # checked by rbac_manifests
     return pulumi.Output.from_input(sso.members[group]).apply(lambda emails: _email_rule(domain, emails))
 
 
@@ -115,6 +113,9 @@ def rbac_manifests(sso: PipelineUiSso, namespace: str) -> list[dict[str, Any]]:
     """ServiceAccount, its token Secret, Role and RoleBinding for the read and the submit group."""
     if sso.read_group == sso.submit_group:
         raise InvalidInput(f"pipelines read and submit groups must differ (both {sso.read_group!r})")
+    for group in (sso.read_group, sso.submit_group) if sso.members is not None else ():
+        if sso.hosted_domain is None or group not in sso.members:
+            raise InvalidInput(f"pipelines group {group!r}: e-mail rules need the hosted domain and the group's members")
     manifests: list[dict[str, Any]] = []
     for account, group, precedence, submit in ((READ_ACCOUNT, sso.read_group, 1, False),
                                                (SUBMIT_ACCOUNT, sso.submit_group, 2, True)):
