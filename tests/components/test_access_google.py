@@ -6,7 +6,6 @@ Identity API is enabled, the secret never reaches the plan, and nothing exposes 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -10,22 +10,19 @@ platform group, Mallory is an outside account (another domain) that an owner add
 
 from __future__ import annotations
 
-import time
 
 import pytest
-import requests
 
 from mlops_tools.smoke import SmokeFailure
-from mlops_tools.smoke.access import start_google_sso_mlflow
+from mlops_tools.smoke.access import (check_editor_logs_a_run, check_reader_reads_but_cannot_write, check_refused,
+                                       create_run, start_google_sso_mlflow)
 from mlops_tools.smoke.google_identity import recorded_groups
-from mlops_tools.smoke.oidc import browser_login
 from mlops_tools.smoke.plan import load_plan
 from mlops_tools.smoke.procs import Processes
 from tests.smoke.conftest import LOGS
 
 GOOGLE_STACKS = ["gcp-prod"]  # the stacks whose config names issuer google
 pytestmark = pytest.mark.xdist_group(name="sso-google")
-API = "/api/2.0/mlflow"
 GROUPS_SCOPE = "https://www.googleapis.com/auth/cloud-identity.groups.readonly"
 
 
@@ -45,32 +42,6 @@ def sso(request):
         yield run
 
 
-@pytest.fixture(scope="module")
-def editor(sso):
-    return browser_login(sso.login_url, "eddie")
-
-
-@pytest.fixture(scope="module")
-def experiment_id(sso, editor):
-    response = editor.post(f"{sso.mlflow.url}{API}/experiments/create", json={"name": f"google-sso-{time.time_ns()}"},
-                           timeout=60)
-    assert response.status_code == 200, response.text
-    return response.json()["experiment_id"]
-
-
-def _create_run(session: requests.Session, url: str, experiment_id: str) -> requests.Response:
-    return session.post(f"{url}{API}/runs/create", json={"experiment_id": experiment_id,
-                                                        "start_time": int(time.time() * 1000)}, timeout=60)
-
-
-def _refused(sso, account: str) -> None:
-    with pytest.raises(SmokeFailure):
-        session = browser_login(sso.login_url, account)
-        response = session.get(f"{sso.mlflow.url}{API}/experiments/search?max_results=1", timeout=60)
-        if response.status_code != 200:
-            raise SmokeFailure(f"refused with {response.status_code}")
-
-
 def test_the_tokens_carry_no_groups_only_googles_identity_claims(sso):
     from mlops_tools.smoke.oidc import code_flow_id_token
     # A second client of the same provider (Grafana-like), to read an ID token as issued.
@@ -87,28 +58,19 @@ def _client(sso):
 
 
 def test_editor_in_a_nested_group_logs_a_run(sso, editor, experiment_id):
-    run = _create_run(editor, sso.mlflow.url, experiment_id)
-    assert run.status_code == 200, run.text
-    run_id = run.json()["run"]["info"]["run_id"]
-    logged = editor.post(f"{sso.mlflow.url}{API}/runs/log-metric",
-                         json={"run_id": run_id, "key": "loss", "value": 0.5, "timestamp": 0, "step": 0}, timeout=60)
-    assert logged.status_code == 200, logged.text
+    check_editor_logs_a_run(sso, editor, experiment_id)
 
 
-def test_reader_reads_but_cannot_write(sso, experiment_id):
-    reader = browser_login(sso.login_url, "rita")
-    seen = reader.get(f"{sso.mlflow.url}{API}/experiments/get?experiment_id={experiment_id}", timeout=60)
-    assert seen.status_code == 200, seen.text
-    refused = _create_run(reader, sso.mlflow.url, experiment_id)
-    assert refused.status_code == 403, refused.text
+def test_reader_in_a_nested_group_reads_but_cannot_write(sso, experiment_id):
+    check_reader_reads_but_cannot_write(sso, "rita", experiment_id)
 
 
 def test_person_in_no_platform_group_is_refused(sso):
-    _refused(sso, "olga")
+    check_refused(sso, "olga")
 
 
 def test_account_of_another_domain_is_refused_even_as_a_group_member(sso):
-    _refused(sso, "mallory")
+    check_refused(sso, "mallory")
 
 
 def test_groups_came_from_cloud_identity_as_the_pods_service_account_with_the_groups_scope_only(sso, editor):
@@ -148,7 +110,5 @@ def test_grafana_role_from_the_plans_rule_on_googles_token_then_the_direct_group
 
 def test_job_machine_credential_still_works_without_a_login(sso, experiment_id):
     secrets = sso.mlflow.secrets
-    run = requests.post(f"{sso.mlflow.url}{API}/runs/create", timeout=60,
-                        json={"experiment_id": experiment_id, "start_time": int(time.time() * 1000)},
-                        auth=(secrets["mlflow-machine/username"], secrets["mlflow-machine/token"]))
+    run = create_run((secrets["mlflow-machine/username"], secrets["mlflow-machine/token"]), sso.mlflow.url, experiment_id)
     assert run.status_code == 200, run.text
