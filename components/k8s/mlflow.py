@@ -237,7 +237,7 @@ class MlflowServer(pulumi.ComponentResource):
             spec=self._deployment_spec(args, image, replicas, labels),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[
                 self.admin_secret, self.session_secret, *self.scrape_secrets, *self.service_user_secrets,
-                *([self.sso.oidc_secret, *self.sso.machine_secrets] if self.sso else [])]))
+                *(self.sso.resources if self.sso else [])]))
 
         ports = [{"name": "http", "port": MLFLOW_PORT, "targetPort": "http", "protocol": "TCP"}]
         self.service = k8s.core.v1.Service(
@@ -343,10 +343,10 @@ class MlflowServer(pulumi.ComponentResource):
         if args.sso is not None:
             command[command.index("basic-auth")] = "oidc-auth"
             env += sso_parts.server_env(args.sso)
-            server["volumeMounts"].append(sso_parts.SERVER_MOUNT)
+            server["volumeMounts"] += sso_parts.server_mounts(args.sso)
             init_containers.append(sso_parts.config_init_container(args.sso, database, SCRAPE_SECRET,
                                                                    service_user_env(args.service_users)))
-            volumes.append(sso_parts.VOLUME)
+            volumes += sso_parts.volumes(args.sso)
         return replicated_deployment_spec(MLFLOW_NAME, replicas, {**labels, **args.workload_identity_pod_labels}, {
             "terminationGracePeriodSeconds": 30,
             "initContainers": init_containers,
