@@ -192,13 +192,14 @@ from tests.policy.test_runner import AWS_PACK, K8S_PACK, RESOURCES
 from mlops_tools.policy.runner import PolicyPacks
 
 def started(packs):
-    return {d.name: Path(f"/proc/{p.process.pid}/cmdline").read_bytes().split(b"\\0")[:2] for d, p in packs._processes.items()}
+    return {d.name: [type(p.process).__name__] + Path(f"/proc/{p.process.pid}/cmdline").read_bytes().decode().split("\\0")[:2]
+            for d, p in packs._processes.items()}
 
 def run():
     with PolicyPacks([AWS_PACK, K8S_PACK]) as packs:
         how = started(packs)
         info, violations = packs.analyze(RESOURCES)
-    return {"how": {k: [part.decode() for part in v] for k, v in how.items()},
+    return {"how": how,
             "packs": [[p.name, p.version, [q.name for q in p.policies]] for p in info],
             "violations": [v.to_dict() for v in violations]}
 
@@ -222,8 +223,9 @@ def test_packs_started_first_are_forked_and_answer_as_exec_started_ones():
     assert child.returncode == 0, child.stderr
     result = json.loads(child.stdout.strip().splitlines()[-1])
     forked, execd = result["forked"], result["execd"]
-    assert all(how[1] == "-c" for how in forked["how"].values()), forked["how"]  # this interpreter's own command line
-    assert all(how[1] == "__main__.py" for how in execd["how"].values()), execd["how"]
+    # Forked: this interpreter's own command line (`python -c ...`); exec'd: `python __main__.py`, through Popen.
+    assert all(how[0] == "_ForkedProcess" and how[2] == "-c" for how in forked["how"].values()), forked["how"]
+    assert all(how[0] == "Popen" for how in execd["how"].values()), execd["how"]
     assert forked["packs"] == execd["packs"] and forked["violations"] == execd["violations"]
     assert {v["policy"] for v in forked["violations"]} >= {"aws-sns-topic-enable-kms-encryption",
                                                           "kubernetes-workload-pod-disallow-host-namespaces"}
