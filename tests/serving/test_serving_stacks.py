@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.stacks.matrix import Stack
+from tests.stacks.matrix import stack_for
 
 STORAGE = {"aws": "s3://mlops-artifacts/mlflow/1/models/m-1/artifacts",
            "azure": "https://mlopsartifacts.blob.core.windows.net/mlflow/1/models/m-1/artifacts",
@@ -26,7 +26,7 @@ def overrides(name: str, pipelines: bool) -> tuple[str, ...]:
 # The dev stacks also switch the pipelines on, so the canary rollout template and its policies are checked.
 @pytest.fixture(scope="module", params=list(CLOUD))
 def stack(request):
-    return Stack(request.param, overrides(request.param, pipelines=request.param.endswith("dev")))
+    return stack_for(request.param, overrides(request.param, pipelines=request.param.endswith("dev")))
 
 
 def test_zero_unwaived_mandatory_violations_with_serving(stack):
@@ -34,8 +34,8 @@ def test_zero_unwaived_mandatory_violations_with_serving(stack):
     assert stack.mandatory_violations() == []
 
 
-def test_every_serving_custom_resource_validates_against_its_crd(stack, tmp_path):
-    report = stack.manifests(tmp_path)
+def test_every_serving_custom_resource_validates_against_its_crd(stack):
+    report = stack.manifest_report()
     kinds = {r["type"].rsplit(":", 1)[1] for r in stack.result.resources if r["type"].startswith("kubernetes:")}
     assert {"InferenceService", "ServingRuntime", "PodMonitor", "KnativeServing"} <= kinds
     if stack.name.endswith("dev"):

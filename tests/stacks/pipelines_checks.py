@@ -72,7 +72,7 @@ def manifest_problems(stack: Stack, tmp_path) -> list[str]:
     """The plan's Argo objects are among the manifests validated against their CRDs, and a WorkflowTemplate
     with a field Argo does not know is reported."""
     plan = stack.plan()
-    report = manifests.render(plan, stack.cfg.cluster.version, tmp_path / "good")
+    report = stack.manifest_report()
     problems = [line for line in report.invalid]
     for name in ("workflowtemplate-pipelines-retraining.yaml", "cronworkflow-pipelines-retraining.yaml"):
         if name not in report.validated:
