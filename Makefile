@@ -90,7 +90,7 @@ checkov: $(STAMP) $(CHECKOV_STAMP) ## Checkov over STACK's rendered manifests an
 # `time` (bash) prints wall and CPU (user+sys of every worker) and --durations the slowest tests, so a run
 # on any machine says where its time went (issue 18: the goal is under 35 s on 2 cores).
 test: $(STAMP) ## the whole suite: every stack file previewed with every policy pack and its manifests validated
-	time $(PY) -m pytest -n 2 --dist loadgroup --durations=15
+	time $(PY) -m pytest -n 2 --dist loadscope --durations=15
 
 # make smoke runs the dev stacks of the three clouds unless STACK is given on the command line.
 SMOKE_STACKS := $(if $(filter file,$(origin STACK)),dev azure-dev gcp-dev,$(STACK))

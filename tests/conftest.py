@@ -10,18 +10,18 @@
   checks the library regime explicitly).
 - Previews shared between modules and pytest-xdist workers (tests/shared.py) live in a directory made for
   the run here, in the controller, and removed when the run ends.
-- Scheduling (`make test` runs `--dist loadgroup`): each module is one group, as with `--dist loadscope`,
-  except that the stack tests are grouped by stack, so one worker builds each previewed stack and runs every
-  test of it while the other worker runs other stacks (tests/shared.py `group_of`).
+- Scheduling (`make test` runs `--dist loadscope`): each module is one work unit, as xdist does, except
+  that the stack tests are grouped by stack, so one worker builds each previewed stack and runs every test
+  of it while the other worker builds another (tests/shared.py `group_of`). The stack groups, the costliest
+  units (a preview, two policy packs, manifests), are handed out first and the many small modules fill in
+  behind them, so both workers finish close together.
 """
 
 import os
 import shutil
 import tempfile
 
-import pytest
-
-from tests.shared import RUN_DIR_ENV, group_of
+from tests.shared import RUN_DIR_ENV, STACK_GROUP_PREFIXES, group_of, stack_names
 
 collect_ignore_glob = [] if os.environ.get("MLOPS_SMOKE") == "1" else ["smoke/*"]
 
@@ -40,8 +40,29 @@ def pytest_unconfigure(config):
         os.environ.pop(RUN_DIR_ENV, None)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Give every test its xdist group (before xdist's own hook appends the group to the node id)."""
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group_of(item)))
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadscope` with the work units of tests/shared.py `group_of`, stack groups handed out first
+    (then, as xdist does, the units with the most tests first).
+
+    xdist's own `--dist loadgroup` cannot do this with pytest 9: it renames node ids through an attribute
+    pytest no longer reads, so every test became its own unit and module fixtures ran on both workers."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    stacks = set(stack_names())
+
+    class StackGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return group_of(nodeid, stacks)
+
+        def _assign_work_unit(self, node):
+            if not getattr(self, "_stack_groups_first", False):
+                self._stack_groups_first = True
+                queue = sorted(self.workqueue.items(),
+                               key=lambda unit: (not unit[0].startswith(STACK_GROUP_PREFIXES), -len(unit[1])))
+                self.workqueue.clear()
+                self.workqueue.update(queue)
+            super()._assign_work_unit(node)
+
+    return StackGroups(config, log)

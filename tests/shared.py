@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 RUN_DIR_ENV = "MLOPS_TEST_SHARED_DIR"
+# Test directories whose module-scoped `stack` fixture builds a Stack (a preview and its policy packs).
+STACK_DIRECTORIES = ("stacks", "serving")
+STACK_GROUP_PREFIXES = tuple(f"{d}/" for d in STACK_DIRECTORIES)
 ROOT = Path(__file__).resolve().parents[1]
 
 _built: dict[str, Any] = {}
@@ -72,14 +75,20 @@ def stack_preview(stack: str, overrides: Iterable[str] = (), secrets: Optional[M
     return shared("preview", [stack, overrides, sorted(secrets.items())], build)
 
 
-def group_of(item) -> str:
-    """The xdist group of a test: its module, except that a stack test (a test of tests/stacks or
-    tests/serving taking the module-scoped `stack` fixture, parametrized by stack name) joins the group of its
-    stack across modules, `<directory>/<stack>`. One worker then builds that Stack (preview and packs) and
-    runs every test of it; the two workers build different stacks at the same time."""
-    callspec = getattr(item, "callspec", None)
-    stack = callspec.params.get("stack") if callspec else None
-    directory = item.path.parent.name
-    if isinstance(stack, str) and directory in ("stacks", "serving"):
-        return f"{directory}/{stack}"
-    return item.nodeid.split("::", 1)[0]
+def stack_names() -> list[str]:
+    """The stacks of the project: one per Pulumi.<stack>.yaml."""
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+
+
+def group_of(nodeid: str, stacks: Iterable[str]) -> str:
+    """The xdist work unit of a test (tests/conftest.py schedules by it): its module, as `--dist loadscope`
+    does, except that a stack test (a test of tests/stacks or tests/serving whose parameter is a stack name:
+    the module-scoped `stack` fixture) joins the group of its stack across modules, `<directory>/<stack>`.
+    One worker then builds that Stack (preview and packs) and runs every test of it, while the other worker
+    builds another. Decided from the node id alone: the controller that schedules has no test items."""
+    module = nodeid.split("::", 1)[0]
+    directory = Path(module).parent.name
+    param = nodeid[nodeid.index("[") + 1:-1] if nodeid.endswith("]") and "[" in nodeid else None
+    if directory in STACK_DIRECTORIES and param in stacks:
+        return f"{directory}/{param}"
+    return module
