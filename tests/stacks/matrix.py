@@ -136,7 +136,8 @@ IN_CLUSTER_MAIL = ("azure", "gcp")
 
 def stack_files(cloud: Optional[str] = None) -> list[str]:
     """The stack names of every Pulumi.<stack>.yaml, or of those whose `mlops:cloud` is `cloud`."""
-    return [n for n in stack_names() if cloud is None or load_stack_config(ROOT, n)[1].values.get("mlops:cloud") == cloud]
+    return [name for name in stack_names()
+            if cloud is None or load_stack_config(ROOT, name)[1].values.get("mlops:cloud") == cloud]
 
 
 def check_runbook_reads_the_outputs(stack: Stack, parse_target, prod_outputs) -> None:
