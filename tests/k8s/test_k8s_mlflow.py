@@ -137,3 +137,21 @@ def test_migrations_run_once_in_an_init_container_before_the_server(prod):
     assert "MLFLOW_METRICS_PASSWORD" not in env_of(server_container(deployment))
     scrape = named(prod, "kubernetes:core/v1:Secret", "mlflow-scrape", "mlops")
     assert prod.is_secret(scrape["urn"], "stringData")
+
+
+@pytest.mark.parametrize("image, pinned", [
+    ("docker.io/prom/pushgateway:v1.11.1@sha256:" + "a" * 64, True),  # tag for people, digest for the runtime
+    ("prom/pushgateway@sha256:" + "a" * 64, True),
+    ("prom/pushgateway:v1.11.1", True),
+    ("prom/pushgateway:latest", False),
+    ("prom/pushgateway:v1.11.1@sha256:abc", False),  # a truncated digest
+    ("prom/pushgateway", False),
+])
+def test_images_pin_a_version_a_digest_or_both(image, pinned):
+    from components.k8s._common import InvalidInput, require_pinned_image
+
+    if pinned:
+        assert require_pinned_image(image, "test") == image
+    else:
+        with pytest.raises(InvalidInput, match="must be pinned"):
+            require_pinned_image(image, "test")
