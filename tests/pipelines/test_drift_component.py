@@ -117,3 +117,19 @@ def test_every_object_validates_including_the_workflow_the_sensor_creates(result
     report = _validate(plan, tmp_path)
     assert any("spec.triggers[0].template.k8s.source.resource" in line and "workflowTemplateRf" in line
                for line in report.invalid), report.invalid
+
+
+def test_with_drift_keeps_the_stacks_own_alertmanager_files_beside_the_token():
+    """Azure/GCP stacks already mount an SMTP password file: the token file joins it, neither is lost."""
+    from types import SimpleNamespace
+
+    from components.k8s import MonitoringStackArgs
+    from components.pipelines import events
+    from stacks.pipelines import with_drift
+
+    monitoring = MonitoringStackArgs(environment="dev", metrics_retention_days=7, private_network_cidrs=["10.0.0.0/16"],
+                                     alertmanager_files={"smtp-password": "s3cret"})
+    drift = SimpleNamespace(args=DriftMonitoringArgs(PIPELINE, DriftArgs("s3://x/", retrain=True)), webhook_token="t0ken")
+    merged = with_drift(monitoring, drift)
+    assert merged.alertmanager_files == {"smtp-password": "s3cret", events.WEBHOOK_TOKEN_FILE: "t0ken"}
+    assert [r.name for r in merged.alert_receivers] == [events.RETRAIN_RECEIVER]
