@@ -1,5 +1,9 @@
 """``mlops:serving``: model serving with canary rollouts (issue 11): KServe in Knative mode serving the MLflow
-model through MLServer. Off by default; see docs/serving.md. Part of the model in ``stacks/config.py``."""
+model through MLServer. Off by default; see docs/serving.md. Part of the model in ``stacks/config.py``.
+
+Serving installs before the first model exists: without ``storageUri`` the InferenceService is created by
+the canary rollout that the retraining pipeline runs for its first promoted version (so the pipeline must be
+on); with it, the program creates the InferenceService serving that version at once."""
 
 from __future__ import annotations
 
@@ -35,7 +39,8 @@ class ServingConfig(_Model):
     service_name: str = Field(default="default-model", pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
     # The MLflow registered model it serves.
     model_name: str = Field(default="default-model", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-    # The first version's files in the artifact store (later versions: the canary rollout) and its number.
+    # Optional: a first version's files in the artifact store and its number, for an InferenceService at once.
+    # Unset (the usual case): the canary rollout creates it with the first promoted version.
     storage_uri: Optional[str] = Field(default=None, pattern=r"^(s3://|gs://|https://)\S+$")
     model_version: str = Field(default="1", pattern=r"^[1-9][0-9]{0,9}$")
     # 0 scales an idle model to zero (Knative); the first request then waits for a pod to start.
@@ -54,11 +59,17 @@ def serving_problems(cfg: Any, cloud_known: bool) -> list[tuple[tuple[Any, ...],
     if not serving.enabled:
         return []
     problems: list[tuple[tuple[Any, ...], Any, str]] = []
-    for key, attr, why in (("runtimeImage", "runtime_image", "the MLServer image built from images/mlserver, pinned"),
-                           ("storageUri", "storage_uri", "the first model version's artifact location")):
-        if getattr(serving, attr) is None:
-            problems.append((("serving", key), None, f"is required when serving.enabled is true ({why})"))
+    if serving.runtime_image is None:
+        problems.append((("serving", "runtimeImage"), None, "is required when serving.enabled is true "
+                         "(the MLServer image built from images/mlserver, pinned)"))
     uri = serving.storage_uri
+    pipelines = cfg.pipelines
+    if uri is None and not (pipelines.enabled and pipelines.image):
+        # Without the retraining pipeline there is no canary rollout to create the InferenceService.
+        problems.append((("serving", "storageUri"), None, "is required when serving.enabled is true and "
+                         "mlops:pipelines is off (or has no image): only the pipeline's canary rollout creates the "
+                         "InferenceService from a promoted version; set storageUri to a version's artifact location "
+                         "or turn mlops:pipelines on"))
     if cloud_known and uri is not None:
         prefix, what = STORAGE[cfg.cloud]
         if not uri.startswith(prefix) or (cfg.cloud == "azure" and ".blob.core.windows.net/" not in uri):

@@ -25,7 +25,7 @@ PROMETHEUS_URL = f"http://kps-prometheus.monitoring.svc.cluster.local:{PROMETHEU
 
 def serving_args(cfg: PlatformConfig, storage: ModelStorage, private_cidrs: Sequence[Any]) -> ServingArgs:
     s = cfg.serving
-    assert s.runtime_image is not None and s.storage_uri is not None  # required when enabled (config_serving.py)
+    assert s.runtime_image is not None  # required when enabled (config_serving.py); storageUri is optional
     c = s.canary
     return ServingArgs(
         runtime_image=s.runtime_image, inference_service=s.service_name, model_name=s.model_name,

@@ -17,7 +17,8 @@ from components.k8s import ResourceBudget, SecretKeyRef
 # A non-root UID/GID no base image assigns to a real user; files the process writes go to emptyDirs.
 WORKLOAD_UID = 10001
 
-_PINNED_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[0-9][\w.-]*|:v[0-9][\w.-]*|@sha256:[0-9a-f]{64})$")
+# A version tag, a digest, or both (``repo:v1.2@sha256:...``: the digest is what runs, the tag is for people).
+_PINNED_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*((:[0-9][\w.-]*|:v[0-9][\w.-]*)(@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$")
 # Environment variable names that carry credentials: they must come from a Secret, never a literal.
 _CREDENTIAL_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|ACCESS_KEY|PRIVATE_KEY|API_KEY|CREDENTIAL|CONNECTION_STRING)", re.I)
 _CREDENTIAL_URI = re.compile(r"://[^/\s:@]+:[^/\s@]+@")  # scheme://user:password@host

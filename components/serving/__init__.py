@@ -80,7 +80,9 @@ class ServingArgs:
     runtime_image: str               # MLServer + mlserver-mlflow image in the platform registry (images/mlserver)
     inference_service: str           # the InferenceService name (DNS label)
     model_name: str                  # the MLflow registered model it serves
-    storage_uri: str                 # the first version's artifact URI (later versions: the canary rollout)
+    # The first version's artifact URI; None: no InferenceService until the canary rollout creates it with the
+    # first promoted version (later versions: the canary rollout too).
+    storage_uri: Optional[str]
     model_version: str               # that version's number (pod label VERSION_LABEL)
     storage: ModelStorage
     min_replicas: int = 0

@@ -39,6 +39,6 @@ def model_server_identity(cluster, bucket_arn: pulumi.Input[str], prefix: str, k
     def make(parent: pulumi.Resource) -> ServingIdentity:
         role = cluster.irsa_role("model-server", NAMESPACE, SERVICE_ACCOUNT,
                                  read_artifacts_policy(bucket_arn, prefix, key_arn, region),
-                                 pulumi.ResourceOptions(parent=parent), tags=tags)
+                                 pulumi.ResourceOptions(parent=parent), tags={**tags, "component": "serving"})
         return ServingIdentity(annotations={IRSA_ANNOTATION: role.arn})
     return make

@@ -3,9 +3,11 @@
 Order (each after what it needs): operator namespaces and their NetworkPolicies -> cert-manager, Knative
 Operator, KServe CRDs -> ``KnativeServing`` (after the operator: its CRD) and KServe's controller (after
 cert-manager: its certificates) -> in ``serving`` (the baseline's namespace): the model server's
-ServiceAccount (cloud identity from the cloud file's factory), the ServingRuntime, the InferenceService and
-its PodMonitor. With ``rollout`` (the pipelines are installed): the ``canary-rollout`` WorkflowTemplate, its
-Role in ``serving`` and the NetworkPolicies of its pods.
+ServiceAccount (cloud identity from the cloud file's factory), the ServingRuntime, the PodMonitor, and the
+InferenceService when the config names a first version (``ServingArgs.storage_uri``). With ``rollout`` (the
+pipelines are installed): the ``canary-rollout`` WorkflowTemplate, its Role in ``serving`` and the
+NetworkPolicies of its pods; without a first version in the config, that rollout creates the
+InferenceService with the first promoted version, so serving is installed before any model exists.
 
 After creation the rollout owns the model fields of the InferenceService (``storageUri``, the version
 label, ``canaryTrafficPercent``): the program ignores changes to them, so ``pulumi up`` never undoes a
@@ -20,6 +22,7 @@ from typing import Any, Callable, Optional, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.k8s._common import InvalidInput
 from components.serving import ServingArgs, RolloutArgs
 from components.serving import inference, kserve, network, rollout as canary_rollout
 
@@ -66,8 +69,11 @@ class ModelServing(pulumi.ComponentResource):
         serving = ServingArgs(**{**args.serving.__dict__, "identity_annotations": identity.annotations,
                                  "identity_pod_labels": identity.pod_labels})
         # Render (and check) everything before registering the in-cluster resources.
-        runtime, service, monitor = (inference.serving_runtime(serving), inference.inference_service(serving),
-                                     inference.pod_monitor(serving))
+        if serving.storage_uri is None and args.rollout is None:
+            raise InvalidInput("ModelServing: no first model version (ServingArgs.storage_uri) and no canary rollout "
+                               "(ModelServingArgs.rollout): nothing would ever create the InferenceService")
+        runtime, monitor = inference.serving_runtime(serving), inference.pod_monitor(serving)
+        service = inference.inference_service(serving) if serving.storage_uri is not None else None
         template = (canary_rollout.workflow_template(serving, args.rollout, args.artifacts_destination)
                     if args.rollout else None)
 
@@ -100,7 +106,7 @@ class ModelServing(pulumi.ComponentResource):
         account = inference.service_account(serving)
         self.service_account = k8s.core.v1.ServiceAccount(f"{name}-model-server", opts=after(*in_serving), **account)
         self.runtime = self._custom(f"{name}-runtime", runtime, after(controller, *in_serving))
-        self.inference_service = self._custom(
+        self.inference_service = None if service is None else self._custom(
             f"{name}-isvc", service, pulumi.ResourceOptions(parent=self, depends_on=[
                 controller, knative, self.runtime, self.service_account, *in_serving], ignore_changes=ROLLOUT_OWNED))
         self._custom(f"{name}-podmonitor", monitor, after(*in_serving))
@@ -111,12 +117,14 @@ class ModelServing(pulumi.ComponentResource):
             k8s.rbac.v1.RoleBinding(f"{name}-rollout", opts=after(*in_serving), **binding)
             for p in network.rollout_policies(args.rollout.pipelines_namespace):
                 self._object(name, p, k8s.networking.v1.NetworkPolicy, list(args.rollout_depends_on))
-            self._custom(f"{name}-canary-rollout", template, after(*args.rollout_depends_on))
+            # After KServe and the runtime too: its first run may create the InferenceService.
+            self._custom(f"{name}-canary-rollout", template,
+                         after(*args.rollout_depends_on, controller, knative, self.runtime, self.service_account))
 
         self.namespace = serving.namespace
         self.url = f"http://{serving.inference_service}.{serving.namespace}.svc.cluster.local"
         self.register_outputs({"namespace": self.namespace, "inferenceService": serving.inference_service,
-                               "url": self.url})
+                               "url": self.url, "createdBy": "program" if service is not None else "canary-rollout"})
 
     def _custom(self, name: str, manifest: dict, opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
         return k8s.apiextensions.CustomResource(name, api_version=manifest["apiVersion"], kind=manifest["kind"],

@@ -5,7 +5,9 @@ the rendered config, and Argo Events' Sensor semantics evaluated against the rea
   ``mlops:pipelines.drift.enabled`` (every shipped stack file); this layer reads plans, never runs the engine.
 - ``start_pushgateway`` / ``start_alertmanager``: the programs with the rendered arguments/config, only the
   listen addresses and in-cluster URLs swapped for this run's 127.0.0.1 ports.
-- ``WebhookReceiver``: a local HTTP server standing in for the EventSource's Service; it records bodies.
+- ``WebhookReceiver``: a local HTTP server standing in for the EventSource's Service; it records bodies and
+  the ``Authorization`` header each request carried (the real check is Argo Events' Go code, which cannot
+  run here: the receiver records what Alertmanager sent so the test can compare it with the token).
 - ``gjson`` / ``passes_filters`` / ``apply_parameters``: the Sensor's data filter and parameter rules as
   Argo Events v1.9.10 applies them (pkg/sensors/dependencies/filter.go: string values are Go regular
   expressions matched anywhere in the value, every filter must pass; parameters: the gjson ``dataKey``'s
@@ -65,14 +67,23 @@ def start_pushgateway(procs: Processes, plan: Plan) -> Server:
     return Server(url, port)
 
 
-def localised_alertmanager_config(config: Mapping[str, Any], webhooks: Mapping[str, str]) -> dict[str, Any]:
-    """The rendered config with in-cluster webhook URLs replaced by this run's ({rendered: local})."""
+def localised_alertmanager_config(config: Mapping[str, Any], webhooks: Mapping[str, str],
+                                  files: Mapping[str, str] = {}) -> dict[str, Any]:
+    """The rendered config with in-cluster webhook URLs replaced by this run's ({rendered: local}), and the
+    mounted Secret files its webhooks read (``http_config.authorization.credentials_file``) by this run's
+    files ({rendered path: local path})."""
     local = copy.deepcopy(dict(config))
     for receiver in local.get("receivers", []):
         for hook in receiver.get("webhook_configs", []):
             if hook["url"] not in webhooks:
                 raise SmokeFailure(f"receiver {receiver['name']}: webhook {hook['url']} has no local stand-in")
             hook["url"] = webhooks[hook["url"]]
+            authorization = hook.get("http_config", {}).get("authorization", {})
+            if "credentials_file" in authorization:
+                if authorization["credentials_file"] not in files:
+                    raise SmokeFailure(f"receiver {receiver['name']}: credentials file "
+                                       f"{authorization['credentials_file']} has no local stand-in")
+                authorization["credentials_file"] = files[authorization["credentials_file"]]
     return local
 
 
@@ -92,18 +103,21 @@ def start_alertmanager(procs: Processes, config: Mapping[str, Any]) -> Server:
 
 @dataclass
 class WebhookReceiver:
-    """Records every POST body (JSON) it receives, with the request path."""
+    """Records every POST body (JSON) it receives, with the request path; ``authorizations`` holds each
+    request's ``Authorization`` header (None when absent), in the same order."""
 
     received: list[tuple[str, Any]] = field(default_factory=list)
+    authorizations: list[Any] = field(default_factory=list)
 
     def __enter__(self) -> "WebhookReceiver":
-        received, lock = self.received, threading.Lock()
+        received, authorizations, lock = self.received, self.authorizations, threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with lock:
                     received.append((self.path, json.loads(body)))
+                    authorizations.append(self.headers.get("Authorization"))
                 self.send_response(200)
                 self.end_headers()
 

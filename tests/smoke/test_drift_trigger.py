@@ -1,13 +1,14 @@
 """Issue 11, drift -> retraining on the real software: the drift step (rendered CronWorkflow arguments, the
 pinned MLflow venv, the stack's real MLflow) pushes to a real Pushgateway (rendered arguments); a real
 Prometheus scrapes it with the rendered ServiceMonitor settings and the rendered rules; the real
-Alertmanager routes with the rendered config and delivers the webhook to a local stand-in of the
-EventSource; the Sensor's rendered filter and parameter path, applied to that real payload, name the
+Alertmanager routes with the rendered config and delivers the webhook, with the bearer token read from the
+rendered credentials file, to a local stand-in of the EventSource; the Sensor's rendered filter and parameter path, applied to that real payload, name the
 drifted model. Same-distribution data fires nothing."""
 
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import time
 from pathlib import Path
@@ -66,15 +67,23 @@ def test_drift_alert_reaches_the_retraining_trigger_with_the_model_name(plan, re
     [hook] = [h for r in am_config["receivers"] if r["name"] == "retrain" for h in r["webhook_configs"]]
     endpoint = source["spec"]["webhook"]["drift"]
     assert hook["url"].endswith(f":{endpoint['port']}{endpoint['endpoint']}"), (hook, endpoint)
+    # The token file Alertmanager reads is the monitoring stack's mounted Secret; the EventSource checks the
+    # same value from its authSecret. The plan hides both ([secret]): this run makes its own token.
+    credentials = hook["http_config"]["authorization"]
+    assert credentials["type"] == "Bearer" and endpoint["authSecret"]["name"]
+    token = secrets.token_urlsafe(36)
 
     with Processes(LOGS / plan.stack / "drift") as procs, harness.WebhookReceiver() as receiver:
+        token_file = procs.temp_dir("alertmanager-files") / "token"
+        token_file.write_text(token + "\n")  # a Secret file may end in a newline; Alertmanager trims it
         gateway = harness.start_pushgateway(procs, rendered)
         monitors = {m["name"]: m for m in monitoring.service_monitors(rendered)}
         job, files = monitoring.scrape_config(rendered, monitors["pushgateway"],
                                               monitoring.LocalTarget("pushgateway", gateway.port, {}))
         assert job.get("honor_labels") is True  # the pushed job/model labels survive the scrape
         alertmanager = harness.start_alertmanager(procs, harness.localised_alertmanager_config(
-            am_config, {hook["url"]: receiver.url(endpoint["endpoint"])}))
+            am_config, {hook["url"]: receiver.url(endpoint["endpoint"])},
+            {credentials["credentials_file"]: str(token_file)}))
         from mlops_tools.smoke.services import start_prometheus
 
         prometheus = start_prometheus(procs, {
@@ -107,6 +116,8 @@ def test_drift_alert_reaches_the_retraining_trigger_with_the_model_name(plan, re
         assert len(receiver.received) == 1, receiver.received  # the calm run sent nothing
         path, body = receiver.received[0]
         assert path == endpoint["endpoint"] and body["receiver"] == "retrain" and body["status"] == "firing"
+        # Exactly what Argo Events' webhook route accepts with authSecret set: "Bearer " + the Secret's value.
+        assert receiver.authorizations == [f"Bearer {token}"], receiver.authorizations
 
         for expr in [t["expr"] for p in _drift_panels(rendered) for t in p["targets"]]:
             assert monitoring.query(prometheus.url, expr), f"drift dashboard query {expr!r} returned no data"

@@ -223,7 +223,8 @@ def test_pipeline_steps_identity_is_scoped_to_the_argo_and_feast_containers(stac
     account = grants["ba92f5b4-2d11-453d-a403-e96b0029c9fe"].split("/storageAccounts/")[1].split("/")[0]
     assert values["artifactRepository"]["azure"]["endpoint"] == f"https://{account}.blob.core.windows.net"
     assert values["artifactRepository"]["azure"]["container"] == "argo"
-    [template] = stack.result.by_type("kubernetes:argoproj.io/v1alpha1:WorkflowTemplate")
+    [template] = [t for t in stack.result.by_type("kubernetes:argoproj.io/v1alpha1:WorkflowTemplate")
+                  if t["inputs"]["metadata"]["name"] == "retraining"]
     assert template["inputs"]["spec"]["podMetadata"]["labels"]["azure.workload.identity/use"] == "true"
 
 
