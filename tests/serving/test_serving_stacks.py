@@ -117,7 +117,7 @@ def test_every_shipped_stack_file_serves_before_its_first_model():
 
 
 def test_a_shipped_stack_installs_serving_and_the_rollout_that_creates_the_service():
-    stack = Stack("gcp-prod")
+    stack = stack_for("gcp-prod")
     assert stack.mandatory_violations() == []
     assert stack.result.by_type("mlops:serving:ModelServing")
     assert not stack.result.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
