@@ -22,6 +22,7 @@ from typing import Any
 from components.k8s import PRIORITY_SERVING
 from components.k8s._common import (WORKLOAD_UID, InvalidInput, container_security_context, pod_security_context,
                                     require_pinned_image, resources)
+from components.serving import request_log
 from components.serving import (GRPC_PORT, HTTP_PORT, METRICS_PORT, RUNTIME_NAME, SERVICE_ACCOUNT, VERSION_LABEL,
                                 VERSION_METRIC_LABEL, ServingArgs)
 
@@ -112,6 +113,8 @@ def inference_service(args: ServingArgs) -> dict[str, Any]:
                 "resources": resources(args.budget),
                 "securityContext": container_security_context(),
             },
+            # KServe's agent in each predictor pod sends requests and responses to the request log sink.
+            **({"logger": request_log.logger_spec(args.namespace)} if args.request_log is not None else {}),
         }},
     }
 
