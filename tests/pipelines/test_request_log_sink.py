@@ -8,13 +8,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from pipelines import StepError
 from pipelines.__main__ import main
 from pipelines.request_log import (REQUEST_TYPE, RESPONSE_TYPE, BadEvent, RequestLog, parse_event, parse_time)
 

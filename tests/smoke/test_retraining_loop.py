@@ -24,8 +24,6 @@ import random
 import time
 from pathlib import Path
 
-import pytest
-
 from mlops_tools.smoke import drift as harness
 from mlops_tools.smoke import monitoring
 from mlops_tools.smoke.envs import venv
