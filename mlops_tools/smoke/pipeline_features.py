@@ -71,6 +71,7 @@ class FeaturesRun:
 
 def run_features_step(plan: Plan, data: Path, seed: int = 7) -> FeaturesRun:
     """The rendered ``features`` step on moto with IAM enforced (SmokeFailure on any refused call)."""
+    data.mkdir(parents=True, exist_ok=True)
     template = _template(plan)
     parameters = {p["name"]: p["value"] for p in template["spec"]["arguments"]["parameters"]}
     [step] = [t for t in template["spec"]["templates"] if t["name"] == "features"]

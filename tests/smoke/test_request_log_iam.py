@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from mlops_tools.smoke.envs import venv
-from mlops_tools.smoke.iam_aws import AwsIamServer, role_policy, service_account_role
+from mlops_tools.smoke.iam_aws import AwsIamServer, denied, role_policy, service_account_role
 from mlops_tools.smoke.iam_roles import BLOB, Need, azure_missing, gcp_bindings, gcp_missing
 from mlops_tools.smoke.procs import Processes
 from mlops_tools.smoke.request_log import REQUEST_TYPE, RESPONSE_TYPE, logger_headers, rendered_output, start_sink
@@ -47,14 +47,6 @@ def _post(url: str, kind: str, body: dict, request_id: str) -> int:
         return response.status
 
 
-def _denied(attempt) -> bool:
-    try:
-        attempt()
-    except Exception as error:  # botocore ClientError
-        return "AccessDenied" in str(error) or "403" in str(error)
-    return False
-
-
 def test_aws_sink_writes_its_parts_as_its_role_and_nothing_else(served_plan, report, tmp_path):
     if not served_plan.data["cloud"] == "aws":
         pytest.skip("AWS stacks (Azure/GCP: the role-definition checks below)")
@@ -85,7 +77,7 @@ def test_aws_sink_writes_its_parts_as_its_role_and_nothing_else(served_plan, rep
                    "write outside the prefix": lambda: s3.put_object(Bucket=bucket, Key="offline/other/x", Body=b"x"),
                    "overwrite the registry": lambda: s3.put_object(Bucket=bucket, Key="registry/registry.db", Body=b"y"),
                    "read the registry": lambda: s3.get_object(Bucket=bucket, Key="registry/registry.db")}
-        assert {what: _denied(call) for what, call in refused.items()} == {what: True for what in refused}
+        assert {what: denied(call) for what, call in refused.items()} == {what: True for what in refused}
     report(f"request log (AWS, moto IAM enforced): 6 events -> 1 part written by SIGTERM as the sink's role "
            f"(s3:PutObject under {prefix} only); refused: " + ", ".join(refused))
 
