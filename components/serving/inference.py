@@ -12,7 +12,8 @@ prometheus-operator v0.85.0 CRDs (mlops_tools/validate/crd_schemas).
 - InferenceService: ``modelFormat: mlflow``, ``protocolVersion: v2``, Knative mode; ``minReplicas: 0``
   scales an idle model to zero. The first version comes from the config; later versions are rolled out by
   the canary workflow (rollout.py), which patches ``storageUri``, the version label and
-  ``canaryTrafficPercent`` (the program ignores those fields after creation, component.py).
+  ``canaryTrafficPercent`` (the program ignores those fields after creation, component.py). With the request
+  log on, ``predictor.logger`` sends every request and response to its sink (request_log.py).
 """
 
 from __future__ import annotations
