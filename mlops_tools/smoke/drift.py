@@ -223,6 +223,13 @@ class AlertPath:
     receiver: WebhookReceiver
     endpoint: Mapping[str, Any]    # the EventSource's rendered webhook (port, endpoint)
     scrape_job: Mapping[str, Any]  # the Pushgateway job built from the rendered ServiceMonitor
+    alertmanager: Server
+
+    def deliveries(self) -> list[tuple[str, Any]]:
+        """(path, body) of the webhooks this run's Alertmanager sent (its ``externalURL`` names its port): on a
+        shared machine another run's Alertmanager may still retry to a port this receiver now holds."""
+        return [(path, body) for path, body in self.receiver.received
+                if str(body.get("externalURL", "")).rstrip("/").endswith(f":{self.alertmanager.port}")]
 
 
 @contextmanager
@@ -249,7 +256,7 @@ def alert_path(procs: Processes, plan: Plan) -> Iterator[AlertPath]:
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"}, "scrape_configs": [job],
             "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager.url.split("//")[1]]}]}]}},
             monitoring.rule_groups(plan), files)
-        yield AlertPath(gateway, prometheus.url, receiver, endpoint, job)
+        yield AlertPath(gateway, prometheus.url, receiver, endpoint, job, alertmanager)
 
 
 def sensor_workflow(plan: Plan, body: Any) -> tuple[bool, dict[str, Any]]:

@@ -72,9 +72,9 @@ def test_drift_alert_reaches_the_retraining_trigger_with_the_model_name(plan, re
             path.prometheus_url, f'ALERTS{{alertname="{ALERT}",alertstate="firing"}}'), 60)
         assert firing[0]["metric"]["model"] == MODEL
         # Alertmanager's rendered group_wait (30 s) before the first notification.
-        harness.wait_for("webhook delivered", lambda: path.receiver.received, 90)
-        assert len(path.receiver.received) == 1, path.receiver.received  # the calm run sent nothing
-        hook_path, body = path.receiver.received[0]
+        harness.wait_for("webhook delivered", path.deliveries, 90)
+        assert len(path.deliveries()) == 1, path.deliveries()  # the calm run sent nothing
+        hook_path, body = path.deliveries()[0]
         assert hook_path == path.endpoint["endpoint"] and body["receiver"] == "retrain" and body["status"] == "firing"
 
         for expr in [t["expr"] for p in _drift_panels(rendered) for t in p["targets"]]:

@@ -101,7 +101,7 @@ def test_the_loop_from_features_to_the_retraining_trigger(plan, mlflow_run, repo
             assert drift["detected"] and drift["production_version"] == version, drift
             firing = harness.wait_for("alert firing", lambda: monitoring.query(
                 path.prometheus_url, f'ALERTS{{alertname="{ALERT}",alertstate="firing",model="{MODEL}"}}'), 60)
-            body = harness.wait_for("Alertmanager webhook", lambda: [b for p, b in path.receiver.received
+            body = harness.wait_for("Alertmanager webhook", lambda: [b for p, b in path.deliveries()
                                                                      if p == path.endpoint["endpoint"]], 90)[0]
     assert firing and body["status"] == "firing"
     passes, workflow = harness.sensor_workflow(rendered, body)
