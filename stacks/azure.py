@@ -28,7 +28,8 @@ import pulumi_azure_native as azure
 from components.access.azure import AzureAccessInputs, EntraIssuer, PrivateDns
 from components.cluster import ClusterArgs
 from components.azure_account import deployer, tenant_id
-from components.cluster.azure import CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABELS, AzureClusterInputs, Cluster
+from components.cluster.azure import (CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABELS, AzureClusterInputs, Cluster,
+                                      PlatformPoolSize)
 from components.dr import DrArgs, dr_outputs
 from components.dr.azure import AzureDrInputs, DisasterRecovery, redis_geo_group
 from components.features import FeaturesArgs
@@ -60,6 +61,7 @@ from stacks import clock, naming
 from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.serving import request_log_args, request_log_key_prefix, stack_serving
 from stacks.config import PlatformConfig
+from stacks.config_delivery import platform_pool_size
 from stacks.training import checkpoint_uri, distributed_training, training_mlflow_user
 from stacks.outputs import shared_outputs
 from stacks.pipelines import drift_monitoring, mlflow_pipeline_args, retraining_args, with_drift
@@ -87,8 +89,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
     group = azure.resources.ResourceGroup("resource-group", resource_group_name=f"{name}-rg", location=location,
                                           tags=tags, opts=protect)
-    network = Network("network", NetworkArgs.from_config(cfg, name, tags),
-                      AzureNetworkInputs(location=location, resource_group_name=group.name))
+    network = Network("network", NetworkArgs.from_config(cfg, name, tags), AzureNetworkInputs(
+        location=location, resource_group_name=group.name,
+        apiserver_public_cidrs=tuple(str(cidr) for cidr in cfg.cluster.public_access_cidrs)))
     dr_group, dr_network = dr_foundation(cfg, name, tags, group, network) if cfg.dr.enabled else (None, None)
     keys = Keys("keys", KeysArgs.from_config(cfg, name, tags), AzureKeysInputs(
         location=location, resource_group_name=group.name, endpoint_subnet_id=network.endpoint_subnet_id,
@@ -102,10 +105,12 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         cluster_key_versioned_uri=keys.key_versioned_uris["cluster"],
         cluster_key_identity_id=keys.identities["cluster"].id, cluster_key_grant=keys.grants["cluster"],
         environment=cfg.environment, kubelogin_mode=cfg.azure.kubelogin_mode,
-        deployer_object_id=deployer().object_id, deployer_client_id=deployer().client_id))
+        deployer_object_id=deployer().object_id, deployer_client_id=deployer().client_id,
+        platform_pool=PlatformPoolSize(*platform_pool_size(cfg))))
 
-    # AKS runs one operation per cluster at a time: training pools are added one after the other.
-    previous: pulumi.Resource = cluster.aks_cluster
+    # AKS runs one operation per cluster at a time: training pools are added one after the other, after
+    # the platform pool.
+    previous: pulumi.Resource = cluster.platform_pool
     pools = {}
     for pool in cfg.training_pools:
         pools[pool.name] = TrainingPool(f"training-{pool.name}", TrainingPoolArgs.from_config(pool, tags), AzureTrainingPoolInputs(
@@ -122,7 +127,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         registry = ModelRegistry("registry", RegistryArgs.from_config(cfg, name, tags), AzureRegistryInputs(
             resource_group_name=group.name, location=location, registry_key=keys.cmk("artifacts"),
             private_endpoints=network.endpoint_target("acr"), kubelet_principal_id=cluster.kubelet_identity.principal_id,
-            zone_redundant=cfg.is_prod))
+            zone_redundant=cfg.is_prod, defender_for_containers=cfg.azure.defender_for_containers))
         tracking = TrackingServer("tracking", TrackingArgs.from_config(cfg, name, tags), AzureTrackingInputs(
             resource_group_name=group.name, location=location, postgres_subnet_id=network.postgres_subnet_id,
             postgres_dns_zone_id=network.private_dns_zone_ids["postgres"],
@@ -285,7 +290,8 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
     return PlatformWorkloads("platform", PlatformWorkloadsArgs(
         baseline=ClusterBaselineArgs(
             environment=cfg.environment, private_network_cidrs=[network.vpc_cidr],
-            max_nodes=cfg.cluster.system_node_count + sum(pool.max_nodes for pool in cfg.training_pools),
+            max_nodes=cfg.cluster.system_node_count + platform_pool_size(cfg)[2]
+            + sum(pool.max_nodes for pool in cfg.training_pools),
             max_gpu_nodes=sum(pool.max_nodes for pool in gpu_pools),
             training_service_account_annotations={CLIENT_ID_ANNOTATION: trainer.client_id}),
         mlflow=MlflowServerArgs(

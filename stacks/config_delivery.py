@@ -11,6 +11,8 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from stacks.catalog import machine_type_problem
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
@@ -28,6 +30,20 @@ class EntraPrincipal(_Model):
     principal_type: Literal["group", "user", "servicePrincipal"] = "group"
 
 
+class PlatformPool(_Model):
+    """The on-demand AKS User pool the platform's services run on (the System pool is tainted for AKS's
+    critical add-ons only). Unset keys take the environment's default (``PLATFORM_POOL_DEFAULTS``)."""
+
+    instance_type: Optional[str] = None  # None = cluster.systemNodeInstanceType (or the cloud default)
+    min_nodes: Optional[int] = Field(default=None, ge=1, le=100)
+    max_nodes: Optional[int] = Field(default=None, ge=1, le=100)
+
+
+# (minNodes, maxNodes) per environment: dev one node that grows for a rollout; staging/prod one node per zone
+# (the platform's PodDisruptionBudgets and topology spread need more than one) and room to double.
+PLATFORM_POOL_DEFAULTS = {"dev": (1, 3), "staging": (2, 6), "prod": (3, 6)}
+
+
 class AzureConfig(_Model):
     """Azure-only settings (``mlops:azure``); see docs/first-deploy.md."""
 
@@ -37,6 +53,12 @@ class AzureConfig(_Model):
     kubelogin_mode: Literal["azurecli", "workloadidentity", "spn", "msi"] = "azurecli"
     # Entra administrator of the tracking database; None = the deploying principal.
     postgres_entra_admin: Optional[EntraPrincipal] = None
+    platform_pool: PlatformPool = PlatformPool()
+    # Microsoft Defender for Containers on the deploying subscription (image vulnerability scanning of the
+    # registry, agentless Kubernetes discovery): a subscription-wide plan billed per vCore of every AKS node
+    # there (docs/azure.md "Image scanning"). Turn it off only where the subscription's Defender plans are owned centrally,
+    # and waive azure-security-pricing-enable-defender-for-containers in mlops:waivers saying so.
+    defender_for_containers: bool = True
 
 
 class AlertSmtp(_Model):
@@ -49,6 +71,16 @@ class AlertSmtp(_Model):
     # admits the cluster's egress addresses without authentication.
     username: Optional[str] = Field(default=None, min_length=1)
     require_tls: bool = True
+
+
+def platform_pool_size(cfg: Any) -> tuple[str, int, int]:
+    """(instance type, minNodes, maxNodes) of the platform pool: configured, else the environment's default;
+    a configured minNodes above the default maximum raises the maximum with it."""
+    pool = cfg.azure.platform_pool
+    default_min, default_max = PLATFORM_POOL_DEFAULTS[cfg.environment]
+    low = pool.min_nodes or default_min
+    return (pool.instance_type or cfg.system_node_instance_type, low,
+            pool.max_nodes or max(default_max, low))
 
 
 def delivery_problems(cfg: Any, cloud_known: bool) -> list[tuple[tuple[Any, ...], Any, str]]:
@@ -66,6 +98,13 @@ def delivery_problems(cfg: Any, cloud_known: bool) -> list[tuple[tuple[Any, ...]
     if cfg.alert_smtp_password and (smtp is None or not smtp.username):
         problems.append((("alertSmtpPassword",), "[secret]", "is only used with monitoring.alertSmtp.username; remove it"))
 
+    pool = cfg.azure.platform_pool
+    if pool.min_nodes is not None and pool.max_nodes is not None and pool.min_nodes > pool.max_nodes:
+        problems.append((("azure", "platformPool", "maxNodes"), pool.max_nodes, f"must be >= minNodes ({pool.min_nodes})"))
+    type_problem = machine_type_problem("azure", pool.instance_type) if cloud_known and pool.instance_type \
+        and cfg.cloud == "azure" else None
+    if type_problem:
+        problems.append((("azure", "platformPool", "instanceType"), pool.instance_type, type_problem))
     if cloud_known and cfg.cloud != "azure" and "azure" in cfg.model_fields_set:
         problems.append((("azure",), cfg.azure.model_dump(by_alias=True, exclude_defaults=True),
                          f"is for azure stacks only (this stack's cloud is {cfg.cloud}); remove it"))

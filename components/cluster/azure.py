@@ -13,8 +13,17 @@ Secure defaults and why:
 - workload identity: OIDC issuer on; ``workload_identity(...)`` gives one service account its own
   user-assigned identity through a federated credential (no secrets in the cluster);
 - Azure CNI overlay with Cilium network policy; egress only through the network's NAT gateway;
-- the system pool is on-demand, spread over the network's zones, Azure Linux, node image
-  auto-upgrade; the platform's in-cluster workloads run on it.
+- the System pool is on-demand, spread over the network's zones, Azure Linux, node image
+  auto-upgrade, and tainted ``CriticalAddonsOnly=true:NoSchedule`` so only AKS's critical add-ons run
+  there (CKV_AZURE_232); the platform's in-cluster workloads run on the on-demand, autoscaled ``platform``
+  User pool (``platform_pool``, labelled ``mlops.dev/pool=system`` like AWS's and GCP's platform nodes);
+- every pool (System, platform, training) has encryption at host on (CKV_AZURE_227): temp disks and the
+  OS/data disk caches are encrypted on the VM host too (the managed disks already are, with the cluster
+  key). Needs the subscription feature ``Microsoft.Compute/EncryptionAtHost`` registered
+  (``az feature register --namespace Microsoft.Compute --name EncryptionAtHost``; docs/first-deploy.md) and
+  a VM size whose capabilities list ``EncryptionAtHostSupported`` (the D*s_v5 / D*as_v5 / D*ds_v5 and
+  NC*as_T4_v3 sizes of the stack files do); neither is visible offline. AKS sets it only when a pool is
+  created: an existing pool keeps its setting until it is replaced.
 
 Identities (each holds only what it needs, at the narrowest scope):
 - control plane (user-assigned): Network Contributor on the node subnet (join nodes, manage the
@@ -53,6 +62,7 @@ from components.azure_account import (KEY_VAULT_CONTRIBUTOR, KEY_VAULT_CRYPTO_US
                                       NETWORK_CONTRIBUTOR, READER, tenant_id)
 from components.cluster import ClusterArgs
 from components.k8s import CAPACITY_TYPE_LABEL, POOL_LABEL
+from components.network.azure import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR
 from components.storage.azure import grant, role_definition_id
 
 STORAGE_CLASS = "managed-csi-cmk"
@@ -68,8 +78,22 @@ WORKLOAD_IDENTITY_POD_LABELS = {"azure.workload.identity/use": "true"}
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 # kubelogin login modes that run without a person at a prompt (https://azure.github.io/kubelogin).
 KUBELOGIN_MODES = ("azurecli", "workloadidentity", "spn", "msi")
-# Overlay address ranges: pods and services never take VNet addresses and must not overlap it.
-POD_CIDR, SERVICE_CIDR, DNS_SERVICE_IP = "192.168.0.0/16", "172.16.0.0/16", "172.16.0.10"
+# Critical add-ons only on the AKS System pool (Checkov CKV_AZURE_232): the taint AKS documents for it;
+# CoreDNS, metrics-server, konnectivity, CSI and Cilium tolerate it, the platform's own pods do not.
+CRITICAL_ADDONS_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+SYSTEM_POOL_LABEL = "aks-system"  # mlops.dev/pool of the AKS System pool (no platform pod selects it)
+PLATFORM_POOL_NAME = "platform"  # the AKS User pool the platform's services run on
+PLATFORM_POOL_LABEL = "system"  # its mlops.dev/pool: what AWS and GCP call their platform services' nodes
+
+
+@dataclass(frozen=True)
+class PlatformPoolSize:
+    """The on-demand User pool the platform's services run on (``mlops:azure.platformPool``, defaults per
+    environment in stacks/config_delivery.py); ``instance_type`` None = the system pool's size."""
+
+    instance_type: Optional[str] = None
+    min_nodes: int = 1
+    max_nodes: int = 3
 
 
 @dataclass(frozen=True)
@@ -94,6 +118,7 @@ class AzureClusterInputs:
     kubelogin_mode: str = "azurecli"
     deployer_object_id: Optional[pulumi.Input[str]] = None
     deployer_client_id: Optional[pulumi.Input[str]] = None
+    platform_pool: PlatformPoolSize = PlatformPoolSize()
 
 
 def non_interactive_kubeconfig(kubeconfig: str, mode: str, client_id: Optional[str] = None) -> str:
@@ -141,6 +166,28 @@ def deployer_cluster_admin(name: str, cluster: azure.containerservice.ManagedClu
         # principalType left out: the deployer may be a user or a service principal, and it exists already.
         principal_id=deployer_object_id, opts=opts,
         description=f"{platform}: the deploying identity creates the platform's Kubernetes objects")
+
+
+def platform_pool(name: str, args: ClusterArgs, ai: AzureClusterInputs, cluster: azure.containerservice.ManagedCluster,
+                  opts: pulumi.ResourceOptions) -> azure.containerservice.AgentPool:
+    """The on-demand, autoscaled User pool the platform's services (MLflow, Feast, monitoring, Argo, KServe,
+    the front door, ...) run on, since the System pool is tainted for critical add-ons only. Its nodes carry
+    ``mlops.dev/pool=system``: the label every cloud gives the on-demand nodes of platform services (the Ray
+    heads and the KubeRay operator select it). Spread over the zones, encrypted at host like every pool."""
+    size = ai.platform_pool
+    return azure.containerservice.AgentPool(
+        name, resource_group_name=ai.resource_group_name, resource_name_=cluster.name,
+        agent_pool_name=PLATFORM_POOL_NAME, mode="User", type="VirtualMachineScaleSets",
+        vm_size=size.instance_type or args.system_node_instance_type, orchestrator_version=args.version,
+        os_type="Linux", os_sku="AzureLinux", os_disk_type="Managed", os_disk_size_gb=args.system_node_disk_gb,
+        enable_auto_scaling=True, min_count=size.min_nodes, max_count=size.max_nodes, count=size.min_nodes,
+        availability_zones=list(ai.availability_zones), vnet_subnet_id=ai.node_subnet_id, max_pods=110,
+        enable_node_public_ip=False, enable_encryption_at_host=True, scale_set_priority="Regular",
+        node_labels={POOL_LABEL: PLATFORM_POOL_LABEL, CAPACITY_TYPE_LABEL: "on-demand"},
+        upgrade_settings=azure.containerservice.AgentPoolUpgradeSettingsArgs(max_surge="33%"),
+        tags={**args.tags, "component": "cluster", "node-pool": PLATFORM_POOL_NAME},
+        # The cluster autoscaler owns the node count.
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=["count"])))
 
 
 class Cluster(pulumi.ComponentResource):
@@ -234,8 +281,9 @@ class Cluster(pulumi.ComponentResource):
                 count=args.system_node_count, enable_auto_scaling=False,
                 availability_zones=list(ai.availability_zones), vnet_subnet_id=ai.node_subnet_id,
                 os_type="Linux", os_sku="AzureLinux", os_disk_type="Managed", os_disk_size_gb=args.system_node_disk_gb,
-                max_pods=110, enable_node_public_ip=False,
-                node_labels={POOL_LABEL: "system", CAPACITY_TYPE_LABEL: "on-demand"},
+                max_pods=110, enable_node_public_ip=False, enable_encryption_at_host=True,
+                node_labels={POOL_LABEL: SYSTEM_POOL_LABEL, CAPACITY_TYPE_LABEL: "on-demand"},
+                node_taints=[CRITICAL_ADDONS_TAINT],
                 upgrade_settings=azure.containerservice.AgentPoolUpgradeSettingsArgs(max_surge="33%"))],
             tags=self._tags,
             # Training pools are separate AgentPool resources (components/training/azure.py), not this list.
@@ -251,6 +299,8 @@ class Cluster(pulumi.ComponentResource):
         self.oidc_issuer = self.oidc_issuer_url.apply(lambda url: url.removeprefix("https://") if url else None)
         self.node_security_group_id = None
         self.cluster_security_group_id = None
+        self.platform_pool = platform_pool(f"{name}-platform", args, ai, cluster, pulumi.ResourceOptions(
+            parent=self, depends_on=[cluster]))
 
         credentials = azure.containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=ai.resource_group_name, resource_name=cluster.name, format="exec",
@@ -263,7 +313,7 @@ class Cluster(pulumi.ComponentResource):
                                                      args.name, child)
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
                                          opts=pulumi.ResourceOptions(parent=self, depends_on=[
-                                             r for r in (self.deployer_admin,) if r is not None]))
+                                             r for r in (self.deployer_admin, self.platform_pool) if r is not None]))
         self.storage_class = STORAGE_CLASS
         k8s.storage.v1.StorageClass(
             f"{name}-cmk", metadata=k8s.meta.v1.ObjectMetaArgs(name=STORAGE_CLASS),

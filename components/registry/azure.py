@@ -19,9 +19,19 @@ network exception, then a switch to the system identity); until that is automate
 ``pulumi up`` of a registry needs the vault reachable for that run (docs/first-deploy.md, Azure). The
 registry waits for its identity's key grant, so it no longer races it.
 
+Image vulnerability scanning (Checkov CKV_AZURE_163) is Microsoft Defender for Containers, a plan of
+the whole subscription, not a registry property: with ``defender_for_containers`` (on by default,
+``mlops:azure.defenderForContainers``) the component sets the subscription's ``Containers`` pricing to
+Standard with registry vulnerability assessment and agentless Kubernetes discovery on. Two things follow
+from its scope: it covers and bills every AKS node and registry in the subscription (per vCore-hour of
+the nodes; the cost estimate counts this stack's), and stacks sharing a subscription all write the same
+setting (identical values, so they agree). ``retain_on_delete``: destroying one stack never turns
+Defender off for the others. The Defender sensor (a privileged DaemonSet on every node that also needs
+a Log Analytics workspace) and agentless VM scanning stay off: runtime protection is not this control.
+What ARM does with extensions a PUT does not list is not visible offline, so all four are listed.
+
 Not set here, and why: ACR has no registry-wide immutable-tag switch in ARM (tags are locked per
-image with ``az acr repository update --write-enabled false`` in the release pipeline), and image
-scanning is Microsoft Defender for Containers, a subscription-level plan, not a registry property.
+image with ``az acr repository update --write-enabled false`` in the release pipeline).
 """
 
 from __future__ import annotations
@@ -38,6 +48,20 @@ from components.registry import IMAGE_KINDS, MODEL_SERVING, TRAINING, RegistryAr
 from components.storage.azure import CustomerManagedKey, PrivateEndpointTarget, grant, private_endpoint
 
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"  # built-in AcrPull: pull images, nothing else
+# Defender for Containers extensions (SDK docstring of security.ExtensionArgs.name) and whether the plan runs them.
+DEFENDER_EXTENSIONS = {"ContainerRegistriesVulnerabilityAssessments": "True", "AgentlessDiscoveryForKubernetes": "True",
+                       "ContainerSensor": "False", "AgentlessVmScanning": "False"}
+
+
+def defender_for_containers(name: str, opts: pulumi.ResourceOptions) -> azure.security.Pricing:
+    """The deploying subscription's Defender for Containers plan at Standard (see the module doc)."""
+    subscription = azure.authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=opts.parent))
+    return azure.security.Pricing(
+        # "subscriptions/<id>" without a leading slash: the API path is /{scopeId}/providers/... (the REST examples).
+        name, scope_id=subscription.subscription_id.apply(lambda sub: f"subscriptions/{sub}"),
+        pricing_name="Containers", pricing_tier="Standard",
+        extensions=[azure.security.ExtensionArgs(name=key, is_enabled=on) for key, on in DEFENDER_EXTENSIONS.items()],
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True)))
 REGISTRY_NAME_MAX = 50
 SUFFIX_LENGTH = 6
 
@@ -60,6 +84,7 @@ class AzureRegistryInputs:
     private_endpoints: PrivateEndpointTarget  # subnet + privatelink.azurecr.io zone
     kubelet_principal_id: Optional[pulumi.Input[str]] = None  # the AKS kubelet identity's object id
     zone_redundant: bool = False  # prod
+    defender_for_containers: bool = True  # the subscription's Defender for Containers plan (module doc)
 
 
 class ModelRegistry(pulumi.ComponentResource):
@@ -110,6 +135,9 @@ class ModelRegistry(pulumi.ComponentResource):
             self.kubelet_pull = grant(f"{name}-kubelet-pull", scope=self.registry.id, role_guid=ACR_PULL,
                                       principal_id=inputs.kubelet_principal_id, opts=child,
                                       description=f"{args.name}: cluster nodes pull platform images")
+
+        self.defender = defender_for_containers(f"{name}-defender-containers", child) \
+            if inputs.defender_for_containers else None
 
         self.repository_prefix = args.repository_prefix
         self.repository_urls = {kind: pulumi.Output.format("{0}/{1}", self.login_server, args.repository_name(kind))

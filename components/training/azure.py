@@ -11,6 +11,7 @@ Each size pool: Spot priority, eviction policy Delete (an evicted VM's disk is n
 spot max price -1 (pay up to the on-demand price, never evicted for price), autoscaling between the
 split min and max (min 0 = scale to zero), Azure Linux, managed OS disk encrypted with the cluster's
 disk encryption set (set on the cluster, inherited by every pool), the node subnet, no public IPs.
+Encryption at host on (temp disk and disk caches encrypted on the VM host, as on every AKS pool here).
 CPU pools spread over the network's zones; GPU pools are left regional, because NC/ND sizes are
 not offered in every zone and a zonal pool fails where they are missing.
 
@@ -24,7 +25,7 @@ GPU pools let AKS install the NVIDIA driver; the device plugin and DCGM exporter
 Interruptions: Azure evicts a spot VM with a 30-second Scheduled Events (``Preempt``) notice and AKS
 deletes the node. Nothing in the cluster can save a training step in 30 seconds, so the platform does
 not pretend to: training pods run with ``priorityClassName: training-preemptible`` (ClusterBaseline),
-so they never displace platform services; the platform's own services run on the on-demand system
+so they never displace platform services; the platform's own services run on the on-demand ``platform``
 pool (with PodDisruptionBudgets), never on spot; and training jobs are expected to checkpoint to the
 artifact store (MLflow) every few minutes and to run as Jobs with ``backoffLimit`` > 0, so the
 evicted pod is recreated, the autoscaler brings a node of any size with capacity, and the job
@@ -102,7 +103,9 @@ class TrainingPool(pulumi.ComponentResource):
                 enable_auto_scaling=True, min_count=minima[index], max_count=maxima[index], count=minima[index],
                 availability_zones=None if args.is_gpu else list(azure_inputs.availability_zones),
                 vnet_subnet_id=azure_inputs.node_subnet_id, enable_node_public_ip=False,
-                os_disk_type="Managed", os_disk_size_gb=args.root_volume_gb, max_pods=MAX_PODS,
+                # Temp disk and disk caches encrypted on the host too (components/cluster/azure.py: needs the
+                # subscription feature Microsoft.Compute/EncryptionAtHost and a size that supports it).
+                enable_encryption_at_host=True, os_disk_type="Managed", os_disk_size_gb=args.root_volume_gb, max_pods=MAX_PODS,
                 node_labels=labels, node_taints=[f"{t.key}={t.value}:{t.effect}" for t in taints],
                 gpu_profile=azure.containerservice.GPUProfileArgs(driver="Install") if args.is_gpu else None,
                 tags={**args.tags, "component": "training", "training-pool": args.name}, **spot,

@@ -55,7 +55,9 @@ CHECKPOINT_PREFIX = "checkpoints"
 # training namespace (keys username, password); MlflowServer seeds the user (components/k8s/service_users.py).
 MLFLOW_USER_SECRET = "mlflow-training"
 MLFLOW_USERNAME = "svc-training"
-SYSTEM_POOL = "system"  # the on-demand system nodes' pool label (components/cluster): the head never runs on spot
+# Pool label of the on-demand nodes of platform services (components/cluster; on Azure the `platform` User pool,
+# the AKS System pool being for critical add-ons only): the head never runs on spot.
+SYSTEM_POOL = "system"
 
 # Every port Ray listens on, fixed (Ray picks random ones otherwise), so the NetworkPolicy can name them.
 HEAD_PORTS = {"port": 6379, "dashboard-port": 8265, "ray-client-server-port": 10001}

@@ -182,6 +182,7 @@ AZURE = {"mlops:cloud": "azure", "mlops:region": "westeurope"}
 def test_azure_settings_default_to_az_cli_login_and_the_deployer_as_database_admin():
     c = load_config("azure-dev", AZURE)
     assert (c.azure.kubelogin_mode, c.azure.postgres_entra_admin) == ("azurecli", None)
+    assert c.azure.defender_for_containers is True  # image scanning on unless a stack opts out (and waives the rule)
     admin = {"objectId": "55555555-5555-4555-8555-555555555555", "principalName": "mlops-db-operators"}
     c = load_config("azure-dev", {**AZURE, "mlops:azure": json.dumps({"kubeloginMode": "workloadidentity",
                                                                        "postgresEntraAdmin": admin})})
@@ -203,6 +204,27 @@ def test_bad_azure_settings_name_the_key_and_what_is_allowed(value, expected):
         load_config("azure-dev", {**AZURE, "mlops:azure": json.dumps(value)})
     assert [p for p in caught.value.problems if expected in p], caught.value.problems
     assert all(p.startswith("Pulumi.azure-dev.yaml: ") for p in caught.value.problems)
+
+
+def test_platform_pool_defaults_per_environment_and_explicit_sizes():
+    from stacks.config_delivery import platform_pool_size
+    assert platform_pool_size(load_config("azure-dev", AZURE)) == ("Standard_D4s_v5", 1, 3)
+    assert platform_pool_size(load_config("azure-staging", {**AZURE, "mlops:environment": "staging"})) == \
+        ("Standard_D4s_v5", 2, 6)
+    sized = {"platformPool": {"instanceType": "Standard_D8s_v5", "minNodes": 5}}
+    assert platform_pool_size(load_config("azure-dev", {**AZURE, "mlops:azure": json.dumps(sized)})) == \
+        ("Standard_D8s_v5", 5, 5)  # a minimum above the default maximum raises the maximum with it
+
+
+@pytest.mark.parametrize("pool, expected", [
+    ({"minNodes": 4, "maxNodes": 2}, 'mlops:azure.platformPool.maxNodes = 2: must be >= minNodes (4)'),
+    ({"minNodes": 0}, "mlops:azure.platformPool.minNodes = 0: Input should be greater than or equal to 1"),
+    ({"instanceType": "Standard_D4z_v9"}, 'mlops:azure.platformPool.instanceType = "Standard_D4z_v9": '),
+])
+def test_bad_platform_pool_names_the_key(pool, expected):
+    with pytest.raises(ConfigError) as caught:
+        load_config("azure-dev", {**AZURE, "mlops:azure": json.dumps({"platformPool": pool})})
+    assert [p for p in caught.value.problems if expected in p], caught.value.problems
 
 
 def test_azure_settings_on_another_cloud_are_refused():

@@ -4,7 +4,9 @@ import pytest
 
 from components.cluster.azure import CLIENT_ID_ANNOTATION
 
+from stacks.config_delivery import PLATFORM_POOL_DEFAULTS
 from tests.stacks.matrix import check_distributed_training, Stack
+from tests.stacks.scheduling import placements, pools_admitting, unschedulable
 # AWS names where the meaning is the same; alertActionGroupId replaces alertTopicArn, plus the group and Redis host.
 OUTPUTS = {"cloud", "environment", "region", "resourceGroup", "trackingUrl", "artifactBucket", "modelImageRepositoryUrl",
            "trainingImageRepositoryUrl", "featureRegistryPath", "featureOfflineStorePath", "onlineStoreTable",
@@ -32,7 +34,43 @@ def test_every_capability_is_a_component_with_children(stack):
     pools = stack.result.by_type("mlops:training:TrainingPool")
     assert sorted(p["name"] for p in pools) == sorted(f"training-{p.name}" for p in stack.cfg.training_pools)
     agent_pools = stack.result.by_type("azure-native:containerservice:AgentPool")
-    assert len(agent_pools) == sum(min(len(p.instance_types), p.max_nodes) for p in stack.cfg.training_pools)
+    # one per training-pool VM size, and the platform pool the platform's services run on
+    assert len(agent_pools) == 1 + sum(min(len(p.instance_types), p.max_nodes) for p in stack.cfg.training_pools)
+
+
+def test_every_pod_has_a_pool_and_the_platform_stays_off_the_system_pool(stack):
+    """The System pool is tainted CriticalAddonsOnly (CKV_AZURE_232): every rendered pod (Deployments, DaemonSets,
+    RayJobs, Argo templates, Helm chart pods) must still fit some pool, and no platform pod may fit the System pool."""
+    plan = stack.plan()
+    assert unschedulable(plan) == []
+    found = dict(placements(plan))
+    for where in ("Deployment platform-mlflow spec.template.spec", "Deployment platform-feast spec.template.spec",
+                  "Release platform-monitoring (chart pods without placement values)",
+                  "RayJob distributed-training-train-cpu-spot spec.rayClusterSpec.headGroupSpec.template.spec"):
+        assert pools_admitting(plan, found[where]) == ["platform"], where
+    on_system = [w for w, p in found.items() if "system" in pools_admitting(plan, p)]
+    # only what tolerates every taint (the GPU node agents) could run there, and they select GPU nodes anyway
+    assert all("tolerations" in found[w] and {"operator": "Exists"} in found[w]["tolerations"] for w in on_system), on_system
+
+
+def test_node_agents_quota_counts_the_platform_pool(stack):
+    """node-exporter runs on every node: the node-agents quota admits one per node of every pool at its maximum."""
+    [quota] = [r for r in stack.result.by_type("kubernetes:core/v1:ResourceQuota") if r["name"] == "node-agents-quota"]
+    nodes = stack.cfg.cluster.system_node_count + PLATFORM_POOL_DEFAULTS[stack.cfg.environment][1] + sum(
+        p.max_nodes for p in stack.cfg.training_pools)
+    gpu_nodes = sum(p.max_nodes for p in stack.cfg.training_pools if p.accelerator == "nvidia-gpu")
+    assert int(quota["inputs"]["spec"]["hard"]["pods"]) == nodes + 2 * gpu_nodes + 5
+
+
+def test_platform_pool_is_sized_per_environment_and_priced(stack):
+    [pool] = [p for p in stack.result.by_type("azure-native:containerservice:AgentPool") if p["name"] == "cluster-platform"]
+    low, high = PLATFORM_POOL_DEFAULTS[stack.cfg.environment]
+    assert (pool["inputs"]["minCount"], pool["inputs"]["maxCount"], pool["inputs"]["vmSize"]) == (
+        low, high, stack.cfg.system_node_instance_type)
+    [item] = [i for i in stack.cost()["items"] if i["name"] == "cluster-platform"]
+    node_hours = item["charges"][0]
+    assert node_hours["priceKey"].endswith(f"/vm/{stack.cfg.system_node_instance_type}/on-demand")
+    assert (node_hours["quantity"]["idle"], node_hours["quantity"]["max"]) == (low * 730, high * 730)
 
 
 def test_zero_unwaived_mandatory_violations_from_every_pack(stack):
@@ -243,3 +281,20 @@ def test_distributed_training_on_the_spot_pools_checkpoints_to_the_artifacts_con
     (assignment,) = [r["inputs"] for r in stack.result.by_type("azure-native:authorization:RoleAssignment")
                      if r["name"] == "training-jobs-checkpoints"]
     assert assignment["conditionVersion"] == "2.0" and "StringStartsWith 'checkpoints/'" in assignment["condition"]
+
+
+def test_defender_for_containers_is_on_and_its_vcores_are_this_stacks_nodes(stack):
+    """CKV_AZURE_163 on by default; the estimate bills the plan per vCore-hour of every pool the stack declares."""
+    [plan] = stack.result.by_type("azure-native:security:Pricing")
+    assert (plan["inputs"]["pricingName"], plan["inputs"]["pricingTier"]) == ("Containers", "Standard")
+    pools = [p["inputs"] for p in stack.result.by_type("azure-native:containerservice:AgentPool")]
+    system = stack.result.by_type("azure-native:containerservice:ManagedCluster")[0]["inputs"]["agentPoolProfiles"]
+    size = {"Standard_D4s_v5": 4, "Standard_D8s_v5": 8, "Standard_D8as_v5": 8, "Standard_D8ds_v5": 8,
+            "Standard_D16s_v5": 16, "Standard_D16as_v5": 16, "Standard_D16ds_v5": 16,
+            "Standard_NC4as_T4_v3": 4, "Standard_NC8as_T4_v3": 8, "Standard_NC16as_T4_v3": 16}
+    at_max = sum(size[p["vmSize"]] * p.get("maxCount", p["count"]) for p in pools + system)
+    idle = sum(size[p["vmSize"]] * p.get("minCount", p["count"]) for p in pools + system)
+    [item] = [i for i in stack.cost()["items"] if i["type"] == "azure-native:security:Pricing"]
+    [charge] = item["charges"]
+    assert charge["priceKey"].endswith("/defender/containers-vcore-hour")
+    assert (charge["quantity"]["idle"], charge["quantity"]["max"]) == (idle * 730, at_max * 730)

@@ -193,7 +193,15 @@ def _object_replication_policy(ctx: MockContext) -> Outputs:
     return resource_id, {"name": policy_id, "policyId": policy_id, "rules": rules}
 
 
+def _pricing(ctx: MockContext) -> Outputs:
+    """A Defender for Cloud plan at its scope (the subscription): <scope>/providers/Microsoft.Security/pricings/<plan>."""
+    name = str(ctx.inputs.get("pricingName") or ctx.name)
+    scope = str(ctx.inputs.get("scopeId") or f"/subscriptions/{AZURE_SUBSCRIPTION_ID}")
+    return f"/{scope.strip('/')}/providers/Microsoft.Security/pricings/{name}", {"name": name}
+
+
 OUTPUTS: dict[str, Callable[[MockContext], Outputs]] = {
+    "azure-native:security:Pricing": _pricing,
     "azure-native:containerservice:ManagedCluster": _managed_cluster,
     "azure-native:network:PublicIPAddress": _public_ip,
     "azure-native:keyvault:Vault": _key_vault,

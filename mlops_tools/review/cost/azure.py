@@ -6,6 +6,7 @@ every regional resource). The API client (api/azure.py) maps each key to a Retai
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mlops_tools.review.cost import usage
@@ -76,6 +77,35 @@ def managed_cluster(resource, ctx):
     if not charges:
         return "Free tier control plane; its node pools are priced on their agent pools"
     return charges, notes
+
+
+def vcpus(size: str) -> int:
+    """vCPUs of an Azure VM size from its name (Standard_D4s_v5 -> 4, Standard_NC8as_T4_v3 -> 8; 1 if unnamed)."""
+    match = re.match(r"^Standard_[A-Z]+(\d+)", size)
+    return int(match.group(1)) if match else 1
+
+
+def _pools(ctx) -> list[dict[str, Any]]:
+    pools = [p for c in ctx.of_type("azure-native:containerservice:ManagedCluster") for p in c["inputs"].get("agentPoolProfiles", [])]
+    return pools + [r["inputs"] for r in ctx.of_type("azure-native:containerservice:AgentPool")]
+
+
+def defender_plan(resource, ctx):
+    """Defender for Containers bills per vCore-hour of every AKS node in the subscription: this stack's nodes are counted."""
+    inputs = resource["inputs"]
+    if str(inputs.get("pricingTier", "")).lower() != "standard":
+        return "Free tier: foundational posture management only, no charge"
+    if str(inputs.get("pricingName", "")).lower() != "containers":
+        return []  # another Defender plan: the platform sets none, the estimate has no rule for it
+    cores = {s: 0.0 for s in ("idle", "expected", "max")}
+    for pool in _pools(ctx):
+        count = pool.get("count", 0)
+        nodes = scenarios(pool.get("minCount", count), count, pool.get("maxCount", count))
+        for scenario in cores:
+            cores[scenario] += vcpus(pool.get("vmSize", "")) * nodes[scenario]
+    return [hourly("Defender for Containers vCore-hours", f"{default_region(ctx)}/defender/containers-vcore-hour", cores,
+                   f"{cores['idle']:g} vCores idle, {cores['expected']:g} expected, {cores['max']:g} at maximum (this stack's "
+                   "AKS nodes; the plan also bills every other cluster in the subscription), 730 h")]
 
 
 def agent_pool(resource, ctx):
@@ -182,6 +212,7 @@ RULES = {
     "azure-native:storage:StorageAccount": storage_account,
     "azure-native:monitor:MetricAlert": metric_alert,
     "azure-native:privatedns:PrivateZone": private_zone,
+    "azure-native:security:Pricing": defender_plan,
 }
 
 _CONFIG = "configuration of another resource; no charge of its own"

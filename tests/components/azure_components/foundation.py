@@ -38,7 +38,7 @@ def _flavour(env: str, *, dr: bool, public_cidrs: tuple[str, ...], az_count: int
     dr_group = azure.resources.ResourceGroup(f"{env}-dr-rg", resource_group_name=f"{name}-dr-rg", location=DR) if dr else None
     network = Network(f"{env}-network", NetworkArgs(name=name, cidr="10.40.0.0/16", az_count=az_count,
                                                     nat_gateway_per_az=env == "prod", tags=tags),
-                      AzureNetworkInputs(PRIMARY, group.name))
+                      AzureNetworkInputs(PRIMARY, group.name, apiserver_public_cidrs=public_cidrs))
     keys = Keys(f"{env}-keys", KeysArgs(name=name, dr_enabled=dr, protect=env == "prod",
                                         deletion_window_days=30 if env == "prod" else 7, tags=tags),
                 AzureKeysInputs(PRIMARY, group.name, network.endpoint_subnet_id, network.private_dns_zone_ids["keyvault"],

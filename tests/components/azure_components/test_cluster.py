@@ -7,8 +7,8 @@ import yaml
 
 from components.azure_account import (KEY_VAULT_CONTRIBUTOR, KEY_VAULT_CRYPTO_USER, MANAGED_IDENTITY_OPERATOR,
                                       NETWORK_CONTRIBUTOR, READER)
-from components.cluster.azure import (AKS_RBAC_CLUSTER_ADMIN, STORAGE_CLASS, WORKLOAD_IDENTITY_AUDIENCE,
-                                      non_interactive_kubeconfig)
+from components.cluster.azure import (AKS_RBAC_CLUSTER_ADMIN, CRITICAL_ADDONS_TAINT, STORAGE_CLASS,
+                                      WORKLOAD_IDENTITY_AUDIENCE, non_interactive_kubeconfig)
 from mlops_tools.engine.mocks.azure import AKS_AAD_CLIENT_ID, AKS_AAD_SERVER_ID, AZURE_TENANT_ID, _aks_user_kubeconfig
 
 from .foundation import DEPLOYER_CLIENT_ID, DEPLOYER_OBJECT_ID, DEV_CIDRS, foundation, named, role_guid
@@ -74,6 +74,9 @@ def test_system_pool_is_on_demand_zonal_private_and_egresses_through_the_nat(res
     assert pool["availabilityZones"] == ["1", "2", "3"] and pool["enableNodePublicIP"] is False
     assert pool["vnetSubnetID"] == result.outputs["prod:subnets"]["nodes"]
     assert pool["nodeLabels"]["mlops.dev/capacity-type"] == "on-demand"
+    assert pool["enableEncryptionAtHost"] is True  # CKV_AZURE_227: temp disk and caches encrypted on the host
+    assert pool["nodeTaints"] == [CRITICAL_ADDONS_TAINT] == ["CriticalAddonsOnly=true:NoSchedule"]  # CKV_AZURE_232
+    assert pool["nodeLabels"]["mlops.dev/pool"] != "system"  # no platform pod selects the critical-add-ons pool
     assert props["networkProfile"]["outboundType"] == "userAssignedNATGateway"
     assert props["networkProfile"]["networkPolicy"] == "cilium"
     assert props["sku"]["tier"] == "Standard" and aks(result, "dev")["inputs"]["sku"]["tier"] == "Free"
@@ -165,3 +168,22 @@ def test_deployer_is_cluster_admin_before_any_kubernetes_object(result, env):
     assert cluster["urn"] in assignment["dependencies"]
     [provider] = [p for p in result.by_type("pulumi:providers:kubernetes") if p["name"] == f"{env}-cluster-k8s"]
     assert assignment["urn"] in provider["dependencies"]
+
+
+@pytest.mark.parametrize("env, zones", [("dev", ["1", "2"]), ("prod", ["1", "2", "3"])])
+def test_platform_services_get_an_on_demand_autoscaled_user_pool(result, env, zones):
+    """The System pool takes only critical add-ons, so the platform's own pods need an untainted pool: on-demand,
+    autoscaled, zonal, encrypted at host, labelled as every cloud labels its platform nodes (mlops.dev/pool=system)."""
+    [pool] = named(result, "azure-native:containerservice:AgentPool", f"{env}-cluster-platform")
+    props = pool["inputs"]
+    assert (props["agentPoolName"], props["mode"], props["scaleSetPriority"]) == ("platform", "User", "Regular")
+    assert props["enableAutoScaling"] is True and (props["minCount"], props["maxCount"], props["count"]) == (1, 3, 1)
+    assert props["vmSize"] == "Standard_D4s_v5" and props["availabilityZones"] == zones
+    assert props["enableEncryptionAtHost"] is True and props["enableNodePublicIP"] is False
+    assert props["nodeLabels"] == {"mlops.dev/pool": "system", "mlops.dev/capacity-type": "on-demand"}
+    assert not props.get("nodeTaints")
+    assert props["vnetSubnetID"] == result.outputs[f"{env}:subnets"]["nodes"]
+    assert aks(result, env)["urn"] in pool["dependencies"]
+    # In-cluster objects wait for the pool: a Helm release would otherwise time out with nowhere to schedule.
+    [provider] = named(result, "pulumi:providers:kubernetes", f"{env}-cluster-k8s")
+    assert pool["urn"] in provider["dependencies"]

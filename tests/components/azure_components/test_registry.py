@@ -19,7 +19,8 @@ def program(prod: bool):
                                  AzureRegistryInputs(resource_group_name=built.resource_group.name, location=PRIMARY,
                                                      registry_key=built.keys["registry"],
                                                      private_endpoints=built.registry_endpoints,
-                                                     kubelet_principal_id=KUBELET, zone_redundant=prod))
+                                                     kubelet_principal_id=KUBELET, zone_redundant=prod,
+                                                     defender_for_containers=prod))  # dev: the opt-out
         pulumi.export("modelUrl", registry.model_image_repository_url)
         pulumi.export("trainingUrl", registry.training_image_repository_url)
         pulumi.export("registryId", registry.registry_id)
@@ -86,3 +87,17 @@ def test_repository_urls_are_namespaced_under_the_platform(dev):
 
 def test_registry_is_created_after_its_key_grant(dev):
     assert key_grant_urn(dev, "registry") in registry(dev)["dependencies"]
+
+
+def test_defender_for_containers_scans_the_subscriptions_images_and_outlives_the_stack(dev, prod):
+    """CKV_AZURE_163: the subscription's Containers plan at Standard with registry vulnerability assessment on, the
+    sensor and VM scanning explicitly off; the opt-out (``defender_for_containers=False``) creates nothing."""
+    (plan,) = prod.by_type("azure-native:security:Pricing")
+    inputs = plan["inputs"]
+    assert (inputs["pricingName"], inputs["pricingTier"]) == ("Containers", "Standard")
+    assert inputs["scopeId"] == "subscriptions/00000000-0000-4000-8000-000000000000"  # no leading slash: /{scopeId}/...
+    assert {e["name"]: e["isEnabled"] for e in inputs["extensions"]} == {
+        "ContainerRegistriesVulnerabilityAssessments": "True", "AgentlessDiscoveryForKubernetes": "True",
+        "ContainerSensor": "False", "AgentlessVmScanning": "False"}
+    assert plan["parent"].endswith("mlops:registry:ModelRegistry::registry")
+    assert dev.by_type("azure-native:security:Pricing") == []

@@ -24,6 +24,7 @@ def test_one_spot_pool_per_size_that_evicts_by_deleting_at_any_price(result):
         assert (pool["scaleSetPriority"], pool["scaleSetEvictionPolicy"], pool["spotMaxPrice"]) == ("Spot", "Delete", -1)
         assert pool["mode"] == "User" and pool["enableAutoScaling"] is True and pool["enableNodePublicIP"] is False
         assert pool["osDiskType"] == "Managed"  # encrypted by the cluster's disk encryption set
+        assert pool["enableEncryptionAtHost"] is True  # and its temp disk and caches on the host (CKV_AZURE_227)
 
 
 def test_node_counts_are_split_so_the_pool_never_exceeds_its_max(result):

@@ -108,7 +108,8 @@ def program():
         api_server_access_profile={"enable_private_cluster": True},
         disk_encryption_set_id=f"{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/diskEncryptionSets/aks",
         agent_pool_profiles=[{"name": "system", "mode": "System", "count": 3, "vm_size": "Standard_D4s_v5",
-                              "type": "VirtualMachineScaleSets", "max_pods": 110, "enable_node_public_ip": False}])
+                              "type": "VirtualMachineScaleSets", "max_pods": 110, "enable_node_public_ip": False,
+                              "enable_encryption_at_host": True, "node_taints": ["CriticalAddonsOnly=true:NoSchedule"]}])
     azure.monitor.DiagnosticSetting("aks-hardened-logs", resource_uri=hardened_cluster.id, workspace_id=workspace.id,
                                     logs=[{"category": "kube-audit-admin", "enabled": True}])
     azure.containerservice.ManagedCluster(
@@ -120,9 +121,17 @@ def program():
     vnet_only = {"name": "postgres-from-nodes", "priority": 100, "access": "Allow", "direction": "Inbound",
                  "protocol": "Tcp", "source_address_prefix": "10.50.0.0/19", "source_port_range": "*",
                  "destination_address_prefix": "*", "destination_port_range": "5432"}
-    azure.network.NetworkSecurityGroup("nsg-hardened", resource_group_name=RG, security_rules=[vnet_only])
+    nsg = azure.network.NetworkSecurityGroup("nsg-hardened", resource_group_name=RG, security_rules=[vnet_only])
     azure.network.NetworkSecurityGroup("nsg-insecure", resource_group_name=RG, security_rules=[
         {**vnet_only, "name": "ssh-from-anywhere", "source_address_prefix": "Internet", "destination_port_range": "22"}])
+    azure.network.Subnet("subnet-hardened", resource_group_name=RG, virtual_network_name="vnet", subnet_name="nodes",
+                         address_prefix="10.50.0.0/19", network_security_group={"id": nsg.id})
+    azure.network.Subnet("subnet-insecure", resource_group_name=RG, virtual_network_name="vnet", subnet_name="legacy",
+                         address_prefix="10.50.32.0/24")
+    # Subscription-wide: with the plan in the stack every registry's images are scanned (the rule's failing side is
+    # tested in test_azure_checkov_gap_controls.py).
+    azure.security.Pricing("defender-containers", scope_id=SUBSCRIPTION.lstrip("/"), pricing_name="Containers",
+                           pricing_tier="Standard")
     azure.containerregistry.Registry(
         "registry-hardened", resource_group_name=RG, sku={"name": "Premium"}, admin_user_enabled=False,
         anonymous_pull_enabled=False, public_network_access="Disabled", zone_redundancy="Enabled",
@@ -205,7 +214,12 @@ EXPECTED = {
     ("azure-containerregistry-registry-disallow-public-network-access", "registry-insecure"),
     ("azure-containerregistry-registry-enable-retention-policy", "registry-insecure"),
     ("azure-containerregistry-registry-enable-zone-redundancy", "registry-insecure"),
+    ("azure-containerservice-nodepool-enable-encryption-at-host", "aks-insecure"),
+    ("azure-containerservice-nodepool-system-critical-addons-only", "aks-insecure"),
+    ("azure-network-subnet-require-nsg", "subnet-insecure"),
 }
+# Rules whose scope is wider than a resource: they pass this whole stack, their failing side has its own tests.
+SUBSCRIPTION_WIDE = {"azure-security-pricing-enable-defender-for-containers"}
 
 
 def test_pack_reports_exactly_the_insecure_resources():
@@ -219,8 +233,9 @@ def test_pack_reports_exactly_the_insecure_resources():
     assert len(violations) == len(EXPECTED)  # one finding per rule and resource, no duplicates
     # every value is known: nothing "cannot check"; each finding at its rule's own level
     assert not [v for v in violations if "cannot check during preview" in v.message]
-    assert {(v.policy, v.enforcement) for v in violations} == {(p.name, p.enforcement_level) for p in packs[0].policies}
+    assert {(v.policy, v.enforcement) for v in violations} == {(p.name, p.enforcement_level) for p in packs[0].policies
+                                                               if p.name not in SUBSCRIPTION_WIDE}
     every_rule = {p.name for p in packs[0].policies}
-    assert every_rule == {policy for policy, _ in EXPECTED}  # each rule met an insecure resource
+    assert every_rule - SUBSCRIPTION_WIDE == {policy for policy, _ in EXPECTED}  # each rule met an insecure resource
     rotation = next(v for v in violations if v.policy == "azure-keyvault-key-enable-key-rotation")
     assert rotation.message.startswith("key legacy-key (protects scope-legacy-key) ")  # correlated across the stack

@@ -79,6 +79,10 @@ def query_for(key: str) -> Optional[Query]:
         "key-vault/key-rotation": Query({**where, "serviceName": "Key Vault"}, {"meterName": "Automated Key Rotation"}, unit="rotation"),
         "monitor/metric-alert-signal-month": Query({**where, "serviceName": "Azure Monitor"},
                                                    {"meterName": "Metric Alerts Monitored Time Series"}, unit="time-series-month"),
+        # Defender for Containers: per vCore-hour of the nodes. Service and meter names are the Retail Prices API's
+        # published ones as far as known here; not verifiable offline (a filter matching nothing is reported).
+        "defender/containers-vcore-hour": Query({**where, "serviceName": "Microsoft Defender for Cloud"},
+                                                {"productName": "Containers", "meterName": "vCore"}, unit="vcore-hour"),
         "private-dns/zone-month": Query({**where, "serviceName": "Azure DNS"}, {"meterName": "Private Zone"}, unit="zone-month"),
     }
     return simple.get(rest)

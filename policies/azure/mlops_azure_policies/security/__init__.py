@@ -1,0 +1,1 @@
+"""Azure security (Defender for Cloud) rules."""
