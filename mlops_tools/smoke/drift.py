@@ -59,6 +59,12 @@ def start_pushgateway(procs: Processes, plan: Plan) -> Server:
     [container] = workload.containers
     port = free_port()
     argv = [a for a in container.argv if not a.startswith("--web.listen-address")]
+    # Memory only, as the upstream image runs the rendered Deployment: Debian's build defaults
+    # --persistence.file to the machine-wide /var/lib/prometheus/pushgateway.data, which would hand one run's
+    # (or another user's) pushed drift verdicts to the next run's Pushgateway.
+    if any(a.startswith("--persistence.file") for a in container.argv):
+        raise SmokeFailure("the rendered Pushgateway sets --persistence.file; the smoke run models memory only")
+    argv.append("--persistence.file=")
     proc = procs.start("pushgateway", [system_program("prometheus-pushgateway"), *argv,
                                        f"--web.listen-address={HOST}:{port}"], env={})
     url = f"http://{HOST}:{port}"
