@@ -3,8 +3,10 @@
 Kept beside stacks/config.py (which imports it) so the access schema reads in one place:
 - ``issuer``: where people log in (unset: no SSO, UIs cluster-internal only). ``cognito`` (AWS: a user pool made by the stack), ``entra`` (Azure:
   an app registration made by the stack) or ``external`` (any OIDC issuer: ``issuerUrl`` + ``clientId``,
-  client secret in the secret config key ``mlops:accessClientSecret``). GCP has no managed choice that
-  issues a groups claim (Google ID tokens carry none), so GCP takes ``external``.
+  client secret in the secret config key ``mlops:accessClientSecret``) or, on GCP, ``google``: Google
+  sign-in with an OAuth client the operator makes in the console (``clientId`` + the secret key) for the
+  Workspace / Cloud Identity domain ``hostedDomain``; Google ID tokens carry no groups claim, so the groups
+  come from the Cloud Identity API (docs/access.md, "GCP and Google identity").
 - ``groups``: which IdP group gets which role in each UI (group names, or Entra group object IDs).
 - ``public``: private only by default; a public endpoint needs ``enabled: true`` *and* an allow-list.
 """
@@ -19,12 +21,14 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-ISSUERS = {"aws": ("cognito", "external"), "azure": ("entra", "external"), "gcp": ("external",)}
+ISSUERS = {"aws": ("cognito", "external"), "azure": ("entra", "external"), "gcp": ("google", "external")}
 # SSO is switched on by naming an issuer: MLflow then needs the plugin image (images/mlflow-oidc), which
 # a stack can only use once it is built and pushed. Until then the UIs stay cluster-internal.
 DEFAULT_ISSUER: dict[str, Optional[str]] = {"aws": None, "azure": None, "gcp": None}
 ISSUER_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s?#]*)?$")
 GROUP_NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._@:/-]{0,127}$"
+# A Google group is named by its e-mail address (the Cloud Identity EntityKey id of the group).
+GOOGLE_GROUP = re.compile(r"^[A-Za-z0-9._%+-]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 class _Model(BaseModel):
@@ -51,7 +55,10 @@ class PublicEndpoint(_Model):
 
 
 class AccessConfig(_Model):
-    issuer: Optional[Literal["cognito", "entra", "external"]] = None
+    issuer: Optional[Literal["cognito", "entra", "external", "google"]] = None
+    # Google only: the Workspace / Cloud Identity primary domain whose accounts may sign in (the ID token's
+    # ``hd`` claim); see https://developers.google.com/identity/openid-connect/openid-connect#hd-param
+    hosted_domain: Optional[str] = Field(default=None, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
     issuer_url: Optional[str] = None
     # External issuer only: Grafana's file configuration reads no discovery document, so it is told the
     # endpoints (the values of authorization_endpoint, token_endpoint, userinfo_endpoint in the discovery).
@@ -96,8 +103,7 @@ def access_problems(access: AccessConfig, cloud: str, cloud_known: bool, has_sec
     problems: list[tuple[tuple[Any, ...], Any, str]] = []
     issuer = access.issuer_for(cloud) if cloud_known else access.issuer
     if cloud_known and issuer is not None and issuer not in ISSUERS[cloud]:
-        problems.append((("access", "issuer"), issuer, f"must be one of {', '.join(ISSUERS[cloud])} on {cloud}"
-                         + (" (Google ID tokens carry no groups claim: use your OIDC issuer)" if cloud == "gcp" else "")))
+        problems.append((("access", "issuer"), issuer, f"must be one of {', '.join(ISSUERS[cloud])} on {cloud}"))
     if issuer == "external":
         for key, value in (("issuerUrl", access.issuer_url), ("clientId", access.client_id),
                            ("authorizeUrl", access.authorize_url), ("tokenUrl", access.token_url),
@@ -108,12 +114,16 @@ def access_problems(access: AccessConfig, cloud: str, cloud_known: bool, has_sec
         if not has_secret:
             problems.append((("accessClientSecret",), None, "is required when access.issuer is external: "
                              "pulumi config set --secret mlops:accessClientSecret <the app's client secret>"))
+    elif issuer == "google":
+        problems += _google_problems(access, has_secret)
     elif issuer is not None:
         for key, value in (("issuerUrl", access.issuer_url), ("clientId", access.client_id),
                            ("authorizeUrl", access.authorize_url), ("tokenUrl", access.token_url),
                            ("userinfoUrl", access.userinfo_url), ("accessClientSecret", "[secret]" if has_secret else None)):
             if value is not None:
                 problems.append(((key,) if key == "accessClientSecret" else ("access", key), value, f"is only for issuer external; {issuer} makes its own"))
+    if issuer != "google" and access.hosted_domain is not None:
+        problems.append((("access", "hostedDomain"), access.hosted_domain, "is only for issuer google"))
     if issuer is not None and access.mlflow_image is None:
         problems.append((("access", "mlflowImage"), None, "is required with single sign-on: the MLflow image with the "
                          "mlflow-oidc-auth plugin, built from images/mlflow-oidc and pushed to your registry, pinned "
@@ -129,4 +139,29 @@ def access_problems(access: AccessConfig, cloud: str, cloud_known: bool, has_sec
             problems.append((("access", "public", "allowedCidrs", index), str(cidr), "must not be 0.0.0.0/0"))
     if access.public.allowed_cidrs and not access.public.enabled:
         problems.append((("access", "public", "enabled"), False, "must be true when allowedCidrs is set"))
+    return problems
+
+
+def _google_problems(access: AccessConfig, has_secret: bool) -> list[tuple[tuple[Any, ...], Any, str]]:
+    """Google sign-in: the client the operator made in the console, its domain, and groups by e-mail."""
+    problems: list[tuple[tuple[Any, ...], Any, str]] = []
+    if access.client_id is None:
+        problems.append((("access", "clientId"), None, "is required when access.issuer is google: the OAuth client "
+                         "ID of a 'Web application' client (Google Cloud console, APIs & Services > Credentials)"))
+    if not has_secret:
+        problems.append((("accessClientSecret",), None, "is required when access.issuer is google: "
+                         "pulumi config set --secret mlops:accessClientSecret <the OAuth client's secret>"))
+    if access.hosted_domain is None:
+        problems.append((("access", "hostedDomain"), None, "is required when access.issuer is google: your Google "
+                         "Workspace / Cloud Identity domain (only its accounts may sign in), e.g. example.com"))
+    for key, value in (("issuerUrl", access.issuer_url), ("authorizeUrl", access.authorize_url),
+                       ("tokenUrl", access.token_url), ("userinfoUrl", access.userinfo_url),
+                       ("groupsClaim", access.groups_claim)):
+        if value is not None:
+            problems.append((("access", key), value, "is not used with issuer google (Google's endpoints are fixed "
+                             "and its tokens carry no groups claim: groups come from the Cloud Identity API)"))
+    for key, group in access.groups.model_dump().items():
+        if not GOOGLE_GROUP.match(group):
+            problems.append((("access", "groups", to_camel(key)), group, "must be a Google group's e-mail address "
+                             "(e.g. mlflow-readers@example.com) when access.issuer is google"))
     return problems

@@ -41,7 +41,7 @@ from components.training.distributed import interruption_notice
 from components.training.gcp import (GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool,
                                      gpu_accelerator, gpu_pool_zones)
 from stacks import naming
-from components.access.gcp import PrivateDns
+from components.access.gcp import GoogleAccessInputs, GoogleIssuer, PrivateDns
 from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.training import checkpoint_uri, distributed_training, training_mlflow_user
 from stacks.serving import request_log_args, request_log_key_prefix, stack_serving
@@ -107,7 +107,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
     # Every API is enabled here so a fresh project works with one `pulumi up`; every GCP resource
     # registered after this waits for its API's Service (stacks/gcp_apis.py).
-    api_services = enable_apis(project, on_primary)
+    # Google sign-in: the MLflow pod asks the Cloud Identity API for its users' groups (components/access/gcp.py).
+    api_services = enable_apis(project, on_primary, extra=("cloudidentity",) if cfg.access.issuer == "google" else ())
     wait_for_apis(api_services)
     apis = list(api_services.values())
     # The Billing Budgets API needs a quota project when called with user credentials (pulumi-gcp
@@ -181,7 +182,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         trainer = TrainingJobIdentity("training-jobs", TrainingJobIdentityArgs(
             cluster=cluster, features_bucket=features.bucket_name,
             checkpoints_bucket=tracking.artifact_bucket if cfg.training.enabled else None), opts=on_primary)
-        sso = stack_sso(cfg, opts=on_primary)  # GCP: an external issuer only (components/access/gcp.py)
+        sso = stack_sso(cfg, lambda args: GoogleIssuer("access", args, GoogleAccessInputs(
+            pulumi.InvokeOptions(provider=primary)), opts=on_primary), opts=on_primary)  # components/access/gcp.py
         pipeline = None
         training_user = training_mlflow_user(cfg)  # MLflow seeds it; the RayJobs log as it
         if cfg.pipelines.enabled:
@@ -189,7 +191,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                                            GcpPipelineInputs(cluster=cluster, artifacts_bucket=tracking.artifact_bucket,
                                                              features_bucket=features.bucket_name),
                                            opts=on_primary, k8s_opts=pulumi.ResourceOptions(provider=cluster.k8s_provider),
-                                           identity_endpoints=cluster.identity_endpoints)
+                                           identity_endpoints=cluster.identity_endpoints,
+                                           ui_sso=sso.pipelines if sso else None)
         drift = drift_monitoring(cfg, pipeline, features, pulumi.ResourceOptions(provider=cluster.k8s_provider))
         workloads = platform_workloads(cfg, network, cluster, tracking, features, trainer.service_account_annotations,
                                        sso=sso, pipeline=pipeline, training_user=training_user, drift=drift)
@@ -229,6 +232,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "alertNotificationChannels": monitoring.alert_topic,  # Cloud Monitoring channel ids
         "trackingDbConnectionName": tracking.db_connection_name,
         "dr": gcp_dr_outputs(cfg, dr),
+        # Google sign-in: assign this account the Workspace admin role Groups Reader (docs/access.md).
+        **({"mlflowGroupsReaderAccount": tracking.service_account_role} if cfg.access.issuer == "google" else {}),
     }
 
 
@@ -273,6 +278,7 @@ def platform_workloads(cfg: PlatformConfig, network: Network, cluster: Cluster, 
             environment=cfg.environment, image=cfg.tracking.mlflow_image, artifacts_destination=tracking.artifact_root,
             database_cidrs=network.data_subnet_cidrs, service_account_annotations=tracking.service_account_annotations,
             sso=sso.mlflow if sso else None, **mlflow_pipeline_args(pipeline, training_user),
+            database_extensions=tracking.db_extensions,
             depends_on=[r for r in (tracking.db_secret,) if r]),  # the Secret waits for the user and database
         feast=FeatureServerArgs(
             environment=cfg.environment, image=cfg.features.feast_image, project=features.feast_project,

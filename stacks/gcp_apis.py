@@ -29,14 +29,15 @@ PROJECT_APIS = ("artifactregistry", "bigtableadmin", "billingbudgets", "cloudkms
                 "sqladmin", "storage", "storagetransfer")
 
 
-def project_apis() -> list[str]:
-    return [f"{api}.googleapis.com" for api in PROJECT_APIS]
+def project_apis(extra: tuple[str, ...] = ()) -> list[str]:
+    return [f"{api}.googleapis.com" for api in sorted({*PROJECT_APIS, *extra})]
 
 
-def enable_apis(project: str, opts: pulumi.ResourceOptions) -> dict[str, gcp.projects.Service]:
-    """One Service per API, never disabled on destroy (other workloads of the project may use them)."""
+def enable_apis(project: str, opts: pulumi.ResourceOptions, extra: tuple[str, ...] = ()) -> dict[str, gcp.projects.Service]:
+    """One Service per API (``extra``: ones only some stacks call, e.g. cloudidentity with Google sign-in),
+    never disabled on destroy (other workloads of the project may use them)."""
     return {api: gcp.projects.Service(f"api-{api.split('.')[0]}", project=project, service=api,
-                                      disable_on_destroy=False, opts=opts) for api in project_apis()}
+                                      disable_on_destroy=False, opts=opts) for api in project_apis(extra)}
 
 
 def wait_for_apis(apis: dict[str, gcp.projects.Service]) -> None:

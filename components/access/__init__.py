@@ -13,6 +13,9 @@ private TLS endpoint in front of them.
   plan in clear text), ``groups_claim`` (the ID-token claim that lists the user's groups) and the
   ``authorize_url`` / ``token_url`` / ``userinfo_url`` endpoints (Grafana reads no discovery document).
 - Roles come from groups only: the IdP owns membership, the platform owns what a group may do.
+- An issuer whose tokens carry no groups (Google) also exposes ``hosted_domain`` (the accounts' domain) and
+  ``pipelines_members`` (group -> member e-mails, for the pipeline UI, which cannot look groups up itself);
+  the others have neither.
 """
 
 from __future__ import annotations
@@ -29,8 +32,11 @@ if TYPE_CHECKING:  # the config model is a layer above; only its shape is used h
     from stacks.config import PlatformConfig
 
 UIS = ("mlflow", "grafana", "pipelines")
-# Callback path of each UI's OIDC client (MLflow's oidc-auth app, Grafana's generic_oauth).
+# Callback path of each UI's OIDC client (MLflow's oidc-auth app, Grafana's generic_oauth, Argo's SSO).
 CALLBACK_PATHS = {"mlflow": "/callback", "grafana": "/login/generic_oauth", "pipelines": "/oauth2/callback"}
+# Google sign-in: Grafana runs its Google connector, whose callback is /login/google (grafana/grafana
+# docs/sources/setup-grafana/configure-security/configure-authentication/google/index.md).
+GOOGLE_CALLBACK_PATHS = {**CALLBACK_PATHS, "grafana": "/login/google"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class RoleGroups:
 @dataclass
 class AccessArgs:
     name: str
-    issuer: str  # cognito | entra | external
+    issuer: str  # cognito | entra | external | google
     groups: RoleGroups
     domain: str  # private DNS zone; UIs are <ui>.<domain>
     issuer_url: Optional[str] = None  # external only
@@ -62,14 +68,19 @@ class AccessArgs:
     client_secret: Optional[pulumi.Input[str]] = None  # external only (secret)
     groups_claim: Optional[str] = None  # None: the issuer's own (cognito:groups on Cognito, groups elsewhere)
     tags: Mapping[str, str] = field(default_factory=dict)
+    hosted_domain: Optional[str] = None  # google only: the Workspace / Cloud Identity domain (``hd``)
 
     @property
     def hostnames(self) -> dict[str, str]:
         return {ui: f"{ui}.{self.domain}" for ui in UIS}
 
     @property
+    def callback_paths(self) -> dict[str, str]:
+        return GOOGLE_CALLBACK_PATHS if self.issuer == "google" else CALLBACK_PATHS
+
+    @property
     def callback_urls(self) -> list[str]:
-        return [f"https://{host}{CALLBACK_PATHS[ui]}" for ui, host in self.hostnames.items()]
+        return [f"https://{host}{self.callback_paths[ui]}" for ui, host in self.hostnames.items()]
 
     @classmethod
     def from_config(cls, cfg: "PlatformConfig", name: str, tags: Mapping[str, str]) -> Optional["AccessArgs"]:
@@ -81,7 +92,7 @@ class AccessArgs:
         secret = pulumi.Output.secret(cfg.access_client_secret) if cfg.access_client_secret else None
         return cls(name=name, issuer=issuer, domain=cfg.access.domain or f"{cfg.environment}.{name}.internal",
                    issuer_url=cfg.access.issuer_url, client_id=cfg.access.client_id, client_secret=secret,
-                   groups_claim=cfg.access.groups_claim, tags=dict(tags),
+                   groups_claim=cfg.access.groups_claim, tags=dict(tags), hosted_domain=cfg.access.hosted_domain,
                    endpoints=(cfg.access.authorize_url, cfg.access.token_url, cfg.access.userinfo_url)
                    if cfg.access.authorize_url and cfg.access.token_url and cfg.access.userinfo_url else None,
                    groups=RoleGroups(g.mlflow_read, g.mlflow_edit, g.mlflow_manage, g.grafana_viewer, g.grafana_editor,
@@ -95,7 +106,8 @@ def mlflow_sso(args: AccessArgs, issuer: Any, image: str, scopes: str = "openid 
     return MlflowSsoArgs(image=image, issuer_url=issuer.issuer_url, client_id=issuer.client_id,
                          client_secret=issuer.client_secret, redirect_url=args.callback_urls[0],
                          groups_claim=issuer.groups_claim, read_group=args.groups.mlflow_read,
-                         edit_group=args.groups.mlflow_edit, manage_group=args.groups.mlflow_manage, scopes=scopes)
+                         edit_group=args.groups.mlflow_edit, manage_group=args.groups.mlflow_manage, scopes=scopes,
+                         google_hosted_domain=getattr(issuer, "hosted_domain", None))
 
 
 def grafana_sso(args: AccessArgs, issuer: Any, scopes: str = "openid email profile") -> "GrafanaSsoArgs":
@@ -108,7 +120,8 @@ def grafana_sso(args: AccessArgs, issuer: Any, scopes: str = "openid email profi
                           token_url=issuer.token_url, userinfo_url=issuer.userinfo_url,
                           root_url=f"https://{args.hostnames['grafana']}", groups_claim=issuer.groups_claim,
                           viewer_group=args.groups.grafana_viewer, editor_group=args.groups.grafana_editor,
-                          admin_group=args.groups.grafana_admin, scopes=scopes)
+                          admin_group=args.groups.grafana_admin, scopes=scopes,
+                          google_hosted_domain=getattr(issuer, "hosted_domain", None))
 
 
 def pipelines_sso(args: AccessArgs, issuer: Any) -> "PipelineUiSso":
@@ -116,8 +129,10 @@ def pipelines_sso(args: AccessArgs, issuer: Any) -> "PipelineUiSso":
     from components.pipelines.ui_sso import PipelineUiSso
 
     return PipelineUiSso(issuer_url=issuer.issuer_url, client_id=issuer.client_id, client_secret=issuer.client_secret,
-                         redirect_url=f"https://{args.hostnames['pipelines']}{CALLBACK_PATHS['pipelines']}", groups_claim=issuer.groups_claim,
-                         read_group=args.groups.pipelines_read, submit_group=args.groups.pipelines_submit)
+                         redirect_url=f"https://{args.hostnames['pipelines']}{args.callback_paths['pipelines']}", groups_claim=issuer.groups_claim,
+                         read_group=args.groups.pipelines_read, submit_group=args.groups.pipelines_submit,
+                         members=getattr(issuer, "pipelines_members", None),
+                         hosted_domain=getattr(issuer, "hosted_domain", None))
 
 
 class ExternalIssuer(pulumi.ComponentResource):

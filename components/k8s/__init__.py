@@ -226,6 +226,9 @@ class MlflowServerArgs:
     sso: Optional["MlflowSsoArgs"] = None  # noqa: F821 (defined in components.k8s.access)
     # Service users of other workloads, each with one permission on one registered model.
     service_users: Sequence[MlflowServiceUser] = ()
+    # PostgreSQL extensions the migrate step creates in MLflow's database before migrating (the tracking
+    # capability's ``db_extensions``, e.g. pgaudit on Cloud SQL); the database user must be allowed to.
+    database_extensions: Sequence[str] = ()
 
 
 @dataclass

@@ -21,6 +21,7 @@ MLflow's own ``basic-auth`` app knows passwords only. With SSO the server runs t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import pulumi
@@ -37,6 +38,12 @@ MACHINE_USERNAME = "svc-training-jobs"
 OIDC_CONFIG_DIR = "/etc/mlflow-oidc"
 OIDC_SCHEMA = "mlflow_oidc_auth"
 OIDC_LOCK_KEY = 5_000_726_584  # pg_advisory_lock key of the oidc-config step (differs from MLflow's migrate)
+# Google sign-in: the group-detection plugin (components/access/runtime/mlops_google_groups.py) reaches the
+# server as ConfigMap files on PYTHONPATH, so the image stays the one images/mlflow-oidc builds.
+PLUGIN_CONFIGMAP = "mlflow-oidc-plugins"
+PLUGIN_DIR = "/opt/mlops/oidc-plugins"
+GOOGLE_PLUGIN = "mlops_google_groups"
+GOOGLE_PLUGIN_SOURCE = Path(__file__).resolve().parents[1] / "access" / "runtime" / f"{GOOGLE_PLUGIN}.py"
 
 
 @dataclass
@@ -53,6 +60,9 @@ class MlflowSsoArgs:
     edit_group: str
     manage_group: str
     scopes: str = "openid email profile"
+    # Google sign-in (no groups claim): the Workspace domain; groups come from Cloud Identity through the
+    # plugin, under the MLflow pod's Google service account (Workload Identity).
+    google_hosted_domain: Optional[str] = None
 
 
 # Runs in the MLflow image before the server: schema, plugin migrations, groups, permissions, users.
@@ -115,6 +125,9 @@ def server_env(sso: MlflowSsoArgs) -> list[dict[str, Any]]:
         "SESSION_COOKIE_SECURE": "true",
         "AUTOMATIC_LOGIN_REDIRECT": "true",
     }
+    if sso.google_hosted_domain is not None:
+        literal.update({"OIDC_GROUP_DETECTION_PLUGIN": GOOGLE_PLUGIN, "PYTHONPATH": PLUGIN_DIR,
+                        "GOOGLE_HOSTED_DOMAIN": sso.google_hosted_domain})
     return [*({"name": key, "value": value} for key, value in literal.items()),
             secret_env("OIDC_CLIENT_SECRET", SecretKeyRef(OIDC_SECRET, "client-secret")),
             secret_env("SECRET_KEY", SecretKeyRef(OIDC_SECRET, "session-key")),
@@ -151,6 +164,16 @@ def config_init_container(sso: MlflowSsoArgs, database: dict[str, Any], scrape_s
 
 SERVER_MOUNT = {"name": "oidc-config", "mountPath": OIDC_CONFIG_DIR, "readOnly": True}
 VOLUME = writable_dir("oidc-config", "1Mi", memory=True)
+PLUGIN_MOUNT = {"name": "oidc-plugins", "mountPath": PLUGIN_DIR, "readOnly": True}
+PLUGIN_VOLUME = {"name": "oidc-plugins", "configMap": {"name": PLUGIN_CONFIGMAP, "defaultMode": 0o444}}
+
+
+def server_mounts(sso: MlflowSsoArgs) -> list[dict[str, Any]]:
+    return [SERVER_MOUNT, *([PLUGIN_MOUNT] if sso.google_hosted_domain is not None else [])]
+
+
+def volumes(sso: MlflowSsoArgs) -> list[dict[str, Any]]:
+    return [VOLUME, *([PLUGIN_VOLUME] if sso.google_hosted_domain is not None else [])]
 
 
 class MlflowSso(pulumi.ComponentResource):
@@ -173,4 +196,14 @@ class MlflowSso(pulumi.ComponentResource):
             f"{name}-machine{suffix}", metadata=metadata(MACHINE_SECRET, namespace, labels), type="Opaque",
             string_data={"username": MACHINE_USERNAME, "token": token.result}, opts=child)
             for suffix, namespace in (("", PLATFORM_NAMESPACE), ("-training", TRAINING_NAMESPACE))]
+        self.plugins = None
+        if sso.google_hosted_domain is not None:
+            self.plugins = k8s.core.v1.ConfigMap(
+                f"{name}-plugins", metadata=metadata(PLUGIN_CONFIGMAP, PLATFORM_NAMESPACE, labels),
+                data={f"{GOOGLE_PLUGIN}.py": GOOGLE_PLUGIN_SOURCE.read_text()}, opts=child)
         self.register_outputs({"machineSecret": MACHINE_SECRET})
+
+    @property
+    def resources(self) -> list[pulumi.Resource]:
+        """What the MLflow Deployment mounts or reads from this component."""
+        return [self.oidc_secret, *self.machine_secrets, *([self.plugins] if self.plugins else [])]

@@ -83,6 +83,9 @@ SESSION_KEY_SECRET = "mlflow-session-key"
 SCRAPE_SECRET = "mlflow-scrape"  # same name in mlops (migrate step) and monitoring (ServiceMonitor)
 METRICS_USERNAME = "prometheus"
 MIGRATION_LOCK_KEY = 5_000_726_583  # pg_advisory_lock key of MLflow's migrate step (any bigint, fixed)
+# The migrate step's list of extensions to create (policies read it: gcp-sql-databaseinstance-enable-pgaudit).
+EXTENSIONS_ENV = "MLOPS_DB_EXTENSIONS"
+EXTENSION_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 AUTH_CONFIG_DIR = "/etc/mlflow-auth"
 AUTH_CONFIG_PATH = f"{AUTH_CONFIG_DIR}/basic_auth.ini"
 METRICS_DIR = "/tmp/prometheus-metrics"
@@ -119,6 +122,7 @@ with os.fdopen(fd, "w") as handle:
 
 
 # Runs in the init container "migrate" (MLflow's own Python): one migrator at a time (advisory lock),
+# the database extensions the tracking backend needs (first, so pgAudit also records the migrations' DDL),
 # tracking schema (what `mlflow db upgrade` does; a fresh database gets its tables first, as the
 # server would) and auth schema to head, then the admin and metrics users as their Secrets say.
 _MIGRATE = f"""
@@ -134,6 +138,10 @@ from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
 engine = create_sqlalchemy_engine_with_retry(uri)
 with engine.connect() as lock:
     lock.execute(sqlalchemy.text("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+    for extension in os.environ.get("{EXTENSIONS_ENV}", "").split():
+        with engine.begin() as ddl:
+            ddl.execute(sqlalchemy.text('CREATE EXTENSION IF NOT EXISTS "' + extension + '"'))
+        print("extension", extension, "ready")
     if _all_tables_exist(engine):
         _upgrade_db(engine)
     else:
@@ -191,6 +199,10 @@ class MlflowServer(pulumi.ComponentResource):
             raise InvalidInput(f"MlflowServerArgs.default_permission {args.default_permission!r} must be one of "
                                f"{', '.join(PERMISSIONS)}")
         check_service_users(args.service_users)
+        bad = [e for e in args.database_extensions if not EXTENSION_NAME.match(str(e))]
+        if bad:
+            raise InvalidInput(f"MlflowServerArgs.database_extensions {bad!r}: each must be a PostgreSQL extension "
+                               "name (lower-case letters, digits, underscores)")
         lb_annotations = _check_internal_lb(args)
         namespace = PLATFORM_NAMESPACE
         labels = app_labels(MLFLOW_NAME, "tracking-server")
@@ -225,7 +237,7 @@ class MlflowServer(pulumi.ComponentResource):
             spec=self._deployment_spec(args, image, replicas, labels),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[
                 self.admin_secret, self.session_secret, *self.scrape_secrets, *self.service_user_secrets,
-                *([self.sso.oidc_secret, *self.sso.machine_secrets] if self.sso else [])]))
+                *(self.sso.resources if self.sso else [])]))
 
         ports = [{"name": "http", "port": MLFLOW_PORT, "targetPort": "http", "protocol": "TCP"}]
         self.service = k8s.core.v1.Service(
@@ -290,6 +302,7 @@ class MlflowServer(pulumi.ComponentResource):
                 secret_env("MLFLOW_METRICS_USERNAME", SecretKeyRef(SCRAPE_SECRET, "username")),
                 secret_env("MLFLOW_METRICS_PASSWORD", SecretKeyRef(SCRAPE_SECRET, "password")),
                 *service_user_env(args.service_users),
+                *([{"name": EXTENSIONS_ENV, "value": " ".join(args.database_extensions)}] if args.database_extensions else []),
             ],
             "resources": resources(ResourceBudget("100m", "256Mi", "1", "512Mi")),
             "securityContext": container_security_context(),
@@ -330,10 +343,10 @@ class MlflowServer(pulumi.ComponentResource):
         if args.sso is not None:
             command[command.index("basic-auth")] = "oidc-auth"
             env += sso_parts.server_env(args.sso)
-            server["volumeMounts"].append(sso_parts.SERVER_MOUNT)
+            server["volumeMounts"] += sso_parts.server_mounts(args.sso)
             init_containers.append(sso_parts.config_init_container(args.sso, database, SCRAPE_SECRET,
                                                                    service_user_env(args.service_users)))
-            volumes.append(sso_parts.VOLUME)
+            volumes += sso_parts.volumes(args.sso)
         return replicated_deployment_spec(MLFLOW_NAME, replicas, {**labels, **args.workload_identity_pod_labels}, {
             "terminationGracePeriodSeconds": 30,
             "initContainers": init_containers,

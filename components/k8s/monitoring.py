@@ -280,7 +280,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 "grafana.ini": {"analytics": {"reporting_enabled": False, "check_for_updates": False},
                                 "users": {"allow_sign_up": False}, "auth.anonymous": {"enabled": False},
                                 **(grafana_sso.grafana_ini(args.sso) if args.sso else {})},
-                **({"envValueFrom": grafana_sso.env_value_from()} if args.sso else {}),
+                **({"envValueFrom": grafana_sso.env_value_from(args.sso)} if args.sso else {}),
                 "service": {"type": "ClusterIP"}, "ingress": {"enabled": False},
                 "resources": resources(_RESOURCES["grafana"]),
             },

@@ -13,6 +13,11 @@
   ``<account>.service-account-token`` (type ``kubernetes.io/service-account-token``), so each is made here,
   and the server may read only those two Secrets (``secretWhitelist``).
 
+- Google sign-in puts no groups in the token or userinfo, and Argo reads groups from nowhere else. There the
+  rule is ``email_verified == true && hd == "<domain>" && email in [...]`` (Argo evaluates every ID-token
+  claim, argoproj/argo-workflows docs/argo-server-sso.md "Custom claims"), the list being the members of
+  the group, read from Cloud Identity at deploy time (components/access/gcp.py ``group_member_emails``).
+
 Not verifiable offline: the Argo server (a Go binary) cannot run here, so the rule expressions and the
 login are checked by their shape and by schema-validating every object, not by Argo itself.
 """
@@ -21,7 +26,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -50,11 +55,22 @@ class PipelineUiSso:
     submit_group: str
     scopes: tuple[str, ...] = ("email", "profile")
     session_hours: int = 8
+    # Google sign-in only: group -> its members' e-mails (deploy-time Cloud Identity lookup), and the domain.
+    members: Optional[Mapping[str, pulumi.Input[Sequence[str]]]] = None
+    hosted_domain: Optional[str] = None
 
 
-def _member_of(group: str) -> str:
-    # expr-lang: a double-quoted string literal (JSON escaping) tested against the token's groups.
-    return f"{json.dumps(group)} in groups"
+def _email_rule(domain: str, emails: Sequence[str]) -> str:
+    # expr-lang: JSON string literals; the token's own e-mail must be verified and of the Workspace domain.
+    return f"email_verified == true && hd == {json.dumps(domain)} && email in {json.dumps(sorted(emails))}"
+
+
+def _member_of(sso: PipelineUiSso, group: str) -> pulumi.Input[str]:
+    """The rule that picks ``group``'s ServiceAccount: a groups-claim test, or (Google) an e-mail test."""
+    if sso.members is None:
+        return f"{json.dumps(group)} in groups"  # expr-lang: a double-quoted string literal (JSON escaping)
+    domain = str(sso.hosted_domain)  # checked by rbac_manifests
+    return pulumi.Output.from_input(sso.members[group]).apply(lambda emails: _email_rule(domain, emails))
 
 
 def server_values(sso: PipelineUiSso) -> dict[str, Any]:
@@ -97,6 +113,9 @@ def rbac_manifests(sso: PipelineUiSso, namespace: str) -> list[dict[str, Any]]:
     """ServiceAccount, its token Secret, Role and RoleBinding for the read and the submit group."""
     if sso.read_group == sso.submit_group:
         raise InvalidInput(f"pipelines read and submit groups must differ (both {sso.read_group!r})")
+    for group in (sso.read_group, sso.submit_group) if sso.members is not None else ():
+        if sso.hosted_domain is None or group not in sso.members:
+            raise InvalidInput(f"pipelines group {group!r}: e-mail rules need the hosted domain and the group's members")
     manifests: list[dict[str, Any]] = []
     for account, group, precedence, submit in ((READ_ACCOUNT, sso.read_group, 1, False),
                                                (SUBMIT_ACCOUNT, sso.submit_group, 2, True)):
@@ -104,7 +123,7 @@ def rbac_manifests(sso: PipelineUiSso, namespace: str) -> list[dict[str, Any]]:
         manifests += [
             {"apiVersion": "v1", "kind": "ServiceAccount", "automountServiceAccountToken": False,
              "metadata": {**meta, "name": account,
-                          "annotations": {RULE: _member_of(group), PRECEDENCE: str(precedence)}}},
+                          "annotations": {RULE: _member_of(sso, group), PRECEDENCE: str(precedence)}}},
             {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
              "metadata": {**meta, "name": f"{account}.service-account-token",
                           "annotations": {"kubernetes.io/service-account.name": account}}},

@@ -16,6 +16,8 @@ Contract (every cloud's implementation exposes these outputs as attributes):
 - ``db_connection_secret``: ``{"name", "key", "namespace"}`` of the Kubernetes Secret holding the
   SQLAlchemy URI (``postgresql+psycopg2://...?sslmode=require``, see ``database_uri``) that MLflow
   reads as its backend store.
+- ``db_extensions``: PostgreSQL extensions the database's own settings need created in MLflow's
+  database (GCP: ``pgaudit``; none on AWS and Azure); MLflow's migrate step creates them.
 - ``service_account_role``: the cloud identity bound to MLflow's Kubernetes service account
   (AWS: IRSA role ARN), scoped to the artifact prefix and this database only.
 """

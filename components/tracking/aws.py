@@ -57,6 +57,8 @@ class AwsTrackingInputs:
 class TrackingServer(pulumi.ComponentResource):
     """MLflow's backend store (RDS), artifact store (S3), DNS name, identities and DB secret sync."""
 
+    db_extensions: tuple[str, ...] = ()  # no database setting here needs an extension created
+
     def __init__(self, name: str, args: TrackingArgs, aws_inputs: AwsTrackingInputs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("mlops:tracking:TrackingServer", name, None, opts)

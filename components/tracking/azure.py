@@ -110,6 +110,8 @@ class AzureTrackingInputs:
 class TrackingServer(pulumi.ComponentResource):
     """MLflow's backend store (PostgreSQL flexible server), artifact store (blob) and identities."""
 
+    db_extensions: tuple[str, ...] = ()  # no database setting here needs an extension created
+
     def __init__(self, name: str, args: TrackingArgs, azure_inputs: AzureTrackingInputs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("mlops:tracking:TrackingServer", name, None, opts)

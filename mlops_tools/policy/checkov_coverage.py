@@ -6,25 +6,34 @@
                                                       # with Checkov importable: list checks that apply to
                                                       # our types but have no answer (or answers for gone checks)
 
-The source is policies/checkov/coverage.yaml (one answer per check: rule, covered_by, not_applicable or
-no_rule_yet). This module imports only the standard library, PyYAML and, for --refresh, Checkov, so
-it runs in Checkov's own virtualenv as well as in the project's.
+The source is policies/checkov/coverage.yaml (one answer per check: rule, covered_by, not_applicable,
+waived or no_rule_yet). A ``waived`` answer is a deliberate trade-off: it needs a waiver for that check in
+policies/checkov/waivers.yaml (reason, owner, expires; the one place for Checkov waivers), whose owner and
+expiry the table shows; an expired or missing waiver is an error.
+
+This module imports only the standard library, PyYAML, the waiver loader of mlops_tools.policy.checkov
+(itself standard library and PyYAML) and, for --refresh, Checkov, so it runs in Checkov's own virtualenv
+as well as in the project's.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Optional
 
 import yaml
 
+from mlops_tools.policy.checkov import CheckovError, load_waivers
+
 ROOT = Path(__file__).resolve().parents[2]
 COVERAGE = ROOT / "policies" / "checkov" / "coverage.yaml"
+WAIVERS = ROOT / "policies" / "checkov" / "waivers.yaml"
 DOCS = ROOT / "docs" / "policies.md"
 START, END = "<!-- checkov-coverage:start -->", "<!-- checkov-coverage:end -->"
 ANSWERS = {"rule": "rule", "covered_by": "covered by", "not_applicable": "not applicable, because",
-           "no_rule_yet": "no rule yet (gap)"}
+           "waived": "waived", "no_rule_yet": "no rule yet (gap)"}
 GROUPS = (("AWS", "AWS"), ("Kubernetes", "K8S"), ("Azure", "AZURE"), ("GCP", "GCP"))
 
 
@@ -32,13 +41,37 @@ class CoverageError(ValueError):
     pass
 
 
-def load(path: Path = COVERAGE) -> dict:
+def load(path: Path = COVERAGE, waivers_path: Path = WAIVERS, today: Optional[dt.date] = None) -> dict:
     doc = yaml.safe_load(path.read_text())
+    waivers = None
     for check, entry in (doc.get("checks") or {}).items():
         answers = [k for k in ANSWERS if entry.get(k)]
         if len(answers) != 1:
             raise CoverageError(f"{path}: checks.{check} needs exactly one of {', '.join(ANSWERS)}; has {answers or 'none'}")
+        if answers == ["waived"]:
+            waivers = _waivers(waivers_path) if waivers is None else waivers
+            entry["_waivers"] = _current_waivers(path, check, waivers, waivers_path, today or dt.date.today())
     return doc
+
+
+def _waivers(path: Path) -> list:
+    try:
+        return load_waivers(path)  # the same file and checks as `make checkov`
+    except CheckovError as error:
+        raise CoverageError(str(error)) from None
+
+
+def _current_waivers(path: Path, check: str, waivers: list, waivers_path: Path, today: dt.date) -> list:
+    """The waivers of ``check``; a ``waived`` answer without one, or with an expired one, is an error."""
+    found = [w for w in waivers if w.check == check]
+    if not found:
+        raise CoverageError(f"{path}: checks.{check} is waived, but {waivers_path} has no waiver with check {check} "
+                            "(reason, owner, expires)")
+    for waiver in found:
+        if waiver.expires < today:
+            raise CoverageError(f"{waivers_path}: the waiver for {check} expires {waiver.expires.isoformat()} (before "
+                                f"{today.isoformat()}): review the trade-off and renew it, or build the rule")
+    return found
 
 
 def answer(entry: dict) -> tuple:
@@ -52,8 +85,8 @@ def render(doc: dict) -> str:
     lines = [START, "",
              f"Checkov {doc['checkov']}: {len(checks)} checks apply to the resource types of the six stacks "
              f"({counts['rule']} answered by a rule, {counts['covered_by']} covered otherwise, "
-             f"{counts['not_applicable']} not applicable, {counts['no_rule_yet']} real controls the components meet "
-             "but no rule enforces yet). Generated from `policies/checkov/coverage.yaml` by "
+             f"{counts['not_applicable']} not applicable, {counts['waived']} waived as deliberate trade-offs, "
+             f"{counts['no_rule_yet']} real controls the components meet but no rule enforces yet). Generated from `policies/checkov/coverage.yaml` by "
              "`python -m mlops_tools.policy.checkov_coverage`; do not edit by hand.", ""]
     for title, marker in GROUPS:
         ids = [c for c in checks if c.split("_")[1] == marker]
@@ -63,6 +96,9 @@ def render(doc: dict) -> str:
             entry = checks[check]
             key, text = answer(entry)
             shown = f"`{text}`" if key == "rule" else f"{ANSWERS[key]}: {text}"
+            if key == "waived":
+                shown = "waived in policies/checkov/waivers.yaml (" + "; ".join(
+                    f"owner {w.owner}, expires {w.expires.isoformat()}" for w in entry["_waivers"]) + f"): {text}"
             types = ", ".join(entry.get("types") or [])
             lines.append(f"| {check} | {entry['name'].replace('|', '/')} | {types} | {shown.replace('|', '/')} |")
         lines.append("")

@@ -11,11 +11,15 @@ that is not ``Secure`` (the local run is plain http). Secrets the plan hides are
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
+from typing import Any, Optional
+
+import requests
 
 from mlops_tools.smoke import SmokeFailure
 from mlops_tools.smoke.mlflow import CONTAINER, NAME, NAMESPACE, MlflowRun, start_mlflow
-from mlops_tools.smoke.oidc import OidcProvider, start_oidc_provider
+from mlops_tools.smoke.oidc import OidcProvider, browser_login, start_oidc_provider
 from mlops_tools.smoke.plan import Plan
 from mlops_tools.smoke.procs import HOST, Processes, free_port
 
@@ -26,6 +30,7 @@ class SsoRun:
     provider: OidcProvider
     groups: dict[str, str]  # READ / EDIT / MANAGE -> group name from the plan
     plan: Plan
+    google: Optional[Any] = None  # Google sign-in: the replayed metadata server + Cloud Identity API
 
     @property
     def login_url(self) -> str:
@@ -42,31 +47,96 @@ def start_sso_mlflow(procs: Processes, plan: Plan, accounts: dict[str, str]) -> 
     env = rendered_env(plan)
     if env.get("OIDC_DISCOVERY_URL") is None:
         raise SmokeFailure(f"{plan.stack}: the MLflow Deployment has no OIDC_DISCOVERY_URL: SSO is not rendered")
-    init = plan.workload(NAME, NAMESPACE).init_containers
-    groups_env = {item["name"]: item.get("value") for c in init if c.name == "oidc-config" for item in c.env}
-    groups = {"READ": groups_env["SSO_READ_GROUP"], "EDIT": groups_env["SSO_EDIT_GROUP"],
-              "MANAGE": groups_env["SSO_MANAGE_GROUP"]}
-    claim = env["OIDC_GROUPS_ATTRIBUTE"]
+    groups = _role_groups(plan)
+    return _start(procs, plan, "platform-ui", env["OIDC_GROUPS_ATTRIBUTE"], {
+        account: {"email": f"{account}@example.com", "name": account.title(),
+                  "groups": [groups[role]] if role in groups else ["unrelated-group"]}
+        for account, role in accounts.items()})
+
+
+def start_google_sso_mlflow(procs: Processes, plan: Plan, accounts: dict[str, dict]) -> SsoRun:
+    """Google sign-in: the provider issues tokens shaped like Google's (``email``, ``email_verified``, ``hd``,
+    no groups claim); the plan's plugin (ConfigMap mlflow-oidc-plugins on PYTHONPATH) reads groups from the
+    replayed Cloud Identity API with the token the replayed metadata server gives the pod.
+    ``accounts``: account id -> {"domain": hosted domain of the account}."""
+    from mlops_tools.smoke.google_identity import start_google_identity
+
+    env = rendered_env(plan)
+    if env.get("OIDC_GROUP_DETECTION_PLUGIN") is None or env.get("GOOGLE_HOSTED_DOMAIN") is None:
+        raise SmokeFailure(f"{plan.stack}: the MLflow Deployment has no Google group detection: Google sign-in is not rendered")
+    google = start_google_identity(procs)
+    return _start(procs, plan, "platform-uis.apps.googleusercontent.com", None, {
+        account: {"email": f"{account}@{spec['domain']}", "name": account.title(), "claims": {"hd": spec["domain"]}}
+        for account, spec in accounts.items()}, google)
+
+
+def _start(procs: Processes, plan: Plan, client_id: str, groups_claim: Optional[str], accounts: dict[str, dict],
+           google: Optional[Any] = None) -> SsoRun:
+    """The provider with one confidential client for MLflow's callback, then the rendered MLflow pointed at it
+    (and, for Google sign-in, at the replayed Google endpoints)."""
     port = free_port()
-    client_id, client_secret = "platform-ui", secrets.token_urlsafe(32)
+    client_secret = secrets.token_urlsafe(32)
     redirect = f"http://{HOST}:{port}/callback"
     provider = start_oidc_provider(
         procs, [{"client_id": client_id, "client_secret": client_secret, "redirect_uris": [redirect],
-                 "grant_types": ["authorization_code"], "response_types": ["code"]}],
-        {account: {"email": f"{account}@example.com", "name": account.title(),
-                   "groups": [groups[role]] if role in groups else ["unrelated-group"]}
-         for account, role in accounts.items()}, claim)
-    run = start_mlflow(procs, plan, {"mlflow-oidc/client-secret": client_secret,
-                                     "mlflow-oidc/session-key": secrets.token_urlsafe(48),
-                                     "mlflow-oidc/config-source-enabled": "true",
-                                     "mlflow-oidc/config-source-path": "/etc/mlflow-oidc",
-                                     "mlflow-machine/username": "svc-training-jobs",
-                                     "mlflow-machine/token": secrets.token_urlsafe(30)},
-                       software="mlflow-oidc",
+                 "grant_types": ["authorization_code"], "response_types": ["code"]}], accounts, groups_claim)
+    run = start_mlflow(procs, plan, _sso_secrets(client_secret), software="mlflow-oidc",
                        extra_env={"OIDC_DISCOVERY_URL": provider.discovery_url, "OIDC_CLIENT_ID": client_id,
-                                  "OIDC_REDIRECT_URI": redirect, "SESSION_COOKIE_SECURE": "false"},
+                                  "OIDC_REDIRECT_URI": redirect, "SESSION_COOKIE_SECURE": "false",
+                                  **(google.pod_env if google else {})},
                        port=port)
-    return SsoRun(run, provider, groups, plan)
+    return SsoRun(run, provider, _role_groups(plan), plan, google)
+
+
+def _sso_secrets(client_secret: str) -> dict[str, str]:
+    """The values of Secrets mlflow-oidc and mlflow-machine (hidden in the plan), generated by the run."""
+    return {"mlflow-oidc/client-secret": client_secret, "mlflow-oidc/session-key": secrets.token_urlsafe(48),
+            "mlflow-oidc/config-source-enabled": "true", "mlflow-oidc/config-source-path": "/etc/mlflow-oidc",
+            "mlflow-machine/username": "svc-training-jobs", "mlflow-machine/token": secrets.token_urlsafe(30)}
+
+
+def _role_groups(plan: Plan) -> dict[str, str]:
+    init = plan.workload(NAME, NAMESPACE).init_containers
+    groups_env = {item["name"]: item.get("value") for c in init if c.name == "oidc-config" for item in c.env}
+    return {"READ": groups_env["SSO_READ_GROUP"], "EDIT": groups_env["SSO_EDIT_GROUP"],
+            "MANAGE": groups_env["SSO_MANAGE_GROUP"]}
+
+
+API = "/api/2.0/mlflow"
+
+
+def create_run(session_or_auth, url: str, experiment_id: str) -> requests.Response:
+    """runs/create as a logged-in session or with basic auth (username, password)."""
+    kwargs = {"auth": session_or_auth} if isinstance(session_or_auth, tuple) else {}
+    poster = requests.post if kwargs else session_or_auth.post
+    return poster(f"{url}{API}/runs/create", json={"experiment_id": experiment_id, "start_time": int(time.time() * 1000)},
+                  timeout=60, **kwargs)
+
+
+def check_editor_logs_a_run(sso: SsoRun, editor: requests.Session, experiment_id: str) -> None:
+    run = create_run(editor, sso.mlflow.url, experiment_id)
+    assert run.status_code == 200, run.text
+    logged = editor.post(f"{sso.mlflow.url}{API}/runs/log-metric", timeout=60, json={
+        "run_id": run.json()["run"]["info"]["run_id"], "key": "loss", "value": 0.5, "timestamp": 0, "step": 0})
+    assert logged.status_code == 200, logged.text
+
+
+def check_reader_reads_but_cannot_write(sso: SsoRun, account: str, experiment_id: str) -> None:
+    reader = browser_login(sso.login_url, account)
+    seen = reader.get(f"{sso.mlflow.url}{API}/experiments/get?experiment_id={experiment_id}", timeout=60)
+    assert seen.status_code == 200, seen.text
+    refused = create_run(reader, sso.mlflow.url, experiment_id)
+    assert refused.status_code == 403, refused.text
+
+
+def check_refused(sso: SsoRun, account: str) -> None:
+    """The plugin turns the login down; should a session exist anyway, it must not read anything."""
+    try:
+        session = browser_login(sso.login_url, account)
+    except SmokeFailure:
+        return
+    response = session.get(f"{sso.mlflow.url}{API}/experiments/search?max_results=1", timeout=60)
+    assert response.status_code != 200, f"{account} logged in and read experiments"
 
 
 GRAFANA_ROLES = ("Viewer", "Editor", "Admin", "None")  # Grafana's org roles (org.RoleType.IsValid)

@@ -36,6 +36,9 @@ DEBIAN_PACKAGES = {
     "prometheus-pushgateway": "prometheus-pushgateway", "node": "nodejs", "npm": "npm", "redis-server": "redis-server",
     "nginx": "nginx",  # the SSO front door (tests/smoke/test_front_door.py)
     "ip": "iproute2", "unshare": "util-linux",
+    # pgAudit for the Cloud SQL flag cloudsql.enable_pgaudit (tests/smoke/test_pgaudit.py): a server library of
+    # the PostgreSQL major that runs, bookworm's only one (15); _find looks next to that server.
+    "pgaudit.so": "postgresql-15-pgaudit",
 }
 _lock = threading.Lock()
 _apt_updated = False
@@ -117,6 +120,10 @@ def _find(program: str) -> str | None:
                        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
         if found:
             return found[-1]
+    if program.endswith(".so"):  # a server library: in the lib directory of the server _find picks
+        server = _find("postgres")
+        library = Path(server).parents[1] / "lib" / program if server else None
+        return str(library) if library and library.is_file() else None
     return shutil.which(program)
 
 

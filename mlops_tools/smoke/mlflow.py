@@ -20,6 +20,7 @@ from urllib.parse import quote_plus, urlsplit, urlunsplit
 from components.pipelines import MLFLOW_USERNAME as PIPELINES_USERNAME
 from components.training.distributed import MLFLOW_USERNAME as TRAINING_USERNAME
 from mlops_tools.smoke import SmokeFailure
+from mlops_tools.smoke.db_flags import database_settings
 from mlops_tools.smoke.envs import REQUIREMENTS, venv
 from mlops_tools.smoke.plan import Plan
 from mlops_tools.smoke.pods import LocalPod, local_pod
@@ -139,6 +140,12 @@ def server_secret_values(plan: Plan, db: Postgres) -> dict:
         "mlflow-training/password": hostile_password(),
     }
 
+def start_tracking_database(procs: Processes, plan: Plan) -> Postgres:
+    """The local PostgreSQL for MLflow's backend store, with the plan's database flags as settings (GCP:
+    pgAudit loaded, as Cloud SQL loads it; the rendered migrate step then creates the extension)."""
+    return start_postgres(procs, settings=database_settings(plan).settings)
+
+
 def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | None = None,
                  software: str = "mlflow", extra_env: dict[str, str] | None = None,
                  port: int | None = None) -> MlflowRun:
@@ -157,7 +164,7 @@ def start_mlflow(procs: Processes, plan: Plan, secret_values: dict[str, str] | N
                              env={**store.env, "PATH": str(bin_dir)}, capture_output=True, text=True, timeout=60)
     if created.returncode != 0:
         raise SmokeFailure(f"creating {destination} on the emulator failed: {created.stderr[-2000:]}")
-    db = start_postgres(procs)
+    db = start_tracking_database(procs, plan)
     values = {**server_secret_values(plan, db), **(secret_values or {})}
     pod = local_pod(procs, workload, bin_dir, values, {**store.env, **(extra_env or {})})
     pod.run_init_containers(procs)

@@ -48,14 +48,26 @@ class Postgres:
     password: str
     database: str
     ca_file: Path  # the run's self-signed server certificate (clients may verify with sslmode=verify-full)
+    log: Optional[Path] = None  # the server's log (stderr), e.g. for pgAudit's AUDIT lines
+    log_offset: int = 0  # where this server's lines start in it (a log file is appended to across runs)
+
+    def server_log(self, since: Optional[int] = None) -> str:
+        """This server's log lines (from byte ``since``, default: its start)."""
+        if self.log is None:
+            return ""
+        return self.log.read_bytes()[self.log_offset if since is None else since:].decode(errors="replace")
 
     def uri(self, scheme: str = "postgresql+psycopg2", sslmode: str = "require") -> str:
         return (f"{scheme}://{quote(self.user, safe='')}:{quote(self.password, safe='')}@{self.host}:{self.port}/"
                 f"{self.database}?sslmode={sslmode}")
 
 
-def start_postgres(procs: Processes, database: str = "mlflow", user: str = "mlops") -> Postgres:
+def start_postgres(procs: Processes, database: str = "mlflow", user: str = "mlops",
+                   settings: Optional[Mapping[str, str]] = None) -> Postgres:
     """PostgreSQL (Debian package) that accepts only TLS connections with a password (scram-sha-256).
+
+    ``settings`` are server settings on top (``-c name=value``), e.g. the rendered Cloud SQL flags
+    (``mlops_tools.smoke.db_flags``); a value PostgreSQL rejects stops the server, and the run fails.
 
     The certificate is self-signed for 127.0.0.1 and made by this run; the password contains
     ``@:/%?#`` so a URI that does not encode it breaks. As root the server runs as ``postgres``
@@ -84,11 +96,14 @@ def start_postgres(procs: Processes, database: str = "mlflow", user: str = "mlop
     (data / "pg_hba.conf").write_text("hostnossl all all 0.0.0.0/0 reject\n"
                                       "hostssl all all 127.0.0.1/32 scram-sha-256\n")
     port = free_port()
+    server_log = procs.log_dir / "postgres.log"
+    log_offset = server_log.stat().st_size if server_log.exists() else 0
     server = procs.start("postgres", [
         postgres, "-D", str(data), "-c", f"listen_addresses={HOST}", "-c", f"port={port}",
         "-c", f"unix_socket_directories={base}", "-c", "ssl=on", "-c", f"ssl_cert_file={certs / 'server.crt'}",
         "-c", f"ssl_key_file={certs / 'server.key'}", "-c", "fsync=off", "-c", "synchronous_commit=off",
-        "-c", "max_connections=100"], env=_minimal_env(), user=run_as)
+        "-c", "max_connections=100", *(arg for name, value in sorted((settings or {}).items())
+                                       for arg in ("-c", f"{name}={value}"))], env=_minimal_env(), user=run_as)
     procs.wait_port(server, port, timeout=60)
     env = _minimal_env(PGPASSWORD=password, PGSSLMODE="require")
     argv = [psql, "-v", "ON_ERROR_STOP=1", "-h", HOST, "-p", str(port), "-U", user, "-d", "postgres"]
@@ -99,7 +114,7 @@ def start_postgres(procs: Processes, database: str = "mlflow", user: str = "mlop
             break
         time.sleep(0.2)
     procs.run("postgres-createdb", [*argv, "-c", f'CREATE DATABASE "{database}"'], env=env, timeout=60)
-    return Postgres(HOST, port, user, password, database, certs / "server.crt")
+    return Postgres(HOST, port, user, password, database, certs / "server.crt", server.log, log_offset)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """``python -m mlops_tools.smoke.setup``: install what ``make smoke`` needs, once, before the tests run.
 
-System programs (Debian packages: PostgreSQL, openssl, Prometheus with promtool, amtool, Node.js and
+System programs (Debian packages: PostgreSQL and its pgAudit library, openssl, Prometheus with promtool, amtool, Node.js and
 npm, Redis; Google's Bigtable emulator is checked), the pinned virtualenvs (MLflow, MLflow with the OIDC plugin, the GCS emulator, Feast) and the pinned npm sets (Azurite, oidc-provider). Each step
 is skipped when already current. Doing it here, in one process, keeps parallel test workers from
 installing the same thing at once. Prints what it did and how long it took; exit 2 with one line per

@@ -85,3 +85,30 @@ def test_managed_issuer_rejects_external_keys_and_bad_values():
     assert any("mlops:access.issuerUrl" in p and "http://idp" in p and "https://" in p
                for p in problems(issuer="external", issuerUrl="http://idp", clientId="x", secret="y"))
     assert any("mlops:access.grups" in p for p in problems(grups={}))
+
+
+GOOGLE_GROUPS = {"mlflowRead": "mlflow-readers@example.com", "mlflowEdit": "mlflow-editors@example.com",
+                 "mlflowManage": "mlflow-admins@example.com", "grafanaViewer": "grafana-viewers@example.com",
+                 "grafanaEditor": "grafana-editors@example.com", "grafanaAdmin": "grafana-admins@example.com",
+                 "pipelinesRead": "pipelines-readers@example.com", "pipelinesSubmit": "pipelines-submitters@example.com"}
+
+
+def test_google_sign_in_needs_its_client_the_domain_and_groups_by_e_mail():
+    got = problems(cloud="gcp", region="us-central1", issuer="google")
+    assert any("mlops:access.clientId" in p and "Web application" in p for p in got)
+    assert any("mlops:access.hostedDomain" in p and "required" in p for p in got)
+    assert any("mlops:accessClientSecret" in p and "--secret" in p for p in got)
+    assert any("mlops:access.groups.mlflowRead" in p and '"mlflow-readers"' in p and "e-mail" in p for p in got)
+    ok = load_config("dev", cfg("gcp", "us-central1", secret="s3cr3t", issuer="google", clientId="1-x.apps.googleusercontent.com",
+                                hostedDomain="example.com", groups=GOOGLE_GROUPS))
+    assert ok.access.issuer_for("gcp") == "google" and ok.access.hosted_domain == "example.com"
+
+
+def test_google_takes_no_issuer_endpoints_or_claim_and_only_gcp_offers_it():
+    got = problems(cloud="gcp", region="us-central1", secret="s", issuer="google", clientId="x", hostedDomain="example.com",
+                   groups=GOOGLE_GROUPS, issuerUrl="https://accounts.google.com", groupsClaim="groups")
+    assert any("mlops:access.issuerUrl" in p and "not used with issuer google" in p for p in got)
+    assert any("mlops:access.groupsClaim" in p and "Cloud Identity" in p for p in got)
+    assert any("must be one of cognito, external on aws" in p for p in problems(issuer="google"))
+    assert any("mlops:access.hostedDomain" in p and "only for issuer google" in p
+               for p in problems(issuer="cognito", hostedDomain="example.com"))

@@ -110,6 +110,7 @@ def test_allowed_hosts_cover_service_names_and_extra_names():
     ({"internal_load_balancer_annotations": {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"},
       "load_balancer_source_ranges": [VPC]}, "must make the load balancer internal"),
     ({"database_cidrs": ["0.0.0.0/0"]}, "not a private range"),
+    ({"database_extensions": ["pgaudit; DROP TABLE runs"]}, "must be a PostgreSQL extension name"),
 ])
 def test_unsafe_inputs_stop_the_preview_with_one_line(overrides, message):
     with pytest.raises(PreviewError) as error:
@@ -137,3 +138,14 @@ def test_migrations_run_once_in_an_init_container_before_the_server(prod):
     assert "MLFLOW_METRICS_PASSWORD" not in env_of(server_container(deployment))
     scrape = named(prod, "kubernetes:core/v1:Secret", "mlflow-scrape", "mlops")
     assert prod.is_secret(scrape["urn"], "stringData")
+
+
+def test_the_migrate_step_creates_the_database_extensions_it_is_given_under_the_lock(prod):
+    """Cloud SQL's pgAudit needs CREATE EXTENSION in MLflow's database (CKV_GCP_110): the migrate step does it
+    for the names it gets, and writes nothing for a backend that needs none (AWS, Azure)."""
+    assert "MLOPS_DB_EXTENSIONS" not in env_of(pod_spec(named(prod, DEPLOYMENT, "mlflow", "mlops"))["initContainers"][1])
+    result = preview_components(lambda opts: MlflowServer("mlflow", mlflow_args(database_extensions=["pgaudit"]), opts=opts))
+    migrate = pod_spec(named(result, DEPLOYMENT, "mlflow", "mlops"))["initContainers"][1]
+    assert env_of(migrate)["MLOPS_DB_EXTENSIONS"]["value"] == "pgaudit"
+    script = migrate["command"][2]
+    assert script.index("pg_advisory_lock") < script.index("CREATE EXTENSION IF NOT EXISTS") < script.index("_upgrade_db(engine)")

@@ -109,3 +109,17 @@ def test_kubernetes_pack_finds_no_violation_with_sso(result):
     root = Path(__file__).resolve().parents[2]
     _, violations = run_policy_packs(result.resources, [root / "policies" / "kubernetes"])
     assert violations == []
+
+
+def test_google_sign_in_rules_test_a_verified_domain_e_mail_against_the_groups_members():
+    from components.pipelines.ui_sso import _email_rule
+
+    rule = _email_rule("example.com", ["zoe@example.com", "al@example.com"])
+    assert rule == 'email_verified == true && hd == "example.com" && email in ["al@example.com", "zoe@example.com"]'
+    assert _email_rule("example.com", []).endswith("email in []")  # an empty group matches nobody
+    google = dataclasses.replace(SSO, members={"pipelines-readers": ["al@example.com"]}, hosted_domain=None)
+    with pytest.raises(InvalidInput, match="hosted domain"):
+        rbac_manifests(google, "pipelines")
+    google = dataclasses.replace(google, hosted_domain="example.com")
+    with pytest.raises(InvalidInput, match="pipelines-submitters"):  # no members known for the submit group
+        rbac_manifests(google, "pipelines")

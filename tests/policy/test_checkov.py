@@ -107,6 +107,25 @@ def test_expired_waiver_fails(project):
     assert code == 1 and any("expired on 2026-12-01" in line for line in lines)
 
 
+PLAN_LEVEL_WAIVER = DIGEST_WAIVER + """\
+      - check: CKV_GCP_79
+        resource: "google_sql_database_instance.*"
+        reason: the major the smoke proves
+        owner: ml-platform
+        expires: 2027-06-30
+"""
+
+
+def test_a_waiver_of_a_check_on_cloud_resources_is_not_noted_unused_but_still_expires(project):
+    """Checkov scans manifests and workflows, not the plan: a CKV_GCP_* waiver (coverage.yaml `waived`) can match
+    nothing here and must not be reported as stale on every stack; when it expires the scan fails all the same."""
+    checkov = _fake_checkov(project, {"kubernetes": FINDINGS["kubernetes"], "github_actions": []})
+    code, lines = _scan(project, checkov, _waivers(project, PLAN_LEVEL_WAIVER))
+    assert code == 0 and not any("CKV_GCP_79" in line for line in lines)
+    code, lines = _scan(project, checkov, _waivers(project, PLAN_LEVEL_WAIVER.replace("2027-06-30", "2026-12-01")))
+    assert code == 1 and any("CKV_GCP_79" in line and "expired on 2026-12-01" in line for line in lines)
+
+
 @pytest.mark.parametrize("text,expected", [
     ("waivers: nope\n", "key 'waivers' must be a list"),
     ("waivers:\n  - check: CKV_K8S_43\n    resource: x\n    owner: me\n    expires: 2027-01-01\n", "missing ['reason']"),

@@ -96,3 +96,23 @@ def prometheus(plan, scrape_targets, mlflow_run):
     config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"}, "scrape_configs": jobs}
     with Processes(LOGS / plan.stack / "prometheus") as procs:
         yield start_prometheus(procs, config, monitoring.rule_groups(plan), files), {job["job_name"] for job in jobs}
+
+
+@pytest.fixture(scope="module")
+def editor(sso):
+    """The single sign-on tests (test_access*.py, each with its module's ``sso`` run): Eddie, in the editors
+    group, logged in through the provider's own pages."""
+    from mlops_tools.smoke.oidc import browser_login
+
+    return browser_login(sso.login_url, "eddie")
+
+
+@pytest.fixture(scope="module")
+def experiment_id(sso, editor):
+    """An experiment the editor created (the reader and job tests use it)."""
+    from mlops_tools.smoke.access import API
+
+    response = editor.post(f"{sso.mlflow.url}{API}/experiments/create", json={"name": f"sso-smoke-{time.time_ns()}"},
+                           timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()["experiment_id"]

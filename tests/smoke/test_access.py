@@ -12,9 +12,8 @@ import time
 import pytest
 import requests
 
-from mlops_tools.smoke import SmokeFailure
-from mlops_tools.smoke.access import start_sso_mlflow
-from mlops_tools.smoke.oidc import browser_login
+from mlops_tools.smoke.access import (API, check_editor_logs_a_run, check_reader_reads_but_cannot_write, check_refused,
+                                       create_run, start_sso_mlflow)
 from mlops_tools.smoke.plan import load_plan
 from mlops_tools.smoke.procs import Processes
 from tests.smoke.conftest import LOGS
@@ -22,7 +21,6 @@ from tests.smoke.conftest import LOGS
 SSO_STACKS = ["prod", "azure-prod"]  # the stacks whose config names an issuer (Cognito, Entra); run whatever STACK says
 pytestmark = pytest.mark.xdist_group(name="sso")  # one worker: each stack's MLflow starts once
 ACCOUNTS = {"rita": "READ", "eddie": "EDIT", "olga": "NONE"}  # olga is in no platform group
-API = "/api/2.0/mlflow"
 
 
 @pytest.fixture(scope="module", params=SSO_STACKS)
@@ -35,26 +33,6 @@ def sso(request):
         yield run
 
 
-@pytest.fixture(scope="module")
-def editor(sso):
-    return browser_login(sso.login_url, "eddie")
-
-
-@pytest.fixture(scope="module")
-def experiment_id(sso, editor):
-    response = editor.post(f"{sso.mlflow.url}{API}/experiments/create", json={"name": f"sso-smoke-{time.time_ns()}"},
-                           timeout=60)
-    assert response.status_code == 200, response.text
-    return response.json()["experiment_id"]
-
-
-def _create_run(session_or_auth, url: str, experiment_id: str) -> requests.Response:
-    kwargs = {"auth": session_or_auth} if isinstance(session_or_auth, tuple) else {}
-    poster = requests.post if kwargs else session_or_auth.post
-    return poster(f"{url}{API}/runs/create", json={"experiment_id": experiment_id, "start_time": int(time.time() * 1000)},
-                  timeout=60, **kwargs)
-
-
 def test_unauthenticated_requests_are_refused_or_sent_to_login(sso):
     api = requests.get(f"{sso.mlflow.url}{API}/experiments/search?max_results=1", timeout=30, allow_redirects=False)
     assert api.status_code == 401
@@ -65,37 +43,23 @@ def test_unauthenticated_requests_are_refused_or_sent_to_login(sso):
 
 
 def test_editor_logs_a_run(sso, editor, experiment_id):
-    run = _create_run(editor, sso.mlflow.url, experiment_id)
-    assert run.status_code == 200, run.text
-    run_id = run.json()["run"]["info"]["run_id"]
-    logged = editor.post(f"{sso.mlflow.url}{API}/runs/log-metric",
-                         json={"run_id": run_id, "key": "loss", "value": 0.5, "timestamp": 0, "step": 0}, timeout=60)
-    assert logged.status_code == 200, logged.text
+    check_editor_logs_a_run(sso, editor, experiment_id)
 
 
 def test_reader_reads_but_cannot_write(sso, experiment_id):
-    reader = browser_login(sso.login_url, "rita")
-    seen = reader.get(f"{sso.mlflow.url}{API}/experiments/get?experiment_id={experiment_id}", timeout=60)
-    assert seen.status_code == 200, seen.text
-    refused = _create_run(reader, sso.mlflow.url, experiment_id)
-    assert refused.status_code == 403, refused.text
+    check_reader_reads_but_cannot_write(sso, "rita", experiment_id)
 
 
 def test_person_in_no_platform_group_is_refused(sso):
-    with pytest.raises(SmokeFailure):
-        session = browser_login(sso.login_url, "olga")
-        # The plugin turns the login down; should a session exist anyway, it must not read anything.
-        response = session.get(f"{sso.mlflow.url}{API}/experiments/search?max_results=1", timeout=60)
-        if response.status_code != 200:
-            raise SmokeFailure(f"refused with {response.status_code}")
+    check_refused(sso, "olga")
 
 
 def test_job_machine_credential_logs_a_run_without_a_login(sso, experiment_id):
     secrets = sso.mlflow.secrets
     machine = (secrets["mlflow-machine/username"], secrets["mlflow-machine/token"])
-    run = _create_run(machine, sso.mlflow.url, experiment_id)
+    run = create_run(machine, sso.mlflow.url, experiment_id)
     assert run.status_code == 200, run.text
-    wrong = _create_run((machine[0], "not-the-token"), sso.mlflow.url, experiment_id)
+    wrong = create_run((machine[0], "not-the-token"), sso.mlflow.url, experiment_id)
     assert wrong.status_code == 401
 
 

@@ -47,15 +47,14 @@ def test_two_pods_starting_at_once_migrate_a_fresh_database_without_a_race(plan)
     an empty database, both succeed (the advisory lock serialises them; the second finds the schema
     at head and the users present)."""
     from mlops_tools.smoke.envs import venv
-    from mlops_tools.smoke.mlflow import server_secret_values
+    from mlops_tools.smoke.mlflow import server_secret_values, start_tracking_database
     from mlops_tools.smoke.pods import local_pod
-    from mlops_tools.smoke.services import start_postgres
 
     from conftest import LOGS
     from mlops_tools.smoke.procs import Processes
 
     with Processes(LOGS / plan.stack / "migrate-race") as procs:
-        db = start_postgres(procs)
+        db = start_tracking_database(procs, plan)  # GCP: pgAudit loaded, both migrate steps create the extension
         values = server_secret_values(plan, db)
         pods = [local_pod(procs, plan.workload("mlflow", "mlops"), venv("mlflow"), values) for _ in range(2)]
         writer = pods[0].workload.container("auth-config")

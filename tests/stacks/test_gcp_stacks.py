@@ -48,7 +48,8 @@ def test_zero_unwaived_mandatory_violations_from_every_pack(stack):
 
 def test_fixed_outputs(stack):
     outputs = stack.result.outputs
-    assert set(outputs) == OUTPUTS and set(outputs["dr"]) == DR_OUTPUTS
+    google = {"mlflowGroupsReaderAccount"} if stack.cfg.access.issuer == "google" else set()  # docs/access.md
+    assert set(outputs) == OUTPUTS | google and set(outputs["dr"]) == DR_OUTPUTS
     assert outputs["cloud"] == "gcp" and outputs["region"] == stack.cfg.region
     assert outputs["clusterName"] == f"mlops-{stack.result.stack}"
     assert stack.result.masked_outputs()["kubeconfig"] == "[secret]"
@@ -312,3 +313,17 @@ def test_distributed_training_on_the_spot_pools_checkpoints_to_the_artifacts_buc
                   if b["inputs"].get("condition", {}).get("title") == "training-checkpoints"]
     assert binding["role"] == "roles/storage.objectUser" and binding["bucket"] == bucket
     assert f'startsWith("projects/_/buckets/{bucket}/objects/checkpoints/")' in binding["condition"]["expression"]
+
+
+def test_the_tracking_database_and_its_replica_audit_ddl_and_role_changes_and_mlflow_creates_pgaudit(stack):
+    """CKV_GCP_110: pgAudit loaded and auditing DDL and role statements on the primary and the DR replica (a
+    promoted replica keeps the audit trail), and the MLflow migrate step creates the extension."""
+    instances = stack.result.by_type("gcp:sql/databaseInstance:DatabaseInstance")
+    assert len(instances) == (2 if stack.cfg.dr.enabled else 1)
+    for instance in instances:
+        flags = {f["name"]: f["value"] for f in instance["inputs"]["settings"]["databaseFlags"]}
+        assert (flags["cloudsql.enable_pgaudit"], flags["pgaudit.log"]) == ("on", "ddl,role"), instance["name"]
+    mlflow = next(d for d in stack.result.by_type("kubernetes:apps/v1:Deployment")
+                  if d["inputs"]["metadata"]["name"] == "mlflow")
+    migrate = next(c for c in mlflow["inputs"]["spec"]["template"]["spec"]["initContainers"] if c["name"] == "migrate")
+    assert {"name": "MLOPS_DB_EXTENSIONS", "value": "pgaudit"} in migrate["env"]

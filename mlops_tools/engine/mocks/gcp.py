@@ -18,6 +18,8 @@ Where these answers still differ from the real APIs in a way that changes what t
   really an address in the control-plane range, or public in dev), Cloud SQL's private IP (really one
   from the private services range; the tracking database's DNS record carries it), notification
   channel and alert policy numbers, transfer job names.
+- Cloud Identity lookups (Google sign-in's pipeline rules): each group has one person
+  ``member.<id>@example.com`` and one nested group; really the members are your directory's.
 - Budgets are accepted under any credentials; really, user credentials need a quota project (the
   program's billing provider sets it).
 """
@@ -185,7 +187,29 @@ def _transfer_service_account(args: dict[str, Any], region: str) -> dict[str, An
             "project": args.get("project") or GCP_PROJECT, "id": email}
 
 
+def _group_lookup(args: dict[str, Any], region: str) -> dict[str, Any]:
+    """Cloud Identity ``groups.lookup``: the group's resource name ``groups/<id>`` (a stable hex id here)."""
+    email = str((args.get("groupKey") or {}).get("id", ""))
+    return {"name": f"groups/{stable_hex(email, 15)}", "groupKey": {"id": email}, "id": email}
+
+
+def _transitive_members(args: dict[str, Any], region: str) -> dict[str, Any]:
+    """``searchTransitiveMemberships`` of a group: one person (``users/<number>``) and one nested group, in the
+    API's shape, so that a program that keeps only people is checked (``members.<group id>@example.com``)."""
+    group = str(args.get("group", ""))
+    suffix = group.split("/")[-1]
+    return {"group": group, "id": group, "memberships": [
+        {"member": f"users/1{int(suffix[:8] or '0', 16):011d}", "relationType": "DIRECT",
+         "preferredMemberKeys": [{"id": f"member.{suffix[:6]}@example.com", "namespace": ""}],
+         "roles": [{"role": "MEMBER", "expiryDetails": [], "restrictionEvaluations": []}]},
+        {"member": f"groups/{suffix[::-1]}", "relationType": "DIRECT",
+         "preferredMemberKeys": [{"id": f"nested.{suffix[:6]}@example.com", "namespace": ""}],
+         "roles": [{"role": "MEMBER", "expiryDetails": [], "restrictionEvaluations": []}]}]}
+
+
 INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
+    "gcp:cloudidentity/getGroupLookup:getGroupLookup": _group_lookup,
+    "gcp:cloudidentity/getGroupTransitiveMemberships:getGroupTransitiveMemberships": _transitive_members,
     "gcp:organizations/getProject:getProject": lambda args, region: {
         "projectId": GCP_PROJECT, "number": "123456789012", "name": GCP_PROJECT},
     "gcp:compute/getZones:getZones": _zones,

@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Optional
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -34,7 +35,8 @@ class OidcProvider:
         return f"{self.issuer}/.well-known/openid-configuration"
 
 
-def start_oidc_provider(procs: Processes, clients: list[dict], accounts: dict[str, dict], groups_claim: str) -> OidcProvider:
+def start_oidc_provider(procs: Processes, clients: list[dict], accounts: dict[str, dict], groups_claim: Optional[str]) -> OidcProvider:
+    """``groups_claim`` None: the tokens carry no groups (Google's shape)."""
     work = npm_set("oidc-provider")  # node resolves 'oidc-provider' from the script's directory
     script = work / SCRIPT.name
     script.write_text(SCRIPT.read_text())

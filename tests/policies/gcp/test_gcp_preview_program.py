@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
 
 from mlops_tools.engine.preview import preview_program
 from mlops_tools.policy.runner import run_policy_packs
@@ -76,8 +77,16 @@ def program():
             "ipv4_enabled": False, "private_network": f"projects/{PROJECT}/global/networks/mlops",
             "ssl_mode": "ENCRYPTED_ONLY"}, "backup_configuration": {"enabled": True},
             "database_flags": [{"name": f, "value": "on"} for f in (
-                "log_checkpoints", "log_connections", "log_disconnections", "log_lock_waits", "log_hostname")]},
+                "log_checkpoints", "log_connections", "log_disconnections", "log_lock_waits", "log_hostname",
+                "cloudsql.enable_pgaudit")] + [{"name": "pgaudit.log", "value": "ddl,role"}]},
         opts=pulumi.ResourceOptions(depends_on=[grants["sql"]]))
+    # The step that creates pgaudit in the hardened instance's database (MLflow's migrate init container).
+    k8s.apps.v1.Deployment("mlflow", metadata={"name": "mlflow", "namespace": "mlops"}, spec={
+        "selector": {"matchLabels": {"app": "mlflow"}}, "template": {
+            "metadata": {"labels": {"app": "mlflow"}}, "spec": {
+                "initContainers": [{"name": "migrate", "image": "ghcr.io/mlflow/mlflow:v3.10.1-full",
+                                    "env": [{"name": "MLOPS_DB_EXTENSIONS", "value": "pgaudit"}]}],
+                "containers": [{"name": "mlflow", "image": "ghcr.io/mlflow/mlflow:v3.10.1-full"}]}}})
     gcp.sql.DatabaseInstance(
         "tracking-db-insecure", region=REGION, database_version="POSTGRES_14",  # standard support ended 2026-11-12
         settings={"tier": "db-custom-2-7680", "ip_configuration": {
@@ -179,6 +188,7 @@ EXPECTED = {
     ("gcp-storage-bucket-enable-versioning", "artifacts-insecure", "mandatory"),
     ("gcp-sql-databaseinstance-enable-backups", "tracking-db-insecure", "mandatory"),
     ("gcp-sql-databaseinstance-enable-session-logging", "tracking-db-insecure", "mandatory"),
+    ("gcp-sql-databaseinstance-enable-pgaudit", "tracking-db-insecure", "mandatory"),
     ("gcp-container-cluster-enable-cloud-logging", "gke-insecure", "mandatory"),
     ("gcp-container-cluster-enable-cloud-monitoring", "gke-insecure", "advisory"),
     ("gcp-container-cluster-enable-network-policy", "gke-insecure", "mandatory"),

@@ -69,6 +69,16 @@ def test_grafana_exposed_by_helm_values_needs_generic_oauth(oauth, passes):
         assert "generic_oauth" in outcome.violations[0][0]
 
 
+@pytest.mark.parametrize("section,oauth,passes", [
+    ("auth.google", {"enabled": True}, True), ("auth.google", {"enabled": False}, False),
+    ("auth.github", {"enabled": True}, False)])
+def test_grafana_google_connector_counts_as_sso_and_other_providers_do_not(section, oauth, passes):
+    grafana = {"service": {"type": "LoadBalancer"}, "grafana.ini": {section: oauth}}
+    release = Res("kubernetes:helm.sh/v3:Release", "monitoring",
+                  {"chart": "kube-prometheus-stack", "values": {"grafana": grafana}})
+    assert check_stack(RULE, [release]).passed is passes
+
+
 def _plan_resource(type_token, name, inputs):
     return {"urn": f"urn:pulumi:test::mlops::{type_token}::{name}", "type": type_token, "name": name, "custom": True,
             "parent": None, "provider": None, "inputs": inputs, "dependencies": [], "protect": False}

@@ -4,13 +4,13 @@ A UI is a workload running MLflow, Grafana or a pipeline UI (Kubeflow Pipelines'
 Workflows' server). It is exposed when a Service of type LoadBalancer or NodePort selects its pods, or
 an Ingress routes to such a Service, or (Helm) the chart's values give Grafana such a Service or an
 Ingress. SSO in front means: MLflow runs the OIDC auth app (``--app-name oidc-auth``), Grafana has
-``auth.generic_oauth`` enabled, the pod has an oauth2-proxy container, or the Ingress delegates
+``auth.generic_oauth`` or ``auth.google`` enabled, the pod has an oauth2-proxy container, or the Ingress delegates
 authentication to one (``nginx.ingress.kubernetes.io/auth-url``). Internal load balancers count as
 exposed: a private network is not an identity check.
 
 A front door (a workload labelled ``app.kubernetes.io/component: front-door``, the platform's TLS proxy in
 front of the UIs) that is exposed exposes every UI of the stack: then each UI workload must run SSO and
-Grafana's chart values must enable ``auth.generic_oauth``.
+Grafana's chart values must enable ``auth.generic_oauth`` or ``auth.google``.
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def _has_sso(workload) -> bool:
         if "oauth2-proxy" in str(container.get("image", "")):
             return True
         env = {e.get("name"): str(e.get("value", "")).lower() for e in container.get("env") or []}
-        if env.get("GF_AUTH_GENERIC_OAUTH_ENABLED") == "true":
+        if "true" in (env.get("GF_AUTH_GENERIC_OAUTH_ENABLED"), env.get("GF_AUTH_GOOGLE_ENABLED")):
             return True
     return False
 
@@ -66,8 +66,14 @@ def _grafana(release) -> dict | None:
     return values if "grafana" in chart else None
 
 
+# Grafana login providers that are single sign-on: the generic OIDC client and the Google connector (Google
+# sign-in, whose groups Grafana reads from Cloud Identity).
+GRAFANA_SSO_SECTIONS = ("auth.generic_oauth", "auth.google")
+
+
 def _grafana_sso(grafana: dict) -> bool:
-    return str(((grafana.get("grafana.ini") or {}).get("auth.generic_oauth") or {}).get("enabled")).lower() == "true"
+    ini = grafana.get("grafana.ini") or {}
+    return any(str((ini.get(section) or {}).get("enabled")).lower() == "true" for section in GRAFANA_SSO_SECTIONS)
 
 
 def _grafana_values(release) -> list[str]:
@@ -124,7 +130,7 @@ def check(stack, config):
     for release in stack.of_type("kubernetes:helm.sh/v3:Release"):
         for how in _grafana_values(release):
             yield violation(f"Grafana of Helm release {release.name} is exposed through {how} without "
-                            "auth.generic_oauth (single sign-on).", release)
+                            "auth.generic_oauth or auth.google (single sign-on).", release)
 
 
 RULE = StackRule(
