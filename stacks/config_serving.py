@@ -31,6 +31,18 @@ class CanaryConfig(_Model):
     analysis_seconds: int = Field(default=600, ge=60, le=86_400)
 
 
+class RequestLogConfig(_Model):
+    # On (with serving and mlops:pipelines.drift): the predictor's logger feeds the request log sink, which
+    # writes the drift job's recentPath (docs/serving.md "Request log"). Off: recentPath is yours to fill.
+    enabled: bool = True
+    # A part is written when this many rows are held, or when the oldest held row is this old.
+    flush_rows: int = Field(default=5000, ge=100, le=100_000)
+    flush_seconds: int = Field(default=300, ge=10, le=3600)
+    # Unpaired request/response events held at most (older ones are written without a prediction).
+    max_pending: int = Field(default=2000, ge=100, le=100_000)
+    replicas: int = Field(default=1, ge=1, le=10)
+
+
 class ServingConfig(_Model):
     enabled: bool = False
     # MLServer + mlserver-mlflow image built from images/mlserver and pushed to the platform's registry.
@@ -47,6 +59,7 @@ class ServingConfig(_Model):
     min_replicas: int = Field(default=0, ge=0, le=100)
     max_replicas: int = Field(default=3, ge=1, le=100)
     canary: CanaryConfig = CanaryConfig()
+    request_log: RequestLogConfig = RequestLogConfig()
 
 
 STORAGE = {"aws": ("s3://", "an s3://<artifact bucket>/... URI"),
@@ -74,7 +87,20 @@ def serving_problems(cfg: Any, cloud_known: bool) -> list[tuple[tuple[Any, ...],
         prefix, what = STORAGE[cfg.cloud]
         if not uri.startswith(prefix) or (cfg.cloud == "azure" and ".blob.core.windows.net/" not in uri):
             problems.append((("serving", "storageUri"), uri, f"must be {what} on {cfg.cloud} (the MLflow artifact store)"))
+    recent = cfg.pipelines.drift.recent_path
+    if request_log_on(cfg) and recent is not None:
+        if "://" in recent or recent.startswith("/") or not recent.endswith("/") or ".." in recent.split("/"):
+            problems.append((("pipelines", "drift", "recentPath"), recent,
+                             "must be a prefix under the offline store ending in '/' (e.g. churn/serving/recent/) while "
+                             "serving.requestLog is on: the request log writes its parts there with an identity "
+                             "granted on that prefix of the offline store only"))
     if serving.min_replicas > serving.max_replicas:
         problems.append((("serving", "minReplicas"), serving.min_replicas,
                          f"must not exceed serving.maxReplicas ({serving.max_replicas})"))
     return problems
+
+
+def request_log_on(cfg: Any) -> bool:
+    """The request log is installed: serving on, its log on, and a drift job whose recentPath it fills."""
+    return bool(cfg.serving.enabled and cfg.serving.request_log.enabled and cfg.pipelines.enabled
+                and cfg.pipelines.drift.enabled and cfg.pipelines.image)

@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.k8s import AlertReceiver, AlertRoute, ScrapeTarget
+from components.k8s._common import create_manifest
 from components.pipelines import RetrainingArgs
 from components.pipelines import events
 from components.pipelines.drift import DriftArgs, drift_cron_workflow, pushgateway_manifests, pushgateway_scrape_target
@@ -47,25 +48,7 @@ def monitoring_inputs(args: DriftMonitoringArgs, webhook_token: Optional[pulumi.
             {events.WEBHOOK_TOKEN_FILE: webhook_token})
 
 
-def _create(name: str, manifest: dict, opts: pulumi.ResourceOptions) -> pulumi.Resource:
-    kind, meta = manifest["kind"], manifest["metadata"]
-    body = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind", "metadata")}
-    if kind == "NetworkPolicy":
-        return k8s.networking.v1.NetworkPolicy(name, metadata=meta, spec=body["spec"], opts=opts)
-    if kind == "ServiceAccount":
-        return k8s.core.v1.ServiceAccount(name, metadata=meta, **{"automount_service_account_token":
-                                                                 body.get("automountServiceAccountToken")}, opts=opts)
-    if kind == "Service":
-        return k8s.core.v1.Service(name, metadata=meta, spec=body["spec"], opts=opts)
-    if kind == "Deployment":
-        return k8s.apps.v1.Deployment(name, metadata=meta, spec=body["spec"], opts=opts)
-    if kind == "Role":
-        return k8s.rbac.v1.Role(name, metadata=meta, rules=body["rules"], opts=opts)
-    if kind == "RoleBinding":
-        return k8s.rbac.v1.RoleBinding(name, metadata=meta, role_ref=body["roleRef"], subjects=body["subjects"],
-                                       opts=opts)
-    return k8s.apiextensions.CustomResource(name, api_version=manifest["apiVersion"], kind=kind, metadata=meta,
-                                            spec=body["spec"], opts=opts)
+_create = create_manifest  # (moved to components/k8s/_common.py: the serving request log uses it too)
 
 
 class DriftMonitoring(pulumi.ComponentResource):

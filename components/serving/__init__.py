@@ -16,11 +16,14 @@ The in-cluster half is ``component.ModelServing`` (``mlops:serving:ModelServing`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Literal, Mapping, Optional
 
 import pulumi
 
 from components.k8s import SERVING_NAMESPACE, ResourceBudget
+
+if TYPE_CHECKING:
+    from components.serving.request_log import RequestLogArgs
 
 NAMESPACE = SERVING_NAMESPACE
 SERVICE_ACCOUNT = "model-server"
@@ -95,6 +98,8 @@ class ServingArgs:
     identity_pod_labels: Mapping[str, str] = field(default_factory=dict)
     # Private address ranges of the cluster network (webhook callers, internal clients).
     private_network_cidrs: tuple = ()
+    # The request log (request_log.py): None = no predictor logger, no sink.
+    request_log: Optional["RequestLogArgs"] = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ prometheus-operator v0.85.0 CRDs (mlops_tools/validate/crd_schemas).
   scales an idle model to zero. Rendered by the program only when the config names a first version
   (``storageUri``); otherwise the canary rollout creates it from this same rendering with its version's URI
   (rollout.py), and later versions are rolled out by patching ``storageUri``, the version label and
-  ``canaryTrafficPercent`` (the program ignores those fields after creation, component.py).
+  ``canaryTrafficPercent`` (the program ignores those fields after creation, component.py). With the request
+  log on, ``predictor.logger`` sends every request and response to its sink (request_log.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Optional
 from components.k8s import PRIORITY_SERVING
 from components.k8s._common import (WORKLOAD_UID, InvalidInput, container_security_context, pod_security_context,
                                     require_pinned_image, resources)
+from components.serving import request_log
 from components.serving import (GRPC_PORT, HTTP_PORT, METRICS_PORT, RUNTIME_NAME, SERVICE_ACCOUNT, VERSION_LABEL,
                                 VERSION_METRIC_LABEL, ServingArgs)
 
@@ -120,6 +122,8 @@ def inference_service(args: ServingArgs, storage_uri: Optional[str] = None,
                 "resources": resources(args.budget),
                 "securityContext": container_security_context(),
             },
+            # KServe's agent in each predictor pod sends requests and responses to the request log sink.
+            **({"logger": request_log.logger_spec(args.namespace)} if args.request_log is not None else {}),
         }},
     }
 
