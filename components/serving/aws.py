@@ -67,6 +67,6 @@ def request_log_identity(cluster, bucket_arn: pulumi.Input[str], key_prefix: str
     def make(parent: pulumi.Resource) -> ServingIdentity:
         role = cluster.irsa_role("request-log", NAMESPACE, request_log.SERVICE_ACCOUNT,
                                  write_log_policy(bucket_arn, key_prefix, key_arn, region),
-                                 pulumi.ResourceOptions(parent=parent), tags=tags)
+                                 pulumi.ResourceOptions(parent=parent), tags={**tags, "component": "serving"})
         return ServingIdentity(annotations={IRSA_ANNOTATION: role.arn})
     return make
