@@ -15,7 +15,7 @@ from components.serving.request_log import RequestLogArgs
 from mlops_tools.validate.custom_resources import crd_validator
 from pipelines.__main__ import parser
 from stacks.config import ConfigError, load_config
-from tests.stacks.matrix import Stack
+from tests.stacks.matrix import stack_for
 from tests.stacks.scheduling import unschedulable
 from test_serving_manifests import ARGS
 
@@ -122,7 +122,7 @@ CLOUD = {"dev": "aws", "prod": "aws", "azure-dev": "azure", "azure-prod": "azure
 def stack(request):
     """Each stack file as shipped (its pipelines and drift job) with serving switched on."""
     serving = {**SERVING, "storageUri": STORAGE[CLOUD[request.param]], "serviceName": "churn", "modelName": "churn"}
-    return Stack(request.param, (f"mlops:serving={json.dumps(serving)}",))
+    return stack_for(request.param, (f"mlops:serving={json.dumps(serving)}",))
 
 
 def _objects(stack, kind):
@@ -130,14 +130,14 @@ def _objects(stack, kind):
             and r["type"].startswith("kubernetes:")]
 
 
-def test_each_stack_logs_into_exactly_the_drift_jobs_recent_path_policy_clean(stack, tmp_path):
+def test_each_stack_logs_into_exactly_the_drift_jobs_recent_path_policy_clean(stack):
     assert stack.mandatory_violations() == []
     [deployment] = [d for d in _objects(stack, "Deployment") if d["metadata"]["name"] == log.NAME]
     output = parser().parse_args(deployment["spec"]["template"]["spec"]["containers"][0]["args"]).output
     [cron] = [c for c in _objects(stack, "CronWorkflow") if c["metadata"]["name"] == "drift"]
     args = cron["spec"]["workflowSpec"]["templates"][0]["container"]["args"]
     assert args[args.index("--recent") + 1] == output and output.endswith("/offline/churn/serving/recent/")
-    report = stack.manifests(tmp_path)
+    report = stack.manifest_report()
     assert report.invalid == [] and "inferenceservice-serving-churn.yaml" in report.validated
     [workloads] = [p for p in _objects(stack, "NetworkPolicy")
                    if p["metadata"] == {**p["metadata"], "name": "workloads", "namespace": "serving"}]
