@@ -11,6 +11,9 @@ One module per step, each a function a test can call and a sub-command of ``pyth
 - ``promote``: moves the ``production`` alias to the version when the verdict says so.
 - ``drift``: recent inputs against the production model's training reference, per-feature two-sample
   Kolmogorov-Smirnov tests, scores written in Prometheus' text format.
+- ``request-log`` (``request_log.py``, ``request_log_server.py``): not a step but the serving request log's
+  sink, a long-running server in the same image: KServe's logger events in, parquet parts under the drift
+  job's ``recentPath`` out.
 - ``target`` / ``canary`` (``canary.py``): a version's storage URI for KServe, and the canary verdict
   (promote or roll back) from Prometheus' error ratio and p95 latency of that version (docs/serving.md).
 

@@ -86,6 +86,16 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--window", default="10m")
     c.add_argument("--analysis-seconds", type=_positive, default=600.0)
     c.add_argument("--interval", type=_positive, default=30.0)
+    s = steps.add_parser("request-log", help="the serving request log sink (KServe's logger posts here)")
+    s.add_argument("--output", required=True, help="prefix the parquet parts go under (the drift job's recentPath)")
+    s.add_argument("--entity", required=True)
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--host", default="0.0.0.0")
+    s.add_argument("--flush-rows", type=int, default=5000)
+    s.add_argument("--flush-seconds", type=_positive, default=300.0)
+    s.add_argument("--max-pending", type=int, default=2000)
+    s.add_argument("--pair-seconds", type=_positive, default=60.0)
+    s.add_argument("--max-body", type=int, default=1 << 20)
     return root
 
 
@@ -116,6 +126,11 @@ def dispatch(args: argparse.Namespace) -> dict:
                                args.workers, args.worker_cpus, args.steps, args.checkpoint_every, args.max_failures,
                                args.keep_checkpoints, args.gpu, args.learning_rate, args.batch_size, args.seed,
                                args.step_seconds, args.address)
+    if args.step == "request-log":
+        from pipelines import request_log_server
+
+        return request_log_server.serve(args.output, args.entity, args.port, args.host, args.flush_rows,
+                                        args.flush_seconds, args.max_pending, args.pair_seconds, args.max_body)
     from pipelines import registry
 
     if args.step == "register":

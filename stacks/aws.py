@@ -31,7 +31,7 @@ from components.pipelines.aws import AwsPipelineInputs, retraining_pipeline
 from components.registry import RegistryArgs
 from components.registry.aws import AwsRegistryInputs, ModelRegistry
 from components.serving import ModelStorage
-from components.serving.aws import model_server_identity
+from components.serving.aws import model_server_identity, request_log_identity
 from components.tracking import TrackingArgs
 from components.tracking.aws import AwsTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
@@ -43,7 +43,7 @@ from stacks import naming
 from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.training import checkpoint_uri, distributed_training, training_mlflow_user
 from stacks.config import PlatformConfig
-from stacks.serving import stack_serving
+from stacks.serving import request_log_args, request_log_key_prefix, stack_serving
 from stacks.outputs import shared_outputs
 from stacks.pipelines import drift_monitoring, mlflow_pipeline_args, retraining_args, with_drift
 
@@ -168,7 +168,11 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             cluster, tracking.artifacts.bucket_arn, TrackingArgs.from_config(cfg, name, tags).artifact_prefix,
             keys.artifacts.arn, cfg.region, tags), [network.vpc_cidr], tracking.artifact_root,
             pulumi.ResourceOptions(providers={"aws": primary, "kubernetes": cluster.k8s_provider}),
-                      rollout_depends_on=[pipeline] if pipeline else [])
+                      rollout_depends_on=[pipeline] if pipeline else [],
+                      request_log=request_log_args(cfg, features.offline_store_path, {"AWS_REGION": cfg.region}),
+                      request_log_identity=request_log_identity(
+                          cluster, features.store.bucket_arn, request_log_key_prefix(cfg), keys.features.arn,
+                          cfg.region, tags))
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error,
         # not as a program that waits forever for the ExternalSecret's namespace.

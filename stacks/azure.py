@@ -51,7 +51,7 @@ from components.registry.azure import AzureRegistryInputs, ModelRegistry
 from components.storage.azure import (STORAGE_BLOB_DATA_CONTRIBUTOR, STORAGE_BLOB_DATA_READER, PrivateEndpointTarget,
                                       blob_prefix_condition, grant)
 from components.serving import ModelStorage
-from components.serving.azure import model_server_identity
+from components.serving.azure import model_server_identity, request_log_identity
 from components.tracking import TrackingArgs
 from components.tracking.azure import AzureTrackingInputs, EntraAdmin, TrackingServer
 from components.training import TrainingPoolArgs
@@ -59,7 +59,7 @@ from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from components.training.distributed import CHECKPOINT_PREFIX, interruption_notice
 from stacks import clock, naming
 from stacks.access import StackSso, stack_front_door, stack_sso
-from stacks.serving import stack_serving
+from stacks.serving import request_log_args, request_log_key_prefix, stack_serving
 from stacks.config import PlatformConfig
 from stacks.config_delivery import platform_pool_size
 from stacks.training import checkpoint_uri, distributed_training, training_mlflow_user
@@ -201,7 +201,10 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         stack_serving(cfg, workloads, ModelStorage("azure"), model_server_identity(cluster, tracking.artifact_container_id),
                       [network.vpc_cidr], tracking.artifact_root,
                       pulumi.ResourceOptions(providers={"kubernetes": cluster.k8s_provider}),
-                      rollout_depends_on=[pipeline] if pipeline else [])
+                      rollout_depends_on=[pipeline] if pipeline else [],
+                      request_log=request_log_args(cfg, features.offline_store_path),
+                      request_log_identity=request_log_identity(
+                          cluster, features.store.container_ids[FEAST_CONTAINER], request_log_key_prefix(cfg)))
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_platform_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads

@@ -15,7 +15,7 @@ from stacks.config_drift import DriftConfig
 # Five cron fields (minute hour day-of-month month day-of-week), as Argo's CronWorkflow parses them.
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
 CRON = re.compile(rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$")
-PINNED_IMAGE = r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$"
+PINNED_IMAGE = r"^[^:@\s]+(:[\w.-]+(@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$"  # tag, digest, or tag@digest
 
 
 class _Model(BaseModel):

@@ -33,7 +33,7 @@ from components.registry.gcp import GcpRegistryInputs, ModelRegistry
 from components.storage import BucketArgs
 from components.storage.gcp import AccessLogBucket, gcp_labels
 from components.serving import ModelStorage
-from components.serving.gcp import model_server_identity
+from components.serving.gcp import model_server_identity, request_log_identity
 from components.tracking import TrackingArgs
 from components.tracking.gcp import GcpTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
@@ -44,7 +44,7 @@ from stacks import naming
 from components.access.gcp import GoogleAccessInputs, GoogleIssuer, PrivateDns
 from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.training import checkpoint_uri, distributed_training, training_mlflow_user
-from stacks.serving import stack_serving
+from stacks.serving import request_log_args, request_log_key_prefix, stack_serving
 from stacks.config import PlatformConfig
 from stacks.gcp_apis import enable_apis, wait_for_apis
 from stacks.outputs import shared_outputs
@@ -215,7 +215,11 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         stack_serving(cfg, workloads, ModelStorage("gcs"), model_server_identity(cluster, tracking.artifact_bucket),
                       [network.vpc_cidr], tracking.artifact_root,
                       pulumi.ResourceOptions(providers={"gcp": primary, "kubernetes": cluster.k8s_provider}),
-                      rollout_depends_on=[pipeline] if pipeline else [])
+                      rollout_depends_on=[pipeline] if pipeline else [],
+                      request_log=request_log_args(cfg, features.offline_store_path),
+                      request_log_identity=request_log_identity(
+                          cluster, features.bucket_name, request_log_key_prefix(cfg),
+                          f"{platform_name().replace('-', '_')}_request_log_writer"))
     finally:
         # Never leave the deferred namespace pending: a failing component must surface as its error.
         resolve_mlflow_namespace(workloads.baseline.namespace_names[PLATFORM_NAMESPACE] if workloads

@@ -57,24 +57,25 @@ def mlflow_pipeline_args(pipeline: Optional[Any], training_user: Optional[Any] =
 
 
 def drift_monitoring(cfg: PlatformConfig, pipeline: Optional[Any], features: Any,
-                     opts: pulumi.ResourceOptions) -> Optional[DriftMonitoringArgs]:
+                     opts: pulumi.ResourceOptions) -> Optional[DriftMonitoring]:
     """``mlops:pipelines:DriftMonitoring`` when ``mlops:pipelines.drift.enabled`` (``opts``: the cluster's
     provider), in the pipeline's namespace with the steps' own settings, after the pipeline (its namespace,
-    default deny and Argo's CRDs). Returns its arguments for ``with_drift`` (None: no drift job)."""
+    default deny and Argo's CRDs). Returns the component for ``with_drift`` (None: no drift job)."""
     if pipeline is None or not cfg.pipelines.drift.enabled:
         return None
     recent = under_offline_store(cfg.pipelines.drift.recent_path or "", features.offline_store_path)
     args = DriftMonitoringArgs(pipeline.retraining, drift_args(cfg.pipelines.drift, recent), depends_on=[pipeline])
-    DriftMonitoring("drift", args, opts=opts)
-    return args
+    return DriftMonitoring("drift", args, opts=opts)
 
 
-def with_drift(monitoring: MonitoringStackArgs, drift: Optional[DriftMonitoringArgs]) -> MonitoringStackArgs:
-    """The monitoring stack plus what the drift job needs from it: the Pushgateway scrape target, and the
-    ``retrain`` receiver with its route first (it ``continue``s, so the stack's own routes still match)."""
+def with_drift(monitoring: MonitoringStackArgs, drift: Optional[DriftMonitoring]) -> MonitoringStackArgs:
+    """The monitoring stack plus what the drift job needs from it: the Pushgateway scrape target, the
+    ``retrain`` receiver with its route first (it ``continue``s, so the stack's own routes still match), and
+    the file with the webhook's bearer token beside the stack's own Alertmanager files."""
     if drift is None:
         return monitoring
-    targets, receivers, routes = monitoring_inputs(drift)
+    targets, receivers, routes, files = monitoring_inputs(drift.args, drift.webhook_token)
     return dataclasses.replace(monitoring, scrape_targets=[*monitoring.scrape_targets, *targets],
                                alert_receivers=[*monitoring.alert_receivers, *receivers],
-                               alert_routes=[*routes, *monitoring.alert_routes])
+                               alert_routes=[*routes, *monitoring.alert_routes],
+                               alertmanager_files={**monitoring.alertmanager_files, **files})

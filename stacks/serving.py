@@ -6,6 +6,7 @@ and where the models are), so the builders stay one call long. None when serving
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, Optional, Sequence
 
 import pulumi
@@ -14,9 +15,12 @@ from components.k8s import SERVING_NAMESPACE, TRACKING_URL
 from components.pipelines import MLFLOW_USER_SECRET
 from components.k8s.platform import PlatformWorkloads
 from components.serving import (CanaryObjectives, ModelStorage, RolloutArgs, ServingArgs)
+from components.features import OFFLINE_PREFIX
 from components.serving.component import ModelServing, ModelServingArgs, ServingIdentity
+from components.serving.request_log import RequestLogArgs
 from components.serving.network import PROMETHEUS_PORT
 from stacks.config import PlatformConfig
+from stacks.config_serving import request_log_on
 
 # kube-prometheus-stack's Prometheus Service (fullnameOverride "kps", components/k8s/monitoring.py).
 PROMETHEUS_URL = f"http://kps-prometheus.monitoring.svc.cluster.local:{PROMETHEUS_PORT}"
@@ -25,7 +29,7 @@ PROMETHEUS_URL = f"http://kps-prometheus.monitoring.svc.cluster.local:{PROMETHEU
 
 def serving_args(cfg: PlatformConfig, storage: ModelStorage, private_cidrs: Sequence[Any]) -> ServingArgs:
     s = cfg.serving
-    assert s.runtime_image is not None and s.storage_uri is not None  # required when enabled (config_serving.py)
+    assert s.runtime_image is not None  # required when enabled (config_serving.py); storageUri is optional
     c = s.canary
     return ServingArgs(
         runtime_image=s.runtime_image, inference_service=s.service_name, model_name=s.model_name,
@@ -42,10 +46,33 @@ def canary_rollout_on(cfg: PlatformConfig) -> bool:
     return cfg.serving.enabled and cfg.pipelines.enabled and bool(cfg.pipelines.image)
 
 
+def request_log_key_prefix(cfg: PlatformConfig) -> str:
+    """The log's prefix inside the features bucket/container: recentPath under the offline store."""
+    return f"{OFFLINE_PREFIX}/{cfg.pipelines.drift.recent_path}"
+
+
+def request_log_args(cfg: PlatformConfig, offline_store_path: pulumi.Input[str],
+                     extra_env: Optional[dict] = None) -> Optional[RequestLogArgs]:
+    """The sink's arguments when ``request_log_on`` (config_serving.py checked recentPath is a relative prefix)."""
+    if not request_log_on(cfg):
+        return None
+    log = cfg.serving.request_log
+    assert cfg.pipelines.image is not None and cfg.pipelines.entity is not None
+    return RequestLogArgs(image=cfg.pipelines.image, entity=cfg.pipelines.entity,
+                          output=pulumi.Output.format("{0}/{1}", offline_store_path, cfg.pipelines.drift.recent_path),
+                          flush_rows=log.flush_rows, flush_seconds=log.flush_seconds, max_pending=log.max_pending,
+                          replicas=log.replicas, extra_env=dict(extra_env or {}))
+
+
 def stack_serving(cfg: PlatformConfig, workloads: PlatformWorkloads, storage: ModelStorage,
                   identity: Callable[[pulumi.Resource], ServingIdentity], private_cidrs: Sequence[Any],
                   artifacts_destination: pulumi.Input[str], opts: pulumi.ResourceOptions,
-                  rollout_depends_on: Sequence[pulumi.Resource] = ()) -> Optional[ModelServing]:
+                  rollout_depends_on: Sequence[pulumi.Resource] = (),
+                  request_log: Optional[RequestLogArgs] = None,
+                  request_log_identity: Optional[Callable[[pulumi.Resource], ServingIdentity]] = None,
+                  ) -> Optional[ModelServing]:
+    """``request_log``/``request_log_identity``: from ``request_log_args`` and the cloud's
+    ``request_log_identity`` (components/serving/<cloud>.py); None when the log is off."""
     if not cfg.serving.enabled:
         return None
     rollout = None
@@ -53,7 +80,8 @@ def stack_serving(cfg: PlatformConfig, workloads: PlatformWorkloads, storage: Mo
         rollout = RolloutArgs(image=cfg.pipelines.image, mlflow_url=TRACKING_URL,
                               mlflow_credentials_secret=MLFLOW_USER_SECRET, prometheus_url=PROMETHEUS_URL)
     return ModelServing("serving", ModelServingArgs(
-        serving=serving_args(cfg, storage, private_cidrs), identity=identity, rollout=rollout,
+        serving=dataclasses.replace(serving_args(cfg, storage, private_cidrs), request_log=request_log),
+        identity=identity, rollout=rollout, request_log_identity=request_log_identity if request_log else None,
         artifacts_destination=artifacts_destination,
         depends_on=[workloads.baseline.namespaces[SERVING_NAMESPACE], workloads.monitoring.release],
         rollout_depends_on=rollout_depends_on), opts=opts)

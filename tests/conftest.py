@@ -1,6 +1,68 @@
-"""Suite-wide collection rule: the smoke tests (tests/smoke/) run real servers and need system
-packages, so `make test` does not collect them; `make smoke` sets MLOPS_SMOKE=1 and runs only them."""
+"""Suite-wide setup.
+
+- The smoke tests (tests/smoke/) run real servers and need system packages, so `make test` does not collect
+  them; `make smoke` sets MLOPS_SMOKE=1 and runs only them.
+- A test process previews ~60 programs, in the garbage-collector regime of the CLI (`tune_for_cli`): the SDK
+  heap frozen, the collector's thresholds raised. In the library regime every preview first collected the
+  whole heap and unfroze it after; with the three clouds' SDKs loaded that heap is ~900k objects and each
+  preview paid ~0.65 s CPU for the walk (ClusterBaseline's four-resource program cost 0.64 s, 0.63 of it in
+  the collector). The programs register the same resources either way (tests/engine/test_engine_runtime.py
+  checks the library regime explicitly).
+- Previews shared between modules and pytest-xdist workers (tests/shared.py) live in a directory made for
+  the run here, in the controller, and removed when the run ends.
+- Scheduling (`make test` runs `--dist loadscope`): each module is one work unit, as xdist does, except
+  that the stack tests are grouped by stack, so one worker builds each previewed stack and runs every test
+  of it while the other worker builds another (tests/shared.py `group_of`). The stack groups, the costliest
+  units (a preview, two policy packs, manifests), are handed out first and the many small modules fill in
+  behind them, so both workers finish close together.
+"""
 
 import os
+import shutil
+import tempfile
+
+from tests.shared import RUN_DIR_ENV, STACK_GROUP_PREFIXES, group_of, stack_names
 
 collect_ignore_glob = [] if os.environ.get("MLOPS_SMOKE") == "1" else ["smoke/*"]
+
+
+def pytest_configure(config):
+    from mlops_tools.engine.runtime import tune_for_cli
+
+    tune_for_cli()
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist); workers inherit the variable
+        os.environ[RUN_DIR_ENV] = config._mlops_shared_dir = tempfile.mkdtemp(prefix="mlops-tests-")
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_mlops_shared_dir", None):
+        shutil.rmtree(config._mlops_shared_dir, ignore_errors=True)
+        os.environ.pop(RUN_DIR_ENV, None)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadscope` with the work units of tests/shared.py `group_of`, stack groups handed out first
+    (then, as xdist does, the units with the most tests first).
+
+    xdist's own `--dist loadgroup` cannot do this with pytest 9: it renames node ids through an attribute
+    pytest no longer reads, so every test became its own unit and module fixtures ran on both workers."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    stacks = set(stack_names())
+
+    class StackGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return group_of(nodeid, stacks)
+
+        def _assign_work_unit(self, node):
+            if not getattr(self, "_stack_groups_first", False):
+                self._stack_groups_first = True
+                queue = sorted(self.workqueue.items(),
+                               key=lambda unit: (not unit[0].startswith(STACK_GROUP_PREFIXES), -len(unit[1])))
+                self.workqueue.clear()
+                self.workqueue.update(queue)
+            super()._assign_work_unit(node)
+
+    return StackGroups(config, log)

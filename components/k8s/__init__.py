@@ -90,6 +90,9 @@ TRAINING_SERVICE_ACCOUNT = "trainer"
 # `app.kubernetes.io/name` of the platform's Ray pods in `training` (components/training/distributed.py): the
 # baseline's any-port peer rule leaves them out, their own NetworkPolicy names Ray's ports.
 RAY_TRAINING_APP = "ray-training"
+# The serving request log sink (components/serving/request_log.py): its own policy names its only caller, so the
+# serving namespace's open "workloads" policy leaves it out.
+REQUEST_LOG_APP = "request-log"
 
 DEVICE_PLUGIN_NAME = "nvidia-device-plugin"
 DCGM_EXPORTER_NAME = "dcgm-exporter"

@@ -17,7 +17,8 @@ from components.k8s import ResourceBudget, SecretKeyRef
 # A non-root UID/GID no base image assigns to a real user; files the process writes go to emptyDirs.
 WORKLOAD_UID = 10001
 
-_PINNED_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[0-9][\w.-]*|:v[0-9][\w.-]*|@sha256:[0-9a-f]{64})$")
+# A version tag, a digest, or both (``repo:v1.2@sha256:...``: the digest is what runs, the tag is for people).
+_PINNED_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*((:[0-9][\w.-]*|:v[0-9][\w.-]*)(@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$")
 # Environment variable names that carry credentials: they must come from a Secret, never a literal.
 _CREDENTIAL_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|ACCESS_KEY|PRIVATE_KEY|API_KEY|CREDENTIAL|CONNECTION_STRING)", re.I)
 _CREDENTIAL_URI = re.compile(r"://[^/\s:@]+:[^/\s@]+@")  # scheme://user:password@host
@@ -238,3 +239,28 @@ def disruption_budget(resource_name: str, name: str, namespace: str, labels: Map
 
     return k8s.policy.v1.PodDisruptionBudget(resource_name, metadata=metadata(name, namespace, labels), spec={
         "maxUnavailable": 1, "selector": {"matchLabels": selector_labels(name)}}, opts=opts)
+
+
+def create_manifest(name: str, manifest: dict, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    """The Pulumi resource of a rendered manifest (camelCase dict): its typed class for the core kinds, else a
+    CustomResource (validated against its CRD offline)."""
+    import pulumi_kubernetes as k8s
+
+    kind, meta = manifest["kind"], manifest["metadata"]
+    body = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind", "metadata")}
+    if kind == "NetworkPolicy":
+        return k8s.networking.v1.NetworkPolicy(name, metadata=meta, spec=body["spec"], opts=opts)
+    if kind == "ServiceAccount":
+        return k8s.core.v1.ServiceAccount(name, metadata=meta, **{"automount_service_account_token":
+                                                                 body.get("automountServiceAccountToken")}, opts=opts)
+    if kind == "Service":
+        return k8s.core.v1.Service(name, metadata=meta, spec=body["spec"], opts=opts)
+    if kind == "Deployment":
+        return k8s.apps.v1.Deployment(name, metadata=meta, spec=body["spec"], opts=opts)
+    if kind == "Role":
+        return k8s.rbac.v1.Role(name, metadata=meta, rules=body["rules"], opts=opts)
+    if kind == "RoleBinding":
+        return k8s.rbac.v1.RoleBinding(name, metadata=meta, role_ref=body["roleRef"], subjects=body["subjects"],
+                                       opts=opts)
+    return k8s.apiextensions.CustomResource(name, api_version=manifest["apiVersion"], kind=kind, metadata=meta,
+                                            spec=body["spec"], opts=opts)

@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 
 from components.k8s import (
     RAY_TRAINING_APP,
+    REQUEST_LOG_APP,
     FEAST_PORT,
     MLFLOW_PORT,
     MONITORING_NAMESPACE,
@@ -250,14 +251,17 @@ class ClusterBaseline(pulumi.ComponentResource):
         # Ray pods (components/training/distributed.py) are left out: their own policy names Ray's ports.
         peers = {"podSelector": {"matchExpressions": [
             {"key": "app.kubernetes.io/name", "operator": "NotIn", "values": [RAY_TRAINING_APP]}]}}
-        for namespace, extra_ingress, extra_egress in (
-            (TRAINING_NAMESPACE, [], []),
+        # The serving request log takes events from the predictors only (its own policy): not this open one.
+        not_request_log = {"matchExpressions": [
+            {"key": "app.kubernetes.io/name", "operator": "NotIn", "values": [REQUEST_LOG_APP]}]}
+        for namespace, selector, extra_ingress, extra_egress in (
+            (TRAINING_NAMESPACE, {}, [], []),
             # Model servers answer callers inside the cluster and on the private network.
-            (SERVING_NAMESPACE, [{"from": [{"namespaceSelector": {}}] + from_cidrs(private_cidrs)}], []),
+            (SERVING_NAMESPACE, not_request_log, [{"from": [{"namespaceSelector": {}}] + from_cidrs(private_cidrs)}], []),
         ):
             deps = pulumi.ResourceOptions(parent=self, depends_on=[self.namespaces[namespace]])
             k8s.networking.v1.NetworkPolicy(f"{namespace}-workloads", metadata=metadata("workloads", namespace, labels), spec={
-                "podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+                "podSelector": selector, "policyTypes": ["Ingress", "Egress"],
                 "ingress": scraped + extra_ingress,
                 "egress": platform_services + https_out + extra_egress,
             }, opts=deps)

@@ -46,7 +46,12 @@ from components.k8s._common import (
 )
 
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
-DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.4.1-4.6.0-ubuntu22.04"
+# Pinned by digest. Source, 2026-12-05: a public repository's Dockerfile that pins this tag to it (found with
+# the code search; one source). NOT checked against nvcr.io's manifest from this offline machine: verify with
+# `crane digest nvcr.io/nvidia/k8s/dcgm-exporter:4.4.1-4.6.0-ubuntu22.04` before a release.
+# The device plugin's tag (above) stays unpinned: no published digest for v0.17.4 was found to take it from.
+DCGM_EXPORTER_IMAGE = ("nvcr.io/nvidia/k8s/dcgm-exporter:4.4.1-4.6.0-ubuntu22.04"
+                       "@sha256:b7a4241c608253aa829041cc3575ea57082491251a4a626bcdddc68eaf9a3101")
 DEVICE_PLUGIN_DIR = "/var/lib/kubelet/device-plugins"
 DCGM_EXPORTER_UID = 65534  # nobody
 

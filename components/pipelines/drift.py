@@ -29,7 +29,13 @@ DRIFT_LABELS = {"app.kubernetes.io/name": DRIFT_NAME, "app.kubernetes.io/compone
 PUSHGATEWAY_NAME = "pushgateway"
 # The Pushgateway the kube-prometheus-stack community chart prometheus-pushgateway 3.2.0 ships (appVersion
 # v1.11.1); a plain Deployment here so every hardening setting is ours, not a chart default.
-PUSHGATEWAY_IMAGE = "quay.io/prometheus/pushgateway:v1.11.1"
+# Pinned by digest (docker.io/prom/pushgateway, the Prometheus project's Docker Hub repository; the same
+# release is on quay.io/prometheus). Digest source, 2026-12-05: public repositories that pin
+# prom/pushgateway:v1.11.1 to it (found with the code search; two independent ones agree). It could NOT be
+# checked against Docker Hub's manifest from this offline machine: before a release, verify with
+# `crane digest prom/pushgateway:v1.11.1` (or `docker buildx imagetools inspect`), and replace it if it differs.
+PUSHGATEWAY_IMAGE = ("docker.io/prom/pushgateway:v1.11.1"
+                     "@sha256:03738d278e082ee9821df730c741b3b465c251fc2b68a85883def301a55a6215")
 PUSHGATEWAY_PORT = 9091
 PUSHGATEWAY_UID = 65534  # the upstream image's USER nobody
 PUSHGATEWAY_LABELS = {"app.kubernetes.io/name": PUSHGATEWAY_NAME, "app.kubernetes.io/component": "drift",

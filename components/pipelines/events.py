@@ -9,6 +9,13 @@ label as ``model-name``, at most one an hour.
   the EventSource and the Sensor; no persistence (a lost event is re-sent by Alertmanager's hourly repeat).
 - The Sensor uses the ``k8s`` trigger (create a Workflow object; Argo's controller runs it), so its
   ServiceAccount needs only ``create`` on ``workflows`` here, and it runs no ``argo`` CLI.
+- The webhook takes only requests with ``Authorization: Bearer <token>``: the token is generated per stack
+  (``pulumi_random``, secret in state), kept in the Secret ``drift-webhook-token`` in the pipelines namespace,
+  which the EventSource names in ``authSecret`` (Argo Events v1.9.10 ``WebhookContext.authSecret``: the
+  controller mounts the Secret into the EventSource pod, pkg/reconciler/eventsource/resource.go, and the
+  route answers 401 to a request without that exact bearer token, pkg/eventsources/common/webhook/webhook.go).
+  Alertmanager sends it with ``http_config.authorization.credentials_file``, a file of the monitoring
+  stack's mounted ``alertmanager-files`` Secret; the token is in neither config, only in the two Secrets.
 - Alertmanager groups by ``alertname, model``: one notification carries one model, so the model is a
   common label (``body.commonLabels.model``). Filter values are Go regular expressions matched anywhere
   (Argo Events' data filter), hence anchored.
@@ -22,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.k8s import AlertReceiver, AlertRoute
+from components.k8s import ALERTMANAGER_FILES_DIR, AlertReceiver, AlertRoute
 from components.k8s._common import container_security_context, pod_security_context
 from components.k8s.monitoring import DRIFT_ALERT
 from components.pipelines import TEMPLATE_NAME, RetrainingArgs
@@ -43,6 +50,11 @@ SENSOR = "drift-retraining"
 SENSOR_SERVICE_ACCOUNT = "drift-sensor"
 SOURCE_SERVICE_ACCOUNT = "drift-alerts"
 RETRAIN_RECEIVER = "retrain"
+# The bearer token: a Secret in the pipelines namespace (the EventSource's authSecret) and a file of the
+# monitoring stack's Alertmanager Secret (ALERTMANAGER_FILES_DIR) with the same value.
+WEBHOOK_TOKEN_SECRET = "drift-webhook-token"
+WEBHOOK_TOKEN_KEY = "token"
+WEBHOOK_TOKEN_FILE = "drift-webhook-token"
 JETSTREAM_CLIENT_PORT, JETSTREAM_CLUSTER_PORT, JETSTREAM_METRICS_PORT = 4222, 6222, 7777
 PART_OF = {"app.kubernetes.io/part-of": "mlops-platform"}
 DEPENDENCY = "drift-alert"
@@ -100,7 +112,7 @@ def _pod_template(service_account: str, cpu_limit: str = "200m") -> dict[str, An
 
 
 def event_source(namespace: str) -> dict[str, Any]:
-    """Webhook on port 12000, path /drift, POST only, behind a ClusterIP Service (no Ingress)."""
+    """Webhook on port 12000, path /drift, POST only, bearer token required, behind a ClusterIP Service."""
     return {"apiVersion": API_VERSION, "kind": "EventSource",
             "metadata": {"name": EVENT_SOURCE, "namespace": namespace, "labels": dict(PART_OF)},
             "spec": {"eventBusName": EVENT_BUS, "replicas": 1,
@@ -109,7 +121,8 @@ def event_source(namespace: str) -> dict[str, Any]:
                                             "targetPort": WEBHOOK_PORT, "protocol": "TCP"}]},
                      "webhook": {EVENT_NAME: {"endpoint": WEBHOOK_ENDPOINT, "method": "POST",
                                               "port": str(WEBHOOK_PORT), "url": webhook_url(namespace).rsplit("/", 1)[0],
-                                              "maxPayloadSize": 1048576}}}}
+                                              "maxPayloadSize": 1048576,
+                                              "authSecret": {"name": WEBHOOK_TOKEN_SECRET, "key": WEBHOOK_TOKEN_KEY}}}}}
 
 
 def sensor_filters() -> list[dict[str, Any]]:
@@ -170,9 +183,19 @@ def sensor_rbac(namespace: str) -> list[dict[str, Any]]:
 
 def alert_receiver(namespace: str) -> AlertReceiver:
     """What the stack builder adds to ``MonitoringStackArgs.alert_receivers``: no resolved notifications
-    (a resolved drift starts nothing), every alert of the group in the body."""
+    (a resolved drift starts nothing), every alert of the group in the body, the bearer token read from the
+    mounted file (``alertmanager_files()``) at every request."""
     return AlertReceiver(RETRAIN_RECEIVER, {"webhook_configs": [
-        {"url": webhook_url(namespace), "send_resolved": False, "max_alerts": 0}]})
+        {"url": webhook_url(namespace), "send_resolved": False, "max_alerts": 0,
+         "http_config": {"authorization": {"type": "Bearer",
+                                           "credentials_file": f"{ALERTMANAGER_FILES_DIR}/{WEBHOOK_TOKEN_FILE}"}}}]})
+
+
+def token_secret(namespace: str) -> dict[str, Any]:
+    """The EventSource's ``authSecret`` (without its data: the component fills ``stringData`` with the
+    secret token)."""
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": WEBHOOK_TOKEN_SECRET, "namespace": namespace, "labels": dict(PART_OF)}}
 
 
 def alert_route() -> AlertRoute:

@@ -16,11 +16,14 @@ The in-cluster half is ``component.ModelServing`` (``mlops:serving:ModelServing`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Literal, Mapping, Optional
 
 import pulumi
 
 from components.k8s import SERVING_NAMESPACE, ResourceBudget
+
+if TYPE_CHECKING:
+    from components.serving.request_log import RequestLogArgs
 
 NAMESPACE = SERVING_NAMESPACE
 SERVICE_ACCOUNT = "model-server"
@@ -80,7 +83,9 @@ class ServingArgs:
     runtime_image: str               # MLServer + mlserver-mlflow image in the platform registry (images/mlserver)
     inference_service: str           # the InferenceService name (DNS label)
     model_name: str                  # the MLflow registered model it serves
-    storage_uri: str                 # the first version's artifact URI (later versions: the canary rollout)
+    # The first version's artifact URI; None: no InferenceService until the canary rollout creates it with the
+    # first promoted version (later versions: the canary rollout too).
+    storage_uri: Optional[str]
     model_version: str               # that version's number (pod label VERSION_LABEL)
     storage: ModelStorage
     min_replicas: int = 0
@@ -93,6 +98,8 @@ class ServingArgs:
     identity_pod_labels: Mapping[str, str] = field(default_factory=dict)
     # Private address ranges of the cluster network (webhook callers, internal clients).
     private_network_cidrs: tuple = ()
+    # The request log (request_log.py): None = no predictor logger, no sink.
+    request_log: Optional["RequestLogArgs"] = None
 
 
 @dataclass(frozen=True)

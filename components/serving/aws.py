@@ -36,9 +36,39 @@ def read_artifacts_policy(bucket_arn: pulumi.Input[str], prefix: str, key_arn: p
 def model_server_identity(cluster, bucket_arn: pulumi.Input[str], prefix: str, key_arn: pulumi.Input[str],
                           region: str, tags: dict) -> Callable[[pulumi.Resource], ServingIdentity]:
     """A factory ModelServing calls with itself as parent (the role is the component's child)."""
+    return _irsa_identity(cluster, "model-server", SERVICE_ACCOUNT,
+                          read_artifacts_policy(bucket_arn, prefix, key_arn, region), tags)
+
+
+def _irsa_identity(cluster, name: str, service_account: str, policy: pulumi.Output[str],
+                   tags: dict) -> Callable[[pulumi.Resource], ServingIdentity]:
+    """The IRSA role of one serving service account, made when ModelServing calls with itself as parent."""
     def make(parent: pulumi.Resource) -> ServingIdentity:
-        role = cluster.irsa_role("model-server", NAMESPACE, SERVICE_ACCOUNT,
-                                 read_artifacts_policy(bucket_arn, prefix, key_arn, region),
-                                 pulumi.ResourceOptions(parent=parent), tags=tags)
+        role = cluster.irsa_role(name, NAMESPACE, service_account, policy, pulumi.ResourceOptions(parent=parent),
+                                 tags={**tags, "component": "serving"})
         return ServingIdentity(annotations={IRSA_ANNOTATION: role.arn})
     return make
+
+
+def write_log_policy(bucket_arn: pulumi.Input[str], key_prefix: str, key_arn: pulumi.Input[str],
+                     region: str) -> pulumi.Output[str]:
+    """The request log sink: PutObject under ``key_prefix`` (ends in '/') and the data key SSE-KMS needs for
+    it, through S3 only. No read, list or delete: parts are written once and never looked at again."""
+    return pulumi.Output.json_dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "WriteRequestLogParts", "Effect": "Allow", "Action": "s3:PutObject",
+             "Resource": pulumi.Output.format("{0}/{1}*", bucket_arn, key_prefix)},
+            {"Sid": "FeaturesKeyThroughS3", "Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": key_arn,
+             "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}},
+        ],
+    })
+
+
+def request_log_identity(cluster, bucket_arn: pulumi.Input[str], key_prefix: str, key_arn: pulumi.Input[str],
+                         region: str, tags: dict) -> Callable[[pulumi.Resource], ServingIdentity]:
+    """IRSA role of ``serving/request-log`` (the features bucket's offline store, the log's prefix only)."""
+    from components.serving import request_log
+
+    return _irsa_identity(cluster, "request-log", request_log.SERVICE_ACCOUNT,
+                          write_log_policy(bucket_arn, key_prefix, key_arn, region), tags)

@@ -30,3 +30,23 @@ def model_server_identity(cluster, artifact_container_id: pulumi.Input[str]) -> 
         return ServingIdentity(annotations={CLIENT_ID_ANNOTATION: identity.client_id},
                                pod_labels=dict(WORKLOAD_IDENTITY_POD_LABELS))
     return make
+
+
+def request_log_identity(cluster, features_container_id: pulumi.Input[str],
+                         blob_prefix: str) -> Callable[[pulumi.Resource], ServingIdentity]:
+    """The sink's identity, federated with ``serving/request-log`` only: ``Storage Blob Data Contributor`` on the
+    Feast container, confined by an ABAC condition to blobs under ``blob_prefix`` (the log's prefix of the
+    offline store). Azure has no built-in write-only blob role, so within its own prefix it could also read
+    and delete its parts; outside it, nothing but listing names (the condition's documented shape)."""
+    from components.serving import request_log
+    from components.storage.azure import STORAGE_BLOB_DATA_CONTRIBUTOR, blob_prefix_condition
+
+    def make(parent: pulumi.Resource) -> ServingIdentity:
+        child = pulumi.ResourceOptions(parent=parent)
+        identity = cluster.workload_identity("request-log", NAMESPACE, request_log.SERVICE_ACCOUNT, child)
+        grant("request-log-writes", scope=features_container_id, role_guid=STORAGE_BLOB_DATA_CONTRIBUTOR,
+              principal_id=identity.principal_id, opts=child, condition=blob_prefix_condition(blob_prefix.rstrip("/")),
+              description="the serving request log writes its parquet parts under its prefix of the offline store only")
+        return ServingIdentity(annotations={CLIENT_ID_ANNOTATION: identity.client_id},
+                               pod_labels=dict(WORKLOAD_IDENTITY_POD_LABELS))
+    return make

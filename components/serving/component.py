@@ -3,9 +3,11 @@
 Order (each after what it needs): operator namespaces and their NetworkPolicies -> cert-manager, Knative
 Operator, KServe CRDs -> ``KnativeServing`` (after the operator: its CRD) and KServe's controller (after
 cert-manager: its certificates) -> in ``serving`` (the baseline's namespace): the model server's
-ServiceAccount (cloud identity from the cloud file's factory), the ServingRuntime, the InferenceService and
-its PodMonitor. With ``rollout`` (the pipelines are installed): the ``canary-rollout`` WorkflowTemplate, its
-Role in ``serving`` and the NetworkPolicies of its pods.
+ServiceAccount (cloud identity from the cloud file's factory), the ServingRuntime, the PodMonitor, and the
+InferenceService when the config names a first version (``ServingArgs.storage_uri``). With ``rollout`` (the
+pipelines are installed): the ``canary-rollout`` WorkflowTemplate, its Role in ``serving`` and the
+NetworkPolicies of its pods; without a first version in the config, that rollout creates the
+InferenceService with the first promoted version, so serving is installed before any model exists.
 
 After creation the rollout owns the model fields of the InferenceService (``storageUri``, the version
 label, ``canaryTrafficPercent``): the program ignores changes to them, so ``pulumi up`` never undoes a
@@ -14,14 +16,16 @@ promotion or a rollback.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.k8s._common import InvalidInput, create_manifest
 from components.serving import ServingArgs, RolloutArgs
-from components.serving import inference, kserve, network, rollout as canary_rollout
+from components.serving import inference, kserve, network, request_log, rollout as canary_rollout
 
 OPERATOR_NAMESPACES = (kserve.CERT_MANAGER_NAMESPACE, kserve.KNATIVE_OPERATOR_NAMESPACE,
                        kserve.KNATIVE_SERVING_NAMESPACE, kserve.KSERVE_NAMESPACE)
@@ -48,6 +52,8 @@ class ModelServingArgs:
     depends_on: Sequence[pulumi.Resource] = ()
     # The pipelines install (Argo's CRDs) the rollout template waits for.
     rollout_depends_on: Sequence[pulumi.Resource] = ()
+    # With ``serving.request_log``: the sink's cloud identity (write under its prefix only), as ``identity``.
+    request_log_identity: Optional[Callable[[pulumi.Resource], ServingIdentity]] = None
 
 
 def _release(name: str, chart: str, version: str, namespace: str, values: dict, repo: Optional[str],
@@ -65,9 +71,22 @@ class ModelServing(pulumi.ComponentResource):
         identity = args.identity(self)
         serving = ServingArgs(**{**args.serving.__dict__, "identity_annotations": identity.annotations,
                                  "identity_pod_labels": identity.pod_labels})
+        log_manifests: list = []
+        if serving.request_log is not None:
+            if args.request_log_identity is None:
+                raise InvalidInput("ModelServingArgs.request_log_identity is required with ServingArgs.request_log")
+            request_log.check(serving.request_log)  # bad input fails before the identity is registered
+            writer = args.request_log_identity(self)
+            serving = dataclasses.replace(serving, request_log=dataclasses.replace(
+                serving.request_log, identity_annotations=writer.annotations, identity_pod_labels=writer.pod_labels))
+            log_manifests = (request_log.network_policies(serving.namespace, serving.inference_service)
+                             + request_log.manifests(serving.request_log, serving.namespace))
         # Render (and check) everything before registering the in-cluster resources.
-        runtime, service, monitor = (inference.serving_runtime(serving), inference.inference_service(serving),
-                                     inference.pod_monitor(serving))
+        if serving.storage_uri is None and args.rollout is None:
+            raise InvalidInput("ModelServing: no first model version (ServingArgs.storage_uri) and no canary rollout "
+                               "(ModelServingArgs.rollout): nothing would ever create the InferenceService")
+        runtime, monitor = inference.serving_runtime(serving), inference.pod_monitor(serving)
+        service = inference.inference_service(serving) if serving.storage_uri is not None else None
         template = (canary_rollout.workflow_template(serving, args.rollout, args.artifacts_destination)
                     if args.rollout else None)
 
@@ -100,10 +119,15 @@ class ModelServing(pulumi.ComponentResource):
         account = inference.service_account(serving)
         self.service_account = k8s.core.v1.ServiceAccount(f"{name}-model-server", opts=after(*in_serving), **account)
         self.runtime = self._custom(f"{name}-runtime", runtime, after(controller, *in_serving))
-        self.inference_service = self._custom(
+        self.inference_service = None if service is None else self._custom(
             f"{name}-isvc", service, pulumi.ResourceOptions(parent=self, depends_on=[
                 controller, knative, self.runtime, self.service_account, *in_serving], ignore_changes=ROLLOUT_OWNED))
         self._custom(f"{name}-podmonitor", monitor, after(*in_serving))
+        log_policies = [create_manifest(f"{name}-{m['metadata']['name']}-netpol", m, after(*in_serving))
+                        for m in log_manifests if m["kind"] == "NetworkPolicy"]
+        for m in log_manifests:
+            if m["kind"] != "NetworkPolicy":
+                create_manifest(f"{name}-request-log-{m['kind'].lower()}", m, after(*in_serving, *log_policies))
 
         if args.rollout is not None and template is not None:
             role, binding = canary_rollout.rbac(serving, args.rollout)
@@ -111,12 +135,16 @@ class ModelServing(pulumi.ComponentResource):
             k8s.rbac.v1.RoleBinding(f"{name}-rollout", opts=after(*in_serving), **binding)
             for p in network.rollout_policies(args.rollout.pipelines_namespace):
                 self._object(name, p, k8s.networking.v1.NetworkPolicy, list(args.rollout_depends_on))
-            self._custom(f"{name}-canary-rollout", template, after(*args.rollout_depends_on))
+            # After KServe and the runtime too: its first run may create the InferenceService.
+            self._custom(f"{name}-canary-rollout", template,
+                         after(*args.rollout_depends_on, controller, knative, self.runtime, self.service_account))
 
         self.namespace = serving.namespace
         self.url = f"http://{serving.inference_service}.{serving.namespace}.svc.cluster.local"
+        self.request_log_url = request_log.url(serving.namespace) if serving.request_log is not None else None
         self.register_outputs({"namespace": self.namespace, "inferenceService": serving.inference_service,
-                               "url": self.url})
+                               "url": self.url, "createdBy": "program" if service is not None else "canary-rollout",
+                               "requestLog": self.request_log_url})
 
     def _custom(self, name: str, manifest: dict, opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
         return k8s.apiextensions.CustomResource(name, api_version=manifest["apiVersion"], kind=manifest["kind"],

@@ -10,18 +10,21 @@ prometheus-operator v0.85.0 CRDs (mlops_tools/validate/crd_schemas).
   the metrics port 8082. Knative allows one declared container port, so the metrics port is not declared:
   the PodMonitor scrapes it by number.
 - InferenceService: ``modelFormat: mlflow``, ``protocolVersion: v2``, Knative mode; ``minReplicas: 0``
-  scales an idle model to zero. The first version comes from the config; later versions are rolled out by
-  the canary workflow (rollout.py), which patches ``storageUri``, the version label and
-  ``canaryTrafficPercent`` (the program ignores those fields after creation, component.py).
+  scales an idle model to zero. Rendered by the program only when the config names a first version
+  (``storageUri``); otherwise the canary rollout creates it from this same rendering with its version's URI
+  (rollout.py), and later versions are rolled out by patching ``storageUri``, the version label and
+  ``canaryTrafficPercent`` (the program ignores those fields after creation, component.py). With the request
+  log on, ``predictor.logger`` sends every request and response to its sink (request_log.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from components.k8s import PRIORITY_SERVING
 from components.k8s._common import (WORKLOAD_UID, InvalidInput, container_security_context, pod_security_context,
                                     require_pinned_image, resources)
+from components.serving import request_log
 from components.serving import (GRPC_PORT, HTTP_PORT, METRICS_PORT, RUNTIME_NAME, SERVICE_ACCOUNT, VERSION_LABEL,
                                 VERSION_METRIC_LABEL, ServingArgs)
 
@@ -84,14 +87,21 @@ def serving_runtime(args: ServingArgs) -> dict[str, Any]:
 
 def check_storage_uri(args: ServingArgs) -> None:
     schemes = STORAGE_SCHEMES[args.storage.kind]
+    if args.storage_uri is None:
+        raise InvalidInput("ServingArgs.storage_uri is not set: no first model version to serve (the canary "
+                           "rollout creates the InferenceService when it rolls out the first promoted version)")
     if not args.storage_uri.startswith(schemes) or (args.storage.kind == "azure"
                                                      and ".blob.core.windows.net/" not in args.storage_uri):
         raise InvalidInput(f"ServingArgs.storage_uri {args.storage_uri!r} must start with {' or '.join(schemes)}"
                            + (" and name a blob.core.windows.net container" if args.storage.kind == "azure" else ""))
 
 
-def inference_service(args: ServingArgs) -> dict[str, Any]:
-    check_storage_uri(args)
+def inference_service(args: ServingArgs, storage_uri: Optional[str] = None,
+                      model_version: Optional[str] = None) -> dict[str, Any]:
+    """The InferenceService serving ``args.storage_uri`` (checked against the cloud's store), or the given
+    ``storage_uri``/``model_version`` as they are: the canary rollout passes its Argo parameters here."""
+    if storage_uri is None:
+        check_storage_uri(args)
     if not 0 <= args.min_replicas <= args.max_replicas:
         raise InvalidInput(f"ServingArgs: minReplicas {args.min_replicas} must be between 0 and maxReplicas {args.max_replicas}")
     return {
@@ -104,14 +114,16 @@ def inference_service(args: ServingArgs) -> dict[str, Any]:
             "automountServiceAccountToken": False,
             "priorityClassName": PRIORITY_SERVING,
             "minReplicas": args.min_replicas, "maxReplicas": args.max_replicas,
-            "labels": {VERSION_LABEL: args.model_version, **dict(args.identity_pod_labels)},
+            "labels": {VERSION_LABEL: model_version or args.model_version, **dict(args.identity_pod_labels)},
             "securityContext": pod_security_context(WORKLOAD_UID),
             "model": {
                 "modelFormat": {"name": "mlflow"}, "protocolVersion": "v2", "runtime": RUNTIME_NAME,
-                "storageUri": args.storage_uri,
+                "storageUri": storage_uri or args.storage_uri,
                 "resources": resources(args.budget),
                 "securityContext": container_security_context(),
             },
+            # KServe's agent in each predictor pod sends requests and responses to the request log sink.
+            **({"logger": request_log.logger_spec(args.namespace)} if args.request_log is not None else {}),
         }},
     }
 

@@ -3,29 +3,39 @@
 DAG ``rollout`` (parameters ``model-name``, ``version``):
 
 1. ``target``: ``python -m pipelines target`` -> the version's storage URI (the object store, not MLflow's proxy).
-2. ``deploy``: merge patch of the InferenceService: ``storageUri``, the version label, and
+2. ``create``: create the InferenceService serving that version, rendered by ``inference.inference_service``
+   (the same rendering the program uses when the config names a first version). When it exists already
+   (every rollout after the first) the API server answers AlreadyExists, the task fails and the DAG
+   continues (``continueOn.failed``): the first promoted version needs no ``storageUri`` in the config.
+   Argo sets no owner reference (``setOwnerReference`` is off), so deleting the Workflow keeps the service.
+   A first version has no previous revision: its analysis is a health check (a rollback removes the
+   ``production`` alias, and the service keeps answering with that version until a better one is promoted).
+3. ``deploy``: merge patch of the InferenceService: ``storageUri``, the version label, and
    ``canaryTrafficPercent`` (e.g. 10). KServe creates a new Knative revision and sends that share to it;
    the previous revision keeps the rest.
-3. ``analyze``: ``python -m pipelines canary`` -> promote or rollback from Prometheus (error ratio, p95,
+4. ``analyze``: ``python -m pipelines canary`` -> promote or rollback from Prometheus (error ratio, p95,
    request count of that version over the window). A canary that never gets ready gets no traffic and is
    rolled back for want of requests, so no separate readiness wait is needed.
-4. ``finish``: merge patch ``canaryTrafficPercent`` to 100 (promote: the new revision takes all traffic) or
+5. ``finish``: merge patch ``canaryTrafficPercent`` to 100 (promote: the new revision takes all traffic) or
    0 (roll back: all traffic to the previous revision, KServe's documented rollback); the analysis step has
    already moved MLflow's ``production`` alias back on a rollback.
 
 The retraining DAG calls it after ``promote`` with ``retraining_canary_task`` (a ``templateRef``, so the
 retraining template's owner adds one task; the rollout's pods carry their own labels and NetworkPolicy).
 Resource steps use the step ServiceAccount's token (``executor.serviceAccountName``); the Role lets that
-account get and patch this one InferenceService, nothing else.
+account get and patch this one InferenceService, and create InferenceServices in the serving namespace
+(Kubernetes cannot limit ``create`` to a name: the request has none when it is authorized).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from components.k8s._common import (WORKLOAD_UID, InvalidInput, container_security_context, pod_security_context,
                                     require_pinned_image)
 from components.serving import VERSION_LABEL, CanaryObjectives, RolloutArgs, ServingArgs
+from components.serving.inference import inference_service
 from components.serving.network import ROLLOUT_LABELS
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -69,6 +79,14 @@ def _patch(name: str, serving: ServingArgs, predictor_yaml: str, inputs: list[st
             "resource": {"action": "patch", "mergeStrategy": "merge", "manifest": manifest}}
 
 
+def _create(serving: ServingArgs) -> dict[str, Any]:
+    """Create the InferenceService with the rolled-out version (JSON is YAML: the manifest string Argo takes)."""
+    manifest = inference_service(serving, storage_uri=_in("storage_uri"), model_version=_in("version"))
+    return {"name": "create", "inputs": {"parameters": [{"name": "version"}, {"name": "storage_uri"}]},
+            "resource": {"action": "create", "setOwnerReference": False,
+                         "manifest": json.dumps(manifest, sort_keys=True, indent=1)}}
+
+
 def _task(name: str, depends: str | None, parameters: dict[str, str]) -> dict[str, Any]:
     task: dict[str, Any] = {"name": name, "template": name,
                             "arguments": {"parameters": [{"name": k, "value": v} for k, v in parameters.items()]}}
@@ -92,7 +110,10 @@ def workflow_template(serving: ServingArgs, rollout: RolloutArgs, artifacts_dest
         {"name": ENTRYPOINT, "inputs": {"parameters": [{"name": "model-name"}, {"name": "version"}]},
          "dag": {"tasks": [
             _task("target", None, {"model-name": model, "version": version}),
-            _task("deploy", "target", {"version": version,
+            {**_task("create", "target", {"version": version,
+                                          "storage_uri": "{{tasks.target.outputs.parameters.storage_uri}}"}),
+             "continueOn": {"failed": True}},  # AlreadyExists after the first rollout
+            _task("deploy", "create", {"version": version,
                                        "storage_uri": "{{tasks.target.outputs.parameters.storage_uri}}"}),
             _task("analyze", "deploy", {"model-name": model, "version": version}),
             _task("finish", "analyze", {"traffic_percent": "{{tasks.analyze.outputs.parameters.traffic_percent}}"}),
@@ -100,6 +121,7 @@ def workflow_template(serving: ServingArgs, rollout: RolloutArgs, artifacts_dest
         _step(rollout, "target", ["--model-name", _in("model-name"), "--version", _in("version"),
                                   "--artifacts-destination", artifacts_destination], ["model-name", "version"],
               ["storage_uri"]),
+        _create(serving),
         _patch("deploy", serving, f"    canaryTrafficPercent: {c.traffic_percent}\n    labels:\n"
                                   f"      {VERSION_LABEL}: \"{_in('version')}\"\n"
                                   f"    model:\n      storageUri: \"{_in('storage_uri')}\"\n", ["version", "storage_uri"]),
@@ -143,10 +165,13 @@ def retraining_canary_task(promote_task: str = "promote", evaluate_task: str = "
 
 
 def rbac(serving: ServingArgs, rollout: RolloutArgs) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(Role, RoleBinding) in the serving namespace: the step account may get and patch this service only."""
+    """(Role, RoleBinding) in the serving namespace: the step account may get and patch this service, and
+    create the first one (``create`` carries no name to restrict when it is authorized)."""
     meta = {"name": TEMPLATE_NAME, "namespace": serving.namespace, "labels": dict(LABELS)}
-    role = {"metadata": meta, "rules": [{"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"],
-                                         "resourceNames": [serving.inference_service], "verbs": ["get", "patch"]}]}
+    role = {"metadata": meta, "rules": [
+        {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"],
+         "resourceNames": [serving.inference_service], "verbs": ["get", "patch"]},
+        {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"], "verbs": ["create"]}]}
     binding = {"metadata": meta, "role_ref": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": TEMPLATE_NAME},
                "subjects": [{"kind": "ServiceAccount", "name": rollout.step_service_account,
                              "namespace": rollout.pipelines_namespace}]}

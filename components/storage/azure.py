@@ -220,9 +220,12 @@ _BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
 
 
 def blob_prefix_condition(prefix: str) -> str:
-    """ABAC: reading (except listing, which names blobs only), writing and deleting blobs only under
-    ``prefix/`` of the container (Azure's documented path-prefix pattern; evaluated by Azure, not offline)."""
+    """ABAC: reading (except listing, which names blobs only), writing, deleting and moving (renaming, on
+    hierarchical-namespace accounts) blobs only under ``prefix/`` of the container: every data action of
+    Storage Blob Data Contributor is confined (Azure's documented path-prefix pattern; evaluated by Azure,
+    not offline)."""
     actions = [f"!(ActionMatches{{'{_BLOBS}/read'}} AND NOT SubOperationMatches{{'Blob.List'}})",
-               *(f"!(ActionMatches{{'{_BLOBS}/{action}'}})" for action in ("write", "add/action", "delete"))]
+               *(f"!(ActionMatches{{'{_BLOBS}/{action}'}})" for action in ("write", "add/action", "delete",
+                                                                             "move/action"))]
     return (f"(({' AND '.join(actions)}) OR "
             f"(@Resource[{_BLOBS}:path] StringStartsWith '{prefix}/'))")

@@ -5,7 +5,9 @@ the rendered config, and Argo Events' Sensor semantics evaluated against the rea
   ``mlops:pipelines.drift.enabled`` (every shipped stack file); this layer reads plans, never runs the engine.
 - ``start_pushgateway`` / ``start_alertmanager``: the programs with the rendered arguments/config, only the
   listen addresses and in-cluster URLs swapped for this run's 127.0.0.1 ports.
-- ``WebhookReceiver``: a local HTTP server standing in for the EventSource's Service; it records bodies.
+- ``WebhookReceiver``: a local HTTP server standing in for the EventSource's Service; it records bodies and
+  the ``Authorization`` header each request carried (the real check is Argo Events' Go code, which cannot
+  run here: the receiver records what Alertmanager sent so the test can compare it with the token).
 - ``gjson`` / ``passes_filters`` / ``apply_parameters``: the Sensor's data filter and parameter rules as
   Argo Events v1.9.10 applies them (pkg/sensors/dependencies/filter.go: string values are Go regular
   expressions matched anywhere in the value, every filter must pass; parameters: the gjson ``dataKey``'s
@@ -18,10 +20,13 @@ from __future__ import annotations
 import copy
 import json
 import re
+import secrets
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from mlops_tools.smoke import SmokeFailure
 from mlops_tools.smoke.envs import system_program
@@ -57,6 +62,12 @@ def start_pushgateway(procs: Processes, plan: Plan) -> Server:
     [container] = workload.containers
     port = free_port()
     argv = [a for a in container.argv if not a.startswith("--web.listen-address")]
+    # Memory only, as the upstream image runs the rendered Deployment: Debian's build defaults
+    # --persistence.file to the machine-wide /var/lib/prometheus/pushgateway.data, which would hand one run's
+    # (or another user's) pushed drift verdicts to the next run's Pushgateway.
+    if any(a.startswith("--persistence.file") for a in container.argv):
+        raise SmokeFailure("the rendered Pushgateway sets --persistence.file; the smoke run models memory only")
+    argv.append("--persistence.file=")
     proc = procs.start("pushgateway", [system_program("prometheus-pushgateway"), *argv,
                                        f"--web.listen-address={HOST}:{port}"], env={})
     url = f"http://{HOST}:{port}"
@@ -65,14 +76,23 @@ def start_pushgateway(procs: Processes, plan: Plan) -> Server:
     return Server(url, port)
 
 
-def localised_alertmanager_config(config: Mapping[str, Any], webhooks: Mapping[str, str]) -> dict[str, Any]:
-    """The rendered config with in-cluster webhook URLs replaced by this run's ({rendered: local})."""
+def localised_alertmanager_config(config: Mapping[str, Any], webhooks: Mapping[str, str],
+                                  files: Mapping[str, str] = {}) -> dict[str, Any]:
+    """The rendered config with in-cluster webhook URLs replaced by this run's ({rendered: local}), and the
+    mounted Secret files its webhooks read (``http_config.authorization.credentials_file``) by this run's
+    files ({rendered path: local path})."""
     local = copy.deepcopy(dict(config))
     for receiver in local.get("receivers", []):
         for hook in receiver.get("webhook_configs", []):
             if hook["url"] not in webhooks:
                 raise SmokeFailure(f"receiver {receiver['name']}: webhook {hook['url']} has no local stand-in")
             hook["url"] = webhooks[hook["url"]]
+            authorization = hook.get("http_config", {}).get("authorization", {})
+            if "credentials_file" in authorization:
+                if authorization["credentials_file"] not in files:
+                    raise SmokeFailure(f"receiver {receiver['name']}: credentials file "
+                                       f"{authorization['credentials_file']} has no local stand-in")
+                authorization["credentials_file"] = files[authorization["credentials_file"]]
     return local
 
 
@@ -92,18 +112,21 @@ def start_alertmanager(procs: Processes, config: Mapping[str, Any]) -> Server:
 
 @dataclass
 class WebhookReceiver:
-    """Records every POST body (JSON) it receives, with the request path."""
+    """Records every POST body (JSON) it receives, with the request path; ``authorizations`` holds each
+    request's ``Authorization`` header (None when absent), in the same order."""
 
     received: list[tuple[str, Any]] = field(default_factory=list)
+    authorizations: list[Any] = field(default_factory=list)
 
     def __enter__(self) -> "WebhookReceiver":
-        received, lock = self.received, threading.Lock()
+        received, authorizations, lock = self.received, self.authorizations, threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with lock:
                     received.append((self.path, json.loads(body)))
+                    authorizations.append(self.headers.get("Authorization"))
                 self.send_response(200)
                 self.end_headers()
 
@@ -197,3 +220,89 @@ def webhook_event(body: Any) -> dict[str, Any]:
     """The event data an Argo Events webhook EventSource publishes for a JSON request: its header and
     body (pkg/eventsources/events/event-data.go, ``WebhookEventData``)."""
     return {"header": {"Content-Type": ["application/json"]}, "body": body}
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
+    """Poll ``check`` each second until it returns something truthy; SmokeFailure naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise SmokeFailure(f"{what}: not within {timeout:.0f}s")
+        time.sleep(1)
+
+
+@dataclass
+class AlertPath:
+    """The drift alert path of a plan running on 127.0.0.1: push here, the alert fires in Prometheus, and
+    Alertmanager's webhook lands in ``receiver`` (a stand-in of the EventSource at its rendered path)."""
+
+    gateway: Server
+    prometheus_url: str
+    receiver: WebhookReceiver
+    endpoint: Mapping[str, Any]    # the EventSource's rendered webhook (port, endpoint)
+    scrape_job: Mapping[str, Any]  # the Pushgateway job built from the rendered ServiceMonitor
+    alertmanager: Server
+    token: str                     # this run's webhook bearer token (the plan hides the generated one)
+
+    def _ours(self) -> list[int]:
+        # This run's Alertmanager names its port in ``externalURL``: on a shared machine another run's
+        # Alertmanager may still retry to a port this receiver now holds.
+        return [i for i, (_, body) in enumerate(self.receiver.received)
+                if str(body.get("externalURL", "")).rstrip("/").endswith(f":{self.alertmanager.port}")]
+
+    def deliveries(self) -> list[tuple[str, Any]]:
+        """(path, body) of the webhooks this run's Alertmanager sent."""
+        return [self.receiver.received[i] for i in self._ours()]
+
+    def authorizations(self) -> list[Any]:
+        """The ``Authorization`` header of each of this run's webhooks, in the order of ``deliveries()``."""
+        return [self.receiver.authorizations[i] for i in self._ours()]
+
+
+@contextmanager
+def alert_path(procs: Processes, plan: Plan) -> Iterator[AlertPath]:
+    """Pushgateway (rendered arguments), Prometheus (the rendered ServiceMonitor's scrape settings and every
+    rendered rule) and Alertmanager (the rendered routing, webhook URL swapped for the stand-in's)."""
+    from mlops_tools.smoke import monitoring
+    from mlops_tools.smoke.services import start_prometheus
+
+    am_config = next(iter(monitoring.alertmanager_configs(plan).values()))
+    [source] = plan.k8s_objects("EventSource")
+    [hook] = [h for r in am_config["receivers"] if r["name"] == "retrain" for h in r["webhook_configs"]]
+    endpoint = source["spec"]["webhook"]["drift"]
+    if not hook["url"].endswith(f":{endpoint['port']}{endpoint['endpoint']}"):
+        raise SmokeFailure(f"Alertmanager's retrain webhook {hook['url']} is not the EventSource's {endpoint}")
+    # The token file Alertmanager reads is the monitoring stack's mounted Secret; the EventSource checks the
+    # same value from its authSecret. The plan hides both ([secret]): this run makes its own token.
+    credentials = hook.get("http_config", {}).get("authorization", {})
+    if credentials.get("type") != "Bearer" or not endpoint.get("authSecret", {}).get("name"):
+        raise SmokeFailure(f"the retrain webhook sends no bearer token ({credentials}) or the EventSource checks "
+                           f"none ({endpoint.get('authSecret')})")
+    token = secrets.token_urlsafe(36)
+    token_file = procs.temp_dir("alertmanager-files") / "token"
+    token_file.write_text(token + "\n")  # a Secret file may end in a newline; Alertmanager trims it
+    with WebhookReceiver() as receiver:
+        gateway = start_pushgateway(procs, plan)
+        monitors = {m["name"]: m for m in monitoring.service_monitors(plan)}
+        job, files = monitoring.scrape_config(plan, monitors["pushgateway"],
+                                              monitoring.LocalTarget("pushgateway", gateway.port, {}))
+        alertmanager = start_alertmanager(procs, localised_alertmanager_config(
+            am_config, {hook["url"]: receiver.url(endpoint["endpoint"])},
+            {credentials["credentials_file"]: str(token_file)}))
+        prometheus = start_prometheus(procs, {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"}, "scrape_configs": [job],
+            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager.url.split("//")[1]]}]}]}},
+            monitoring.rule_groups(plan), files)
+        yield AlertPath(gateway, prometheus.url, receiver, endpoint, job, alertmanager, token)
+
+
+def sensor_workflow(plan: Plan, body: Any) -> tuple[bool, dict[str, Any]]:
+    """(whether the rendered Sensor's filters pass the webhook ``body``, the Workflow its trigger would create)."""
+    [sensor] = plan.k8s_objects("Sensor")
+    [dependency] = sensor["spec"]["dependencies"]
+    [trigger] = sensor["spec"]["triggers"]
+    event = webhook_event(body)
+    return passes_filters(dependency, event), apply_parameters(trigger, {dependency["name"]: event})

@@ -64,6 +64,10 @@ def venv(name: str) -> Path:
     stamp = target / ".requirements-sha256"
     wanted = _digest(requirements)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # The resolved path: a venv's scripts name their interpreter by the path the venv was built at, so one
+    # built through a symlinked build/ (a git worktree sharing the venvs) must be built at the real path.
+    target = target.parent.resolve() / name
+    stamp = target / ".requirements-sha256"
     # A lock file across processes too: the per-stack smoke processes run side by side, and two pips
     # installing into one directory left a venv without its programs (and a stamp written twice).
     with _lock, open(target.parent / f".{name}.lock", "w") as lock_file:

@@ -267,6 +267,15 @@ class AwsIamServer:
             request._raise_access_denied()
 
 
+def denied(attempt: Any) -> bool:
+    """Whether calling ``attempt()`` (a boto3 call) is refused by the server's IAM decision."""
+    try:
+        attempt()
+    except Exception as error:  # botocore ClientError
+        return "AccessDenied" in str(error) or "403" in str(error)
+    return False
+
+
 # ------------------------------------------------------------------------------------ the plan's roles
 
 def service_account_role(plan: Any, subject: str) -> dict[str, Any]:

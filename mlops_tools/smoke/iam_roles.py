@@ -150,20 +150,47 @@ def azure_feast_needs(account: str, container: str) -> list[Need]:
     )]
 
 
+_ABAC_ACTION = re.compile(r"ActionMatches\{'([^']+)'\}")
+_ABAC_PATH = re.compile(r"^\(\((.*)\) OR \(@Resource\[" + re.escape(BLOB) + r":path\] StringStartsWith '([^']*)'\)\)$")
+
+
+def abac_allows(condition: Optional[str], permission: str, resource: str) -> bool:
+    """The ABAC condition form the plan writes (components/storage/azure.py ``blob_prefix_condition``): the
+    listed blob actions only on blobs whose path starts with the prefix; listing (read with sub-operation
+    Blob.List, a need on the container itself) is exempt when the condition says so. Other forms stop."""
+    if not condition:
+        return True
+    match = _ABAC_PATH.match(condition)
+    if not match:
+        raise ValueError(f"ABAC condition {condition!r} is not modelled by the smoke check")
+    guarded, prefix = set(_ABAC_ACTION.findall(match.group(1))), match.group(2)
+    if permission not in guarded:
+        return True
+    if "/blobs/" not in resource:  # a need on the container: listing
+        return permission == f"{BLOB}/read" and "NOT SubOperationMatches{'Blob.List'}" in match.group(1)
+    return resource.split("/blobs/", 1)[1].startswith(prefix)
+
+
 def azure_missing(plan: Any, parent_type: str, needs: Iterable[Need]) -> list[str]:
+    """``parent_type``: the component type whose role assignments count, or a resource name (``name:<x>``)."""
     data = role_data("azure")["roles"]
     grants = []
     for resource in plan.resources("azure-native:authorization:RoleAssignment"):
-        if f"{parent_type}::" not in (resource.get("parent") or ""):
+        if parent_type.startswith("name:"):
+            if resource["name"] != parent_type[5:]:
+                continue
+        elif f"{parent_type}::" not in (resource.get("parent") or ""):
             continue
         guid = resource["inputs"]["roleDefinitionId"].rsplit("/", 1)[1]
         role = data.get(guid)
         if role is None:
             continue  # not a storage data role (e.g. the key's crypto role)
         scope = resource["inputs"]["scope"]
-        grants.append((set(role["dataActions"]), scope[scope.find("/storageAccounts/"):]))
+        grants.append((set(role["dataActions"]), scope[scope.find("/storageAccounts/"):],
+                       resource["inputs"].get("condition")))
     missing = []
     for need in needs:  # a grant on the container or on its account covers the container's blobs
-        if not any(need.permission in actions and need.resource.startswith(scope) for actions, scope in grants):
+        if not any(need.permission in actions and need.resource.startswith(scope)
+                   and abac_allows(condition, need.permission, need.resource) for actions, scope, condition in grants):
             missing.append(f"{need.permission} on {need.resource} ({need.step}: {need.call})")
     return missing

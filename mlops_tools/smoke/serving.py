@@ -64,7 +64,9 @@ def mlserver_process(procs: Processes, plan: Plan, bin_dir: Path, model_dir: Pat
              "MLSERVER_HOST": HOST, "MLSERVER_MODEL_URI": str(model_dir), "MODELS_DIR": str(model_dir),
              "HOME": str(scratch), "MLSERVER_METRICS_DIR": str(scratch / "metrics"),
              "MLSERVER_MODEL_NAME": service if env["MLSERVER_MODEL_NAME"] == "{{.Name}}" else env["MLSERVER_MODEL_NAME"]}
-    argv = [str(bin_dir / container["command"][0]), *container["command"][1:-1], str(model_dir)]
+    # The console script run by the venv's own Python: a venv copied from where it was built keeps a
+    # shebang naming the old place (the shared prebuilt mlserver venv's does).
+    argv = [str(bin_dir / "python"), str(bin_dir / container["command"][0]), *container["command"][1:-1], str(model_dir)]
     proc = procs.start(f"mlserver-{name}", argv, env={**env, **local, "PATH": str(bin_dir)}, cwd=scratch)
     procs.wait_url(proc, f"http://{HOST}:{http}/v2/models/{local['MLSERVER_MODEL_NAME']}/ready", timeout=180,
                    ready=lambda status: status == 200)

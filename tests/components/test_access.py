@@ -4,13 +4,12 @@ and the stacks without an issuer unchanged (basic-auth, nothing exposed)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from mlops_tools.engine.preview import PreviewError, load_stack_config, preview_stack
+from mlops_tools.engine.preview import PreviewError
+from tests.shared import stack_preview
 
-ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CLIENT_SECRET = "external-client-secret-value-123"
 EXTERNAL = ["mlops:access.issuer=external", "mlops:access.issuerUrl=https://login.example.com/realms/ml",
@@ -23,11 +22,9 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 def preview(stack, overrides=(), secret=None):
-    project, config = load_stack_config(ROOT, stack, overrides)
-    if secret is not None:
-        config.values["mlops:accessClientSecret"] = secret
-        config.secret_keys.append("mlops:accessClientSecret")
-    return preview_stack(ROOT, stack, loaded=(project, config))
+    """The stack file previewed with `overrides` and the client secret as secret config: the run's one preview
+    of those inputs (tests/shared.py), which the stack matrix and the front-door tests share."""
+    return stack_preview(stack, overrides, None if secret is None else {"mlops:accessClientSecret": secret})
 
 
 def mlflow_pod(result, masked=False):

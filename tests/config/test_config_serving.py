@@ -34,10 +34,27 @@ def test_enabled_with_its_keys_loads():
 
 
 def test_enabled_without_image_and_model_names_both_keys():
+    """Pipelines off: nothing but the config could name the first model, so storageUri is required."""
     lines = problems({"enabled": True})
     assert len(lines) == 2
     assert any(line.startswith("Pulumi.dev.yaml: mlops:serving.runtimeImage") and "images/mlserver" in line for line in lines)
-    assert any("mlops:serving.storageUri" in line for line in lines)
+    assert any("mlops:serving.storageUri" in line and "mlops:pipelines" in line for line in lines)
+
+
+PIPELINES = {"enabled": True, "image": "registry.example.com/mlops-pipelines:1.0.0", "modelName": "churn",
+             "featuresPath": "s3://features/churn.parquet", "label": "churned", "entity": "customer_id"}
+
+
+def test_with_the_pipeline_on_serving_needs_no_first_model():
+    """Serving installs before the first model exists: the pipeline's canary rollout creates the service."""
+    serving = {"enabled": True, "runtimeImage": ENABLED["runtimeImage"]}
+    c = load_config("dev", {**BASE["aws"], "mlops:serving": json.dumps(serving),
+                            "mlops:pipelines": json.dumps(PIPELINES)}).serving
+    assert c.enabled and c.storage_uri is None
+    with pytest.raises(ConfigError) as caught:  # the pipeline without an image runs no rollout
+        load_config("dev", {**BASE["aws"], "mlops:serving": json.dumps(serving),
+                            "mlops:pipelines": json.dumps({k: v for k, v in PIPELINES.items() if k != "image"})})
+    assert any("mlops:serving.storageUri" in line for line in caught.value.problems), caught.value.problems
 
 
 @pytest.mark.parametrize("cloud, uri, allowed", [

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from mlops_tools.engine import preview as engine_preview
+from mlops_tools.engine import runtime
 from mlops_tools.engine.preview import RecordingMonitor, preview_program
 from mlops_tools.engine.runtime import PROGRAM_GC_THRESHOLDS, collector_tuned
 
@@ -87,20 +88,30 @@ def test_source_positions_stay_out_of_the_offline_run_and_the_record_is_unchange
     assert with_positions.masked_resources() == without.masked_resources()
 
 
-def test_the_collector_is_tuned_while_the_program_runs_and_restored_after():
+def test_the_collector_is_tuned_while_the_program_runs_and_restored_after(monkeypatch):
+    """In a library caller's process. The suite runs in the CLI's regime (tests/conftest.py), so this test
+    switches to the library one, starting from CPython's default thresholds (not the program's, which would
+    make "restored" impossible to tell from "never changed")."""
+    monkeypatch.setattr(runtime, "_cli_process", False)
+    session = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
     during = {}
 
     def program():
         during["thresholds"] = gc.get_threshold()
         during["frozen"] = gc.get_freeze_count()
 
-    before = gc.get_threshold()
-    preview_program(program, stack="dev")
-    assert during["thresholds"] == PROGRAM_GC_THRESHOLDS and during["frozen"] > 0
-    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
-    with collector_tuned():
-        assert gc.get_threshold() == PROGRAM_GC_THRESHOLDS
-    assert gc.get_threshold() == before
+    try:
+        before = gc.get_threshold()
+        assert before != PROGRAM_GC_THRESHOLDS
+        preview_program(program, stack="dev")
+        assert during["thresholds"] == PROGRAM_GC_THRESHOLDS and during["frozen"] > 0
+        assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+        with collector_tuned():
+            assert gc.get_threshold() == PROGRAM_GC_THRESHOLDS
+        assert gc.get_threshold() == before
+    finally:
+        gc.set_threshold(*session)
 
 
 def test_a_cli_process_keeps_the_heap_frozen_after_the_program():

@@ -149,3 +149,21 @@ def test_the_migrate_step_creates_the_database_extensions_it_is_given_under_the_
     assert env_of(migrate)["MLOPS_DB_EXTENSIONS"]["value"] == "pgaudit"
     script = migrate["command"][2]
     assert script.index("pg_advisory_lock") < script.index("CREATE EXTENSION IF NOT EXISTS") < script.index("_upgrade_db(engine)")
+
+
+@pytest.mark.parametrize("image, pinned", [
+    ("docker.io/prom/pushgateway:v1.11.1@sha256:" + "a" * 64, True),  # tag for people, digest for the runtime
+    ("prom/pushgateway@sha256:" + "a" * 64, True),
+    ("prom/pushgateway:v1.11.1", True),
+    ("prom/pushgateway:latest", False),
+    ("prom/pushgateway:v1.11.1@sha256:abc", False),  # a truncated digest
+    ("prom/pushgateway", False),
+])
+def test_images_pin_a_version_a_digest_or_both(image, pinned):
+    from components.k8s._common import InvalidInput, require_pinned_image
+
+    if pinned:
+        assert require_pinned_image(image, "test") == image
+    else:
+        with pytest.raises(InvalidInput, match="must be pinned"):
+            require_pinned_image(image, "test")

@@ -112,6 +112,7 @@ def test_gpu_agents_run_only_on_gpu_nodes_with_pinned_images(prod, dev):
         assert {"operator": "Exists"} in spec["tolerations"]  # GPU and spot taints
         assert spec["priorityClassName"] == "system-node-critical"
         assert spec["containers"][0]["image"] == image
+    assert "@sha256:" in DCGM_EXPORTER_IMAGE  # pinned by digest (source in components/k8s/gpu.py)
     plugin_volume = pod_spec(daemonsets["nvidia-device-plugin"])["volumes"][0]
     assert plugin_volume["hostPath"]["path"] == "/var/lib/kubelet/device-plugins"
     assert pod_spec(daemonsets["dcgm-exporter"])["securityContext"]["runAsNonRoot"] is True

@@ -66,7 +66,7 @@ def test_pushgateway_is_hardened_and_its_scrape_keeps_pushed_labels():
     [container] = pod["containers"]
     assert pod["securityContext"]["runAsNonRoot"] and container["securityContext"]["readOnlyRootFilesystem"]
     assert container["securityContext"]["allowPrivilegeEscalation"] is False and container["resources"]["limits"]
-    assert container["image"].endswith(":v1.11.1")
+    assert ":v1.11.1@sha256:" in container["image"]  # the version for people, the digest for the runtime
     assert service["spec"]["type"] == "ClusterIP" and service["spec"]["ports"][0]["name"] == "metrics"
     monitor = service_monitor(pushgateway_scrape_target("pipelines"))
     assert monitor["endpoints"][0]["honorLabels"] is True and monitor["endpoints"][0]["port"] == "metrics"

@@ -89,3 +89,22 @@ def test_only_monitoring_reaches_the_webhook():
         "kubernetes.io/metadata.name": MONITORING_NAMESPACE}}}], "ports": [{"protocol": "TCP", "port": events.WEBHOOK_PORT}]}]
     assert policies["drift-retraining-sensor"]["ingress"] == []
     assert source["podSelector"]["matchLabels"] == {"eventsource-name": events.EVENT_SOURCE}
+
+
+def test_webhook_requires_the_bearer_token_from_its_secret():
+    """The EventSource names the token Secret in ``authSecret`` (Argo Events v1.9.10 WebhookContext: a
+    SecretKeySelector; its webhook route answers 401 without ``Authorization: Bearer <that value>``), and
+    Alertmanager sends the same token from its mounted file. Argo Events' server is Go and cannot run here:
+    the wiring is checked against Argo Events' own schema, which also refuses a malformed selector."""
+    source = events.event_source("pipelines")
+    context = source["spec"]["webhook"][events.EVENT_NAME]
+    assert context["authSecret"] == {"name": events.WEBHOOK_TOKEN_SECRET, "key": events.WEBHOOK_TOKEN_KEY}
+    secret = events.token_secret("pipelines")
+    assert (secret["metadata"]["name"], secret["metadata"]["namespace"]) == (events.WEBHOOK_TOKEN_SECRET, "pipelines")
+    assert _errors(source) == []
+    broken = events.event_source("pipelines")
+    broken["spec"]["webhook"][events.EVENT_NAME]["authSecret"] = "drift-webhook-token"  # not a selector
+    assert any("authSecret" in e for e in _errors(broken)), _errors(broken)
+    [hook] = events.alert_receiver("pipelines").config["webhook_configs"]
+    assert hook["http_config"]["authorization"]["type"] == "Bearer"
+    assert hook["http_config"]["authorization"]["credentials_file"].endswith("/" + events.WEBHOOK_TOKEN_FILE)

@@ -248,6 +248,10 @@ def _kubernetes_program():
     _deployment("bad-default-sa", pod_patch={"service_account_name": None})
     _deployment("bad-no-netpol", namespace="serving")
     k8s.core.v1.ConfigMap("bad-default-ns", data={"LOG_LEVEL": "info"})  # no namespace: the provider's default
+    # A webhook EventSource anyone reaching its Service can trigger (no authSecret).
+    k8s.apiextensions.CustomResource("bad-webhook", api_version="argoproj.io/v1alpha1", kind="EventSource",
+                                     metadata={"name": "hook", "namespace": "mlops"},
+                                     spec={"webhook": {"go": {"endpoint": "/go", "method": "POST", "port": "12000"}}})
     k8s.helm.v3.Release("monitoring", chart="kube-prometheus-stack", namespace="monitoring",
                         values={"prometheus-node-exporter": {"hostNetwork": True}})
 
@@ -318,6 +322,7 @@ EXPECTED = {
     ("kubernetes-workload-pod-disallow-default-service-account", "bad-default-sa"),
     ("kubernetes-networkpolicy-workload-require-network-policy", "bad-no-netpol"),
     ("kubernetes-namespace-resource-disallow-default-namespace", "bad-default-ns"),
+    ("kubernetes-argo-events-webhook-require-auth", "bad-webhook"),
 } | GAP_EXPECTED
 
 

@@ -84,10 +84,11 @@ def test_rollout_steps_parse_with_the_step_packages_parser_and_patch_the_isvc():
     assert template["spec"]["podMetadata"]["labels"]["app.kubernetes.io/name"] == "canary-rollout"
 
 
-def test_the_rollout_role_gets_and_patches_only_this_inference_service():
+def test_the_rollout_role_gets_and_patches_only_this_inference_service_and_may_create_the_first():
     role, binding = rollout.rbac(ARGS, ROLLOUT)
     assert role["rules"] == [{"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"],
-                              "resourceNames": ["churn"], "verbs": ["get", "patch"]}]
+                              "resourceNames": ["churn"], "verbs": ["get", "patch"]},
+                             {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"], "verbs": ["create"]}]
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "pipeline-steps", "namespace": "pipelines"}]
 
 
@@ -137,3 +138,56 @@ def test_s3_storage_annotations_name_the_regional_endpoint():
     assert ModelStorage("s3", "eu-west-1").service_account_annotations()["serving.kserve.io/s3-endpoint"] == \
         "s3.eu-west-1.amazonaws.com"
     assert ModelStorage("gcs").service_account_annotations() == {}
+
+
+FIRST = ServingArgs(**{**ARGS.__dict__, "storage_uri": None})
+
+
+def _resolved(manifest: str, version: str = "7", uri: str = "s3://art/mlflow/1/models/m-7/artifacts") -> dict:
+    return yaml.safe_load(manifest.replace("{{inputs.parameters.version}}", version)
+                          .replace("{{inputs.parameters.storage_uri}}", uri))
+
+
+def test_the_rollout_creates_the_first_inference_service_from_the_programs_rendering():
+    """Without a first version in the config the rollout's ``create`` step makes the InferenceService: the
+    same object the program would render for that version (valid against KServe's CRD), no owner reference
+    (deleting the Workflow keeps it), and the DAG goes on to ``deploy`` when it exists already."""
+    template = rollout.workflow_template(FIRST, ROLLOUT, "s3://art/mlflow")
+    assert _errors(template) == []
+    steps = {t["name"]: t for t in template["spec"]["templates"]}
+    create = steps["create"]["resource"]
+    assert create["action"] == "create" and create["setOwnerReference"] is False
+    created = _resolved(create["manifest"])
+    uri = "s3://art/mlflow/1/models/m-7/artifacts"
+    assert created == inference.inference_service(ServingArgs(**{**ARGS.__dict__, "storage_uri": uri, "model_version": "7"}))
+    assert _errors(created) == []
+    (entry,) = [t for t in template["spec"]["templates"] if t["name"] == rollout.ENTRYPOINT]
+    tasks = {t["name"]: t for t in entry["dag"]["tasks"]}
+    assert tasks["create"]["dependencies"] == ["target"] and tasks["create"]["continueOn"] == {"failed": True}
+    assert tasks["deploy"]["dependencies"] == ["create"]
+
+
+def test_without_a_first_version_the_program_renders_no_inference_service():
+    with pytest.raises(InvalidInput, match="storage_uri is not set"):
+        inference.inference_service(FIRST)
+
+
+def test_a_component_with_no_first_version_and_no_rollout_is_refused():
+    """Nothing would ever create the InferenceService: refused before anything is registered."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "k8s"))
+    from k8s_helpers import preview_components
+    from components.serving.component import ModelServing, ModelServingArgs, ServingIdentity
+    from mlops_tools.engine.preview import PreviewError
+
+    def build(opts, rollout):
+        ModelServing("serving", ModelServingArgs(serving=FIRST, identity=lambda parent: ServingIdentity({}),
+                                                 rollout=rollout, artifacts_destination="s3://art/mlflow"), opts=opts)
+
+    with pytest.raises(PreviewError, match="nothing would ever create the InferenceService"):
+        preview_components(lambda opts: build(opts, None))
+    result = preview_components(lambda opts: build(opts, ROLLOUT))
+    assert not result.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    assert result.by_type("kubernetes:serving.kserve.io/v1alpha1:ServingRuntime")

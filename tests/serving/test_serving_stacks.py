@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.stacks.matrix import Stack
+from tests.stacks.matrix import stack_for
 
 STORAGE = {"aws": "s3://mlops-artifacts/mlflow/1/models/m-1/artifacts",
            "azure": "https://mlopsartifacts.blob.core.windows.net/mlflow/1/models/m-1/artifacts",
@@ -26,7 +26,7 @@ def overrides(name: str, pipelines: bool) -> tuple[str, ...]:
 # The dev stacks also switch the pipelines on, so the canary rollout template and its policies are checked.
 @pytest.fixture(scope="module", params=list(CLOUD))
 def stack(request):
-    return Stack(request.param, overrides(request.param, pipelines=request.param.endswith("dev")))
+    return stack_for(request.param, overrides(request.param, pipelines=request.param.endswith("dev")))
 
 
 def test_zero_unwaived_mandatory_violations_with_serving(stack):
@@ -34,8 +34,8 @@ def test_zero_unwaived_mandatory_violations_with_serving(stack):
     assert stack.mandatory_violations() == []
 
 
-def test_every_serving_custom_resource_validates_against_its_crd(stack, tmp_path):
-    report = stack.manifests(tmp_path)
+def test_every_serving_custom_resource_validates_against_its_crd(stack):
+    report = stack.manifest_report()
     kinds = {r["type"].rsplit(":", 1)[1] for r in stack.result.resources if r["type"].startswith("kubernetes:")}
     assert {"InferenceService", "ServingRuntime", "PodMonitor", "KnativeServing"} <= kinds
     if stack.name.endswith("dev"):
@@ -65,7 +65,9 @@ def test_retraining_rolls_a_promoted_version_out_through_the_canary_template(sta
 def test_inference_service_uses_the_platform_identity_and_scales_to_zero(stack):
     (isvc,) = stack.result.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
     predictor = isvc["inputs"]["spec"]["predictor"]
-    assert predictor["serviceAccountName"] == "model-server" and predictor["minReplicas"] == 0
+    # Dev stack files scale to zero; prod ones keep one warm replica.
+    assert predictor["serviceAccountName"] == "model-server"
+    assert predictor["minReplicas"] == (1 if stack.name.endswith("prod") else 0)
     assert predictor["model"]["modelFormat"] == {"name": "mlflow"} and predictor["model"]["protocolVersion"] == "v2"
     assert predictor["model"]["storageUri"] == STORAGE[CLOUD[stack.name]]
     (account,) = [r for r in stack.result.by_type("kubernetes:core/v1:ServiceAccount")
@@ -95,3 +97,36 @@ def test_model_server_identity_only_reads_the_artifact_store(stack):
         (member,) = [r for r in stack.result.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
                      if r["name"] == "model-server-artifacts"]
         assert member["inputs"]["role"] == "roles/storage.objectViewer"
+
+
+SHIPPED = list(CLOUD)
+
+
+def test_every_shipped_stack_file_serves_before_its_first_model():
+    """Serving is on in all six stack files without a first model: the retraining pipeline's canary rollout
+    will create the InferenceService (cheap: the config only; one stack previewed below)."""
+    from mlops_tools.engine.preview import load_stack_config
+    from stacks.config import load_config
+    from stacks.serving import canary_rollout_on
+    from tests.stacks.matrix import ROOT
+
+    for name in SHIPPED:
+        cfg = load_config(name, load_stack_config(ROOT, name, ())[1].values)
+        assert cfg.serving.enabled and cfg.serving.storage_uri is None and canary_rollout_on(cfg), name
+        assert cfg.serving.min_replicas == (1 if name.endswith("prod") else 0), name
+
+
+def test_a_shipped_stack_installs_serving_and_the_rollout_that_creates_the_service():
+    stack = stack_for("gcp-prod")
+    assert stack.mandatory_violations() == []
+    assert stack.result.by_type("mlops:serving:ModelServing")
+    assert not stack.result.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    runtime = stack.result.by_type("kubernetes:serving.kserve.io/v1alpha1:ServingRuntime")
+    (template,) = [r for r in stack.result.by_type("kubernetes:argoproj.io/v1alpha1:WorkflowTemplate")
+                   if r["inputs"]["metadata"]["name"] == "canary-rollout"]
+    steps = {t["name"]: t for t in template["inputs"]["spec"]["templates"]}
+    assert steps["create"]["resource"]["action"] == "create"
+    # The rollout waits for KServe's controller and the runtime: its first run creates the service.
+    releases = {r["inputs"]["chart"]: r["urn"] for r in stack.result.by_type("kubernetes:helm.sh/v3:Release")}
+    assert releases["oci://ghcr.io/kserve/charts/kserve-resources"] in template["dependencies"]
+    assert runtime[0]["urn"] in template["dependencies"]

@@ -1,8 +1,8 @@
 """Issue 11, drift -> retraining on the real software: the drift step (rendered CronWorkflow arguments, the
 pinned MLflow venv, the stack's real MLflow) pushes to a real Pushgateway (rendered arguments); a real
 Prometheus scrapes it with the rendered ServiceMonitor settings and the rendered rules; the real
-Alertmanager routes with the rendered config and delivers the webhook to a local stand-in of the
-EventSource; the Sensor's rendered filter and parameter path, applied to that real payload, name the
+Alertmanager routes with the rendered config and delivers the webhook, with the bearer token read from the
+rendered credentials file, to a local stand-in of the EventSource; the Sensor's rendered filter and parameter path, applied to that real payload, name the
 drifted model. Same-distribution data fires nothing."""
 
 from __future__ import annotations
@@ -47,40 +47,9 @@ def steps(mlflow_run, tmp_path_factory):
     return step
 
 
-def _wait(what: str, check, timeout: float):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, f"{what}: not within {timeout:.0f}s"
-            return value
-        time.sleep(1)
-
-
 def test_drift_alert_reaches_the_retraining_trigger_with_the_model_name(plan, rendered, steps, report):
-    rules = monitoring.rule_groups(rendered)
-    [am_source] = monitoring.alertmanager_configs(rendered)
-    am_config = monitoring.alertmanager_configs(rendered)[am_source]
-    [sensor] = rendered.k8s_objects("Sensor")
-    [source] = rendered.k8s_objects("EventSource")
-    [hook] = [h for r in am_config["receivers"] if r["name"] == "retrain" for h in r["webhook_configs"]]
-    endpoint = source["spec"]["webhook"]["drift"]
-    assert hook["url"].endswith(f":{endpoint['port']}{endpoint['endpoint']}"), (hook, endpoint)
-
-    with Processes(LOGS / plan.stack / "drift") as procs, harness.WebhookReceiver() as receiver:
-        gateway = harness.start_pushgateway(procs, rendered)
-        monitors = {m["name"]: m for m in monitoring.service_monitors(rendered)}
-        job, files = monitoring.scrape_config(rendered, monitors["pushgateway"],
-                                              monitoring.LocalTarget("pushgateway", gateway.port, {}))
-        assert job.get("honor_labels") is True  # the pushed job/model labels survive the scrape
-        alertmanager = harness.start_alertmanager(procs, harness.localised_alertmanager_config(
-            am_config, {hook["url"]: receiver.url(endpoint["endpoint"])}))
-        from mlops_tools.smoke.services import start_prometheus
-
-        prometheus = start_prometheus(procs, {
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"}, "scrape_configs": [job],
-            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager.url.split("//")[1]]}]}]}},
-            rules, files)
+    with Processes(LOGS / plan.stack / "drift") as procs, harness.alert_path(procs, rendered) as path:
+        assert path.scrape_job.get("honor_labels") is True  # the pushed job/model labels survive the scrape
 
         def drift(kind: str, seed: int) -> dict:
             # recentPath is a prefix: the serving log's parquet parts under one folder.
@@ -88,41 +57,41 @@ def test_drift_alert_reaches_the_retraining_trigger_with_the_model_name(plan, re
             folder.mkdir()
             Path(steps.table(kind, seed)).rename(folder / "part-00000.parquet")
             out = steps.data / f"out-{kind}"
-            return steps(*harness.drift_step_argv(rendered, MODEL, str(folder), gateway.url, str(out)))
+            return steps(*harness.drift_step_argv(rendered, MODEL, str(folder), path.gateway.url, str(out)))
 
         calm = drift("recent", 22)
-        assert not calm["detected"] and calm["pushed_to"].startswith(gateway.url)
-        _wait("calm verdict scraped", lambda: monitoring.query(
-            prometheus.url, f'mlops_model_drift_detected{{model="{MODEL}",job="mlops-drift"}} == 0'), 60)
+        assert not calm["detected"] and calm["pushed_to"].startswith(path.gateway.url)
+        harness.wait_for("calm verdict scraped", lambda: monitoring.query(
+            path.prometheus_url, f'mlops_model_drift_detected{{model="{MODEL}",job="mlops-drift"}} == 0'), 60)
         time.sleep(5)  # several rule evaluations on the calm verdict
-        assert monitoring.query(prometheus.url, f'ALERTS{{alertname="{ALERT}"}}') == []
+        assert monitoring.query(path.prometheus_url, f'ALERTS{{alertname="{ALERT}"}}') == []
 
         shifted = drift("shifted", 23)
         assert shifted["detected"], shifted
-        firing = _wait("alert firing", lambda: monitoring.query(
-            prometheus.url, f'ALERTS{{alertname="{ALERT}",alertstate="firing"}}'), 60)
+        firing = harness.wait_for("alert firing", lambda: monitoring.query(
+            path.prometheus_url, f'ALERTS{{alertname="{ALERT}",alertstate="firing"}}'), 60)
         assert firing[0]["metric"]["model"] == MODEL
         # Alertmanager's rendered group_wait (30 s) before the first notification.
-        _wait("webhook delivered", lambda: receiver.received, 90)
-        assert len(receiver.received) == 1, receiver.received  # the calm run sent nothing
-        path, body = receiver.received[0]
-        assert path == endpoint["endpoint"] and body["receiver"] == "retrain" and body["status"] == "firing"
+        harness.wait_for("webhook delivered", path.deliveries, 90)
+        assert len(path.deliveries()) == 1, path.deliveries()  # the calm run sent nothing
+        hook_path, body = path.deliveries()[0]
+        assert hook_path == path.endpoint["endpoint"] and body["receiver"] == "retrain" and body["status"] == "firing"
+        # Exactly what Argo Events' webhook route accepts with authSecret set: "Bearer " + the Secret's value.
+        assert path.authorizations() == [f"Bearer {path.token}"], path.authorizations()
 
         for expr in [t["expr"] for p in _drift_panels(rendered) for t in p["targets"]]:
-            assert monitoring.query(prometheus.url, expr), f"drift dashboard query {expr!r} returned no data"
+            assert monitoring.query(path.prometheus_url, expr), f"drift dashboard query {expr!r} returned no data"
 
-    [dependency] = sensor["spec"]["dependencies"]
-    event = harness.webhook_event(body)
-    assert harness.passes_filters(dependency, event)
-    [trigger] = sensor["spec"]["triggers"]
-    workflow = harness.apply_parameters(trigger, {dependency["name"]: event})
+    passes, workflow = harness.sensor_workflow(rendered, body)
+    assert passes
     assert workflow["kind"] == "Workflow" and workflow["spec"]["workflowTemplateRef"]["name"] == "retraining"
     assert workflow["spec"]["arguments"]["parameters"] == [{"name": "model-name", "value": MODEL}]
-    assert trigger["rateLimit"] == {"unit": "Hour", "requestsPerUnit": 1}
+    [sensor] = rendered.k8s_objects("Sensor")
+    assert sensor["spec"]["triggers"][0]["rateLimit"] == {"unit": "Hour", "requestsPerUnit": 1}
     # The same payload resolved, or about another alert, starts nothing.
-    assert not harness.passes_filters(dependency, harness.webhook_event({**body, "status": "resolved"}))
+    assert not harness.sensor_workflow(rendered, {**body, "status": "resolved"})[0]
     other = {**body, "commonLabels": {**body["commonLabels"], "alertname": f"Not{ALERT}"}}
-    assert not harness.passes_filters(dependency, harness.webhook_event(other))
+    assert not harness.sensor_workflow(rendered, other)[0]
     report(f"drift trigger: calm share {calm['share']:.2f} no alert; shifted share {shifted['share']:.2f} -> "
            f"{ALERT} firing -> Alertmanager webhook -> Sensor parameter model-name={MODEL}")
 

@@ -10,7 +10,7 @@ import pytest
 
 from mlops_tools.smoke import feast_smoke
 from mlops_tools.smoke.envs import venv
-from mlops_tools.smoke.iam_aws import AwsIamServer, role_policy, service_account_role
+from mlops_tools.smoke.iam_aws import AwsIamServer, denied, role_policy, service_account_role
 from mlops_tools.smoke.plan import REPO
 from mlops_tools.smoke.procs import Processes
 
@@ -37,14 +37,6 @@ def artifacts_destination(plan) -> str:
 
 def features_bucket(plan) -> str:
     return plan.data["outputs"]["featureRegistryPath"].split("/")[2]
-
-
-def denied(attempt) -> bool:
-    try:
-        attempt()
-    except Exception as error:  # botocore ClientError
-        return "AccessDenied" in str(error) or "403" in str(error)
-    return False
 
 
 def test_mlflow_artifact_repository_works_as_the_tracking_role_and_nowhere_else(aws_plan, tmp_path):

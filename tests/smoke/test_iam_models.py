@@ -62,3 +62,18 @@ def test_recorded_gcs_calls_become_permissions_with_overwrites_needing_delete():
                    ("storage.objects.create", "projects/_/buckets/b/objects/registry/registry.db"),
                    ("storage.objects.delete", "projects/_/buckets/b/objects/registry/registry.db"),
                    ("storage.objects.create", "projects/_/buckets/b/objects/offline/x")}
+
+
+def test_azure_prefix_condition_confines_blob_actions_and_unknown_forms_stop():
+    from components.storage.azure import blob_prefix_condition
+    from mlops_tools.smoke.iam_roles import BLOB, abac_allows
+
+    condition = blob_prefix_condition("offline/logs")
+    container = "/storageAccounts/a/blobServices/default/containers/feast"
+    assert abac_allows(condition, f"{BLOB}/write", f"{container}/blobs/offline/logs/part-1.parquet")
+    assert not abac_allows(condition, f"{BLOB}/write", f"{container}/blobs/offline/other.parquet")
+    assert not abac_allows(condition, f"{BLOB}/move/action", f"{container}/blobs/registry/registry.db")
+    assert abac_allows(condition, f"{BLOB}/read", container)  # listing names only: exempt
+    assert not abac_allows(condition, f"{BLOB}/delete", container)
+    with pytest.raises(ValueError, match="not modelled"):
+        abac_allows("@Resource[x] StringEquals 'y'", f"{BLOB}/read", f"{container}/blobs/x")

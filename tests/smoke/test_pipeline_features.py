@@ -12,95 +12,22 @@ registry is covered by the Feast GCP smoke, so the step's proof there is its IAM
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 
 import pytest
 
-from mlops_tools.smoke import feast_aws, feast_smoke
 from mlops_tools.smoke.envs import venv
-from mlops_tools.smoke.iam_aws import AwsIamServer, role_policy, service_account_role
-from mlops_tools.smoke.mlflow import CLIENTS
+from mlops_tools.smoke.pipeline_features import run_features_step
 from mlops_tools.smoke.plan import REPO
-from mlops_tools.smoke.procs import Processes
-
-STEPS = "system:serviceaccount:pipelines:pipeline-steps"
-
-
-def _template(plan) -> dict:
-    [template] = plan.k8s_objects("WorkflowTemplate")
-    return template
-
-
-def _substitute(value: str, parameters: dict[str, str], outputs: str) -> str:
-    value = re.sub(r"\{\{workflow\.parameters\.([\w-]+)\}\}", lambda m: parameters[m.group(1)], value)
-    return value.replace("/tmp/outputs", outputs)
-
-
-def _split(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    return bucket, key
-
-
-def write_repo(directory, feast, view: str, source_uri: str, endpoint: str):
-    """The rendered feature_store.yaml, byte for byte, and the team's view over the offline file."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "feature_store.yaml").write_bytes(feast.feature_store_yaml.encode())
-    (directory / "churn_features.py").write_text(f'''from datetime import timedelta
-
-from feast import Entity, FeatureView, Field, FileSource
-from feast.types import Float64, Int64
-
-customer = Entity(name="customer", join_keys=["customer_id"])
-source = FileSource(name="{view}_source", path={source_uri!r}, timestamp_field="event_timestamp",
-                    s3_endpoint_override={endpoint!r})
-view = FeatureView(name={view!r}, entities=[customer], ttl=timedelta(days=3650), online=False, source=source,
-                   schema=[Field(name="age", dtype=Float64), Field(name="spend", dtype=Float64),
-                           Field(name="visits", dtype=Int64)])
-''')
-    return directory
 
 
 def test_features_step_joins_through_feast_as_the_step_role_and_train_reads_its_frame(plan, mlflow_run, report,
                                                                                         tmp_path_factory):
     if not plan.data["outputs"]["featureRegistryPath"].startswith("s3://"):
         pytest.skip("AWS stacks: the Feast registry on S3 (see the module docstring)")
-    template = _template(plan)
-    parameters = {p["name"]: p["value"] for p in template["spec"]["arguments"]["parameters"]}
-    [step] = [t for t in template["spec"]["templates"] if t["name"] == "features"]
-    container = step["container"]
-    args = container["args"]
-    view = args[args.index("--feature-view") + 1]
-    entities_uri = parameters["features"]
-    source_uri = entities_uri.rsplit("/", 1)[0] + f"/{view}.parquet"
     data = tmp_path_factory.mktemp("pipeline-features")
-    table, features_file, labels_file = data / "table.parquet", data / "features.parquet", data / "labels.parquet"
-    subprocess.run([str(venv("mlflow") / "python"), str(CLIENTS / "pipeline_data.py"), "clean", str(table), "7"],
-                   check=True, timeout=120)
-    subprocess.run([str(venv("feast") / "python"), str(CLIENTS / "pipeline_feast_data.py"), str(table),
-                    str(features_file), str(labels_file)], check=True, timeout=120)
-
-    feast = feast_smoke.rendered(plan)
-    server = AwsIamServer(region=str(feast.setting("online_store", "region")))
-    with server, Processes(data / "logs") as procs:
-        feast_env, _ = feast_aws.prepare(server, feast)  # the features bucket, tables, the feature server's role
-        admin = server.client("s3")
-        admin.upload_file(str(features_file), *_split(source_uri))
-        admin.upload_file(str(labels_file), *_split(entities_uri))
-        steps = server.role_credentials("steps", role_policy(plan, service_account_role(plan, STEPS)))
-        repo = write_repo(data / "repo", feast, view, source_uri, server.endpoint)
-        server.enforce()
-        procs.run("feast-apply", [str(venv("feast") / "feast"), "--chdir", str(repo), "apply"], feast_env, timeout=300)
-
-        outputs = data / "outputs"
-        assert container["command"][:2] == ["python", "-c"]
-        argv = [str(venv("feast") / "python"), *container["command"][1:],
-                *(_substitute(a, parameters, str(outputs)) for a in args)]
-        env = {**{e["name"]: e["value"] for e in container.get("env", []) if "value" in e},
-               **server.environment(steps), "PATH": "/usr/bin:/bin", "HOME": str(data)}
-        result = json.loads(procs.run("features-step", argv, env, timeout=600).strip().splitlines()[-1])
-        assert server.refused("steps") == [], [d.describe() for d in server.refused("steps")]
-        assert {action for action, _ in server.calls("steps")} >= {"s3:GetObject", "s3:ListBucket"}
+    run = run_features_step(plan, data)
+    result, outputs, table, parameters, view = run.result, run.frame.parent, run.table, run.parameters, run.view
 
     assert result["rows"] == 400 and result["missing_values"] == 0 and set(result["features"]) == {"age", "spend", "visits"}
     # Point in time: each label row got its own moment's features, never the older or the future state.

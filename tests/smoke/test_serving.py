@@ -7,16 +7,14 @@ included)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from mlops_tools.smoke.envs import venv
-from mlops_tools.smoke.mlflow import CLIENTS
 from mlops_tools.smoke.monitoring import query
+from mlops_tools.smoke.pipeline_steps import step_runner
 from mlops_tools.smoke.plan import REPO
 from mlops_tools.smoke.procs import Processes
 from mlops_tools.smoke.serving import infer, mlserver_process, render_serving_plan, scrape_job
@@ -29,29 +27,17 @@ MODEL = "churn-serving"
 @pytest.fixture(scope="session")
 def served(mlflow_run, plan, tmp_path_factory, report):
     """Three versions of one model in MLflow, each behind its own MLServer, all scraped by one Prometheus."""
-    env = {**mlflow_run.client_env(mlflow_run.secrets["mlflow-admin/username"],
-                                   mlflow_run.secrets["mlflow-admin/password"]),
-           **mlflow_run.store.env, "PYTHONPATH": str(REPO)}
-    env["PATH"] = str(mlflow_run.bin_dir)
-    python = str(mlflow_run.bin_dir / "python")
     work = tmp_path_factory.mktemp("serving")
-
-    def run(*argv: str) -> str:
-        result = subprocess.run([python, *argv], env=env, capture_output=True, text=True, timeout=300, cwd=work)
-        assert result.returncode == 0, result.stderr[-3000:]
-        return (result.stdout.strip().splitlines() or [""])[-1]
-
-    def step(*argv: str) -> dict:
-        return json.loads(run("-m", "pipelines", *argv))
+    step = step_runner(mlflow_run, work, extra_env=dict(mlflow_run.store.env))
+    run = step.client
 
     versions = []
     for seed in (11, 12):
-        data = work / f"clean-{seed}.parquet"
-        run(str(CLIENTS / "pipeline_data.py"), "clean", str(data), str(seed))
-        trained = step("train", "--features", str(data), "--label", "churned", "--entity", "customer_id",
+        data = step.table("clean", seed)
+        trained = step("train", "--features", data, "--label", "churned", "--entity", "customer_id",
                        "--experiment", f"{MODEL}-training")
         versions.append(step("register", "--run-id", trained["run_id"], "--model-name", MODEL)["version"])
-    versions.append(run(str(CLIENTS / "serving_client.py"), "log-failing", MODEL))
+    versions.append(run("serving_client.py", "log-failing", MODEL))
     stable, healthy, broken = versions
     targets = {v: step("target", "--model-name", MODEL, "--version", v,
                        "--artifacts-destination", mlflow_run.artifacts_destination)["storage_uri"] for v in versions}
@@ -64,7 +50,7 @@ def served(mlflow_run, plan, tmp_path_factory, report):
         servers, scrape = {}, []
         for version in versions:
             # The files under the URI, as KServe's storage initializer lays them out in /mnt/models.
-            model_dir = Path(run(str(CLIENTS / "serving_client.py"), "download", targets[version],
+            model_dir = Path(run("serving_client.py", "download", targets[version],
                                  str(work / f"model-{version}")))
             assert (model_dir / "MLmodel").is_file(), sorted(p.name for p in model_dir.iterdir())
             _, http, metrics = mlserver_process(procs, rendered, bin_dir, model_dir, SERVICE, f"v{version}")
@@ -137,7 +123,7 @@ def test_canary_promotes_a_healthy_version_and_rolls_back_a_broken_one(served, r
     assert promoted["decision"] == "promote" and promoted["traffic_percent"] == 100, promoted
     assert promoted["requests"] >= 20 and promoted["error_ratio"] == 0.0
 
-    served["run"](str(CLIENTS / "serving_client.py"), "make-production", MODEL, broken, healthy)
+    served["run"]("serving_client.py", "make-production", MODEL, broken, healthy)
     rolled = _canary(served, broken)
     assert rolled["decision"] == "rollback" and rolled["traffic_percent"] == 0, rolled
     assert rolled["error_ratio"] == 1.0 and "error ratio" in rolled["reasons"][0]

@@ -1,17 +1,27 @@
 """One real stack file, previewed with every policy pack and its waivers applied (what a stack test checks)."""
 
 import datetime as dt
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
+from typing import Optional
 
 from mlops_tools.validate import manifests
 from mlops_tools.engine.plan import build_plan
 from mlops_tools.policy.runner import PolicyPacks
-from mlops_tools.engine.preview import load_stack_config, preview_stack
+from mlops_tools.engine.preview import load_stack_config
 from mlops_tools.policy.waivers import apply_waivers
 from mlops_tools.review.cost import cost_section, estimate_items
 from stacks.config import load_config
+from tests.shared import shared, stack_names, stack_preview
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def stack_for(name: str, overrides: tuple[str, ...] = ()) -> "Stack":
+    """The run's one `Stack(name, overrides)` (tests/shared.py): every module and worker asking gets that one."""
+    return shared("stack", [name, list(overrides)], lambda: Stack(name, tuple(overrides)))
 
 
 class Stack:
@@ -22,16 +32,22 @@ class Stack:
         # As the CLI does: the stack's cloud pack and kubernetes boot while the program runs
         # (PolicyPacks.for_stack), another pack only if the plan needs it; the packs selection.py picks
         # analyse the plan. (Booting all four for every stack was 10 s of the suite's CPU; issue 18.)
+        # The preview is the run's shared one (tests/shared.py): other modules preview the same stack file.
         with PolicyPacks.for_stack(ROOT, name) as packs:
-            self.result = preview_stack(ROOT, name, overrides)
+            self.result = stack_preview(name, overrides)
             self.packs, found = packs.analyze(self.result.resources, all_packs=False)
         self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
+        self._manifest_report = None
 
-    def manifests(self, target: Path) -> manifests.Report:
-        """Every Kubernetes manifest of the plan, rendered into `target` and validated for the cluster version,
-        exactly as `make manifests` does from the plan file."""
-        plan = build_plan(self.result, self.cfg.cloud, violations=self.policy.active, waived=self.policy.waived)
-        return manifests.render(plan, self.cfg.cluster.version, target)
+    def manifest_report(self) -> manifests.Report:
+        """Every Kubernetes manifest of the plan, rendered and validated for the cluster version exactly as
+        `make manifests` does from the plan file; rendered once per Stack (into a directory of its own,
+        removed with it) for the tests that read the report."""
+        if self._manifest_report is None:
+            target = tempfile.mkdtemp(prefix=f"mlops-manifests-{self.name}-")
+            weakref.finalize(self, shutil.rmtree, target, True)
+            self._manifest_report = manifests.render(self.plan(), self.cfg.cluster.version, Path(target) / "manifests")
+        return self._manifest_report
 
     def alertmanager_default_receiver(self) -> dict:
         """The receiver Alertmanager's default route sends to, as the monitoring chart gets it."""
@@ -102,8 +118,26 @@ class Stack:
         return unbound
 
 
-def stack_files() -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+# Per cloud: the resource types that hold state (protected in prod, tests/stacks/test_stack_matrix.py).
+STATEFUL = {
+    "aws": ["aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey", "aws:rds/instance:Instance", "aws:dynamodb/table:Table",
+            "aws:ecr/repository:Repository", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"],
+    "azure": ["azure-native:keyvault:Vault", "azure-native:keyvault:Key", "azure-native:dbforpostgresql:Server",
+              "azure-native:storage:StorageAccount", "azure-native:containerregistry:Registry",
+              "azure-native:redisenterprise:RedisEnterprise", "azure-native:containerservice:ManagedCluster",
+              "azure-native:resources:ResourceGroup"],
+    "gcp": ["gcp:kms/cryptoKey:CryptoKey", "gcp:kms/keyRing:KeyRing", "gcp:sql/databaseInstance:DatabaseInstance",
+            "gcp:storage/bucket:Bucket", "gcp:artifactregistry/repository:Repository", "gcp:bigtable/instance:Instance",
+            "gcp:container/cluster:Cluster"],
+}
+# Clouds whose Alertmanager mails alertEmails itself through the configured relay (AWS sends to its SNS topic).
+IN_CLUSTER_MAIL = ("azure", "gcp")
+
+
+def stack_files(cloud: Optional[str] = None) -> list[str]:
+    """The stack names of every Pulumi.<stack>.yaml, or of those whose `mlops:cloud` is `cloud`."""
+    return [name for name in stack_names()
+            if cloud is None or load_stack_config(ROOT, name)[1].values.get("mlops:cloud") == cloud]
 
 
 def check_runbook_reads_the_outputs(stack: Stack, parse_target, prod_outputs) -> None:

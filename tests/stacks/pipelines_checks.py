@@ -45,7 +45,9 @@ def mlflow_user_problems(stack: Stack) -> list[str]:
                 if f"MLFLOW_SERVICE_USER_0_{k}" in env}
         if refs != {SECRET}:
             problems.append(f"init container {container['name']}: the user's credentials come from {refs}")
-    [template] = [o for o in _k8s(stack, "WorkflowTemplate") if o["metadata"]["namespace"] == "pipelines"]
+    # (serving adds the canary-rollout template beside it)
+    [template] = [o for o in _k8s(stack, "WorkflowTemplate")
+                  if o["metadata"]["namespace"] == "pipelines" and o["metadata"]["name"] == "retraining"]
     for step in (t for t in template["spec"]["templates"] if "container" in t):
         refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in step["container"]["env"] if "valueFrom" in e}
         if refs != (set() if step["name"] == "features" else {SECRET}):  # Feast's step never talks to MLflow
@@ -72,13 +74,14 @@ def manifest_problems(stack: Stack, tmp_path) -> list[str]:
     """The plan's Argo objects are among the manifests validated against their CRDs, and a WorkflowTemplate
     with a field Argo does not know is reported."""
     plan = stack.plan()
-    report = manifests.render(plan, stack.cfg.cluster.version, tmp_path / "good")
+    report = stack.manifest_report()
     problems = [line for line in report.invalid]
     for name in ("workflowtemplate-pipelines-retraining.yaml", "cronworkflow-pipelines-retraining.yaml"):
         if name not in report.validated:
             problems.append(f"{name} not validated against a schema ({sorted(report.validated)[:5]}...)")
     broken = copy.deepcopy(plan)
-    [template] = [r for r in broken["resources"] if r["type"].endswith(":WorkflowTemplate")]
+    [template] = [r for r in broken["resources"] if r["type"].endswith(":WorkflowTemplate")
+                  and r["inputs"]["metadata"]["name"] == "retraining"]
     template["inputs"]["spec"]["templates"][1]["container"]["imagePullPolicyy"] = "Always"
     bad = manifests.render(broken, stack.cfg.cluster.version, tmp_path / "bad")
     if not any(line.startswith("workflowtemplate-pipelines-retraining.yaml") and "imagePullPolicyy" in line

@@ -116,6 +116,13 @@ FREE = {
     "kubernetes:argoproj.io/v1alpha1:EventSource": ON_NODES + "; a ClusterIP Service, no load balancer",
     "kubernetes:argoproj.io/v1alpha1:Sensor": ON_NODES,
     "kubernetes:apps/v1:Deployment": ON_NODES,
+    # Serving (components/serving): Knative runs its controllers and Kourier as pods on the nodes, with a
+    # ClusterIP gateway (no load balancer); a ServingRuntime is a template the InferenceService's pods use;
+    # a PodMonitor is scrape configuration for the in-cluster Prometheus.
+    "kubernetes:operator.knative.dev/v1beta1:KnativeServing": ON_NODES + "; Kourier as a ClusterIP Service, no load balancer",
+    "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime": "a template: the model server pods made from it run on the nodes",
+    "kubernetes:serving.kserve.io/v1beta1:InferenceService": ON_NODES + " (scales to zero when minReplicas is 0)",
+    "kubernetes:monitoring.coreos.com/v1:PodMonitor": OBJECT,
     "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": "a template: its volumes are priced on the Karpenter NodePool that uses it",
     "kubernetes:cert-manager.io/v1:Certificate": OBJECT + " (issued in the cluster by the platform CA)",
     "kubernetes:cert-manager.io/v1:ClusterIssuer": OBJECT,

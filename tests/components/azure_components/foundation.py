@@ -8,7 +8,6 @@ output from the resource's URN.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import replace
 
 import pulumi
@@ -23,6 +22,7 @@ from components.network.azure import AzureNetworkInputs, Network
 from components.training import TrainingPoolArgs
 from components.training.azure import AzureTrainingPoolInputs, TrainingPool
 from mlops_tools.engine.preview import PreviewResult, preview_program
+from tests.shared import shared
 
 PRIMARY, DR = "westeurope", "northeurope"
 DEV_CIDRS = ("203.0.113.0/24",)
@@ -88,11 +88,10 @@ def program() -> None:
     _flavour("prod", dr=True, public_cidrs=(), az_count=3, pools=False)
 
 
-@functools.lru_cache(maxsize=1)
 def foundation() -> PreviewResult:
-    """The preview, built once per process and shared by every Azure foundation test module."""
-    return preview_program(program, project="mlops-platform", stack="test",
-                           config={"mlops:cloud": "azure", "mlops:region": PRIMARY})
+    """The preview, built once per test run (tests/shared.py) and shared by every Azure foundation test module."""
+    return shared("components/azure/foundation", [], lambda: preview_program(
+        program, project="mlops-platform", stack="test", config={"mlops:cloud": "azure", "mlops:region": PRIMARY}))
 
 
 def named(result: PreviewResult, type_token: str, prefix: str) -> list[dict]:

@@ -7,7 +7,6 @@ provider), so these tests check the data components alone. Exports what tests co
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -26,6 +25,7 @@ from components.tracking import TrackingArgs
 from components.tracking.gcp import GcpTrackingInputs, TrackingServer
 from mlops_tools.engine.mocks import GCP_PROJECT
 from mlops_tools.engine.preview import PreviewResult, preview_program
+from tests.shared import shared
 
 PRIMARY, DR = "europe-west1", "europe-west4"
 ZONES = (f"{PRIMARY}-b", f"{PRIMARY}-c")
@@ -163,16 +163,15 @@ def preview(**kwargs: Any) -> PreviewResult:
                            config={"mlops:cloud": "gcp", "mlops:region": PRIMARY, "gcp:project": PROJECT})
 
 
-@functools.lru_cache(maxsize=None)
 def prod_with_dr() -> PreviewResult:
-    """Prod shape with DR, built once for every test module of this package (the suite stays fast)."""
-    return preview(prod=True, dr=True)
+    """Prod shape with DR, built once per test run for every test module of this package (tests/shared.py)."""
+    return shared("components/gcp/data_platform", ["prod", "dr"], lambda: preview(prod=True, dr=True))
 
 
-@functools.lru_cache(maxsize=None)
 def dev_without_billing() -> PreviewResult:
-    """Dev shape, no DR, and no billing account configured."""
-    return preview(prod=False, dr=False, billing_account=None)
+    """Dev shape, no DR, and no billing account configured (once per test run)."""
+    return shared("components/gcp/data_platform", ["dev", "no-billing"],
+                  lambda: preview(prod=False, dr=False, billing_account=None))
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,12 @@
 """The GCP foundation (providers, keys, network, cluster, training pools) as preview programs for component tests.
 
-Two shapes, each previewed once per test process (``dev()`` / ``prod()`` are cached): dev with a
+Two shapes, each previewed once per test run (``dev()`` / ``prod()``, tests/shared.py): dev with a
 public-access CIDR, CPU and GPU spot pools; prod with DR key twins, protection, a private
 endpoint and an on-demand pool. Exports what tests compare against (key ids, cluster outputs).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import pulumi
@@ -22,6 +21,7 @@ from components.network.gcp import GcpNetworkInputs, Network, node_tag
 from components.training import TrainingPoolArgs
 from components.training.gcp import GcpTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool
 from mlops_tools.engine.preview import PreviewResult, preview_program
+from tests.shared import shared
 
 PRIMARY, DR = "europe-west4", "europe-west1"
 PROJECT, PROJECT_NUMBER = "acme-ml-test", "987654321098"
@@ -85,14 +85,12 @@ def _preview(prod: bool) -> PreviewResult:
                            config={"mlops:cloud": "gcp", "mlops:region": PRIMARY})
 
 
-@lru_cache(maxsize=None)
 def dev() -> PreviewResult:
-    return _preview(False)
+    return shared("components/gcp/foundation", ["dev"], lambda: _preview(False))
 
 
-@lru_cache(maxsize=None)
 def prod() -> PreviewResult:
-    return _preview(True)
+    return shared("components/gcp/foundation", ["prod"], lambda: _preview(True))
 
 
 def provider_urn(result: PreviewResult, name: str) -> str:
