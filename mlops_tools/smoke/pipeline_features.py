@@ -16,6 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from components.pipelines import TEMPLATE_NAME
 from mlops_tools.smoke import SmokeFailure, feast_aws, feast_smoke
 from mlops_tools.smoke.envs import venv
 from mlops_tools.smoke.iam_aws import AwsIamServer, role_policy, service_account_role
@@ -27,7 +28,7 @@ STEPS = "system:serviceaccount:pipelines:pipeline-steps"
 
 
 def _template(plan) -> dict:
-    [template] = plan.k8s_objects("WorkflowTemplate")
+    template = plan.k8s_object("WorkflowTemplate", TEMPLATE_NAME)  # serving renders its canary-rollout too
     return template
 
 

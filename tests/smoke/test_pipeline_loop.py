@@ -18,17 +18,18 @@ import urllib.request
 
 import pytest
 
+from components.pipelines import TEMPLATE_NAME
 from mlops_tools.smoke.pipeline_steps import step_runner
 
 
 def template_parameter(plan, name: str) -> str:
-    [template] = plan.k8s_objects("WorkflowTemplate")
+    template = plan.k8s_object("WorkflowTemplate", TEMPLATE_NAME)  # serving renders its canary-rollout too
     return {p["name"]: p["value"] for p in template["spec"]["arguments"]["parameters"]}[name]
 
 
 def pipelines_user(plan, mlflow_run) -> tuple[str, str]:
     """The steps' credentials: the WorkflowTemplate's steps read Secret mlflow-pipelines, whose value the run made."""
-    [template] = plan.k8s_objects("WorkflowTemplate")
+    template = plan.k8s_object("WorkflowTemplate", TEMPLATE_NAME)  # serving renders its canary-rollout too
     refs = {e["valueFrom"]["secretKeyRef"]["name"] for t in template["spec"]["templates"] if "container" in t
             for e in t["container"]["env"] if "valueFrom" in e}
     assert refs == {"mlflow-pipelines"}, refs
