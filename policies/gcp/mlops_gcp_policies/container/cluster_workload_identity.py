@@ -4,13 +4,12 @@ Autopilot clusters always run Workload Identity. On Standard clusters a node poo
 opt out with ``workloadMetadataConfig.mode = GCE_METADATA``, which hands every pod on it the
 node's credentials; the rule checks inline and separate node pools for that too.
 """
-from mlops_policy import ISO27001, PCI_DSS, SOC2, ResourceRule, cannot_check, is_set, is_unknown
+from mlops_policy import ISO27001, PCI_DSS, SOC2, Finding, ResourceRule, cannot_check, is_set, is_unknown
 
 from .._frameworks import CIS_GKE
-from .._gcp import is_autopilot, node_configs, path
+from .._gcp import NODE_POOL, is_autopilot, node_settings, path
 
 CLUSTER = "gcp:container/cluster:Cluster"
-NODE_POOL = "gcp:container/nodePool:NodePool"
 
 
 def _metadata_findings(label, node_config):
@@ -22,23 +21,15 @@ def _metadata_findings(label, node_config):
 
 
 def check(resource, config):
-    if resource.type == NODE_POOL:
-        yield from _metadata_findings("node pool", resource.props.get("nodeConfig") or {})
-        return
-    autopilot = is_autopilot(resource.props)
-    if autopilot is None:
-        yield cannot_check("enableAutopilot")
-        return
-    if autopilot:
-        return
-    if not is_set(path(resource.props.get("workloadIdentityConfig"), "workloadPool")):
+    if resource.type != NODE_POOL and is_autopilot(resource.props) is False and not is_set(
+            path(resource.props.get("workloadIdentityConfig"), "workloadPool")):
         yield ("workloadIdentityConfig.workloadPool is not set: pods can only reach Google APIs with the node's "
                "service account, shared by every workload on the node.")
-    for label, node_config in node_configs(resource.props):
-        if is_unknown(node_config):
-            yield cannot_check(label)
+    for item in node_settings(resource):
+        if isinstance(item, Finding):
+            yield item
         else:
-            yield from _metadata_findings(label, node_config)
+            yield from _metadata_findings(*item)
 
 
 RULE = ResourceRule(
