@@ -92,6 +92,11 @@ class Pod:
     containers: list = field(default_factory=list)  # (label, container dict)
     fragment: bool = False            # a partial override; its containers are not complete
 
+    @property
+    def service_account(self):
+        """The service account the spec names (``serviceAccount`` is the deprecated alias), None if neither."""
+        return self.spec.get("serviceAccountName") or self.spec.get("serviceAccount")
+
 
 def _containers(pod: Pod, findings: list, extra: tuple = ()) -> None:
     for key in CONTAINER_LISTS:

@@ -44,7 +44,7 @@ def check(resource, config):
     for pod in workload.pods:
         if pod.fragment:
             continue
-        account = pod.spec.get("serviceAccountName") or pod.spec.get("serviceAccount")
+        account = pod.service_account
         # No containers of its own: a workflow that runs a referenced WorkflowTemplate's pods, which keep the
         # template's service account unless this spec names another, so only an explicit "default" counts here.
         inherited = not pod.containers and account is None

@@ -25,7 +25,7 @@ def check(resource, config):
         if pod.fragment:
             continue
         value = pod.spec.get("automountServiceAccountToken")
-        account = pod.spec.get("serviceAccountName") or pod.spec.get("serviceAccount") or "default"
+        account = pod.service_account or "default"
         # No containers of its own: a workflow that runs a referenced WorkflowTemplate's pods, which inherit
         # the template's setting unless this spec overrides it, so only an explicit true counts here.
         inherited = not pod.containers and value is None
