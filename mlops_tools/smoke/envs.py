@@ -60,13 +60,11 @@ def venv(name: str) -> Path:
     requirements = REQUIREMENTS / f"{name}.txt"
     if not requirements.is_file():
         raise MissingPrerequisite(f"no pinned requirements for {name!r}: expected {requirements}")
-    target = SMOKE_DIR / "venv" / name
-    stamp = target / ".requirements-sha256"
     wanted = _digest(requirements)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    (SMOKE_DIR / "venv").mkdir(parents=True, exist_ok=True)
     # The resolved path: a venv's scripts name their interpreter by the path the venv was built at, so one
     # built through a symlinked build/ (a git worktree sharing the venvs) must be built at the real path.
-    target = target.parent.resolve() / name
+    target = (SMOKE_DIR / "venv").resolve() / name
     stamp = target / ".requirements-sha256"
     # A lock file across processes too: the per-stack smoke processes run side by side, and two pips
     # installing into one directory left a venv without its programs (and a stamp written twice).
