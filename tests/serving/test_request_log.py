@@ -125,21 +125,16 @@ def stack(request):
     return stack_for(request.param, (f"mlops:serving={json.dumps(serving)}",))
 
 
-def _objects(stack, kind):
-    return [r["inputs"] for r in stack.result.resources if r["type"].endswith(f":{kind}")
-            and r["type"].startswith("kubernetes:")]
-
-
 def test_each_stack_logs_into_exactly_the_drift_jobs_recent_path_policy_clean(stack):
     assert stack.mandatory_violations() == []
-    [deployment] = [d for d in _objects(stack, "Deployment") if d["metadata"]["name"] == log.NAME]
+    [deployment] = [d for d in stack.k8s_objects("Deployment") if d["metadata"]["name"] == log.NAME]
     output = parser().parse_args(deployment["spec"]["template"]["spec"]["containers"][0]["args"]).output
-    [cron] = [c for c in _objects(stack, "CronWorkflow") if c["metadata"]["name"] == "drift"]
+    [cron] = [c for c in stack.k8s_objects("CronWorkflow") if c["metadata"]["name"] == "drift"]
     args = cron["spec"]["workflowSpec"]["templates"][0]["container"]["args"]
     assert args[args.index("--recent") + 1] == output and output.endswith("/offline/churn/serving/recent/")
     report = stack.manifest_report()
     assert report.invalid == [] and "inferenceservice-serving-churn.yaml" in report.validated
-    [workloads] = [p for p in _objects(stack, "NetworkPolicy")
+    [workloads] = [p for p in stack.k8s_objects("NetworkPolicy")
                    if p["metadata"] == {**p["metadata"], "name": "workloads", "namespace": "serving"}]
     # The open serving policy (any namespace in) does not apply to the sink: its own policy is the only one.
     assert workloads["spec"]["podSelector"]["matchExpressions"] == [

@@ -39,6 +39,11 @@ class Stack:
         self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
         self._manifest_report = None
 
+    def k8s_objects(self, kind: str) -> list[dict]:
+        """The inputs of every Kubernetes object of ``kind`` (e.g. ``Deployment``, ``CronWorkflow``) in the plan."""
+        return [r["inputs"] for r in self.result.resources
+                if r["type"].startswith("kubernetes:") and r["type"].endswith(f":{kind}")]
+
     def manifest_report(self) -> manifests.Report:
         """Every Kubernetes manifest of the plan, rendered and validated for the cluster version exactly as
         `make manifests` does from the plan file; rendered once per Stack (into a directory of its own,

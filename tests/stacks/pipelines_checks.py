@@ -15,12 +15,8 @@ from tests.stacks.matrix import Stack
 SECRET = "mlflow-pipelines"
 
 
-def _k8s(stack: Stack, kind: str) -> list[dict]:
-    return [r["inputs"] for r in stack.result.resources if r["type"].startswith("kubernetes:") and r["type"].endswith(f":{kind}")]
-
-
 def _named(stack: Stack, kind: str, name: str, namespace: str) -> dict:
-    [found] = [o for o in _k8s(stack, kind) if o["metadata"]["name"] == name and o["metadata"].get("namespace") == namespace]
+    [found] = [o for o in stack.k8s_objects(kind) if o["metadata"]["name"] == name and o["metadata"].get("namespace") == namespace]
     return found
 
 
@@ -46,7 +42,7 @@ def mlflow_user_problems(stack: Stack) -> list[str]:
         if refs != {SECRET}:
             problems.append(f"init container {container['name']}: the user's credentials come from {refs}")
     # (serving adds the canary-rollout template beside it)
-    [template] = [o for o in _k8s(stack, "WorkflowTemplate")
+    [template] = [o for o in stack.k8s_objects("WorkflowTemplate")
                   if o["metadata"]["namespace"] == "pipelines" and o["metadata"]["name"] == "retraining"]
     for step in (t for t in template["spec"]["templates"] if "container" in t):
         refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in step["container"]["env"] if "valueFrom" in e}
