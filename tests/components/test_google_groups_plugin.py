@@ -32,7 +32,8 @@ def google(tmp_path, monkeypatch):
 
     replay.Handler.calls_log = tmp_path / "calls.jsonl"
     server = ThreadingHTTPServer(("127.0.0.1", 0), replay.Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits up to one poll interval for the serve loop (default 0.5 s, most of each test's time).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     host = f"127.0.0.1:{server.server_address[1]}"
     monkeypatch.setattr(_metadata, "_GCE_METADATA_HOST", host)  # read by google-auth at import
@@ -44,6 +45,7 @@ def google(tmp_path, monkeypatch):
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     yield replay.Handler.calls_log
     server.shutdown()
+    server.server_close()
 
 
 class _Response:

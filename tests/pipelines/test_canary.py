@@ -112,7 +112,8 @@ class _Prometheus(BaseHTTPRequestHandler):
 
 def test_prometheus_value_reads_the_first_sample_and_treats_nan_as_none():
     server = HTTPServer(("127.0.0.1", 0), _Prometheus)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits up to one poll interval for the serve loop (the default is 0.5 s).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_port}"
@@ -122,8 +123,11 @@ def test_prometheus_value_reads_the_first_sample_and_treats_nan_as_none():
         assert canary.prometheus_value(url, "absent") is None
     finally:
         server.shutdown()
-    with pytest.raises(RuntimeError, match="did not answer"):
-        canary.prometheus_value(url, "up", timeout=1)
+    try:  # the socket still accepts connections but nobody answers: the query times out
+        with pytest.raises(RuntimeError, match="did not answer"):
+            canary.prometheus_value(url, "up", timeout=0.1)
+    finally:
+        server.server_close()
 
 
 @pytest.mark.parametrize("argv, words", [
