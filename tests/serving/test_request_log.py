@@ -15,7 +15,7 @@ from components.serving.request_log import RequestLogArgs
 from mlops_tools.validate.custom_resources import crd_validator
 from pipelines.__main__ import parser
 from stacks.config import ConfigError, load_config
-from tests.stacks.matrix import stack_for
+from tests.stacks.matrix import CLOUD, serving_stack_for
 from tests.stacks.scheduling import unschedulable
 from test_serving_manifests import ARGS
 
@@ -112,17 +112,10 @@ def test_request_log_keys_are_checked():
 
 # ------------------------------------------------------------------------------------------------ stacks
 
-STORAGE = {"aws": "s3://mlops-artifacts/mlflow/1/models/m-1/artifacts",
-           "azure": "https://mlopsartifacts.blob.core.windows.net/mlflow/1/models/m-1/artifacts",
-           "gcp": "gs://mlops-artifacts/mlflow/1/models/m-1/artifacts"}
-CLOUD = {"dev": "aws", "prod": "aws", "azure-dev": "azure", "azure-prod": "azure", "gcp-dev": "gcp", "gcp-prod": "gcp"}
-
-
 @pytest.fixture(scope="module", params=list(CLOUD))
 def stack(request):
-    """Each stack file as shipped (its pipelines and drift job) with serving switched on."""
-    serving = {**SERVING, "storageUri": STORAGE[CLOUD[request.param]], "serviceName": "churn", "modelName": "churn"}
-    return stack_for(request.param, (f"mlops:serving={json.dumps(serving)}",))
+    """Each stack file as shipped (its pipelines and drift job, serving on) with a first model to serve."""
+    return serving_stack_for(request.param)
 
 
 def test_each_stack_logs_into_exactly_the_drift_jobs_recent_path_policy_clean(stack):

@@ -6,27 +6,15 @@ import json
 
 import pytest
 
-from tests.stacks.matrix import stack_for
-
-STORAGE = {"aws": "s3://mlops-artifacts/mlflow/1/models/m-1/artifacts",
-           "azure": "https://mlopsartifacts.blob.core.windows.net/mlflow/1/models/m-1/artifacts",
-           "gcp": "gs://mlops-artifacts/mlflow/1/models/m-1/artifacts"}
-CLOUD = {"dev": "aws", "prod": "aws", "azure-dev": "azure", "azure-prod": "azure", "gcp-dev": "gcp", "gcp-prod": "gcp"}
-PIPELINES = {"enabled": True, "image": "registry.example.com/mlops-pipelines:1.0.0", "modelName": "churn",
-             "featuresPath": "s3://features/churn.parquet", "label": "churned", "entity": "customer_id"}
+from tests.stacks.matrix import CLOUD, MODEL_STORAGE as STORAGE, serving_stack_for, stack_for
 
 
-def overrides(name: str, pipelines: bool) -> tuple[str, ...]:
-    serving = {"enabled": True, "runtimeImage": "registry.example.com/mlserver:1.7.1-mlflow3.10.1",
-               "storageUri": STORAGE[CLOUD[name]], "serviceName": "churn", "modelName": "churn"}
-    extra = [f"mlops:pipelines={json.dumps(PIPELINES)}"] if pipelines else []
-    return (f"mlops:serving={json.dumps(serving)}", *extra)
-
-
-# The dev stacks also switch the pipelines on, so the canary rollout template and its policies are checked.
+# The stack files ship serving and the pipelines (so the canary rollout template and its policies) on; the
+# variant adds a first model, so the InferenceService is in the plan (tests/serving/test_request_log.py reads
+# the same Stack).
 @pytest.fixture(scope="module", params=list(CLOUD))
 def stack(request):
-    return stack_for(request.param, overrides(request.param, pipelines=request.param.endswith("dev")))
+    return serving_stack_for(request.param)
 
 
 def test_zero_unwaived_mandatory_violations_with_serving(stack):

@@ -24,6 +24,21 @@ def stack_for(name: str, overrides: tuple[str, ...] = ()) -> "Stack":
     return shared("stack", [name, list(overrides)], lambda: Stack(name, tuple(overrides)))
 
 
+# Where each cloud's first model to serve lives (the MLflow artifact store's layout).
+MODEL_STORAGE = {"aws": "s3://mlops-artifacts/mlflow/1/models/m-1/artifacts",
+                 "azure": "https://mlopsartifacts.blob.core.windows.net/mlflow/1/models/m-1/artifacts",
+                 "gcp": "gs://mlops-artifacts/mlflow/1/models/m-1/artifacts"}
+CLOUD = {"dev": "aws", "prod": "aws", "azure-dev": "azure", "azure-prod": "azure", "gcp-dev": "gcp", "gcp-prod": "gcp"}
+
+
+def serving_stack_for(name: str) -> "Stack":
+    """The stack file as shipped (serving on, its pipelines and drift job) plus a first model to serve
+    (`mlops:serving.storageUri`), so the plan holds the InferenceService, its identity and the request log's
+    consumers. Every serving module asks for this one variant: one Stack (preview, packs, manifests) per stack
+    file per run, not one per module (each was ~2 s CPU)."""
+    return stack_for(name, (f"mlops:serving.storageUri={MODEL_STORAGE[CLOUD[name]]}",))
+
+
 class Stack:
     def __init__(self, name: str, overrides: tuple[str, ...] = ()):
         """`overrides` are `--config`-style `key=value` settings on top of the stack file (an opt-in feature)."""
