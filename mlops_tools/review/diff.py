@@ -159,13 +159,14 @@ def diff_against_ref(root: Path, base: Optional[str], stacks: list[str],
         sections = [f"## Plan diff: `{base}` → working tree", ""]
         for number, stack in enumerate(stacks, 1):
             progress(f"[{number}/{len(stacks)}] {stack}: previewing at {base} and in the working tree")
-            old, old_error = _preview_into(worktree, stack, tmp / "old")
+            # The working tree first: when it cannot be previewed the base's plan would go unused.
             new, new_error = _preview_into(root, stack, tmp / "new")
             if new is None:
                 failed.append(stack)
                 progress(f"[{number}/{len(stacks)}] {stack}: FAILED, the working tree cannot be previewed")
                 sections.append(f"### Stack `{stack}`: :x: the working tree cannot be previewed\n\n```\n{new_error}\n```\n")
                 continue
+            old, old_error = _preview_into(worktree, stack, tmp / "old")
             note = ""
             if old is None:
                 note = (f"_(at `{base}` this stack could not be previewed, so everything shows as added: "
