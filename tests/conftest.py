@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 
-from tests.shared import RUN_DIR_ENV, STACK_GROUP_PREFIXES, group_of, stack_names
+from tests.shared import RUN_DIR_ENV, STACK_GROUP_PREFIX, group_of, share_crd_schemas, stack_clouds
 
 collect_ignore_glob = [] if os.environ.get("MLOPS_SMOKE") == "1" else ["smoke/*"]
 
@@ -30,6 +30,7 @@ def pytest_configure(config):
     from mlops_tools.engine.runtime import tune_for_cli
 
     tune_for_cli()
+    share_crd_schemas()
     if not hasattr(config, "workerinput"):  # the controller (or a run without xdist); workers inherit the variable
         os.environ[RUN_DIR_ENV] = config._mlops_shared_dir = tempfile.mkdtemp(prefix="mlops-tests-")
 
@@ -50,17 +51,17 @@ def pytest_xdist_make_scheduler(config, log):
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    stacks = set(stack_names())
+    clouds = stack_clouds()
 
     class StackGroups(LoadScopeScheduling):
         def _split_scope(self, nodeid):
-            return group_of(nodeid, stacks)
+            return group_of(nodeid, clouds)
 
         def _assign_work_unit(self, node):
             if not getattr(self, "_stack_groups_first", False):
                 self._stack_groups_first = True
                 queue = sorted(self.workqueue.items(),
-                               key=lambda unit: (not unit[0].startswith(STACK_GROUP_PREFIXES), -len(unit[1])))
+                               key=lambda unit: (not unit[0].startswith(STACK_GROUP_PREFIX), -len(unit[1])))
                 self.workqueue.clear()
                 self.workqueue.update(queue)
             super()._assign_work_unit(node)

@@ -19,6 +19,7 @@ no value outlives the run. Values are read, never changed, by the tests: `Previe
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 RUN_DIR_ENV = "MLOPS_TEST_SHARED_DIR"
 # Test directories whose module-scoped `stack` fixture builds a Stack (a preview and its policy packs).
 STACK_DIRECTORIES = ("stacks", "serving")
-STACK_GROUP_PREFIXES = tuple(f"{d}/" for d in STACK_DIRECTORIES)
+STACK_GROUP_PREFIX = "stacks/"  # the work unit of a cloud's stack tests: stacks/<cloud>
 ROOT = Path(__file__).resolve().parents[1]
 
 _built: dict[str, Any] = {}
@@ -75,20 +76,49 @@ def stack_preview(stack: str, overrides: Iterable[str] = (), secrets: Optional[M
     return shared("preview", [stack, overrides, sorted(secrets.items())], build)
 
 
+def share_crd_schemas() -> None:
+    """Each API group's pinned CRD schemas (mlops_tools.validate.custom_resources), parsed once per run.
+
+    Parsing them is YAML of ~14 MB (the Argo CRDs carry the whole pod spec): ~2.4 s CPU, which each worker
+    paid again for the same bytes; unpickling the other worker's result is ~0.1 s. The code under test
+    still parses every group: once per run, in whichever worker validates that group first."""
+    from mlops_tools.validate import custom_resources
+
+    parse = custom_resources._group_schemas
+    if getattr(parse, "shared_per_run", False):
+        return
+
+    @functools.cache
+    def group_schemas(group: str):
+        return shared("crd-schemas", group, lambda: parse(group))
+
+    group_schemas.shared_per_run = True
+    custom_resources._group_schemas = group_schemas
+
+
 def stack_names() -> list[str]:
     """The stacks of the project: one per Pulumi.<stack>.yaml."""
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
 
 
-def group_of(nodeid: str, stacks: Iterable[str]) -> str:
+def stack_clouds() -> dict[str, str]:
+    """{stack: its `mlops:cloud`} for every stack file."""
+    from stacks.stackfile import load_stack_files
+
+    return {name: load_stack_files(ROOT, name)[1].values.get("mlops:cloud", "") for name in stack_names()}
+
+
+def group_of(nodeid: str, clouds: Mapping[str, str]) -> str:
     """The xdist work unit of a test (tests/conftest.py schedules by it): its module, as `--dist loadscope`
     does, except that a stack test (a test of tests/stacks or tests/serving whose parameter is a stack name:
-    the module-scoped `stack` fixture) joins the group of its stack across modules, `<directory>/<stack>`.
-    One worker then builds that Stack (preview and packs) and runs every test of it, while the other worker
-    builds another. Decided from the node id alone: the controller that schedules has no test items."""
+    the module-scoped `stack` fixture) joins the group of its stack's cloud across modules, `stacks/<cloud>`.
+    One worker then builds that cloud's Stacks (previews, packs, manifests of its stack files and their
+    serving variants) and runs every test of them, while the other worker builds another cloud's: each
+    cloud's SDK modules are imported by one worker (the first preview of a cloud in a process costs 1-2 s
+    more than the next). Decided from the node id alone: the controller that schedules has no test items."""
     module = nodeid.split("::", 1)[0]
     directory = Path(module).parent.name
     param = nodeid[nodeid.index("[") + 1:-1] if nodeid.endswith("]") and "[" in nodeid else None
-    if directory in STACK_DIRECTORIES and param in stacks:
-        return f"{directory}/{param}"
+    if directory in STACK_DIRECTORIES and param in clouds:
+        return f"{STACK_GROUP_PREFIX}{clouds[param]}"
     return module

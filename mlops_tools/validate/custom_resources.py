@@ -61,10 +61,11 @@ def _group_schemas(group: str) -> dict[tuple[str, str], dict[str, Any]]:
             kind = crd["spec"]["names"]["kind"]
             for version in crd["spec"]["versions"]:
                 if version.get("served"):
-                    schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
+                    # _strict builds new dicts and lists all the way down: no copy of the loaded schema first.
+                    schema = _strict(version["schema"]["openAPIV3Schema"])
                     # apiVersion/kind/metadata are checked by the API server itself.
                     schema.setdefault("properties", {})["metadata"] = {"type": "object"}
-                    schemas[(f"{crd['spec']['group']}/{version['name']}", kind)] = _strict(schema)
+                    schemas[(f"{crd['spec']['group']}/{version['name']}", kind)] = schema
     schemas.update(_json_schema_kinds(group))
     return schemas
 
