@@ -18,8 +18,10 @@ from typing import Any, Literal, Optional
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from pydantic.alias_generators import to_camel
+
+from stacks.config_base import PINNED_IMAGE, ConfigModel, refuse_latest
 
 ISSUERS = {"aws": ("cognito", "external"), "azure": ("entra", "external"), "gcp": ("google", "external")}
 # SSO is switched on by naming an issuer: MLflow then needs the plugin image (images/mlflow-oidc), which
@@ -31,12 +33,7 @@ GROUP_NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._@:/-]{0,127}$"
 GOOGLE_GROUP = re.compile(r"^[A-Za-z0-9._%+-]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
-                              allow_inf_nan=False)
-
-
-class AccessGroups(_Model):
+class AccessGroups(ConfigModel):
     """IdP group -> role. One group per role; a user in several groups gets the strongest role."""
 
     mlflow_read: str = Field(default="mlflow-readers", pattern=GROUP_NAME)
@@ -49,12 +46,12 @@ class AccessGroups(_Model):
     pipelines_submit: str = Field(default="pipelines-submitters", pattern=GROUP_NAME)
 
 
-class PublicEndpoint(_Model):
+class PublicEndpoint(ConfigModel):
     enabled: bool = False
     allowed_cidrs: list[ipaddress.IPv4Network] = Field(default_factory=list)
 
 
-class AccessConfig(_Model):
+class AccessConfig(ConfigModel):
     issuer: Optional[Literal["cognito", "entra", "external", "google"]] = None
     # Google only: the Workspace / Cloud Identity primary domain whose accounts may sign in (the ID token's
     # ``hd`` claim); see https://developers.google.com/identity/openid-connect/openid-connect#hd-param
@@ -69,11 +66,13 @@ class AccessConfig(_Model):
     groups_claim: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_:.-]{1,64}$")
     domain: Optional[str] = Field(default=None, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
     # MLflow image with the OIDC plugin (images/mlflow-oidc), pinned by tag or digest; required with SSO.
-    mlflow_image: Optional[str] = Field(default=None, pattern=r"^[^:@\s]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+    mlflow_image: Optional[str] = Field(default=None, pattern=PINNED_IMAGE)
     # Space-separated, as OAuth 2.0 defines the scope parameter (the plugin passes the value through as is).
     scopes: str = Field(default="openid email profile", pattern=r"^openid( [A-Za-z0-9_:./-]+)*$")
     groups: AccessGroups = AccessGroups()
     public: PublicEndpoint = PublicEndpoint()
+
+    _pinned = field_validator("mlflow_image")(staticmethod(refuse_latest))
 
     @field_validator("authorize_url", "token_url", "userinfo_url")
     @classmethod

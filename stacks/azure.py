@@ -19,7 +19,6 @@ Output differences from AWS (same names where the meaning is the same):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import Any, Optional
 
 import pulumi
@@ -33,7 +32,7 @@ from components.cluster.azure import (CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_PO
 from components.dr import DrArgs, dr_outputs
 from components.dr.azure import AzureDrInputs, DisasterRecovery, redis_geo_group
 from components.features import FeaturesArgs
-from components.features.azure import FEAST_CONTAINER, AzureFeaturesInputs, FeatureStore, GeoReplicationGroup
+from components.features.azure import FEAST_CONTAINER, AzureFeaturesInputs, FeatureStore
 from components.k8s import (PLATFORM_NAMESPACE, TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT, ClusterBaselineArgs,
                             FeatureServerArgs, GpuNodeAgentsArgs, MlflowServerArgs, MonitoringStackArgs,
                             PlatformWorkloadsArgs)

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
 from stacks.catalog import machine_type_problem
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+from stacks.config_base import ConfigModel
 
 
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
-class EntraPrincipal(_Model):
+class EntraPrincipal(ConfigModel):
     """A Microsoft Entra principal by object id (a group is the usual choice for operators)."""
 
     object_id: str = Field(pattern=GUID_PATTERN)
@@ -30,7 +26,7 @@ class EntraPrincipal(_Model):
     principal_type: Literal["group", "user", "servicePrincipal"] = "group"
 
 
-class PlatformPool(_Model):
+class PlatformPool(ConfigModel):
     """The on-demand AKS User pool the platform's services run on (the System pool is tainted for AKS's
     critical add-ons only). Unset keys take the environment's default (``PLATFORM_POOL_DEFAULTS``)."""
 
@@ -44,7 +40,7 @@ class PlatformPool(_Model):
 PLATFORM_POOL_DEFAULTS = {"dev": (1, 3), "staging": (2, 6), "prod": (3, 6)}
 
 
-class AzureConfig(_Model):
+class AzureConfig(ConfigModel):
     """Azure-only settings (``mlops:azure``); see docs/first-deploy.md."""
 
     # How the Kubernetes provider signs in to AKS (kubelogin login mode): azurecli (the deployer's
@@ -61,7 +57,7 @@ class AzureConfig(_Model):
     defender_for_containers: bool = True
 
 
-class AlertSmtp(_Model):
+class AlertSmtp(ConfigModel):
     """The mail relay Alertmanager sends ``alertEmails`` through (Azure and GCP have no notification
     API Alertmanager can post to with workload identity; AWS publishes to SNS instead)."""
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
+
+from stacks.config_base import ConfigModel
 
 
-class DriftConfig(BaseModel):
-    # As every mlops:pipelines model (stacks/config_pipelines.py), which imports this one.
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
-                              allow_inf_nan=False)
-
+class DriftConfig(ConfigModel):
     enabled: bool = False
     # When the drift CronWorkflow runs (the pipeline's timezone); hourly by default.
     schedule: str = "0 * * * *"

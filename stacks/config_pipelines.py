@@ -7,23 +7,17 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 
 from stacks.config_drift import DriftConfig
+from stacks.config_base import PINNED_IMAGE, ConfigModel, refuse_latest
 
 # Five cron fields (minute hour day-of-month month day-of-week), as Argo's CronWorkflow parses them.
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
 CRON = re.compile(rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$")
-PINNED_IMAGE = r"^[^:@\s]+(:[\w.-]+(@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$"  # tag, digest, or tag@digest
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
-                              allow_inf_nan=False)
-
-
-class PipelinesConfig(_Model):
+class PipelinesConfig(ConfigModel):
     enabled: bool = False
     # When the retraining CronWorkflow runs (UTC unless timezone says otherwise); weekly by default.
     schedule: str = "0 3 * * 1"
@@ -58,9 +52,7 @@ class PipelinesConfig(_Model):
     @field_validator("image")
     @classmethod
     def _pinned(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and value.endswith(":latest"):
-            raise ValueError("must pin a version or digest, not :latest")
-        return value
+        return refuse_latest(value)
 
 
 def pipelines_problems(cfg: Any) -> list[tuple[tuple[Any, ...], Any, str]]:

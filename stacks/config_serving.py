@@ -9,18 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 
-from stacks.config_pipelines import PINNED_IMAGE
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
-                              allow_inf_nan=False)
+from stacks.config_base import PINNED_IMAGE, ConfigModel, refuse_latest
 
 
-class CanaryConfig(_Model):
+class CanaryConfig(ConfigModel):
     # Share of requests the new version gets while it is judged.
     traffic_percent: int = Field(default=10, ge=1, le=99)
     # Objectives over the analysis: 5xx share of inference requests, and 95th-percentile latency.
@@ -31,7 +25,7 @@ class CanaryConfig(_Model):
     analysis_seconds: int = Field(default=600, ge=60, le=86_400)
 
 
-class RequestLogConfig(_Model):
+class RequestLogConfig(ConfigModel):
     # On (with serving and mlops:pipelines.drift): the predictor's logger feeds the request log sink, which
     # writes the drift job's recentPath (docs/serving.md "Request log"). Off: recentPath is yours to fill.
     enabled: bool = True
@@ -43,7 +37,7 @@ class RequestLogConfig(_Model):
     replicas: int = Field(default=1, ge=1, le=10)
 
 
-class ServingConfig(_Model):
+class ServingConfig(ConfigModel):
     enabled: bool = False
     # MLServer + mlserver-mlflow image built from images/mlserver and pushed to the platform's registry.
     runtime_image: Optional[str] = Field(default=None, pattern=PINNED_IMAGE)
@@ -60,6 +54,8 @@ class ServingConfig(_Model):
     max_replicas: int = Field(default=3, ge=1, le=100)
     canary: CanaryConfig = CanaryConfig()
     request_log: RequestLogConfig = RequestLogConfig()
+
+    _pinned = field_validator("runtime_image")(staticmethod(refuse_latest))
 
 
 STORAGE = {"aws": ("s3://", "an s3://<artifact bucket>/... URI"),

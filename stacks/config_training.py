@@ -7,16 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
+
+from stacks.config_base import ConfigModel
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
-                              allow_inf_nan=False)
-
-
-class TrainingConfig(_Model):
+class TrainingConfig(ConfigModel):
     enabled: bool = False
     # The image tag in the platform registry's training repository, built from pipelines/Dockerfile.ray
     # (the Ray image of RAY_VERSION + the step package). Registries keep tags immutable.

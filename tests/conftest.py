@@ -2,19 +2,21 @@
 
 - The smoke tests (tests/smoke/) run real servers and need system packages, so `make test` does not collect
   them; `make smoke` sets MLOPS_SMOKE=1 and runs only them.
-- A test process previews ~60 programs, in the garbage-collector regime of the CLI (`tune_for_cli`): the SDK
-  heap frozen, the collector's thresholds raised. In the library regime every preview first collected the
-  whole heap and unfroze it after; with the three clouds' SDKs loaded that heap is ~900k objects and each
-  preview paid ~0.65 s CPU for the walk (ClusterBaseline's four-resource program cost 0.64 s, 0.63 of it in
+- A test process previews ~60 programs, in the garbage-collector regime for many previews
+  (`tune_for_many_previews`): the SDK heap frozen, the collector's thresholds raised. In the library regime
+  every preview first collected the whole heap and unfroze it after; with the three clouds' SDKs loaded that
+  heap is ~900k objects and each preview paid ~0.65 s CPU for the walk (ClusterBaseline's four-resource program cost 0.64 s, 0.63 of it in
   the collector). The programs register the same resources either way (tests/engine/test_engine_runtime.py
   checks the library regime explicitly).
 - Previews shared between modules and pytest-xdist workers (tests/shared.py) live in a directory made for
-  the run here, in the controller, and removed when the run ends.
+  the run here, in the controller, and removed when the run ends; so do the pinned CRD schemas
+  (`share_crd_schemas`: parsed by one worker, unpickled by the other).
 - Scheduling (`make test` runs `--dist loadscope`): each module is one work unit, as xdist does, except
-  that the stack tests are grouped by stack, so one worker builds each previewed stack and runs every test
-  of it while the other worker builds another (tests/shared.py `group_of`). The stack groups, the costliest
-  units (a preview, two policy packs, manifests), are handed out first and the many small modules fill in
-  behind them, so both workers finish close together.
+  that the stack tests (tests/stacks and tests/serving, parametrized by stack) are grouped by their stack's
+  cloud, so one worker builds that cloud's Stacks (stack files and serving variants) and imports its SDK for
+  them while the other worker builds another cloud's (tests/shared.py `group_of`). The cloud groups, the
+  costliest units, are handed out first and the many small modules fill in behind them, so both workers
+  finish close together.
 """
 
 import os
@@ -27,9 +29,9 @@ collect_ignore_glob = [] if os.environ.get("MLOPS_SMOKE") == "1" else ["smoke/*"
 
 
 def pytest_configure(config):
-    from mlops_tools.engine.runtime import tune_for_cli
+    from mlops_tools.engine.runtime import tune_for_many_previews
 
-    tune_for_cli()
+    tune_for_many_previews()
     share_crd_schemas()
     if not hasattr(config, "workerinput"):  # the controller (or a run without xdist); workers inherit the variable
         os.environ[RUN_DIR_ENV] = config._mlops_shared_dir = tempfile.mkdtemp(prefix="mlops-tests-")

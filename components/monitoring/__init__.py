@@ -72,7 +72,7 @@ class MonitoringArgs:
 
 def email_alert_receiver(alert_emails: tuple[str, ...], smtp: Any) -> Optional[dict[str, Any]]:
     """An Alertmanager receiver body that mails every alert email through ``smtp``
-    (``stacks.config.AlertSmtp``); None without emails. The SMTP password is never in the config:
+    (``stacks.config_delivery.AlertSmtp``); None without emails. The SMTP password is never in the config:
     Alertmanager reads it from ``SMTP_PASSWORD_FILE`` in its mounted files Secret."""
     if not alert_emails:
         return None

@@ -64,7 +64,7 @@ class TrainingPoolArgs:
 
     @classmethod
     def from_config(cls, pool, tags: Mapping[str, str]) -> "TrainingPoolArgs":
-        """From one `mlops:trainingPools` entry (stacks.config.TrainingPool)."""
+        """From one `mlops:trainingPools` entry (stacks.config_models.TrainingPool)."""
         return cls(name=pool.name, instance_types=tuple(pool.instance_types), max_nodes=pool.max_nodes,
                    accelerator=pool.accelerator, spot=pool.spot, min_nodes=pool.min_nodes, tags=dict(tags))
 

@@ -88,12 +88,23 @@ def mask(value: Any) -> Any:
     return value
 
 
-class RecordingMonitor(MockMonitor):
-    """The SDK's MockMonitor, recording each registration before answering it."""
+def policy_view(record: dict[str, Any]) -> dict[str, Any]:
+    """A recorded resource as policy packs see it: secrets revealed, property dependencies kept."""
+    return {**{k: v for k, v in record.items() if k != "additionalSecretOutputs"}, "inputs": reveal(record["inputs"])}
 
-    def __init__(self, mocks: PlatformMocks):
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's MockMonitor, recording each registration before answering it.
+
+    `on_resource`, when given, receives each newly recorded resource (`policy_view`) as it is
+    registered, the way the engine hands resources to policy packs during a preview. It is called
+    from the SDK's executor threads and must be thread-safe.
+    """
+
+    def __init__(self, mocks: PlatformMocks, on_resource: Optional[Callable[[dict[str, Any]], None]] = None):
         super().__init__(mocks)
         self.platform_mocks = mocks
+        self.on_resource = on_resource
         self.records: dict[str, dict[str, Any]] = {}
         self.stack_outputs: dict[str, Any] = {}
         self.duplicates: list[str] = []
@@ -119,6 +130,8 @@ class RecordingMonitor(MockMonitor):
             }
             if request.type.startswith("pulumi:providers:"):
                 self.platform_mocks.providers[urn] = reveal(inputs)
+            if self.on_resource is not None:
+                self.on_resource(policy_view(self.records[urn]))
         self.platform_mocks.current.urn = urn
         try:
             return super().RegisterResource(request)
@@ -141,8 +154,7 @@ class PreviewResult:
     @property
     def resources(self) -> list[dict[str, Any]]:
         """Resources with real values (secrets revealed) and property dependencies, as policy packs see them."""
-        return [{**{k: v for k, v in r.items() if k != "additionalSecretOutputs"}, "inputs": reveal(r["inputs"])}
-                for r in self.records]
+        return [policy_view(r) for r in self.records]
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -259,11 +271,15 @@ async def _run_with_deadline(program: Callable[[], Any], seconds: float) -> None
 
 def preview_program(program: Callable[[], Any], *, project: str = "mlops-platform", stack: str = "dev",
                     config: Optional[dict[str, str]] = None, secret_keys: Iterable[str] = (),
-                    deadline_seconds: float = float(os.environ.get("MLOPS_PREVIEW_DEADLINE", "120"))) -> PreviewResult:
-    """Run `program` as `pulumi preview` would, against realistic mocks; return what it registered."""
+                    deadline_seconds: float = float(os.environ.get("MLOPS_PREVIEW_DEADLINE", "120")),
+                    on_resource: Optional[Callable[[dict[str, Any]], None]] = None) -> PreviewResult:
+    """Run `program` as `pulumi preview` would, against realistic mocks; return what it registered.
+
+    `on_resource` sees each resource as it is registered (RecordingMonitor), e.g. `PolicyPacks.stream`.
+    """
     config = dict(config or {})
     mocks = PlatformMocks(config)
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, on_resource)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -300,10 +316,12 @@ def load_stack_config(root: Path, stack: str, overrides: Iterable[str] = ()) -> 
 
 
 def preview_stack(root: Path, stack: str, overrides: Iterable[str] = (),
-                  loaded: Optional[tuple[str, StackConfig]] = None) -> PreviewResult:
+                  loaded: Optional[tuple[str, StackConfig]] = None,
+                  on_resource: Optional[Callable[[dict[str, Any]], None]] = None) -> PreviewResult:
     """Preview the project at `root` (its __main__.py) for one stack, offline.
 
-    `loaded` is the (project, config) pair from `load_stack_config` when the caller already has it.
+    `loaded` is the (project, config) pair from `load_stack_config` when the caller already has it;
+    `on_resource` is preview_program's.
     """
     project, config = loaded or load_stack_config(root, stack, overrides)
     main = root / "__main__.py"
@@ -313,4 +331,5 @@ def preview_stack(root: Path, stack: str, overrides: Iterable[str] = (),
     def program() -> None:
         runpy.run_path(str(main), run_name="__main__")
 
-    return preview_program(program, project=project, stack=stack, config=config.values, secret_keys=config.secret_keys)
+    return preview_program(program, project=project, stack=stack, config=config.values, secret_keys=config.secret_keys,
+                           on_resource=on_resource)

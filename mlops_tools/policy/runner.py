@@ -14,7 +14,8 @@ ahead of the analysis, so they boot while the program runs instead of after it.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+import queue
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional
@@ -23,6 +24,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
 from mlops_tools.policy.pack_process import PolicyPackError, _PackProcess, declared_provider, discover_packs
+from mlops_tools.policy.requests import Requests
 from mlops_tools.policy.selection import TypeFilter, boot_first, pack_runs, packages_in, stack_cloud_hint
 
 __all__ = ["FRAMEWORK_TAG_SEPARATOR", "PackInfo", "PolicyInfo", "PolicyPackError", "PolicyPacks", "Violation",
@@ -143,15 +145,17 @@ def configure_request(pack: PackInfo, config: Optional[Mapping[str, Any]]) -> an
         properties = {name: spec["default"] for name, spec in ((policy.config_schema or {}).get("properties") or {}).items()
                       if isinstance(spec, dict) and "default" in spec}
         entry = config.get(policy.name)
+        given: dict = {}  # the properties the config sets (the rest are the schema's own defaults)
         if isinstance(entry, str):
             level = _level(entry, policy.name)
         elif isinstance(entry, dict):
             if "enforcementLevel" in entry:
                 level = _level(entry["enforcementLevel"], policy.name)
-            properties.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+            given = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+            properties.update(given)
         elif entry is not None:
             raise PolicyPackError(f"policy config {policy.name}: expected an enforcement level or an object")
-        if policy.config_schema and properties:
+        if policy.config_schema and given:
             _validate_config(policy.name, properties, {"type": "object", **policy.config_schema}, checked)
         struct = struct_pb2.Struct()
         struct.update(properties)
@@ -162,8 +166,10 @@ def configure_request(pack: PackInfo, config: Optional[Mapping[str, Any]]) -> an
 def _validate_config(name: str, properties: dict, schema: dict, checked: set) -> None:
     """Validate one policy's config against its schema; an identical (schema, config) pair is checked once.
 
-    Most policies share one schema and config (`excludeFor`, default []): validating each of ~90 policies
-    apart, and importing jsonschema for it, cost ~0.1 s of every preview (issue 18); same outcome.
+    Called only for a policy the config sets properties of: a policy left at its schema's defaults has
+    nothing of the user's to check (that every pack's defaults satisfy its schemas is a test,
+    tests/policies/test_policy_library.py), and importing jsonschema cost ~0.04 s of every preview. Most
+    policies share one schema and config (`excludeFor`), so an identical pair is validated once (issue 18).
     """
     key = json.dumps([schema, properties], sort_keys=True, default=str)
     if key in checked:
@@ -178,76 +184,6 @@ def _validate_config(name: str, properties: dict, schema: dict, checked: set) ->
     checked.add(key)
 
 
-def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    struct = struct_pb2.Struct()
-    struct.update(dict(values or {}))
-    return struct
-
-
-def _provider_of(resource: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]):
-    reference = resource.get("provider")
-    if not reference or "::" not in reference:
-        return None
-    provider = by_urn.get(reference.rsplit("::", 1)[0])
-    if provider is None:
-        return None
-    return analyzer_pb2.AnalyzerProviderResource(
-        type=provider["type"], properties=_struct(provider.get("inputs") or {}),
-        urn=provider["urn"], name=provider["name"])
-
-
-def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
-    return analyzer_pb2.AnalyzerResourceOptions(protect=bool(resource.get("protect")),
-                                                parent=resource.get("parent") or "")
-
-
-class _Requests:
-    """The Analyzer requests of one stack, each resource converted once and shared by every pack."""
-
-    def __init__(self, resources: list):
-        self.resources = resources
-        self.by_urn = {r["urn"]: r for r in resources}
-        self._analyze: dict = {}
-        self._stack: dict = {}
-
-    def analyze(self, wanted) -> list:
-        """AnalyzeRequests of the resources (not providers) whose type `wanted` accepts, in plan order."""
-        requests = []
-        for resource in self.resources:
-            if resource["type"].startswith("pulumi:providers:") or not wanted(resource["type"]):
-                continue
-            if resource["urn"] not in self._analyze:
-                request = analyzer_pb2.AnalyzeRequest(
-                    type=resource["type"], properties=_struct(resource.get("inputs") or {}),
-                    urn=resource["urn"], name=resource["name"], options=_options(resource))
-                provider = _provider_of(resource, self.by_urn)
-                if provider is not None:
-                    request.provider.CopyFrom(provider)
-                self._analyze[resource["urn"]] = request
-            requests.append(self._analyze[resource["urn"]])
-        return requests
-
-    def stack(self, wanted) -> analyzer_pb2.AnalyzeStackRequest:
-        """One AnalyzeStackRequest of the resources (providers included) whose type `wanted` accepts."""
-        request = analyzer_pb2.AnalyzeStackRequest()
-        for resource in self.resources:
-            if not wanted(resource["type"]):
-                continue
-            if resource["urn"] not in self._stack:
-                item = analyzer_pb2.AnalyzerResource(
-                    type=resource["type"], properties=_struct(resource.get("inputs") or {}), urn=resource["urn"],
-                    name=resource["name"], options=_options(resource), parent=resource.get("parent") or "",
-                    dependencies=list(resource.get("dependencies") or []))
-                for prop, urns in (resource.get("propertyDependencies") or {}).items():
-                    item.propertyDependencies[prop].urns.extend(urns)
-                provider = _provider_of(resource, self.by_urn)
-                if provider is not None:
-                    item.provider.CopyFrom(provider)
-                self._stack[resource["urn"]] = item
-            request.resources.append(self._stack[resource["urn"]])
-        return request
-
-
 def _violation(pack: PackInfo, diagnostic: Any, default_urn: str) -> Violation:
     info = {p.name: p for p in pack.policies}.get(diagnostic.policyName)
     message = diagnostic.message
@@ -259,18 +195,52 @@ def _violation(pack: PackInfo, diagnostic: Any, default_urn: str) -> Violation:
                      enforcement=_LEVEL_NAMES.get(diagnostic.enforcementLevel, "advisory"))
 
 
-def _analyze(process: _PackProcess, pack: PackInfo, requests: _Requests, config: Any) -> list:
-    process.call("Configure", configure_request(pack, config))
-    wanted = TypeFilter(process.declared_types(), (p.name for p in pack.policies))
-    found = []
-    for request in requests.analyze(wanted.resource):
-        response = process.call("Analyze", request)
+class _PackAnalysis:
+    """One pack's analysis as the CLI's engine runs it: Configure, Analyze per resource, AnalyzeStack once.
+
+    The engine analyses each resource when the program registers it, not after the program: with
+    `put` the preview's monitor hands each resource over as it is registered, and `run` (in the
+    pool) sends it to the pack at once, so the pack's per-resource work overlaps the program (issue
+    18). `close` ends the stream; `finish` then analyses what the stream did not reach (every
+    resource when nothing was streamed) in the finished plan's order, and sends AnalyzeStack.
+    """
+
+    def __init__(self, process: _PackProcess, booting: Future, requests: Requests, config: Any):
+        self.process, self._booting, self._requests, self._config = process, booting, requests, config
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+
+    def put(self, resource: Mapping[str, Any]) -> None:
+        self._queue.put(resource)
+
+    def close(self) -> None:
+        self._queue.put(None)
+
+    def run(self) -> dict:
+        """Configure the pack, then Analyze every streamed resource it reads until `close`: urn -> violations."""
+        self.pack = self._booting.result()
+        self.process.call("Configure", configure_request(self.pack, self._config))
+        self.wanted = TypeFilter(self.process.declared_types(), (p.name for p in self.pack.policies))
+        found: dict = {}
+        while True:
+            resource = self._queue.get()
+            if resource is None:
+                return found
+            if self._requests.wanted_by_analyze(resource, self.wanted.resource):
+                found[resource["urn"]] = self._analyze(self._requests.request(resource))
+
+    def _analyze(self, request: Any) -> list:
+        response = self.process.call("Analyze", request)
         # A per-resource diagnostic without URN (e.g. the SDK's "can't run policy during preview") is
         # about the analyzed resource: the engine files it under that resource too.
-        found += [_violation(pack, d, request.urn) for d in response.diagnostics]
-    response = process.call("AnalyzeStack", requests.stack(wanted.stack))
-    found += [_violation(pack, d, "") for d in response.diagnostics]
-    return found
+        return [_violation(self.pack, d, request.urn) for d in response.diagnostics]
+
+    def finish(self, streamed: Mapping[str, list]) -> list:
+        """Violations of the finished plan: the streamed answers, Analyze for any resource not streamed, AnalyzeStack."""
+        found = []
+        for request in self._requests.analyze(self.wanted.resource):
+            found += streamed[request.urn] if request.urn in streamed else self._analyze(request)
+        response = self.process.call("AnalyzeStack", self._requests.stack(self.wanted.stack))
+        return found + [_violation(self.pack, d, "") for d in response.diagnostics]
 
 
 def _pack_info(process: _PackProcess) -> PackInfo:
@@ -298,17 +268,22 @@ class PolicyPacks:
     program had finished; started first, it overlaps the program. `boot_now(provider)` may defer the
     packs whose `__main__.py` declares a provider the stack probably does not use (a hint from its
     config): they boot after the program only if its plan needs them, so a wrong hint costs time,
-    never a pack. Use as a context manager (or call `stop`) so no pack process outlives an error.
+    never a pack. With `streaming`, `stream(resource)` (the preview's `on_resource`) sends each
+    resource to the packs booted now as the program registers it, as the engine does
+    (`_PackAnalysis`). Use as a context manager (or call `stop`) so no pack process outlives an error.
     """
 
     def __init__(self, pack_dirs: Iterable[Path], policy_config: Optional[Mapping[str, Any]] = None, *,
-                 boot_now: Optional[Callable[[Optional[str]], bool]] = None):
+                 boot_now: Optional[Callable[[Optional[str]], bool]] = None, streaming: bool = False):
         _check_config_levels(policy_config)  # fail before starting anything
         self._config = policy_config
         self._dirs = [Path(d) for d in pack_dirs]
         self._processes: dict = {}  # pack dir -> _PackProcess
         self._booting: dict = {}    # pack dir -> Future[PackInfo]
-        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self._dirs)))
+        self._requests = Requests()
+        self._streams: dict = {}    # pack dir -> (_PackAnalysis, Future[its streamed answers])
+        # A boot and a stream per pack can wait at the same time.
+        self._pool = ThreadPoolExecutor(max_workers=2 * max(1, len(self._dirs)))
         try:
             # Every pack process first, while this process has no other thread (so they may be forked,
             # pack_process.py), then their boots in the pool.
@@ -317,17 +292,30 @@ class PolicyPacks:
                 self._processes[pack_dir] = _PackProcess(pack_dir, allow_fork=True)
             for pack_dir in now:
                 self._booting[pack_dir] = self._pool.submit(_pack_info, self._processes[pack_dir])
+                if streaming:
+                    analysis = self._analysis(pack_dir)
+                    self._streams[pack_dir] = (analysis, self._pool.submit(analysis.run))
         except BaseException:
             self.stop()
             raise
 
     @classmethod
     def for_stack(cls, root: Path, stack: str, overrides: Iterable[str] = (),
-                  policy_config: Optional[Mapping[str, Any]] = None, *, all_packs: bool = False) -> "PolicyPacks":
+                  policy_config: Optional[Mapping[str, Any]] = None, *, all_packs: bool = False,
+                  streaming: bool = False) -> "PolicyPacks":
         """The packs under `root/policies` for a preview of `stack`: its cloud's pack and kubernetes boot
         now (`selection.boot_first`), others only if its plan needs them; every pack with `all_packs`."""
         hint = None if all_packs else boot_first(stack_cloud_hint(root, stack, overrides))
-        return cls(discover_packs(root / "policies"), policy_config, boot_now=hint)
+        return cls(discover_packs(root / "policies"), policy_config, boot_now=hint, streaming=streaming)
+
+    def _analysis(self, pack_dir: Path) -> _PackAnalysis:
+        return _PackAnalysis(self._processes[pack_dir], self._booting[pack_dir], self._requests, self._config)
+
+    def stream(self, resource: Mapping[str, Any]) -> None:
+        """One resource as the program registered it (policy view: secrets revealed); thread-safe."""
+        self._requests.add(resource)
+        for analysis, _ in self._streams.values():
+            analysis.put(resource)
 
     def _boot(self, pack_dir: Path) -> None:
         self._processes[pack_dir] = _PackProcess(pack_dir)
@@ -346,16 +334,27 @@ class PolicyPacks:
                 self._boot(pack_dir)
         return [(d, self._booting[d].result()) for d in self._dirs if d in self._booting]
 
+    def _finish(self, pack_dir: Path) -> list:
+        """The pack's violations: its streamed answers completed, or (not streamed) the whole analysis."""
+        if pack_dir in self._streams:
+            analysis, streamed = self._streams[pack_dir]
+            return analysis.finish(streamed.result())
+        analysis = self._analysis(pack_dir)
+        analysis.close()
+        return analysis.finish(analysis.run())
+
     def analyze(self, resources: Iterable[Mapping[str, Any]], *,
                 all_packs: bool = True) -> tuple[list[PackInfo], list[Violation]]:
-        """Analyze ``resources`` (preview_program().resources) and stop the packs.
+        """Analyze ``resources`` (preview_program().resources: the finished plan) and stop the packs.
 
         ``all_packs=False`` runs only the packs `selection.pack_runs` picks for these resources.
         Returns the packs that ran (sorted by name) and their violations, sorted by pack, policy, URN, message.
         """
         try:
-            requests = _Requests(list(resources))
-            present = packages_in(requests.resources)
+            for analysis, _ in self._streams.values():
+                analysis.close()
+            self._requests.use_plan_order(resources)
+            present = packages_in(self._requests.resources)
             booted = self._booted(lambda d: all_packs or pack_runs(declared_provider(d) or "", present))
             if self._config and set(self._config) - {"all"} - {p.name for _, pack in booted for p in pack.policies}:
                 booted = self._booted(lambda d: True)  # the config may name a deferred pack's policy
@@ -364,17 +363,19 @@ class PolicyPacks:
             if len(set(names)) != len(names):
                 raise PolicyPackError(f"two policy packs share a name: {', '.join(sorted(names))}")
             _check_config_keys(self._config or {}, packs)
-            chosen = [(self._processes[d], pack) for d, pack in booted if all_packs or pack_runs(pack.provider, present)]
+            chosen = [(d, pack) for d, pack in booted if all_packs or pack_runs(pack.provider, present)]
             for pack_dir, _ in booted:
-                if all(self._processes[pack_dir] is not process for process, _ in chosen):
+                if all(pack_dir != d for d, _ in chosen):
                     self._processes[pack_dir].stop()
-            results = list(self._pool.map(lambda pair: _analyze(pair[0], pair[1], requests, self._config), chosen))
+            results = list(self._pool.map(lambda pair: self._finish(pair[0]), chosen))
         finally:
             self.stop()
         violations = sorted((v for found in results for v in found), key=Violation.sort_key)
         return sorted((pack for _, pack in chosen), key=lambda p: p.name), violations
 
     def stop(self) -> None:
+        for analysis, _ in self._streams.values():
+            analysis.close()  # a stream waiting for resources ends
         processes = list(self._processes.values())
         for process in processes:
             process.terminate()  # a pack still booting gives up reading its port at once

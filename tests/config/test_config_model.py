@@ -145,8 +145,25 @@ def test_waivers_need_every_field_and_a_date():
     assert sorted(l.split(" = ")[0].rsplit(".", 1)[1] for l in lines) == ["expires", "owner", "reason"]
 
 
-def test_unpinned_images_are_rejected():
-    assert "must pin a version" in problems(tracking={"mlflowImage": "ghcr.io/mlflow/mlflow:latest"})[0]
+@pytest.mark.parametrize("key, image_key", [
+    ("tracking", "mlflowImage"), ("features", "feastImage"), ("serving", "runtimeImage"), ("pipelines", "image")])
+def test_every_image_key_refuses_latest_and_takes_a_tag_a_digest_or_both(key, image_key):
+    """One rule for every image the config names (stacks/config_base.py): `:latest` cannot be deployed twice alike;
+    `repo:tag@sha256:...` (the strongest pin) used to be refused by mlflowImage and feastImage."""
+    lines = problems(**{key: {image_key: "registry.example.com/team/image:latest"}})
+    assert any(f"mlops:{key}.{image_key}" in line and "must pin a version or digest, not :latest" in line for line in lines), lines
+    digest = "sha256:" + "0123456789abcdef" * 4
+    for pinned in (f"registry.example.com/team/image:1.2.3@{digest}", f"registry.example.com/team/image@{digest}"):
+        load_config("dev", cfg(**{key: {image_key: pinned}}))
+
+
+def test_access_mlflow_image_refuses_latest():
+    from stacks.access_config import AccessConfig
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="not :latest"):
+        AccessConfig(mlflow_image="registry.example.com/mlflow-oidc:latest")
+    assert AccessConfig(mlflow_image="registry.example.com/mlflow-oidc:3.10.1@sha256:" + "ab" * 32).mlflow_image
 
 
 @pytest.mark.parametrize("stack_file", sorted(ROOT.glob("Pulumi.*.yaml")), ids=lambda p: p.name)

@@ -16,7 +16,8 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from mlops_policy import UNKNOWN, policies
 from mlops_policy.pack import SharedDecodeServicer
-from mlops_tools.policy.runner import PackInfo, _policy_info, _Requests, configure_request
+from mlops_tools.policy.requests import Requests
+from mlops_tools.policy.runner import PackInfo, _policy_info, configure_request
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKS = ("aws", "azure", "gcp", "kubernetes")
@@ -100,7 +101,7 @@ def _rules(pack: str) -> list:
         sys.path.remove(str(ROOT / "policies" / pack))
 
 
-def _answers(servicer, requests: _Requests) -> list:
+def _answers(servicer, requests: Requests) -> list:
     every = lambda token: True  # noqa: E731
     answers = [servicer.Analyze(r, None).SerializeToString(deterministic=True) for r in requests.analyze(every)]
     return answers + [servicer.AnalyzeStack(requests.stack(every), None).SerializeToString(deterministic=True)]
@@ -112,7 +113,7 @@ def test_every_pack_answers_byte_for_byte_as_the_sdk_servicer(pack):
     names = sorted(p.name for p in rules)
     # One rule disabled, one raised to remediate (reported as mandatory), one excluding a resource by name.
     config = {names[0]: "disabled", names[1]: "remediate", names[2]: {"excludeFor": ["bad-*", "pod"]}}
-    requests = _Requests(_resources())
+    requests = Requests(_resources())
     ours = _answers(_servicer(SharedDecodeServicer, rules + _foreign_policies(), config), requests)
     sdk = _answers(_servicer(_PolicyAnalyzerServicer, rules + _foreign_policies(), config), requests)
     assert ours == sdk
@@ -125,7 +126,7 @@ def test_a_stack_request_decodes_each_resource_once_whatever_the_number_of_rules
     rules = _rules("aws") + _rules("kubernetes")
     stack_rules = [p for p in rules if isinstance(p, StackValidationPolicy)]
     assert len(stack_rules) > 10
-    requests = _Requests(_resources())
+    requests = Requests(_resources())
     stack_request = requests.stack(lambda token: True)
     servicer = _servicer(SharedDecodeServicer, rules, {})
     decoded = []

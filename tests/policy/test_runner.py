@@ -242,8 +242,75 @@ def test_a_config_shared_by_many_policies_is_validated_once_and_a_bad_one_still_
     calls = []
     validate = jsonschema.validate
     monkeypatch.setattr(jsonschema, "validate", lambda *a, **k: (calls.append(a), validate(*a, **k))[1])
-    request = configure_request(pack, {"p-3": {"excludeFor": ["legacy-*"]}})
-    assert len(calls) == 2  # the shared default once, p-3's own config once
+    request = configure_request(pack, {"p-3": {"excludeFor": ["legacy-*"]}, "p-2": {"excludeFor": ["legacy-*"]}})
+    assert len(calls) == 1  # p-3's and p-2's identical config once; the others keep their schema's default
     assert list(request.policyConfig["p-3"].properties["excludeFor"]) == ["legacy-*"]
+    assert list(request.policyConfig["p-1"].properties["excludeFor"]) == []
+    configure_request(pack, None)
+    assert len(calls) == 1  # no config given: nothing of the user's to validate (the defaults: the next test)
     with pytest.raises(PolicyPackError, match=r"policy config p-4.excludeFor: 'legacy-\*' is not of type 'array'"):
         configure_request(pack, {"p-4": {"excludeFor": "legacy-*"}})
+
+
+@pytest.mark.parametrize("pack", ["aws", "azure", "gcp", "kubernetes"])
+def test_every_policy_default_config_satisfies_its_schema(pack):
+    """The runner validates only the properties a policy config sets (issue 18: jsonschema cost every preview
+    ~0.04 s); the defaults every preview uses must then be valid here, for every rule of every pack."""
+    import importlib
+
+    import jsonschema
+
+    sys.path.insert(0, str(POLICIES / pack))
+    rules = load_rules(importlib.import_module(f"mlops_{pack}_policies"))
+    checked = 0
+    for rule in rules:
+        schema = rule.policy.config_schema
+        if schema is None:
+            continue
+        defaults = {name: spec["default"] for name, spec in schema.properties.items() if "default" in spec}
+        jsonschema.validate(defaults, {"type": "object", "properties": schema.properties, "required": schema.required or []})
+        checked += 1
+    assert checked == len(rules)  # every rule takes at least excludeFor
+
+
+RECORDING_PACK = """
+import os
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+def validate(args, report_violation):
+    with open(os.environ["MLOPS_TEST_ANALYZED"], "a") as analyzed:
+        analyzed.write(args.urn + "\\n")
+    if args.props.get("bad"):
+        report_violation("bad resource")
+
+PolicyPack(name="recorder", enforcement_level=EnforcementLevel.MANDATORY,
+           policies=[ResourceValidationPolicy(name="recorder-sees", description="Records what it analyses.",
+                                              validate=validate)])
+"""
+
+
+def test_streamed_resources_are_analysed_while_the_program_runs_and_answer_as_after_it(tmp_path, monkeypatch):
+    """PolicyPacks(streaming=True) sends Analyze as each resource is registered, as the engine does (issue 18),
+    before `analyze`; `analyze` then answers exactly as the analysis of the finished plan: a resource the
+    stream never saw is analysed then, one the finished plan no longer has is dropped."""
+    import time
+
+    from mlops_tools.policy.runner import PolicyPacks
+
+    analyzed = tmp_path / "analyzed.txt"
+    monkeypatch.setenv("MLOPS_TEST_ANALYZED", str(analyzed))
+    pack = _pack(tmp_path, "recorder", RECORDING_PACK)
+    early, clean, gone, late = (resource("aws:sns/topic:Topic", name, inputs) for name, inputs in
+                                [("early", {"bad": True}), ("clean", {}), ("gone", {"bad": True}), ("late", {"bad": True})])
+    with PolicyPacks([pack], streaming=True) as packs:
+        for streamed in (DR_PROVIDER, early, clean, gone):
+            packs.stream(streamed)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not analyzed.exists() or len(analyzed.read_text().split()) < 3):
+            time.sleep(0.05)
+        assert sorted(analyzed.read_text().split()) == sorted(r["urn"] for r in (early, clean, gone))  # providers: never
+        _, violations = packs.analyze([DR_PROVIDER, clean, early, late])
+    assert [(v.urn.rsplit("::", 1)[-1], v.message, v.enforcement) for v in violations] == [
+        ("early", "bad resource", "mandatory"), ("late", "bad resource", "mandatory")]
+    analyzed.unlink()
+    assert violations == run_policy_packs([DR_PROVIDER, clean, early, late], [pack])[1]

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from mlops_tools import cli
-from mlops_tools.policy.runner import PolicyPacks, _Requests, run_policy_packs
+from mlops_tools.policy.requests import Requests
+from mlops_tools.policy.runner import PolicyPacks, run_policy_packs
 from mlops_tools.policy.selection import TypeFilter, pack_runs, packages_in
 from tests.policy.test_runner import POLICIES, RESOURCES, _children, resource
 
@@ -46,7 +47,7 @@ def test_selection_and_type_filtering_change_no_violation(selected_and_all):
 
 def test_each_pack_receives_only_the_types_its_rules_declare():
     declared = {"policies": ["a-rule"], "resource": [r"aws:sqs/queue:Queue"], "stack": []}
-    requests = _Requests(RESOURCES)
+    requests = Requests(RESOURCES)
     wanted = TypeFilter(declared, ["a-rule"])
     assert [r.name for r in requests.analyze(wanted.resource)] == ["jobs"]
     assert len(requests.stack(wanted.stack).resources) == 0

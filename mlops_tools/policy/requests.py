@@ -1,0 +1,112 @@
+"""The Analyzer requests of one stack: each resource converted to protobuf once and shared by every pack.
+
+A resource reaches a pack twice, as the CLI's engine sends it: in an `AnalyzeRequest` (per-resource
+rules) and as an `AnalyzerResource` of the `AnalyzeStackRequest` (stack rules); both carry the same
+properties Struct, built once. Resources arrive one by one while the program registers them
+(`add`, from the preview's monitor thread) or all at once (the constructor); `use_plan_order` then
+sets the order of the finished plan, which the stack request follows.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import analyzer_pb2
+
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+
+
+def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(dict(values or {}))
+    return struct
+
+
+def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(protect=bool(resource.get("protect")),
+                                                parent=resource.get("parent") or "")
+
+
+class Requests:
+    """The stack's resources as Analyzer requests; safe to fill from one thread while others read."""
+
+    def __init__(self, resources: Iterable[Mapping[str, Any]] = ()):
+        self.resources: list = []
+        self.by_urn: dict = {}
+        self._lock = threading.Lock()
+        self._analyze: dict = {}
+        self._stack: dict = {}
+        self._properties: dict = {}  # urn -> the inputs as a Struct, shared by both kinds of request
+        for resource in resources:
+            self.add(resource)
+
+    def add(self, resource: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.resources.append(resource)
+            self.by_urn[resource["urn"]] = resource
+
+    def use_plan_order(self, resources: Iterable[Mapping[str, Any]]) -> None:
+        """The finished plan's resources, in its order (streamed ones keep their converted requests)."""
+        with self._lock:
+            self.resources = list(resources)
+            self.by_urn = {r["urn"]: r for r in self.resources}
+
+    def properties(self, resource: Mapping[str, Any]) -> struct_pb2.Struct:
+        urn = resource["urn"]
+        struct = self._properties.get(urn)
+        if struct is None:
+            struct = self._properties[urn] = _struct(resource.get("inputs") or {})
+        return struct
+
+    def _provider(self, resource: Mapping[str, Any]) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+        reference = resource.get("provider")
+        if not reference or "::" not in reference:
+            return None
+        provider = self.by_urn.get(reference.rsplit("::", 1)[0])
+        if provider is None:
+            return None
+        return analyzer_pb2.AnalyzerProviderResource(type=provider["type"], properties=self.properties(provider),
+                                                     urn=provider["urn"], name=provider["name"])
+
+    def wanted_by_analyze(self, resource: Mapping[str, Any], wanted: Callable[[str], bool]) -> bool:
+        """Whether the engine sends `resource` to Analyze on a pack whose filter is `wanted` (never providers)."""
+        return not resource["type"].startswith(PROVIDER_TYPE_PREFIX) and wanted(resource["type"])
+
+    def request(self, resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzeRequest:
+        """The resource's AnalyzeRequest (its provider must have been added before it, as the engine registers)."""
+        urn = resource["urn"]
+        request = self._analyze.get(urn)
+        if request is None:
+            request = analyzer_pb2.AnalyzeRequest(type=resource["type"], properties=self.properties(resource),
+                                                  urn=urn, name=resource["name"], options=_options(resource))
+            provider = self._provider(resource)
+            if provider is not None:
+                request.provider.CopyFrom(provider)
+            self._analyze[urn] = request
+        return request
+
+    def analyze(self, wanted: Callable[[str], bool]) -> list:
+        """AnalyzeRequests of the resources (not providers) whose type `wanted` accepts, in order."""
+        return [self.request(r) for r in self.resources if self.wanted_by_analyze(r, wanted)]
+
+    def stack(self, wanted: Callable[[str], bool]) -> analyzer_pb2.AnalyzeStackRequest:
+        """One AnalyzeStackRequest of the resources (providers included) whose type `wanted` accepts."""
+        request = analyzer_pb2.AnalyzeStackRequest()
+        for resource in self.resources:
+            if not wanted(resource["type"]):
+                continue
+            if resource["urn"] not in self._stack:
+                item = analyzer_pb2.AnalyzerResource(
+                    type=resource["type"], properties=self.properties(resource), urn=resource["urn"],
+                    name=resource["name"], options=_options(resource), parent=resource.get("parent") or "",
+                    dependencies=list(resource.get("dependencies") or []))
+                for prop, urns in (resource.get("propertyDependencies") or {}).items():
+                    item.propertyDependencies[prop].urns.extend(urns)
+                provider = self._provider(resource)
+                if provider is not None:
+                    item.provider.CopyFrom(provider)
+                self._stack[resource["urn"]] = item
+            request.resources.append(self._stack[resource["urn"]])
+        return request
