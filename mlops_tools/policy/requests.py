@@ -91,22 +91,25 @@ class Requests:
         """AnalyzeRequests of the resources (not providers) whose type `wanted` accepts, in order."""
         return [self.request(r) for r in self.resources if self.wanted_by_analyze(r, wanted)]
 
+    def stack_item(self, resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResource:
+        """The resource as an item of the AnalyzeStackRequest (built once; a stream builds it ahead)."""
+        urn = resource["urn"]
+        item = self._stack.get(urn)
+        if item is None:
+            item = analyzer_pb2.AnalyzerResource(
+                type=resource["type"], properties=self.properties(resource), urn=urn, name=resource["name"],
+                options=_options(resource), parent=resource.get("parent") or "",
+                dependencies=list(resource.get("dependencies") or []))
+            for prop, urns in (resource.get("propertyDependencies") or {}).items():
+                item.propertyDependencies[prop].urns.extend(urns)
+            provider = self._provider(resource)
+            if provider is not None:
+                item.provider.CopyFrom(provider)
+            self._stack[urn] = item
+        return item
+
     def stack(self, wanted: Callable[[str], bool]) -> analyzer_pb2.AnalyzeStackRequest:
         """One AnalyzeStackRequest of the resources (providers included) whose type `wanted` accepts."""
         request = analyzer_pb2.AnalyzeStackRequest()
-        for resource in self.resources:
-            if not wanted(resource["type"]):
-                continue
-            if resource["urn"] not in self._stack:
-                item = analyzer_pb2.AnalyzerResource(
-                    type=resource["type"], properties=self.properties(resource), urn=resource["urn"],
-                    name=resource["name"], options=_options(resource), parent=resource.get("parent") or "",
-                    dependencies=list(resource.get("dependencies") or []))
-                for prop, urns in (resource.get("propertyDependencies") or {}).items():
-                    item.propertyDependencies[prop].urns.extend(urns)
-                provider = self._provider(resource)
-                if provider is not None:
-                    item.provider.CopyFrom(provider)
-                self._stack[resource["urn"]] = item
-            request.resources.append(self._stack[resource["urn"]])
+        request.resources.extend(self.stack_item(r) for r in self.resources if wanted(r["type"]))
         return request

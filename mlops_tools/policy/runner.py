@@ -227,6 +227,8 @@ class _PackAnalysis:
                 return found
             if self._requests.wanted_by_analyze(resource, self.wanted.resource):
                 found[resource["urn"]] = self._analyze(self._requests.request(resource))
+            if self.wanted.stack(resource["type"]):
+                self._requests.stack_item(resource)  # ahead of AnalyzeStack, while the program still runs
 
     def _analyze(self, request: Any) -> list:
         response = self.process.call("Analyze", request)

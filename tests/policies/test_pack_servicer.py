@@ -24,6 +24,10 @@ PACKS = ("aws", "azure", "gcp", "kubernetes")
 AWS_PROVIDER = "urn:pulumi:test::mlops::pulumi:providers:aws::default"
 
 
+SIG, SECRET_SIG, ASSET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270",
+                              "c44067f5952c0a294b673a41bacd8c17")  # pulumi_policy.deserialize's constants
+
+
 def _urn(token: str, name: str) -> str:
     return f"urn:pulumi:test::mlops::{token}::{name}"
 
@@ -52,6 +56,13 @@ def _resources() -> list:
         _res("kubernetes:core/v1:Pod", "pod", {"metadata": {"name": "pod", "namespace": "default"}, "spec": {
             "containers": [{"name": "c", "image": "nginx:latest", "securityContext": {"privileged": True}}]}}),
         _res("kubernetes:core/v1:Namespace", "ns", {"metadata": {"name": "ml"}}),
+        # As the CLI may send them: a secret and an asset in the engine's signature encoding, numbers, nulls.
+        _res("aws:rds/instance:Instance", "db-secret", {
+            "storageEncrypted": {SIG: SECRET_SIG, "value": False}, "allocatedStorage": 20, "maxAllocatedStorage": 1e3,
+            "tags": {"owner": {SIG: SECRET_SIG, "value": "ml"}, "empty": None},
+            "parameters": [{"name": "p", "value": {SIG: SECRET_SIG, "value": [1, "x", True]}}]}),
+        _res("kubernetes:core/v1:ConfigMap", "cm", {"metadata": {"name": "cm", "namespace": "ml"},
+                                                  "data": {"file": {SIG: ASSET_SIG, "text": "password=hunter2"}}}),
     ]
 
 

@@ -8,7 +8,8 @@ rules in the AWS pack that decoding was ~90% of the pack's analysis. This servic
 changes for the rules this library builds:
 
 - a resource is decoded at most once per request, when a rule first reads it, and the rules of
-  the request share it (their checks read props through `values.plain`, which copies);
+  the request share it (their checks read props through `values.plain`, which copies); it is decoded
+  straight to plain data, without the SDK's unknown-checking proxy the rules never read through;
 - a ResourceRule is not called for a resource whose type it does not declare (its `validate`
   returns at once for those: same outcome, without the decoding).
 
@@ -20,6 +21,7 @@ tests/policies/test_pack_servicer.py compares both servicers' responses byte for
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import sys
 import time
@@ -42,7 +44,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy import policy as _sdk
-from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.deserialize import SPECIAL_SIG_KEY, _deserialize_property, deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from .rule import ResourceRule, RulePolicy
@@ -56,6 +58,39 @@ def _decode(struct: Any) -> Any:
     return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(struct)))
 
 
+def _plain_value(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return _plain_struct(value.struct_value, nested=True)
+    if kind == "list_value":
+        return [_plain_value(item) for item in value.list_value.values]
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "number_value":
+        number = value.number_value
+        if math.isinf(number) or math.isnan(number):  # as json_format refuses them
+            raise ValueError(f"Fail to serialize {number} for Value.number_value")
+        return number
+    return None  # null_value, or unset: json_format's None too
+
+
+def _plain_struct(struct: Any, nested: bool = False) -> Dict[str, Any]:
+    """The Struct decoded as `deserialize_properties(MessageToDict(struct))` decodes it, in one walk, unproxied.
+
+    For this library's rules, which read props through `values.plain` (plain data, unknowns as the
+    engine's sentinel strings) and never through the SDK's proxy: building the proxy and unwrapping
+    it again was most of a pack's per-resource work (issue 18). A value with the engine's signature
+    key (secret, asset, archive) is decoded by the SDK's own code. tests/policies/test_pack_servicer.py
+    compares the answers with the SDK's servicer.
+    """
+    fields = struct.fields
+    if nested and SPECIAL_SIG_KEY in fields:
+        return _deserialize_property(json_format.MessageToDict(struct))
+    return {key: _plain_value(fields[key]) for key in fields}
+
+
 class _LazyProps:
     """`props` decoded from the request's Struct when first read, then kept."""
 
@@ -65,7 +100,7 @@ class _LazyProps:
     @property
     def props(self) -> Any:
         if self._props is _UNSET:
-            self._props = _decode(self._message)
+            self._props = _plain_struct(self._message)
         return self._props
 
     @props.setter
@@ -148,7 +183,7 @@ class SharedDecodeServicer(_sdk._PolicyAnalyzerServicer):
                 continue  # ResourceRule.validate returns at once for this type: nothing to report
             if _ours(policy):
                 if shared is None:
-                    shared = (_decode(request.properties), self._get_resource_options(request),
+                    shared = (_plain_struct(request.properties), self._get_resource_options(request),
                               self._provider(request, {}))
                 props, opts, provider = shared
             else:

@@ -56,6 +56,17 @@ def test_without_dataplane_v2_the_metadata_server_is_on_988_so_port_80_is_not_en
     assert "169.254.169.252:988/TCP" in outcome.messages[0]
 
 
+def test_a_pod_naming_its_account_by_the_deprecated_service_account_field_is_checked_for_that_account():
+    """`serviceAccount` is the deprecated alias Kubernetes still honours: the pod runs as that account's identity."""
+    aliased = deployment()
+    spec = aliased.props["spec"]["template"]["spec"]
+    spec["serviceAccount"] = spec.pop("serviceAccountName")
+    outcome = check_stack(RULE, [gke("ADVANCED_DATAPATH"), GSA, aliased, DENY, HTTPS])
+    assert [message for message, _ in outcome.violations] == [
+        "mlops/mlflow: its NetworkPolicies block egress to GKE metadata server (Workload Identity tokens) "
+        "(169.254.169.254:80/TCP)."]
+
+
 def test_irsa_needs_https_out_and_azure_needs_a_public_entra_address():
     irsa = account({"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/mlflow"})
     assert "STS" in check_stack(RULE, [irsa, deployment(), DENY]).messages[0]
