@@ -105,3 +105,25 @@ def test_a_stack_that_cannot_be_previewed_fails_the_diff_with_its_error(tmp_path
     assert ":x: **1 stack(s) could not be previewed: dev**" in report
     assert "key 'mlops:region' appears twice" in report
     assert "[1/1] dev: FAILED" in run.stderr
+
+
+def test_a_working_tree_that_cannot_be_previewed_is_reported_without_previewing_the_base(tmp_path, monkeypatch):
+    """The base's plan would go unused: the diff previews the working tree first and stops there."""
+    from mlops_tools.review import diff
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "Pulumi.dev.yaml").write_text("config: {}\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for command in (["init", "--quiet"], ["add", "-A"], ["commit", "--quiet", "-m", "base"]):
+        subprocess.run([*git, *command], cwd=repo, check=True, capture_output=True)
+    previewed = []
+
+    def preview_into(checkout, stack, out_dir):
+        previewed.append("working tree" if checkout == repo else "base")
+        return (None, "the working tree's error") if checkout == repo else ({"stack": stack, "resources": []}, "")
+
+    monkeypatch.setattr(diff, "_preview_into", preview_into)
+    result = diff.diff_against_ref(repo, "HEAD", ["dev"])
+    assert previewed == ["working tree"] and result.failed == ["dev"]
+    assert "the working tree's error" in result.report
