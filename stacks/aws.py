@@ -36,9 +36,9 @@ from components.tracking import TrackingArgs
 from components.tracking.aws import AwsTrackingInputs, TrackingServer
 from components.training import TrainingPoolArgs
 from components.training.distributed import interruption_notice
-from components.training.aws import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERIES, KARPENTER_SCRAPE_TARGET,
-                                     AwsTrainingPoolInputs, Karpenter, KarpenterArgs, SpotInterruptionArgs,
-                                     SpotInterruptionHandling, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool)
+from components.training.aws import AwsTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs, TrainingPool
+from components.training.aws_karpenter import (DISCOVERY_TAG, KARPENTER_INTERRUPTION_QUERIES, KARPENTER_SCRAPE_TARGET,
+                                               Karpenter, KarpenterArgs, SpotInterruptionArgs, SpotInterruptionHandling)
 from stacks import naming
 from stacks.access import StackSso, stack_front_door, stack_sso
 from stacks.training import checkpoint_uri, distributed_training, training_mlflow_user

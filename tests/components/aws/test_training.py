@@ -6,9 +6,10 @@ import pulumi
 import pytest
 
 from components.training import TrainingPoolArgs
-from components.training.aws import (AMI_ALIAS, INTERRUPTION_EVENTS, KARPENTER_VERSION, AwsTrainingPoolInputs, Karpenter,
-                                     KarpenterArgs, SpotInterruptionArgs, SpotInterruptionHandling, TrainingJobIdentity,
-                                     TrainingJobIdentityArgs, TrainingPool, aws_vcpus, cpu_limit)
+from components.training.aws import (AMI_ALIAS, AwsTrainingPoolInputs, TrainingJobIdentity, TrainingJobIdentityArgs,
+                                     TrainingPool, aws_vcpus, cpu_limit)
+from components.training.aws_karpenter import (INTERRUPTION_EVENTS, KARPENTER_VERSION, Karpenter, KarpenterArgs,
+                                               SpotInterruptionArgs, SpotInterruptionHandling)
 from stacks.config import ConfigError, load_config
 
 from .foundation import NAME, PRIMARY, as_list, foundation, policy, preview, statements
