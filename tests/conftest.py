@@ -22,8 +22,9 @@
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
-from tests.shared import RUN_DIR_ENV, STACK_GROUP_PREFIX, group_of, share_crd_schemas, stack_clouds
+from tests.shared import RUN_DIR_ENV, STACK_DIRECTORIES, STACK_GROUP_PREFIX, group_of, share_crd_schemas, stack_clouds
 
 collect_ignore_glob = [] if os.environ.get("MLOPS_SMOKE") == "1" else ["smoke/*"]
 
@@ -43,9 +44,15 @@ def pytest_unconfigure(config):
         os.environ.pop(RUN_DIR_ENV, None)
 
 
+def unit_order(unit: str, tests: int) -> tuple:
+    """The cloud groups first, then the other modules of tests/stacks and tests/serving (a test or two that
+    previews a whole stack: 0.5-2 s each, and they came last by test count, leaving one worker running while
+    the other had finished), then, as xdist does, the units with the most tests first."""
+    return (not unit.startswith(STACK_GROUP_PREFIX), Path(unit).parent.name not in STACK_DIRECTORIES, -tests)
+
+
 def pytest_xdist_make_scheduler(config, log):
-    """`--dist loadscope` with the work units of tests/shared.py `group_of`, stack groups handed out first
-    (then, as xdist does, the units with the most tests first).
+    """`--dist loadscope` with the work units of tests/shared.py `group_of`, in the order of `unit_order`.
 
     xdist's own `--dist loadgroup` cannot do this with pytest 9: it renames node ids through an attribute
     pytest no longer reads, so every test became its own unit and module fixtures ran on both workers."""
@@ -62,8 +69,7 @@ def pytest_xdist_make_scheduler(config, log):
         def _assign_work_unit(self, node):
             if not getattr(self, "_stack_groups_first", False):
                 self._stack_groups_first = True
-                queue = sorted(self.workqueue.items(),
-                               key=lambda unit: (not unit[0].startswith(STACK_GROUP_PREFIX), -len(unit[1])))
+                queue = sorted(self.workqueue.items(), key=lambda unit: unit_order(unit[0], len(unit[1])))
                 self.workqueue.clear()
                 self.workqueue.update(queue)
             super()._assign_work_unit(node)
