@@ -168,17 +168,19 @@ class PreviewResult:
     def masked_outputs(self) -> dict[str, Any]:
         return mask(self.raw_outputs)
 
+    # These pick records first and reveal only the ones they return (each call hands out fresh copies).
     def by_type(self, type_token: str) -> list[dict[str, Any]]:
-        return [r for r in self.resources if r["type"] == type_token]
+        return [policy_view(r) for r in self.records if r["type"] == type_token]
 
     def one(self, type_token: str, name: Optional[str] = None) -> dict[str, Any]:
-        matches = [r for r in self.by_type(type_token) if name is None or r["name"] == name]
-        names = sorted(r["name"] for r in self.by_type(type_token))
+        of_type = [r for r in self.records if r["type"] == type_token]
+        matches = [r for r in of_type if name is None or r["name"] == name]
+        names = sorted(r["name"] for r in of_type)
         assert len(matches) == 1, f"expected exactly one {type_token}{f' named {name}' if name else ''}, found {len(matches)} among {names}"
-        return matches[0]
+        return policy_view(matches[0])
 
     def children(self, parent_urn: str) -> list[dict[str, Any]]:
-        return [r for r in self.resources if r["parent"] == parent_urn]
+        return [policy_view(r) for r in self.records if r["parent"] == parent_urn]
 
     def is_secret(self, urn: str, *path: Any) -> bool:
         """Whether the input at `path` of resource `urn` is held as a secret."""
