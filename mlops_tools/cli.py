@@ -71,7 +71,7 @@ def run_preview(root: Path, stack: str, overrides: list[str], *, policies: bool 
     if policies:
         from mlops_tools.policy.runner import PolicyPackError, PolicyPacks
         try:
-            packs = PolicyPacks.for_stack(root, stack, overrides, policy_config, all_packs=all_packs, streaming=True)
+            packs = PolicyPacks.for_stack(root, stack, overrides, policy_config, all_packs=all_packs)
         except PolicyPackError as error:
             raise CliError(str(error)) from None
     with packs or nullcontext():
@@ -101,7 +101,7 @@ def _preview_with(root: Path, stack: str, overrides: list[str], packs: Any, *, t
         raise CliError(str(error)) from None
     try:
         with program_today(today):
-            result = preview_stack(root, stack, loaded=loaded, on_resource=packs.stream if policies else None)
+            result = preview_stack(root, stack, loaded=loaded)
     except PreviewError as error:
         raise CliError(f"{stack}: {error}") from None
 

@@ -94,17 +94,11 @@ def policy_view(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class RecordingMonitor(MockMonitor):
-    """The SDK's MockMonitor, recording each registration before answering it.
+    """The SDK's MockMonitor, recording each registration before answering it."""
 
-    `on_resource`, when given, receives each newly recorded resource (`policy_view`) as it is
-    registered, the way the engine hands resources to policy packs during a preview. It is called
-    from the SDK's executor threads and must be thread-safe.
-    """
-
-    def __init__(self, mocks: PlatformMocks, on_resource: Optional[Callable[[dict[str, Any]], None]] = None):
+    def __init__(self, mocks: PlatformMocks):
         super().__init__(mocks)
         self.platform_mocks = mocks
-        self.on_resource = on_resource
         self.records: dict[str, dict[str, Any]] = {}
         self.stack_outputs: dict[str, Any] = {}
         self.duplicates: list[str] = []
@@ -130,8 +124,6 @@ class RecordingMonitor(MockMonitor):
             }
             if request.type.startswith("pulumi:providers:"):
                 self.platform_mocks.providers[urn] = reveal(inputs)
-            if self.on_resource is not None:
-                self.on_resource(policy_view(self.records[urn]))
         self.platform_mocks.current.urn = urn
         try:
             return super().RegisterResource(request)
@@ -273,15 +265,11 @@ async def _run_with_deadline(program: Callable[[], Any], seconds: float) -> None
 
 def preview_program(program: Callable[[], Any], *, project: str = "mlops-platform", stack: str = "dev",
                     config: Optional[dict[str, str]] = None, secret_keys: Iterable[str] = (),
-                    deadline_seconds: float = float(os.environ.get("MLOPS_PREVIEW_DEADLINE", "120")),
-                    on_resource: Optional[Callable[[dict[str, Any]], None]] = None) -> PreviewResult:
-    """Run `program` as `pulumi preview` would, against realistic mocks; return what it registered.
-
-    `on_resource` sees each resource as it is registered (RecordingMonitor), e.g. `PolicyPacks.stream`.
-    """
+                    deadline_seconds: float = float(os.environ.get("MLOPS_PREVIEW_DEADLINE", "120"))) -> PreviewResult:
+    """Run `program` as `pulumi preview` would, against realistic mocks; return what it registered."""
     config = dict(config or {})
     mocks = PlatformMocks(config)
-    monitor = RecordingMonitor(mocks, on_resource)
+    monitor = RecordingMonitor(mocks)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -318,12 +306,10 @@ def load_stack_config(root: Path, stack: str, overrides: Iterable[str] = ()) -> 
 
 
 def preview_stack(root: Path, stack: str, overrides: Iterable[str] = (),
-                  loaded: Optional[tuple[str, StackConfig]] = None,
-                  on_resource: Optional[Callable[[dict[str, Any]], None]] = None) -> PreviewResult:
+                  loaded: Optional[tuple[str, StackConfig]] = None) -> PreviewResult:
     """Preview the project at `root` (its __main__.py) for one stack, offline.
 
-    `loaded` is the (project, config) pair from `load_stack_config` when the caller already has it;
-    `on_resource` is preview_program's.
+    `loaded` is the (project, config) pair from `load_stack_config` when the caller already has it.
     """
     project, config = loaded or load_stack_config(root, stack, overrides)
     main = root / "__main__.py"
@@ -333,5 +319,4 @@ def preview_stack(root: Path, stack: str, overrides: Iterable[str] = (),
     def program() -> None:
         runpy.run_path(str(main), run_name="__main__")
 
-    return preview_program(program, project=project, stack=stack, config=config.values, secret_keys=config.secret_keys,
-                           on_resource=on_resource)
+    return preview_program(program, project=project, stack=stack, config=config.values, secret_keys=config.secret_keys)

@@ -2,20 +2,17 @@
 
 A resource reaches a pack twice, as the CLI's engine sends it: in an `AnalyzeRequest` (per-resource
 rules) and as an `AnalyzerResource` of the `AnalyzeStackRequest` (stack rules); both carry the same
-properties Struct, built once. Resources arrive one by one while the program registers them
-(`add`, from the preview's monitor thread) or all at once (the constructor); `use_plan_order` then
-sets the order of the finished plan, which the stack request follows.
+properties Struct, built once, and the packs of one preview share the requests.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
-PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+from mlops_tools.policy.selection import PROVIDER_TYPE_PREFIX
 
 
 def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -30,28 +27,14 @@ def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOption
 
 
 class Requests:
-    """The stack's resources as Analyzer requests; safe to fill from one thread while others read."""
+    """The stack's resources (in plan order) as Analyzer requests, each built once."""
 
-    def __init__(self, resources: Iterable[Mapping[str, Any]] = ()):
-        self.resources: list = []
-        self.by_urn: dict = {}
-        self._lock = threading.Lock()
+    def __init__(self, resources: Iterable[Mapping[str, Any]]):
+        self.resources = list(resources)
+        self.by_urn = {r["urn"]: r for r in self.resources}
         self._analyze: dict = {}
         self._stack: dict = {}
         self._properties: dict = {}  # urn -> the inputs as a Struct, shared by both kinds of request
-        for resource in resources:
-            self.add(resource)
-
-    def add(self, resource: Mapping[str, Any]) -> None:
-        with self._lock:
-            self.resources.append(resource)
-            self.by_urn[resource["urn"]] = resource
-
-    def use_plan_order(self, resources: Iterable[Mapping[str, Any]]) -> None:
-        """The finished plan's resources, in its order (streamed ones keep their converted requests)."""
-        with self._lock:
-            self.resources = list(resources)
-            self.by_urn = {r["urn"]: r for r in self.resources}
 
     def properties(self, resource: Mapping[str, Any]) -> struct_pb2.Struct:
         urn = resource["urn"]
@@ -70,12 +53,8 @@ class Requests:
         return analyzer_pb2.AnalyzerProviderResource(type=provider["type"], properties=self.properties(provider),
                                                      urn=provider["urn"], name=provider["name"])
 
-    def wanted_by_analyze(self, resource: Mapping[str, Any], wanted: Callable[[str], bool]) -> bool:
-        """Whether the engine sends `resource` to Analyze on a pack whose filter is `wanted` (never providers)."""
-        return not resource["type"].startswith(PROVIDER_TYPE_PREFIX) and wanted(resource["type"])
-
     def request(self, resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzeRequest:
-        """The resource's AnalyzeRequest (its provider must have been added before it, as the engine registers)."""
+        """The resource's AnalyzeRequest, with its explicit provider."""
         urn = resource["urn"]
         request = self._analyze.get(urn)
         if request is None:
@@ -89,10 +68,11 @@ class Requests:
 
     def analyze(self, wanted: Callable[[str], bool]) -> list:
         """AnalyzeRequests of the resources (not providers) whose type `wanted` accepts, in order."""
-        return [self.request(r) for r in self.resources if self.wanted_by_analyze(r, wanted)]
+        return [self.request(r) for r in self.resources
+                if not r["type"].startswith(PROVIDER_TYPE_PREFIX) and wanted(r["type"])]
 
     def stack_item(self, resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResource:
-        """The resource as an item of the AnalyzeStackRequest (built once; a stream builds it ahead)."""
+        """The resource as an item of the AnalyzeStackRequest, with parent, dependencies and provider."""
         urn = resource["urn"]
         item = self._stack.get(urn)
         if item is None:

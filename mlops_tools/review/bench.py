@@ -47,8 +47,8 @@ from mlops_tools.policy.runner import PolicyPacks, discover_packs
 from mlops_tools.review.bench_programs import CONFIG, PROGRAMS
 tune_for_cli()
 cloud, size = sys.argv[1], int(sys.argv[2])
-with PolicyPacks(discover_packs(Path(sys.argv[3]) / "policies"), streaming=True) as packs:
-    result = preview_program(PROGRAMS[cloud](size), stack="bench", config=CONFIG[cloud], on_resource=packs.stream)
+with PolicyPacks(discover_packs(Path(sys.argv[3]) / "policies")) as packs:
+    result = preview_program(PROGRAMS[cloud](size), stack="bench", config=CONFIG[cloud])
     t1 = time.perf_counter()
     info, violations = packs.analyze(result.resources, all_packs=False)
 plan = dumps(build_plan(result, cloud, [{"name": p.name, "version": p.version, "policies": len(p.policies)} for p in info],

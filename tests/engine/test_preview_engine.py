@@ -61,26 +61,6 @@ def test_secrets_masked_for_files_but_real_for_policies(result):
     assert "hunter2" not in json.dumps([result.masked_resources(), result.masked_outputs()])
 
 
-def test_each_resource_reaches_on_resource_once_as_it_is_registered_in_the_policy_view():
-    """The engine hands policy packs each resource while the program runs (issue 18: PolicyPacks.stream)."""
-    import threading
-
-    seen, lock = [], threading.Lock()
-
-    def on_resource(resource):
-        with lock:
-            seen.append(resource)
-
-    result = preview_program(program, project="p", stack="dev", config={"aws:region": "eu-west-1"},
-                             on_resource=on_resource)
-    assert sorted(seen, key=lambda r: r["urn"]) == result.resources  # providers and the stack too, nothing twice
-    secret = next(r for r in seen if r["type"] == "aws:secretsmanager/secretVersion:SecretVersion")
-    assert secret["inputs"]["secretString"] == "hunter2"  # as the packs see it; the plan still masks it
-    provider = next(r for r in seen if r["type"] == "pulumi:providers:aws" and r["name"] == "dr")
-    replica = next(r for r in seen if r["name"] == "k-dr")
-    assert seen.index(provider) < seen.index(replica)  # a provider arrives before the resources that use it
-
-
 def test_program_errors_are_one_readable_line():
     def broken():
         raise pulumi.RunError("invalid stack configuration:\nPulumi.dev.yaml: mlops:cloud = \"x\": bad")
