@@ -31,8 +31,10 @@ collect_ignore_glob = [] if os.environ.get("MLOPS_SMOKE") == "1" else ["smoke/*"
 
 def pytest_configure(config):
     from mlops_tools.engine.runtime import tune_for_many_previews
+    from mlops_tools.policy import fork_server
 
     tune_for_many_previews()
+    fork_server.enable()  # a worker has threads: its ~80 packs are forked by a helper, not exec'd (issue 18)
     share_crd_schemas()
     if not hasattr(config, "workerinput"):  # the controller (or a run without xdist); workers inherit the variable
         os.environ[RUN_DIR_ENV] = config._mlops_shared_dir = tempfile.mkdtemp(prefix="mlops-tests-")

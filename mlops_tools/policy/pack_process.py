@@ -9,8 +9,9 @@ When the pack runs on this interpreter and this process has no other thread yet 
 packs first thing), the pack process is forked from this one instead of exec'd: it then runs the same
 `__main__.py` (same working directory, sys.path, argv, environment, stdout/stderr) without importing
 pulumi, pulumi_policy and grpc again, which was ~0.2 s CPU per pack, most of what a pack cost once its
-analysis decoded each resource once (issue 18). Anything else (a pack venv, threads already running, a
-pack booted after the program) starts the exact CLI way.
+analysis decoded each resource once (issue 18). A process with threads that starts many packs (a test
+worker) can have them forked by a single-threaded helper instead (`fork_server.enable()`). Anything else
+(a pack venv, threads already running, a pack booted after the program) starts the exact CLI way.
 """
 
 from __future__ import annotations
@@ -214,8 +215,15 @@ class _PackProcess:
         env[TYPES_FILE_ENV] = self.types_path
         python = _pack_python(pack_dir, self.doc)
         self.process: Any
+        served = None
+        if allow_fork and python == sys.executable and not _can_fork(python):
+            from mlops_tools.policy import fork_server  # a process that starts many packs may have one
+
+            served = fork_server.running()
         if allow_fork and _can_fork(python):
             self.process = _fork_pack(pack_dir, env, self.stderr)
+        elif served is not None:
+            self.process = served.fork(pack_dir, env, self.stderr)
         else:
             self.process = subprocess.Popen(
                 [python, "__main__.py"], cwd=pack_dir, env=env,

@@ -129,16 +129,21 @@ def test_bad_policy_config_is_one_clear_error(config, message):
 
 
 def _children() -> set:
-    """PIDs of live (non-zombie) child processes of this test process."""
+    """PIDs of live (non-zombie) pack processes of this test process: its children and, in a test worker,
+    the children of its policy pack fork server (mlops_tools/policy/fork_server.py), not the server itself."""
+    from mlops_tools.policy import fork_server
+
+    server = str(fork_server._server.process.pid) if fork_server._server is not None else None
+    parents = {str(os.getpid()), server} - {None}
     found = set()
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
+        if entry.isdigit() and entry != server:
             try:
                 status = Path(f"/proc/{entry}/status").read_text()
             except OSError:
                 continue
             fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
-            if fields.get("PPid", "").strip() == str(os.getpid()) and not fields.get("State", "").startswith("Z"):
+            if fields.get("PPid", "").strip() in parents and not fields.get("State", "").startswith("Z"):
                 found.add(int(entry))
     return found
 
@@ -207,8 +212,12 @@ forked = run()                       # this process has one thread: the packs ar
 hold = threading.Event()
 threading.Thread(target=hold.wait, daemon=True).start()
 execd = run()                        # another thread is running: started the exact CLI way
+from mlops_tools.policy import fork_server
+fork_server.enable()
+served = run()                       # threads, but a fork server: forked by the single-threaded helper
+served["server"] = Path(f"/proc/{fork_server._server.process.pid}/cmdline").read_bytes().decode().split("\\0")[1:3]
 hold.set()
-print(json.dumps({"forked": forked, "execd": execd, "argv": sys.argv[:1]}))
+print(json.dumps({"forked": forked, "execd": execd, "served": served, "argv": sys.argv[:1]}))
 """
 
 
@@ -222,13 +231,48 @@ def test_packs_started_first_are_forked_and_answer_as_exec_started_ones():
                            timeout=300, env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(POLICIES / "common")])})
     assert child.returncode == 0, child.stderr
     result = json.loads(child.stdout.strip().splitlines()[-1])
-    forked, execd = result["forked"], result["execd"]
-    # Forked: this interpreter's own command line (`python -c ...`); exec'd: `python __main__.py`, through Popen.
+    forked, execd, served = result["forked"], result["execd"], result["served"]
+    # Forked: this interpreter's own command line (`python -c ...`); exec'd: `python __main__.py`, through Popen;
+    # served: forked by the fork server, so its command line (`python -c ...serve()`).
     assert all(how[0] == "_ForkedProcess" and how[2] == "-c" for how in forked["how"].values()), forked["how"]
     assert all(how[0] == "Popen" for how in execd["how"].values()), execd["how"]
-    assert forked["packs"] == execd["packs"] and forked["violations"] == execd["violations"]
+    assert all(how[0] == "ServedProcess" and how[2] == "-c" for how in served["how"].values()), served["how"]
+    assert served["server"][0] == "-c" and "serve()" in served["server"][1]
+    assert forked["packs"] == execd["packs"] == served["packs"]
+    assert forked["violations"] == execd["violations"] == served["violations"]
     assert {v["policy"] for v in forked["violations"]} >= {"aws-sns-topic-enable-kms-encryption",
                                                           "kubernetes-workload-pod-disallow-host-namespaces"}
+
+
+def test_the_fork_server_stops_its_packs_when_its_caller_is_gone():
+    """A test worker that dies must not leave pack processes serving forever (they sleep until stopped)."""
+    import json
+    import signal
+    import subprocess
+    import time
+
+    code = ("import json, sys, tempfile\nfrom mlops_tools.policy import fork_server\nfork_server.enable()\n"
+            "server = fork_server.running()\npack = server.fork(sys.argv[1], dict(__import__('os').environ), "
+            "tempfile.TemporaryFile())\nport = pack.stdout.readline().strip().decode()\n"
+            "print(json.dumps([server.process.pid, pack.pid, port]), flush=True)\nsys.stdin.read()\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(POLICIES / "common")])}
+    caller = subprocess.Popen([sys.executable, "-c", code, str(AWS_PACK)], cwd=ROOT, env=env, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        server, pack, port = json.loads(caller.stdout.readline())
+        assert port.isdigit() and Path(f"/proc/{pack}").exists()  # the pack booted and printed its port
+        caller.send_signal(signal.SIGKILL)
+        caller.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() and
+                                                  not Path(f"/proc/{pid}/status").read_text().count("zombie")
+                                                  for pid in (server, pack)):
+            time.sleep(0.05)
+        assert not any(Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
+                       for pid in (server, pack)), "the server and its pack end with their caller"
+    finally:
+        if caller.poll() is None:
+            caller.kill()
 
 
 def test_a_config_shared_by_many_policies_is_validated_once_and_a_bad_one_still_names_its_policy(monkeypatch):
