@@ -15,7 +15,8 @@ from pulumi.runtime.proto import analyzer_pb2
 from mlops_tools.policy.selection import PROVIDER_TYPE_PREFIX
 
 
-def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+def to_struct(values: Optional[Mapping[str, Any]]) -> struct_pb2.Struct:
+    """A protobuf Struct of plain values (the Analyzer protocol's property maps)."""
     struct = struct_pb2.Struct()
     struct.update(dict(values or {}))
     return struct
@@ -40,7 +41,7 @@ class Requests:
         urn = resource["urn"]
         struct = self._properties.get(urn)
         if struct is None:
-            struct = self._properties[urn] = _struct(resource.get("inputs") or {})
+            struct = self._properties[urn] = to_struct(resource.get("inputs"))
         return struct
 
     def _provider(self, resource: Mapping[str, Any]) -> Optional[analyzer_pb2.AnalyzerProviderResource]:

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional
 
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2
 
 from mlops_tools.policy.pack_process import PolicyPackError, _PackProcess, declared_provider, discover_packs
-from mlops_tools.policy.requests import Requests
+from mlops_tools.policy.requests import Requests, to_struct
 from mlops_tools.policy.selection import TypeFilter, boot_first, pack_runs, packages_in, stack_cloud_hint
 
 __all__ = ["FRAMEWORK_TAG_SEPARATOR", "PackInfo", "PolicyInfo", "PolicyPackError", "PolicyPacks", "Violation",
@@ -156,9 +156,8 @@ def configure_request(pack: PackInfo, config: Optional[Mapping[str, Any]]) -> an
             raise PolicyPackError(f"policy config {policy.name}: expected an enforcement level or an object")
         if policy.config_schema and given:
             _validate_config(policy.name, properties, {"type": "object", **policy.config_schema}, checked)
-        struct = struct_pb2.Struct()
-        struct.update(properties)
-        request.policyConfig[policy.name].CopyFrom(analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=struct))
+        request.policyConfig[policy.name].CopyFrom(analyzer_pb2.PolicyConfig(enforcementLevel=level,
+                                                                             properties=to_struct(properties)))
     return request
 
 
@@ -167,7 +166,7 @@ def _validate_config(name: str, properties: dict, schema: dict, checked: set) ->
 
     Called only for a policy the config sets properties of: a policy left at its schema's defaults has
     nothing of the user's to check (that every pack's defaults satisfy its schemas is a test,
-    tests/policies/test_policy_library.py), and importing jsonschema cost ~0.04 s of every preview. Most
+    tests/policy/test_runner.py), and importing jsonschema cost ~0.04 s of every preview. Most
     policies share one schema and config (`excludeFor`), so an identical pair is validated once (issue 18).
     """
     key = json.dumps([schema, properties], sort_keys=True, default=str)
