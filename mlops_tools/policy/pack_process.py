@@ -178,6 +178,13 @@ def _can_fork(python: str) -> bool:
     return hasattr(os, "fork") and python == sys.executable and _single_threaded()
 
 
+def _fork_server() -> Any:
+    """This process's pack fork server, if it enabled one (a test worker: fork_server.py imports this module)."""
+    from mlops_tools.policy import fork_server
+
+    return fork_server.running()
+
+
 def _fork_pack(pack_dir: Path, env: dict, stderr: Any) -> _ForkedProcess:
     # What every pack imports first, loaded once here and shared with each forked pack (copy on write).
     import pulumi_policy  # noqa: F401
@@ -215,14 +222,9 @@ class _PackProcess:
         env[TYPES_FILE_ENV] = self.types_path
         python = _pack_python(pack_dir, self.doc)
         self.process: Any
-        served = None
-        if allow_fork and python == sys.executable and not _can_fork(python):
-            from mlops_tools.policy import fork_server  # a process that starts many packs may have one
-
-            served = fork_server.running()
         if allow_fork and _can_fork(python):
             self.process = _fork_pack(pack_dir, env, self.stderr)
-        elif served is not None:
+        elif allow_fork and python == sys.executable and (served := _fork_server()) is not None:
             self.process = served.fork(pack_dir, env, self.stderr)
         else:
             self.process = subprocess.Popen(
