@@ -116,8 +116,7 @@ def workloads(stack) -> list:
     for resource in [r for r in stack.resources if r.type in WORKLOAD_TYPES]:  # any version, patches too
         workload = Workload(resource)
         namespace = _namespace(resource)
-        account = workload.pods[0].service_account if workload.pods else None  # serviceAccountName or its alias
-        pods = Pods(resource, namespace, _template_labels(resource), account or "default", workload)
+        pods = Pods(resource, namespace, _template_labels(resource), workload.service_account or "default", workload)
         env: dict = {}
         for _, container in workload.containers:
             pods.texts += _strings(container.get("command")) + _strings(container.get("args"))

@@ -212,6 +212,11 @@ class Workload:
         """The pod spec of a single-pod workload (the first pod otherwise)."""
         return self.pods[0].spec if self.pods else {}
 
+    @property
+    def service_account(self):
+        """The account the (first) pod names, by either field (`Pod.service_account`); None if none."""
+        return self.pods[0].service_account if self.pods else None
+
     def pod_security(self, field: str, container: Optional[dict] = None):
         pod = self._pod_of.get(id(container)) if container is not None else None
         return get((pod or (self.pods[0] if self.pods else Pod("", {}))).spec, f"securityContext.{field}")
