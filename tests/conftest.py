@@ -12,11 +12,13 @@
   the run here, in the controller, and removed when the run ends; so do the pinned CRD schemas
   (`share_crd_schemas`: parsed by one worker, unpickled by the other).
 - Scheduling (`make test` runs `--dist loadscope`): each module is one work unit, as xdist does, except
-  that the stack tests (tests/stacks and tests/serving, parametrized by stack) are grouped by their stack's
-  cloud, so one worker builds that cloud's Stacks (stack files and serving variants) and imports its SDK for
-  them while the other worker builds another cloud's (tests/shared.py `group_of`). The cloud groups, the
-  costliest units, are handed out first and the many small modules fill in behind them, so both workers
-  finish close together.
+  that the tests of one cloud are grouped (tests/shared.py `group_of`): the stack tests (tests/stacks and
+  tests/serving, parametrized by stack, and the rest of tests/stacks/test_<cloud>_stacks.py) by their
+  stack's cloud, and the modules under a cloud's directory (tests/components/aws, tests/ops/gcp, ...). One
+  worker builds that cloud's Stacks (stack files and serving variants) and runs its component, operations
+  and policy tests, importing its SDK (and moto or the cloud's client libraries), while the other worker
+  runs another cloud's. The cloud groups, the costliest units, are handed out first and the many small
+  modules fill in behind them, so both workers finish close together.
 """
 
 import os
