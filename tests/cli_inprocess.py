@@ -6,7 +6,7 @@ call, ~4 s per run), for tests that check what a command prints and returns. The
 (`mlops_tools.cli.main`, which hands delegated commands to their module's `main`). The interpreter's own
 start, `python -m mlops_tools` through its __main__.py in a fresh process, keeps subprocess tests of its own
 (tests/test_cli.py: an old module path, a delegated command's exit code; tests/review: the diff of a copied
-repository)."""
+repository; tests/ops/aws/test_dr_server.py: the DR runbook against a real endpoint)."""
 
 from __future__ import annotations
 
