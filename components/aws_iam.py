@@ -24,6 +24,11 @@ import pulumi
 # knows its partition's suffix (AccountContext.dns_suffix) passes it instead.
 AWS_DNS_SUFFIX = "amazonaws.com"
 
+# What a client that owns a prefix needs (MLflow's artifact repository, Ray Train's checkpoints through
+# pyarrow): read, write (multipart uploads that fail are aborted, not left to cost money) and delete.
+# A reader or an append-only writer gets its own shorter list at its site.
+S3_PREFIX_OWNER_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+
 Actions = Union[str, Sequence[str]]
 Resources = Union[pulumi.Input[str], Sequence[pulumi.Input[str]]]
 

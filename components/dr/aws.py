@@ -238,8 +238,9 @@ class DisasterRecovery(pulumi.ComponentResource):
                 "Version": "2012-10-17", "Statement": [
                     {"Sid": "CreateReplicatedRepositories", "Effect": "Allow",
                      "Action": ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"], "Resource": repositories},
-                    kms_via_service("EncryptWithDrArtifactsKey", ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"],
-                                    dr_key, "ecr", args.replica_region),
+                    kms_via_service("EncryptWithDrArtifactsKey",
+                                    ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], dr_key, "ecr",
+                                    args.replica_region),
                 ]}),
             opts=pulumi.ResourceOptions(parent=self))
         template = aws.ecr.RepositoryCreationTemplate(
@@ -300,6 +301,6 @@ def replication_policy(pairs: list[ReplicatedBucketPair], primary_region: str, r
          "Resource": [objects(b) for b in replicas]},
         kms_via_service("DecryptSourceObjects", "kms:Decrypt", [b.kms_key_arn for b in sources], "s3", primary_region,
                         s3_arns=contexts(sources)),
-        kms_via_service("EncryptReplicas", ["kms:Encrypt", "kms:GenerateDataKey"], [b.kms_key_arn for b in replicas], "s3",
-                        replica_region, s3_arns=contexts(replicas)),
+        kms_via_service("EncryptReplicas", ["kms:Encrypt", "kms:GenerateDataKey"], [b.kms_key_arn for b in replicas],
+                        "s3", replica_region, s3_arns=contexts(replicas)),
     ]})

@@ -208,8 +208,8 @@ class Monitoring(pulumi.ComponentResource):
         """An IRSA role so the in-cluster Alertmanager publishes into the same (encrypted) topic."""
         policy = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [
             {"Sid": "PublishAlerts", "Effect": "Allow", "Action": "sns:Publish", "Resource": self.topic.arn},
-            kms_via_service("EncryptThroughSns", ["kms:Decrypt", "kms:GenerateDataKey"], aws_inputs.notifications_key_arn,
-                            "sns", aws_inputs.region),
+            kms_via_service("EncryptThroughSns", ["kms:Decrypt", "kms:GenerateDataKey"],
+                            aws_inputs.notifications_key_arn, "sns", aws_inputs.region),
         ]})
         self.alertmanager_role = aws_inputs.irsa_role(
             f"{name}-alertmanager", MONITORING_NAMESPACE, ALERTMANAGER_SERVICE_ACCOUNT, policy,

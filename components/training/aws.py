@@ -17,7 +17,7 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.aws_iam import kms_via_service, s3_find_bucket, s3_list, s3_objects
+from components.aws_iam import S3_PREFIX_OWNER_ACTIONS, kms_via_service, s3_find_bucket, s3_list, s3_objects
 from components.cluster.aws import Cluster, is_arm_instance_type
 from components.k8s import TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT
 from components.training import TrainingPoolArgs, node_labels, node_taints
@@ -70,8 +70,7 @@ def checkpoint_statements(bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[s
     """Read/write/delete under one prefix of the artifacts bucket (Ray Train's checkpoint storage through
     pyarrow's S3 file system, which lists the prefix and creates zero-byte "directory" markers)."""
     return [
-        s3_objects("ReadWriteCheckpoints", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                   bucket_arn, prefix),
+        s3_objects("ReadWriteCheckpoints", S3_PREFIX_OWNER_ACTIONS, bucket_arn, prefix),
         s3_list("ListCheckpoints", bucket_arn, [prefix, f"{prefix}/*"]),
         kms_via_service("EncryptCheckpointsThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], key_arn, "s3", region),
     ]

@@ -195,7 +195,8 @@ def controller_policy(args: KarpenterArgs, ctx: AccountContext, node_role_arn: p
         # EC2 encrypts the root volumes of the instances Karpenter launches with the caller's KMS rights.
         kms_via_service("EncryptNodeVolumesWithClusterKey",
                         ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKeyWithoutPlaintext",
-                         "kms:ReEncryptFrom", "kms:ReEncryptTo"], args.cluster_key_arn, "ec2", region, dns_suffix=ctx.dns_suffix),
+                         "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+                        args.cluster_key_arn, "ec2", region, dns_suffix=ctx.dns_suffix),
         # A grant, not a use of the key: besides "through EC2" it is allowed only for the volumes EC2 attaches
         # (kms:GrantIsForAWSResource), a condition kms_via_service does not write.
         {"Sid": "GrantNodeVolumeAttachments", "Effect": "Allow", "Action": "kms:CreateGrant", "Resource": args.cluster_key_arn,

@@ -14,7 +14,8 @@ import json
 import pulumi
 import pytest
 
-from components.aws_iam import kms_via_service, s3_find_bucket, s3_list, s3_objects, service_endpoint
+from components.aws_iam import (S3_PREFIX_OWNER_ACTIONS, kms_via_service, s3_find_bucket, s3_list, s3_objects,
+                                service_endpoint)
 from mlops_tools.engine.preview import preview_program
 from mlops_tools.smoke.iam_aws import is_allowed
 
@@ -127,3 +128,13 @@ def test_s3_find_bucket_allows_head_bucket_and_no_listing():
     s3_list("L", BUCKET, ["p/*"]), s3_find_bucket("F", BUCKET)])
 def test_every_statement_is_an_allow_with_its_sid_first(statement):
     assert list(statement)[:3] == ["Sid", "Effect", "Action"] and statement["Effect"] == "Allow"
+
+
+def test_a_prefix_owner_reads_writes_and_deletes_there_and_only_there():
+    """MLflow's artifact repository and Ray Train's checkpoints own their prefix (S3_PREFIX_OWNER_ACTIONS)."""
+    statement = s3_objects("ReadWriteArtifacts", S3_PREFIX_OWNER_ACTIONS, BUCKET, "mlflow")
+    for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"):
+        assert allows(statement, action, f"{BUCKET}/mlflow/1/abc/artifacts/model.pkl")
+        assert not allows(statement, action, f"{BUCKET}/argo/pipelines/x.log")
+    assert not allows(statement, "s3:PutObjectAcl", f"{BUCKET}/mlflow/1/abc/artifacts/model.pkl")
+    assert not allows(statement, "s3:DeleteBucket", BUCKET)
