@@ -20,8 +20,8 @@ from typing import Optional, Sequence, Union
 
 import pulumi
 
-# The DNS suffix of the commercial AWS partition: what the sites hard-coded before. A caller that
-# knows its partition's suffix (AccountContext.dns_suffix) passes it instead.
+# The DNS suffix of the commercial AWS partition, which most callers assume. One that knows its
+# partition's suffix (AccountContext.dns_suffix) passes it: in aws-cn the value is amazonaws.com.cn.
 AWS_DNS_SUFFIX = "amazonaws.com"
 
 # What a client that owns a prefix needs (MLflow's artifact repository, Ray Train's checkpoints through
