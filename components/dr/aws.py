@@ -39,6 +39,7 @@ from components.registry.aws import ModelRegistry, untagged_expiry_policy
 from components.storage import BucketArgs
 from components.storage.aws import SecureBucket
 from components.aws_account import arn_part
+from components.aws_iam import kms_via_service
 from components.tracking.aws import POSTGRES_PORT, TrackingServer, tracking_db_parameters
 
 # S3 Replication Time Control's only (and maximum) threshold.
@@ -237,9 +238,9 @@ class DisasterRecovery(pulumi.ComponentResource):
                 "Version": "2012-10-17", "Statement": [
                     {"Sid": "CreateReplicatedRepositories", "Effect": "Allow",
                      "Action": ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"], "Resource": repositories},
-                    {"Sid": "EncryptWithDrArtifactsKey", "Effect": "Allow",
-                     "Action": ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], "Resource": dr_key,
-                     "Condition": {"StringEquals": {"kms:ViaService": f"ecr.{args.replica_region}.amazonaws.com"}}},
+                    kms_via_service("EncryptWithDrArtifactsKey",
+                                    ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], dr_key, "ecr",
+                                    args.replica_region),
                 ]}),
             opts=pulumi.ResourceOptions(parent=self))
         template = aws.ecr.RepositoryCreationTemplate(
@@ -298,12 +299,8 @@ def replication_policy(pairs: list[ReplicatedBucketPair], primary_region: str, r
         {"Sid": "WriteReplicas", "Effect": "Allow",
          "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
          "Resource": [objects(b) for b in replicas]},
-        {"Sid": "DecryptSourceObjects", "Effect": "Allow", "Action": "kms:Decrypt",
-         "Resource": [b.kms_key_arn for b in sources],
-         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{primary_region}.amazonaws.com"},
-                       "StringLike": {"kms:EncryptionContext:aws:s3:arn": contexts(sources)}}},
-        {"Sid": "EncryptReplicas", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-         "Resource": [b.kms_key_arn for b in replicas],
-         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{replica_region}.amazonaws.com"},
-                       "StringLike": {"kms:EncryptionContext:aws:s3:arn": contexts(replicas)}}},
+        kms_via_service("DecryptSourceObjects", "kms:Decrypt", [b.kms_key_arn for b in sources], "s3", primary_region,
+                        s3_arns=contexts(sources)),
+        kms_via_service("EncryptReplicas", ["kms:Encrypt", "kms:GenerateDataKey"], [b.kms_key_arn for b in replicas],
+                        "s3", replica_region, s3_arns=contexts(replicas)),
     ]})

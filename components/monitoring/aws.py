@@ -27,6 +27,7 @@ import pulumi_aws as aws
 from components.k8s import ALERTMANAGER_SERVICE_ACCOUNT, MONITORING_NAMESPACE
 from components.monitoring import MonitoringArgs
 from components.aws_account import arn_part
+from components.aws_iam import kms_via_service
 from components.cluster.aws import IrsaRoleFactory
 
 GIB = 1024 ** 3
@@ -207,9 +208,8 @@ class Monitoring(pulumi.ComponentResource):
         """An IRSA role so the in-cluster Alertmanager publishes into the same (encrypted) topic."""
         policy = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [
             {"Sid": "PublishAlerts", "Effect": "Allow", "Action": "sns:Publish", "Resource": self.topic.arn},
-            {"Sid": "EncryptThroughSns", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-             "Resource": aws_inputs.notifications_key_arn,
-             "Condition": {"StringEquals": {"kms:ViaService": f"sns.{aws_inputs.region}.amazonaws.com"}}},
+            kms_via_service("EncryptThroughSns", ["kms:Decrypt", "kms:GenerateDataKey"],
+                            aws_inputs.notifications_key_arn, "sns", aws_inputs.region),
         ]})
         self.alertmanager_role = aws_inputs.irsa_role(
             f"{name}-alertmanager", MONITORING_NAMESPACE, ALERTMANAGER_SERVICE_ACCOUNT, policy,

@@ -28,6 +28,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.aws_account import AccountContext, account_context
+from components.aws_iam import kms_via_service, service_endpoint
 from components.cluster.aws import SYSTEM_POOL, Cluster, node_role_with_policies
 from components.k8s import POOL_LABEL, DashboardQuery, ScrapeTarget
 
@@ -121,9 +122,6 @@ def controller_policy(args: KarpenterArgs, ctx: AccountContext, node_role_arn: p
     """Karpenter's controller permissions, scoped to this cluster's tags, subnets, security group and key."""
     cluster, region = args.cluster_name, args.region
 
-    def via(service: str) -> pulumi.Output[str]:
-        return pulumi.Output.format("{0}.{1}.{2}", service, region, ctx.dns_suffix)
-
     def arn(service: str, resource: str, account: bool = True) -> pulumi.Output[str]:
         return pulumi.Output.format("arn:{0}:{1}:{2}:{3}:{4}", ctx.partition, service, region,
                                     ctx.account_id if account else "", resource)
@@ -172,9 +170,8 @@ def controller_policy(args: KarpenterArgs, ctx: AccountContext, node_role_arn: p
         {"Sid": "ReadPrices", "Effect": "Allow", "Action": "pricing:GetProducts", "Resource": "*"},
         {"Sid": "ConsumeInterruptionQueue", "Effect": "Allow",
          "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], "Resource": args.interruption.queue_arn},
-        {"Sid": "DecryptInterruptionQueue", "Effect": "Allow", "Action": "kms:Decrypt",
-         "Resource": args.interruption.queue_key_arn,
-         "Condition": {"StringEquals": {"kms:ViaService": via("sqs")}}},
+        kms_via_service("DecryptInterruptionQueue", "kms:Decrypt", args.interruption.queue_key_arn, "sqs", region,
+                        dns_suffix=ctx.dns_suffix),
         {"Sid": "PassNodeRoleToEc2Only", "Effect": "Allow", "Action": "iam:PassRole", "Resource": node_role_arn,
          "Condition": {"StringEquals": {"iam:PassedToService": pulumi.Output.format("ec2.{0}", ctx.dns_suffix)}}},
         {"Sid": "CreateOwnInstanceProfiles", "Effect": "Allow", "Action": "iam:CreateInstanceProfile",
@@ -196,14 +193,15 @@ def controller_policy(args: KarpenterArgs, ctx: AccountContext, node_role_arn: p
         {"Sid": "DiscoverApiServerEndpoint", "Effect": "Allow", "Action": "eks:DescribeCluster",
          "Resource": arn("eks", f"cluster/{cluster}")},
         # EC2 encrypts the root volumes of the instances Karpenter launches with the caller's KMS rights.
-        {"Sid": "EncryptNodeVolumesWithClusterKey", "Effect": "Allow",
-         "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKeyWithoutPlaintext",
-                    "kms:ReEncryptFrom", "kms:ReEncryptTo"],
-         "Resource": args.cluster_key_arn,
-         "Condition": {"StringEquals": {"kms:ViaService": via("ec2")}}},
+        kms_via_service("EncryptNodeVolumesWithClusterKey",
+                        ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKeyWithoutPlaintext",
+                         "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+                        args.cluster_key_arn, "ec2", region, dns_suffix=ctx.dns_suffix),
+        # A grant, not a use of the key: besides "through EC2" it is allowed only for the volumes EC2 attaches
+        # (kms:GrantIsForAWSResource), a condition kms_via_service does not write.
         {"Sid": "GrantNodeVolumeAttachments", "Effect": "Allow", "Action": "kms:CreateGrant", "Resource": args.cluster_key_arn,
          "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"},
-                       "StringEquals": {"kms:ViaService": via("ec2")}}},
+                       "StringEquals": {"kms:ViaService": service_endpoint("ec2", region, ctx.dns_suffix)}}},
     ]
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
 
