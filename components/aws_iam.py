@@ -6,7 +6,7 @@ returns one statement as a plain dict, in the key order ``Sid, Effect, Action, R
 Condition`` the plans have always had, so a document built with it renders to the same bytes.
 
 Values may be plain strings (documents built from resolved values inside an ``apply``) or
-Pulumi outputs (documents passed to ``pulumi.Output.json_dumps``): a builder keeps a plain
+Pulumi outputs (documents rendered by ``components.documents.json_document``): a builder keeps a plain
 input plain, so it serves both. What differs between the sites for a least-privilege reason
 (which actions, which prefixes, which key) is a parameter; the rest is fixed here.
 

@@ -23,6 +23,7 @@ from components.features import OFFLINE_PREFIX, REGISTRY_OBJECT, REGISTRY_PREFIX
 from components.storage import BucketArgs
 from components.storage.aws import SecureBucket
 from components.cluster.aws import IrsaRoleFactory
+from components.documents import json_document
 
 # What Feast calls on its tables (recorded by `make smoke` with IAM enforced): serving reads in batches,
 # materialization writes in batches, apply waits for the table. No single-item or query calls.
@@ -96,7 +97,7 @@ class FeatureStore(pulumi.ComponentResource):
     def _feature_server_policy(self, aws_inputs: AwsFeaturesInputs) -> pulumi.Output[str]:
         bucket_arn = self.store.bucket_arn
         region = aws_inputs.region
-        return pulumi.Output.json_dumps({
+        return json_document({
             "Version": "2012-10-17",
             "Statement": [
                 # Feast's S3 registry store calls HeadBucket first (s3_find_bucket says why it is its own grant).

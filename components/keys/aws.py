@@ -34,6 +34,7 @@ import pulumi_aws as aws
 from components.aws_account import AccountContext, account_context
 from components.aws_iam import service_endpoint
 from components.keys import DOMAINS, KeysArgs
+from components.documents import json_document
 
 # The services that store each domain's data, i.e. the kms:ViaService values its key accepts.
 DOMAIN_SERVICES: dict[str, tuple[str, ...]] = {
@@ -96,7 +97,7 @@ def key_policy(domain: str, region: str, ctx: AccountContext) -> pulumi.Output[s
                            "Bool": {"kms:GrantIsForAWSResource": "true"}}},
         ]
         statements.extend(_service_statements(domain, region, account_id, partition, dns_suffix))
-        return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+        return json_document({"Version": "2012-10-17", "Statement": statements})
 
     return pulumi.Output.all(ctx.account_id, ctx.partition, ctx.dns_suffix).apply(lambda v: render(*v))
 

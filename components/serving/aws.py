@@ -15,13 +15,14 @@ import pulumi
 from components.aws_iam import kms_via_service, s3_list, s3_objects
 from components.serving import NAMESPACE, SERVICE_ACCOUNT
 from components.serving.component import ServingIdentity
+from components.documents import json_document
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 def read_artifacts_policy(bucket_arn: pulumi.Input[str], prefix: str, key_arn: pulumi.Input[str],
                           region: str) -> pulumi.Output[str]:
-    return pulumi.Output.json_dumps({
+    return json_document({
         "Version": "2012-10-17",
         "Statement": [
             s3_list("ListModelPrefix", bucket_arn, [prefix, f"{prefix}/*"]),
@@ -52,7 +53,7 @@ def write_log_policy(bucket_arn: pulumi.Input[str], key_prefix: str, key_arn: pu
                      region: str) -> pulumi.Output[str]:
     """The request log sink: PutObject under ``key_prefix`` (ends in '/') and the data key SSE-KMS needs for
     it, through S3 only. No read, list or delete: parts are written once and never looked at again."""
-    return pulumi.Output.json_dumps({
+    return json_document({
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "WriteRequestLogParts", "Effect": "Allow", "Action": "s3:PutObject",

@@ -28,6 +28,7 @@ from components.cluster.aws import IrsaRoleFactory
 from components.storage.aws import SecureBucket
 from components.tracking import (DATABASE_URI_SCHEME, MLFLOW_DB_SECRET, MLFLOW_DB_SECRET_KEY, TrackingArgs, postgres_major,
                                  tracking_url)
+from components.documents import json_document
 
 POSTGRES_PORT = 5432
 # External Secrets Operator, pinned (chart 1.0.0 serves the external-secrets.io/v1 API).
@@ -185,7 +186,7 @@ class TrackingServer(pulumi.ComponentResource):
         bucket_arn = self.artifacts.bucket_arn
         prefix = args.artifact_prefix
         region, account = arn_part(self.db.arn, 3), arn_part(self.db.arn, 4)
-        return pulumi.Output.json_dumps({
+        return json_document({
             "Version": "2012-10-17",
             "Statement": [
                 s3_list("ListArtifactPrefix", bucket_arn, [prefix, f"{prefix}/*"]),
@@ -204,7 +205,7 @@ class TrackingServer(pulumi.ComponentResource):
         """ESO reads the RDS-managed secret and renders the SQLAlchemy URI into MLflow's namespace."""
         secret_arn = self.db_master_secret_arn
         region = arn_part(secret_arn, 3)
-        eso_policy = pulumi.Output.json_dumps({
+        eso_policy = json_document({
             "Version": "2012-10-17",
             "Statement": [
                 {"Sid": "ReadTrackingDbSecret", "Effect": "Allow",

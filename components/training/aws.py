@@ -22,6 +22,7 @@ from components.cluster.aws import Cluster, is_arm_instance_type
 from components.k8s import TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT
 from components.training import TrainingPoolArgs, node_labels, node_taints
 from components.training.aws_karpenter import DISCOVERY_TAG, Karpenter
+from components.documents import json_document
 
 # Pinned (bump deliberately: a new AMI alias rolls every Karpenter node through drift).
 AMI_ALIAS = "al2023@v20260512"  # EKS-optimised AL2023 release v20260512 (standard and NVIDIA variants)
@@ -87,7 +88,7 @@ class TrainingJobIdentity(pulumi.ComponentResource):
     def __init__(self, name: str, args: TrainingJobIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("mlops:training:TrainingJobIdentity", name, None, opts)
         tags = {**args.tags, "component": "training"}
-        policy_json = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [
+        policy_json = json_document({"Version": "2012-10-17", "Statement": [
             s3_objects("ReadFeatureData", "s3:GetObject", args.features_bucket_arn, list(args.read_prefixes)),
             # Feast's S3 registry store opens with HeadBucket.
             s3_find_bucket("FindFeatureBucket", args.features_bucket_arn),

@@ -31,6 +31,7 @@ from components.aws_account import AccountContext, account_context
 from components.aws_iam import kms_via_service, service_endpoint
 from components.cluster.aws import SYSTEM_POOL, Cluster, node_role_with_policies
 from components.k8s import POOL_LABEL, DashboardQuery, ScrapeTarget
+from components.documents import json_document
 
 # Pinned versions (bump deliberately: a new AMI alias rolls every Karpenter node through drift).
 KARPENTER_CHART = "oci://public.ecr.aws/karpenter/karpenter"
@@ -83,12 +84,12 @@ class SpotInterruptionHandling(pulumi.ComponentResource):
         for kind, pattern in INTERRUPTION_EVENTS.items():
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{kind}", name=f"{args.name}-{kind}", description=f"{kind} events for Karpenter ({args.name})",
-                event_pattern=pulumi.Output.json_dumps(pattern), tags=tags, opts=child)
+                event_pattern=json_document(pattern), tags=tags, opts=child)
             aws.cloudwatch.EventTarget(f"{name}-{kind}", rule=rule.name, arn=queue.arn, target_id="karpenter-interruption-queue",
                                        opts=child)
             self.rules[kind] = rule
 
-        aws.sqs.QueuePolicy(f"{name}-queue", queue_url=queue.url, policy=pulumi.Output.json_dumps({
+        aws.sqs.QueuePolicy(f"{name}-queue", queue_url=queue.url, policy=json_document({
             "Version": "2012-10-17", "Statement": [
                 {"Sid": "InterruptionRulesOfThisPlatform", "Effect": "Allow",
                  "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": queue.arn,
@@ -203,7 +204,7 @@ def controller_policy(args: KarpenterArgs, ctx: AccountContext, node_role_arn: p
          "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"},
                        "StringEquals": {"kms:ViaService": service_endpoint("ec2", region, ctx.dns_suffix)}}},
     ]
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+    return json_document({"Version": "2012-10-17", "Statement": statements})
 
 
 class Karpenter(pulumi.ComponentResource):

@@ -16,6 +16,7 @@ import pytest
 
 from components.aws_iam import (S3_PREFIX_OWNER_ACTIONS, kms_via_service, s3_find_bucket, s3_list, s3_objects,
                                 service_endpoint)
+from components.documents import json_document
 from mlops_tools.engine.preview import preview_program
 from mlops_tools.smoke.iam_aws import is_allowed
 
@@ -82,9 +83,9 @@ def test_kms_statement_from_outputs_renders_the_same_values_as_from_strings():
     to the same document as plain values: components pass either."""
     def program():
         region, key, suffix = (pulumi.Output.from_input(v) for v in (REGION, KEY, "amazonaws.com"))
-        pulumi.export("document", pulumi.Output.json_dumps(
+        pulumi.export("document", json_document(
             kms_via_service("UseKey", ["kms:Decrypt"], key, "s3", region, dns_suffix=suffix)))
-        pulumi.export("objects", pulumi.Output.json_dumps(
+        pulumi.export("objects", json_document(
             s3_objects("Read", "s3:GetObject", pulumi.Output.from_input(BUCKET), "models")))
 
     outputs = preview_program(program, project="mlops-platform", stack="test",
