@@ -28,6 +28,7 @@ import pulumi_kubernetes as k8s
 from components.cluster import ClusterArgs
 from components.k8s import CAPACITY_TYPE_LABEL, POOL_LABEL
 from components.aws_account import account_context
+from components.documents import json_document
 
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 STORAGE_CLASS = "gp3-encrypted"
@@ -112,7 +113,7 @@ class Cluster(pulumi.ComponentResource):
             policy_arn=aws_managed_policy(ctx.partition, "AmazonEKSClusterPolicy"), opts=child)
         secrets_key_policy = aws.iam.RolePolicy(
             f"{name}-control-plane-secrets-key", role=cluster_role.id,
-            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [{
+            policy=json_document({"Version": "2012-10-17", "Statement": [{
                 "Sid": "EnvelopeEncryptSecretsWithClusterKey", "Effect": "Allow",
                 "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants", "kms:CreateGrant"],
                 "Resource": aws_inputs.cluster_key_arn}]}),
@@ -162,7 +163,7 @@ class Cluster(pulumi.ComponentResource):
         self.system_node_group = node_group
         self.system_node_group_asg_name = node_group.resources.apply(lambda groups: groups[0].autoscaling_groups[0].name)
 
-        self.kubeconfig = pulumi.Output.secret(pulumi.Output.json_dumps(self._kubeconfig(cluster)))
+        self.kubeconfig = pulumi.Output.secret(json_document(self._kubeconfig(cluster)))
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig,
                                          opts=pulumi.ResourceOptions(parent=self, depends_on=[node_group]))
         self.storage_class = STORAGE_CLASS
@@ -188,7 +189,7 @@ class Cluster(pulumi.ComponentResource):
 
     def irsa_trust_policy(self, namespace: str, service_account: str) -> pulumi.Output[str]:
         """Only this cluster's `namespace/service_account` may assume the role, for STS audience only."""
-        return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [{
+        return json_document({"Version": "2012-10-17", "Statement": [{
             "Sid": "ServiceAccountThroughClusterOidc", "Effect": "Allow",
             "Principal": {"Federated": self.oidc_provider_arn},
             "Action": "sts:AssumeRoleWithWebIdentity",
@@ -287,7 +288,7 @@ class Cluster(pulumi.ComponentResource):
         """CoreDNS and the EBS CSI driver run as pods: they need nodes to become ACTIVE."""
         ebs_role = self.irsa_role(
             f"{name}-ebs-csi", "kube-system", "ebs-csi-controller-sa",
-            policy_json=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [
+            policy_json=json_document({"Version": "2012-10-17", "Statement": [
                 {"Sid": "EncryptVolumesWithClusterKey", "Effect": "Allow",
                  "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKeyWithoutPlaintext",
                             "kms:ReEncryptFrom", "kms:ReEncryptTo"],

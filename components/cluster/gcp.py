@@ -38,6 +38,7 @@ import pulumi_kubernetes as k8s
 
 from components.cluster import ClusterArgs
 from components.k8s import CAPACITY_TYPE_LABEL, POOL_LABEL, IdentityEndpoint
+from components.documents import json_document
 
 STORAGE_CLASS = "pd-balanced-cmek"
 SYSTEM_POOL = "system"
@@ -181,7 +182,7 @@ class Cluster(pulumi.ComponentResource):
         self.cluster = cluster
         self.name = cluster.name
         self.endpoint = cluster.endpoint.apply(lambda host: f"https://{host}")
-        self.kubeconfig = pulumi.Output.secret(pulumi.Output.json_dumps(self._kubeconfig(cluster)))
+        self.kubeconfig = pulumi.Output.secret(json_document(self._kubeconfig(cluster)))
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig,
                                          opts=pulumi.ResourceOptions(parent=self, depends_on=[self.system_node_pool]))
         self.storage_class = STORAGE_CLASS

@@ -39,7 +39,9 @@ from components.registry.aws import ModelRegistry, untagged_expiry_policy
 from components.storage import BucketArgs
 from components.storage.aws import SecureBucket
 from components.aws_account import arn_part
+from components.aws_iam import kms_via_service
 from components.tracking.aws import POSTGRES_PORT, TrackingServer, tracking_db_parameters
+from components.documents import json_document
 
 # S3 Replication Time Control's only (and maximum) threshold.
 S3_RTC_MINUTES = 15
@@ -118,7 +120,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         """A role only `service` acting for this account can assume (no confused deputy)."""
         return aws.iam.Role(
             name, description=description,
-            assume_role_policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [{
+            assume_role_policy=json_document({"Version": "2012-10-17", "Statement": [{
                 "Sid": "ServiceOfThisAccount", "Effect": "Allow", "Principal": {"Service": f"{service}.amazonaws.com"},
                 "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": self._account}}}]}),
             tags=self._tags, opts=pulumi.ResourceOptions(parent=self))
@@ -233,13 +235,13 @@ class DisasterRecovery(pulumi.ComponentResource):
             f"{name}-ecr-creation", "ecr", f"{args.name}: ECR creates replicated repositories in {args.replica_region}")
         self.image_creation_role = creation_role
         creation_policy = aws.iam.RolePolicy(
-            f"{name}-ecr-creation", role=creation_role.id, policy=pulumi.Output.json_dumps({
+            f"{name}-ecr-creation", role=creation_role.id, policy=json_document({
                 "Version": "2012-10-17", "Statement": [
                     {"Sid": "CreateReplicatedRepositories", "Effect": "Allow",
                      "Action": ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"], "Resource": repositories},
-                    {"Sid": "EncryptWithDrArtifactsKey", "Effect": "Allow",
-                     "Action": ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], "Resource": dr_key,
-                     "Condition": {"StringEquals": {"kms:ViaService": f"ecr.{args.replica_region}.amazonaws.com"}}},
+                    kms_via_service("EncryptWithDrArtifactsKey",
+                                    ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], dr_key, "ecr",
+                                    args.replica_region),
                 ]}),
             opts=pulumi.ResourceOptions(parent=self))
         template = aws.ecr.RepositoryCreationTemplate(
@@ -289,7 +291,7 @@ def replication_policy(pairs: list[ReplicatedBucketPair], primary_region: str, r
 
     sources = [pair.source for pair in pairs]
     replicas = [pair.replica for pair in pairs]
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [
+    return json_document({"Version": "2012-10-17", "Statement": [
         {"Sid": "ReadReplicationConfiguration", "Effect": "Allow",
          "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": [b.bucket_arn for b in sources]},
         {"Sid": "ReadSourceVersions", "Effect": "Allow",
@@ -298,12 +300,8 @@ def replication_policy(pairs: list[ReplicatedBucketPair], primary_region: str, r
         {"Sid": "WriteReplicas", "Effect": "Allow",
          "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
          "Resource": [objects(b) for b in replicas]},
-        {"Sid": "DecryptSourceObjects", "Effect": "Allow", "Action": "kms:Decrypt",
-         "Resource": [b.kms_key_arn for b in sources],
-         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{primary_region}.amazonaws.com"},
-                       "StringLike": {"kms:EncryptionContext:aws:s3:arn": contexts(sources)}}},
-        {"Sid": "EncryptReplicas", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-         "Resource": [b.kms_key_arn for b in replicas],
-         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{replica_region}.amazonaws.com"},
-                       "StringLike": {"kms:EncryptionContext:aws:s3:arn": contexts(replicas)}}},
+        kms_via_service("DecryptSourceObjects", "kms:Decrypt", [b.kms_key_arn for b in sources], "s3", primary_region,
+                        s3_arns=contexts(sources)),
+        kms_via_service("EncryptReplicas", ["kms:Encrypt", "kms:GenerateDataKey"], [b.kms_key_arn for b in replicas],
+                        "s3", replica_region, s3_arns=contexts(replicas)),
     ]})

@@ -18,10 +18,12 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_iam import kms_via_service, s3_find_bucket, s3_list, s3_objects
 from components.features import OFFLINE_PREFIX, REGISTRY_OBJECT, REGISTRY_PREFIX, FeaturesArgs
 from components.storage import BucketArgs
 from components.storage.aws import SecureBucket
 from components.cluster.aws import IrsaRoleFactory
+from components.documents import json_document
 
 # What Feast calls on its tables (recorded by `make smoke` with IAM enforced): serving reads in batches,
 # materialization writes in batches, apply waits for the table. No single-item or query calls.
@@ -95,22 +97,17 @@ class FeatureStore(pulumi.ComponentResource):
     def _feature_server_policy(self, aws_inputs: AwsFeaturesInputs) -> pulumi.Output[str]:
         bucket_arn = self.store.bucket_arn
         region = aws_inputs.region
-        return pulumi.Output.json_dumps({
+        return json_document({
             "Version": "2012-10-17",
             "Statement": [
-                # Feast's S3 registry store calls HeadBucket first, which S3 authorises as s3:ListBucket with no
-                # s3:prefix key: a prefix-conditioned grant alone denies it. "Null" matches exactly that request
-                # shape (no prefix), so listing under another prefix stays refused.
-                {"Sid": "FindBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
-                 "Condition": {"Null": {"s3:prefix": "true"}}},
-                {"Sid": "ListFeastPrefixes", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
-                 "Condition": {"StringLike": {"s3:prefix": [f"{REGISTRY_PREFIX}/*", f"{OFFLINE_PREFIX}/*"]}}},
+                # Feast's S3 registry store calls HeadBucket first (s3_find_bucket says why it is its own grant).
+                s3_find_bucket("FindBucket", bucket_arn),
+                s3_list("ListFeastPrefixes", bucket_arn, [f"{REGISTRY_PREFIX}/*", f"{OFFLINE_PREFIX}/*"]),
                 # The registry is one object: read on every refresh, written by `feast apply`, materialization
                 # and the server's first start (an empty registry is committed when none exists).
                 {"Sid": "ReadWriteRegistry", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
                  "Resource": pulumi.Output.format("{0}/{1}", bucket_arn, REGISTRY_OBJECT)},
-                {"Sid": "ReadWriteOfflineStore", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-                 "Resource": pulumi.Output.format("{0}/{1}/*", bucket_arn, OFFLINE_PREFIX)},
+                s3_objects("ReadWriteOfflineStore", ["s3:GetObject", "s3:PutObject"], bucket_arn, OFFLINE_PREFIX),
                 {"Sid": "OnlineItems", "Effect": "Allow", "Action": ONLINE_ITEM_ACTIONS,
                  "Resource": list(self.online_table_arns.values())},
                 # `feast apply` calls CreateTable for every online view and treats ResourceInUseException as "it
@@ -122,9 +119,7 @@ class FeatureStore(pulumi.ComponentResource):
                 {"Sid": "ApplyRewritesTableTags", "Effect": "Allow",
                  "Action": ["dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource"],
                  "Resource": list(self.online_table_arns.values())},
-                {"Sid": "FeaturesKeyThroughS3AndDynamoDb", "Effect": "Allow",
-                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": aws_inputs.features_key_arn,
-                 "Condition": {"StringEquals": {"kms:ViaService": [f"s3.{region}.amazonaws.com",
-                                                                   f"dynamodb.{region}.amazonaws.com"]}}},
+                kms_via_service("FeaturesKeyThroughS3AndDynamoDb", ["kms:Decrypt", "kms:GenerateDataKey"],
+                                aws_inputs.features_key_arn, ["s3", "dynamodb"], region),
             ],
         })

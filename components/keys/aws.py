@@ -32,7 +32,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_account import AccountContext, account_context
+from components.aws_iam import service_endpoint
 from components.keys import DOMAINS, KeysArgs
+from components.documents import json_document
 
 # The services that store each domain's data, i.e. the kms:ViaService values its key accepts.
 DOMAIN_SERVICES: dict[str, tuple[str, ...]] = {
@@ -82,7 +84,7 @@ def key_policy(domain: str, region: str, ctx: AccountContext) -> pulumi.Output[s
 
     def render(account_id: str, partition: str, dns_suffix: str) -> str:
         root = f"arn:{partition}:iam::{account_id}:root"
-        via = [f"{service}.{region}.{dns_suffix}" for service in DOMAIN_SERVICES[domain]]
+        via = [service_endpoint(service, region, dns_suffix) for service in DOMAIN_SERVICES[domain]]
         statements: list[dict] = [
             {"Sid": "AccountAdministersKey", "Effect": "Allow", "Principal": {"AWS": root},
              "Action": ADMIN_ACTIONS, "Resource": "*"},
@@ -95,7 +97,7 @@ def key_policy(domain: str, region: str, ctx: AccountContext) -> pulumi.Output[s
                            "Bool": {"kms:GrantIsForAWSResource": "true"}}},
         ]
         statements.extend(_service_statements(domain, region, account_id, partition, dns_suffix))
-        return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+        return json_document({"Version": "2012-10-17", "Statement": statements})
 
     return pulumi.Output.all(ctx.account_id, ctx.partition, ctx.dns_suffix).apply(lambda v: render(*v))
 
@@ -132,7 +134,7 @@ def _service_statements(domain: str, region: str, account_id: str, partition: st
              "Resource": "*", "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}},
         ]
     if domain == "cluster":
-        through_ec2 = {"kms:CallerAccount": account_id, "kms:ViaService": f"ec2.{region}.{dns_suffix}"}
+        through_ec2 = {"kms:CallerAccount": account_id, "kms:ViaService": service_endpoint("ec2", region, dns_suffix)}
         return [
             {"Sid": "AccountPrincipalsEncryptVolumesThroughEc2", "Effect": "Allow", "Principal": {"AWS": "*"},
              "Action": CRYPTO_ACTIONS, "Resource": "*", "Condition": {"StringEquals": through_ec2}},

@@ -27,7 +27,9 @@ import pulumi_aws as aws
 from components.k8s import ALERTMANAGER_SERVICE_ACCOUNT, MONITORING_NAMESPACE
 from components.monitoring import MonitoringArgs
 from components.aws_account import arn_part
+from components.aws_iam import kms_via_service
 from components.cluster.aws import IrsaRoleFactory
+from components.documents import json_document
 
 GIB = 1024 ** 3
 # RDS for PostgreSQL default: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000).
@@ -197,7 +199,7 @@ class Monitoring(pulumi.ComponentResource):
             statements.insert(2, {"Sid": "AlertmanagerPublishes", "Effect": "Allow",
                                   "Principal": {"AWS": list(extra_publishers)}, "Action": "sns:Publish",
                                   "Resource": topic.arn})
-        aws.sns.TopicPolicy(name, arn=topic.arn, policy=pulumi.Output.json_dumps(
+        aws.sns.TopicPolicy(name, arn=topic.arn, policy=json_document(
             {"Version": "2012-10-17", "Statement": statements}), opts=opts)
         for email in args.alert_emails:
             aws.sns.TopicSubscription(f"{name}-{_slug(email)}", topic=topic.arn, protocol="email", endpoint=email,
@@ -205,11 +207,10 @@ class Monitoring(pulumi.ComponentResource):
 
     def _alertmanager(self, name: str, aws_inputs: AwsMonitoringInputs) -> None:
         """An IRSA role so the in-cluster Alertmanager publishes into the same (encrypted) topic."""
-        policy = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [
+        policy = json_document({"Version": "2012-10-17", "Statement": [
             {"Sid": "PublishAlerts", "Effect": "Allow", "Action": "sns:Publish", "Resource": self.topic.arn},
-            {"Sid": "EncryptThroughSns", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-             "Resource": aws_inputs.notifications_key_arn,
-             "Condition": {"StringEquals": {"kms:ViaService": f"sns.{aws_inputs.region}.amazonaws.com"}}},
+            kms_via_service("EncryptThroughSns", ["kms:Decrypt", "kms:GenerateDataKey"],
+                            aws_inputs.notifications_key_arn, "sns", aws_inputs.region),
         ]})
         self.alertmanager_role = aws_inputs.irsa_role(
             f"{name}-alertmanager", MONITORING_NAMESPACE, ALERTMANAGER_SERVICE_ACCOUNT, policy,
@@ -314,7 +315,7 @@ class Monitoring(pulumi.ComponentResource):
                     )],
                 },
             })
-        return pulumi.Output.json_dumps({"widgets": widgets})
+        return json_document({"widgets": widgets})
 
     def _budget(self, name: str, args: MonitoringArgs) -> aws.budgets.Budget:
         subscribers = {"subscriber_email_addresses": list(args.alert_emails) or None,

@@ -33,6 +33,7 @@ import pulumi_gcp as gcp
 
 from components.monitoring import MonitoringArgs
 from components.storage.gcp import gcp_labels
+from components.documents import json_document
 
 # Cloud SQL for PostgreSQL default max_connections by instance memory (GB, upper bound inclusive);
 # at a boundary the lower value is used, so the alarm errs on the early side.
@@ -215,7 +216,7 @@ class Monitoring(pulumi.ComponentResource):
                     "aggregation": {"alignmentPeriod": "60s", "perSeriesAligner": threshold.aligner}}}}],
                 "thresholds": [{"value": threshold.threshold, "label": "alert"}]}},
         } for index, threshold in enumerate(thresholds)]
-        return pulumi.Output.json_dumps({"displayName": f"{args.name}-platform",
+        return json_document({"displayName": f"{args.name}-platform",
                                          "mosaicLayout": {"columns": 48, "tiles": tiles}})
 
 

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from components.aws_account import account_context
 from components.network import NetworkArgs, pick_zones, plan_subnets
+from components.documents import json_document
 
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs")
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
@@ -165,7 +166,7 @@ class Network(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs", name=f"/mlops/{args.name}/vpc-flow-logs", retention_in_days=args.flow_log_retention_days,
             kms_key_id=aws_inputs.logs_key_arn, tags=named("flow-logs"), opts=child)
-        trust = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [{
+        trust = json_document({"Version": "2012-10-17", "Statement": [{
             "Sid": "VpcFlowLogsOfThisAccount", "Effect": "Allow",
             "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole",
             "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id},
@@ -174,7 +175,7 @@ class Network(pulumi.ComponentResource):
         }]})
         role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=trust, description="VPC Flow Logs delivery",
                             tags=named("flow-logs"), opts=child)
-        aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=pulumi.Output.json_dumps({
+        aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=json_document({
             "Version": "2012-10-17", "Statement": [{
                 "Sid": "WriteFlowLogStreams", "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],

@@ -22,6 +22,7 @@ from typing import Mapping, Optional, Sequence
 
 import pulumi
 
+from components.aws_iam import kms_via_service, s3_find_bucket, s3_list, s3_objects
 from components.features import OFFLINE_PREFIX, REGISTRY_PREFIX
 from components.pipelines import ARTIFACT_PREFIX, NAMESPACE, STEP_SERVICE_ACCOUNT, RetrainingArgs
 from components.pipelines.argo import ArtifactStore
@@ -48,24 +49,18 @@ def step_policy(region: str, artifacts_bucket_arn: str, artifacts_key_arn: str, 
                 features_key_arn: str, feature_prefixes: Sequence[str] = (OFFLINE_PREFIX, REGISTRY_PREFIX),
                 artifact_prefix: str = ARTIFACT_PREFIX) -> dict:
     """The role's inline policy document (resolved values)."""
-    via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
     return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "ReadFeatureData", "Effect": "Allow", "Action": "s3:GetObject",
-         "Resource": [f"{features_bucket_arn}/{prefix}/*" for prefix in feature_prefixes]},
-        # Feast's S3 registry store opens with HeadBucket: s3:ListBucket with no s3:prefix key ("Null").
-        {"Sid": "FindFeatureBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": features_bucket_arn,
-         "Condition": {"Null": {"s3:prefix": "true"}}},
-        {"Sid": "ListFeatureData", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": features_bucket_arn,
-         "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*" for prefix in feature_prefixes]}}},
-        {"Sid": "DecryptFeatureDataThroughS3", "Effect": "Allow", "Action": "kms:Decrypt",
-         "Resource": features_key_arn, "Condition": via_s3},
-        {"Sid": "ReadWriteWorkflowArtifacts", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-         "Resource": f"{artifacts_bucket_arn}/{artifact_prefix}/*"},
-        {"Sid": "ListWorkflowArtifacts", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": artifacts_bucket_arn,
-         "Condition": {"StringLike": {"s3:prefix": [f"{artifact_prefix}/*"]}}},
+        s3_objects("ReadFeatureData", "s3:GetObject", features_bucket_arn, list(feature_prefixes)),
+        # Feast's S3 registry store opens with HeadBucket.
+        s3_find_bucket("FindFeatureBucket", features_bucket_arn),
+        s3_list("ListFeatureData", features_bucket_arn, [f"{prefix}/*" for prefix in feature_prefixes]),
+        kms_via_service("DecryptFeatureDataThroughS3", "kms:Decrypt", features_key_arn, "s3", region),
+        s3_objects("ReadWriteWorkflowArtifacts", ["s3:GetObject", "s3:PutObject"], artifacts_bucket_arn,
+                   artifact_prefix),
+        s3_list("ListWorkflowArtifacts", artifacts_bucket_arn, [f"{artifact_prefix}/*"]),
         # SSE-KMS: a PUT needs GenerateDataKey, a GET (and a multipart PUT) Decrypt, through S3 only.
-        {"Sid": "UseArtifactsKeyThroughS3", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-         "Resource": artifacts_key_arn, "Condition": via_s3},
+        kms_via_service("UseArtifactsKeyThroughS3", ["kms:GenerateDataKey", "kms:Decrypt"], artifacts_key_arn, "s3",
+                        region),
     ]}
 
 

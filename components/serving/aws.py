@@ -12,23 +12,22 @@ from typing import Callable
 
 import pulumi
 
+from components.aws_iam import kms_via_service, s3_list, s3_objects
 from components.serving import NAMESPACE, SERVICE_ACCOUNT
 from components.serving.component import ServingIdentity
+from components.documents import json_document
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 def read_artifacts_policy(bucket_arn: pulumi.Input[str], prefix: str, key_arn: pulumi.Input[str],
                           region: str) -> pulumi.Output[str]:
-    return pulumi.Output.json_dumps({
+    return json_document({
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "ListModelPrefix", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
-             "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}},
-            {"Sid": "ReadModels", "Effect": "Allow", "Action": "s3:GetObject",
-             "Resource": pulumi.Output.format("{0}/{1}/*", bucket_arn, prefix)},
-            {"Sid": "ArtifactsKeyThroughS3", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn,
-             "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}},
+            s3_list("ListModelPrefix", bucket_arn, [prefix, f"{prefix}/*"]),
+            s3_objects("ReadModels", "s3:GetObject", bucket_arn, prefix),
+            kms_via_service("ArtifactsKeyThroughS3", "kms:Decrypt", key_arn, "s3", region),
         ],
     })
 
@@ -54,13 +53,12 @@ def write_log_policy(bucket_arn: pulumi.Input[str], key_prefix: str, key_arn: pu
                      region: str) -> pulumi.Output[str]:
     """The request log sink: PutObject under ``key_prefix`` (ends in '/') and the data key SSE-KMS needs for
     it, through S3 only. No read, list or delete: parts are written once and never looked at again."""
-    return pulumi.Output.json_dumps({
+    return json_document({
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "WriteRequestLogParts", "Effect": "Allow", "Action": "s3:PutObject",
              "Resource": pulumi.Output.format("{0}/{1}*", bucket_arn, key_prefix)},
-            {"Sid": "FeaturesKeyThroughS3", "Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": key_arn,
-             "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}},
+            kms_via_service("FeaturesKeyThroughS3", "kms:GenerateDataKey", key_arn, "s3", region),
         ],
     })
 

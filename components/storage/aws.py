@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from components.aws_account import account_context
 from components.storage import MAX_NAME_LENGTH, BucketArgs
+from components.documents import json_document
 
 LOG_SUFFIX = "-logs"
 
@@ -61,7 +62,7 @@ def _bucket_policy(bucket_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str]
     objects = pulumi.Output.concat(bucket_arn, "/*")
     everything = [bucket_arn, objects]
     extra = [_log_delivery(objects, *log_source)] if log_source else []
-    return pulumi.Output.json_dumps({
+    return json_document({
         "Version": "2012-10-17",
         "Statement": extra + [
             _deny("DenyInsecureTransport", "s3:*", everything, {"Bool": {"aws:SecureTransport": "false"}}),

@@ -23,10 +23,12 @@ import pulumi_kubernetes as k8s
 
 from components.storage import BucketArgs
 from components.aws_account import arn_part
+from components.aws_iam import S3_PREFIX_OWNER_ACTIONS, kms_via_service, s3_list, s3_objects
 from components.cluster.aws import IrsaRoleFactory
 from components.storage.aws import SecureBucket
 from components.tracking import (DATABASE_URI_SCHEME, MLFLOW_DB_SECRET, MLFLOW_DB_SECRET_KEY, TrackingArgs, postgres_major,
                                  tracking_url)
+from components.documents import json_document
 
 POSTGRES_PORT = 5432
 # External Secrets Operator, pinned (chart 1.0.0 serves the external-secrets.io/v1 API).
@@ -184,17 +186,13 @@ class TrackingServer(pulumi.ComponentResource):
         bucket_arn = self.artifacts.bucket_arn
         prefix = args.artifact_prefix
         region, account = arn_part(self.db.arn, 3), arn_part(self.db.arn, 4)
-        return pulumi.Output.json_dumps({
+        return json_document({
             "Version": "2012-10-17",
             "Statement": [
-                {"Sid": "ListArtifactPrefix", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
-                 "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}},
-                {"Sid": "ReadWriteArtifacts", "Effect": "Allow",
-                 "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                 "Resource": pulumi.Output.format("{0}/{1}/*", bucket_arn, prefix)},
-                {"Sid": "ArtifactsKeyThroughS3", "Effect": "Allow",
-                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": aws_inputs.artifacts_key_arn,
-                 "Condition": {"StringEquals": {"kms:ViaService": pulumi.Output.format("s3.{0}.amazonaws.com", region)}}},
+                s3_list("ListArtifactPrefix", bucket_arn, [prefix, f"{prefix}/*"]),
+                s3_objects("ReadWriteArtifacts", S3_PREFIX_OWNER_ACTIONS, bucket_arn, prefix),
+                kms_via_service("ArtifactsKeyThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"],
+                                aws_inputs.artifacts_key_arn, "s3", region),
                 {"Sid": "ConnectAsTrackingUser", "Effect": "Allow", "Action": "rds-db:connect",
                  "Resource": pulumi.Output.format("arn:aws:rds-db:{0}:{1}:dbuser:{2}/{3}", region, account,
                                                   self.db.resource_id, args.db_username)},
@@ -207,15 +205,13 @@ class TrackingServer(pulumi.ComponentResource):
         """ESO reads the RDS-managed secret and renders the SQLAlchemy URI into MLflow's namespace."""
         secret_arn = self.db_master_secret_arn
         region = arn_part(secret_arn, 3)
-        eso_policy = pulumi.Output.json_dumps({
+        eso_policy = json_document({
             "Version": "2012-10-17",
             "Statement": [
                 {"Sid": "ReadTrackingDbSecret", "Effect": "Allow",
                  "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "Resource": secret_arn},
-                {"Sid": "DecryptThroughSecretsManager", "Effect": "Allow", "Action": "kms:Decrypt",
-                 "Resource": aws_inputs.database_key_arn,
-                 "Condition": {"StringEquals": {
-                     "kms:ViaService": pulumi.Output.format("secretsmanager.{0}.amazonaws.com", region)}}},
+                kms_via_service("DecryptThroughSecretsManager", "kms:Decrypt", aws_inputs.database_key_arn,
+                                "secretsmanager", region),
             ],
         })
         self.external_secrets_role = aws_inputs.irsa_role(

@@ -17,10 +17,12 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.aws_iam import S3_PREFIX_OWNER_ACTIONS, kms_via_service, s3_find_bucket, s3_list, s3_objects
 from components.cluster.aws import Cluster, is_arm_instance_type
 from components.k8s import TRAINING_NAMESPACE, TRAINING_SERVICE_ACCOUNT
 from components.training import TrainingPoolArgs, node_labels, node_taints
 from components.training.aws_karpenter import DISCOVERY_TAG, Karpenter
+from components.documents import json_document
 
 # Pinned (bump deliberately: a new AMI alias rolls every Karpenter node through drift).
 AMI_ALIAS = "al2023@v20260512"  # EKS-optimised AL2023 release v20260512 (standard and NVIDIA variants)
@@ -69,14 +71,9 @@ def checkpoint_statements(bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[s
     """Read/write/delete under one prefix of the artifacts bucket (Ray Train's checkpoint storage through
     pyarrow's S3 file system, which lists the prefix and creates zero-byte "directory" markers)."""
     return [
-        {"Sid": "ReadWriteCheckpoints", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject",
-                                                                       "s3:AbortMultipartUpload"],
-         "Resource": pulumi.Output.format("{0}/{1}/*", bucket_arn, prefix)},
-        {"Sid": "ListCheckpoints", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
-         "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}},
-        {"Sid": "EncryptCheckpointsThroughS3", "Effect": "Allow",
-         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key_arn,
-         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}},
+        s3_objects("ReadWriteCheckpoints", S3_PREFIX_OWNER_ACTIONS, bucket_arn, prefix),
+        s3_list("ListCheckpoints", bucket_arn, [prefix, f"{prefix}/*"]),
+        kms_via_service("EncryptCheckpointsThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], key_arn, "s3", region),
     ]
 
 
@@ -91,16 +88,12 @@ class TrainingJobIdentity(pulumi.ComponentResource):
     def __init__(self, name: str, args: TrainingJobIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("mlops:training:TrainingJobIdentity", name, None, opts)
         tags = {**args.tags, "component": "training"}
-        objects = [pulumi.Output.format("{0}/{1}/*", args.features_bucket_arn, prefix) for prefix in args.read_prefixes]
-        policy_json = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [
-            {"Sid": "ReadFeatureData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": objects},
-            # Feast's S3 registry store opens with HeadBucket: s3:ListBucket with no s3:prefix key ("Null").
-            {"Sid": "FindFeatureBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": args.features_bucket_arn,
-             "Condition": {"Null": {"s3:prefix": "true"}}},
-            {"Sid": "ListFeatureData", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": args.features_bucket_arn,
-             "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*" for prefix in args.read_prefixes]}}},
-            {"Sid": "DecryptFeatureDataThroughS3", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": args.features_key_arn,
-             "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}}},
+        policy_json = json_document({"Version": "2012-10-17", "Statement": [
+            s3_objects("ReadFeatureData", "s3:GetObject", args.features_bucket_arn, list(args.read_prefixes)),
+            # Feast's S3 registry store opens with HeadBucket.
+            s3_find_bucket("FindFeatureBucket", args.features_bucket_arn),
+            s3_list("ListFeatureData", args.features_bucket_arn, [f"{prefix}/*" for prefix in args.read_prefixes]),
+            kms_via_service("DecryptFeatureDataThroughS3", "kms:Decrypt", args.features_key_arn, "s3", args.region),
             *(checkpoint_statements(args.checkpoints_bucket_arn, args.checkpoints_key_arn, args.checkpoints_prefix,
                                     args.region) if args.checkpoints_bucket_arn is not None else []),
         ]})

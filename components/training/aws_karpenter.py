@@ -28,8 +28,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.aws_account import AccountContext, account_context
+from components.aws_iam import kms_via_service, service_endpoint
 from components.cluster.aws import SYSTEM_POOL, Cluster, node_role_with_policies
 from components.k8s import POOL_LABEL, DashboardQuery, ScrapeTarget
+from components.documents import json_document
 
 # Pinned versions (bump deliberately: a new AMI alias rolls every Karpenter node through drift).
 KARPENTER_CHART = "oci://public.ecr.aws/karpenter/karpenter"
@@ -82,12 +84,12 @@ class SpotInterruptionHandling(pulumi.ComponentResource):
         for kind, pattern in INTERRUPTION_EVENTS.items():
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{kind}", name=f"{args.name}-{kind}", description=f"{kind} events for Karpenter ({args.name})",
-                event_pattern=pulumi.Output.json_dumps(pattern), tags=tags, opts=child)
+                event_pattern=json_document(pattern), tags=tags, opts=child)
             aws.cloudwatch.EventTarget(f"{name}-{kind}", rule=rule.name, arn=queue.arn, target_id="karpenter-interruption-queue",
                                        opts=child)
             self.rules[kind] = rule
 
-        aws.sqs.QueuePolicy(f"{name}-queue", queue_url=queue.url, policy=pulumi.Output.json_dumps({
+        aws.sqs.QueuePolicy(f"{name}-queue", queue_url=queue.url, policy=json_document({
             "Version": "2012-10-17", "Statement": [
                 {"Sid": "InterruptionRulesOfThisPlatform", "Effect": "Allow",
                  "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": queue.arn,
@@ -120,9 +122,6 @@ def controller_policy(args: KarpenterArgs, ctx: AccountContext, node_role_arn: p
                       security_group_id: pulumi.Input[str]) -> pulumi.Output[str]:
     """Karpenter's controller permissions, scoped to this cluster's tags, subnets, security group and key."""
     cluster, region = args.cluster_name, args.region
-
-    def via(service: str) -> pulumi.Output[str]:
-        return pulumi.Output.format("{0}.{1}.{2}", service, region, ctx.dns_suffix)
 
     def arn(service: str, resource: str, account: bool = True) -> pulumi.Output[str]:
         return pulumi.Output.format("arn:{0}:{1}:{2}:{3}:{4}", ctx.partition, service, region,
@@ -172,9 +171,8 @@ def controller_policy(args: KarpenterArgs, ctx: AccountContext, node_role_arn: p
         {"Sid": "ReadPrices", "Effect": "Allow", "Action": "pricing:GetProducts", "Resource": "*"},
         {"Sid": "ConsumeInterruptionQueue", "Effect": "Allow",
          "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], "Resource": args.interruption.queue_arn},
-        {"Sid": "DecryptInterruptionQueue", "Effect": "Allow", "Action": "kms:Decrypt",
-         "Resource": args.interruption.queue_key_arn,
-         "Condition": {"StringEquals": {"kms:ViaService": via("sqs")}}},
+        kms_via_service("DecryptInterruptionQueue", "kms:Decrypt", args.interruption.queue_key_arn, "sqs", region,
+                        dns_suffix=ctx.dns_suffix),
         {"Sid": "PassNodeRoleToEc2Only", "Effect": "Allow", "Action": "iam:PassRole", "Resource": node_role_arn,
          "Condition": {"StringEquals": {"iam:PassedToService": pulumi.Output.format("ec2.{0}", ctx.dns_suffix)}}},
         {"Sid": "CreateOwnInstanceProfiles", "Effect": "Allow", "Action": "iam:CreateInstanceProfile",
@@ -196,16 +194,17 @@ def controller_policy(args: KarpenterArgs, ctx: AccountContext, node_role_arn: p
         {"Sid": "DiscoverApiServerEndpoint", "Effect": "Allow", "Action": "eks:DescribeCluster",
          "Resource": arn("eks", f"cluster/{cluster}")},
         # EC2 encrypts the root volumes of the instances Karpenter launches with the caller's KMS rights.
-        {"Sid": "EncryptNodeVolumesWithClusterKey", "Effect": "Allow",
-         "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKeyWithoutPlaintext",
-                    "kms:ReEncryptFrom", "kms:ReEncryptTo"],
-         "Resource": args.cluster_key_arn,
-         "Condition": {"StringEquals": {"kms:ViaService": via("ec2")}}},
+        kms_via_service("EncryptNodeVolumesWithClusterKey",
+                        ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKeyWithoutPlaintext",
+                         "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+                        args.cluster_key_arn, "ec2", region, dns_suffix=ctx.dns_suffix),
+        # A grant, not a use of the key: besides "through EC2" it is allowed only for the volumes EC2 attaches
+        # (kms:GrantIsForAWSResource), a condition kms_via_service does not write.
         {"Sid": "GrantNodeVolumeAttachments", "Effect": "Allow", "Action": "kms:CreateGrant", "Resource": args.cluster_key_arn,
          "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"},
-                       "StringEquals": {"kms:ViaService": via("ec2")}}},
+                       "StringEquals": {"kms:ViaService": service_endpoint("ec2", region, ctx.dns_suffix)}}},
     ]
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+    return json_document({"Version": "2012-10-17", "Statement": statements})
 
 
 class Karpenter(pulumi.ComponentResource):

@@ -30,7 +30,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import grpc
 import yaml
@@ -313,8 +313,29 @@ class _PackProcess:
         try:
             return getattr(self.stub, method)(request, timeout=RPC_TIMEOUT_S)
         except grpc.RpcError as exc:
-            detail = exc.details() if hasattr(exc, "details") else str(exc)
-            raise self.fail(f"failed in {method}: {detail}") from None
+            raise self._failed(method, exc) from None
+
+    def call_each(self, method: str, requests: Iterable[Any]) -> list:
+        """`method` once per request, every request sent before the first answer is read; answers in order.
+
+        Why not `call` in a loop: each unary call then waits for its round trip (the pack's server
+        thread, the interpreter lock on both sides) before the next is sent; prod's ~270 Analyze calls
+        spent ~0.07 s of the preview's wall time that way (issue 18). The engine, too, has several
+        Analyze calls in flight while resources register; the pack's servicer keeps no state between
+        requests.
+        """
+        stub_method = getattr(self.stub, method)
+        pending = [stub_method.future(request, timeout=RPC_TIMEOUT_S) for request in requests]
+        try:
+            return [answer.result() for answer in pending]
+        except grpc.RpcError as exc:
+            for answer in pending:
+                answer.cancel()
+            raise self._failed(method, exc) from None
+
+    def _failed(self, method: str, exc: grpc.RpcError) -> PolicyPackError:
+        detail = exc.details() if hasattr(exc, "details") else str(exc)
+        return self.fail(f"failed in {method}: {detail}")
 
     def stop(self) -> None:
         if self.channel is not None:

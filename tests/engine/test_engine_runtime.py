@@ -90,6 +90,28 @@ def test_source_positions_stay_out_of_the_offline_run_and_the_record_is_unchange
     assert with_positions.masked_resources() == without.masked_resources()
 
 
+def test_client_side_urns_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
+    """The SDK computed a URN per registration that only a run without a monitor uses (issue 18)."""
+    from pulumi.runtime import resource as sdk_resource
+
+    original = sdk_resource.create_urn
+    computed = []
+    monkeypatch.setattr(sdk_resource, "create_urn", lambda *a, **k: (computed.append(a[0]), original(*a, **k))[1])
+    counting = sdk_resource.create_urn
+
+    def program():
+        computed.clear()
+        _pool_program()
+
+    without = preview_program(program, stack="dev", config={"mlops:region": "westeurope"})
+    assert computed == [] and sdk_resource.create_urn is counting  # restored for library callers
+    monkeypatch.setattr(engine_preview, "_without_client_urns", contextlib.nullcontext)
+    with_urns = preview_program(program, stack="dev", config={"mlops:region": "westeurope"})
+    assert {"rg", "gpu", "sa"} <= set(computed)  # the check above is meaningful: the SDK does compute them
+    assert with_urns.masked_resources() == without.masked_resources()
+    assert [r["urn"] for r in without.records] == [r["urn"] for r in with_urns.records]
+
+
 @pytest.fixture
 def library_regime(monkeypatch):
     """The library caller's regime for one test, then the suite's frozen heap again (tests/conftest.py).

@@ -183,6 +183,61 @@ def test_analyze_requests_carry_the_explicit_provider_and_options(tmp_path):
         ("dr-scratch", f"provider dr region=eu-central-1 parent={STACK}")]
 
 
+def test_analyze_calls_in_flight_together_keep_each_answer_with_its_resource(tmp_path):
+    # The runner sends every Analyze request before reading the first answer. This pack answers the
+    # first resources last (each waits longer than the next), on its four server threads.
+    slow_first = _pack(tmp_path, "slow-first", '''
+        import threading
+        import time
+        from pulumi_policy import PolicyPack, ResourceValidationPolicy, StackValidationPolicy
+
+        ORDER = ["alerts", "legacy-alerts", "jobs", "tracking-db", "scratch", "dr-scratch"]
+        lock, in_flight, most = threading.Lock(), [0], [0]
+
+        def validate(args, report):
+            if args.name in ORDER:
+                with lock:
+                    in_flight[0] += 1
+                    most[0] = max(most[0], in_flight[0])
+                time.sleep(0.02 * (len(ORDER) - ORDER.index(args.name)))
+                with lock:
+                    in_flight[0] -= 1
+                report(f"seen {args.name}")
+
+        def most_in_flight(args, report):
+            report(f"at most {most[0]} in flight")
+
+        PolicyPack(name="slow-first", policies=[
+            ResourceValidationPolicy(name="echo-name", description="Echo.", validate=validate),
+            StackValidationPolicy(name="in-flight", description="Concurrency seen.", validate=most_in_flight)])
+    ''')
+    _, violations = run_policy_packs(RESOURCES, [slow_first])
+    per_resource = [v for v in violations if v.policy == "echo-name"]
+    assert sorted((v.urn.rsplit("::", 1)[-1], v.message) for v in per_resource) == sorted(
+        (name, f"seen {name}") for name in ["alerts", "legacy-alerts", "jobs", "tracking-db", "scratch", "dr-scratch"])
+    # One call at a time would show 1: each answer would be awaited before the next request left.
+    [stack] = [v.message for v in violations if v.policy == "in-flight"]
+    assert int(stack.split()[2]) > 1, stack
+
+
+def test_a_pack_dying_while_analyze_calls_are_in_flight_is_one_clear_error(tmp_path):
+    dies = _pack(tmp_path, "dies", '''
+        import os
+        from pulumi_policy import PolicyPack, ResourceValidationPolicy
+
+        def validate(args, report):
+            if args.name == "jobs":
+                os._exit(7)
+
+        PolicyPack(name="dies", policies=[ResourceValidationPolicy(name="die", description="Dies.", validate=validate)])
+    ''')
+    before = _children()
+    with pytest.raises(PolicyPackError) as error:
+        run_policy_packs(RESOURCES, [dies])
+    assert "policy pack dies" in str(error.value) and "failed in Analyze" in str(error.value)
+    assert _children() <= before, "the pack process is gone after the error"
+
+
 def test_docs_list_every_aws_and_kubernetes_rule():
     catalogue = (ROOT / "docs" / "policies.md").read_text()
     for rule in load_rules(mlops_aws_policies) + load_rules(mlops_kubernetes_policies):
