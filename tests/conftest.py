@@ -12,11 +12,13 @@
   the run here, in the controller, and removed when the run ends; so do the pinned CRD schemas
   (`share_crd_schemas`: parsed by one worker, unpickled by the other).
 - Scheduling (`make test` runs `--dist loadscope`): each module is one work unit, as xdist does, except
-  that the stack tests (tests/stacks and tests/serving, parametrized by stack) are grouped by their stack's
-  cloud, so one worker builds that cloud's Stacks (stack files and serving variants) and imports its SDK for
-  them while the other worker builds another cloud's (tests/shared.py `group_of`). The cloud groups, the
-  costliest units, are handed out first and the many small modules fill in behind them, so both workers
-  finish close together.
+  that the tests of one cloud are grouped (tests/shared.py `group_of`): the stack tests (tests/stacks and
+  tests/serving, parametrized by stack, and the rest of tests/stacks/test_<cloud>_stacks.py) by their
+  stack's cloud, and the modules under a cloud's directory (tests/components/aws, tests/ops/gcp, ...). One
+  worker builds that cloud's Stacks (stack files and serving variants) and runs its component, operations
+  and policy tests, importing its SDK (and moto or the cloud's client libraries), while the other worker
+  runs another cloud's. The cloud groups, the costliest units, are handed out first and the many small
+  modules fill in behind them, so both workers finish close together.
 """
 
 import os
@@ -29,13 +31,23 @@ from tests.shared import RUN_DIR_ENV, STACK_DIRECTORIES, STACK_GROUP_PREFIX, gro
 collect_ignore_glob = [] if os.environ.get("MLOPS_SMOKE") == "1" else ["smoke/*"]
 
 
-def pytest_configure(config):
-    from mlops_tools.engine.runtime import tune_for_many_previews
-    from mlops_tools.policy import fork_server
+def runs_tests(config) -> bool:
+    """Whether this process runs tests: a worker, or a run without xdist. The xdist controller only hands
+    tests out; it starts its workers after its own configuration, so what only test processes need stays out
+    of it (importing the pack machinery and the CRD loader was ~0.3 s before any worker started)."""
+    if hasattr(config, "workerinput"):
+        return True
+    return config.getoption("dist", "no") == "no" or not config.getoption("tx", None)
 
-    tune_for_many_previews()
-    fork_server.enable()  # a worker has threads: its ~80 packs are forked by a helper, not exec'd (issue 18)
-    share_crd_schemas()
+
+def pytest_configure(config):
+    if runs_tests(config):
+        from mlops_tools.engine.runtime import tune_for_many_previews
+        from mlops_tools.policy import fork_server
+
+        tune_for_many_previews()
+        fork_server.enable()  # a worker has threads: its ~80 packs are forked by a helper, not exec'd (issue 18)
+        share_crd_schemas()
     if not hasattr(config, "workerinput"):  # the controller (or a run without xdist); workers inherit the variable
         os.environ[RUN_DIR_ENV] = config._mlops_shared_dir = tempfile.mkdtemp(prefix="mlops-tests-")
 

@@ -101,24 +101,42 @@ def stack_names() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
 
 
+@functools.cache
 def stack_clouds() -> dict[str, str]:
-    """{stack: its `mlops:cloud`} for every stack file."""
+    """{stack: its `mlops:cloud`} for every stack file (read once per process: collection and the scheduler
+    ask for it, each stack file is ~15 ms of YAML)."""
     from stacks.stackfile import load_stack_files
 
     return {name: load_stack_files(ROOT, name)[1].values.get("mlops:cloud", "") for name in stack_names()}
 
 
+# Test directories of one cloud (tests/components/aws, tests/ops/gcp, tests/policies/azure, ...): their cloud.
+CLOUD_DIRECTORIES = {"aws": "aws", "azure": "azure", "azure_components": "azure", "gcp": "gcp"}
+
+
 def group_of(nodeid: str, clouds: Mapping[str, str]) -> str:
     """The xdist work unit of a test (tests/conftest.py schedules by it): its module, as `--dist loadscope`
-    does, except that a stack test (a test of tests/stacks or tests/serving whose parameter is a stack name:
-    the module-scoped `stack` fixture) joins the group of its stack's cloud across modules, `stacks/<cloud>`.
+    does, except that a test of one cloud joins that cloud's group across modules, `stacks/<cloud>`:
+
+    - a stack test (a test of tests/stacks or tests/serving whose parameter is a stack name: the
+      module-scoped `stack` fixture), by its stack's cloud;
+    - the other tests of a cloud's stack module (tests/stacks/test_<cloud>_stacks.py: stack files previewed
+      with a change of their own);
+    - every module under a cloud's directory (tests/components/aws, tests/ops/azure, tests/policies/gcp, ...).
+
     One worker then builds that cloud's Stacks (previews, packs, manifests of its stack files and their
-    serving variants) and runs every test of them, while the other worker builds another cloud's: each
-    cloud's SDK modules are imported by one worker (the first preview of a cloud in a process costs 1-2 s
-    more than the next). Decided from the node id alone: the controller that schedules has no test items."""
+    serving variants) and runs that cloud's component, operations and policy tests, while the other worker
+    runs another cloud's: each cloud's SDK modules (and moto, Azure's and Google's client libraries) are
+    imported by one worker, not both (the first preview of a cloud in a process costs 1-2 s more than the
+    next). Decided from the node id alone: the controller that schedules has no test items."""
     module = nodeid.split("::", 1)[0]
-    directory = Path(module).parent.name
+    path = Path(module)
     param = nodeid[nodeid.index("[") + 1:-1] if nodeid.endswith("]") and "[" in nodeid else None
-    if directory in STACK_DIRECTORIES and param in clouds:
+    if path.parent.name in STACK_DIRECTORIES and param in clouds:
         return f"{STACK_GROUP_PREFIX}{clouds[param]}"
+    if path.parent.name in STACK_DIRECTORIES and path.stem.startswith("test_") and path.stem.endswith("_stacks") \
+            and path.stem[len("test_"):-len("_stacks")] in set(clouds.values()):
+        return f"{STACK_GROUP_PREFIX}{path.stem[len('test_'):-len('_stacks')]}"
+    if path.parent.name in CLOUD_DIRECTORIES:
+        return f"{STACK_GROUP_PREFIX}{CLOUD_DIRECTORIES[path.parent.name]}"
     return module

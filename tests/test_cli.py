@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlops_tools import cli
+from tests.cli_inprocess import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,9 +40,11 @@ def test_python_dash_m_on_an_old_path_runs_the_new_command(tmp_path):
 
 
 @pytest.mark.parametrize("command", sorted(cli.DELEGATED))
-def test_every_job_is_reachable_from_the_one_cli(command):
+def test_every_job_is_reachable_from_the_one_cli(command, capsys):
+    """In this process (tests/cli_inprocess.py): the one command line's dispatch; `python -m mlops_tools` itself
+    is run by the subprocess tests around this one."""
     module = importlib.import_module(cli.DELEGATED[command][0])
-    completed = run("mlops_tools", command, "--help")
+    completed = run_cli(capsys, command, "--help")
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("usage: python -m mlops_tools"), completed.stdout
     assert callable(module.main)

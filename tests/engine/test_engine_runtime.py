@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pulumi
 import pulumi_azure_native as azure
+import pytest
 
 from mlops_tools.engine import preview as engine_preview
 from mlops_tools.engine import runtime
@@ -111,11 +112,21 @@ def test_client_side_urns_stay_out_of_the_offline_run_and_the_record_is_unchange
     assert [r["urn"] for r in without.records] == [r["urn"] for r in with_urns.records]
 
 
-def test_the_collector_is_tuned_while_the_program_runs_and_restored_after(monkeypatch):
-    """In a library caller's process. The suite runs in the CLI's regime (tests/conftest.py), so this test
-    switches to the library one, starting from CPython's default thresholds (not the program's, which would
-    make "restored" impossible to tell from "never changed")."""
+@pytest.fixture
+def library_regime(monkeypatch):
+    """The library caller's regime for one test, then the suite's frozen heap again (tests/conftest.py).
+
+    A library-regime preview unfreezes the whole heap when it ends (~1M objects in a test worker by then):
+    left so, the next collection anywhere in the worker walks all of it (~0.6 s), once per such test."""
     monkeypatch.setattr(runtime, "_regime", "library")
+    yield
+    gc.freeze()
+
+
+def test_the_collector_is_tuned_while_the_program_runs_and_restored_after(library_regime):
+    """In a library caller's process. The suite runs in the many-previews regime (tests/conftest.py), so this
+    test switches to the library one, starting from CPython's default thresholds (not the program's, which
+    would make "restored" impossible to tell from "never changed")."""
     session = gc.get_threshold()
     gc.set_threshold(700, 10, 10)
     during = {}
@@ -130,6 +141,7 @@ def test_the_collector_is_tuned_while_the_program_runs_and_restored_after(monkey
         preview_program(program, stack="dev")
         assert during["thresholds"] == PROGRAM_GC_THRESHOLDS and during["frozen"] > 0
         assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+        gc.freeze()  # the suite's state again: the block's own collection then walks what is new, not the whole heap
         with collector_tuned():
             assert gc.get_threshold() == PROGRAM_GC_THRESHOLDS
         assert gc.get_threshold() == before
@@ -148,7 +160,7 @@ def test_a_process_of_many_previews_keeps_the_heap_frozen_after_each_program():
     assert child.stdout.split() == ["True", "True", "True"], child.stderr
 
 
-def test_a_one_preview_cli_process_runs_no_collector_and_previews_the_same(monkeypatch):
+def test_a_one_preview_cli_process_runs_no_collector_and_previews_the_same(library_regime):
     """`python -m mlops_tools preview` ends after one preview: no cyclic collection at all (issue 18: the young
     collections cost ~0.15 s of an AWS preview and found next to nothing). The program registers the same."""
     code = ("import gc, json\nfrom mlops_tools.engine.runtime import tune_for_cli\n"
@@ -161,7 +173,6 @@ def test_a_one_preview_cli_process_runs_no_collector_and_previews_the_same(monke
     assert child.returncode == 0, child.stderr
     enabled, collections, resources = json.loads(child.stdout.strip().splitlines()[-1])
     assert enabled is False and collections == 0
-    monkeypatch.setattr(runtime, "_regime", "library")
     assert resources == preview_program(_pool_program, stack="dev", config={"mlops:region": "westeurope"}).masked_resources()
 
 

@@ -4,20 +4,17 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from mlops_tools.ops import dr
+from tests.cli_inprocess import run_cli
 from tests.ops.azure.arm_fake import Arm
 from tests.ops.azure.arm_fake import prod_outputs as azure_outputs
 from tests.ops.gcp.gcp_fake import Google
 from tests.ops.gcp.gcp_fake import prod_outputs as gcp_outputs
 from tests.ops.local_http import serving, write_outputs
 
-ROOT = Path(__file__).resolve().parents[2]
 # The report every cloud prints (the AWS runbook's, tests/ops/aws): header, one line per store, verdict.
 HEADER = re.compile(r"^DR status for stack \S+: \S+ -> \S+ \(RPO \d+ min, RTO \d+ min\)$")
 LINE = re.compile(r"^  (OK     |AT RISK|FAIL   ) (database|artifacts|features|online-store|images) +\S.*$")
@@ -25,12 +22,10 @@ AWS_AREAS = {"database", "artifacts", "features", "online-store", "images"}
 
 
 @pytest.mark.parametrize("stack, state, outputs", [("azure-prod", Arm, azure_outputs), ("gcp-prod", Google, gcp_outputs)])
-def test_make_dr_status_dispatches_by_the_stack_files_cloud(tmp_path, stack, state, outputs):
+def test_make_dr_status_dispatches_by_the_stack_files_cloud(tmp_path, capsys, stack, state, outputs):
     path = write_outputs(tmp_path / "outputs.json", outputs())
-    with serving(state()) as api:
-        completed = subprocess.run(
-            [sys.executable, "-m", "mlops_tools", "dr", "status", "--stack", stack, "--outputs-file", str(path),
-             "--endpoint-url", api.url], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    with serving(state()) as api:  # the command in this process (tests/cli_inprocess.py)
+        completed = run_cli(capsys, "dr", "status", "--stack", stack, "--outputs-file", str(path), "--endpoint-url", api.url)
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.splitlines()
     assert HEADER.match(lines[0]) and lines[-1] == "overall: HEALTHY"

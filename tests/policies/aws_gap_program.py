@@ -1,6 +1,7 @@
 """The AWS part of the end-to-end policy program for the rules written for Checkov's gaps (issue 13):
 one hardened and one insecure resource per rule, previewed with the real pulumi-aws SDK (see
-test_policy_program.py, which runs it with the rest of the program and checks the exact findings)."""
+tests/policies/aws/test_policy_program.py, which runs it with the rest of the program and checks the exact
+findings)."""
 import pulumi_aws as aws
 
 HARDENED_DB = dict(

@@ -1,13 +1,12 @@
 """The architecture picture in README.md is what `python -m mlops_tools architecture` generates for the dev stack."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from mlops_tools.engine.plan import build_plan, read_plan, write_plan
 from mlops_tools.review import architecture
+from tests.cli_inprocess import run_cli
 from tests.shared import stack_preview
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,21 +38,20 @@ def test_picture_shows_components_and_their_dependencies(dev_plan):
     assert f"  {labels['keys: Keys']} -->" not in text
 
 
-def test_write_replaces_only_the_block_and_a_file_without_markers_is_an_error(dev_plan, tmp_path):
+def test_write_replaces_only_the_block_and_a_file_without_markers_is_an_error(dev_plan, tmp_path, capsys):
     page = tmp_path / "page.md"
     page.write_text(f"before\n{architecture.BEGIN}\nold\n{architecture.END}\nafter\n")
-    cli = [sys.executable, "-m", "mlops_tools", "architecture", "--plan", str(dev_plan)]
-    run = subprocess.run(cli + ["--write", str(page)], cwd=ROOT, capture_output=True, text=True)
+    cli = ["architecture", "--plan", str(dev_plan)]
+    run = run_cli(capsys, *cli, "--write", str(page))
     assert run.returncode == 0, run.stderr
     assert page.read_text() == f"before\n{architecture.block(read_plan(dev_plan))}\nafter\n"
     bare = tmp_path / "bare.md"
     bare.write_text("no markers\n")
-    run = subprocess.run(cli + ["--write", str(bare)], cwd=ROOT, capture_output=True, text=True)
+    run = run_cli(capsys, *cli, "--write", str(bare))
     assert run.returncode == 1 and "has no architecture block" in run.stderr and "Traceback" not in run.stderr
     assert bare.read_text() == "no markers\n"
 
 
-def test_missing_plan_is_a_usage_error():
-    run = subprocess.run([sys.executable, "-m", "mlops_tools", "architecture", "--plan", "/nonexistent/dev.json"],
-                         cwd=ROOT, capture_output=True, text=True)
+def test_missing_plan_is_a_usage_error(capsys):
+    run = run_cli(capsys, "architecture", "--plan", "/nonexistent/dev.json")
     assert run.returncode == 2 and "no plan file at /nonexistent/dev.json" in run.stderr

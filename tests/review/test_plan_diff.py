@@ -1,13 +1,10 @@
 """The pull-request plan diff: adds, deletes, changes with property paths, replacement flags."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 from mlops_tools.review.diff import diff_plans
+from tests.cli_inprocess import run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = "urn:pulumi:dev::p::pulumi:providers:aws::primary"
 
 
@@ -67,18 +64,16 @@ def test_policy_results_at_new_state_are_listed():
     assert "- mandatory `aws-s3-bucket-block-public-access` on `a`: all four flags must be true" in report
 
 
-def test_diff_of_two_plan_files_through_the_cli(tmp_path):
+def test_diff_of_two_plan_files_through_the_cli(tmp_path, capsys):
     (tmp_path / "old.json").write_text(json.dumps(plan(res("a"))))
     (tmp_path / "new.json").write_text(json.dumps(plan(res("a"), res("b"))))
-    run = subprocess.run([sys.executable, "-m", "mlops_tools", "diff", str(tmp_path / "old.json"), str(tmp_path / "new.json")],
-                         cwd=ROOT, capture_output=True, text=True)
+    run = run_cli(capsys, "diff", str(tmp_path / "old.json"), str(tmp_path / "new.json"))
     assert run.returncode == 0, run.stderr
     assert "1 to add, 0 to change (0 replacements), 0 to delete" in run.stdout
 
 
-def test_diff_of_a_missing_plan_file_is_one_line(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "mlops_tools", "diff", str(tmp_path / "nope.json"), str(tmp_path / "nope.json")],
-                         cwd=ROOT, capture_output=True, text=True)
+def test_diff_of_a_missing_plan_file_is_one_line(tmp_path, capsys):
+    run = run_cli(capsys, "diff", str(tmp_path / "nope.json"), str(tmp_path / "nope.json"))
     assert run.returncode == 2 and run.stderr.strip() == f"error: no plan file at {tmp_path / 'nope.json'}"
 
 

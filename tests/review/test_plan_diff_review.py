@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mlops_tools.review.changes import element_labels, flatten
 from mlops_tools.review.diff import FOLD_AT, diff_plans
+from tests.cli_inprocess import run_cli
 from tests.review.test_plan_diff import plan, res
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,15 +69,14 @@ def test_long_sections_fold_for_the_pr_comment():
     assert "<details>\n<summary><b>Added</b>" in report and report.count("</details>") == 1
 
 
-def test_plans_of_different_stacks_warn(tmp_path):
+def test_plans_of_different_stacks_warn(tmp_path, capsys):
     prod = {**plan(res("a")), "stack": "prod"}
     assert ":warning: the two plans are of different stacks (stack 'dev' vs 'prod')" in diff_plans(plan(res("a")), prod)
     (tmp_path / "a.json").write_text(json.dumps(plan(res("a"))))
     (tmp_path / "b.json").write_text(json.dumps(prod))
     out = tmp_path / "diff.md"
     out.write_text("an earlier report")
-    run = subprocess.run([sys.executable, "-m", "mlops_tools", "diff", str(tmp_path / "a.json"), str(tmp_path / "b.json"),
-                          "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    run = run_cli(capsys, "diff", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(out))
     assert run.returncode == 0, run.stderr
     assert "warning: the two plans are of different stacks" in run.stderr
     assert f"the earlier report is kept as {out}.previous" in run.stderr

@@ -14,7 +14,7 @@ from mlops_tools.engine.preview import load_stack_config, policy_view
 from mlops_tools.policy.waivers import apply_waivers
 from mlops_tools.review.cost import cost_section, estimate_items
 from stacks.config import load_config
-from tests.shared import shared, stack_names, stack_preview
+from tests.shared import shared, stack_clouds, stack_names, stack_preview
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -161,8 +161,7 @@ IN_CLUSTER_MAIL = ("azure", "gcp")
 
 def stack_files(cloud: Optional[str] = None) -> list[str]:
     """The stack names of every Pulumi.<stack>.yaml, or of those whose `mlops:cloud` is `cloud`."""
-    return [name for name in stack_names()
-            if cloud is None or load_stack_config(ROOT, name)[1].values.get("mlops:cloud") == cloud]
+    return [name for name in stack_names() if cloud is None or stack_clouds()[name] == cloud]
 
 
 def check_runbook_reads_the_outputs(stack: Stack, parse_target, prod_outputs) -> None:

@@ -12,7 +12,7 @@ from mlops_tools.policy.runner import run_policy_packs
 from mlops_tools.engine.preview import preview_program
 from tests.policies.aws_gap_program import ALL_CONTROL_PLANE_LOGS, GAP_EXPECTED, IMDSV2, gap_program, hardened_db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CONFIG = {"aws:region": "eu-west-1", "mlops:cloud": "aws"}
 
 
