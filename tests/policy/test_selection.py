@@ -45,6 +45,15 @@ def test_selection_and_type_filtering_change_no_violation(selected_and_all):
     assert {v.pack for v in violations} >= {"mlops-aws", "mlops-gcp", "mlops-kubernetes"}
 
 
+def test_packs_taking_the_same_resources_share_one_stack_request_and_others_get_their_own():
+    requests = Requests(RESOURCES)
+    every = requests.stack(lambda token: True)
+    assert requests.stack(lambda token: not token.startswith("gcp:")) is every  # the same resources: one request
+    queues = requests.stack(lambda token: token == "aws:sqs/queue:Queue")
+    assert [r.name for r in queues.resources] == ["jobs"] and [r.name for r in every.resources] == [
+        r["name"] for r in RESOURCES]
+
+
 def test_each_pack_receives_only_the_types_its_rules_declare():
     declared = {"policies": ["a-rule"], "resource": [r"aws:sqs/queue:Queue"], "stack": []}
     requests = Requests(RESOURCES)
