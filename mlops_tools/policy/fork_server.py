@@ -27,7 +27,7 @@ import threading
 from pathlib import Path
 from typing import Any, Optional
 
-from mlops_tools.policy.pack_process import _ForkedProcess, _run_forked_pack
+from mlops_tools.policy.pack_process import _ForkedProcess, fork_into_pack
 
 _MAX_MESSAGE = 1 << 20
 _enabled = False
@@ -139,12 +139,8 @@ def serve() -> None:
                 return
             request = json.loads(message)
             if "fork" in request:
-                for stream in (sys.stdout, sys.stderr):
-                    stream.flush()
-                pid = os.fork()
-                if pid == 0:
-                    channel.close()
-                    _run_forked_pack(Path(request["fork"]), fds[0], fds[1], request["env"])
+                pid = fork_into_pack(Path(request["fork"]), fds[0], fds[1], request["env"],
+                                     close_in_child=(channel.fileno(),))
                 children.add(pid)
                 for fd in fds:
                     os.close(fd)

@@ -185,17 +185,27 @@ def _fork_server() -> Any:
     return fork_server.running()
 
 
+def fork_into_pack(pack_dir: Path, stdout_fd: int, stderr_fd: int, env: dict, close_in_child: tuple = ()) -> int:
+    """Fork; the child closes `close_in_child` and becomes the pack (`_run_forked_pack`). Returns the child's pid.
+
+    Buffered output is flushed first, so the child never writes out this process's pending text again.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    pid = os.fork()
+    if pid == 0:
+        for fd in close_in_child:
+            os.close(fd)
+        _run_forked_pack(pack_dir, stdout_fd, stderr_fd, env)
+    return pid
+
+
 def _fork_pack(pack_dir: Path, env: dict, stderr: Any) -> _ForkedProcess:
     # What every pack imports first, loaded once here and shared with each forked pack (copy on write).
     import pulumi_policy  # noqa: F401
 
     read_fd, write_fd = os.pipe()
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_fd)
-        _run_forked_pack(pack_dir, write_fd, stderr.fileno(), env)
+    pid = fork_into_pack(pack_dir, write_fd, stderr.fileno(), env, close_in_child=(read_fd,))
     os.close(write_fd)
     return _ForkedProcess(pid, os.fdopen(read_fd, "rb", buffering=0))
 

@@ -203,7 +203,7 @@ def _analyze(process: _PackProcess, pack: PackInfo, requests: Requests, config: 
     process.call("Configure", configure_request(pack, config))
     wanted = TypeFilter(process.declared_types(), (p.name for p in pack.policies))
     found = []
-    analyzed = list(requests.analyze(wanted.resource))
+    analyzed = requests.analyze(wanted.resource)
     for request, response in zip(analyzed, process.call_each("Analyze", analyzed)):
         # A per-resource diagnostic without URN (e.g. the SDK's "can't run policy during preview") is
         # about the analyzed resource: the engine files it under that resource too.
