@@ -9,24 +9,21 @@ mask them while the policy packs still see real values, as they do under the CLI
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import copy
 import os
 import runpy
 import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import pulumi
 from google.protobuf import json_format
-from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc, settings
-from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import register_stack_transformation, run_in_stack, run_pulumi_func
 
+from mlops_tools.engine import offline
 from mlops_tools.engine.mocks import PlatformMocks
 from mlops_tools.engine.runtime import collector_tuned
 from stacks.stackfile import StackConfig, load_stack_files
@@ -204,70 +201,9 @@ def _stalled_registrations() -> list[str]:
     return sorted(stalled)
 
 
-def _without_aliases(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
-    """Stack transformation: leave resource aliases out of the offline run.
-
-    An alias only tells the engine which existing state a resource used to be. azure-native declares
-    one per older API version (up to 113 on an AgentPool) and the SDK turns each into Outputs and
-    asyncio tasks: 30k tasks in azure-prod against 8k in AWS prod. The offline engine has no state to
-    migrate, and neither the monitor's record nor the plan contains aliases (only type, name, parent,
-    custom, provider, inputs, dependencies, protect), so the plan is byte-identical without them at
-    half the Azure program's time. Under the real CLI this function is never registered.
-    """
-    if not args.opts.aliases:
-        return None
-    opts = copy.copy(args.opts)
-    opts.aliases = None
-    return pulumi.ResourceTransformationResult(args.props, opts)
-
-
-@contextlib.contextmanager
-def _without_source_positions() -> Iterator[None]:
-    """Leave the registrations' source positions (the SDK's stack traces) out of the offline run.
-
-    For every resource the SDK walks the Python stack (`traceback.extract_stack`, a file URI per
-    frame) so that the engine can show where in the program it was declared: ~0.2 s CPU of a
-    300-resource preview. The offline monitor records neither `sourcePosition` nor `stackTrace`
-    (see RecordingMonitor; the plan has no such field), so the plan is byte-identical without them.
-    Restored afterwards; under the real CLI this never runs.
-    """
-    original = sdk_resource._get_stack_trace
-    sdk_resource._get_stack_trace = source_pb2.StackTrace
-    try:
-        yield
-    finally:
-        sdk_resource._get_stack_trace = original
-
-
-class _UnusedUrn:
-    """What `_without_client_urns` gives the SDK instead of a URN: awaiting its `future()` gives None."""
-
-    async def future(self) -> None:
-        return None
-
-
-@contextlib.contextmanager
-def _without_client_urns() -> Iterator[None]:
-    """Leave out the URN the SDK computes in the program for every registration, unused when a monitor answers.
-
-    `do_register` awaits `create_urn(name, type, parent)` for each resource (four Outputs and their
-    asyncio tasks: ~1,900 of prod's 12,000 Outputs, ~0.05-0.09 s CPU) and uses it only when no monitor
-    is connected; with one, the URN is the monitor's answer (RecordingMonitor.make_urn, as the engine's).
-    The SDK's other callers of `create_urn` compute alias URNs, and the offline run registers no aliases
-    (`_without_aliases`; the monitor takes alias specs): were one reached, `_UnusedUrn` has no `apply`
-    and the preview fails loudly rather than record a wrong URN. Restored afterwards; never under the CLI.
-    """
-    original = sdk_resource.create_urn
-    sdk_resource.create_urn = lambda *_args, **_kwargs: _UnusedUrn()
-    try:
-        yield
-    finally:
-        sdk_resource.create_urn = original
-
-
 def _offline(program: Callable[[], Any]) -> Callable[[], Any]:
     def run() -> Any:
-        register_stack_transformation(_without_aliases)
+        register_stack_transformation(offline.without_aliases)
         return program()
     return run
 
@@ -303,7 +239,7 @@ def preview_program(program: Callable[[], Any], *, project: str = "mlops-platfor
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
         # set_mocks registers an empty root stack; start a fresh one that collects pulumi.export calls.
         settings.ROOT.set(None)
-        with collector_tuned(), _without_source_positions(), _without_client_urns():
+        with collector_tuned(), offline.sdk_shortcuts():
             loop.run_until_complete(_run_with_deadline(program, deadline_seconds))
     except PreviewError:
         raise

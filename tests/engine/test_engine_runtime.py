@@ -1,115 +1,20 @@
-"""The offline run's process tuning: aliases left out, the collector tuned, the CLI's exit without teardown."""
+"""The offline run's process tuning: the collector tuned, the CLI's exit without teardown (what the run leaves
+out of the SDK's work is tests/engine/test_offline.py)."""
 
-import contextlib
 import gc
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-import pulumi
-import pulumi_azure_native as azure
 import pytest
 
-from mlops_tools.engine import preview as engine_preview
 from mlops_tools.engine import runtime
-from mlops_tools.engine.preview import RecordingMonitor, preview_program
+from mlops_tools.engine.preview import preview_program
 from mlops_tools.engine.runtime import PROGRAM_GC_THRESHOLDS, collector_tuned
+from tests.engine.test_offline import _pool_program
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _pool_program():
-    group = azure.resources.ResourceGroup("rg")
-    azure.containerservice.AgentPool("gpu", agent_pool_name="gpu", resource_group_name=group.name,
-                                     resource_name_="aks", vm_size="Standard_NC8as_T4_v3", count=0)
-    azure.storage.StorageAccount("sa", resource_group_name=group.name, kind="StorageV2", sku={"name": "Standard_LRS"},
-                                 opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old-sa")]))
-
-
-def _count_aliases(monkeypatch) -> dict:
-    """Resource name -> how many aliases its RegisterResource request carried."""
-    seen = {}
-    register = RecordingMonitor.RegisterResource
-
-    def counting(self, request):
-        seen[request.name] = len(request.aliases) + len(request.aliasURNs)
-        return register(self, request)
-
-    monkeypatch.setattr(RecordingMonitor, "RegisterResource", counting)
-    return seen
-
-
-def test_aliases_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
-    seen = _count_aliases(monkeypatch)
-    result = preview_program(_pool_program, stack="dev", config={"mlops:region": "westeurope"})
-    # azure-native declares ~100 API-version aliases on an AgentPool; our own alias is gone too.
-    assert seen["gpu"] == 0 and seen["sa"] == 0
-    pool = result.one("azure-native:containerservice:AgentPool", "gpu")
-    assert pool["inputs"]["vmSize"] == "Standard_NC8as_T4_v3"
-    assert set(pool) == set(engine_preview.PLAN_RESOURCE_KEYS) | {"propertyDependencies"}, "the plan records no aliases"
-
-
-def test_without_the_transformation_the_sdk_would_send_them(monkeypatch):
-    """The check above is meaningful: the SDK really sends the aliases when nothing leaves them out."""
-    seen = _count_aliases(monkeypatch)
-    monkeypatch.setattr(engine_preview, "_offline", lambda program: program)
-    with_aliases = preview_program(_pool_program, stack="dev", config={"mlops:region": "westeurope"})
-    assert seen["gpu"] > 50 and seen["sa"] > 1  # the storage account has API-version aliases plus ours
-    monkeypatch.undo()
-    without = preview_program(_pool_program, stack="dev", config={"mlops:region": "westeurope"})
-    assert with_aliases.masked_resources() == without.masked_resources()
-
-
-def _count_stack_walks(monkeypatch) -> list:
-    """Resource names whose registration walked the Python stack for its source position."""
-    from pulumi.runtime import resource as sdk_resource
-
-    walked = []
-    original = sdk_resource.traceback.extract_stack
-    monkeypatch.setattr(sdk_resource.traceback, "extract_stack", lambda *a, **k: (walked.append(1), original(*a, **k))[1])
-    return walked
-
-
-def test_source_positions_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
-    """The SDK walked the stack once per resource for a source position the offline record never keeps (issue 18)."""
-    from pulumi.runtime import resource as sdk_resource
-
-    walked = _count_stack_walks(monkeypatch)
-
-    def program():
-        walked.clear()  # set_mocks registered its root stack before the run
-        _pool_program()
-
-    original = sdk_resource._get_stack_trace
-    without = preview_program(program, stack="dev", config={"mlops:region": "westeurope"})
-    assert walked == [] and sdk_resource._get_stack_trace is original  # restored for library callers
-    monkeypatch.setattr(engine_preview, "_without_source_positions", contextlib.nullcontext)
-    with_positions = preview_program(program, stack="dev", config={"mlops:region": "westeurope"})
-    assert len(walked) >= 3  # the check above is meaningful: the SDK does walk it, once per resource
-    assert with_positions.masked_resources() == without.masked_resources()
-
-
-def test_client_side_urns_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
-    """The SDK computed a URN per registration that only a run without a monitor uses (issue 18)."""
-    from pulumi.runtime import resource as sdk_resource
-
-    original = sdk_resource.create_urn
-    computed = []
-    monkeypatch.setattr(sdk_resource, "create_urn", lambda *a, **k: (computed.append(a[0]), original(*a, **k))[1])
-    counting = sdk_resource.create_urn
-
-    def program():
-        computed.clear()
-        _pool_program()
-
-    without = preview_program(program, stack="dev", config={"mlops:region": "westeurope"})
-    assert computed == [] and sdk_resource.create_urn is counting  # restored for library callers
-    monkeypatch.setattr(engine_preview, "_without_client_urns", contextlib.nullcontext)
-    with_urns = preview_program(program, stack="dev", config={"mlops:region": "westeurope"})
-    assert {"rg", "gpu", "sa"} <= set(computed)  # the check above is meaningful: the SDK does compute them
-    assert with_urns.masked_resources() == without.masked_resources()
-    assert [r["urn"] for r in without.records] == [r["urn"] for r in with_urns.records]
 
 
 @pytest.fixture
@@ -164,7 +69,7 @@ def test_a_one_preview_cli_process_runs_no_collector_and_previews_the_same(libra
     """`python -m mlops_tools preview` ends after one preview: no cyclic collection at all (issue 18: the young
     collections cost ~0.15 s of an AWS preview and found next to nothing). The program registers the same."""
     code = ("import gc, json\nfrom mlops_tools.engine.runtime import tune_for_cli\n"
-            "from mlops_tools.engine.preview import preview_program\nfrom tests.engine.test_engine_runtime import _pool_program\n"
+            "from mlops_tools.engine.preview import preview_program\nfrom tests.engine.test_offline import _pool_program\n"
             "tune_for_cli()\ncounts = []\ngc.callbacks.append(lambda phase, info: counts.append(phase))\n"
             "result = preview_program(_pool_program, stack='dev', config={'mlops:region': 'westeurope'})\n"
             "print(json.dumps([gc.isenabled(), len(counts), result.masked_resources()]))\n")

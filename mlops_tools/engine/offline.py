@@ -1,0 +1,209 @@
+"""What the offline run leaves out of the Pulumi SDK's work, or does more directly, and why the plan is the same.
+
+Under `pulumi preview` the SDK talks to the engine; offline it talks to our RecordingMonitor (preview.py),
+which records only type, name, parent, custom, provider, inputs, dependencies, protect, secret outputs and
+property dependencies. Part of what the SDK computes for every registration is for the engine alone
+(aliases, source positions, a client-side URN) or for nobody offline (debug messages), and part is general
+machinery a one-process run can take a shorter way through (the mock monitor's answers, type unwrapping).
+Each shortcut below says what it skips and why the records are unchanged; `tests/engine/test_offline.py`
+checks each both ways (left out, and the same records when it is not). `sdk_shortcuts()` applies all of
+them for one run and restores the SDK after it, so a library caller's next `pulumi up` in the same process
+is the SDK's own; none of this ever runs under the Pulumi CLI. Measured figures: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+from typing import Any, Awaitable, Callable, Generator, Iterator, Optional, TypeVar
+
+import pulumi
+from pulumi import _types as sdk_types
+from pulumi import log as sdk_log
+from pulumi.runtime import mocks as sdk_mocks
+from pulumi.runtime import resource as sdk_resource
+from pulumi.runtime.proto import source_pb2
+
+T = TypeVar("T")
+
+
+def without_aliases(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
+    """Stack transformation: leave resource aliases out of the offline run.
+
+    An alias only tells the engine which existing state a resource used to be. azure-native declares
+    one per older API version (up to 113 on an AgentPool) and the SDK turns each into Outputs and
+    asyncio tasks: 30k tasks in azure-prod against 8k in AWS prod. The offline engine has no state to
+    migrate, and neither the monitor's record nor the plan contains aliases (only type, name, parent,
+    custom, provider, inputs, dependencies, protect), so the plan is byte-identical without them at
+    half the Azure program's time. Under the real CLI this function is never registered.
+    """
+    if not args.opts.aliases:
+        return None
+    opts = copy.copy(args.opts)
+    opts.aliases = None
+    return pulumi.ResourceTransformationResult(args.props, opts)
+
+
+@contextlib.contextmanager
+def _swapped(owner: Any, name: str, replacement: Any) -> Iterator[None]:
+    """`owner.name` is `replacement` for the block, and what it was again after it (an error included)."""
+    original = getattr(owner, name)
+    setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+def without_source_positions() -> contextlib.AbstractContextManager:
+    """Leave the registrations' source positions (the SDK's stack traces) out of the offline run.
+
+    For every resource the SDK walks the Python stack (`traceback.extract_stack`, a file URI per
+    frame) so that the engine can show where in the program it was declared: ~0.2 s CPU of a
+    300-resource preview. The offline monitor records neither `sourcePosition` nor `stackTrace`
+    (the plan has no such field), so the plan is byte-identical without them.
+    """
+    return _swapped(sdk_resource, "_get_stack_trace", source_pb2.StackTrace)
+
+
+class _UnusedUrn:
+    """What `without_client_urns` gives the SDK instead of a URN: awaiting its `future()` gives None."""
+
+    async def future(self) -> None:
+        return None
+
+
+def without_client_urns() -> contextlib.AbstractContextManager:
+    """Leave out the URN the SDK computes in the program for every registration, unused when a monitor answers.
+
+    `do_register` awaits `create_urn(name, type, parent)` for each resource (four Outputs and their
+    asyncio tasks: ~1,900 of prod's 12,000 Outputs, ~0.05-0.09 s CPU) and uses it only when no monitor
+    is connected; with one, the URN is the monitor's answer (RecordingMonitor.make_urn, as the engine's).
+    The SDK's other callers of `create_urn` compute alias URNs, and the offline run registers no aliases
+    (`without_aliases`; the monitor takes alias specs): were one reached, `_UnusedUrn` has no `apply`
+    and the preview fails loudly rather than record a wrong URN.
+    """
+    return _swapped(sdk_resource, "create_urn", lambda *_args, **_kwargs: _UnusedUrn())
+
+
+def _ignore_debug_message(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+def without_debug_messages() -> contextlib.AbstractContextManager:
+    """Leave out the SDK's own debug messages (`pulumi.log.debug`, 4-5 per resource: ~2,200 in prod).
+
+    Under the CLI they reach the engine and show only with `--debug`; offline each became a LogRequest
+    for the mock engine, which hands it to Python's root logger at DEBUG, where nothing is configured to
+    show it. Info, warnings and errors, the program's and the SDK's, still go through (and a program's
+    own `pulumi.debug`, which is a separate name). ~0.02 s CPU of a prod preview.
+    """
+    return _swapped(sdk_log, "debug", _ignore_debug_message)
+
+
+class _Continued:
+    """Hands a coroutine that has already run up to its first wait back to an event loop, from that wait on."""
+
+    def __init__(self, coroutine: Any, waiting_on: Any):
+        self.coroutine, self.waiting_on = coroutine, waiting_on
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        waiting_on = self.waiting_on
+        while True:
+            try:
+                sent = yield waiting_on
+            except BaseException as exc:  # noqa: BLE001 - a cancellation or error delivered by the loop goes on in
+                try:
+                    waiting_on = self.coroutine.throw(exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    waiting_on = self.coroutine.send(sent)
+                except StopIteration as done:
+                    return done.value
+
+
+async def _continue_on_loop(coroutine: Any, waiting_on: Any) -> Any:
+    return await _Continued(coroutine, waiting_on)
+
+
+def _complete_in_place(sdk_sync_await: Callable[[Awaitable[T]], T]) -> Callable[[Awaitable[T]], T]:
+    """The mock monitor's `_sync_await`, finishing a coroutine that never waits without an event loop."""
+
+    def complete(awaitable: Awaitable[T]) -> T:
+        if not inspect.iscoroutine(awaitable):
+            return sdk_sync_await(awaitable)
+        try:
+            waiting_on = awaitable.send(None)
+        except StopIteration as done:
+            return done.value
+        return sdk_sync_await(_continue_on_loop(awaitable, waiting_on))
+
+    return complete
+
+
+def mock_answers_in_place() -> contextlib.AbstractContextManager:
+    """Let the mock monitor serialize its answers without running an event loop when nothing has to wait.
+
+    The SDK's MockMonitor answers each registration from an executor thread and serializes the answer
+    with `_sync_await(rpc.serialize_properties(state))`, which starts the thread's own event loop for a
+    coroutine that, on the plain values a mock returns, completes without ever waiting: ~0.2 ms a
+    resource, ~0.05 s CPU of a prod preview. Here such a coroutine is simply run to its end; one that
+    does wait (it awaits a value not yet resolved) is handed, from that point, to the SDK's own
+    `_sync_await` on the same loop as before, so the answer is the same either way.
+    """
+    return _swapped(sdk_mocks, "_sync_await", _complete_in_place(sdk_mocks._sync_await))
+
+
+# The SDK's type-unwrapping functions that serialization calls for every property value, each a pure
+# function of a typing object (Optional[Input[str]], Output[T], ...): ~24,000 calls in a prod preview.
+_TYPE_UNWRAPPERS = ("unwrap_type", "unwrap_optional_type", "_is_union_type", "_is_optional_type")
+
+
+def _remembered_by_identity(function: Callable[[Any], T]) -> Callable[[Any], T]:
+    """`function`, its answers kept per argument object (by identity: `Union[a, b] == Union[b, a]` in
+    typing, while the unwrapping reads the order; the object is kept alive with its answer)."""
+    answers: dict = {}
+
+    def remembered(tp: Any) -> T:
+        known = answers.get(id(tp))
+        if known is not None and known[0] is tp:
+            return known[1]
+        answer = function(tp)
+        answers[id(tp)] = (tp, answer)
+        return answer
+
+    return remembered
+
+
+@contextlib.contextmanager
+def remembered_type_unwrapping() -> Iterator[None]:
+    """Unwrap each property type once per run instead of once per value (`pulumi._types.unwrap_type` & co.).
+
+    For every property of every resource the SDK's serializer asks what `Optional[Input[T]]` (and the
+    like) wraps, through `typing.get_origin`/`get_args`: ~0.05 s CPU of a prod preview, the same
+    questions about the same few hundred typing objects. The answers only depend on the object (typing
+    caches its aliases, so the same annotation is the same object: 4 in 5 calls are repeats), so each
+    is kept for the run; the SDK's functions are back after it.
+    """
+    with contextlib.ExitStack() as stack:
+        for name in _TYPE_UNWRAPPERS:
+            stack.enter_context(_swapped(sdk_types, name, _remembered_by_identity(getattr(sdk_types, name))))
+        yield
+
+
+@contextlib.contextmanager
+def sdk_shortcuts() -> Iterator[None]:
+    """Every shortcut above (but the alias transformation, which the program registers) for one offline run.
+
+    Looked up by name when entered, so a test can put one back to the SDK's way (monkeypatch it with
+    `contextlib.nullcontext`) and compare the records.
+    """
+    module = globals()
+    with contextlib.ExitStack() as stack:
+        for name in ("without_source_positions", "without_client_urns", "without_debug_messages",
+                     "mock_answers_in_place", "remembered_type_unwrapping"):
+            stack.enter_context(module[name]())
+        yield

@@ -1,0 +1,234 @@
+"""What the offline run leaves out of the SDK's work or does more directly (mlops_tools/engine/offline.py).
+
+Each shortcut both ways: the SDK's own path is really skipped during the run (and really taken without the
+shortcut, so the check can fail), the SDK is itself again after the run, and the records are the same.
+"""
+
+import asyncio
+import contextlib
+import typing
+
+import pulumi
+import pulumi_azure_native as azure
+import pytest
+from pulumi import _types as sdk_types
+from pulumi import log as sdk_log
+from pulumi.runtime import mocks as sdk_mocks
+from pulumi.runtime import resource as sdk_resource
+
+from mlops_tools.engine import offline
+from mlops_tools.engine import preview as engine_preview
+from mlops_tools.engine.preview import PreviewError, RecordingMonitor, preview_program
+
+CONFIG = {"mlops:region": "westeurope"}
+
+
+def _pool_program():
+    group = azure.resources.ResourceGroup("rg")
+    azure.containerservice.AgentPool("gpu", agent_pool_name="gpu", resource_group_name=group.name,
+                                     resource_name_="aks", vm_size="Standard_NC8as_T4_v3", count=0)
+    azure.storage.StorageAccount("sa", resource_group_name=group.name, kind="StorageV2", sku={"name": "Standard_LRS"},
+                                 opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old-sa")]))
+
+
+def _preview(program=_pool_program):
+    return preview_program(program, stack="dev", config=CONFIG)
+
+
+def _the_sdks_way(monkeypatch, shortcut: str):
+    """The next preview without `shortcut` (sdk_shortcuts looks each up by name when entered)."""
+    monkeypatch.setattr(offline, shortcut, contextlib.nullcontext)
+
+
+def _count_aliases(monkeypatch) -> dict:
+    """Resource name -> how many aliases its RegisterResource request carried."""
+    seen = {}
+    register = RecordingMonitor.RegisterResource
+
+    def counting(self, request):
+        seen[request.name] = len(request.aliases) + len(request.aliasURNs)
+        return register(self, request)
+
+    monkeypatch.setattr(RecordingMonitor, "RegisterResource", counting)
+    return seen
+
+
+def test_aliases_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
+    seen = _count_aliases(monkeypatch)
+    result = _preview()
+    # azure-native declares ~100 API-version aliases on an AgentPool; our own alias is gone too.
+    assert seen["gpu"] == 0 and seen["sa"] == 0
+    pool = result.one("azure-native:containerservice:AgentPool", "gpu")
+    assert pool["inputs"]["vmSize"] == "Standard_NC8as_T4_v3"
+    assert set(pool) == set(engine_preview.PLAN_RESOURCE_KEYS) | {"propertyDependencies"}, "the plan records no aliases"
+
+
+def test_without_the_transformation_the_sdk_would_send_them(monkeypatch):
+    """The check above is meaningful: the SDK really sends the aliases when nothing leaves them out."""
+    seen = _count_aliases(monkeypatch)
+    monkeypatch.setattr(engine_preview, "_offline", lambda program: program)
+    with_aliases = _preview()
+    assert seen["gpu"] > 50 and seen["sa"] > 1  # the storage account has API-version aliases plus ours
+    monkeypatch.undo()
+    assert with_aliases.masked_resources() == _preview().masked_resources()
+
+
+def test_source_positions_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
+    """The SDK walked the stack once per resource for a source position the offline record never keeps (issue 18)."""
+    walked = []
+    original_walk = sdk_resource.traceback.extract_stack
+    monkeypatch.setattr(sdk_resource.traceback, "extract_stack",
+                        lambda *a, **k: (walked.append(1), original_walk(*a, **k))[1])
+
+    def program():
+        walked.clear()  # set_mocks registered its root stack before the run
+        _pool_program()
+
+    original = sdk_resource._get_stack_trace
+    without = _preview(program)
+    assert walked == [] and sdk_resource._get_stack_trace is original  # restored for library callers
+    _the_sdks_way(monkeypatch, "without_source_positions")
+    with_positions = _preview(program)
+    assert len(walked) >= 3  # the check above is meaningful: the SDK does walk it, once per resource
+    assert with_positions.masked_resources() == without.masked_resources()
+
+
+def test_client_side_urns_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
+    """The SDK computed a URN per registration that only a run without a monitor uses (issue 18)."""
+    original = sdk_resource.create_urn
+    computed = []
+    monkeypatch.setattr(sdk_resource, "create_urn", lambda *a, **k: (computed.append(a[0]), original(*a, **k))[1])
+    counting = sdk_resource.create_urn
+
+    def program():
+        computed.clear()
+        _pool_program()
+
+    without = _preview(program)
+    assert computed == [] and sdk_resource.create_urn is counting  # restored for library callers
+    _the_sdks_way(monkeypatch, "without_client_urns")
+    with_urns = _preview(program)
+    assert {"rg", "gpu", "sa"} <= set(computed)  # the check above is meaningful: the SDK does compute them
+    assert with_urns.masked_resources() == without.masked_resources()
+    assert [r["urn"] for r in without.records] == [r["urn"] for r in with_urns.records]
+
+
+def test_the_sdks_debug_messages_stay_out_and_the_programs_warnings_still_reach_the_engine(monkeypatch):
+    logged = []
+    original_log = sdk_log._log
+    monkeypatch.setattr(sdk_log, "_log", lambda engine, severity, message, *rest: (
+        logged.append((severity, message)), original_log(engine, severity, message, *rest))[1])
+    original_debug = sdk_log.debug
+
+    def program():
+        logged.clear()
+        _pool_program()
+        pulumi.log.warn("a warning of the program's own")
+
+    without = _preview(program)
+    assert sdk_log.debug is original_debug  # restored for library callers
+    severities = {severity for severity, _ in logged}
+    assert severities == {pulumi.runtime.proto.engine_pb2.WARNING}, logged
+    _the_sdks_way(monkeypatch, "without_debug_messages")
+    with_messages = _preview(program)
+    debug = [message for severity, message in logged if severity == pulumi.runtime.proto.engine_pb2.DEBUG]
+    assert any("registering resource" in m for m in debug)  # the check above can fail: the SDK does send them
+    assert with_messages.masked_resources() == without.masked_resources()
+
+
+def test_the_mock_monitor_answers_without_an_event_loop_and_the_answers_are_the_same(monkeypatch):
+    """The SDK's `_sync_await` (an event loop run per answer) is only reached by what has to wait."""
+    loop_runs = []
+    original = sdk_mocks._sync_await
+    monkeypatch.setattr(sdk_mocks, "_sync_await", lambda awaitable: (loop_runs.append(1), original(awaitable))[1])
+    counting = sdk_mocks._sync_await
+
+    def program():
+        loop_runs.clear()
+        _pool_program()
+
+    in_place = _preview(program)
+    assert loop_runs == [] and sdk_mocks._sync_await is counting  # restored for library callers
+    _the_sdks_way(monkeypatch, "mock_answers_in_place")
+    on_a_loop = _preview(program)
+    assert len(loop_runs) >= 3  # one per registration the SDK's way
+    assert on_a_loop.masked_resources() == in_place.masked_resources()
+    assert on_a_loop.masked_outputs() == in_place.masked_outputs()
+
+
+@pytest.fixture
+def event_loop_of_this_thread():
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+def test_a_coroutine_that_waits_is_finished_by_the_sdks_sync_await_from_where_it_waited(event_loop_of_this_thread):
+    loop = event_loop_of_this_thread
+    steps = []
+
+    async def waits():
+        steps.append("before")  # runs once, in place, before the wait
+        ready = loop.create_future()
+        loop.call_soon(ready.set_result, 41)
+        value = await ready
+        await asyncio.sleep(0)
+        steps.append("after")
+        return value + 1
+
+    async def fails_after_waiting():
+        await asyncio.sleep(0)
+        raise ValueError("the coroutine's own error")
+
+    complete = offline._complete_in_place(sdk_mocks._sync_await)
+    assert complete(waits()) == 42 and steps == ["before", "after"]
+    with pytest.raises(ValueError, match="the coroutine's own error"):
+        complete(fails_after_waiting())
+    future = loop.create_future()
+    future.set_result("a future is not a coroutine: the SDK's way")
+    assert complete(future) == "a future is not a coroutine: the SDK's way"
+
+
+def test_type_unwrapping_is_remembered_per_typing_object_not_per_equal_one():
+    """typing makes Union[int, str] == Union[str, int]; the unwrapping reads the order, so equality won't do."""
+    remembered = offline._remembered_by_identity(typing.get_args)
+    first, second = typing.Union[int, str], typing.Union[str, int]
+    assert first == second and first is not second
+    assert remembered(first) == (int, str) and remembered(second) == (str, int)
+    assert remembered(first) == (int, str)
+
+
+def test_type_unwrapping_is_done_once_per_type_and_the_records_are_the_same(monkeypatch):
+    calls = []
+    original = sdk_types.unwrap_type
+    monkeypatch.setattr(sdk_types, "unwrap_type", lambda tp: (calls.append(tp), original(tp))[1])
+    counting = sdk_types.unwrap_type
+
+    def program():
+        calls.clear()
+        _pool_program()
+
+    remembered = _preview(program)
+    once = len(calls)
+    assert sdk_types.unwrap_type is counting  # restored for library callers
+    assert once == len({id(tp) for tp in calls})  # each typing object unwrapped once
+    _the_sdks_way(monkeypatch, "remembered_type_unwrapping")
+    every_time = _preview(program)
+    assert len(calls) > once  # the check above can fail: the SDK asks again for every value of a type
+    assert every_time.masked_resources() == remembered.masked_resources()
+
+
+def test_a_failing_program_leaves_the_sdk_as_it_found_it():
+    swapped = [(sdk_resource, "_get_stack_trace"), (sdk_resource, "create_urn"), (sdk_log, "debug"),
+               (sdk_mocks, "_sync_await")] + [(sdk_types, name) for name in offline._TYPE_UNWRAPPERS]
+    before = [getattr(owner, name) for owner, name in swapped]
+
+    def program():
+        _pool_program()
+        raise RuntimeError("the program's own error")
+
+    with pytest.raises(PreviewError, match="the program's own error"):
+        _preview(program)
+    assert [getattr(owner, name) for owner, name in swapped] == before
