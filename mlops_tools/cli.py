@@ -111,7 +111,8 @@ def _preview_with(root: Path, stack: str, overrides: list[str], packs: Any, *, t
     if policies:
         from mlops_tools.policy.runner import PolicyPackError
         try:
-            packs_info, found = packs.analyze(result.resources, all_packs=all_packs)
+            packs_info, found = packs.analyze(result.resources, all_packs=all_packs,
+                                                property_structs=result.property_structs)
         except PolicyPackError as error:
             raise CliError(str(error)) from None
         pack_dicts = [{"name": p.name, "version": p.version, "policies": len(p.policies)} for p in packs_info]

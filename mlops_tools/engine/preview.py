@@ -29,6 +29,8 @@ from mlops_tools.engine.runtime import collector_tuned
 from stacks.stackfile import StackConfig, load_stack_files
 
 UNKNOWN = rpc.UNKNOWN
+# The key of the SDK's wire encoding of secrets, resource references, assets and archives in a Struct.
+_SIGNATURE_KEY = rpc._special_sig_key.encode()
 SECRET_MASK = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 PLAN_RESOURCE_KEYS = ("urn", "type", "name", "custom", "parent", "provider", "inputs", "dependencies", "protect")
@@ -91,7 +93,13 @@ def policy_view(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class RecordingMonitor(MockMonitor):
-    """The SDK's MockMonitor, recording each registration before answering it."""
+    """The SDK's MockMonitor, recording each registration before answering it.
+
+    `property_structs` keeps the inputs Struct the SDK sent for each resource whose inputs hold no
+    secret, resource reference, asset or archive: that Struct is then exactly what the Analyzer
+    protocol's `properties` carries (plain values), and the policy runner sends it as it is instead of
+    building it again from the record (~0.03 s of prod's analysis, on its critical path; issue 18).
+    """
 
     def __init__(self, mocks: PlatformMocks):
         super().__init__(mocks)
@@ -99,6 +107,7 @@ class RecordingMonitor(MockMonitor):
         self.records: dict[str, dict[str, Any]] = {}
         self.stack_outputs: dict[str, Any] = {}
         self.duplicates: list[str] = []
+        self.property_structs: dict[str, Any] = {}
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -106,6 +115,10 @@ class RecordingMonitor(MockMonitor):
             if urn in self.records:
                 self.duplicates.append(urn)
             inputs = _decode(json_format.MessageToDict(request.object)) if request.HasField("object") else {}
+            if request.HasField("object") and _SIGNATURE_KEY not in request.object.SerializeToString():
+                self.property_structs[urn] = request.object
+            else:
+                self.property_structs.pop(urn, None)
             self.records[urn] = {
                 "urn": urn,
                 "type": request.type,
@@ -139,6 +152,9 @@ class PreviewResult:
     stack: str
     records: list[dict[str, Any]]
     raw_outputs: dict[str, Any] = field(default_factory=dict)
+    # urn -> the inputs as the Struct the SDK sent, for resources whose inputs are plain values
+    # (RecordingMonitor.property_structs): what policy packs receive, ready made.
+    property_structs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def resources(self) -> list[dict[str, Any]]:
@@ -253,7 +269,7 @@ def preview_program(program: Callable[[], Any], *, project: str = "mlops-platfor
     if monitor.duplicates:
         raise PreviewError("duplicate resource URNs (give each resource a unique name): " + ", ".join(sorted(set(monitor.duplicates))))
     records = sorted(monitor.records.values(), key=lambda r: r["urn"])
-    return PreviewResult(project, stack, records, monitor.stack_outputs)
+    return PreviewResult(project, stack, records, monitor.stack_outputs, monitor.property_structs)
 
 
 # --- Projects on disk ------------------------------------------------------------------------

@@ -28,15 +28,21 @@ def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOption
 
 
 class Requests:
-    """The stack's resources (in plan order) as Analyzer requests, each built once."""
+    """The stack's resources (in plan order) as Analyzer requests, each built once.
 
-    def __init__(self, resources: Iterable[Mapping[str, Any]]):
+    `property_structs` (urn -> Struct, optional) are resources' inputs already in protobuf form, plain
+    values only (PreviewResult.property_structs: the Structs the program sent); the others are built
+    from the resource's `inputs`.
+    """
+
+    def __init__(self, resources: Iterable[Mapping[str, Any]], property_structs: Optional[Mapping[str, Any]] = None):
         self.resources = list(resources)
         self.by_urn = {r["urn"]: r for r in self.resources}
         self._analyze: dict = {}
         self._stack: dict = {}
         self._stack_requests: dict = {}  # the URNs a request carries -> the AnalyzeStackRequest
-        self._properties: dict = {}  # urn -> the inputs as a Struct, shared by both kinds of request
+        # urn -> the inputs as a Struct, shared by both kinds of request
+        self._properties: dict = dict(property_structs or {})
 
     def properties(self, resource: Mapping[str, Any]) -> struct_pb2.Struct:
         urn = resource["urn"]

@@ -285,15 +285,16 @@ class PolicyPacks:
                 self._boot(pack_dir)
         return [(d, self._booting[d].result()) for d in self._dirs if d in self._booting]
 
-    def analyze(self, resources: Iterable[Mapping[str, Any]], *,
-                all_packs: bool = True) -> tuple[list[PackInfo], list[Violation]]:
+    def analyze(self, resources: Iterable[Mapping[str, Any]], *, all_packs: bool = True,
+                property_structs: Optional[Mapping[str, Any]] = None) -> tuple[list[PackInfo], list[Violation]]:
         """Analyze ``resources`` (preview_program().resources) and stop the packs.
 
         ``all_packs=False`` runs only the packs `selection.pack_runs` picks for these resources.
+        ``property_structs`` is the preview's `property_structs` (inputs already in protobuf form).
         Returns the packs that ran (sorted by name) and their violations, sorted by pack, policy, URN, message.
         """
         try:
-            requests = Requests(resources)
+            requests = Requests(resources, property_structs)
             present = packages_in(requests.resources)
             booted = self._booted(lambda d: all_packs or pack_runs(declared_provider(d) or "", present))
             if self._config and set(self._config) - {"all"} - {p.name for _, pack in booted for p in pack.policies}:

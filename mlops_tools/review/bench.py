@@ -50,7 +50,7 @@ cloud, size = sys.argv[1], int(sys.argv[2])
 with PolicyPacks(discover_packs(Path(sys.argv[3]) / "policies")) as packs:
     result = preview_program(PROGRAMS[cloud](size), stack="bench", config=CONFIG[cloud])
     t1 = time.perf_counter()
-    info, violations = packs.analyze(result.resources, all_packs=False)
+    info, violations = packs.analyze(result.resources, all_packs=False, property_structs=result.property_structs)
 plan = dumps(build_plan(result, cloud, [{"name": p.name, "version": p.version, "policies": len(p.policies)} for p in info],
                         [v.to_dict() for v in violations]))
 print(json.dumps({"resources": len(result.records), "types": sorted({r["type"] for r in result.records}),

@@ -50,7 +50,8 @@ class Stack:
         # The preview is the run's shared one (tests/shared.py): other modules preview the same stack file.
         with PolicyPacks.for_stack(ROOT, name) as packs:
             self.result = stack_preview(name, overrides)
-            self.packs, found = packs.analyze(self.result.resources, all_packs=False)
+            self.packs, found = packs.analyze(self.result.resources, all_packs=False,
+                                                  property_structs=self.result.property_structs)
         self.policy = apply_waivers([v.to_dict() for v in found], self.cfg.waivers, dt.date.today())
         self._manifest_report = None
 
