@@ -12,6 +12,7 @@ import asyncio
 import os
 import runpy
 import sys
+import sysconfig
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,10 @@ _SIGNATURE_KEY = rpc._special_sig_key.encode()
 SECRET_MASK = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 PLAN_RESOURCE_KEYS = ("urn", "type", "name", "custom", "parent", "provider", "inputs", "dependencies", "protect")
+
+
+# Python's own modules (asyncio, concurrent.futures, runpy): never where in the project an error was raised.
+_STDLIB = sysconfig.get_paths()["stdlib"] + os.sep
 
 
 class PreviewError(Exception):
@@ -202,7 +207,8 @@ def _program_error(exc: BaseException) -> PreviewError:
     if isinstance(exc, pulumi.RunError):
         return PreviewError(str(exc))
     frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
-              if "site-packages" not in frame.filename and "mlops_tools" not in frame.filename]
+              if "site-packages" not in frame.filename and "mlops_tools" not in frame.filename
+              and not frame.filename.startswith(_STDLIB) and not frame.filename.startswith("<frozen ")]
     where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
     return PreviewError(f"program failed: {type(exc).__name__}: {exc}{where}")
 
@@ -248,7 +254,7 @@ def preview_program(program: Callable[[], Any], *, project: str = "mlops-platfor
     config = dict(config or {})
     mocks = PlatformMocks(config)
     monitor = RecordingMonitor(mocks)
-    loop = asyncio.new_event_loop()
+    loop = offline.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         pulumi.runtime.set_all_config(config, list(secret_keys))

@@ -6,6 +6,7 @@ shortcut, so the check can fail), the SDK is itself again after the run, and the
 
 import asyncio
 import contextlib
+import threading
 import typing
 
 import pulumi
@@ -201,6 +202,7 @@ def test_type_unwrapping_is_remembered_per_typing_object_not_per_equal_one():
 
 
 def test_type_unwrapping_is_done_once_per_type_and_the_records_are_the_same(monkeypatch):
+    _preview()  # the SDK's first look at these classes unwraps more (cached by the SDK itself): not counted
     calls = []
     original = sdk_types.unwrap_type
     monkeypatch.setattr(sdk_types, "unwrap_type", lambda tp: (calls.append(tp), original(tp))[1])
@@ -232,3 +234,44 @@ def test_a_failing_program_leaves_the_sdk_as_it_found_it():
     with pytest.raises(PreviewError, match="the program's own error"):
         _preview(program)
     assert [getattr(owner, name) for owner, name in swapped] == before
+
+
+def _threads_of_registrations(monkeypatch) -> list:
+    threads = []
+    register = RecordingMonitor.RegisterResource
+
+    def noting(self, request):
+        threads.append(threading.get_ident())
+        return register(self, request)
+
+    monkeypatch.setattr(RecordingMonitor, "RegisterResource", noting)
+    return threads
+
+
+def test_the_engines_calls_are_answered_in_the_programs_thread_and_the_records_are_the_same(monkeypatch):
+    threads = _threads_of_registrations(monkeypatch)
+    in_this_thread = _preview()
+    assert set(threads) == {threading.get_ident()}  # no executor thread in between
+    threads.clear()
+    monkeypatch.setattr(offline, "new_event_loop", asyncio.new_event_loop)  # the SDK's way: the loop's executor
+    through_threads = _preview()
+    assert threading.get_ident() not in threads and threads  # the check above can fail
+    assert through_threads.masked_resources() == in_this_thread.masked_resources()
+    assert through_threads.masked_outputs() == in_this_thread.masked_outputs()
+
+
+def _unanswered_invoke():
+    azure.storage.list_storage_account_keys(account_name="sa", resource_group_name="rg")
+
+
+def test_an_engine_call_that_fails_fails_the_program_as_it_does_through_the_executor(monkeypatch):
+    with pytest.raises(PreviewError) as in_this_thread:
+        _preview(_unanswered_invoke)
+    monkeypatch.setattr(offline, "new_event_loop", asyncio.new_event_loop)
+    with pytest.raises(PreviewError) as through_threads:
+        _preview(_unanswered_invoke)
+    assert "no answer for invoke azure-native:storage:listStorageAccountKeys" in str(in_this_thread.value)
+    # The traceback holds no frame of the program here; a frame of Python's own (thread.py, base_events.py)
+    # is never named as where in the project the error was raised.
+    assert " (at " not in str(in_this_thread.value)
+    assert str(in_this_thread.value) == str(through_threads.value)
