@@ -5,7 +5,7 @@ which records only type, name, parent, custom, provider, inputs, dependencies, p
 property dependencies. Part of what the SDK computes for every registration is for the engine alone
 (aliases, source positions, a client-side URN) or for nobody offline (debug messages), and part is general
 machinery a one-process run can take a shorter way through (the engine's calls answered in the program's
-own thread, the mock monitor's answers, type unwrapping).
+own thread, the mock monitor's answers, type unwrapping, Outputs of properties the program never reads).
 Each shortcut below says what it skips and why the records are unchanged; `tests/engine/test_offline.py`
 checks each both ways (left out, and the same records when it is not). `sdk_shortcuts()` applies all of
 them for one run and restores the SDK after it, so a library caller's next `pulumi up` in the same process
@@ -23,8 +23,10 @@ from typing import Any, Awaitable, Callable, Generator, Iterator, Optional, Type
 import pulumi
 from pulumi import _types as sdk_types
 from pulumi import log as sdk_log
+from pulumi import output as sdk_output
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
+from pulumi.runtime import rpc as sdk_rpc
 from pulumi.runtime.proto import source_pb2
 
 T = TypeVar("T")
@@ -196,6 +198,72 @@ def remembered_type_unwrapping() -> Iterator[None]:
         yield
 
 
+class _OutputOnDemand(pulumi.Output):
+    """An output property of a registered resource whose asyncio machinery is made when the program first reads it.
+
+    Resolving it only keeps the engine's answer; `_data` (what every Output method awaits) is then made
+    already resolved, with the same `_OutputData` the SDK's own would hold: the value, whether it is
+    known (unknowns inside a value make it unknown, as `_OutputData` decides), whether it is secret,
+    and the dependencies with the resource itself. A failed registration makes it fail with that error.
+    """
+
+    def __init__(self, resource: Any):  # noqa: D107 - Output.__init__ (its futures and task) is what is left out
+        self._resource = resource
+        self._answer: Optional[tuple] = None
+        self._made: Optional[asyncio.Future] = None
+
+    @property
+    def _data(self) -> asyncio.Future:  # type: ignore[override]
+        made = self._made
+        if made is None:
+            made = self._made = asyncio.get_event_loop().create_future()
+            if self._answer is not None:
+                self._settle()
+        return made
+
+    def resolve(self, value: Any, is_known: bool, is_secret: bool, deps: Optional[set], failed: Optional[Exception]) -> None:
+        """The SDK's resolver for this property (rpc.Resolver: called once, when the registration is answered)."""
+        self._answer = (value, is_known, is_secret, deps, failed)
+        if self._made is not None:
+            self._settle()
+
+    def _settle(self) -> None:
+        value, is_known, is_secret, deps, failed = self._answer
+        if failed is not None:
+            self._made.set_exception(failed)
+            return
+        resources = set(deps) if deps else set()
+        resources.add(self._resource)
+        self._made.set_result(sdk_output._OutputData(resources=resources, value=value, is_known=is_known,
+                                                     is_secret=is_secret))
+
+
+def _transfer_properties_on_demand(res: Any, props: Any, custom: bool) -> dict:
+    """`rpc.transfer_properties` with `_OutputOnDemand`s: the same names skipped, the same resolvers' contract."""
+    resolvers = {}
+    for name in props:
+        if name == "urn" or (name == "id" and custom):
+            continue  # the SDK resolves these itself
+        output = _OutputOnDemand(res)
+        resolvers[name] = output.resolve
+        res.__dict__[name] = output
+    return resolvers
+
+
+def outputs_on_demand() -> contextlib.AbstractContextManager:
+    """Make a registered resource's output properties' futures only for the properties the program reads.
+
+    For every property of every resource (inputs echoed and outputs alike: ~13,000 in prod, ~31 per
+    azure-native resource) the SDK makes an Output of four futures and a task that gathers them, tracks
+    it until it resolves, and resolves it when the registration is answered, whether or not the program
+    ever reads it; most are never read (a bucket's ARN is, its other thirty attributes are not).
+    `_OutputOnDemand` gives the same data when read, at ~18% less CPU of prod's and azure-prod's
+    programs. It is not tracked for the program's final wait: what resolves it is the registration,
+    which the SDK's RPC manager awaits there, and a failed registration fails the program there.
+    """
+    return _swapped(sdk_rpc, "transfer_properties", _transfer_properties_on_demand)
+
+
 class _MonitorCallsInThisThread(asyncio.SelectorEventLoop):
     """The offline run's event loop: what the SDK hands its default executor runs at once, in this thread.
 
@@ -235,6 +303,6 @@ def sdk_shortcuts() -> Iterator[None]:
     module = globals()
     with contextlib.ExitStack() as stack:
         for name in ("without_source_positions", "without_client_urns", "without_debug_messages",
-                     "mock_answers_in_place", "remembered_type_unwrapping"):
+                     "mock_answers_in_place", "remembered_type_unwrapping", "outputs_on_demand"):
             stack.enter_context(module[name]())
         yield

@@ -261,6 +261,9 @@ def preview_program(program: Callable[[], Any], *, project: str = "mlops-platfor
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
         # set_mocks registers an empty root stack; start a fresh one that collects pulumi.export calls.
         settings.ROOT.set(None)
+        # Outputs an earlier run in this process left tracked (its loop closed since) are not this
+        # program's: the SDK's final wait would await them and fail ("Event loop is closed").
+        settings.SETTINGS.outputs.clear()
         with collector_tuned(), offline.sdk_shortcuts():
             loop.run_until_complete(_run_with_deadline(program, deadline_seconds))
     except PreviewError:

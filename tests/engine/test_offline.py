@@ -16,6 +16,7 @@ from pulumi import _types as sdk_types
 from pulumi import log as sdk_log
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
+from pulumi.runtime import rpc as sdk_rpc
 
 from mlops_tools.engine import offline
 from mlops_tools.engine import preview as engine_preview
@@ -275,3 +276,64 @@ def test_an_engine_call_that_fails_fails_the_program_as_it_does_through_the_exec
     # is never named as where in the project the error was raised.
     assert " (at " not in str(in_this_thread.value)
     assert str(in_this_thread.value) == str(through_threads.value)
+
+
+def test_outputs_of_properties_the_program_never_reads_are_never_made_and_the_records_are_the_same(monkeypatch):
+    registered = {}
+
+    def program():
+        group = azure.resources.ResourceGroup("rg")
+        account = azure.storage.StorageAccount("sa", resource_group_name=group.name, kind="StorageV2",
+                                               sku={"name": "Standard_LRS"})
+        registered.update(group=group, account=account)
+
+    on_demand = _preview(program)
+    group_outputs = {name: value for name, value in vars(registered["group"]).items()
+                     if isinstance(value, offline._OutputOnDemand)}
+    account_outputs = [value for value in vars(registered["account"]).values() if isinstance(value, offline._OutputOnDemand)]
+    assert len(account_outputs) > 20 and all(output._made is None for output in account_outputs)  # none read
+    assert group_outputs["name"]._made is not None  # read: the account's input
+    assert sum(output._made is not None for output in group_outputs.values()) == 1
+    _the_sdks_way(monkeypatch, "outputs_on_demand")
+    every_one = _preview(program)
+    assert not any(isinstance(value, offline._OutputOnDemand) for value in vars(registered["account"]).values())
+    assert every_one.masked_resources() == on_demand.masked_resources()
+
+
+class _Resource:
+    """Stands in for a registered resource: what transfer_properties sets its outputs on."""
+
+
+# (value, is_known, is_secret, dependencies, failure) as the SDK's resolve_properties hands them over
+ANSWERS = {
+    "known": ("arn:aws:s3:::b", True, False, None, None),
+    "unknown in a preview": (None, False, False, None, None),
+    "secret with dependencies": ({"password": "p"}, True, True, {"dep"}, None),
+    "unknown inside a value": ({"a": [pulumi.runtime.rpc.UNKNOWN]}, True, False, None, None),
+    "failed registration": (None, False, False, None, RuntimeError("registration failed")),
+}
+
+
+async def _what_it_holds(output) -> tuple:
+    try:
+        value = await output.future(with_unknowns=True)
+    except RuntimeError as error:
+        return ("failed", str(error))
+    return (value, await output.is_known(), await output.is_secret(),
+            sorted(type(r).__name__ if isinstance(r, _Resource) else r for r in await output.resources()))
+
+
+@pytest.mark.parametrize("read_first", [True, False], ids=["read before the answer", "read after it"])
+@pytest.mark.parametrize("answer", list(ANSWERS), ids=list(ANSWERS))
+def test_an_output_on_demand_holds_what_the_sdks_own_would(event_loop_of_this_thread, answer, read_first):
+    loop = event_loop_of_this_thread
+    sdks_resource, our_resource = _Resource(), _Resource()
+    sdks = sdk_rpc.transfer_properties(sdks_resource, {"arn": None, "id": None, "urn": None}, True)
+    ours = offline._transfer_properties_on_demand(our_resource, {"arn": None, "id": None, "urn": None}, True)
+    assert set(sdks) == set(ours) == {"arn"}  # urn and id are the SDK's own business, both ways
+    reading = loop.create_task(_what_it_holds(our_resource.arn)) if read_first else None
+    sdks["arn"](*ANSWERS[answer])
+    ours["arn"](*ANSWERS[answer])
+    expected = loop.run_until_complete(_what_it_holds(sdks_resource.arn))
+    got = loop.run_until_complete(reading if read_first else _what_it_holds(our_resource.arn))
+    assert got == expected
