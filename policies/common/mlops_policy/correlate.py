@@ -33,7 +33,8 @@ def correlate(child: Resource, prop: str, candidates: Sequence[Resource],
         value = child.props.get(prop)
     deps = child.property_dependencies.get(prop)
     if deps:
-        hits = [c for c in candidates if any(d.urn == c.urn for d in deps)]
+        dependency_of_prop = {d.urn for d in deps}
+        hits = [c for c in candidates if c.urn in dependency_of_prop]
         if hits:
             return Correlation(hits, True)
     if isinstance(value, str) and not is_unknown(value):
