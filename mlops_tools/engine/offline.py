@@ -295,7 +295,8 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 @contextlib.contextmanager
 def sdk_shortcuts() -> Iterator[None]:
-    """Every shortcut above (but the alias transformation, which the program registers) for one offline run.
+    """Every shortcut above for one offline run, but the alias transformation (the program registers it) and the
+    event loop (preview_program makes its loop with `new_event_loop`).
 
     Looked up by name when entered, so a test can put one back to the SDK's way (monkeypatch it with
     `contextlib.nullcontext`) and compare the records.
