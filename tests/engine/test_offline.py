@@ -42,16 +42,34 @@ def _the_sdks_way(monkeypatch, shortcut: str):
     monkeypatch.setattr(offline, shortcut, contextlib.nullcontext)
 
 
+def _noting_calls(monkeypatch, owner, name: str, note=lambda *args, **kwargs: args[0] if args else None):
+    """`owner.name` wrapped so that each call is noted (`note` of its arguments) and then made as before.
+
+    Returns the notes and the wrapper (what a shortcut must put back after the run)."""
+    notes = []
+    original = getattr(owner, name)
+
+    def noting(*args, **kwargs):
+        notes.append(note(*args, **kwargs))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, noting)
+    return notes, noting
+
+
+def _pool_program_noted_from(notes: list):
+    """The pool program, with what was noted before it (set_mocks' root stack, an earlier run) forgotten."""
+    def program():
+        notes.clear()
+        _pool_program()
+    return program
+
+
 def _count_aliases(monkeypatch) -> dict:
-    """Resource name -> how many aliases its RegisterResource request carried."""
-    seen = {}
-    register = RecordingMonitor.RegisterResource
-
-    def counting(self, request):
-        seen[request.name] = len(request.aliases) + len(request.aliasURNs)
-        return register(self, request)
-
-    monkeypatch.setattr(RecordingMonitor, "RegisterResource", counting)
+    """Resource name -> how many aliases its RegisterResource request carried (filled as the preview runs)."""
+    seen: dict = {}
+    _noting_calls(monkeypatch, RecordingMonitor, "RegisterResource", note=lambda _monitor, request: seen.update(
+        {request.name: len(request.aliases) + len(request.aliasURNs)}))
     return seen
 
 
@@ -75,44 +93,32 @@ def test_without_the_transformation_the_sdk_would_send_them(monkeypatch):
     assert with_aliases.masked_resources() == _preview().masked_resources()
 
 
-def test_source_positions_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
-    """The SDK walked the stack once per resource for a source position the offline record never keeps (issue 18)."""
-    walked = []
-    original_walk = sdk_resource.traceback.extract_stack
-    monkeypatch.setattr(sdk_resource.traceback, "extract_stack",
-                        lambda *a, **k: (walked.append(1), original_walk(*a, **k))[1])
+# (what the SDK calls, shortcut that leaves it out) for the work the offline run skips altogether:
+LEFT_OUT = {
+    # a walk of the Python stack per registration, for a source position the record never keeps
+    "source positions": (sdk_resource.traceback, "extract_stack", "without_source_positions"),
+    # a URN computed in the program per registration, used only when no monitor answers
+    "client-side URNs": (sdk_resource, "create_urn", "without_client_urns"),
+    # an event loop run per answer of the mock monitor, for a coroutine that never waits
+    "mock answers on a loop": (sdk_mocks, "_sync_await", "mock_answers_in_place"),
+}
 
-    def program():
-        walked.clear()  # set_mocks registered its root stack before the run
-        _pool_program()
 
-    original = sdk_resource._get_stack_trace
+@pytest.mark.parametrize("work", list(LEFT_OUT), ids=list(LEFT_OUT))
+def test_what_the_offline_run_leaves_out_is_never_done_and_the_records_are_the_same(monkeypatch, work):
+    """Each call of the SDK's own is noted: none during the offline run, one per registration without the
+    shortcut (so the first check can fail); the SDK is itself again after the run; same records and URNs."""
+    owner, name, shortcut = LEFT_OUT[work]
+    calls, noting = _noting_calls(monkeypatch, owner, name)
+    program = _pool_program_noted_from(calls)
     without = _preview(program)
-    assert walked == [] and sdk_resource._get_stack_trace is original  # restored for library callers
-    _the_sdks_way(monkeypatch, "without_source_positions")
-    with_positions = _preview(program)
-    assert len(walked) >= 3  # the check above is meaningful: the SDK does walk it, once per resource
-    assert with_positions.masked_resources() == without.masked_resources()
-
-
-def test_client_side_urns_stay_out_of_the_offline_run_and_the_record_is_unchanged(monkeypatch):
-    """The SDK computed a URN per registration that only a run without a monitor uses (issue 18)."""
-    original = sdk_resource.create_urn
-    computed = []
-    monkeypatch.setattr(sdk_resource, "create_urn", lambda *a, **k: (computed.append(a[0]), original(*a, **k))[1])
-    counting = sdk_resource.create_urn
-
-    def program():
-        computed.clear()
-        _pool_program()
-
-    without = _preview(program)
-    assert computed == [] and sdk_resource.create_urn is counting  # restored for library callers
-    _the_sdks_way(monkeypatch, "without_client_urns")
-    with_urns = _preview(program)
-    assert {"rg", "gpu", "sa"} <= set(computed)  # the check above is meaningful: the SDK does compute them
-    assert with_urns.masked_resources() == without.masked_resources()
-    assert [r["urn"] for r in without.records] == [r["urn"] for r in with_urns.records]
+    assert calls == [] and getattr(owner, name) is noting  # restored for library callers
+    _the_sdks_way(monkeypatch, shortcut)
+    the_sdks = _preview(program)
+    assert len(calls) >= 3  # the pool program registers three resources
+    assert the_sdks.masked_resources() == without.masked_resources()
+    assert the_sdks.masked_outputs() == without.masked_outputs()
+    assert [r["urn"] for r in without.records] == [r["urn"] for r in the_sdks.records]
 
 
 def test_the_sdks_debug_messages_stay_out_and_the_programs_warnings_still_reach_the_engine(monkeypatch):
@@ -136,26 +142,6 @@ def test_the_sdks_debug_messages_stay_out_and_the_programs_warnings_still_reach_
     debug = [message for severity, message in logged if severity == pulumi.runtime.proto.engine_pb2.DEBUG]
     assert any("registering resource" in m for m in debug)  # the check above can fail: the SDK does send them
     assert with_messages.masked_resources() == without.masked_resources()
-
-
-def test_the_mock_monitor_answers_without_an_event_loop_and_the_answers_are_the_same(monkeypatch):
-    """The SDK's `_sync_await` (an event loop run per answer) is only reached by what has to wait."""
-    loop_runs = []
-    original = sdk_mocks._sync_await
-    monkeypatch.setattr(sdk_mocks, "_sync_await", lambda awaitable: (loop_runs.append(1), original(awaitable))[1])
-    counting = sdk_mocks._sync_await
-
-    def program():
-        loop_runs.clear()
-        _pool_program()
-
-    in_place = _preview(program)
-    assert loop_runs == [] and sdk_mocks._sync_await is counting  # restored for library callers
-    _the_sdks_way(monkeypatch, "mock_answers_in_place")
-    on_a_loop = _preview(program)
-    assert len(loop_runs) >= 3  # one per registration the SDK's way
-    assert on_a_loop.masked_resources() == in_place.masked_resources()
-    assert on_a_loop.masked_outputs() == in_place.masked_outputs()
 
 
 @pytest.fixture
@@ -204,15 +190,8 @@ def test_type_unwrapping_is_remembered_per_typing_object_not_per_equal_one():
 
 def test_type_unwrapping_is_done_once_per_type_and_the_records_are_the_same(monkeypatch):
     _preview()  # the SDK's first look at these classes unwraps more (cached by the SDK itself): not counted
-    calls = []
-    original = sdk_types.unwrap_type
-    monkeypatch.setattr(sdk_types, "unwrap_type", lambda tp: (calls.append(tp), original(tp))[1])
-    counting = sdk_types.unwrap_type
-
-    def program():
-        calls.clear()
-        _pool_program()
-
+    calls, counting = _noting_calls(monkeypatch, sdk_types, "unwrap_type")
+    program = _pool_program_noted_from(calls)
     remembered = _preview(program)
     once = len(calls)
     assert sdk_types.unwrap_type is counting  # restored for library callers
@@ -238,14 +217,8 @@ def test_a_failing_program_leaves_the_sdk_as_it_found_it():
 
 
 def _threads_of_registrations(monkeypatch) -> list:
-    threads = []
-    register = RecordingMonitor.RegisterResource
-
-    def noting(self, request):
-        threads.append(threading.get_ident())
-        return register(self, request)
-
-    monkeypatch.setattr(RecordingMonitor, "RegisterResource", noting)
+    threads, _ = _noting_calls(monkeypatch, RecordingMonitor, "RegisterResource",
+                               note=lambda *_args: threading.get_ident())
     return threads
 
 
