@@ -5,7 +5,8 @@ which records only type, name, parent, custom, provider, inputs, dependencies, p
 property dependencies. Part of what the SDK computes for every registration is for the engine alone
 (aliases, source positions, a client-side URN) or for nobody offline (debug messages), and part is general
 machinery a one-process run can take a shorter way through (the engine's calls answered in the program's
-own thread, the mock monitor's answers, type unwrapping, Outputs of properties the program never reads).
+own thread, the mock monitor's answers, type unwrapping, Outputs of properties the program never reads,
+properties a resource declares but does not set).
 Each shortcut below says what it skips and why the records are unchanged; `tests/engine/test_offline.py`
 checks each both ways (left out, and the same records when it is not). `sdk_shortcuts()` applies all of
 them for one run and restores the SDK after it, so a library caller's next `pulumi up` in the same process
@@ -264,6 +265,33 @@ def outputs_on_demand() -> contextlib.AbstractContextManager:
     return _swapped(sdk_rpc, "transfer_properties", _transfer_properties_on_demand)
 
 
+def _serializing_set_properties(sdk_serialize_properties: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """`rpc.serialize_properties` handed only the properties that are set (not None), in the same order."""
+
+    async def serialize_properties(inputs: Any, property_deps: dict, *args: Any, **kwargs: Any) -> Any:
+        present = {}
+        for name in inputs:  # as the SDK reads it: the bag may be a dict subclass redefining items()
+            value = inputs[name]
+            if value is not None:
+                present[name] = value
+        return await sdk_serialize_properties(present, property_deps, *args, **kwargs)
+
+    return serialize_properties
+
+
+def without_unset_properties() -> contextlib.AbstractContextManager:
+    """Serialize only the properties a resource sets, not every one its class declares.
+
+    A resource's property bag holds every property its class declares, set or not (an unset input, and
+    each output, is None: ~50 of an azure-native StorageAccount's keys). The SDK serializes each and
+    then drops the ones that come out None; a None comes out None without a dependency or a type check
+    on the way, so leaving them out first gives the same Struct and dependencies (the bag's order kept):
+    ~9% less CPU of the Azure synthetic program, ~4% of the AWS one. The mock monitor's answers go the
+    same way.
+    """
+    return _swapped(sdk_rpc, "serialize_properties", _serializing_set_properties(sdk_rpc.serialize_properties))
+
+
 class _MonitorCallsInThisThread(asyncio.SelectorEventLoop):
     """The offline run's event loop: what the SDK hands its default executor runs at once, in this thread.
 
@@ -304,6 +332,7 @@ def sdk_shortcuts() -> Iterator[None]:
     module = globals()
     with contextlib.ExitStack() as stack:
         for name in ("without_source_positions", "without_client_urns", "without_debug_messages",
-                     "mock_answers_in_place", "remembered_type_unwrapping", "outputs_on_demand"):
+                     "mock_answers_in_place", "remembered_type_unwrapping", "outputs_on_demand",
+                     "without_unset_properties"):
             stack.enter_context(module[name]())
         yield

@@ -204,7 +204,8 @@ def test_type_unwrapping_is_done_once_per_type_and_the_records_are_the_same(monk
 
 def test_a_failing_program_leaves_the_sdk_as_it_found_it():
     swapped = [(sdk_resource, "_get_stack_trace"), (sdk_resource, "create_urn"), (sdk_log, "debug"),
-               (sdk_mocks, "_sync_await")] + [(sdk_types, name) for name in offline._TYPE_UNWRAPPERS]
+               (sdk_mocks, "_sync_await"), (sdk_rpc, "transfer_properties"), (sdk_rpc, "serialize_properties")] + \
+        [(sdk_types, name) for name in offline._TYPE_UNWRAPPERS]
     before = [getattr(owner, name) for owner, name in swapped]
 
     def program():
@@ -310,3 +311,18 @@ def test_an_output_on_demand_holds_what_the_sdks_own_would(event_loop_of_this_th
     expected = loop.run_until_complete(_what_it_holds(sdks_resource.arn))
     got = loop.run_until_complete(reading if read_first else _what_it_holds(our_resource.arn))
     assert got == expected
+
+
+def test_only_the_properties_a_resource_sets_are_serialized_and_the_records_are_the_same(monkeypatch):
+    """A resource's bag holds every declared property, None when unset; the SDK serialized each of them."""
+    unset, _ = _noting_calls(monkeypatch, sdk_rpc, "serialize_properties",
+                             note=lambda inputs, *_args, **_kwargs: sum(inputs[k] is None for k in inputs))
+    program = _pool_program_noted_from(unset)
+    set_only = _preview(program)
+    assert unset and not any(unset)  # serialized bags, none holding an unset property
+    _the_sdks_way(monkeypatch, "without_unset_properties")
+    every_declared = _preview(program)
+    assert sum(unset) > 50  # the check above can fail: an AgentPool alone declares dozens it leaves unset
+    assert every_declared.masked_resources() == set_only.masked_resources()
+    assert every_declared.masked_outputs() == set_only.masked_outputs()
+    assert [r["propertyDependencies"] for r in every_declared.records] == [r["propertyDependencies"] for r in set_only.records]
