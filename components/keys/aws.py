@@ -25,6 +25,7 @@ creation, and turning DR on later must not replace every key (and re-encrypt eve
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Optional
 
@@ -34,7 +35,6 @@ import pulumi_aws as aws
 from components.aws_account import AccountContext, account_context
 from components.aws_iam import service_endpoint
 from components.keys import DOMAINS, KeysArgs
-from components.documents import json_document
 
 # The services that store each domain's data, i.e. the kms:ViaService values its key accepts.
 DOMAIN_SERVICES: dict[str, tuple[str, ...]] = {
@@ -97,7 +97,7 @@ def key_policy(domain: str, region: str, ctx: AccountContext) -> pulumi.Output[s
                            "Bool": {"kms:GrantIsForAWSResource": "true"}}},
         ]
         statements.extend(_service_statements(domain, region, account_id, partition, dns_suffix))
-        return json_document({"Version": "2012-10-17", "Statement": statements})
+        return json.dumps({"Version": "2012-10-17", "Statement": statements})  # resolved values: plain JSON
 
     return pulumi.Output.all(ctx.account_id, ctx.partition, ctx.dns_suffix).apply(lambda v: render(*v))
 

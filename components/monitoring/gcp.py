@@ -217,7 +217,7 @@ class Monitoring(pulumi.ComponentResource):
                 "thresholds": [{"value": threshold.threshold, "label": "alert"}]}},
         } for index, threshold in enumerate(thresholds)]
         return json_document({"displayName": f"{args.name}-platform",
-                                         "mosaicLayout": {"columns": 48, "tiles": tiles}})
+                              "mosaicLayout": {"columns": 48, "tiles": tiles}})
 
 
     def _budget(self, name: str, args: MonitoringArgs, gcp_inputs: GcpMonitoringInputs) -> gcp.billing.Budget:

@@ -130,10 +130,6 @@ class _Continued:
                     return done.value
 
 
-async def _continue_on_loop(coroutine: Any, waiting_on: Any) -> Any:
-    return await _Continued(coroutine, waiting_on)
-
-
 def _complete_in_place(sdk_sync_await: Callable[[Awaitable[T]], T]) -> Callable[[Awaitable[T]], T]:
     """The mock monitor's `_sync_await`, finishing a coroutine that never waits without an event loop."""
 
@@ -144,7 +140,7 @@ def _complete_in_place(sdk_sync_await: Callable[[Awaitable[T]], T]) -> Callable[
             waiting_on = awaitable.send(None)
         except StopIteration as done:
             return done.value
-        return sdk_sync_await(_continue_on_loop(awaitable, waiting_on))
+        return sdk_sync_await(_Continued(awaitable, waiting_on))  # ensure_future takes any awaitable
 
     return complete
 
@@ -152,12 +148,13 @@ def _complete_in_place(sdk_sync_await: Callable[[Awaitable[T]], T]) -> Callable[
 def mock_answers_in_place() -> contextlib.AbstractContextManager:
     """Let the mock monitor serialize its answers without running an event loop when nothing has to wait.
 
-    The SDK's MockMonitor answers each registration from an executor thread and serializes the answer
-    with `_sync_await(rpc.serialize_properties(state))`, which starts the thread's own event loop for a
-    coroutine that, on the plain values a mock returns, completes without ever waiting: ~0.2 ms a
-    resource, ~0.05 s CPU of a prod preview. Here such a coroutine is simply run to its end; one that
-    does wait (it awaits a value not yet resolved) is handed, from that point, to the SDK's own
-    `_sync_await` on the same loop as before, so the answer is the same either way.
+    The SDK's MockMonitor serializes each answer with `_sync_await(rpc.serialize_properties(state))`,
+    which runs an event loop for a coroutine that, on the plain values a mock returns, completes without
+    ever waiting: from an executor thread, that thread's own loop (~0.2 ms a resource, ~0.05 s CPU of a
+    prod preview); from the program's thread (`_MonitorCallsInThisThread`), the program's loop pumped
+    re-entrantly, slower still. Here such a coroutine is simply run to its end; one that does wait (it
+    awaits a value not yet resolved) is handed, from that point, to the SDK's own `_sync_await`, so the
+    answer is the same either way.
     """
     return _swapped(sdk_mocks, "_sync_await", _complete_in_place(sdk_mocks._sync_await))
 

@@ -118,29 +118,29 @@ class Resource:
 @dataclass(eq=False)
 class Stack:
     resources: list  # list[Resource]
-    # type token -> its resources in stack order, built on the first `of_type` (rules ask it once per
-    # resource they check: a scan of the whole stack each time made stack rules quadratic; issue 18)
+    # (the resources it was built from, their count, type token -> its resources in stack order, id -> position),
+    # built on the first `of_type`: rules ask it once per resource they check, and a scan of the whole stack
+    # each time made stack rules quadratic (issue 18)
     _by_type: Optional[tuple] = field(default=None, init=False, repr=False)
 
     def of_type(self, *types: str) -> list:
         """The resources of these type tokens, in stack order (a new list each call)."""
-        index = self._type_index()
-        if len(types) == 1:
-            return list(index.get(types[0], ()))
-        found = [r for t in set(types) for r in index.get(t, ())]
-        if len({t for t in set(types) if t in index}) > 1:
-            order = {id(r): i for i, r in enumerate(self.resources)}
-            found.sort(key=lambda r: order[id(r)])
-        return found
+        index, position = self._type_index()
+        present = [t for t in dict.fromkeys(types) if t in index]
+        if len(present) == 1:
+            return list(index[present[0]])
+        return sorted((r for t in present for r in index[t]), key=lambda r: position[id(r)])
 
-    def _type_index(self) -> dict:
+    def _type_index(self) -> tuple:
         built = self._by_type
         if built is None or built[0] is not self.resources or built[1] != len(self.resources):
             index: dict = {}
-            for resource in self.resources:
+            position: dict = {}
+            for at, resource in enumerate(self.resources):
                 index.setdefault(resource.type, []).append(resource)
-            built = self._by_type = (self.resources, len(self.resources), index)
-        return built[2]
+                position[id(resource)] = at
+            built = self._by_type = (self.resources, len(self.resources), index, position)
+        return built[2], built[3]
 
     def of_types(self, types: Any) -> list:
         """The resources whose type is in ``types``: any collection, including the packs' type filters with
