@@ -12,13 +12,14 @@ import typing
 import pulumi
 import pulumi_azure_native as azure
 import pytest
+from google.protobuf import struct_pb2
 from pulumi import _types as sdk_types
 from pulumi import log as sdk_log
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc as sdk_rpc
 
-from mlops_tools.engine import offline
+from mlops_tools.engine import offline, on_demand
 from mlops_tools.engine import preview as engine_preview
 from mlops_tools.engine.preview import PreviewError, RecordingMonitor, preview_program
 
@@ -204,7 +205,8 @@ def test_type_unwrapping_is_done_once_per_type_and_the_records_are_the_same(monk
 
 def test_a_failing_program_leaves_the_sdk_as_it_found_it():
     swapped = [(sdk_resource, "_get_stack_trace"), (sdk_resource, "create_urn"), (sdk_log, "debug"),
-               (sdk_mocks, "_sync_await"), (sdk_rpc, "transfer_properties"), (sdk_rpc, "serialize_properties")] + \
+               (sdk_mocks, "_sync_await"), (sdk_rpc, "transfer_properties"), (sdk_rpc, "serialize_properties"),
+               (sdk_rpc, "resolve_outputs"), (sdk_rpc, "serialize_property")] + \
         [(sdk_types, name) for name in offline._TYPE_UNWRAPPERS]
     before = [getattr(owner, name) for owner, name in swapped]
 
@@ -261,17 +263,17 @@ def test_outputs_of_properties_the_program_never_reads_are_never_made_and_the_re
                                                sku={"name": "Standard_LRS"})
         registered.update(group=group, account=account)
 
-    on_demand = _preview(program)
+    made_on_demand = _preview(program)
     group_outputs = {name: value for name, value in vars(registered["group"]).items()
-                     if isinstance(value, offline._OutputOnDemand)}
-    account_outputs = [value for value in vars(registered["account"]).values() if isinstance(value, offline._OutputOnDemand)]
+                     if isinstance(value, on_demand.OutputOnDemand)}
+    account_outputs = [value for value in vars(registered["account"]).values() if isinstance(value, on_demand.OutputOnDemand)]
     assert len(account_outputs) > 20 and all(output._made is None for output in account_outputs)  # none read
     assert group_outputs["name"]._made is not None  # read: the account's input
     assert sum(output._made is not None for output in group_outputs.values()) == 1
     _the_sdks_way(monkeypatch, "outputs_on_demand")
     every_one = _preview(program)
-    assert not any(isinstance(value, offline._OutputOnDemand) for value in vars(registered["account"]).values())
-    assert every_one.masked_resources() == on_demand.masked_resources()
+    assert not any(isinstance(value, on_demand.OutputOnDemand) for value in vars(registered["account"]).values())
+    assert every_one.masked_resources() == made_on_demand.masked_resources()
 
 
 class _Resource:
@@ -303,7 +305,7 @@ def test_an_output_on_demand_holds_what_the_sdks_own_would(event_loop_of_this_th
     loop = event_loop_of_this_thread
     sdks_resource, our_resource = _Resource(), _Resource()
     sdks = sdk_rpc.transfer_properties(sdks_resource, {"arn": None, "id": None, "urn": None}, True)
-    ours = offline._transfer_properties_on_demand(our_resource, {"arn": None, "id": None, "urn": None}, True)
+    ours = on_demand.transfer_properties(our_resource, {"arn": None, "id": None, "urn": None}, True)
     assert set(sdks) == set(ours) == {"arn"}  # urn and id are the SDK's own business, both ways
     reading = loop.create_task(_what_it_holds(our_resource.arn)) if read_first else None
     sdks["arn"](*ANSWERS[answer])
@@ -326,3 +328,131 @@ def test_only_the_properties_a_resource_sets_are_serialized_and_the_records_are_
     assert every_declared.masked_resources() == set_only.masked_resources()
     assert every_declared.masked_outputs() == set_only.masked_outputs()
     assert [r["propertyDependencies"] for r in every_declared.records] == [r["propertyDependencies"] for r in set_only.records]
+
+
+def _account_program(exports: dict):
+    """A group and an account wired by the group's name; the account's name, tier and tags exported."""
+    def program():
+        group = azure.resources.ResourceGroup("rg")
+        account = azure.storage.StorageAccount("sa", resource_group_name=group.name, kind="StorageV2",
+                                               sku={"name": "Standard_LRS"}, tags={"team": "ml"})
+        pulumi.export("accountName", account.name)
+        pulumi.export("tier", account.sku.apply(lambda sku: sku.name))
+        pulumi.export("tags", account.tags)
+        exports.update(account=account)
+    return program
+
+
+def test_answers_are_read_only_for_the_properties_the_program_reads_and_the_records_are_the_same(monkeypatch):
+    read, _ = _noting_calls(monkeypatch, on_demand.Answer, "property", note=lambda _answer, name: name)
+    resolved_by_the_sdk, _ = _noting_calls(monkeypatch, sdk_rpc, "resolve_outputs")
+    account_program = _account_program({})
+
+    def program():
+        resolved_by_the_sdk.clear()  # set_mocks' root stack, registered before the run
+        account_program()
+
+    read_on_demand = _preview(program)
+    assert not resolved_by_the_sdk  # no answer went through the SDK's resolve_outputs
+    assert sorted(read) == ["name", "name", "sku", "tags"]  # the group's name, and what the account exports
+    exported = read_on_demand.masked_outputs()
+    assert exported["accountName"].startswith("sa") and exported["tier"] == "Standard_LRS"  # an output type's field
+    assert exported["tags"] == {"team": "ml"}
+    read.clear()
+    _the_sdks_way(monkeypatch, "answers_read_on_demand")
+    every_property = _preview(program)
+    assert not read and len(resolved_by_the_sdk) >= 2  # the check above can fail: the SDK resolves every answer
+    assert every_property.masked_resources() == read_on_demand.masked_resources()
+    assert every_property.masked_outputs() == read_on_demand.masked_outputs()
+
+
+_SECRET = {sdk_rpc._special_sig_key: sdk_rpc._special_secret_sig}
+
+# answers a StorageAccount can be given: (the engine's answer, property dependencies by the answer's key)
+ENGINE_ANSWERS = {
+    "values and an output type": ({"name": "sa1", "sku": {"name": "Standard_LRS", "tier": "Standard"},
+                                   "tags": {"a": "b"}}, {}),
+    "a secret, with dependencies": ({"name": {**_SECRET, "value": "sa1"}, "tags": {"a": "b"}},
+                                    {"name": {"dep"}, "kind": {"dep of a property not answered"}}),
+    "a secret inside a value": ({"tags": {"a": {**_SECRET, "value": "b"}}}, {}),
+    "unknowns": ({"name": sdk_rpc.UNKNOWN, "tags": {"a": sdk_rpc.UNKNOWN}}, {}),
+    "a None in a map, a None property": ({"tags": {"a": None, "b": "c"}, "name": None}, {}),
+    "nothing": ({}, {}),
+}
+PROPERTIES = ("name", "sku", "tags", "kind")
+
+
+def _described(value):
+    """A value comparable across two runs: an Unknown is a fresh object each time, an output type a dict."""
+    if isinstance(value, pulumi.output.Unknown):
+        return "<unknown>"
+    if isinstance(value, dict):
+        return (type(value).__name__, {key: _described(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return [_described(item) for item in value]
+    return value
+
+
+async def _what_a_property_holds(output) -> tuple:
+    value = await output.future(with_unknowns=True)
+    resources = sorted(r if isinstance(r, str) else "the account" for r in await output.resources())
+    return (_described(value), await output.is_known(), await output.is_secret(), resources)
+
+
+@pytest.mark.parametrize("keep_unknowns", [True, False], ids=["keeping unknowns", "not keeping them"])
+@pytest.mark.parametrize("read_first", [True, False], ids=["read before the answer", "read after it"])
+@pytest.mark.parametrize("answer", list(ENGINE_ANSWERS), ids=list(ENGINE_ANSWERS))
+def test_a_property_read_from_the_answer_holds_what_the_sdk_would_resolve(event_loop_of_this_thread, monkeypatch,
+                                                                          answer, read_first, keep_unknowns):
+    monkeypatch.setattr(pulumi.runtime.settings, "is_dry_run", lambda: True)
+    loop = event_loop_of_this_thread
+    state, deps = ENGINE_ANSWERS[answer]
+    outputs = struct_pb2.Struct()
+    outputs.update(state)
+    accounts = {}
+    for way in ("sdk", "ours"):
+        account = azure.storage.StorageAccount.__new__(azure.storage.StorageAccount)
+        account._name = "sa"
+        props = dict.fromkeys(PROPERTIES)
+        if way == "sdk":
+            resolvers = sdk_rpc.transfer_properties(account, props, True)
+            resolve_outputs = sdk_rpc.resolve_outputs
+        else:
+            resolvers = on_demand.transfer_properties(account, props, True)
+            resolve_outputs = on_demand.reading_answers(sdk_rpc.resolve_outputs)
+        reading = [loop.create_task(_what_a_property_holds(getattr(account, name))) for name in PROPERTIES] \
+            if read_first and way == "ours" else None
+        resolve_outputs(account, struct_pb2.Struct(), outputs, deps, resolvers, True, True, keep_unknowns)
+        accounts[way] = (account, reading)
+    expected = [loop.run_until_complete(_what_a_property_holds(getattr(accounts["sdk"][0], name))) for name in PROPERTIES]
+    account, reading = accounts["ours"]
+    got = [loop.run_until_complete(task) for task in reading] if reading else \
+        [loop.run_until_complete(_what_a_property_holds(getattr(account, name))) for name in PROPERTIES]
+    assert got == expected
+
+
+def test_plain_values_skip_the_sdks_serializer_and_the_records_are_the_same(monkeypatch):
+    handed, _ = _noting_calls(monkeypatch, sdk_rpc, "serialize_property", note=lambda value, *_args, **_kwargs: type(value))
+    program = _pool_program_noted_from(handed)
+    at_once = _preview(program)
+    assert handed and not set(handed) & offline._PLAIN_TYPES  # the SDK's serializer saw Outputs, dicts, lists only
+    _the_sdks_way(monkeypatch, "plain_values_at_once")
+    through_the_sdk = _preview(program)
+    assert sum(kind in offline._PLAIN_TYPES for kind in handed) > 10  # the check above can fail
+    assert through_the_sdk.masked_resources() == at_once.masked_resources()
+    assert [r["propertyDependencies"] for r in through_the_sdk.records] == [r["propertyDependencies"] for r in at_once.records]
+
+
+def test_an_enum_is_not_a_plain_str_to_the_serializer():
+    """An azure-native enum is a str subclass: it goes the SDK's way, whatever that does with it."""
+    handed = []
+
+    async def sdks_serializer(value, *_args, **_kwargs):
+        handed.append(value)
+        return "the SDK's answer"
+
+    serialize = offline._plain_values_at_once(sdks_serializer)
+    kind = azure.storage.Kind.STORAGE_V2
+    assert asyncio.run(serialize(kind, [], "kind")) == "the SDK's answer" and handed == [kind]
+    assert asyncio.run(serialize("StorageV2", [], "kind")) == "StorageV2" and handed == [kind]
+    assert asyncio.run(serialize("StorageV2", [], "kind", return_protobuf_value=True)) == "the SDK's answer"
