@@ -10,8 +10,13 @@ Synthetic programs (bench_programs.py) of 1,000 / 2,000 / 5,000 resources go thr
 and packs; their cost per resource above their own floor should stay flat as they grow, and the
 Azure program (50 AKS pools) should cost no more per resource than the AWS one.
 
+Training pools, like for like: one stack per cloud (dev, azure-dev, gcp-dev) previewed as it is and with
+50 more training pools like its first (`--config mlops:trainingPools=...`), alternating; what one more pool
+costs each cloud's preview, through the real components and packs (an AKS pool is an AgentPool per VM size,
+an AWS one a Karpenter NodePool and EC2NodeClass, a GKE one a node pool per machine type).
+
     python -m mlops_tools bench [--stack dev ...] [--repeat 3] [--sizes 1000,2000,5000] [--no-synthetic]
-                                [--no-stacks] [--baseline DIR]
+                                [--no-stacks] [--no-pools] [--pool-stacks dev,azure-dev,gcp-dev] [--baseline DIR]
 
 `--baseline DIR` (another checkout of the project, e.g. `git worktree add /tmp/before main`) previews each
 stack there too, alternating with the floor and this tree, so "before" and "after" share one run's load.
@@ -33,6 +38,8 @@ from typing import Callable, Iterable, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_RATIO = 1.3
+ADDED_POOLS = 50
+POOL_STACKS = "dev,azure-dev,gcp-dev"  # one stack per cloud
 _MODULES = re.compile(r'resource_modules="""(.*?)"""', re.S)
 _PACKAGES = re.compile(r'resource_packages="""(.*?)"""', re.S)
 
@@ -195,6 +202,44 @@ def bench_synthetic(cloud: str, sizes: list, repeat: int, on_row: Optional[Calla
     return rows
 
 
+def added_pools_override(root: Path, stack: str, count: int) -> str:
+    """`--config` giving `stack` its own training pools and `count` more like its first (bench0, bench1, ...)."""
+    from stacks.stackfile import load_stack_files  # the stack file as the preview reads it
+
+    _, config = load_stack_files(root, stack)
+    raw = config.values.get("mlops:trainingPools")
+    pools = json.loads(raw) if raw else []
+    if not pools:
+        raise RuntimeError(f"{stack}: Pulumi.{stack}.yaml sets no mlops:trainingPools to copy")
+    return "mlops:trainingPools=" + json.dumps(pools + [{**pools[0], "name": f"bench{i}"} for i in range(count)])
+
+
+def bench_pools(stack: str, repeat: int, out_dir: Path) -> dict:
+    """What one more training pool costs `stack`'s preview: the CLI preview with ADDED_POOLS more pools against
+    the stack as it is, alternating, fastest of `repeat`; per pool and per resource it adds."""
+    preview = [sys.executable, "-m", "mlops_tools", "preview", "--stack", stack, "--quiet", "--out", str(out_dir)]
+    with_more = preview + ["--config", added_pools_override(ROOT, stack, ADDED_POOLS)]
+    load = _load()
+    runs: dict = {"as it is": [], "more pools": []}
+    resources: dict = {}
+    for _ in range(repeat):
+        for kind, command in (("as it is", preview), ("more pools", with_more)):
+            run = _run_measured(command)
+            if run["code"] not in (0, 1):
+                raise RuntimeError(f"{stack} ({kind}): preview failed: {run['stderr'].strip().splitlines()[-1:] or run['code']}")
+            runs[kind].append(run)
+            resources[kind] = len(json.loads((out_dir / f"{stack}.json").read_text())["resources"])
+    (plain, more), (plain_cpu, more_cpu) = ([_fastest(runs[k], key) for k in runs] for key in ("wall_s", "cpu_s"))
+    added = resources["more pools"] - resources["as it is"]
+    return {"stack": stack, "pools_added": ADDED_POOLS, "resources_added": added,
+            "ms_per_pool": 1000 * (more["wall_s"] - plain["wall_s"]) / ADDED_POOLS,
+            "cpu_ms_per_pool": 1000 * (more_cpu["cpu_s"] - plain_cpu["cpu_s"]) / ADDED_POOLS,
+            "ms_per_resource": 1000 * (more["wall_s"] - plain["wall_s"]) / added,
+            "cpu_ms_per_resource": 1000 * (more_cpu["cpu_s"] - plain_cpu["cpu_s"]) / added,
+            "kib_per_pool": 1024 * (more["peak_mib"] - plain["peak_mib"]) / ADDED_POOLS,
+            "load": round(max(load, _load()), 2)}
+
+
 def _print_stacks(rows: list, header: bool = True) -> None:
     if header:
         print(f"{'stack':<11} {'resources':>9} {'floor s':>8} {'preview s':>9} {'ratio':>6} {'floor cpu':>9} "
@@ -226,6 +271,16 @@ def _print_synthetic(rows: list, header: bool = True) -> None:
               f"{r['peak_mib']:>8.0f} {r['kib_per_resource']:>8.1f} {r['load']:>5.1f}", flush=True)
 
 
+def _print_pools(rows: list, header: bool = True) -> None:
+    if header:
+        print(f"\n{'pools':<11} {'added':>5} {'resources':>9} {'ms/pool':>8} {'cpu ms/pool':>11} {'ms/res':>7} "
+              f"{'cpu ms/res':>10} {'KiB/pool':>8} {'load':>5}")
+    for r in rows:
+        print(f"{r['stack']:<11} {r['pools_added']:>5} {r['resources_added']:>9} {r['ms_per_pool']:>8.2f} "
+              f"{r['cpu_ms_per_pool']:>11.2f} {r['ms_per_resource']:>7.2f} {r['cpu_ms_per_resource']:>10.2f} "
+              f"{r['kib_per_pool']:>8.0f} {r['load']:>5.1f}", flush=True)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlops_tools bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", action="append", help="stack to measure (default: every Pulumi.<stack>.yaml)")
@@ -233,6 +288,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--sizes", default="1000,2000,5000", help="resources of the synthetic programs")
     parser.add_argument("--no-synthetic", action="store_true", help="only the stacks")
     parser.add_argument("--no-stacks", action="store_true", help="only the synthetic programs")
+    parser.add_argument("--no-pools", action="store_true", help="skip the cost of added training pools")
+    parser.add_argument("--pool-stacks", default=POOL_STACKS, help="stacks given more training pools (one per cloud)")
     parser.add_argument("--baseline", type=Path, help="another checkout whose preview is measured alongside (before/after)")
     args = parser.parse_args(argv)
     if args.baseline is not None and not (args.baseline / "__main__.py").is_file():
@@ -256,12 +313,17 @@ def main(argv: Optional[list[str]] = None) -> int:
         for cloud in [] if args.no_synthetic else ("aws", "azure"):
             bench_synthetic(cloud, sizes, max(1, min(repeat, 2)),
                             lambda row: (synthetic_rows.append(row), _print_synthetic([row], header=len(synthetic_rows) == 1)))
+        pool_rows: list = []
+        with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
+            for stack in [] if args.no_pools else [s.strip() for s in args.pool_stacks.split(",") if s.strip()]:
+                pool_rows.append(bench_pools(stack, repeat, Path(tmp)))
+                _print_pools(pool_rows[-1:], header=len(pool_rows) == 1)
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     out = ROOT / "build" / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"stacks": stack_rows, "synthetic": synthetic_rows}, indent=2, sort_keys=True) + "\n")
+    out.write_text(json.dumps({"stacks": stack_rows, "synthetic": synthetic_rows, "pools": pool_rows}, indent=2, sort_keys=True) + "\n")
     print(f"\n(fastest of {repeat} fresh processes each, preview and floor alternating; CPU = user+sys of the process "
           f"and the pack processes it waited for; load = 1-minute load average; on a shared machine compare the CPU "
           f"ratios, not seconds; figures in {out.relative_to(ROOT)})")
