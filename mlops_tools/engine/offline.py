@@ -319,8 +319,7 @@ def sdk_shortcuts() -> Iterator[None]:
     module = globals()
     with contextlib.ExitStack() as stack:
         for name in ("without_source_positions", "without_client_urns", "without_debug_messages",
-                     "mock_answers_in_place", "remembered_type_unwrapping", "outputs_on_demand", "answers_read_on_demand",
-                     "plain_values_at_once",
-                     "without_unset_properties"):
+                     "mock_answers_in_place", "remembered_type_unwrapping", "outputs_on_demand",
+                     "answers_read_on_demand", "without_unset_properties", "plain_values_at_once"):
             stack.enter_context(module[name]())
         yield

@@ -204,9 +204,13 @@ def bench_synthetic(cloud: str, sizes: list, repeat: int, on_row: Optional[Calla
 
 def added_pools_override(root: Path, stack: str, count: int) -> str:
     """`--config` giving `stack` its own training pools and `count` more like its first (bench0, bench1, ...)."""
+    from stacks.config import ConfigError
     from stacks.stackfile import load_stack_files  # the stack file as the preview reads it
 
-    _, config = load_stack_files(root, stack)
+    try:
+        _, config = load_stack_files(root, stack)
+    except ConfigError as error:  # a missing or unreadable stack file: its one-line problems
+        raise RuntimeError("; ".join(error.problems)) from None
     raw = config.values.get("mlops:trainingPools")
     pools = json.loads(raw) if raw else []
     if not pools:

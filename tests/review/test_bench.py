@@ -44,3 +44,10 @@ def test_a_stack_without_training_pools_has_none_to_copy(tmp_path):
     (tmp_path / "Pulumi.bare.yaml").write_text("config:\n  mlops:cloud: aws\n")
     with pytest.raises(RuntimeError, match="bare: Pulumi.bare.yaml sets no mlops:trainingPools to copy"):
         bench.added_pools_override(tmp_path, "bare", 1)
+
+
+def test_a_pool_stack_that_does_not_exist_is_one_line(capsys):
+    assert bench.main(["--no-stacks", "--no-synthetic", "--pool-stacks", "nosuch"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: no stack file Pulumi.nosuch.yaml; stacks here: ") and "dev, gcp-dev" in error
+    assert "\n" not in error and "Traceback" not in error
