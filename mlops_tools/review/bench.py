@@ -265,24 +265,25 @@ def _print_baseline(rows: list) -> None:
                   f"{r['cpu_ratio']:>8.2f}x {r['baseline_peak_mib']:>10.0f} {r['peak_mib']:>9.0f}")
 
 
-def _print_synthetic(rows: list, header: bool = True) -> None:
+def _print_table(rows: list, columns: tuple, header: bool) -> None:
+    """Rows as fixed-width columns, each (title, key, width, number format); the first one left-aligned."""
     if header:
-        print(f"\n{'program':<8} {'resources':>9} {'floor s':>8} {'wall s':>7} {'ms/res':>7} {'floor cpu':>9} {'cpu s':>6} "
-              f"{'cpu ms/res':>10} {'peak MiB':>8} {'KiB/res':>8} {'load':>5}")
+        print("\n" + " ".join(f"{title:<{width}}" if i == 0 else f"{title:>{width}}"
+                              for i, (title, _, width, _) in enumerate(columns)))
     for r in rows:
-        print(f"{r['cloud']:<8} {r['resources']:>9} {r['floor_s']:>8.2f} {r['wall_s']:>7.2f} {r['ms_per_resource']:>7.2f} "
-              f"{r['floor_cpu_s']:>9.2f} {r['cpu_s']:>6.2f} {r['cpu_ms_per_resource']:>10.2f} "
-              f"{r['peak_mib']:>8.0f} {r['kib_per_resource']:>8.1f} {r['load']:>5.1f}", flush=True)
+        print(" ".join(f"{r[key]:<{width}}" if i == 0 else f"{r[key]:>{width}{number}}"
+                       for i, (_, key, width, number) in enumerate(columns)), flush=True)
 
 
-def _print_pools(rows: list, header: bool = True) -> None:
-    if header:
-        print(f"\n{'pools':<11} {'added':>5} {'resources':>9} {'ms/pool':>8} {'cpu ms/pool':>11} {'ms/res':>7} "
-              f"{'cpu ms/res':>10} {'KiB/pool':>8} {'load':>5}")
-    for r in rows:
-        print(f"{r['stack']:<11} {r['pools_added']:>5} {r['resources_added']:>9} {r['ms_per_pool']:>8.2f} "
-              f"{r['cpu_ms_per_pool']:>11.2f} {r['ms_per_resource']:>7.2f} {r['cpu_ms_per_resource']:>10.2f} "
-              f"{r['kib_per_pool']:>8.0f} {r['load']:>5.1f}", flush=True)
+SYNTHETIC_COLUMNS = (("program", "cloud", 8, ""), ("resources", "resources", 9, ""), ("floor s", "floor_s", 8, ".2f"),
+                     ("wall s", "wall_s", 7, ".2f"), ("ms/res", "ms_per_resource", 7, ".2f"),
+                     ("floor cpu", "floor_cpu_s", 9, ".2f"), ("cpu s", "cpu_s", 6, ".2f"),
+                     ("cpu ms/res", "cpu_ms_per_resource", 10, ".2f"), ("peak MiB", "peak_mib", 8, ".0f"),
+                     ("KiB/res", "kib_per_resource", 8, ".1f"), ("load", "load", 5, ".1f"))
+POOL_COLUMNS = (("pools", "stack", 11, ""), ("added", "pools_added", 5, ""), ("resources", "resources_added", 9, ""),
+                ("ms/pool", "ms_per_pool", 8, ".2f"), ("cpu ms/pool", "cpu_ms_per_pool", 11, ".2f"),
+                ("ms/res", "ms_per_resource", 7, ".2f"), ("cpu ms/res", "cpu_ms_per_resource", 10, ".2f"),
+                ("KiB/pool", "kib_per_pool", 8, ".0f"), ("load", "load", 5, ".1f"))
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -316,12 +317,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         synthetic_rows: list = []
         for cloud in [] if args.no_synthetic else ("aws", "azure"):
             bench_synthetic(cloud, sizes, max(1, min(repeat, 2)),
-                            lambda row: (synthetic_rows.append(row), _print_synthetic([row], header=len(synthetic_rows) == 1)))
+                            lambda row: (synthetic_rows.append(row), _print_table([row], SYNTHETIC_COLUMNS, len(synthetic_rows) == 1)))
         pool_rows: list = []
         with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
             for stack in [] if args.no_pools else [s.strip() for s in args.pool_stacks.split(",") if s.strip()]:
                 pool_rows.append(bench_pools(stack, repeat, Path(tmp)))
-                _print_pools(pool_rows[-1:], header=len(pool_rows) == 1)
+                _print_table(pool_rows[-1:], POOL_COLUMNS, len(pool_rows) == 1)
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
