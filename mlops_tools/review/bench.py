@@ -11,9 +11,10 @@ and packs; their cost per resource above their own floor should stay flat as the
 Azure program (50 AKS pools) should cost no more per resource than the AWS one.
 
 Training pools, like for like: one stack per cloud (dev, azure-dev, gcp-dev) previewed as it is and with
-50 more training pools like its first (`--config mlops:trainingPools=...`), alternating; what one more pool
-costs each cloud's preview, through the real components and packs (an AKS pool is an AgentPool per VM size,
-an AWS one a Karpenter NodePool and EC2NodeClass, a GKE one a node pool per machine type).
+50 and 100 more training pools like its first (`--config mlops:trainingPools=...`), alternating; what one
+more pool costs each cloud's preview over the first 50 and the next 50 (equal when linear), through the
+real components and packs (an AKS pool is an AgentPool per VM size, an AWS one a Karpenter NodePool and
+EC2NodeClass, a GKE one a node pool per machine type).
 
     python -m mlops_tools bench [--stack dev ...] [--repeat 3] [--sizes 1000,2000,5000] [--no-synthetic]
                                 [--no-stacks] [--no-pools] [--pool-stacks dev,azure-dev,gcp-dev] [--baseline DIR]
@@ -218,30 +219,36 @@ def added_pools_override(root: Path, stack: str, count: int) -> str:
     return "mlops:trainingPools=" + json.dumps(pools + [{**pools[0], "name": f"bench{i}"} for i in range(count)])
 
 
-def bench_pools(stack: str, repeat: int, out_dir: Path) -> dict:
-    """What one more training pool costs `stack`'s preview: the CLI preview with ADDED_POOLS more pools against
-    the stack as it is, alternating, fastest of `repeat`; per pool and per resource it adds."""
+def bench_pools(stack: str, repeat: int, out_dir: Path) -> list:
+    """What one more training pool costs `stack`'s preview: the CLI preview with 0, ADDED_POOLS and twice as many
+    more pools, alternating, fastest of `repeat`; per pool and per resource added, over the first ADDED_POOLS and
+    over the next (the same figure twice if the cost is linear in the pools)."""
     preview = [sys.executable, "-m", "mlops_tools", "preview", "--stack", stack, "--quiet", "--out", str(out_dir)]
-    with_more = preview + ["--config", added_pools_override(ROOT, stack, ADDED_POOLS)]
+    steps = (0, ADDED_POOLS, 2 * ADDED_POOLS)
+    commands = {count: preview + (["--config", added_pools_override(ROOT, stack, count)] if count else []) for count in steps}
     load = _load()
-    runs: dict = {"as it is": [], "more pools": []}
+    runs: dict = {count: [] for count in steps}
     resources: dict = {}
     for _ in range(repeat):
-        for kind, command in (("as it is", preview), ("more pools", with_more)):
+        for count, command in commands.items():
             run = _run_measured(command)
             if run["code"] not in (0, 1):
-                raise RuntimeError(f"{stack} ({kind}): preview failed: {run['stderr'].strip().splitlines()[-1:] or run['code']}")
-            runs[kind].append(run)
-            resources[kind] = len(json.loads((out_dir / f"{stack}.json").read_text())["resources"])
-    (plain, more), (plain_cpu, more_cpu) = ([_fastest(runs[k], key) for k in runs] for key in ("wall_s", "cpu_s"))
-    added = resources["more pools"] - resources["as it is"]
-    return {"stack": stack, "pools_added": ADDED_POOLS, "resources_added": added,
-            "ms_per_pool": 1000 * (more["wall_s"] - plain["wall_s"]) / ADDED_POOLS,
-            "cpu_ms_per_pool": 1000 * (more_cpu["cpu_s"] - plain_cpu["cpu_s"]) / ADDED_POOLS,
-            "ms_per_resource": 1000 * (more["wall_s"] - plain["wall_s"]) / added,
-            "cpu_ms_per_resource": 1000 * (more_cpu["cpu_s"] - plain_cpu["cpu_s"]) / added,
-            "kib_per_pool": 1024 * (more["peak_mib"] - plain["peak_mib"]) / ADDED_POOLS,
-            "load": round(max(load, _load()), 2)}
+                raise RuntimeError(f"{stack} with {count} more pools: preview failed: "
+                                   f"{run['stderr'].strip().splitlines()[-1:] or run['code']}")
+            runs[count].append(run)
+            resources[count] = len(json.loads((out_dir / f"{stack}.json").read_text())["resources"])
+    wall = {count: _fastest(runs[count]) for count in steps}
+    cpu = {count: _fastest(runs[count], "cpu_s")["cpu_s"] for count in steps}
+    rows = []
+    for low, high in zip(steps, steps[1:]):
+        pools, added = high - low, resources[high] - resources[low]
+        seconds, cpu_seconds = wall[high]["wall_s"] - wall[low]["wall_s"], cpu[high] - cpu[low]
+        rows.append({"stack": stack, "more_pools": f"{low}->{high}", "pools_added": pools, "resources_added": added,
+                     "ms_per_pool": 1000 * seconds / pools, "cpu_ms_per_pool": 1000 * cpu_seconds / pools,
+                     "ms_per_resource": 1000 * seconds / added, "cpu_ms_per_resource": 1000 * cpu_seconds / added,
+                     "kib_per_pool": 1024 * (wall[high]["peak_mib"] - wall[low]["peak_mib"]) / pools,
+                     "load": round(max(load, _load()), 2)})
+    return rows
 
 
 def _print_stacks(rows: list, header: bool = True) -> None:
@@ -280,7 +287,7 @@ SYNTHETIC_COLUMNS = (("program", "cloud", 8, ""), ("resources", "resources", 9, 
                      ("floor cpu", "floor_cpu_s", 9, ".2f"), ("cpu s", "cpu_s", 6, ".2f"),
                      ("cpu ms/res", "cpu_ms_per_resource", 10, ".2f"), ("peak MiB", "peak_mib", 8, ".0f"),
                      ("KiB/res", "kib_per_resource", 8, ".1f"), ("load", "load", 5, ".1f"))
-POOL_COLUMNS = (("pools", "stack", 11, ""), ("added", "pools_added", 5, ""), ("resources", "resources_added", 9, ""),
+POOL_COLUMNS = (("pools", "stack", 11, ""), ("more pools", "more_pools", 10, ""), ("resources", "resources_added", 9, ""),
                 ("ms/pool", "ms_per_pool", 8, ".2f"), ("cpu ms/pool", "cpu_ms_per_pool", 11, ".2f"),
                 ("ms/res", "ms_per_resource", 7, ".2f"), ("cpu ms/res", "cpu_ms_per_resource", 10, ".2f"),
                 ("KiB/pool", "kib_per_pool", 8, ".0f"), ("load", "load", 5, ".1f"))
@@ -321,8 +328,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         pool_rows: list = []
         with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
             for stack in [] if args.no_pools else [s.strip() for s in args.pool_stacks.split(",") if s.strip()]:
-                pool_rows.append(bench_pools(stack, repeat, Path(tmp)))
-                _print_table(pool_rows[-1:], POOL_COLUMNS, len(pool_rows) == 1)
+                rows = bench_pools(stack, repeat, Path(tmp))
+                _print_table(rows, POOL_COLUMNS, not pool_rows)
+                pool_rows.extend(rows)
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

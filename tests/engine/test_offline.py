@@ -17,6 +17,7 @@ from pulumi import _types as sdk_types
 from pulumi import log as sdk_log
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
+from pulumi.runtime import resource_cycle_breaker as sdk_resource_cycle_breaker
 from pulumi.runtime import rpc as sdk_rpc
 
 from mlops_tools.engine import offline, on_demand
@@ -206,7 +207,8 @@ def test_type_unwrapping_is_done_once_per_type_and_the_records_are_the_same(monk
 def test_a_failing_program_leaves_the_sdk_as_it_found_it():
     swapped = [(sdk_resource, "_get_stack_trace"), (sdk_resource, "create_urn"), (sdk_log, "debug"),
                (sdk_mocks, "_sync_await"), (sdk_rpc, "transfer_properties"), (sdk_rpc, "serialize_properties"),
-               (sdk_rpc, "resolve_outputs"), (sdk_rpc, "serialize_property")] + \
+               (sdk_rpc, "resolve_outputs"), (sdk_rpc, "serialize_property"),
+               (sdk_resource_cycle_breaker, "_reachable")] + \
         [(sdk_types, name) for name in offline._TYPE_UNWRAPPERS]
     before = [getattr(owner, name) for owner, name in swapped]
 
@@ -456,3 +458,62 @@ def test_an_enum_is_not_a_plain_str_to_the_serializer():
     assert asyncio.run(serialize(kind, [], "kind")) == "the SDK's answer" and handed == [kind]
     assert asyncio.run(serialize("StorageV2", [], "kind")) == "StorageV2" and handed == [kind]
     assert asyncio.run(serialize("StorageV2", [], "kind", return_protobuf_value=True)) == "the SDK's answer"
+
+
+def _chained_pools_program(count: int = 12):
+    """AgentPools that each wait for the one before, as AKS pools of one cluster do (components/training/azure.py)."""
+    def program():
+        group = azure.resources.ResourceGroup("rg")
+        previous = None
+        for index in range(count):
+            previous = azure.containerservice.AgentPool(
+                f"pool-{index}", agent_pool_name=f"pool{index}", resource_group_name=group.name, resource_name_="aks",
+                vm_size="Standard_D8s_v5", count=0, opts=pulumi.ResourceOptions(depends_on=[previous] if previous else None))
+    return program
+
+
+def test_cycle_checks_walk_the_graph_plainly_and_the_records_are_the_same(monkeypatch):
+    steps, _ = _noting_calls(monkeypatch, sdk_resource_cycle_breaker, "_with_transitive_deps")
+    program = _chained_pools_program()
+    plain = _preview(program)
+    assert not steps  # the SDK's generator walk never ran
+    _the_sdks_way(monkeypatch, "cycle_checks_by_a_plain_walk")
+    nested = _preview(program)
+    assert len(steps) > 12 * 12 // 2  # the check above can fail: the SDK walks the chain once per check
+    assert nested.masked_resources() == plain.masked_resources()
+    assert [r["dependencies"] for r in nested.records] == [r["dependencies"] for r in plain.records]
+
+
+class _Node:
+    """Stands in for a resource in the SDK's dependency graph (`_direct_computed_dependencies`)."""
+
+    def __init__(self, name: str, *deps: "_Node"):
+        self.name = name
+        if deps:
+            self._direct_computed_dependencies = set(deps)
+
+
+def test_a_plain_walk_reaches_what_the_sdks_walk_reaches():
+    a = _Node("a")
+    b, c = _Node("b", a), _Node("c", a)
+    d = _Node("d", b, c)  # a diamond
+    e = _Node("e", d)
+    lone = _Node("lone")
+    nodes = [a, b, c, d, e, lone]
+    sdks = {(x.name, y.name): sdk_resource_cycle_breaker._reachable(x, y) for x in nodes for y in nodes}
+    ours = {(x.name, y.name): offline._reachable_by_a_plain_walk(x, y) for x in nodes for y in nodes}
+    assert ours == sdks and sdks[("e", "a")] and not sdks[("a", "e")] and sdks[("lone", "lone")]
+
+
+def test_a_dependency_cycle_still_fails_the_preview_as_the_sdk_would(monkeypatch):
+    """A child that depends on its own parent component depends on itself: the SDK's cycle check refuses it."""
+    def program():
+        parent = pulumi.ComponentResource("mlops:test:Parent", "parent")
+        azure.resources.ResourceGroup("rg", opts=pulumi.ResourceOptions(parent=parent, depends_on=[parent]))
+
+    with pytest.raises(PreviewError, match="circular dependency") as plain:
+        _preview(program)
+    _the_sdks_way(monkeypatch, "cycle_checks_by_a_plain_walk")
+    with pytest.raises(PreviewError, match="circular dependency") as nested:
+        _preview(program)
+    assert str(plain.value) == str(nested.value)
