@@ -332,27 +332,23 @@ def test_only_the_properties_a_resource_sets_are_serialized_and_the_records_are_
     assert [r["propertyDependencies"] for r in every_declared.records] == [r["propertyDependencies"] for r in set_only.records]
 
 
-def _account_program(exports: dict):
+def _account_program():
     """A group and an account wired by the group's name; the account's name, tier and tags exported."""
-    def program():
-        group = azure.resources.ResourceGroup("rg")
-        account = azure.storage.StorageAccount("sa", resource_group_name=group.name, kind="StorageV2",
-                                               sku={"name": "Standard_LRS"}, tags={"team": "ml"})
-        pulumi.export("accountName", account.name)
-        pulumi.export("tier", account.sku.apply(lambda sku: sku.name))
-        pulumi.export("tags", account.tags)
-        exports.update(account=account)
-    return program
+    group = azure.resources.ResourceGroup("rg")
+    account = azure.storage.StorageAccount("sa", resource_group_name=group.name, kind="StorageV2",
+                                           sku={"name": "Standard_LRS"}, tags={"team": "ml"})
+    pulumi.export("accountName", account.name)
+    pulumi.export("tier", account.sku.apply(lambda sku: sku.name))
+    pulumi.export("tags", account.tags)
 
 
 def test_answers_are_read_only_for_the_properties_the_program_reads_and_the_records_are_the_same(monkeypatch):
     read, _ = _noting_calls(monkeypatch, on_demand.Answer, "property", note=lambda _answer, name: name)
     resolved_by_the_sdk, _ = _noting_calls(monkeypatch, sdk_rpc, "resolve_outputs")
-    account_program = _account_program({})
 
     def program():
         resolved_by_the_sdk.clear()  # set_mocks' root stack, registered before the run
-        account_program()
+        _account_program()
 
     read_on_demand = _preview(program)
     assert not resolved_by_the_sdk  # no answer went through the SDK's resolve_outputs
