@@ -203,16 +203,20 @@ def bench_synthetic(cloud: str, sizes: list, repeat: int, on_row: Optional[Calla
     return rows
 
 
-def added_pools_override(root: Path, stack: str, count: int) -> str:
-    """`--config` giving `stack` its own training pools and `count` more like its first (bench0, bench1, ...)."""
+def _stack_values(root: Path, stack: str) -> dict:
+    """The stack's config values as the preview reads them; a missing or unreadable stack file is one line."""
     from stacks.config import ConfigError
-    from stacks.stackfile import load_stack_files  # the stack file as the preview reads it
+    from stacks.stackfile import load_stack_files
 
     try:
-        _, config = load_stack_files(root, stack)
-    except ConfigError as error:  # a missing or unreadable stack file: its one-line problems
+        return load_stack_files(root, stack)[1].values
+    except ConfigError as error:
         raise RuntimeError("; ".join(error.problems)) from None
-    raw = config.values.get("mlops:trainingPools")
+
+
+def added_pools_override(root: Path, stack: str, count: int) -> str:
+    """`--config` giving `stack` its own training pools and `count` more like its first (bench0, bench1, ...)."""
+    raw = _stack_values(root, stack).get("mlops:trainingPools")
     pools = json.loads(raw) if raw else []
     if not pools:
         raise RuntimeError(f"{stack}: Pulumi.{stack}.yaml sets no mlops:trainingPools to copy")
@@ -243,7 +247,8 @@ def bench_pools(stack: str, repeat: int, out_dir: Path) -> list:
     for low, high in zip(steps, steps[1:]):
         pools, added = high - low, resources[high] - resources[low]
         seconds, cpu_seconds = wall[high]["wall_s"] - wall[low]["wall_s"], cpu[high] - cpu[low]
-        rows.append({"stack": stack, "more_pools": f"{low}->{high}", "pools_added": pools, "resources_added": added,
+        rows.append({"stack": stack, "cloud": _stack_values(ROOT, stack).get("mlops:cloud", "?"),
+                     "more_pools": f"{low}->{high}", "pools_added": pools, "resources_added": added,
                      "ms_per_pool": 1000 * seconds / pools, "cpu_ms_per_pool": 1000 * cpu_seconds / pools,
                      "ms_per_resource": 1000 * seconds / added, "cpu_ms_per_resource": 1000 * cpu_seconds / added,
                      "kib_per_pool": 1024 * (wall[high]["peak_mib"] - wall[low]["peak_mib"]) / pools,
@@ -293,6 +298,15 @@ POOL_COLUMNS = (("pools", "stack", 11, ""), ("more pools", "more_pools", 10, "")
                 ("KiB/pool", "kib_per_pool", 8, ".0f"), ("load", "load", 5, ".1f"))
 
 
+def pools_against_aws(rows: list) -> list:
+    """Each non-AWS pools row's cost per resource added as a ratio to the AWS row of the same span (goal: <= 1.0x)."""
+    aws = {r["more_pools"]: r for r in rows if r["cloud"] == "aws"}
+    return [f"{r['stack']} {r['more_pools']}: {r['ms_per_resource'] / aws[r['more_pools']]['ms_per_resource']:.2f}x wall, "
+            f"{r['cpu_ms_per_resource'] / aws[r['more_pools']]['cpu_ms_per_resource']:.2f}x CPU per resource added "
+            f"against {aws[r['more_pools']]['stack']}"
+            for r in rows if r["cloud"] != "aws" and r["more_pools"] in aws]
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlops_tools bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", action="append", help="stack to measure (default: every Pulumi.<stack>.yaml)")
@@ -331,6 +345,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                 rows = bench_pools(stack, repeat, Path(tmp))
                 _print_table(rows, POOL_COLUMNS, not pool_rows)
                 pool_rows.extend(rows)
+        for line in pools_against_aws(pool_rows):
+            print(line)
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

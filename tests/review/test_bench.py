@@ -51,3 +51,14 @@ def test_a_pool_stack_that_does_not_exist_is_one_line(capsys):
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: no stack file Pulumi.nosuch.yaml; stacks here: ") and "dev, gcp-dev" in error
     assert "\n" not in error and "Traceback" not in error
+
+
+def test_pools_are_compared_with_aws_span_by_span():
+    row = lambda stack, cloud, span, wall, cpu: {"stack": stack, "cloud": cloud, "more_pools": span,
+                                                 "ms_per_resource": wall, "cpu_ms_per_resource": cpu}
+    rows = [row("dev", "aws", "0->50", 2.0, 3.0), row("dev", "aws", "50->100", 2.5, 3.0),
+            row("azure-dev", "azure", "0->50", 1.8, 3.3), row("azure-dev", "azure", "50->100", 2.5, 2.7)]
+    assert bench.pools_against_aws(rows) == [
+        "azure-dev 0->50: 0.90x wall, 1.10x CPU per resource added against dev",
+        "azure-dev 50->100: 1.00x wall, 0.90x CPU per resource added against dev"]
+    assert bench.pools_against_aws(rows[2:]) == []  # no AWS stack measured: nothing to compare with
