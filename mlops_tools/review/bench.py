@@ -216,7 +216,11 @@ def _stack_values(root: Path, stack: str) -> dict:
 
 def added_pools_override(root: Path, stack: str, count: int) -> str:
     """`--config` giving `stack` its own training pools and `count` more like its first (bench0, bench1, ...)."""
-    raw = _stack_values(root, stack).get("mlops:trainingPools")
+    return _added_pools(_stack_values(root, stack), stack, count)
+
+
+def _added_pools(values: dict, stack: str, count: int) -> str:
+    raw = values.get("mlops:trainingPools")
     pools = json.loads(raw) if raw else []
     if not pools:
         raise RuntimeError(f"{stack}: Pulumi.{stack}.yaml sets no mlops:trainingPools to copy")
@@ -229,7 +233,8 @@ def bench_pools(stack: str, repeat: int, out_dir: Path) -> list:
     over the next (the same figure twice if the cost is linear in the pools)."""
     preview = [sys.executable, "-m", "mlops_tools", "preview", "--stack", stack, "--quiet", "--out", str(out_dir)]
     steps = (0, ADDED_POOLS, 2 * ADDED_POOLS)
-    commands = {count: preview + (["--config", added_pools_override(ROOT, stack, count)] if count else []) for count in steps}
+    values = _stack_values(ROOT, stack)  # read once: the added pools and the cloud
+    commands = {count: preview + (["--config", _added_pools(values, stack, count)] if count else []) for count in steps}
     load = _load()
     runs: dict = {count: [] for count in steps}
     resources: dict = {}
@@ -247,7 +252,7 @@ def bench_pools(stack: str, repeat: int, out_dir: Path) -> list:
     for low, high in zip(steps, steps[1:]):
         pools, added = high - low, resources[high] - resources[low]
         seconds, cpu_seconds = wall[high]["wall_s"] - wall[low]["wall_s"], cpu[high] - cpu[low]
-        rows.append({"stack": stack, "cloud": _stack_values(ROOT, stack).get("mlops:cloud", "?"),
+        rows.append({"stack": stack, "cloud": values.get("mlops:cloud", "?"),
                      "more_pools": f"{low}->{high}", "pools_added": pools, "resources_added": added,
                      "ms_per_pool": 1000 * seconds / pools, "cpu_ms_per_pool": 1000 * cpu_seconds / pools,
                      "ms_per_resource": 1000 * seconds / added, "cpu_ms_per_resource": 1000 * cpu_seconds / added,
